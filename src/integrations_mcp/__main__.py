@@ -1,0 +1,3 @@
+from integrations_mcp.cli import main
+
+raise SystemExit(main())
