@@ -1,0 +1,171 @@
+"""What every vendor emulator shares: request recording, fault injection and a loopback server.
+
+An emulator is a Starlette app wrapped by `RecorderMiddleware`, so tests can assert what reached the
+"vendor" (or that nothing did) and make the vendor misbehave on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["Fault", "FaultInjector", "LoopbackServer", "RecordedRequest", "RecorderMiddleware", "serve_loopback"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method not in ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour. `status`/`body` replace the real answer; `delay` stalls it first."""
+
+    path_prefix: str = ""
+    method: str | None = None
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    delay: float = 0.0
+    times: int | None = 1  # None: every matching request until cleared
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
+
+
+@dataclass
+class FaultInjector:
+    faults: list[Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def inject(self, **kwargs: Any) -> Fault:
+        fault = Fault(**kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
+
+class RecorderMiddleware:
+    """Records every HTTP request (with its body) and applies injected faults before the app answers."""
+
+    def __init__(self, app: ASGIApp, requests: list[RecordedRequest], faults: FaultInjector) -> None:
+        self.app = app
+        self.requests = requests
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        method, path = scope["method"], scope["path"]
+        self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), headers, body))
+
+        fault = self.faults.take(method, path)
+        if fault and fault.delay:
+            await anyio.sleep(fault.delay)
+        if fault and (fault.status is not None or fault.body is not None):
+            payload = fault.body if fault.body is not None else b'{"error": "injected fault"}'
+            await send({"type": "http.response.start", "status": fault.status or 200,
+                        "headers": [(b"content-type", fault.content_type.encode())]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return {"type": "http.disconnect"}
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+@dataclass
+class LoopbackServer:
+    """A uvicorn server on 127.0.0.1 running in its own thread; `url` is its base address."""
+
+    app: ASGIApp
+    host: str = "127.0.0.1"
+    port: int = 0
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LoopbackServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("loopback server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+@contextmanager
+def serve_loopback(app: ASGIApp) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
