@@ -1,0 +1,109 @@
+"""RevCent API v2 client: one `_request` that knows the vendor's dialect, then one method per operation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx2
+
+from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.server.settings import RevCentSettings
+
+__all__ = ["RevCentClient", "revcent_http_client"]
+
+log = logging.getLogger(__name__)
+VENDOR = "RevCent"
+PAGE_SIZE_MAX = 25  # RevCent list operations take limit 1..25
+
+
+def revcent_http_client(
+    settings: RevCentSettings, *, timeout: float, transport: httpx2.AsyncBaseTransport | None = None
+) -> httpx2.AsyncClient:
+    # The key is unwrapped here, once, into the auth header; it appears nowhere else.
+    return httpx2.AsyncClient(
+        base_url=settings.base_url + "/",
+        headers={"x-api-key": settings.api_key.get_secret_value(), "accept": "application/json"},
+        timeout=timeout,
+        transport=transport,
+    )
+
+
+class RevCentClient:
+    def __init__(self, http: httpx2.AsyncClient) -> None:
+        self.http = http
+
+    async def _request(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
+                       body: dict[str, Any] | None = None) -> dict[str, Any]:
+        is_write = method != "GET"
+        try:
+            response = await self.http.request(method, path, params=params, json=body)
+        except httpx2.TimeoutException:
+            hint = ("The write may or may not have happened: read the integration back before retrying."
+                    if is_write else "Try again shortly.")
+            raise VendorUnavailable(VENDOR, operation, "the request timed out.", hint=hint) from None
+        except httpx2.TransportError as exc:
+            raise VendorUnavailable(VENDOR, operation, f"could not reach RevCent ({type(exc).__name__}).",
+                                    hint="Check REVCENT_BASE_URL and the network, then try again.") from None
+        log.info("RevCent %s %s -> %s", operation, method, response.status_code)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise VendorUnavailable(VENDOR, operation, "RevCent sent an answer that is not a JSON object.",
+                                    status=response.status_code, hint="Try again; if it persists, report it.")
+        # RevCent signals errors with code 0 in the body, whatever the HTTP status.
+        if data.get("code") != 1 or response.status_code >= 400:
+            raise VendorError(
+                VENDOR, operation, str(data.get("message") or data.get("result") or "RevCent reported an error."),
+                status=response.status_code, error_code=_str_or_none(data.get("error_code")),
+                api_call_id=_str_or_none(data.get("api_call_id")),
+            )
+        return data
+
+    async def list_site_integrations(self, *, limit: int, page: int) -> dict[str, Any]:
+        return await self._request("GetSiteThirdPartyIntegrations", "GET", "site_third_party_integrations",
+                                   params={"limit": limit, "page": page})
+
+    async def get_site_integration(self, site_id: str) -> dict[str, Any]:
+        return await self._request("GetSiteThirdPartyIntegration", "GET", f"site_third_party_integrations/{site_id}")
+
+    async def create_secure_form(self, site_id: str) -> dict[str, Any]:
+        return await self._request("CreateSecureForm", "POST", "secure_forms",
+                                   body={"form_source": "third_party_integration", "form_source_id": site_id})
+
+    async def get_secure_form(self, form_id: str) -> dict[str, Any]:
+        return await self._request("GetSecureForm", "GET", f"secure_forms/{form_id}")
+
+    async def list_user_integrations(self, *, limit: int, page: int) -> dict[str, Any]:
+        return await self._request("GetUserThirdPartyIntegrations", "GET", "user_third_party_integrations",
+                                   params={"limit": limit, "page": page})
+
+    async def all_user_integrations(self) -> list[dict[str, Any]]:
+        """Every page of the account's integrations (used for the unique-name check)."""
+        results: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = await self.list_user_integrations(limit=PAGE_SIZE_MAX, page=page)
+            batch = data.get("results") or []
+            results += batch
+            if len(batch) < PAGE_SIZE_MAX:
+                return results
+            page += 1
+
+    async def create_user_integration(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._request("CreateUserThirdPartyIntegration", "POST", "user_third_party_integrations",
+                                   body=body)
+
+    async def get_user_integration(self, integration_id: str) -> dict[str, Any]:
+        return await self._request("GetUserThirdPartyIntegration", "GET",
+                                   f"user_third_party_integrations/{integration_id}")
+
+    async def edit_user_integration(self, integration_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._request("EditUserThirdPartyIntegration", "POST",
+                                   f"user_third_party_integrations/{integration_id}", body=body)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

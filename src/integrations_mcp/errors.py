@@ -1,0 +1,59 @@
+"""The project's error tree. Every tool failure is raised as one of these and becomes an `isError` result.
+
+* IntegrationsError
+  * ConfigurationError  - missing or half-set settings; raised at start-up, never mid-call
+  * GuardrailError      - the server's policy refused a call; nothing was sent upstream
+  * VendorError         - the vendor answered with an error (vendor, operation, status, error_code, api_call_id)
+    * VendorUnavailable - timeout, connection failure or an unreadable answer
+"""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+__all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable"]
+
+
+class IntegrationsError(ToolError):
+    """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result."""
+
+
+class ConfigurationError(IntegrationsError):
+    pass
+
+
+class GuardrailError(IntegrationsError):
+    """A call refused by policy. The message says what was wrong and what to do next."""
+
+    def __init__(self, message: str, *, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+class VendorError(IntegrationsError):
+    def __init__(
+        self,
+        vendor: str,
+        operation: str,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        api_call_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.vendor, self.operation, self.status = vendor, operation, status
+        self.error_code, self.api_call_id = error_code, api_call_id
+        parts = [f"{vendor} {operation} failed"]
+        facts = [f"{k}={v}" for k, v in (("error_code", error_code), ("http_status", status),
+                                          ("api_call_id", api_call_id)) if v is not None]
+        if facts:
+            parts.append(f" ({', '.join(facts)})")
+        parts.append(f": {message}")
+        if hint:
+            parts.append(f" {hint}")
+        super().__init__("".join(parts))
+
+
+class VendorUnavailable(VendorError):
+    pass

@@ -1,0 +1,1 @@
+"""Server-enforced policy shared by every vendor: secret firewall, redaction, confirmation, diffs."""

@@ -1,0 +1,44 @@
+"""What every vendor's tools share: annotations, id types, and registration that honours --read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "register_tool"]
+
+# Honest hints; the server enforces the guardrails regardless of what a client does with them.
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+CREATES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+EDITS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+
+PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
+Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+
+ArgumentGuard = Callable[[dict[str, Any]], None]
+"""Inspects raw tool arguments before validation; raises GuardrailError to refuse the call."""
+
+
+def register_tool(
+    server: MCPServer,
+    fn: Callable[..., Any],
+    *,
+    annotations: ToolAnnotations,
+    read_only: bool,
+    guard: ArgumentGuard | None = None,
+    title: str | None = None,
+) -> None:
+    """Add `fn` as a tool named after the function, unless it writes and the server is read-only."""
+    if read_only and not annotations.read_only_hint:
+        return
+    server.add_tool(fn, name=fn.__name__, title=title, annotations=annotations, structured_output=True)
+    tool = server._tool_manager.get_tool(fn.__name__)
+    # The SDK accepts (and drops) unknown top-level arguments; advertise that we refuse them.
+    tool.parameters["additionalProperties"] = False
+    if guard is not None:
+        guards: dict[str, ArgumentGuard] = getattr(server, "argument_guards", {})
+        guards[fn.__name__] = guard

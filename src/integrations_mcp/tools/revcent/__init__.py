@@ -1,0 +1,317 @@
+"""RevCent tools, named after RevCent's operation ids so that the guides and RevCent's docs match."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from integrations_mcp.clients.revcent import RevCentClient
+from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
+from integrations_mcp.guardrails.diff import FieldChange
+from integrations_mcp.guardrails.secrets import find_keys
+from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, register_tool
+from integrations_mcp.tools.revcent import policy
+from integrations_mcp.tools.revcent.models import (
+    OptionInput,
+    RevCentId,
+    SecureForm,
+    SiteIntegration,
+    SiteIntegrationPage,
+    SiteIntegrationSummary,
+    UserIntegration,
+    UserIntegrationPage,
+    UserIntegrationSummary,
+    UserIntegrationView,
+    WriteResult,
+)
+
+__all__ = ["register"]
+
+# Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
+CREDENTIAL_KEYS = ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key",
+                   "apikey", "api_secret", "token", "access_token", "auth_token", "private_key", "client_secret",
+                   "license_key", "secret_key")
+SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
+                   "the user to open form_url and enter the credentials there, then pass secure_form_id.")
+
+
+def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
+    paths = [path for path, _ in find_keys(arguments, CREDENTIAL_KEYS)]
+    if paths:
+        raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
+                             f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
+
+
+def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:  # noqa: C901 - one closure per tool
+    def add(fn, annotations, title):  # noqa: ANN001, ANN202
+        register_tool(server, fn, annotations=annotations, read_only=read_only, guard=refuse_raw_credentials,
+                      title=title)
+
+    async def view(integration_id: str) -> UserIntegrationView:
+        record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
+        return UserIntegrationView(integration=record, readiness=policy.readiness(record))
+
+    async def GetSiteThirdPartyIntegrations(limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
+        """List the native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice).
+        Start here when setting one up. Guide: guide://revcent/lifecycle"""
+        data = await api.list_site_integrations(limit=limit, page=page)
+        results = [_site_summary(SiteIntegration.model_validate(item)) for item in data.get("results") or []]
+        return SiteIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
+
+    async def GetSiteThirdPartyIntegration(site_third_party_integration_id: RevCentId) -> SiteIntegration:
+        """A native integration's credential fields and option schema (option/field ids, selects).
+        Guide: guide://revcent/GetSiteThirdPartyIntegration"""
+        return SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration_id))
+
+    async def CreateSecureForm(site_third_party_integration_id: RevCentId) -> SecureForm:
+        """Create a one-hour secure form where the user types the integration's credentials (never in chat).
+        Give the user form_url. Guide: guide://revcent/CreateSecureForm"""
+        data = await api.create_secure_form(site_third_party_integration_id)
+        return SecureForm(
+            secure_form_id=data["secure_form_id"], form_url=data.get("form_url"), completed=bool(data.get("completed")),
+            expiration_date_unix=data.get("expiration_date_unix"), form_source=data.get("form_source"),
+            form_source_id=data.get("form_source_id"),
+            next_step="Ask the user to open form_url, enter the credentials and say when done; check with "
+                      "GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.",
+        )
+
+    async def GetSecureForm(secure_form_id: RevCentId) -> SecureForm:
+        """Whether a secure form is completed, and which site integration it belongs to.
+        Guide: guide://revcent/GetSecureForm"""
+        data = await api.get_secure_form(secure_form_id)
+        completed = bool(data.get("completed"))
+        return SecureForm(
+            secure_form_id=data.get("id", secure_form_id), completed=completed,
+            expiration_date_unix=data.get("expiration_date_unix"), form_source=data.get("form_source"),
+            form_source_id=data.get("form_source_id"),
+            next_step="Pass secure_form_id to Create/EditUserThirdPartyIntegration." if completed
+            else "Not completed yet: ask the user to finish the form at its form_url.",
+        )
+
+    async def GetUserThirdPartyIntegrations(limit: PageSize = 25, page: Page = 1) -> UserIntegrationPage:
+        """List the account's integrations (id, name, enabled, type). Guide: guide://revcent/lifecycle"""
+        data = await api.list_user_integrations(limit=limit, page=page)
+        results = [_user_summary(item) for item in data.get("results") or []]
+        return UserIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
+
+    async def GetUserThirdPartyIntegration(user_third_party_integration_id: RevCentId) -> UserIntegrationView:
+        """An integration with saved credential ids, saved options, the option schema with the account's
+        assets, and readiness (what is missing, valid choices, can_enable).
+        Guide: guide://revcent/GetUserThirdPartyIntegration"""
+        return await view(user_third_party_integration_id)
+
+    async def CreateUserThirdPartyIntegration(
+        name: Annotated[str, Field(min_length=1, max_length=200, description="Unique integration name.")],
+        site_third_party_integration: RevCentId,
+        secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form with credentials.")]
+        = None,
+        description: str | None = None,
+        enabled: Annotated[bool | None, Field(description="Refused unless the result is complete.")] = None,
+        dry_run: Annotated[bool, Field(description="Return what would be sent; write nothing.")] = False,
+    ) -> WriteResult:
+        """Create an integration from a native site integration. Credentials only via secure_form_id.
+        Guide: guide://revcent/CreateUserThirdPartyIntegration"""
+        site = SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration))
+        await _require_unique_name(api, name.strip())
+        if secure_form_id:
+            await _require_usable_form(api, secure_form_id, site.id)
+        body: dict[str, Any] = {"name": name.strip(), "site_third_party_integration": site.id}
+        if description is not None:
+            body["description"] = description
+        if secure_form_id:
+            body["secure_form_id"] = secure_form_id
+        if enabled is not None:
+            body["enabled"] = enabled
+        if enabled:
+            draft = UserIntegration(id="-" * 20, name=name, site_third_party_integration=site)
+            _require_complete(policy.readiness(draft, values={}, credentials_saved=bool(secure_form_id)))
+        changes = [FieldChange(field=k, proposed=v) for k, v in body.items()]
+        if dry_run:
+            return WriteResult(dry_run=True, sent=body, changes=changes,
+                               next_steps=["Call again without dry_run to create it."])
+        created = await api.create_user_integration(body)
+        new_id = created["user_third_party_integration_id"]
+        verified = await view(new_id)
+        expected = {k: v for k, v in body.items() if k in ("name", "description", "enabled")}
+        mismatches = _mismatches(verified.integration, expected, {}, bool(secure_form_id))
+        return WriteResult(dry_run=False, user_third_party_integration_id=new_id, sent=body, changes=changes,
+                           verified=verified, mismatches=mismatches, next_steps=_next_steps(verified))
+
+    async def EditUserThirdPartyIntegration(
+        user_third_party_integration_id: RevCentId,
+        name: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form: new credentials.")]
+        = None,
+        third_party_options: Annotated[list[OptionInput] | None, Field(description="Option values to save.")]
+        = None,
+        confirm_overwrite: Annotated[bool, Field(description="User agreed to replace saved option values.")]
+        = False,
+        confirm_disable: Annotated[bool, Field(description="User agreed to disable (live features stop).")]
+        = False,
+        dry_run: Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
+        = False,
+    ) -> WriteResult:
+        """Partial edit: only the fields given are sent. Changing saved options needs confirm_overwrite,
+        disabling needs confirm_disable, enabling needs a complete integration.
+        Guide: guide://revcent/EditUserThirdPartyIntegration"""
+        requested = {k: v for k, v in (("name", name), ("description", description), ("enabled", enabled),
+                                       ("secure_form_id", secure_form_id),
+                                       ("third_party_options", third_party_options)) if v is not None}
+        if not requested:
+            raise GuardrailError("Refused: nothing to change. Give at least one of name, description, enabled, "
+                                 "secure_form_id, third_party_options.")
+        current = (await view(user_third_party_integration_id)).integration
+        site = current.site_third_party_integration
+        saved = policy.saved_values(current.third_party_options_saved)
+        body: dict[str, Any] = {}
+        changes: list[FieldChange] = []
+        for key in ("name", "description", "enabled"):
+            value = requested.get(key)
+            if value is not None and value != getattr(current, key):
+                body[key] = value
+                changes.append(FieldChange(field=key, saved=getattr(current, key), proposed=value,
+                                           overwrites=key != "enabled"))
+        if "name" in body:
+            await _require_unique_name(api, body["name"].strip(), exclude_id=current.id)
+        if secure_form_id:
+            await _require_usable_form(api, secure_form_id, site.id)
+            body["secure_form_id"] = secure_form_id
+            changes.append(FieldChange(field="credentials", saved="saved" if current.third_party_credentials_saved
+                                       else None, proposed="from secure form " + secure_form_id,
+                                       overwrites=bool(current.third_party_credentials_saved)))
+        option_changes: list[FieldChange] = []
+        if third_party_options:
+            policy.validate_options(site, third_party_options, saved)
+            option_changes = policy.option_changes(third_party_options, saved)
+            touched = {c.field.split(".")[1] for c in option_changes}
+            changed = [o for o in third_party_options if o.id in touched]
+            if changed:
+                body["third_party_options"] = policy.options_body(changed, saved)
+                changes += option_changes
+        if not body:
+            raise GuardrailError("Refused: this edit changes nothing; every value given is already saved. "
+                                 "Nothing was sent.")
+        overwrites = [c for c in option_changes if c.overwrites]
+        if overwrites:
+            require_confirmation(ConfirmationRequest(
+                flag="confirm_overwrite", reason="this edit replaces option values that are already saved.",
+                changes=overwrites,
+                consequence=f"These settings may drive {policy.DEPENDENT_FEATURES[site.integration_type]}.",
+            ), confirmed=confirm_overwrite or dry_run)
+        projected = policy.project_values(third_party_options or [], saved)
+        if body.get("enabled") is True:
+            _require_complete(policy.readiness(current, values=projected, credentials_saved=(
+                bool(secure_form_id) or not policy.missing_credentials(site, current.third_party_credentials_saved))))
+        if body.get("enabled") is False:
+            require_confirmation(ConfirmationRequest(
+                flag="confirm_disable", reason=f"disabling {current.name!r} stops what depends on it.",
+                consequence=f"Live features of this {site.integration_type} integration that stop or fail: "
+                            f"{policy.DEPENDENT_FEATURES[site.integration_type]}. Check them with the user first.",
+            ), confirmed=confirm_disable or dry_run)
+        if dry_run:
+            return WriteResult(dry_run=True, user_third_party_integration_id=current.id, sent=body, changes=changes,
+                               next_steps=["Call again without dry_run (and with any confirmation the user gave)."])
+        await api.edit_user_integration(current.id, body)
+        verified = await view(current.id)
+        expected = {k: body[k] for k in ("name", "description", "enabled") if k in body}
+        touched_values = {k: v for k, v in projected.items() if any(
+            c.field == f"third_party_options.{k[0]}.{k[1]}" for c in option_changes)}
+        mismatches = _mismatches(verified.integration, expected, touched_values, bool(secure_form_id))
+        return WriteResult(dry_run=False, user_third_party_integration_id=current.id, sent=body, changes=changes,
+                           verified=verified, mismatches=mismatches, next_steps=_next_steps(verified))
+
+    for fn, annotations, title in (
+        (GetSiteThirdPartyIntegrations, READ_ONLY, "List RevCent native integrations"),
+        (GetSiteThirdPartyIntegration, READ_ONLY, "Get a RevCent native integration's schema"),
+        (GetSecureForm, READ_ONLY, "Check a RevCent secure form"),
+        (GetUserThirdPartyIntegrations, READ_ONLY, "List the account's RevCent integrations"),
+        (GetUserThirdPartyIntegration, READ_ONLY, "Get a RevCent integration with readiness"),
+        (CreateSecureForm, CREATES, "Create a RevCent secure form for credentials"),
+        (CreateUserThirdPartyIntegration, CREATES, "Create a RevCent integration"),
+        (EditUserThirdPartyIntegration, EDITS, "Edit a RevCent integration"),
+    ):
+        add(fn, annotations, title)
+
+
+def _site_summary(site: SiteIntegration) -> SiteIntegrationSummary:
+    return SiteIntegrationSummary(
+        id=site.id, name=site.name, description=site.description, integration_type=site.integration_type,
+        has_options=bool(site.third_party_options),
+        has_required_options=any(o.required for o in site.third_party_options),
+    )
+
+
+def _user_summary(item: dict[str, Any]) -> UserIntegrationSummary:
+    site = item.get("site_third_party_integration")
+    site = site if isinstance(site, dict) else {"id": site} if isinstance(site, str) else {}
+    return UserIntegrationSummary(
+        id=item["id"], name=item.get("name", ""), description=item.get("description") or "",
+        enabled=bool(item.get("enabled")), site_third_party_integration_id=site.get("id"),
+        site_name=site.get("name"), integration_type=site.get("integration_type"),
+    )
+
+
+async def _require_unique_name(api: RevCentClient, name: str, *, exclude_id: str | None = None) -> None:
+    wanted = name.casefold()
+    for item in await api.all_user_integrations():
+        if item.get("id") != exclude_id and str(item.get("name", "")).strip().casefold() == wanted:
+            raise GuardrailError(f"Refused: the name {name!r} is already used by integration {item.get('id')}. "
+                                 "Names must be unique; choose another. Nothing was sent.")
+
+
+async def _require_usable_form(api: RevCentClient, form_id: str, site_id: str) -> None:
+    try:
+        form = await api.get_secure_form(form_id)
+    except VendorError as exc:
+        if exc.status is not None and exc.status < 500 or exc.error_code:
+            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({exc.error_code or exc.status}: "
+                                 "it does not exist or has expired). Create a new one with CreateSecureForm. "
+                                 "Nothing was sent.") from None
+        raise
+    reason = None
+    if form.get("form_source") != "third_party_integration" or form.get("form_source_id") != site_id:
+        reason = (f"it belongs to {form.get('form_source')} {form.get('form_source_id')}, not to site integration "
+                  f"{site_id}. Create a form for {site_id}")
+    elif (form.get("expiration_date_unix") or 0) and form["expiration_date_unix"] <= time.time():
+        reason = "it has expired (forms last one hour). Create a new one with CreateSecureForm"
+    elif not form.get("completed"):
+        reason = "the user has not completed it yet. Ask them to open its form_url and submit it, then call again"
+    if reason:
+        raise GuardrailError(f"Refused: secure form {form_id} cannot be used: {reason}. Nothing was sent.")
+
+
+def _require_complete(readiness) -> None:  # noqa: ANN001
+    if not readiness.can_enable:
+        raise GuardrailError("Refused: cannot enable an incomplete integration. Missing: "
+                             + "; ".join(readiness.blockers)
+                             + ". Save what is missing first (leave enabled unset), then enable. Nothing was sent.")
+
+
+def _mismatches(record: UserIntegration, expected: dict[str, Any], values: dict[tuple[str, str], list[str]],
+                credentials: bool) -> list[str]:
+    found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in expected.items()
+             if getattr(record, k) != v]
+    saved = policy.saved_values(record.third_party_options_saved)
+    found += [f"third_party_options.{o}.{f}: sent {v}, read back {saved.get((o, f), [])}"
+              for (o, f), v in values.items() if saved.get((o, f), []) != v]
+    creds = record.site_third_party_integration.third_party_credentials
+    if credentials and creds is not None and creds.id not in record.third_party_credentials_saved:
+        found.append("credentials: the secure form was sent but RevCent reports no saved credentials "
+                     "(it may not have been able to connect with them); ask the user to check them.")
+    return found
+
+
+def _next_steps(verified: UserIntegrationView) -> list[str]:
+    r, record = verified.readiness, verified.integration
+    if r.blockers:
+        return [f"Still needed: {b}." for b in r.blockers] + [
+            "Ask the user to choose option values from readiness.choices; never pick for them."]
+    if not record.enabled:
+        return ["Complete. Enable it with EditUserThirdPartyIntegration(enabled=true) once the user agrees."]
+    return ["Complete and enabled."]
