@@ -17,6 +17,7 @@ from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageS
 from integrations_mcp.tools.revcent import policy
 from integrations_mcp.tools.revcent.models import (
     OptionInput,
+    Readiness,
     RevCentId,
     SecureForm,
     SiteIntegration,
@@ -46,11 +47,7 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
                              f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
 
 
-def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:  # noqa: C901 - one closure per tool
-    def add(fn, annotations, title):  # noqa: ANN001, ANN202
-        register_tool(server, fn, annotations=annotations, read_only=read_only, guard=refuse_raw_credentials,
-                      title=title)
-
+def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:
     async def view(integration_id: str) -> UserIntegrationView:
         record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
         return UserIntegrationView(integration=record, readiness=policy.readiness(record))
@@ -226,7 +223,7 @@ def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:
         return WriteResult(dry_run=False, user_third_party_integration_id=current.id, sent=body, changes=changes,
                            verified=verified, mismatches=mismatches, next_steps=_next_steps(verified))
 
-    for fn, annotations, title in (
+    for fn, hints, title in (
         (GetSiteThirdPartyIntegrations, READ_ONLY, "List RevCent native integrations"),
         (GetSiteThirdPartyIntegration, READ_ONLY, "Get a RevCent native integration's schema"),
         (GetSecureForm, READ_ONLY, "Check a RevCent secure form"),
@@ -236,7 +233,7 @@ def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:
         (CreateUserThirdPartyIntegration, CREATES, "Create a RevCent integration"),
         (EditUserThirdPartyIntegration, EDITS, "Edit a RevCent integration"),
     ):
-        add(fn, annotations, title)
+        register_tool(server, fn, annotations=hints, read_only=read_only, guard=refuse_raw_credentials, title=title)
 
 
 def _site_summary(site: SiteIntegration) -> SiteIntegrationSummary:
@@ -269,7 +266,7 @@ async def _require_usable_form(api: RevCentClient, form_id: str, site_id: str) -
     try:
         form = await api.get_secure_form(form_id)
     except VendorError as exc:
-        if exc.status is not None and exc.status < 500 or exc.error_code:
+        if exc.error_code or (exc.status is not None and exc.status < 500):
             raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({exc.error_code or exc.status}: "
                                  "it does not exist or has expired). Create a new one with CreateSecureForm. "
                                  "Nothing was sent.") from None
@@ -286,7 +283,7 @@ async def _require_usable_form(api: RevCentClient, form_id: str, site_id: str) -
         raise GuardrailError(f"Refused: secure form {form_id} cannot be used: {reason}. Nothing was sent.")
 
 
-def _require_complete(readiness) -> None:  # noqa: ANN001
+def _require_complete(readiness: Readiness) -> None:
     if not readiness.can_enable:
         raise GuardrailError("Refused: cannot enable an incomplete integration. Missing: "
                              + "; ".join(readiness.blockers)

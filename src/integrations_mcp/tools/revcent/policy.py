@@ -10,6 +10,7 @@ from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.tools.revcent.models import (
     MissingOption,
+    OptionFieldSpec,
     OptionInput,
     Readiness,
     SavedOption,
@@ -118,7 +119,7 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
                              + "\n".join(f"- {p}" for p in problems))
 
 
-def _check_values(option_id: str, field_id: str, f, values: list[str]) -> list[str]:  # noqa: ANN001
+def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: list[str]) -> list[str]:
     where = f"{option_id}.{field_id}"
     if f.field_type == "input":
         if len(values) != 1 or not values[0].strip():

@@ -1,0 +1,125 @@
+"""CxEngage REST client for integrations: one `_request` that knows the vendor's dialect, then one method per call."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import httpx2
+
+from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.server.settings import CxEngageSettings
+
+__all__ = ["CxEngageClient", "cxengage_http_client"]
+
+log = logging.getLogger(__name__)
+VENDOR = "CxEngage"
+TOKEN_TTL_SECONDS = 3600  # [I] asked for on POST /v1/tokens; renewed a minute before it runs out
+STATUS_HINTS = {
+    401: "Check CXENGAGE_API_KEY and CXENGAGE_API_SECRET.",
+    403: "The API key's role is not allowed on this tenant (creating integrations needs MANAGE_ALL_PROVIDERS).",
+    404: "Check the tenant id and integration id (GetCxEngageIntegrations lists the integrations).",
+}
+
+
+def cxengage_http_client(settings: CxEngageSettings, *, timeout: float,
+                         transport: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=timeout, transport=transport,
+                              headers={"accept": "application/json"})
+
+
+class CxEngageClient:
+    def __init__(self, http: httpx2.AsyncClient, settings: CxEngageSettings) -> None:
+        self.http = http
+        self._settings = settings
+        self._token: tuple[str, float] | None = None
+
+    def _basic(self) -> str:
+        pair = f"{self._settings.api_key.get_secret_value()}:{self._settings.api_secret.get_secret_value()}"
+        return "Basic " + base64.b64encode(pair.encode()).decode()
+
+    async def _authorization(self) -> str:
+        if not self._settings.use_token:
+            return self._basic()
+        if self._token is None or self._token[1] <= time.monotonic():
+            body = {"username": self._settings.api_key.get_secret_value(),
+                    "password": self._settings.api_secret.get_secret_value(), "ttl": TOKEN_TTL_SECONDS}
+            data = await self._send("CreateToken", "POST", "tokens", body=body, authorization=self._basic())
+            token = data.get("token") if isinstance(data, dict) else None
+            if not isinstance(token, str):
+                raise VendorUnavailable(VENDOR, "CreateToken", "the token answer had no token.")
+            self._token = (token, time.monotonic() + TOKEN_TTL_SECONDS - 60)
+        return f"Token {self._token[0]}"
+
+    async def _request(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None = None,
+                       scrub: Iterable[str] = ()) -> Any:
+        data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
+                                scrub=scrub)
+        if not isinstance(data, dict) or "result" not in data:
+            raise VendorUnavailable(VENDOR, operation, "the answer had no result.")
+        return data["result"]
+
+    async def _send(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None,
+                    authorization: str, scrub: Iterable[str] = ()) -> Any:
+        try:
+            response = await self.http.request(method, path, json=body, headers={"authorization": authorization})
+        except httpx2.TimeoutException:
+            hint = ("The write may or may not have happened: read the integration back before retrying."
+                    if method != "GET" else "Try again shortly.")
+            raise VendorUnavailable(VENDOR, operation, "the request timed out.", hint=hint) from None
+        except httpx2.TransportError as exc:
+            raise VendorUnavailable(VENDOR, operation, f"could not reach CxEngage ({type(exc).__name__}).",
+                                    hint="Check CXENGAGE_REGION / CXENGAGE_BASE_URL, then try again.") from None
+        log.info("CxEngage %s %s -> %s", operation, method, response.status_code)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code in (200, 201) and data is not None:
+            return data
+        if response.status_code < 400:
+            raise VendorUnavailable(VENDOR, operation, "CxEngage sent an answer that is not JSON.",
+                                    status=response.status_code)
+        message, code = _error_text(data)
+        for secret in scrub:  # a vendor may quote a rejected value back; it must not reach the chat
+            if secret:
+                message = message.replace(secret, "[redacted]")
+        raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
+                          error_code=code, hint=STATUS_HINTS.get(response.status_code))
+
+    async def list_integrations(self, tenant_id: str) -> list[dict[str, Any]]:
+        return await self._request("GetIntegrations", "GET", f"tenants/{tenant_id}/integrations")
+
+    async def get_integration(self, tenant_id: str, integration_id: str) -> dict[str, Any]:
+        return await self._request("GetIntegration", "GET", f"tenants/{tenant_id}/integrations/{integration_id}")
+
+    async def create_integration(self, tenant_id: str, body: dict[str, Any], *, scrub: Iterable[str] = ()
+                                 ) -> dict[str, Any]:
+        return await self._request("CreateIntegration", "POST", f"tenants/{tenant_id}/integrations", body=body,
+                                   scrub=scrub)
+
+    async def update_integration(self, tenant_id: str, integration_id: str, body: dict[str, Any], *,
+                                 scrub: Iterable[str] = ()) -> dict[str, Any]:
+        return await self._request("UpdateIntegration", "PUT", f"tenants/{tenant_id}/integrations/{integration_id}",
+                                   body=body, scrub=scrub)
+
+
+def _error_text(data: Any) -> tuple[str, str | None]:
+    """CxEngage errors: {"error": {"code", "message", "attribute"}}, or error as a string or a list of strings."""
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or "")
+        attribute = error.get("attribute")
+        if isinstance(attribute, dict) and attribute:
+            details = "; ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in attribute.items())
+            message = f"{message} ({details})" if message else details
+        code = error.get("code")
+        return message, None if code is None else str(code)
+    if isinstance(error, list):
+        return "; ".join(map(str, error)), None
+    if isinstance(error, str):
+        return error, None
+    return "", None

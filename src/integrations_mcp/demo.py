@@ -1,0 +1,238 @@
+"""`integrations-mcp demo`: the whole RevCent set-up on the sandbox, through a real MCP client over stdio.
+
+The demo plays both the agent (tool calls) and the person (who opens the secure form URL in a browser and
+types the credentials). Every step states what it expects; any other behaviour makes the demo fail.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from html.parser import HTMLParser
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import CallToolResult
+
+__all__ = ["fill_secure_form", "run_demo"]
+
+
+class DemoFailure(Exception):
+    pass
+
+
+class _FormInputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[dict[str, str]] = []
+        self.action: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input":
+            self.inputs.append(a)
+        elif tag == "form":
+            self.action = a.get("action") or None
+
+
+async def fill_secure_form(form_url: str, values: dict[str, str] | None = None, *, default: str = "demo") -> str:
+    """Do what the person does: open the page, type a value into every credential field, submit.
+
+    Returns the confirmation page's text."""
+    async with httpx2.AsyncClient(timeout=10) as http:
+        page = await http.get(form_url)
+        page.raise_for_status()
+        parser = _FormInputs()
+        parser.feed(page.text)
+        data = {}
+        for field in parser.inputs:
+            name = field.get("name")
+            if not name:
+                continue
+            if field.get("type") == "hidden":
+                data[name] = field.get("value", "")
+            elif field.get("type") not in ("submit", "button"):
+                data[name] = (values or {}).get(name, f"{default}-{name}")
+        target = httpx2.URL(form_url).join(parser.action) if parser.action else form_url
+        answer = await http.post(target, data=data, headers={"origin": _origin(form_url)})
+        if answer.status_code != 200:
+            raise DemoFailure(f"the secure form answered {answer.status_code}: {answer.text[:200]}")
+        return answer.text
+
+
+def _origin(url: str) -> str:
+    u = httpx2.URL(url)
+    return f"{u.scheme}://{u.netloc.decode()}"
+
+
+class _Steps:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.number = 0
+
+    def say(self, title: str) -> None:
+        self.number += 1
+        print(f"\n{self.number:>2}. {title}", flush=True)
+
+    async def ok(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        result = await self.client.call_tool(tool, args)
+        if result.is_error:
+            raise DemoFailure(f"{tool} was refused but should have worked: {_text(result)}")
+        return result.structured_content or {}
+
+    async def refused(self, tool: str, args: dict[str, Any], expect: str) -> str:
+        result = await self.client.call_tool(tool, args)
+        if not result.is_error:
+            raise DemoFailure(f"{tool} went through but should have been refused")
+        message = _text(result)
+        if expect not in message:
+            raise DemoFailure(f"{tool} was refused for another reason than {expect!r}: {message}")
+        print("    refused, as it should be:")
+        for line in message.splitlines():
+            print(f"      | {line}")
+        return message
+
+
+def _text(result: CallToolResult) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+def _pick_overwrite_field(site: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """A static single-select field with two or more values, preferring optional options."""
+    candidates = []
+    for option in site["third_party_options"]:
+        for field in option["fields"]:
+            settings = field.get("select_settings") or {}
+            if field["field_type"] == "select" and not settings.get("third_party_asset") \
+                    and not settings.get("multiple") and len(settings.get("options", [])) >= 2:
+                candidates.append((option["required"], option["id"], field["id"], settings["options"]))
+    if not candidates:
+        raise DemoFailure("the sandbox tax integration has no static select to demonstrate overwrites with")
+    _, option_id, field_id, values = sorted(candidates, key=lambda c: c[0])[0]
+    return option_id, field_id, values
+
+
+async def _flow(client: Client) -> None:
+    s = _Steps(client)
+    s.say("List the native integrations RevCent offers (GetSiteThirdPartyIntegrations)")
+    sites = (await s.ok("GetSiteThirdPartyIntegrations", {}))["results"]
+    for site in sites:
+        print(f"    - {site['name']} [{site['integration_type']}] {site['id']}")
+    tax = next((x for x in sites if x["integration_type"] == "tax"), None)
+    if tax is None:
+        raise DemoFailure("no tax integration in the sandbox")
+
+    s.say(f"Read the chosen one, {tax['name']} (GetSiteThirdPartyIntegration)")
+    site = await s.ok("GetSiteThirdPartyIntegration", {"site_third_party_integration_id": tax["id"]})
+    creds = site.get("third_party_credentials") or {}
+    print(f"    credential fields: {', '.join(f['id'] for f in creds.get('fields', []))}")
+    labels = [o["id"] + (" (required)" if o["required"] else "") for o in site["third_party_options"]]
+    print(f"    options: {', '.join(labels)}")
+
+    s.say("Try to pass credentials in chat: refused before anything reaches RevCent")
+    await s.refused("CreateUserThirdPartyIntegration", {
+        "name": "Demo tax", "site_third_party_integration": tax["id"],
+        "third_party_credentials": {"id": creds.get("id", "x"), "fields": [{"id": "api_key", "value": "hunter2"}]},
+    }, "CreateSecureForm")
+
+    s.say("Create a secure form; the person opens its URL and types the credentials there")
+    form = await s.ok("CreateSecureForm", {"site_third_party_integration_id": tax["id"]})
+    print(f"    form_url: {form['form_url']}")
+    await fill_secure_form(form["form_url"])
+    checked = await s.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]})
+    if not checked["completed"]:
+        raise DemoFailure("the secure form is not completed after the person submitted it")
+    print("    the person submitted the form; GetSecureForm says completed")
+
+    s.say("Create the integration with secure_form_id (CreateUserThirdPartyIntegration)")
+    created = await s.ok("CreateUserThirdPartyIntegration", {
+        "name": "Demo tax (sandbox)", "site_third_party_integration": tax["id"],
+        "secure_form_id": form["secure_form_id"], "description": "Created by integrations-mcp demo"})
+    integration_id = created["user_third_party_integration_id"]
+    if created["mismatches"]:
+        raise DemoFailure(f"read-back mismatches after create: {created['mismatches']}")
+    print(f"    created {integration_id}; verified by reading it back")
+
+    s.say("Read it back with readiness (GetUserThirdPartyIntegration)")
+    view = await s.ok("GetUserThirdPartyIntegration", {"user_third_party_integration_id": integration_id})
+    readiness = view["readiness"]
+    print(f"    credentials saved: {readiness['credentials_saved']}; can enable: {readiness['can_enable']}")
+    for choice in readiness["choices"]:
+        print(f"    choices for {choice['option_id']}.{choice['field_id']} ({choice['source']}): "
+              f"{', '.join(choice['values'])}")
+
+    option_id, field_id, values = _pick_overwrite_field(site)
+    s.say(f"First set-up: fill the empty option {option_id}.{field_id} = {values[0]} (no confirmation needed)")
+    await s.ok("EditUserThirdPartyIntegration", {"user_third_party_integration_id": integration_id,
+               "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [values[0]]}]}]})
+
+    change = {"user_third_party_integration_id": integration_id,
+              "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [values[1]]}]}]}
+    s.say(f"Change the saved {option_id}.{field_id} to {values[1]} without confirmation")
+    await s.refused("EditUserThirdPartyIntegration", change, "confirm_overwrite")
+
+    s.say("The user agrees: the same edit with confirm_overwrite=true, verified by read-back")
+    edited = await s.ok("EditUserThirdPartyIntegration", {**change, "confirm_overwrite": True})
+    saved = {(o["id"], f["id"]): f["value"] for o in edited["verified"]["integration"]["third_party_options_saved"]
+             for f in o["fields"]}
+    if edited["mismatches"] or saved.get((option_id, field_id)) != [values[1]]:
+        raise DemoFailure(f"the verified state does not show the change: {edited['mismatches']}")
+    print(f"    verified: {option_id}.{field_id} = {saved[(option_id, field_id)]}")
+
+    s.say("Enable it while required options are still missing")
+    enable = {"user_third_party_integration_id": integration_id, "enabled": True}
+    await s.refused("EditUserThirdPartyIntegration", enable, "incomplete")
+
+    s.say("The user chooses the required option values from the account's assets")
+    view = await s.ok("GetUserThirdPartyIntegration", {"user_third_party_integration_id": integration_id})
+    choices = {(c["option_id"], c["field_id"]): c for c in view["readiness"]["choices"]}
+    options: list[dict[str, Any]] = []
+    for missing in view["readiness"]["missing_options"]:
+        fields = []
+        for fid in missing["field_ids"]:
+            choice = choices.get((missing["option_id"], fid))
+            value = choice["values"][0] if choice and choice["values"] else "demo-value"
+            fields.append({"id": fid, "value": [value]})
+            print(f"    {missing['option_id']}.{fid} = {value}")
+        options.append({"id": missing["option_id"], "fields": fields})
+    done = await s.ok("EditUserThirdPartyIntegration", {"user_third_party_integration_id": integration_id,
+                                                         "third_party_options": options})
+    if not done["verified"]["readiness"]["can_enable"]:
+        raise DemoFailure(f"still incomplete: {done['verified']['readiness']['blockers']}")
+
+    s.say("Enable it now that it is complete")
+    enabled = await s.ok("EditUserThirdPartyIntegration", enable)
+    if enabled["verified"]["integration"]["enabled"] is not True:
+        raise DemoFailure("the read-back does not show it enabled")
+    print("    enabled; verified by reading it back")
+
+
+async def _run() -> None:
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "integrations_mcp", "serve", "--sandbox"],
+                                   env=env)
+    with tempfile.TemporaryFile("w+") as errlog:
+        try:
+            async with Client(stdio_client(params, errlog=errlog)) as client:
+                print("Connected to `integrations-mcp serve --sandbox` over stdio.")
+                await _flow(client)
+        except BaseException:
+            errlog.seek(0)
+            tail = errlog.read()[-2000:]
+            if tail:
+                print("\n--- server stderr (tail) ---\n" + tail, file=sys.stderr)
+            raise
+
+
+def run_demo() -> int:
+    try:
+        anyio.run(_run)
+    except DemoFailure as exc:
+        print(f"\nDEMO FAILED: {exc}", file=sys.stderr)
+        return 1
+    print("\nDemo complete: every step behaved as expected.")
+    return 0

@@ -1,0 +1,470 @@
+"""RevCent tools through a real MCP client session, against the RevCent emulator over ASGI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from integrations_mcp.emulators.revcent import RevCentEmulator
+from tests.conftest import connect, ok, refused
+
+pytestmark = pytest.mark.anyio
+
+READ_TOOLS = {"GetSiteThirdPartyIntegrations", "GetSiteThirdPartyIntegration", "GetSecureForm",
+              "GetUserThirdPartyIntegrations", "GetUserThirdPartyIntegration"}
+WRITE_TOOLS = {"CreateSecureForm", "CreateUserThirdPartyIntegration", "EditUserThirdPartyIntegration"}
+
+
+def integration_writes(emu: RevCentEmulator) -> list:
+    return [r for r in emu.writes() if r.path.startswith("/v2/user_third_party_integrations")]
+
+
+def site(emu: RevCentEmulator, kind: str) -> dict[str, Any]:
+    return emu.site_integrations[emu.site_id(kind)]
+
+
+def static_single_select(emu: RevCentEmulator, kind: str = "tax") -> tuple[str, str, list[str]]:
+    for option in site(emu, kind)["third_party_options"]:
+        for field in option["fields"]:
+            s = field.get("select_settings") or {}
+            if field["field_type"] == "select" and not s.get("third_party_asset") and not s.get("multiple") \
+                    and len(s.get("options", [])) >= 2 and not option["required"]:
+                return option["id"], field["id"], s["options"]
+    raise AssertionError("fixture lacks an optional static single select")
+
+
+def required_asset_select(emu: RevCentEmulator, kind: str = "tax") -> tuple[str, str]:
+    for option in site(emu, kind)["third_party_options"]:
+        for field in option["fields"]:
+            if option["required"] and (field.get("select_settings") or {}).get("third_party_asset"):
+                return option["id"], field["id"]
+    raise AssertionError("fixture lacks a required asset select")
+
+
+def credential_values(emu: RevCentEmulator, kind: str, secret: str = "s3cret") -> dict[str, str]:
+    return {f["id"]: f"{secret}-{f['id']}" for f in site(emu, kind)["third_party_credentials"]["fields"]}
+
+
+async def completed_form(client: Client, emu: RevCentEmulator, kind: str = "tax", secret: str = "s3cret") -> str:
+    form = await ok(client, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id(kind)})
+    emu.complete_secure_form(form["secure_form_id"], credential_values(emu, kind, secret))
+    return form["secure_form_id"]
+
+
+async def create(client: Client, emu: RevCentEmulator, kind: str = "tax", name: str = "Tax main") -> str:
+    form_id = await completed_form(client, emu, kind)
+    created = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": name, "site_third_party_integration": emu.site_id(kind), "secure_form_id": form_id})
+    return created["user_third_party_integration_id"]
+
+
+async def set_option(client: Client, uid: str, option: str, field: str, values: list[str], **extra: Any) -> dict:
+    return await ok(client, "EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": uid,
+        "third_party_options": [{"id": option, "fields": [{"id": field, "value": values}]}], **extra})
+
+
+# --- the tool surface ------------------------------------------------------------------------------------------
+
+async def test_every_tool_has_schemas_annotations_and_a_short_description(client: Client) -> None:
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == READ_TOOLS | WRITE_TOOLS
+    for name, tool in tools.items():
+        assert tool.output_schema and tool.output_schema.get("type") == "object", name
+        assert tool.input_schema.get("additionalProperties") is False, name
+        assert len(tool.description or "") < 320, (name, len(tool.description or ""))
+        assert "guide://" in (tool.description or ""), name
+        assert tool.annotations.read_only_hint is (name in READ_TOOLS), name
+    assert tools["EditUserThirdPartyIntegration"].annotations.destructive_hint is True
+    assert tools["CreateUserThirdPartyIntegration"].annotations.idempotent_hint is False
+    create_props = tools["CreateUserThirdPartyIntegration"].input_schema["properties"]
+    assert "third_party_credentials" not in create_props and "secure_form_id" in create_props
+
+
+async def test_read_only_mode_serves_only_read_tools(revcent: RevCentEmulator) -> None:
+    async with connect(revcent, read_only=True) as client:
+        tools = (await client.list_tools()).tools
+        assert {t.name for t in tools} == READ_TOOLS
+        assert all(t.annotations.read_only_hint for t in tools)
+        result = await client.call_tool("CreateSecureForm", {"site_third_party_integration_id": "a" * 20})
+        assert result.is_error
+    assert revcent.writes() == []
+
+
+# --- reads -------------------------------------------------------------------------------------------------------
+
+async def test_lists_site_integrations_of_every_type_with_paging(client: Client, revcent: RevCentEmulator) -> None:
+    page = await ok(client, "GetSiteThirdPartyIntegrations", {})
+    assert {s["integration_type"] for s in page["results"]} == {"tax", "shipping", "offline_payment", "ai", "ai_voice"}
+    first = await ok(client, "GetSiteThirdPartyIntegrations", {"limit": 2, "page": 1})
+    second = await ok(client, "GetSiteThirdPartyIntegrations", {"limit": 2, "page": 2})
+    assert first["count"] == 2 and first["has_more"] is True
+    assert {s["id"] for s in first["results"]}.isdisjoint({s["id"] for s in second["results"]})
+    await refused(client, "GetSiteThirdPartyIntegrations", {"limit": 26}, "limit")
+
+
+async def test_site_integration_schema(client: Client, revcent: RevCentEmulator) -> None:
+    data = await ok(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": revcent.site_id("tax")})
+    assert data["integration_type"] == "tax"
+    assert data["third_party_credentials"]["fields"]
+    assert any(o["required"] for o in data["third_party_options"])
+
+
+async def test_ids_are_checked_before_anything_is_sent(client: Client, revcent: RevCentEmulator) -> None:
+    before = len(revcent.requests)
+    await refused(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": "short"}, "20")
+    await refused(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": "a/../b" + "c" * 14},
+                  "site_third_party_integration_id")
+    assert len(revcent.requests) == before
+
+
+async def test_readiness_before_and_after_credentials(client: Client, revcent: RevCentEmulator) -> None:
+    option_id, field_id = required_asset_select(revcent)
+    bare = revcent.add_user_integration(name="No creds yet", site_id=revcent.site_id("tax"))
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": bare})
+    r = view["readiness"]
+    assert r["credentials_saved"] is False and r["missing_credentials"] and r["can_enable"] is False
+    asset = next(c for c in r["choices"] if (c["option_id"], c["field_id"]) == (option_id, field_id))
+    assert asset["source"] == "asset" and asset["values"] == []
+
+    uid = await create(client, revcent)
+    r = (await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid}))["readiness"]
+    assert r["credentials_saved"] is True and r["missing_credentials"] == []
+    assert any(m["option_id"] == option_id for m in r["missing_options"])
+    asset = next(c for c in r["choices"] if (c["option_id"], c["field_id"]) == (option_id, field_id))
+    assert asset["values"], "assets appear once credentials are saved"
+    assert r["can_enable"] is False and r["blockers"]
+
+
+async def test_lists_user_integrations(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    page = await ok(client, "GetUserThirdPartyIntegrations", {})
+    row = next(x for x in page["results"] if x["id"] == uid)
+    assert row["name"] == "Tax main" and row["enabled"] is False
+
+
+# --- guardrail 1: credentials only through a secure form ---------------------------------------------------------
+
+@pytest.mark.parametrize("arguments", [
+    {"third_party_credentials": {"id": "api", "fields": [{"id": "key", "value": "CANARY-1"}]}},
+    {"password": "CANARY-2"},
+    {"description": "x", "third_party_options": [{"id": "o", "fields": [{"id": "f", "value": ["v"]}],
+                                                   "credentials": {"api_key": "CANARY-3"}}]},
+])
+async def test_raw_credentials_are_refused_at_any_depth(client: Client, revcent: RevCentEmulator,
+                                                        arguments: dict) -> None:
+    message = await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "X", "site_third_party_integration": revcent.site_id("tax"), **arguments},
+        "CreateSecureForm", "secure_form_id")
+    assert "CANARY" not in message
+    uid = revcent.add_user_integration(name="Existing", site_id=revcent.site_id("tax"))
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid, **arguments},
+                  "CreateSecureForm")
+    assert revcent.writes() == []
+
+
+async def test_unknown_arguments_are_refused_not_dropped(client: Client, revcent: RevCentEmulator) -> None:
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "X", "site_third_party_integration": revcent.site_id("tax"), "enable": True},
+        "Unknown argument", "enable", "enabled")
+    assert revcent.writes() == []
+
+
+async def test_secure_form_must_be_completed_current_and_for_the_same_site(client: Client,
+                                                                           revcent: RevCentEmulator) -> None:
+    tax = revcent.site_id("tax")
+    args = {"name": "Tax", "site_third_party_integration": tax}
+    pending = await ok(client, "CreateSecureForm", {"site_third_party_integration_id": tax})
+    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": pending["secure_form_id"]},
+                  "not completed", "form_url")
+    other = await completed_form(client, revcent, "shipping")
+    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": other}, tax)
+    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": "Z" * 20},
+                  "CreateSecureForm")
+    assert integration_writes(revcent) == []
+
+
+async def test_expired_secure_form_is_refused() -> None:
+    now = [1_800_000_000.0]
+    emu = RevCentEmulator(clock=lambda: now[0])
+    async with connect(emu) as client:
+        form_id = await completed_form(client, emu)
+        now[0] += 3601
+        await refused(client, "CreateUserThirdPartyIntegration", {
+            "name": "Tax", "site_third_party_integration": emu.site_id("tax"), "secure_form_id": form_id},
+            "CreateSecureForm")
+    assert integration_writes(emu) == []
+
+
+async def test_credentials_reach_the_vendor_only_through_the_form(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    assert revcent.stored_credentials(uid) == credential_values(revcent, "tax")
+    body = integration_writes(revcent)[0].json()
+    assert "third_party_credentials" not in body and "secure_form_id" in body
+
+
+# --- create ------------------------------------------------------------------------------------------------------
+
+async def test_create_verifies_by_reading_back(client: Client, revcent: RevCentEmulator) -> None:
+    form_id = await completed_form(client, revcent)
+    result = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Tax main", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
+        "description": "renewals"})
+    assert result["dry_run"] is False and result["mismatches"] == []
+    integration = result["verified"]["integration"]
+    assert integration["name"] == "Tax main" and integration["description"] == "renewals"
+    assert integration["third_party_credentials_saved"]
+    assert any("Still needed" in step for step in result["next_steps"])
+
+
+async def test_create_dry_run_writes_nothing(client: Client, revcent: RevCentEmulator) -> None:
+    form_id = await completed_form(client, revcent)
+    result = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Tax main", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
+        "dry_run": True})
+    assert result["dry_run"] is True and result["verified"] is None
+    assert result["sent"] == {"name": "Tax main", "site_third_party_integration": revcent.site_id("tax"),
+                              "secure_form_id": form_id}
+    assert integration_writes(revcent) == []
+
+
+async def test_create_refuses_a_duplicate_name(client: Client, revcent: RevCentEmulator) -> None:
+    revcent.add_user_integration(name="Tax Main", site_id=revcent.site_id("tax"))
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "tax main", "site_third_party_integration": revcent.site_id("tax")}, "already used", "unique")
+    assert integration_writes(revcent) == []
+
+
+async def test_create_enabled_is_refused_when_options_are_required(client: Client, revcent: RevCentEmulator) -> None:
+    form_id = await completed_form(client, revcent)
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
+        "enabled": True}, "incomplete", "required option")
+    assert integration_writes(revcent) == []
+
+
+async def test_create_enabled_is_allowed_when_complete(client: Client, revcent: RevCentEmulator) -> None:
+    assert not site(revcent, "offline_payment")["third_party_options"]
+    form_id = await completed_form(client, revcent, "offline_payment")
+    result = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
+        "secure_form_id": form_id, "enabled": True})
+    assert result["verified"]["integration"]["enabled"] is True and result["mismatches"] == []
+
+
+async def test_create_without_credentials_cannot_be_enabled(client: Client, revcent: RevCentEmulator) -> None:
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"), "enabled": True},
+        "credentials not saved")
+    assert integration_writes(revcent) == []
+
+
+# --- edit: guardrails 2-6 ----------------------------------------------------------------------------------------
+
+async def test_filling_an_empty_option_needs_no_confirmation_and_sends_only_it(client: Client,
+                                                                              revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    option_id, field_id, values = static_single_select(revcent)
+    result = await set_option(client, uid, option_id, field_id, [values[0]])
+    assert result["mismatches"] == []
+    body = integration_writes(revcent)[-1].json()
+    assert set(body) == {"third_party_options"}
+    assert body["third_party_options"] == [{"id": option_id, "fields": [{"id": field_id, "value": [values[0]]}]}]
+
+
+async def test_overwriting_a_saved_option_needs_confirmation_with_a_diff(client: Client,
+                                                                         revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    option_id, field_id, values = static_single_select(revcent)
+    await set_option(client, uid, option_id, field_id, [values[0]])
+    writes = len(integration_writes(revcent))
+    args = {"user_third_party_integration_id": uid,
+            "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [values[1]]}]}]}
+    await refused(client, "EditUserThirdPartyIntegration", args, "confirm_overwrite",
+                  f"{option_id}.{field_id}: {values[0]} → {values[1]}")
+    preview = await ok(client, "EditUserThirdPartyIntegration", {**args, "dry_run": True})
+    assert preview["changes"][0]["overwrites"] is True and preview["changes"][0]["saved"] == [values[0]]
+    assert len(integration_writes(revcent)) == writes, "refusal and dry run wrote nothing"
+    done = await ok(client, "EditUserThirdPartyIntegration", {**args, "confirm_overwrite": True})
+    assert done["mismatches"] == []
+    saved = done["verified"]["integration"]["third_party_options_saved"]
+    assert {"id": field_id, "value": [values[1]]} in next(o for o in saved if o["id"] == option_id)["fields"]
+
+
+async def test_unchanged_fields_of_a_touched_option_survive(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    option = next(o for o in site(revcent, "tax")["third_party_options"] if len(o["fields"]) >= 2)
+    inputs = [f for f in option["fields"] if f["field_type"] == "input"]
+    if not inputs:
+        pytest.skip("fixture option has no input field")
+    option_id, field_id, values = static_single_select(revcent)
+    assert option_id == option["id"]
+    await set_option(client, uid, option_id, inputs[0]["id"], ["12345"])
+    await set_option(client, uid, option_id, field_id, [values[0]])
+    saved = (await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid}))
+    fields = next(o for o in saved["integration"]["third_party_options_saved"] if o["id"] == option_id)["fields"]
+    assert {"id": inputs[0]["id"], "value": ["12345"]} in fields
+
+
+@pytest.mark.parametrize("mutation, needle", [
+    (lambda o, f, v: [{"id": "no_such_option", "fields": [{"id": f, "value": [v[0]]}]}], "Valid option ids"),
+    (lambda o, f, v: [{"id": o, "fields": [{"id": "no_such_field", "value": [v[0]]}]}], "does not exist"),
+    (lambda o, f, v: [{"id": o, "fields": [{"id": f, "value": ["invented"]}]}], "Valid values"),
+    (lambda o, f, v: [{"id": o, "fields": [{"id": f, "value": [v[0], v[1]]}]}], "exactly one value"),
+])
+async def test_invented_ids_and_values_are_refused_with_the_valid_choices(client: Client, revcent: RevCentEmulator,
+                                                                          mutation: Any, needle: str) -> None:
+    uid = await create(client, revcent)
+    option_id, field_id, values = static_single_select(revcent)
+    await refused(client, "EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": uid, "third_party_options": mutation(option_id, field_id, values)},
+        needle, "Nothing was sent")
+    assert len(integration_writes(revcent)) == 1  # only the create
+
+
+async def test_asset_values_must_come_from_the_account(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    option_id, field_id = required_asset_select(revcent)
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    assets = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]
+    message = await refused(client, "EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": uid,
+        "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": ["made_up_company"]}]}]},
+        "Valid values")
+    assert all(a in message for a in assets)
+
+
+async def test_an_option_must_carry_its_required_fields(client: Client, revcent: RevCentEmulator) -> None:
+    spec = next((o for o in site(revcent, "ai_voice")["third_party_options"]
+                 if sum(f["required"] for f in o["fields"]) >= 2), None)
+    if spec is None:
+        pytest.skip("fixture has no option with two required fields")
+    uid = await create(client, revcent, "ai_voice", "Voice")
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    first = next(f for f in spec["fields"] if f["required"])
+    choice = next(c for c in view["readiness"]["choices"] if c["field_id"] == first["id"])
+    await refused(client, "EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": uid,
+        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"], "value": choice["values"][:1]}]}]},
+        "is required for option")
+
+
+async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(client: Client,
+                                                                               revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    enable = {"user_third_party_integration_id": uid, "enabled": True}
+    await refused(client, "EditUserThirdPartyIntegration", enable, "incomplete")
+    option_id, field_id = required_asset_select(revcent)
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]
+    # One edit that both completes and enables counts the edit itself.
+    result = await ok(client, "EditUserThirdPartyIntegration", {
+        **enable, "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]})
+    assert result["verified"]["integration"]["enabled"] is True and result["verified"]["readiness"]["can_enable"]
+    assert integration_writes(revcent)[-1].json()["enabled"] is True
+
+
+async def test_disabling_needs_confirmation_naming_what_depends_on_it(client: Client,
+                                                                      revcent: RevCentEmulator) -> None:
+    form_id = await completed_form(client, revcent, "offline_payment")
+    uid = (await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
+        "secure_form_id": form_id, "enabled": True}))["user_third_party_integration_id"]
+    disable = {"user_third_party_integration_id": uid, "enabled": False}
+    await refused(client, "EditUserThirdPartyIntegration", disable, "confirm_disable", "payment")
+    assert len(integration_writes(revcent)) == 1
+    result = await ok(client, "EditUserThirdPartyIntegration", {**disable, "confirm_disable": True})
+    assert result["verified"]["integration"]["enabled"] is False
+
+
+async def test_empty_and_no_op_edits_are_refused(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid},
+                  "nothing to change")
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                            "name": "Tax main"}, "changes nothing")
+    assert len(integration_writes(revcent)) == 1
+
+
+async def test_rename_sends_only_the_name_and_must_stay_unique(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    revcent.add_user_integration(name="Shipping", site_id=revcent.site_id("shipping"))
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                            "name": "SHIPPING"}, "already used")
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                                 "name": "Tax renamed"})
+    assert integration_writes(revcent)[-1].json() == {"name": "Tax renamed"}
+    assert result["verified"]["integration"]["name"] == "Tax renamed"
+
+
+async def test_credential_rotation_sends_only_the_secure_form(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    new_form = await completed_form(client, revcent, secret="rotated")
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                                 "secure_form_id": new_form})
+    assert integration_writes(revcent)[-1].json() == {"secure_form_id": new_form}
+    assert result["mismatches"] == []
+    assert revcent.stored_credentials(uid) == credential_values(revcent, "tax", "rotated")
+
+
+async def test_a_write_that_does_not_stick_is_flagged(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    # RevCent answers success but does not apply the edit: the read-back must catch it.
+    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", status=200,
+                          body=b'{"api_call_id":"AAAAAAAAAAAAAAAAAAAA","api_call_unix":1,"code":1,'
+                               b'"user_third_party_integration_id":"' + uid.encode() + b'","result":"ok"}')
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                                 "name": "Renamed"})
+    assert result["mismatches"] and "name" in result["mismatches"][0]
+
+
+# --- vendor errors -----------------------------------------------------------------------------------------------
+
+async def test_vendor_errors_become_tool_errors_with_code_and_call_id(client: Client,
+                                                                      revcent: RevCentEmulator) -> None:
+    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=503,
+                          body=b'{"api_call_id":"BBBBBBBBBBBBBBBBBBBB","api_call_unix":1,"code":0,'
+                               b'"error_code":"service_unavailable","message":"Try later","result":"error"}')
+    await refused(client, "GetSiteThirdPartyIntegrations", {}, "error_code=service_unavailable",
+                  "api_call_id=BBBBBBBBBBBBBBBBBBBB", "Try later")
+    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=200, body=b"<html>oops")
+    await refused(client, "GetSiteThirdPartyIntegrations", {}, "not a JSON object")
+    await refused(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": "Q" * 20},
+                  "GetUserThirdPartyIntegration failed", "api_call_id=")
+    # The server is still fine afterwards.
+    assert (await ok(client, "GetSiteThirdPartyIntegrations", {}))["count"] == 5
+
+
+async def test_vendor_duplicate_name_error_is_mapped(client: Client, revcent: RevCentEmulator) -> None:
+    # Our own check passes (the list is stale via a fault), RevCent's own uniqueness check answers.
+    revcent.add_user_integration(name="Dup", site_id=revcent.site_id("tax"))
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", status=200,
+                          body=b'{"api_call_id":"CCCCCCCCCCCCCCCCCCCC","api_call_unix":1,"code":1,'
+                               b'"current_count":0,"current_page":1,"results":[]}')
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "Dup", "site_third_party_integration": revcent.site_id("tax")}, "duplicate_name")
+
+
+# --- guides and prompt -------------------------------------------------------------------------------------------
+
+async def test_guides_referenced_by_tools_exist_as_markdown_resources(client: Client) -> None:
+    import re
+
+    uris = {str(r.uri) for r in (await client.list_resources()).resources}
+    referenced = {m for t in (await client.list_tools()).tools for m in re.findall(r"guide://[\w/]+", t.description)}
+    assert referenced and referenced <= uris
+    assert "guide://common/guardrails" in uris
+    for name in READ_TOOLS | WRITE_TOOLS:
+        assert f"guide://revcent/{name}" in uris
+    content = (await client.read_resource("guide://revcent/lifecycle")).contents[0]
+    assert content.mime_type == "text/markdown" and content.text.startswith("# ")
+
+
+async def test_setup_prompt(client: Client) -> None:
+    prompts = {p.name for p in (await client.list_prompts()).prompts}
+    assert "setup_revcent_integration" in prompts
+    prompt = await client.get_prompt("setup_revcent_integration", {"provider": "our tax provider"})
+    text = prompt.messages[0].content.text
+    assert "our tax provider" in text and "CreateSecureForm" in text
