@@ -35,7 +35,10 @@ def register_tool(
     """Add `fn` as a tool named after the function, unless it writes and the server is read-only."""
     if read_only and not annotations.read_only_hint:
         return
-    server.add_tool(fn, name=fn.__name__, title=title, annotations=annotations, structured_output=True)
+    # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
+    description = " ".join((fn.__doc__ or "").split())
+    server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=annotations,
+                    structured_output=True)
     tool = server._tool_manager.get_tool(fn.__name__)
     # The SDK accepts (and drops) unknown top-level arguments; advertise that we refuse them.
     tool.parameters["additionalProperties"] = False

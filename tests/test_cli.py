@@ -1,0 +1,76 @@
+"""The README's promises: the demo runs end to end, and the built wheel carries what the server needs at run time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
+    return {**env, **extra}
+
+
+def test_demo_runs_every_step_and_exits_zero() -> None:
+    done = subprocess.run([sys.executable, "-m", "integrations_mcp", "demo"], capture_output=True, text=True,
+                          timeout=180, env=_env(), stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for needle in ("GetSiteThirdPartyIntegrations", "secure form", "verified by reading it back",
+                   "confirm_overwrite", "incomplete", "Demo complete"):
+        assert needle in out, needle
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
+                    str(ROOT)], check=True, timeout=300, env=_env())
+    (built,) = out.glob("integrations_mcp-*.whl")
+    return built
+
+
+def test_wheel_carries_guides_schemas_and_entry_point(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    guides = [n for n in names if n.startswith("integrations_mcp/guides/") and n.endswith(".md")]
+    sources = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src/integrations_mcp/guides").rglob("*.md")}
+    assert sources and sources <= set(guides)
+    schemas = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.json")}
+    assert schemas and schemas <= set(names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "integrations-mcp = integrations_mcp.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) -> None:
+    """Install the wheel alone into a folder and run the sandbox from it, not from the source tree."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, timeout=300, env=_env())
+    probe = (
+        "import anyio, integrations_mcp, sys\n"
+        "from mcp import Client\n"
+        "from integrations_mcp.server.app import build_server\n"
+        "from integrations_mcp.server.sandbox import sandbox\n"
+        "assert integrations_mcp.__file__.startswith(sys.argv[1]), integrations_mcp.__file__\n"
+        "async def main():\n"
+        "    with sandbox() as box:\n"
+        "        async with Client(build_server(box.settings)) as c:\n"
+        "            uris = [str(r.uri) for r in (await c.list_resources()).resources]\n"
+        "            assert 'guide://revcent/lifecycle' in uris, uris\n"
+        "            r = await c.call_tool('GetSiteThirdPartyIntegrations', {})\n"
+        "            assert not r.is_error, r\n"
+        "            print(len(uris), r.structured_content['count'])\n"
+        "anyio.run(main)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True, timeout=120,
+                          env=_env(PYTHONPATH=str(target)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    resources, sites = map(int, done.stdout.split())
+    assert resources >= 10 and sites == 5
