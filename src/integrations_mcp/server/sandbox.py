@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from integrations_mcp.emulators import cxengage, revcent
 from integrations_mcp.emulators.base import serve_loopback
-from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
-from integrations_mcp.server.settings import RevCentSettings, Settings
+from integrations_mcp.server.settings import CxEngageSettings, RevCentSettings, Settings
 
 __all__ = ["Sandbox", "sandbox"]
 
@@ -23,9 +23,14 @@ class Sandbox:
 
 @contextmanager
 def sandbox(*, read_only: bool = False) -> Iterator[Sandbox]:
-    """Start every emulator on 127.0.0.1 (random ports) and yield settings that use them."""
+    """Start every emulator on 127.0.0.1 (random ports) and yield settings that use them. The CxEngage tenant is
+    pinned to the sandbox tenant, as CXENGAGE_TENANT_ID would pin it."""
     with ExitStack() as stack:
-        revcent = stack.enter_context(serve_loopback(RevCentEmulator(api_key=SANDBOX_API_KEY).app))
-        settings = Settings(revcent=RevCentSettings(SecretStr(SANDBOX_API_KEY), revcent.url + "/v2"),
-                            read_only=read_only)
-        yield Sandbox(settings=settings, urls={"revcent": revcent.url})
+        rc = stack.enter_context(serve_loopback(revcent.RevCentEmulator(api_key=revcent.SANDBOX_API_KEY).app))
+        cx = stack.enter_context(serve_loopback(cxengage.CxEngageEmulator().app))
+        settings = Settings(
+            revcent=RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), rc.url + "/v2"),
+            cxengage=CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
+                                      cx.url, tenant_id=cxengage.SANDBOX_TENANT_ID),
+            read_only=read_only)
+        yield Sandbox(settings=settings, urls={"revcent": rc.url, "cxengage": cx.url})

@@ -32,7 +32,15 @@ def transport_security(host: str, port: int, env: Mapping[str, str]) -> Transpor
 
 
 def http_app(server: MCPServer, host: str, port: int, env: Mapping[str, str]) -> Starlette:
-    return server.streamable_http_app(host=host, transport_security=transport_security(host, port, env))
+    """The MCP endpoint at /mcp, plus the server's own secure form page when a vendor needs it."""
+    app = server.streamable_http_app(host=host, transport_security=transport_security(host, port, env))
+    forms = getattr(server, "secret_forms", None)
+    if forms is not None:
+        app.router.routes[:0] = forms.routes()
+        # The person opens the page on this machine unless a public address is configured (reverse proxy).
+        local = host if _is_loopback(host) else "127.0.0.1"
+        forms.set_base_url(env.get("INTEGRATIONS_PUBLIC_URL", "").strip() or f"http://{local}:{port}")
+    return app
 
 
 def run_http(server: MCPServer, host: str, port: int, env: Mapping[str, str]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+if TYPE_CHECKING:
+    from integrations_mcp.server.core import IntegrationsServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -24,15 +25,19 @@ ArgumentGuard = Callable[[dict[str, Any]], None]
 
 
 def register_tool(
-    server: MCPServer,
+    server: IntegrationsServer,
     fn: Callable[..., Any],
     *,
     annotations: ToolAnnotations,
     read_only: bool,
     guard: ArgumentGuard | None = None,
     title: str | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> None:
-    """Add `fn` as a tool named after the function, unless it writes and the server is read-only."""
+    """Add `fn` as a tool named after the function, unless it writes and the server is read-only.
+
+    `fixed` arguments (e.g. a tenant pinned by configuration) disappear from the input schema; the server fills
+    them in, and a caller who sends them anyway is refused like any unknown argument."""
     if read_only and not annotations.read_only_hint:
         return
     # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
@@ -42,6 +47,10 @@ def register_tool(
     tool = server._tool_manager.get_tool(fn.__name__)
     # The SDK accepts (and drops) unknown top-level arguments; advertise that we refuse them.
     tool.parameters["additionalProperties"] = False
+    for name, value in (fixed or {}).items():
+        tool.parameters["properties"].pop(name, None)
+        if name in tool.parameters.get("required", []):
+            tool.parameters["required"].remove(name)
+        server.fixed_arguments.setdefault(fn.__name__, {})[name] = value
     if guard is not None:
-        guards: dict[str, ArgumentGuard] = getattr(server, "argument_guards", {})
-        guards[fn.__name__] = guard
+        server.argument_guards[fn.__name__] = guard

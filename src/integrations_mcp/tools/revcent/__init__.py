@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
 from integrations_mcp.clients.revcent import RevCentClient
@@ -13,6 +12,7 @@ from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import find_keys
+from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, register_tool
 from integrations_mcp.tools.revcent import policy
 from integrations_mcp.tools.revcent.models import (
@@ -47,7 +47,7 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
                              f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
 
 
-def register(server: MCPServer, api: RevCentClient, *, read_only: bool) -> None:
+def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool) -> None:
     async def view(integration_id: str) -> UserIntegrationView:
         record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
         return UserIntegrationView(integration=record, readiness=policy.readiness(record))

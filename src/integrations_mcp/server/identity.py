@@ -1,0 +1,36 @@
+"""Who is asking: an opaque key for the MCP session behind a tool call, so that what one session creates (a
+one-time secure form) can only be used by that session.
+
+The SDK gives no stable session object (ctx.session differs per call), so the key is built from:
+- a random token made by the server lifespan, which runs once per stdio process and once per in-process
+  connection (for streamable HTTP, once per app, shared by every client of it), and
+- the `Mcp-Session-Id` of a stateful HTTP session, and the authenticated client id when auth is on.
+A stateless (2026-07-28) HTTP client without auth has no session to bind to: such clients share the app's key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.mcpserver import Context, MCPServer
+
+__all__ = ["connection_lifespan", "session_key"]
+
+_OWNER = "integrations_mcp.session_owner"
+
+
+@asynccontextmanager
+async def connection_lifespan(server: MCPServer) -> AsyncIterator[dict[str, Any]]:
+    yield {_OWNER: secrets.token_hex(16)}
+
+
+def session_key(ctx: Context) -> str:
+    state = ctx.request_context.lifespan_context
+    base = state.get(_OWNER, "") if isinstance(state, dict) else ""
+    headers = ctx.headers or {}
+    token = get_access_token()
+    return "/".join((base, headers.get("mcp-session-id", ""), token.client_id if token else ""))

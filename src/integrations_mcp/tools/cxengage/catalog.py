@@ -1,0 +1,143 @@
+"""What integrations-mcp knows of each CxEngage integration type: its properties, which are required, which secret.
+
+Source: ../shared/research/vendor-apis.md B3 (the vendor's configuration UI and API examples). The API's own
+validation is undocumented, so "required" here is the UI's rule [I]; change a row here and every tool follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec", "normalise_type"]
+
+Kind = Literal["string", "boolean", "object", "any"]
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    name: str
+    kind: Kind = "string"
+    required: bool = False
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    name: str  # as on the wire
+    title: str
+    properties: tuple[PropertySpec, ...]
+
+    def prop(self, name: str) -> PropertySpec | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+    @property
+    def secrets(self) -> tuple[PropertySpec, ...]:
+        return tuple(p for p in self.properties if p.secret)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.properties]
+
+
+def _s(name: str, label: str, *, required: bool = False, secret: bool = False,
+       choices: tuple[str, ...] = ()) -> PropertySpec:
+    return PropertySpec(name, "string", required, secret, choices, label)
+
+
+def _b(name: str, label: str) -> PropertySpec:
+    return PropertySpec(name, "boolean", label=label)
+
+
+def _any(name: str, label: str, *, secret: bool = False) -> PropertySpec:
+    return PropertySpec(name, "any", secret=secret, label=label)
+
+
+TWILIO_REGIONS = ("gll", "au1", "br1", "de1", "ie1", "jp1", "sg1", "us1", "au1-ix", "de1-ix", "ie1-tnx", "jp1-ix",
+                  "sg1-ix", "us1-ix", "us2-ix")
+
+_TYPES = (
+    # REST: which of username/password/token matter depends on the auth style; none is required.
+    TypeSpec("rest", "REST API", (
+        _s("endpointPrefix", "Endpoint prefix"), _s("username", "Username"),
+        _s("password", "Password", secret=True), _s("token", "Token", secret=True))),
+    TypeSpec("salesforce", "Salesforce", (
+        _s("username", "Username", required=True), _s("password", "Password", required=True, secret=True),
+        _s("consumerKey", "Consumer key", required=True),
+        _s("consumerSecret", "Consumer secret", required=True, secret=True),
+        _s("securityToken", "Security token", required=True, secret=True),
+        _s("loginUrl", "Login URL"), _b("pushEnabled", "Activity records"))),
+    TypeSpec("zendesk", "Zendesk", (
+        _s("endpointPrefix", "API URI", required=True), _s("username", "Username", required=True),
+        _s("password", "Password", required=True, secret=True), _b("workItems", "Work items"),
+        _s("interactionFieldId", "Interaction field id"))),
+    TypeSpec("twilio", "Twilio", (
+        _s("accountSid", "Account SID", required=True), _s("authToken", "Auth token", required=True, secret=True),
+        _s("region", "Twilio region", required=True, choices=TWILIO_REGIONS), _b("forceRegion", "Force region"),
+        _b("webRtc", "WebRTC"), _s("extensionPrefix", "Extension prefix (5 digits)"),
+        PropertySpec("globalDialParams", "object", label="Global dial parameters"))),
+    TypeSpec("email", "Email", (
+        _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True),
+        _s("smtpHost", "SMTP host", required=True), _any("smtpPort", "SMTP port"),
+        _s("smtpEncryptionType", "SMTP encryption", required=True, choices=("ssl/tls", "starttls")),
+        _s("smtpUser", "SMTP user", required=True),
+        _s("smtpPassword", "SMTP password", required=True, secret=True))),
+    TypeSpec("calabrio", "Calabrio", (
+        _s("username", "Username", required=True), _s("password", "Password", required=True, secret=True),
+        _b("ctiEnabled", "CTI enabled"), _s("ctiEndpoint", "CTI endpoint"), _b("rtaEnabled", "RTA enabled"),
+        _s("rtaUrl", "RTA URL"))),
+    TypeSpec("monet", "Monet", (
+        _s("monetUrl", "Monet URL", required=True), _s("username", "Username", required=True),
+        _s("password", "Password", required=True, secret=True),
+        _s("usernameAsAgentId", "Username as agent id", choices=("true", "false")))),
+    # The access key is only half of a key pair, but it is treated as a secret: conservative costs nothing here.
+    TypeSpec("client", "Client (AWS)", (
+        _s("accessKey", "Access key", required=True, secret=True),
+        _s("secretKey", "Secret key", required=True, secret=True))),
+    TypeSpec("lambda", "Lambda (AWS)", (
+        _s("accessKey", "Access key", required=True, secret=True),
+        _s("secretKey", "Secret key", required=True, secret=True))),
+    TypeSpec("serenovaVoice", "Serenova Voice", (
+        _s("accountSid", "Account SID", required=True), _s("apiKey", "API key", required=True, secret=True))),
+    TypeSpec("teleopti", "Teleopti", (
+        _s("protocol", "Protocol", choices=("none", "ftp")), _s("ftpUrl", "FTP URL"),
+        _s("ftpUsername", "FTP username"), _s("ftpPassword", "FTP password", secret=True),
+        _s("authKey", "Auth key", secret=True), _s("teleoptiUrl", "Teleopti URL"),
+        _any("platformTypeId", "Platform type id"), _any("sourceId", "Source id"),
+        _any("multipleTenants", "Multiple tenants"))),
+    TypeSpec("verint", "Verint", (
+        _any("sftpPort", "SFTP port"), _s("sftpHost", "SFTP host"), _s("sftpUsername", "SFTP username"),
+        _s("sftpPassword", "SFTP password", secret=True), _s("orgName", "Organisation name"),
+        _any("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),
+        _any("scorecardsEnabled", "Scorecards enabled"), _any("historicalEnabled", "Historical enabled"))),
+    TypeSpec("birst", "Birst", (
+        _s("birstBaseUrl", "Base URL"), _s("birstAdminUsername", "Admin username"),
+        _s("birstAdminPassword", "Admin password", secret=True), _any("birstDashboardVersion", "Dashboard version"),
+        _s("birstSpaceId", "Space id"), _s("birstSsoPassword", "SSO password", secret=True))),
+)
+
+TYPES: dict[str, TypeSpec] = {t.name: t for t in _TYPES}
+
+# Every property name that holds a secret in any type, plus generic spellings a vendor might echo: redaction
+# works by field name, whatever the integration type.
+SECRET_PROPERTY_NAMES: frozenset[str] = frozenset(
+    {p.name for t in _TYPES for p in t.secrets} | {"secret", "apiSecret", "clientSecret", "accessToken"})
+
+
+def _key(value: str) -> str:
+    return "".join(ch for ch in value.lower() if ch.isalnum())
+
+
+# The docs call the types "Salesforce", "REST API" and "Zendesk"; the wire uses lowercase names.
+_ALIASES = {_key(t.name): t.name for t in _TYPES} | {_key(t.title): t.name for t in _TYPES}
+
+
+def normalise_type(value: str) -> str | None:
+    """'Zendesk', 'REST API', 'serenova-voice' -> the wire name; None when it is no known type."""
+    return _ALIASES.get(_key(value))

@@ -1,0 +1,134 @@
+"""CxEngage rules as pure functions: type resolution, property checks, readiness, diffs, redaction.
+
+The refuse-or-proceed decisions are made in the tools; this module says what is wrong, missing or changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.diff import FieldChange
+from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
+from integrations_mcp.tools.cxengage.catalog import SECRET_PROPERTY_NAMES, TYPES, TypeSpec, normalise_type
+from integrations_mcp.tools.cxengage.models import Integration, IntegrationView, Readiness
+
+SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
+              "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
+
+# [I] Whether PUT merges `properties` key by key or replaces the object is undocumented. The vendor's own UI
+# sends the whole object, so the tools do too: replacing with the full merged object is safe either way.
+SEND_FULL_PROPERTIES = True
+
+# Secret values shown in diffs: never the value, only whether one is there.
+SECRET_SET, SECRET_REPLACED = "set", "replaced"
+
+
+def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
+    """Argument guard: a non-empty secret property anywhere in the arguments refuses the whole call."""
+    paths = [path for path, value in find_keys(arguments, SECRET_PROPERTY_NAMES) if _has_value(value)]
+    if paths:
+        raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
+                             + SECURE_WAY)
+
+
+def resolve_type(value: str) -> TypeSpec:
+    name = normalise_type(value)
+    if name is None:
+        raise GuardrailError(f"Refused: unknown integration type {value!r}. Valid types: {', '.join(TYPES)}. "
+                             "Nothing was sent.")
+    return TYPES[name]
+
+
+def check_properties(spec: TypeSpec, properties: dict[str, Any]) -> None:
+    """Refuse names the type does not have, values of the wrong kind, and values outside a property's choices."""
+    problems = []
+    for name, value in properties.items():
+        prop = spec.prop(name)
+        if prop is None:
+            problems.append(f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}.")
+        elif prop.kind == "boolean" and not isinstance(value, bool):
+            problems.append(f"{name} takes true or false.")
+        elif prop.kind == "string" and not isinstance(value, str):
+            problems.append(f"{name} takes a string.")
+        elif prop.kind == "object" and not isinstance(value, dict):
+            problems.append(f"{name} takes an object.")
+        elif prop.choices and value not in prop.choices and value != "":
+            problems.append(f"{name} must be one of: {', '.join(prop.choices)}.")
+    if problems:
+        raise GuardrailError("Refused: properties do not match the integration type. Nothing was sent.\n"
+                             + "\n".join(f"- {p}" for p in problems))
+
+
+def readiness(spec: TypeSpec, properties: dict[str, Any]) -> Readiness:
+    missing = [p.name for p in spec.properties if p.required and not _has_value(properties.get(p.name))]
+    # Zendesk: work items need the interaction field (the vendor's UI rule).
+    if spec.name == "zendesk" and properties.get("workItems") is True \
+            and not _has_value(properties.get("interactionFieldId")):
+        missing.append("interactionFieldId")
+    secrets_missing = [m for m in missing if spec.prop(m) and spec.prop(m).secret]  # type: ignore[union-attr]
+    plain_missing = [m for m in missing if m not in secrets_missing]
+    blockers = []
+    if plain_missing:
+        blockers.append(f"required properties without a value: {', '.join(plain_missing)}")
+    if secrets_missing:
+        blockers.append(f"secrets not set: {', '.join(secrets_missing)} (CreateCxEngageSecureForm)")
+    return Readiness(missing_required=missing, secrets_missing=secrets_missing, can_activate=not blockers,
+                     secrets_set=[p.name for p in spec.secrets if _has_value(properties.get(p.name))],
+                     blockers=blockers)
+
+
+def redact_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    return redact(properties, SECRET_PROPERTY_NAMES)
+
+
+def view(raw: dict[str, Any]) -> IntegrationView:
+    """A vendor record as the model may see it: secrets redacted, readiness computed."""
+    properties = raw.get("properties") or {}
+    record = Integration(id=raw["id"], tenant_id=raw.get("tenantId"), name=raw.get("name", ""),
+                         type=raw.get("type", ""), description=raw.get("description"),
+                         active=bool(raw.get("active")), properties=redact_properties(properties),
+                         created=raw.get("created"), updated=raw.get("updated"))
+    spec = TYPES.get(normalise_type(record.type) or "")
+    if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
+        ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
+                          blockers=[f"type {record.type!r} is not known to integrations-mcp"])
+    else:
+        ready = readiness(spec, properties)
+    return IntegrationView(integration=record, readiness=ready)
+
+
+def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, Any],
+                     secrets: list[str]) -> list[FieldChange]:
+    """One FieldChange per property whose value changes. `secrets` are the secret properties being replaced (their
+    values are never shown: "set"/"replaced")."""
+    changes = []
+    for name, value in proposed.items():
+        before = saved.get(name)
+        if value != before:
+            changes.append(FieldChange(field=f"properties.{name}", saved=before, proposed=value,
+                                       overwrites=_has_value(before)))
+    for name in secrets:
+        before = saved.get(name)
+        changes.append(FieldChange(field=f"properties.{name}", saved=SECRET_SET if _has_value(before) else None,
+                                   proposed=SECRET_REPLACED if _has_value(before) else SECRET_SET,
+                                   overwrites=_has_value(before)))
+    return changes
+
+
+def redacted_body(body: dict[str, Any]) -> dict[str, Any]:
+    return redact(body, SECRET_PROPERTY_NAMES)
+
+
+def secret_values_in(values: dict[str, Any]) -> list[str]:
+    """Every secret string, for scrubbing vendor error texts that might quote them."""
+    return [v for _, v in find_keys(values, SECRET_PROPERTY_NAMES) if isinstance(v, str) and v]
+
+
+def _has_value(value: Any) -> bool:
+    return value not in (None, "", {}, [])
+
+
+__all__ = ["REDACTED", "SECURE_WAY", "SEND_FULL_PROPERTIES", "check_properties", "property_changes", "readiness",
+           "redact_properties", "redacted_body", "refuse_secret_arguments", "resolve_type", "secret_values_in",
+           "view"]
