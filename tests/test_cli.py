@@ -74,3 +74,15 @@ def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) ->
     assert done.returncode == 0, done.stderr[-3000:]
     resources, sites = map(int, done.stdout.split())
     assert resources >= 10 and sites == 5
+
+
+def test_demo_exits_non_zero_when_a_step_misbehaves(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from integrations_mcp import demo
+
+    async def misbehaving(steps: object) -> None:
+        raise demo.DemoFailure("planted: a refusal did not happen")
+
+    monkeypatch.setattr(demo, "_revcent_flow", misbehaving)
+    assert demo.run_demo() == 1
+    assert "DEMO FAILED: planted" in capsys.readouterr().err

@@ -164,3 +164,16 @@ async def test_streamable_http_session_and_origin_checks() -> None:
             assert foreign.status_code == 403
             rebound = await http.post(url, json=body, headers={**headers, "host": "evil.example"})
             assert rebound.status_code == 421
+
+
+async def test_http_transport_serves_the_secure_form_page_on_its_own_listener() -> None:
+    with _http_server() as url:
+        async with Client(url) as client:
+            form = await client.call_tool("CreateCxEngageSecureForm", {"type": "salesforce"})
+            assert not form.is_error, form.content[0].text
+        form_url = form.structured_content["form_url"]
+        assert form_url.startswith(url.removesuffix("/mcp") + "/secure-forms/")
+        async with httpx2.AsyncClient(timeout=10) as http:
+            page = await http.get(form_url)
+        assert page.status_code == 200 and "Security token" in page.text
+        assert page.headers["x-frame-options"] == "DENY"

@@ -1,4 +1,4 @@
-"""`integrations-mcp demo`: the whole RevCent set-up on the sandbox, through a real MCP client over stdio.
+"""`integrations-mcp demo`: the whole RevCent and CxEngage set-up on the sandbox, through a real MCP client over stdio.
 
 The demo plays both the agent (tool calls) and the person (who opens the secure form URL in a browser and
 types the credentials). Every step states what it expects; any other behaviour makes the demo fail.
@@ -116,8 +116,8 @@ def _pick_overwrite_field(site: dict[str, Any]) -> tuple[str, str, list[str]]:
     return option_id, field_id, values
 
 
-async def _flow(client: Client) -> None:
-    s = _Steps(client)
+async def _revcent_flow(s: _Steps) -> None:
+    print("\n== RevCent: connect a tax provider ==")
     s.say("List the native integrations RevCent offers (GetSiteThirdPartyIntegrations)")
     sites = (await s.ok("GetSiteThirdPartyIntegrations", {}))["results"]
     for site in sites:
@@ -211,6 +211,59 @@ async def _flow(client: Client) -> None:
     print("    enabled; verified by reading it back")
 
 
+async def _cxengage_flow(s: _Steps) -> None:
+    print("\n== CxEngage: create a Zendesk integration (sandbox tenant pinned) ==")
+    s.say("List the tenant's integrations (GetCxEngageIntegrations)")
+    listed = await s.ok("GetCxEngageIntegrations", {})
+    for item in listed["results"]:
+        print(f"    - {item['name']} [{item['type']}] active={item['active']}")
+
+    plain = {"endpointPrefix": "https://demo-desk.zendesk.example/api/v2", "username": "agent@demo.example"}
+    s.say("Try to put the Zendesk password in the arguments: refused, nothing sent")
+    await s.refused("CreateCxEngageIntegration", {"name": "Demo desk", "type": "Zendesk",
+                                                  "properties": {**plain, "password": "hunter2"}},
+                    "CreateCxEngageSecureForm")
+
+    s.say("Create the server's own one-time secure form; the person types the password there")
+    form = await s.ok("CreateCxEngageSecureForm", {"type": "Zendesk"})
+    print(f"    form_url: {form['form_url']} (fields: {', '.join(form['fields'])})")
+    await fill_secure_form(form["form_url"], {"password": "demo-zendesk-password"})
+    print("    the person saved the form")
+
+    s.say("Create the integration with secure_form_id (CreateCxEngageIntegration)")
+    created = await s.ok("CreateCxEngageIntegration", {"name": "Demo desk (sandbox)", "type": "Zendesk",
+                                                       "properties": plain, "secure_form_id": form["secure_form_id"]})
+    shown = created["verified"]["integration"]["properties"]
+    if created["mismatches"] or shown.get("password") != "[redacted]":
+        raise DemoFailure(f"unexpected read-back: {created['mismatches']} {shown}")
+    integration_id = created["integration_id"]
+    print(f"    created {integration_id}; read back with password {shown['password']}")
+
+    s.say("Reuse the spent secure form for a second integration: refused (a form works once)")
+    await s.refused("CreateCxEngageIntegration", {"name": "Demo desk 2", "type": "Zendesk", "properties": plain,
+                                                  "secure_form_id": form["secure_form_id"]}, "already used")
+
+    change = {"integration_id": integration_id,
+              "properties": {"endpointPrefix": "https://demo-desk-eu.zendesk.example/api/v2"}}
+    s.say("Change the saved endpointPrefix without confirmation")
+    await s.refused("EditCxEngageIntegration", change, "confirm_overwrite")
+    s.say("The user agrees: the same edit with confirm_overwrite=true, verified by read-back")
+    edited = await s.ok("EditCxEngageIntegration", {**change, "confirm_overwrite": True})
+    if edited["mismatches"]:
+        raise DemoFailure(f"read-back mismatches: {edited['mismatches']}")
+    print(f"    verified: endpointPrefix = {edited['verified']['integration']['properties']['endpointPrefix']}")
+
+    s.say("Activate it (complete: every required property is set)")
+    active = await s.ok("EditCxEngageIntegration", {"integration_id": integration_id, "active": True})
+    if active["verified"]["integration"]["active"] is not True:
+        raise DemoFailure("the read-back does not show it active")
+    print("    active; verified by reading it back")
+
+    s.say("Deactivate it without confirmation")
+    await s.refused("EditCxEngageIntegration", {"integration_id": integration_id, "active": False},
+                    "confirm_deactivate")
+
+
 async def _run() -> None:
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
     params = StdioServerParameters(command=sys.executable, args=["-m", "integrations_mcp", "serve", "--sandbox"],
@@ -219,7 +272,9 @@ async def _run() -> None:
         try:
             async with Client(stdio_client(params, errlog=errlog)) as client:
                 print("Connected to `integrations-mcp serve --sandbox` over stdio.")
-                await _flow(client)
+                steps = _Steps(client)
+                await _revcent_flow(steps)
+                await _cxengage_flow(steps)
         except BaseException:
             errlog.seek(0)
             tail = errlog.read()[-2000:]
@@ -229,10 +284,19 @@ async def _run() -> None:
 
 
 def run_demo() -> int:
+    failures: list[DemoFailure] = []
     try:
         anyio.run(_run)
-    except DemoFailure as exc:
-        print(f"\nDEMO FAILED: {exc}", file=sys.stderr)
+    except* DemoFailure as group:  # the MCP client's task groups wrap what the flow raised
+        failures += [e for e in _leaves(group) if isinstance(e, DemoFailure)]
+    if failures:
+        print(f"\nDEMO FAILED: {failures[0]}", file=sys.stderr)
         return 1
     print("\nDemo complete: every step behaved as expected.")
     return 0
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for e in error.exceptions for leaf in _leaves(e)]
+    return [error]

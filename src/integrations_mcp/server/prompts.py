@@ -24,6 +24,20 @@ REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, step 
 Report each step's outcome to the user in one or two lines."""
 
 
+CXENGAGE_SETUP = """Create a CxEngage {kind}integration, safely, step by step.
+
+1. Read guide://cxengage/lifecycle and guide://cxengage/types (the properties of each type).
+2. GetCxEngageIntegrations: check the name you will use is not taken; agree the name with the user.
+3. Ask the user for the non-secret properties (URLs, usernames, ids). Never ask for passwords, tokens or keys.
+4. CreateCxEngageSecureForm for the type; give the user form_url to type the secrets there, and wait until
+   they say it is saved.
+5. CreateCxEngageIntegration with the properties and secure_form_id (leave active unset); try dry_run first
+   if the user wants to see exactly what will be sent.
+6. Check the verified state it returns; activate with EditCxEngageIntegration(active=true) only when
+   readiness.can_activate is true and the user agrees.
+Report each step's outcome to the user in one or two lines."""
+
+
 def register_prompts(server: MCPServer, vendors: list[str]) -> None:
     if "revcent" in vendors:
         @server.prompt(name="setup_revcent_integration", title="Set up a RevCent integration")
@@ -32,3 +46,11 @@ def register_prompts(server: MCPServer, vendors: list[str]) -> None:
         ) -> str:
             """Walk through connecting a RevCent native integration, with the guardrails."""
             return REVCENT_SETUP.format(what=f" for {provider}" if provider else "")
+
+    if "cxengage" in vendors:
+        @server.prompt(name="setup_cxengage_integration", title="Create a CxEngage integration")
+        def setup_cxengage_integration(
+            integration_type: Annotated[str, Field(description="e.g. zendesk, salesforce, rest.")] = "",
+        ) -> str:
+            """Walk through creating a CxEngage integration with its secrets kept out of the chat."""
+            return CXENGAGE_SETUP.format(kind=f"{integration_type.strip()} " if integration_type.strip() else "")

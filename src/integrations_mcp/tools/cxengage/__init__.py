@@ -64,6 +64,9 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                 raise GuardrailError(f"Refused: secure form {form_id} was made for {key} "
                                      f"{status.purpose.get(key) or '(none)'!r}, not {value or '(none)'!r}. Create "
                                      "a form for this integration with CreateCxEngageSecureForm. Nothing was sent.")
+        if status.used:
+            raise GuardrailError("Refused: this secure form was already used (a form works once, and its values "
+                                 "were deleted). Create a new one with CreateCxEngageSecureForm. Nothing was sent.")
         if not status.completed:
             raise GuardrailError("Refused: the user has not saved the secure form yet. Ask them to open form_url, "
                                  "fill it in and press Save, then call again. Nothing was sent.")
