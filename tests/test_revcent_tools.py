@@ -468,3 +468,18 @@ async def test_setup_prompt(client: Client) -> None:
     prompt = await client.get_prompt("setup_revcent_integration", {"provider": "our tax provider"})
     text = prompt.messages[0].content.text
     assert "our tax provider" in text and "CreateSecureForm" in text
+
+
+async def test_writes_report_progress(client: Client, revcent: RevCentEmulator) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    form_id = await completed_form(client, revcent)
+    result = await client.call_tool("CreateUserThirdPartyIntegration", {
+        "name": "With progress", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id},
+        progress_callback=on_progress)
+    assert not result.is_error
+    assert [p for p, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
+    assert "verify" in (seen[-1][2] or "")

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 if TYPE_CHECKING:
     from integrations_mcp.server.core import IntegrationsServer
+from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "register_tool"]
+__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "register_tool"]
 
 # Honest hints; the server enforces the guardrails regardless of what a client does with them.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -19,6 +20,18 @@ EDITS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 
 PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
 Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+
+class Progress:
+    """Progress notifications for a multi-step write (checks, write, read-back); sent only when the client
+    passed a progress token, so they cost nothing otherwise."""
+
+    def __init__(self, ctx: Context, total: int) -> None:
+        self.ctx, self.total, self.done = ctx, total, 0
+
+    async def step(self, message: str) -> None:
+        self.done += 1
+        await self.ctx.report_progress(self.done, self.total, message)
+
 
 ArgumentGuard = Callable[[dict[str, Any]], None]
 """Inspects raw tool arguments before validation; raises GuardrailError to refuse the call."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from integrations_mcp.clients.revcent import RevCentClient
@@ -13,7 +14,7 @@ from integrations_mcp.guardrails.confirmation import ConfirmationRequest, requir
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import find_keys
 from integrations_mcp.server.core import IntegrationsServer
-from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, register_tool
+from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, Progress, register_tool
 from integrations_mcp.tools.revcent import policy
 from integrations_mcp.tools.revcent.models import (
     OptionInput,
@@ -104,6 +105,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
     async def CreateUserThirdPartyIntegration(
         name: Annotated[str, Field(min_length=1, max_length=200, description="Unique integration name.")],
         site_third_party_integration: RevCentId,
+        ctx: Context,
         secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form with credentials.")]
         = None,
         description: str | None = None,
@@ -112,6 +114,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
     ) -> WriteResult:
         """Create an integration from a native site integration. Credentials only via secure_form_id.
         Guide: guide://revcent/CreateUserThirdPartyIntegration"""
+        progress = Progress(ctx, 3)
+        await progress.step("checking the site integration, the name and the secure form")
         site = SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration))
         await _require_unique_name(api, name.strip())
         if secure_form_id:
@@ -130,8 +134,10 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         if dry_run:
             return WriteResult(dry_run=True, sent=body, changes=changes,
                                next_steps=["Call again without dry_run to create it."])
+        await progress.step("creating the integration in RevCent")
         created = await api.create_user_integration(body)
         new_id = created["user_third_party_integration_id"]
+        await progress.step("reading it back to verify")
         verified = await view(new_id)
         expected = {k: v for k, v in body.items() if k in ("name", "description", "enabled")}
         mismatches = _mismatches(verified.integration, expected, {}, bool(secure_form_id))
@@ -140,6 +146,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
 
     async def EditUserThirdPartyIntegration(
         user_third_party_integration_id: RevCentId,
+        ctx: Context,
         name: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
         description: str | None = None,
         enabled: bool | None = None,
@@ -163,6 +170,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         if not requested:
             raise GuardrailError("Refused: nothing to change. Give at least one of name, description, enabled, "
                                  "secure_form_id, third_party_options.")
+        progress = Progress(ctx, 3)
+        await progress.step("reading the saved integration and checking the edit")
         current = (await view(user_third_party_integration_id)).integration
         site = current.site_third_party_integration
         saved = policy.saved_values(current.third_party_options_saved)
@@ -214,7 +223,9 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         if dry_run:
             return WriteResult(dry_run=True, user_third_party_integration_id=current.id, sent=body, changes=changes,
                                next_steps=["Call again without dry_run (and with any confirmation the user gave)."])
+        await progress.step("saving the edit in RevCent")
         await api.edit_user_integration(current.id, body)
+        await progress.step("reading it back to verify")
         verified = await view(current.id)
         expected = {k: body[k] for k in ("name", "description", "enabled") if k in body}
         touched_values = {k: v for k, v in projected.items() if any(
