@@ -24,6 +24,24 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+CLOCK_START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+class FakeClock:
+    """A clock tests move by hand: `clock.now += 3600`."""
+
+    def __init__(self) -> None:
+        self.now = CLOCK_START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture
 def revcent() -> RevCentEmulator:
     return RevCentEmulator(api_key=SANDBOX_API_KEY)

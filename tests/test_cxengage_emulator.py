@@ -27,11 +27,12 @@ from integrations_mcp.emulators.cxengage import (
     contract,
     validation,
 )
+from tests.conftest import CLOCK_START as START
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.anyio
 
 BASE = "http://cxengage.test"
-START = 1_800_000_000.0
 START_STAMP = "2027-01-15T08:00:00Z"
 STAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 COLLECTION = f"/v1/tenants/{SANDBOX_TENANT_ID}/integrations"
@@ -79,21 +80,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> CxEngageEmulator:
+def emu(clock: FakeClock) -> CxEngageEmulator:
     return CxEngageEmulator(api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, clock=clock)
 
 
@@ -176,7 +165,7 @@ async def test_basic_auth_with_key_and_secret(emu: CxEngageEmulator, anon: httpx
     assert stored_ids(emu) == {SANDBOX_INTEGRATION_ID}
 
 
-async def test_a_custom_key_pair_is_the_only_one_accepted(clock: Clock) -> None:
+async def test_a_custom_key_pair_is_the_only_one_accepted(clock: FakeClock) -> None:
     emu = CxEngageEmulator(api_key="other-key", api_secret="other-secret", clock=clock)
     async with client(emu) as c:
         assert_error(await c.get(COLLECTION, headers=BASIC), 401)
@@ -214,7 +203,7 @@ async def test_token_request_credentials(anon: httpx2.AsyncClient) -> None:
         assert_error(await anon.post("/v1/tokens", headers=BASIC, json={"ttl": ttl}), 400, "ttl")
 
 
-async def test_tokens_expire_after_their_ttl(emu: CxEngageEmulator, anon: httpx2.AsyncClient, clock: Clock) -> None:
+async def test_tokens_expire_after_their_ttl(emu: CxEngageEmulator, anon: httpx2.AsyncClient, clock: FakeClock) -> None:
     token = (await anon.post("/v1/tokens", json={"username": SANDBOX_API_KEY, "password": SANDBOX_API_SECRET,
                                                  "ttl": 60})).json()["token"]
     default = (await anon.post("/v1/tokens", headers=BASIC)).json()["token"]
@@ -480,7 +469,7 @@ async def test_list_and_get(emu: CxEngageEmulator, http: httpx2.AsyncClient) -> 
     assert result(await http.get(f"/v1/tenants/{empty}/integrations")) == []
 
 
-async def test_put_is_a_partial_update(emu: CxEngageEmulator, http: httpx2.AsyncClient, clock: Clock) -> None:
+async def test_put_is_a_partial_update(emu: CxEngageEmulator, http: httpx2.AsyncClient, clock: FakeClock) -> None:
     record = await create(http, "salesforce", "SF", description="first")
     path = f"{COLLECTION}/{record['id']}"
     clock.now += 90
@@ -572,7 +561,7 @@ async def test_other_methods_are_405(emu: CxEngageEmulator, http: httpx2.AsyncCl
 
 # --- test helpers --------------------------------------------------------------------------------------------------
 
-def test_add_integration_bypasses_http(emu: CxEngageEmulator, clock: Clock) -> None:
+def test_add_integration_bypasses_http(emu: CxEngageEmulator, clock: FakeClock) -> None:
     iid = emu.add_integration(SANDBOX_TENANT_ID, "Salesforce", "Half done", {"username": "u"}, active=True)
     record = emu.stored(SANDBOX_TENANT_ID, iid)
     assert emu.requests == [] and record["type"] == "salesforce" and record["active"] is True

@@ -15,12 +15,13 @@ from jsonschema import Draft202012Validator
 from integrations_mcp.emulators.base import serve_loopback
 from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.emulators.revcent import schemas as seed
+from tests.conftest import CLOCK_START as START
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.anyio
 
 BASE = "http://revcent.test"
 KEY = {"x-api-key": SANDBOX_API_KEY}
-START = 1_800_000_000.0
 ID_RE = re.compile(r"[A-Za-z0-9]{20}")
 
 
@@ -29,21 +30,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> RevCentEmulator:
+def emu(clock: FakeClock) -> RevCentEmulator:
     return RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock)
 
 
@@ -184,7 +173,7 @@ async def test_requests_without_the_api_key_are_refused(emu: RevCentEmulator) ->
     assert emu.user_integrations == {}
 
 
-async def test_a_custom_api_key_is_the_only_one_accepted(clock: Clock) -> None:
+async def test_a_custom_api_key_is_the_only_one_accepted(clock: FakeClock) -> None:
     emu = RevCentEmulator(api_key="other-key", clock=clock)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url=BASE) as c:
         assert_error(await c.get("/v2/site_third_party_integrations?limit=1&page=1", headers=KEY), 401,
@@ -209,7 +198,7 @@ async def test_a_wrong_method_on_a_known_path_and_unknown_paths(http: httpx2.Asy
 
 
 async def test_success_envelope_is_flat_with_a_fresh_call_id(http: httpx2.AsyncClient, emu: RevCentEmulator,
-                                                             clock: Clock) -> None:
+                                                             clock: FakeClock) -> None:
     first = assert_ok(await http.get(f"/v2/site_third_party_integrations/{emu.site_id('tax')}"))
     clock.now += 5
     second = assert_ok(await http.get(f"/v2/site_third_party_integrations/{emu.site_id('tax')}"))
@@ -375,7 +364,7 @@ async def test_user_integration_list(http: httpx2.AsyncClient, emu: RevCentEmula
 
 # --- secure forms --------------------------------------------------------------------------------------------------
 
-async def test_secure_form_lifecycle(http: httpx2.AsyncClient, emu: RevCentEmulator, clock: Clock) -> None:
+async def test_secure_form_lifecycle(http: httpx2.AsyncClient, emu: RevCentEmulator, clock: FakeClock) -> None:
     form = await new_form(http, emu)
     assert set(form) == {"api_call_id", "api_call_unix", "code", "secure_form_id", "form_url",
                          "expiration_date_unix", "completed", "form_source", "form_source_id"}
@@ -416,7 +405,7 @@ async def test_secure_form_must_exist_and_match_the_site(http: httpx2.AsyncClien
 
 
 async def test_secure_forms_expire_after_an_hour_with_their_data(http: httpx2.AsyncClient, emu: RevCentEmulator,
-                                                                 clock: Clock) -> None:
+                                                                 clock: FakeClock) -> None:
     form = await new_form(http, emu)
     fid = form["secure_form_id"]
     emu.complete_secure_form(fid, creds(emu, "tax"))
@@ -541,7 +530,7 @@ async def test_page_refuses_missing_required_values_without_echoing(http: httpx2
 
 
 async def test_page_refuses_completed_and_expired_forms(http: httpx2.AsyncClient, emu: RevCentEmulator,
-                                                        clock: Clock) -> None:
+                                                        clock: FakeClock) -> None:
     form = await new_form(http, emu)
     page = await http.get(form["form_url"])
     token = csrf(page.text)

@@ -21,10 +21,11 @@ from integrations_mcp.guardrails.secret_forms import (
     SecretFormStore,
 )
 from integrations_mcp.server.secret_form_page import CSRF_FIELD, SECURITY_HEADERS, SecretFormServer, secret_form_routes
+from tests.conftest import CLOCK_START as START
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.anyio
 
-START = 1_800_000_000.0
 BASE = "http://127.0.0.1:9999"
 CANARY = "CANARY-secret-9f3a"
 OWNER = "session-a"
@@ -33,21 +34,9 @@ FIELDS = [SecretField("password", "Zendesk password"), SecretField("token", "API
           SecretField("securityToken", "Security token", required=False)]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> SecretFormStore:
+def store(clock: FakeClock) -> SecretFormStore:
     return SecretFormStore(clock=clock)
 
 
@@ -168,7 +157,7 @@ def test_purpose_mismatch_names_the_key_and_does_not_spend_the_form(store: Secre
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE)["token"] == "tok-1"
 
 
-def test_expiry_drops_values_then_forgets_the_form(store: SecretFormStore, clock: Clock) -> None:
+def test_expiry_drops_values_then_forgets_the_form(store: SecretFormStore, clock: FakeClock) -> None:
     form = new_form(store)
     fill(store, form)
     clock.now = START + 3599
@@ -411,7 +400,7 @@ async def test_same_origin_submission_is_accepted(store: SecretFormStore, http: 
     assert store.status(form.id, owner=OWNER).completed
 
 
-async def test_unknown_and_expired_forms(store: SecretFormStore, http: httpx2.AsyncClient, clock: Clock) -> None:
+async def test_unknown_and_expired_forms(store: SecretFormStore, http: httpx2.AsyncClient, clock: FakeClock) -> None:
     unknown = await http.get("/secure-forms/does-not-exist")
     assert unknown.status_code == 404 and "Form not found" in unknown.text
     assert_secure_headers(unknown)
