@@ -12,6 +12,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from playwright.async_api import expect
 
 from integrations_mcp.emulators.base import serve_loopback
 from integrations_mcp.emulators.cxengage import (
@@ -20,31 +21,18 @@ from integrations_mcp.emulators.cxengage import (
     SANDBOX_TENANT_ID,
     CxEngageEmulator,
 )
+from tests.browser import needs_chromium, open_page
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SECRET = "CANARY-e2e-zendesk-3b9d71"
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no system chromium at {CHROMIUM}"),
-]
+pytestmark = [pytest.mark.anyio, needs_chromium]
 
 
 async def _type_secret_in_browser(url: str) -> None:
-    async_api = pytest.importorskip("playwright.async_api")
-    async with async_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(5000)
-            await page.goto(url)
-            await page.get_by_label("Password", exact=True).fill(SECRET)
-            await page.get_by_role("button", name="Save").click()
-            await async_api.expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
-        finally:
-            await browser.close()
+    async with open_page(url) as page:
+        await page.get_by_label("Password", exact=True).fill(SECRET)
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
 
 
 async def test_secret_typed_in_the_browser_reaches_cxengage_and_nothing_else() -> None:

@@ -1,0 +1,33 @@
+"""Real-browser helpers: Debian's chromium driven by Playwright (it cannot download a browser here)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from playwright.async_api import async_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach outside hosts; as root it needs no-sandbox.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no system chromium at {CHROMIUM} "
+                                    "(scripts/test.sh installs Debian's chromium when run as root)")
+
+
+@asynccontextmanager
+async def open_page(url: str) -> AsyncIterator[Any]:
+    """A fresh headless browser with one page open at `url`; 5 s per action."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(5000)
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
