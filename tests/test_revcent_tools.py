@@ -453,7 +453,7 @@ async def test_guides_referenced_by_tools_exist_as_markdown_resources(client: Cl
     import re
 
     uris = {str(r.uri) for r in (await client.list_resources()).resources}
-    referenced = {m for t in (await client.list_tools()).tools for m in re.findall(r"guide://[\w/]+", t.description)}
+    referenced = {m for t in (await client.list_tools()).tools for m in re.findall(r"guide://[\w/-]+", t.description)}
     assert referenced and referenced <= uris
     assert "guide://common/guardrails" in uris
     for name in READ_TOOLS | WRITE_TOOLS:

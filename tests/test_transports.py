@@ -175,5 +175,7 @@ async def test_http_transport_serves_the_secure_form_page_on_its_own_listener() 
         assert form_url.startswith(url.removesuffix("/mcp") + "/secure-forms/")
         async with httpx2.AsyncClient(timeout=10) as http:
             page = await http.get(form_url)
+            rebound = await http.get(form_url, headers={"host": "evil.example"})
         assert page.status_code == 200 and "Security token" in page.text
         assert page.headers["x-frame-options"] == "DENY"
+        assert rebound.status_code == 421 and "Security token" not in rebound.text

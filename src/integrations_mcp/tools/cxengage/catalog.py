@@ -84,7 +84,8 @@ _TYPES = (
         PropertySpec("globalDialParams", "object", label="Global dial parameters"))),
     TypeSpec("email", "Email", (
         _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True),
-        _s("smtpHost", "SMTP host", required=True), _any("smtpPort", "SMTP port"),
+        _s("smtpHost", "SMTP host", required=True),
+        PropertySpec("smtpPort", "any", required=True, label="SMTP port"),
         _s("smtpEncryptionType", "SMTP encryption", required=True, choices=("ssl/tls", "starttls")),
         _s("smtpUser", "SMTP user", required=True),
         _s("smtpPassword", "SMTP password", required=True, secret=True))),
