@@ -56,8 +56,19 @@ class CxEngageClient:
 
     async def _request(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None = None,
                        scrub: Iterable[str] = ()) -> Any:
-        data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
-                                scrub=scrub)
+        scrub = list(scrub)
+        renewable = self._settings.use_token and self._token is not None
+        try:
+            data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
+                                    scrub=scrub)
+        except VendorError as exc:
+            if not (renewable and exc.status == 401):
+                raise
+            # A cached token the vendor no longer accepts (revoked, expired early): a 401 means nothing was done,
+            # so get a new token and try once more instead of failing until the cached one runs out.
+            self._token = None
+            data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
+                                    scrub=scrub)
         if not isinstance(data, dict) or "result" not in data:
             raise VendorUnavailable(VENDOR, operation, "the answer had no result.")
         return data["result"]
@@ -84,27 +95,45 @@ class CxEngageClient:
             raise VendorUnavailable(VENDOR, operation, "CxEngage sent an answer that is not JSON.",
                                     status=response.status_code)
         message, code = _error_text(data)
-        for secret in scrub:  # a vendor may quote a rejected value back; it must not reach the chat
+        own = [self._settings.api_secret.get_secret_value(), self._token[0] if self._token else ""]
+        for secret in [*scrub, *own]:  # a vendor may quote a rejected value back; it must not reach the chat
             if secret:
                 message = message.replace(secret, "[redacted]")
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
                           error_code=code, hint=STATUS_HINTS.get(response.status_code))
 
     async def list_integrations(self, tenant_id: str) -> list[dict[str, Any]]:
-        return await self._request("GetIntegrations", "GET", f"tenants/{tenant_id}/integrations")
+        result = await self._request("GetIntegrations", "GET", f"tenants/{tenant_id}/integrations")
+        if not isinstance(result, list) or not all(_is_record(item) for item in result):
+            raise VendorUnavailable(VENDOR, "GetIntegrations", "the answer was not a list of integrations.")
+        return result
 
     async def get_integration(self, tenant_id: str, integration_id: str) -> dict[str, Any]:
-        return await self._request("GetIntegration", "GET", f"tenants/{tenant_id}/integrations/{integration_id}")
+        return _record("GetIntegration", await self._request(
+            "GetIntegration", "GET", f"tenants/{tenant_id}/integrations/{integration_id}"))
 
     async def create_integration(self, tenant_id: str, body: dict[str, Any], *, scrub: Iterable[str] = ()
                                  ) -> dict[str, Any]:
-        return await self._request("CreateIntegration", "POST", f"tenants/{tenant_id}/integrations", body=body,
-                                   scrub=scrub)
+        return _record("CreateIntegration", await self._request(
+            "CreateIntegration", "POST", f"tenants/{tenant_id}/integrations", body=body, scrub=scrub),
+            hint="It may have been created all the same: list the integrations before trying again.")
 
     async def update_integration(self, tenant_id: str, integration_id: str, body: dict[str, Any], *,
                                  scrub: Iterable[str] = ()) -> dict[str, Any]:
+        # The answer is not used (the tools read the integration back), so its shape is not checked.
         return await self._request("UpdateIntegration", "PUT", f"tenants/{tenant_id}/integrations/{integration_id}",
                                    body=body, scrub=scrub)
+
+
+def _is_record(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("id"), str)
+
+
+def _record(operation: str, result: Any, hint: str | None = None) -> dict[str, Any]:
+    """An integration object, or VendorUnavailable: a malformed answer must not reach the tools as data."""
+    if not _is_record(result):
+        raise VendorUnavailable(VENDOR, operation, "the answer was not an integration.", hint=hint)
+    return result
 
 
 def _error_text(data: Any) -> tuple[str, str | None]:

@@ -110,16 +110,16 @@ _TYPES = (
         _s("protocol", "Protocol", choices=("none", "ftp")), _s("ftpUrl", "FTP URL"),
         _s("ftpUsername", "FTP username"), _s("ftpPassword", "FTP password", secret=True),
         _s("authKey", "Auth key", secret=True), _s("teleoptiUrl", "Teleopti URL"),
-        _any("platformTypeId", "Platform type id"), _any("sourceId", "Source id"),
-        _any("multipleTenants", "Multiple tenants"))),
+        _s("platformTypeId", "Platform type id"), _s("sourceId", "Source id"),
+        _b("multipleTenants", "Multiple tenants"))),
     TypeSpec("verint", "Verint", (
         _any("sftpPort", "SFTP port"), _s("sftpHost", "SFTP host"), _s("sftpUsername", "SFTP username"),
         _s("sftpPassword", "SFTP password", secret=True), _s("orgName", "Organisation name"),
-        _any("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),
-        _any("scorecardsEnabled", "Scorecards enabled"), _any("historicalEnabled", "Historical enabled"))),
+        _b("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),
+        _b("scorecardsEnabled", "Scorecards enabled"), _b("historicalEnabled", "Historical enabled"))),
     TypeSpec("birst", "Birst", (
         _s("birstBaseUrl", "Base URL"), _s("birstAdminUsername", "Admin username"),
-        _s("birstAdminPassword", "Admin password", secret=True), _any("birstDashboardVersion", "Dashboard version"),
+        _s("birstAdminPassword", "Admin password", secret=True), _s("birstDashboardVersion", "Dashboard version"),
         _s("birstSpaceId", "Space id"), _s("birstSsoPassword", "SSO password", secret=True))),
 )
 

@@ -106,7 +106,11 @@ def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, 
     for name, value in proposed.items():
         before = saved.get(name)
         if value != before:
-            changes.append(FieldChange(field=f"properties.{name}", saved=before, proposed=value,
+            shown_before, shown_after = before, value
+            if name in SECRET_PROPERTY_NAMES:  # e.g. a secret being cleared with "": never show what was saved
+                shown_before = SECRET_SET if _has_value(before) else None
+                shown_after = (SECRET_REPLACED if _has_value(before) else SECRET_SET) if _has_value(value) else None
+            changes.append(FieldChange(field=f"properties.{name}", saved=shown_before, proposed=shown_after,
                                        overwrites=_has_value(before)))
     for name in secrets:
         before = saved.get(name)
