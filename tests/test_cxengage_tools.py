@@ -769,7 +769,7 @@ async def test_a_write_the_vendor_ignores_is_flagged(cx: Cx) -> None:
     cx.emu.faults.inject(path_prefix=item_path(REST_ID), method="PUT", status=200, body=stale)
     ignored = await cx.call("EditCxEngageIntegration", integration_id=REST_ID, secure_form_id=form_id,
                             confirm_overwrite=True)
-    assert ignored.structured_content["mismatches"] == ["properties.token: sent the value sent, read back differs"]
+    assert ignored.structured_content["mismatches"] == ["properties.token: the secret sent was not read back"]
     assert "rotated-token" not in ignored.model_dump_json() and REST_TOKEN not in ignored.model_dump_json()
     assert cx.emu.stored(T, REST_ID)["properties"]["token"] == REST_TOKEN
 
@@ -937,3 +937,34 @@ async def test_the_catalog_matches_the_vendor_contract(type_name: str) -> None:
         assert prop.kind in compatible[theirs.kind], (type_name, prop.name, prop.kind, theirs.kind)
     assert set(TYPES) == set(INTEGRATION_TYPES)
     assert spec.secrets  # every type has a secret, so a secure form always has a field
+
+
+async def test_turning_a_switch_on_needs_no_confirmation_but_turning_it_off_does(cx: Cx) -> None:
+    desk = cx.emu.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"})  # workItems defaults to false
+    await cx.ok("EditCxEngageIntegration", integration_id=desk,
+                properties={"workItems": True, "interactionFieldId": "360000001"})
+    await cx.refused("EditCxEngageIntegration", "confirm_overwrite", "properties.workItems: True → False",
+                     integration_id=desk, properties={"workItems": False})
+    assert len(cx.writes()) == 1
+
+
+async def test_an_active_integration_cannot_be_left_incomplete(cx: Cx) -> None:
+    desk = cx.emu.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"}, active=True)
+    await cx.refused("EditCxEngageIntegration", "cannot leave active an incomplete integration", "username",
+                     integration_id=desk, properties={"username": ""}, confirm_overwrite=True)
+    assert cx.writes() == []
+
+
+async def test_a_failed_read_back_does_not_hide_a_successful_write(cx: Cx) -> None:
+    cx.emu.faults.inject(path_prefix=item_path(REST_ID), method="GET", status=503,
+                         body=b'{"error":{"code":503,"message":"busy"}}', skip=1)
+    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, description="Written")
+    assert cx.emu.stored(T, REST_ID)["description"] == "Written"
+    assert result["verified"] is None and result["integration_id"] == REST_ID
+    assert "The write succeeded, but reading it back failed" in result["mismatches"][0]
+    assert "GetCxEngageIntegration" in result["next_steps"][0]
+
+
+async def test_a_name_differing_only_by_spaces_is_no_change(cx: Cx) -> None:
+    await cx.refused("EditCxEngageIntegration", "changes nothing", integration_id=REST_ID, name=f"  {REST_NAME} ")
+    assert cx.writes() == []

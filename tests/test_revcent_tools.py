@@ -483,3 +483,16 @@ async def test_writes_report_progress(client: Client, revcent: RevCentEmulator) 
     assert not result.is_error
     assert [p for p, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
     assert "verify" in (seen[-1][2] or "")
+
+
+async def test_a_failed_read_back_does_not_hide_a_successful_write(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    option, field, values = static_single_select(revcent)
+    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", status=503,
+                          body=b'{"api_call_id":"DDDDDDDDDDDDDDDDDDDD","api_call_unix":1,"code":0,'
+                               b'"error_code":"unavailable","message":"busy","result":"error"}', skip=1)
+    result = await set_option(client, uid, option, field, [values[0]])
+    assert revcent.user_integrations[uid].options[option][field] == [values[0]]  # it was written
+    assert result["verified"] is None and result["user_third_party_integration_id"] == uid
+    assert "The write succeeded, but reading it back failed" in result["mismatches"][0]
+    assert "GetUserThirdPartyIntegration" in result["next_steps"][0]

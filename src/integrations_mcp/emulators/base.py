@@ -49,6 +49,7 @@ class Fault:
     content_type: str = "application/json"
     delay: float = 0.0
     times: int | None = 1  # None: every matching request until cleared
+    skip: int = 0  # let this many matching requests through first (e.g. fail only the read-back after a write)
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
@@ -73,6 +74,9 @@ class FaultInjector:
         with self._lock:
             for fault in self.faults:
                 if fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

@@ -88,10 +88,31 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                  if k not in ("properties", "type") and raw.get(k) != v]
         saved = raw.get("properties") or {}
         for key, value in (sent.get("properties") or {}).items():
+            if key in policy.SECRET_PROPERTY_NAMES and not policy.VENDOR_ECHOES_SECRETS:
+                continue
             if saved.get(key) != value:  # secrets are compared here, server-side, and never shown
-                shown = "the value sent" if key in policy.SECRET_PROPERTY_NAMES else repr(value)
-                found.append(f"properties.{key}: sent {shown}, read back differs")
+                if key in policy.SECRET_PROPERTY_NAMES:
+                    found.append(f"properties.{key}: the secret sent was not read back")
+                else:
+                    found.append(f"properties.{key}: sent {value!r}, read back {saved.get(key)!r}")
         return found
+
+    async def written(tenant: str, integration_id: str, sent: dict[str, Any], changes: list[FieldChange]
+                      ) -> WriteResult:
+        """The result of a write that CxEngage accepted, verified by reading it back. A failed read-back is reported
+        as such: the write itself happened and must not look like a failure."""
+        result = WriteResult(dry_run=False, integration_id=integration_id, sent=policy.redacted_body(sent),
+                             changes=changes)
+        try:
+            raw = await read(tenant, integration_id)
+        except VendorError as exc:
+            result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
+            result.next_steps = ["Read it with GetCxEngageIntegration to check the saved state before anything else."]
+            return result
+        result.verified = policy.view(raw)
+        result.mismatches = verify(raw, sent)
+        result.next_steps = _next_steps(result.verified)
+        return result
 
     async def GetCxEngageIntegrations(tenant_id: TenantId) -> IntegrationList:
         """List a tenant's integrations (id, name, type, active). Guide: guide://cxengage/GetCxEngageIntegrations"""
@@ -121,7 +142,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         subject = f"{spec.title} integration"
         if integration_id:
             current = await read(tenant_id, integration_id)
-            if current.get("type") != spec.name:
+            if policy.resolve_type(str(current.get("type", ""))).name != spec.name:
                 raise GuardrailError(f"Refused: integration {integration_id} is of type {current.get('type')!r}, "
                                      f"not {spec.name!r}. Nothing was created.")
             subject = f"{spec.title} integration {current.get('name')!r}"
@@ -130,7 +151,8 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
             unknown = [f for f in fields if f not in {s.name for s in secrets}]
             if unknown or not fields:
                 raise GuardrailError(f"Refused: {', '.join(unknown) or 'an empty list'} is not a choice of secret "
-                                     f"fields for {spec.name}. Valid: {', '.join(s.name for s in secrets)}.")
+                                     f"fields for {spec.name}. Valid: {', '.join(s.name for s in secrets)}. "
+                                     "Nothing was created.")
             secrets = tuple(s for s in secrets if s.name in fields)
         if not secrets:
             raise GuardrailError(f"Type {spec.name} has no secret properties: pass its properties directly.")
@@ -189,11 +211,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
 
         outcome = await write(ctx, secure_form_id, wanted, send)
         new_id = outcome["created"]["id"]
-        raw = await read(tenant_id, new_id)
-        verified = policy.view(raw)
-        return WriteResult(dry_run=False, integration_id=new_id, sent=policy.redacted_body(outcome["sent"]),
-                           changes=changes, verified=verified, mismatches=verify(raw, outcome["sent"]),
-                           next_steps=_next_steps(verified))
+        return await written(tenant_id, new_id, outcome["sent"], changes)
 
     async def EditCxEngageIntegration(
         tenant_id: TenantId,
@@ -224,9 +242,10 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         plain = {k: v for k, v in plain.items() if saved.get(k) != v}
         body: dict[str, Any] = {}
         changes: list[FieldChange] = []
-        for key, value in (("name", name), ("description", description), ("active", active)):
+        for key, value in (("name", name.strip() if name else name), ("description", description),
+                           ("active", active)):
             if value is not None and value != current.get(key):
-                body[key] = value.strip() if key == "name" else value
+                body[key] = value
                 changes.append(FieldChange(field=key, saved=current.get(key), proposed=value))
         property_changes = policy.property_changes(spec, saved, plain, filled)
         changes += property_changes
@@ -242,10 +261,12 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                 changes=overwrites, consequence="Flows that use this integration pick up the new values at once.",
             ), confirmed=confirm_overwrite or dry_run)
         projected = {**saved, **plain, **{k: "(from secure form)" for k in filled}}
-        if body.get("active") is True:
+        stays_active = body.get("active", bool(current.get("active"))) is True
+        if stays_active and (plain or filled or "active" in body):
             ready = policy.readiness(spec, projected)
             if not ready.can_activate:
-                raise GuardrailError("Refused: cannot activate an incomplete integration: " + "; ".join(ready.blockers)
+                what = "activate" if "active" in body else "leave active"
+                raise GuardrailError(f"Refused: cannot {what} an incomplete integration: " + "; ".join(ready.blockers)
                                      + ". Set what is missing first (leave active unset). Nothing was sent.")
         if body.get("active") is False:
             require_confirmation(ConfirmationRequest(
@@ -269,11 +290,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
             return full
 
         sent = await write(ctx, secure_form_id, wanted, send)
-        raw = await read(tenant_id, integration_id)
-        verified = policy.view(raw)
-        return WriteResult(dry_run=False, integration_id=integration_id, sent=policy.redacted_body(sent),
-                           changes=changes, verified=verified, mismatches=verify(raw, sent),
-                           next_steps=_next_steps(verified))
+        return await written(tenant_id, integration_id, sent, changes)
 
     fixed = {"tenant_id": tenant_id} if tenant_id else None
     for fn, hints, title in (
@@ -292,5 +309,6 @@ def _next_steps(verified: IntegrationView) -> list[str]:
     if r.blockers:
         return [f"Still needed: {b}." for b in r.blockers]
     if not record.active:
-        return ["Complete. Activate it with EditCxEngageIntegration(active=true) once the user agrees."]
+        return ["Complete and inactive. Activate it with EditCxEngageIntegration(active=true) only when the user "
+                "asks for it."]
     return ["Complete and active."]

@@ -20,6 +20,11 @@ SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, g
 # sends the whole object, so the tools do too: replacing with the full merged object is safe either way.
 SEND_FULL_PROPERTIES = True
 
+# [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
+# True: readiness and read-back checks use the echoed secrets. False: secrets are taken as set once sent, and are
+# not compared on read-back.
+VENDOR_ECHOES_SECRETS = True
+
 # Secret values shown in diffs: never the value, only whether one is there.
 SECRET_SET, SECRET_REPLACED = "set", "replaced"
 
@@ -93,8 +98,10 @@ def view(raw: dict[str, Any]) -> IntegrationView:
     if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
         ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
                           blockers=[f"type {record.type!r} is not known to integrations-mcp"])
-    else:
+    elif VENDOR_ECHOES_SECRETS:
         ready = readiness(spec, properties)
+    else:  # reads cannot tell whether a secret is set: do not block on them
+        ready = readiness(spec, {**properties, **{p.name: "(not readable)" for p in spec.secrets}})
     return IntegrationView(integration=record, readiness=ready)
 
 
@@ -111,7 +118,7 @@ def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, 
                 shown_before = SECRET_SET if _has_value(before) else None
                 shown_after = (SECRET_REPLACED if _has_value(before) else SECRET_SET) if _has_value(value) else None
             changes.append(FieldChange(field=f"properties.{name}", saved=shown_before, proposed=shown_after,
-                                       overwrites=_has_value(before)))
+                                       overwrites=_holds_value(before)))
     for name in secrets:
         before = saved.get(name)
         changes.append(FieldChange(field=f"properties.{name}", saved=SECRET_SET if _has_value(before) else None,
@@ -133,6 +140,12 @@ def _has_value(value: Any) -> bool:
     return value not in (None, "", {}, [])
 
 
-__all__ = ["REDACTED", "SECURE_WAY", "SEND_FULL_PROPERTIES", "check_properties", "property_changes", "readiness",
-           "redact_properties", "redacted_body", "refuse_secret_arguments", "resolve_type", "secret_values_in",
-           "view"]
+def _holds_value(value: Any) -> bool:
+    """What replacing needs confirmation for: a switch that is off (false, the vendor's default) holds nothing
+    to lose; turning it off again later does."""
+    return _has_value(value) and value is not False
+
+
+__all__ = ["REDACTED", "SECURE_WAY", "SEND_FULL_PROPERTIES", "VENDOR_ECHOES_SECRETS", "check_properties",
+           "property_changes", "readiness", "redact_properties", "redacted_body", "refuse_secret_arguments",
+           "resolve_type", "secret_values_in", "view"]

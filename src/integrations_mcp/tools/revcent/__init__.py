@@ -53,6 +53,22 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
         return UserIntegrationView(integration=record, readiness=policy.readiness(record))
 
+    async def written(integration_id: str, body: dict[str, Any], changes: list[FieldChange],
+                      expected: dict[str, Any], values: policy.SavedValues, credentials: bool) -> WriteResult:
+        """The result of a write RevCent accepted, verified by reading it back. A failed read-back is reported as
+        such: the write itself happened and must not look like a failure."""
+        result = WriteResult(dry_run=False, user_third_party_integration_id=integration_id, sent=body,
+                             changes=changes)
+        try:
+            result.verified = await view(integration_id)
+        except VendorError as exc:
+            result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
+            result.next_steps = ["Read it with GetUserThirdPartyIntegration to check the saved state first."]
+            return result
+        result.mismatches = _mismatches(result.verified.integration, expected, values, credentials)
+        result.next_steps = _next_steps(result.verified)
+        return result
+
     async def GetSiteThirdPartyIntegrations(limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
         """List the native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice).
         Start here when setting one up. Guide: guide://revcent/lifecycle"""
@@ -138,11 +154,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         created = await api.create_user_integration(body)
         new_id = created["user_third_party_integration_id"]
         await progress.step("reading it back to verify")
-        verified = await view(new_id)
         expected = {k: v for k, v in body.items() if k in ("name", "description", "enabled")}
-        mismatches = _mismatches(verified.integration, expected, {}, bool(secure_form_id))
-        return WriteResult(dry_run=False, user_third_party_integration_id=new_id, sent=body, changes=changes,
-                           verified=verified, mismatches=mismatches, next_steps=_next_steps(verified))
+        return await written(new_id, body, changes, expected, {}, bool(secure_form_id))
 
     async def EditUserThirdPartyIntegration(
         user_third_party_integration_id: RevCentId,
@@ -226,13 +239,10 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         await progress.step("saving the edit in RevCent")
         await api.edit_user_integration(current.id, body)
         await progress.step("reading it back to verify")
-        verified = await view(current.id)
         expected = {k: body[k] for k in ("name", "description", "enabled") if k in body}
         touched_values = {k: v for k, v in projected.items() if any(
             c.field == f"third_party_options.{k[0]}.{k[1]}" for c in option_changes)}
-        mismatches = _mismatches(verified.integration, expected, touched_values, bool(secure_form_id))
-        return WriteResult(dry_run=False, user_third_party_integration_id=current.id, sent=body, changes=changes,
-                           verified=verified, mismatches=mismatches, next_steps=_next_steps(verified))
+        return await written(current.id, body, changes, expected, touched_values, bool(secure_form_id))
 
     for fn, hints, title in (
         (GetSiteThirdPartyIntegrations, READ_ONLY, "List RevCent native integrations"),
