@@ -968,3 +968,16 @@ async def test_a_failed_read_back_does_not_hide_a_successful_write(cx: Cx) -> No
 async def test_a_name_differing_only_by_spaces_is_no_change(cx: Cx) -> None:
     await cx.refused("EditCxEngageIntegration", "changes nothing", integration_id=REST_ID, name=f"  {REST_NAME} ")
     assert cx.writes() == []
+
+
+async def test_writes_report_progress(cx: Cx) -> None:
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    result = await cx.client.call_tool("EditCxEngageIntegration", {"tenant_id": T, "integration_id": REST_ID,
+                                                                   "description": "Progress"},
+                                       progress_callback=on_progress)
+    assert not result.is_error
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -17,7 +17,7 @@ from integrations_mcp.guardrails.secret_forms import SecretField, SecretFormStat
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.server.identity import session_key
 from integrations_mcp.server.secret_form_page import SecretFormServer
-from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, register_tool
+from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Progress, register_tool
 from integrations_mcp.tools.cxengage import policy
 from integrations_mcp.tools.cxengage.catalog import TypeSpec
 from integrations_mcp.tools.cxengage.models import (
@@ -182,6 +182,8 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         dry_run: DRY_RUN = False,
     ) -> WriteResult:
         """Create an integration. Secrets only via secure_form_id. Guide: guide://cxengage/CreateCxEngageIntegration"""
+        progress = Progress(ctx, 3)
+        await progress.step("checking the type, properties, name and secure form")
         spec = policy.resolve_type(type)
         plain = dict(properties or {})
         policy.check_properties(spec, plain)
@@ -209,8 +211,10 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
             created = await api.create_integration(tenant_id, full, scrub=secrets.values())
             return {"created": created, "sent": full}
 
+        await progress.step("creating the integration in CxEngage")
         outcome = await write(ctx, secure_form_id, wanted, send)
         new_id = outcome["created"]["id"]
+        await progress.step("reading it back to verify")
         return await written(tenant_id, new_id, outcome["sent"], changes)
 
     async def EditCxEngageIntegration(
@@ -232,6 +236,8 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         if all(v is None for v in (name, description, active, properties, secure_form_id)):
             raise GuardrailError("Refused: nothing to change. Give at least one of name, description, active, "
                                  "properties, secure_form_id.")
+        progress = Progress(ctx, 3)
+        await progress.step("reading the integration and checking the edit")
         current = await read(tenant_id, integration_id)
         spec = policy.resolve_type(str(current.get("type", "")))
         plain = dict(properties or {})
@@ -289,7 +295,9 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                                          scrub=[*secrets.values(), *policy.secret_values_in(saved)])
             return full
 
+        await progress.step("saving the edit in CxEngage")
         sent = await write(ctx, secure_form_id, wanted, send)
+        await progress.step("reading it back to verify")
         return await written(tenant_id, integration_id, sent, changes)
 
     fixed = {"tenant_id": tenant_id} if tenant_id else None
