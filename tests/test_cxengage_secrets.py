@@ -149,7 +149,7 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     stale = json.dumps({"result": emu.stored(T, uid)}).encode()
     emu.faults.inject(path_prefix=f"{COLLECTION}/{uid}", method="PUT", status=200, body=stale)
     ignored = await s.ok("EditCxEngageIntegration", **edit, confirm_overwrite=True)
-    assert "properties.password: sent the value sent, read back differs" in ignored["mismatches"]
+    assert "properties.password: the secret sent was not read back" in ignored["mismatches"]
     rotation = await s.ok("CreateCxEngageSecureForm", type="salesforce", integration_id=uid)
     await fill_secure_form(rotation["form_url"], {f: typed(f, "rotated") for f in SECRET_FIELDS})
     edit = {"integration_id": uid, "secure_form_id": rotation["secure_form_id"], "confirm_overwrite": True}

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import base64
-import logging
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import httpx2
 
+from integrations_mcp.clients.http import send
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.server.settings import CxEngageSettings
 
 __all__ = ["CxEngageClient", "cxengage_http_client"]
 
-log = logging.getLogger(__name__)
 VENDOR = "CxEngage"
 TOKEN_TTL_SECONDS = 3600  # [I] asked for on POST /v1/tokens; renewed a minute before it runs out
 STATUS_HINTS = {
@@ -75,20 +74,9 @@ class CxEngageClient:
 
     async def _send(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None,
                     authorization: str, scrub: Iterable[str] = ()) -> Any:
-        try:
-            response = await self.http.request(method, path, json=body, headers={"authorization": authorization})
-        except httpx2.TimeoutException:
-            hint = ("The write may or may not have happened: read the integration back before retrying."
-                    if method != "GET" else "Try again shortly.")
-            raise VendorUnavailable(VENDOR, operation, "the request timed out.", hint=hint) from None
-        except httpx2.TransportError as exc:
-            raise VendorUnavailable(VENDOR, operation, f"could not reach CxEngage ({type(exc).__name__}).",
-                                    hint="Check CXENGAGE_REGION / CXENGAGE_BASE_URL, then try again.") from None
-        log.info("CxEngage %s %s -> %s", operation, method, response.status_code)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        response, data = await send(self.http, VENDOR, operation, method, path,
+                                    url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL", json=body,
+                                    headers={"authorization": authorization})
         if response.status_code in (200, 201) and data is not None:
             return data
         if response.status_code < 400:

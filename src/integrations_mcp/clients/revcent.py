@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import httpx2
 
+from integrations_mcp.clients.http import send
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.server.settings import RevCentSettings
 
 __all__ = ["RevCentClient", "revcent_http_client"]
 
-log = logging.getLogger(__name__)
 VENDOR = "RevCent"
 PAGE_SIZE_MAX = 25  # RevCent list operations take limit 1..25
 
@@ -35,21 +34,8 @@ class RevCentClient:
 
     async def _request(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
                        body: dict[str, Any] | None = None) -> dict[str, Any]:
-        is_write = method != "GET"
-        try:
-            response = await self.http.request(method, path, params=params, json=body)
-        except httpx2.TimeoutException:
-            hint = ("The write may or may not have happened: read the integration back before retrying."
-                    if is_write else "Try again shortly.")
-            raise VendorUnavailable(VENDOR, operation, "the request timed out.", hint=hint) from None
-        except httpx2.TransportError as exc:
-            raise VendorUnavailable(VENDOR, operation, f"could not reach RevCent ({type(exc).__name__}).",
-                                    hint="Check REVCENT_BASE_URL and the network, then try again.") from None
-        log.info("RevCent %s %s -> %s", operation, method, response.status_code)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        response, data = await send(self.http, VENDOR, operation, method, path, url_setting="REVCENT_BASE_URL",
+                                    params=params, json=body)
         if not isinstance(data, dict):
             raise VendorUnavailable(VENDOR, operation, "RevCent sent an answer that is not a JSON object.",
                                     status=response.status_code, hint="Try again; if it persists, report it.")
