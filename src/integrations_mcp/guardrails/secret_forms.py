@@ -254,29 +254,17 @@ class SecretFormStore:
 
     def lookup(self, form_id: str) -> SecretFormView:
         """The form for display, whoever asks. Unknown → NOT_FOUND; expired → EXPIRED."""
-        now = self._clock()
         with self._lock:
-            self._sweep_locked(now)
-            entry = self._entries.get(form_id)
-            if entry is None:
-                raise self._not_found()
-            if now >= entry.form.expires_at and not entry.used:
-                raise self._expired(entry.form)
+            entry = self._live_locked(form_id, self._clock())
             return SecretFormView(entry.form, _state(entry))
 
     def submit(self, form_id: str, csrf_token: str, values: Mapping[str, str]) -> SecretForm:
         """Save the person's values once. Checks, in order: the form is live, the CSRF token, not saved before,
         no unknown field names, no over-long values, every required field non-blank. Blank optional fields are
         left out. Nothing is stored unless every check passes."""
-        now = self._clock()
         with self._lock:
-            self._sweep_locked(now)
-            entry = self._entries.get(form_id)
-            if entry is None:
-                raise self._not_found()
+            entry = self._live_locked(form_id, self._clock())
             form = entry.form
-            if now >= form.expires_at and not entry.used:
-                raise self._expired(form)
             if not hmac.compare_digest(csrf_token.encode(), form.csrf_token.encode()):
                 log.warning("secure form %s submit refused: CSRF token mismatch", form_ref(form_id))
                 raise SecretFormError("The security check failed. Reload the form and try again.",
@@ -331,6 +319,16 @@ class SecretFormStore:
                 del self._entries[form_id]
                 forgotten += 1
         return forgotten
+
+    def _live_locked(self, form_id: str, now: float) -> _Entry:
+        """The page's view of a form: unknown and expired forms are refused, whoever asks."""
+        self._sweep_locked(now)
+        entry = self._entries.get(form_id)
+        if entry is None:
+            raise self._not_found()
+        if now >= entry.form.expires_at and not entry.used:
+            raise self._expired(entry.form)
+        return entry
 
     def _owned_locked(self, form_id: str, owner: str) -> _Entry:
         entry = self._entries.get(form_id)
