@@ -11,7 +11,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "register_tool"]
+__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "compact_schema",
+           "register_tool"]
 
 # Honest hints; the server enforces the guardrails regardless of what a client does with them.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -58,6 +59,11 @@ def register_tool(
     server.add_tool(fn, name=fn.__name__, title=title, description=description, annotations=annotations,
                     structured_output=True)
     tool = server._tool_manager.get_tool(fn.__name__)
+    # Schemas are sent in every conversation: drop pydantic's generated titles (they repeat the property names),
+    # and defaults from output schemas (they describe inputs, not what a result holds).
+    tool.parameters = compact_schema(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, drop=("title", "default"))
     # The SDK accepts (and drops) unknown top-level arguments; advertise that we refuse them.
     tool.parameters["additionalProperties"] = False
     for name, value in (fixed or {}).items():
@@ -67,3 +73,14 @@ def register_tool(
         server.fixed_arguments.setdefault(fn.__name__, {})[name] = value
     if guard is not None:
         server.argument_guards[fn.__name__] = guard
+
+
+def compact_schema(schema: Any, *, drop: tuple[str, ...] = ("title",), in_properties: bool = False) -> Any:
+    """A copy of a JSON schema without the `drop` keywords. Inside a `properties` map the keys are property names,
+    so a property that is itself called "title" is kept."""
+    if isinstance(schema, dict):
+        return {key: compact_schema(value, drop=drop, in_properties=key == "properties" and not in_properties)
+                for key, value in schema.items() if in_properties or key not in drop}
+    if isinstance(schema, list):
+        return [compact_schema(item, drop=drop) for item in schema]
+    return schema

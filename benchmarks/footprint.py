@@ -1,0 +1,65 @@
+"""What the server costs an agent: the size of tools/list (paid in every conversation) and the latency of a tool
+call in-process against the emulators, per vendor configuration. Figures, not assertions: run it side by side
+before and after a change (`python benchmarks/footprint.py`) and compare.
+
+Tokens are estimated as characters / 4 (a rough rule for English and JSON); compare ratios, not absolutes."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import anyio
+import httpx2
+from mcp import Client
+from pydantic import SecretStr
+
+from integrations_mcp.emulators import cxengage, revcent
+from integrations_mcp.server.app import build_server
+from integrations_mcp.server.secret_form_page import SecretFormServer
+from integrations_mcp.server.settings import CxEngageSettings, RevCentSettings, Settings
+
+CALLS = 200
+
+
+def _settings(vendors: set[str]) -> Settings:
+    return Settings(
+        revcent=RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2")
+        if "revcent" in vendors else None,
+        cxengage=CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
+                                  "http://cxengage.test", tenant_id=cxengage.SANDBOX_TENANT_ID)
+        if "cxengage" in vendors else None)
+
+
+async def measure(vendors: set[str]) -> dict[str, float]:
+    transports = {"revcent": httpx2.ASGITransport(app=revcent.RevCentEmulator().app),
+                  "cxengage": httpx2.ASGITransport(app=cxengage.CxEngageEmulator().app)}
+    server = build_server(_settings(vendors), transports=transports,
+                          secret_forms=SecretFormServer(base_url="http://127.0.0.1:1"))
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+        listing = json.dumps([t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools])
+        tool, args = (("GetSiteThirdPartyIntegrations", {"limit": 5}) if "revcent" in vendors
+                      else ("GetCxEngageIntegrations", {}))
+        timings = []
+        for _ in range(CALLS):
+            start = time.perf_counter()
+            result = await client.call_tool(tool, args)
+            timings.append(time.perf_counter() - start)
+            assert not result.is_error
+    timings.sort()
+    return {"tools": len(tools), "list_chars": len(listing), "list_tokens_est": len(listing) / 4,
+            "call_median_ms": statistics.median(timings) * 1000, "call_p95_ms": timings[int(0.95 * CALLS)] * 1000}
+
+
+async def main() -> None:
+    print(f"{'vendors':<18}{'tools':>6}{'list chars':>12}{'~tokens':>9}{'call median ms':>16}{'p95 ms':>8}")
+    for vendors in ({"revcent"}, {"cxengage"}, {"revcent", "cxengage"}):
+        r = await measure(vendors)
+        print(f"{'+'.join(sorted(vendors)):<18}{r['tools']:>6}{r['list_chars']:>12}{r['list_tokens_est']:>9.0f}"
+              f"{r['call_median_ms']:>16.2f}{r['call_p95_ms']:>8.2f}")
+
+
+if __name__ == "__main__":
+    anyio.run(main)
