@@ -61,7 +61,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         status = forms.store.status(form_id, owner=session_key(ctx))
         for key, value in wanted.items():
             if status.purpose.get(key) != value:
-                raise GuardrailError(f"Refused: secure form {form_id} was made for {key} "
+                raise GuardrailError(f"Refused: this secure form was made for {key} "
                                      f"{status.purpose.get(key) or '(none)'!r}, not {value or '(none)'!r}. Create "
                                      "a form for this integration with CreateCxEngageSecureForm. Nothing was sent.")
         if status.used:
