@@ -1,15 +1,17 @@
-"""What every vendor's tools share: annotations, id types, and registration that honours --read-only."""
+"""What every vendor's tools share: annotations, paging types, progress, and registration (read-only mode, compact
+schemas, refused unknown arguments, argument guards, fixed arguments)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-if TYPE_CHECKING:
-    from integrations_mcp.server.core import IntegrationsServer
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from integrations_mcp.server.core import IntegrationsServer
 
 __all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "compact_schema",
            "register_tool"]
@@ -21,6 +23,7 @@ EDITS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 
 PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
 Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+
 
 class Progress:
     """Progress notifications for a multi-step write (checks, write, read-back); sent only when the client
