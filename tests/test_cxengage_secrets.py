@@ -114,9 +114,13 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     emu.faults.inject(path_prefix=COLLECTION, method="POST", status=400,
                       body=error_body(f"Rejected: {quoted}", **{"properties.password": f"bad {typed('password')}"}))
     await s.fails("CreateCxEngageIntegration", "http_status=400", "Rejected: [redacted]", **create)
-    # A timeout on the write (the form is kept for a retry).
+    # A timeout on the write: it may have happened, so the form is spent; the person fills a new one.
     emu.faults.inject(path_prefix=COLLECTION, method="POST", status=504, delay=0.6)
     await s.fails("CreateCxEngageIntegration", "timed out", **create)
+    await s.fails("CreateCxEngageIntegration", "already used", **create)
+    form = await s.ok("CreateCxEngageSecureForm", type="salesforce")
+    await fill_secure_form(form["form_url"], {f: typed(f) for f in SECRET_FIELDS})
+    create["secure_form_id"] = form["secure_form_id"]
     created = await s.ok("CreateCxEngageIntegration", **create)
     uid = created["integration_id"]
     assert created["mismatches"] == []

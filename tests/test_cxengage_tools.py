@@ -545,15 +545,27 @@ async def test_a_dry_run_does_not_use_the_form(cx: Cx) -> None:
 async def test_a_failed_vendor_write_keeps_the_typed_values(cx: Cx) -> None:
     form_id = await cx.form("zendesk", {"password": "zd-typed-pw"})
     arguments = {"name": "Desk", "type": "zendesk", "properties": dict(ZENDESK), "secure_form_id": form_id}
-    cx.emu.faults.inject(path_prefix=collection_path(), method="POST", status=500,
-                         body=b'{"error": {"code": 500, "message": "Internal error"}}')
-    await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "http_status=500", "Internal error",
+    cx.emu.faults.inject(path_prefix=collection_path(), method="POST", status=400,
+                         body=b'{"error": {"code": 400, "message": "Rejected"}}')
+    await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "http_status=400", "Rejected",
                      **arguments)
     assert len(cx.writes()) == 1 and cx.emu.list_integrations(T)[-1]["name"] == REST_NAME  # nothing stored
     assert cx.form_state(form_id) == (True, False)  # restored: the person need not type it again
     created = await cx.ok("CreateCxEngageIntegration", **arguments)
     assert cx.emu.stored(T, created["integration_id"])["properties"]["password"] == "zd-typed-pw"
     assert cx.form_state(form_id) == (False, True)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_write_that_may_have_happened_spends_the_form(cx: Cx, status: int) -> None:
+    form_id = await cx.form("zendesk", {"password": "zd-typed-pw"})
+    arguments = {"name": "Desk", "type": "zendesk", "properties": dict(ZENDESK), "secure_form_id": form_id}
+    cx.emu.faults.inject(path_prefix=collection_path(), method="POST", status=status,
+                         body=b'{"error": {"code": 500, "message": "Internal error"}}')
+    await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", **arguments)
+    assert cx.form_state(form_id) == (False, True)  # a form works once: it cannot create a second integration
+    await cx.refused("CreateCxEngageIntegration", "already used", **arguments)
+    assert len(cx.writes()) == 1
 
 
 async def test_the_secret_reaches_the_vendor_only_from_the_form(cx: Cx) -> None:
@@ -852,14 +864,14 @@ async def test_a_malformed_record_becomes_a_tool_error(cx: Cx) -> None:
     assert cx.writes() == []
 
 
-async def test_a_malformed_create_answer_keeps_the_form_and_says_it_may_exist(cx: Cx) -> None:
+async def test_a_malformed_create_answer_spends_the_form_and_says_it_may_exist(cx: Cx) -> None:
     form_id = await cx.form("zendesk", {"password": "zd-pw"})
     cx.emu.faults.inject(path_prefix=collection_path(), method="POST", status=200, body=b'{"result": {"ok": 1}}')
     message = await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "not an integration",
                                "list the integrations", name="Desk", type="zendesk", properties=dict(ZENDESK),
                                secure_form_id=form_id)
     assert "zd-pw" not in message
-    assert len(cx.writes()) == 1 and cx.form_state(form_id) == (True, False)
+    assert len(cx.writes()) == 1 and cx.form_state(form_id) == (False, True)  # it may exist: no second use
 
 
 async def test_timeouts_become_tool_errors(emu: CxEngageEmulator) -> None:
@@ -877,7 +889,7 @@ async def test_timeouts_become_tool_errors(emu: CxEngageEmulator) -> None:
                                        "may or may not have happened", integration_id=desk,
                                        secure_form_id=form_id, confirm_overwrite=True)
             assert "new-pw" not in message and "old-pw" not in message
-            assert cx.form_state(form_id) == (True, False)  # kept for a retry after reading back
+            assert cx.form_state(form_id) == (False, True)  # the write may have happened: a form works once
             assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 2
 
 

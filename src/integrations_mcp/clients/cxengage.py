@@ -11,6 +11,7 @@ import httpx2
 
 from integrations_mcp.clients.http import send
 from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.guardrails.secrets import scrub as scrub_text
 from integrations_mcp.server.settings import CxEngageSettings
 
 __all__ = ["CxEngageClient", "cxengage_http_client"]
@@ -83,10 +84,10 @@ class CxEngageClient:
             raise VendorUnavailable(VENDOR, operation, "CxEngage sent an answer that is not JSON.",
                                     status=response.status_code)
         message, code = _error_text(data)
-        own = [self._settings.api_secret.get_secret_value(), self._token[0] if self._token else ""]
-        for secret in [*scrub, *own]:  # a vendor may quote a rejected value back; it must not reach the chat
-            if secret:
-                message = message.replace(secret, "[redacted]")
+        # A vendor may quote a rejected value back (whole, trimmed or shortened); it must not reach the chat.
+        own = [self._settings.api_key.get_secret_value(), self._settings.api_secret.get_secret_value(),
+               self._token[0] if self._token else "", self._basic().removeprefix("Basic ")]
+        message = scrub_text(message, [*scrub, *own])
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
                           error_code=code, hint=STATUS_HINTS.get(response.status_code))
 

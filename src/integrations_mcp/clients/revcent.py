@@ -8,6 +8,7 @@ import httpx2
 
 from integrations_mcp.clients.http import send
 from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.guardrails.secrets import scrub
 from integrations_mcp.server.settings import RevCentSettings
 
 __all__ = ["RevCentClient", "revcent_http_client"]
@@ -31,6 +32,8 @@ def revcent_http_client(
 class RevCentClient:
     def __init__(self, http: httpx2.AsyncClient) -> None:
         self.http = http
+        # RevCent may quote a rejected key back in an error message; it must not reach the chat.
+        self._scrub = [http.headers.get("x-api-key", "")]
 
     async def _request(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
                        body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -42,7 +45,8 @@ class RevCentClient:
         # RevCent signals errors with code 0 in the body, whatever the HTTP status.
         if data.get("code") != 1 or response.status_code >= 400:
             raise VendorError(
-                VENDOR, operation, str(data.get("message") or data.get("result") or "RevCent reported an error."),
+                VENDOR, operation,
+                scrub(str(data.get("message") or data.get("result") or "RevCent reported an error."), self._scrub),
                 status=response.status_code, error_code=_str_or_none(data.get("error_code")),
                 api_call_id=_str_or_none(data.get("api_call_id")),
             )

@@ -10,7 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from integrations_mcp.clients.cxengage import CxEngageClient
-from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.errors import GuardrailError, VendorError, VendorUnavailable
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secret_forms import SecretField, SecretFormStatus
@@ -73,13 +73,16 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         return status
 
     async def write(ctx: Context, form_id: str | None, wanted: dict[str, str], send: Any) -> Any:
-        """Take the form's values (if any) just before the vendor call; give them back if the call fails."""
+        """Take the form's values (if any) just before the vendor call. If CxEngage refused the write (a 4xx: nothing
+        was written) give them back, so the person need not type them again. After a timeout, a 5xx or an unreadable
+        answer the write may have happened, and a form works once: it stays spent."""
         owner = session_key(ctx)
         secrets = forms.store.take(form_id, owner=owner, purpose=wanted) if form_id else {}
         try:
             return await send(secrets)
-        except VendorError:
-            if form_id:
+        except VendorError as exc:
+            refused = not isinstance(exc, VendorUnavailable) and exc.status is not None and 400 <= exc.status < 500
+            if form_id and refused:
                 forms.store.restore(form_id, owner=owner, values=secrets)
             raise
 
@@ -88,13 +91,15 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                  if k not in ("properties", "type") and raw.get(k) != v]
         saved = raw.get("properties") or {}
         for key, value in (sent.get("properties") or {}).items():
-            if key in policy.SECRET_PROPERTY_NAMES and not policy.VENDOR_ECHOES_SECRETS:
+            secret = policy.SECRET_KEYS(key)
+            if secret and not policy.VENDOR_ECHOES_SECRETS:
                 continue
             if saved.get(key) != value:  # secrets are compared here, server-side, and never shown
-                if key in policy.SECRET_PROPERTY_NAMES:
+                if secret:
                     found.append(f"properties.{key}: the secret sent was not read back")
                 else:
-                    found.append(f"properties.{key}: sent {value!r}, read back {saved.get(key)!r}")
+                    shown = [policy.redact_properties({"v": v})["v"] for v in (value, saved.get(key))]
+                    found.append(f"properties.{key}: sent {shown[0]!r}, read back {shown[1]!r}")
         return found
 
     async def written(tenant: str, integration_id: str, sent: dict[str, Any], changes: list[FieldChange]

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec", "normalise_type"]
+from integrations_mcp.guardrails.secrets import SecretKeys
+
+__all__ = ["SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec", "normalise_type"]
 
 Kind = Literal["string", "boolean", "object", "any"]
 
@@ -128,7 +130,11 @@ TYPES: dict[str, TypeSpec] = {t.name: t for t in _TYPES}
 # Every property name that holds a secret in any type, plus generic spellings a vendor might echo: redaction
 # works by field name, whatever the integration type.
 SECRET_PROPERTY_NAMES: frozenset[str] = frozenset(
-    {p.name for t in _TYPES for p in t.secrets} | {"secret", "apiSecret", "clientSecret", "accessToken"})
+    {p.name for t in _TYPES for p in t.secrets} | {"secret", "apiSecret", "clientSecret", "accessToken", "pass", "pwd"})
+# Fragments only secret names carry, for properties the catalog does not know (new types, vendor extras).
+SECRET_NAME_FRAGMENTS = ("password", "passwd", "secret", "token", "apikey", "privatekey", "credential", "authkey",
+                         "accesskey", "secretkey")
+SECRET_KEYS = SecretKeys.of(SECRET_PROPERTY_NAMES, SECRET_NAME_FRAGMENTS)
 
 
 def _key(value: str) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.diff import FieldChange
-from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
-from integrations_mcp.tools.cxengage.catalog import SECRET_PROPERTY_NAMES, TYPES, TypeSpec, normalise_type
+from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact, url_password_paths
+from integrations_mcp.tools.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
 from integrations_mcp.tools.cxengage.models import Integration, IntegrationView, Readiness
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
@@ -30,8 +30,10 @@ SECRET_SET, SECRET_REPLACED = "set", "replaced"
 
 
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
-    """Argument guard: a non-empty secret property anywhere in the arguments refuses the whole call."""
-    paths = [path for path, value in find_keys(arguments, SECRET_PROPERTY_NAMES) if _has_value(value)]
+    """Argument guard: a non-empty secret property, or a password inside a URL, anywhere in the arguments refuses
+    the whole call."""
+    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if _has_value(value)]
+    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
                              + SECURE_WAY)
@@ -58,6 +60,8 @@ def check_properties(spec: TypeSpec, properties: dict[str, Any]) -> None:
             problems.append(f"{name} takes a string.")
         elif prop.kind == "object" and not isinstance(value, dict):
             problems.append(f"{name} takes an object.")
+        elif prop.kind == "any" and isinstance(value, dict):
+            problems.append(f"{name} takes a single value, not an object.")
         elif prop.choices and value not in prop.choices and value != "":
             problems.append(f"{name} must be one of: {', '.join(prop.choices)}.")
     if problems:
@@ -84,7 +88,7 @@ def readiness(spec: TypeSpec, properties: dict[str, Any]) -> Readiness:
 
 
 def redact_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    return redact(properties, SECRET_PROPERTY_NAMES)
+    return redact(properties, SECRET_KEYS)
 
 
 def view(raw: dict[str, Any]) -> IntegrationView:
@@ -113,8 +117,9 @@ def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, 
     for name, value in proposed.items():
         before = saved.get(name)
         if value != before:
-            shown_before, shown_after = before, value
-            if name in SECRET_PROPERTY_NAMES:  # e.g. a secret being cleared with "": never show what was saved
+            # Nested objects may hold secrets of their own: never show them.
+            shown_before, shown_after = redact(before, SECRET_KEYS), redact(value, SECRET_KEYS)
+            if SECRET_KEYS(name):  # e.g. a secret being cleared with "": never show what was saved
                 shown_before = SECRET_SET if _has_value(before) else None
                 shown_after = (SECRET_REPLACED if _has_value(before) else SECRET_SET) if _has_value(value) else None
             changes.append(FieldChange(field=f"properties.{name}", saved=shown_before, proposed=shown_after,
@@ -128,12 +133,20 @@ def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, 
 
 
 def redacted_body(body: dict[str, Any]) -> dict[str, Any]:
-    return redact(body, SECRET_PROPERTY_NAMES)
+    return redact(body, SECRET_KEYS)
 
 
 def secret_values_in(values: dict[str, Any]) -> list[str]:
-    """Every secret string, for scrubbing vendor error texts that might quote them."""
-    return [v for _, v in find_keys(values, SECRET_PROPERTY_NAMES) if isinstance(v, str) and v]
+    """Every secret string (at any depth under a secret key), for scrubbing vendor error texts that quote them."""
+    return [v for _, found in find_keys(values, SECRET_KEYS) for v in _strings(found) if v]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) else []
 
 
 def _has_value(value: Any) -> bool:
@@ -146,6 +159,6 @@ def _holds_value(value: Any) -> bool:
     return _has_value(value) and value is not False
 
 
-__all__ = ["REDACTED", "SECURE_WAY", "SEND_FULL_PROPERTIES", "VENDOR_ECHOES_SECRETS", "check_properties",
+__all__ = ["REDACTED", "SECURE_WAY", "SECRET_KEYS", "SEND_FULL_PROPERTIES", "VENDOR_ECHOES_SECRETS", "check_properties",
            "property_changes", "readiness", "redact_properties", "redacted_body", "refuse_secret_arguments",
            "resolve_type", "secret_values_in", "view"]

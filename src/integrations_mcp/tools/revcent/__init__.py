@@ -12,7 +12,7 @@ from integrations_mcp.clients.revcent import RevCentClient
 from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
-from integrations_mcp.guardrails.secrets import find_keys
+from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, Progress, register_tool
 from integrations_mcp.tools.revcent import policy
@@ -34,15 +34,17 @@ from integrations_mcp.tools.revcent.models import (
 __all__ = ["register"]
 
 # Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
-CREDENTIAL_KEYS = ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key",
-                   "apikey", "api_secret", "token", "access_token", "auth_token", "private_key", "client_secret",
-                   "license_key", "secret_key")
+CREDENTIAL_KEYS = SecretKeys.of(
+    ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key", "api_secret", "token",
+     "access_token", "auth_token", "private_key", "client_secret", "license_key", "secret_key", "pass", "pwd"),
+    fragments=("password", "passwd", "secret", "apikey", "privatekey", "credential"))
 SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
                    "the user to open form_url and enter the credentials there, then pass secure_form_id.")
 
 
 def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
     paths = [path for path, _ in find_keys(arguments, CREDENTIAL_KEYS)]
+    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
                              f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
