@@ -402,11 +402,43 @@ async def test_rename_sends_only_the_name_and_must_stay_unique(client: Client, r
 async def test_credential_rotation_sends_only_the_secure_form(client: Client, revcent: RevCentEmulator) -> None:
     uid = await create(client, revcent)
     new_form = await completed_form(client, revcent, secret="rotated")
+    writes = len(integration_writes(revcent))
+    # Saved credentials are replaced only once the user agreed.
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                  "secure_form_id": new_form}, "confirm_overwrite",
+                  "credentials: 'saved' → 'replaced from the secure form'")
+    assert len(integration_writes(revcent)) == writes
     result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                                 "secure_form_id": new_form})
+                                                                 "secure_form_id": new_form, "confirm_overwrite": True})
     assert integration_writes(revcent)[-1].json() == {"secure_form_id": new_form}
     assert result["mismatches"] == []
     assert revcent.stored_credentials(uid) == credential_values(revcent, "tax", "rotated")
+
+
+async def test_a_secure_form_saves_credentials_once(client: Client, revcent: RevCentEmulator) -> None:
+    """A form filled for one integration cannot be replayed onto another (e.g. test credentials onto production)."""
+    form_id = await completed_form(client, revcent)
+    await ok(client, "CreateUserThirdPartyIntegration", {"name": "Tax test", "secure_form_id": form_id,
+                                                         "site_third_party_integration": revcent.site_id("tax")})
+    production = revcent.add_user_integration(name="Tax production", site_id=revcent.site_id("tax"),
+                                              credentials=credential_values(revcent, "tax", "live"), enabled=True)
+    writes = len(integration_writes(revcent))
+    await refused(client, "CreateUserThirdPartyIntegration", {"name": "Tax copy", "secure_form_id": form_id,
+                  "site_third_party_integration": revcent.site_id("tax")}, "already used", "CreateSecureForm")
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": production,
+                  "secure_form_id": form_id, "confirm_overwrite": True}, "already used")
+    assert len(integration_writes(revcent)) == writes
+    assert revcent.stored_credentials(production) == credential_values(revcent, "tax", "live")
+
+
+async def test_a_form_refused_by_revcent_can_be_used_again(client: Client, revcent: RevCentEmulator) -> None:
+    form_id = await completed_form(client, revcent)
+    arguments = {"name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id}
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST", status=400,
+                          body=b'{"api_call_id":"EEEEEEEEEEEEEEEEEEEE","api_call_unix":1,"code":0,'
+                               b'"error_code":"validation_error","message":"no","result":"error"}')
+    await refused(client, "CreateUserThirdPartyIntegration", arguments, "validation_error")
+    await ok(client, "CreateUserThirdPartyIntegration", arguments)
 
 
 async def test_a_write_that_does_not_stick_is_flagged(client: Client, revcent: RevCentEmulator) -> None:

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from integrations_mcp.clients.revcent import RevCentClient
-from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.errors import GuardrailError, VendorError, VendorUnavailable
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
@@ -51,6 +51,27 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
 
 
 def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool) -> None:
+    # RevCent lets a completed form be read until it expires; this server lets each one save credentials once, so a
+    # form the user filled for one integration cannot later be replayed onto another.
+    used_forms: set[str] = set()
+
+    async def usable_form(form_id: str, site_id: str) -> None:
+        if form_id in used_forms:
+            raise GuardrailError("Refused: this secure form was already used to save credentials; a form works once. "
+                                 "Create a new one with CreateSecureForm. Nothing was sent.")
+        await _require_usable_form(api, form_id, site_id)
+
+    async def write_with_form(form_id: str | None, send: Any) -> Any:
+        """Spend the form with the write; give it back only when RevCent clearly refused (nothing was saved)."""
+        if form_id:
+            used_forms.add(form_id)
+        try:
+            return await send()
+        except VendorError as exc:
+            if form_id and not isinstance(exc, VendorUnavailable) and exc.status is not None and exc.status < 500:
+                used_forms.discard(form_id)
+            raise
+
     async def view(integration_id: str) -> UserIntegrationView:
         record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
         return UserIntegrationView(integration=record, readiness=policy.readiness(record))
@@ -137,7 +158,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         site = SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration))
         await _require_unique_name(api, name.strip())
         if secure_form_id:
-            await _require_usable_form(api, secure_form_id, site.id)
+            await usable_form(secure_form_id, site.id)
         body: dict[str, Any] = {"name": name.strip(), "site_third_party_integration": site.id}
         if description is not None:
             body["description"] = description
@@ -153,7 +174,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
             return WriteResult(dry_run=True, sent=body, changes=changes,
                                next_steps=["Call again without dry_run to create it."])
         await progress.step("creating the integration in RevCent")
-        created = await api.create_user_integration(body)
+        created = await write_with_form(secure_form_id, lambda: api.create_user_integration(body))
         new_id = created["user_third_party_integration_id"]
         await progress.step("reading it back to verify")
         expected = {k: v for k, v in body.items() if k in ("name", "description", "enabled")}
@@ -200,12 +221,15 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
                                            overwrites=key != "enabled"))
         if "name" in body:
             await _require_unique_name(api, body["name"].strip(), exclude_id=current.id)
+        credential_changes: list[FieldChange] = []
         if secure_form_id:
-            await _require_usable_form(api, secure_form_id, site.id)
+            await usable_form(secure_form_id, site.id)
             body["secure_form_id"] = secure_form_id
-            changes.append(FieldChange(field="credentials", saved="saved" if current.third_party_credentials_saved
-                                       else None, proposed="from secure form " + secure_form_id,
-                                       overwrites=bool(current.third_party_credentials_saved)))
+            credential_changes.append(FieldChange(
+                field="credentials", saved="saved" if current.third_party_credentials_saved else None,
+                proposed="replaced from the secure form" if current.third_party_credentials_saved
+                else "from the secure form", overwrites=bool(current.third_party_credentials_saved)))
+            changes += credential_changes
         option_changes: list[FieldChange] = []
         if third_party_options:
             policy.validate_options(site, third_party_options, saved)
@@ -218,10 +242,10 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         if not body:
             raise GuardrailError("Refused: this edit changes nothing; every value given is already saved. "
                                  "Nothing was sent.")
-        overwrites = [c for c in option_changes if c.overwrites]
+        overwrites = [c for c in credential_changes + option_changes if c.overwrites]
         if overwrites:
             require_confirmation(ConfirmationRequest(
-                flag="confirm_overwrite", reason="this edit replaces option values that are already saved.",
+                flag="confirm_overwrite", reason="this edit replaces saved credentials or option values.",
                 changes=overwrites,
                 consequence=f"These settings may drive {policy.DEPENDENT_FEATURES[site.integration_type]}.",
             ), confirmed=confirm_overwrite or dry_run)
@@ -239,7 +263,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
             return WriteResult(dry_run=True, user_third_party_integration_id=current.id, sent=body, changes=changes,
                                next_steps=["Call again without dry_run (and with any confirmation the user gave)."])
         await progress.step("saving the edit in RevCent")
-        await api.edit_user_integration(current.id, body)
+        await write_with_form(secure_form_id, lambda: api.edit_user_integration(current.id, body))
         await progress.step("reading it back to verify")
         expected = {k: body[k] for k in ("name", "description", "enabled") if k in body}
         touched_values = {k: v for k, v in projected.items() if any(
