@@ -659,13 +659,12 @@ async def test_edit_sends_only_the_fields_that_change(cx: Cx) -> None:
     assert [c["field"] for c in result["changes"]] == ["description"]
 
 
-async def test_edit_sends_properties_as_the_full_merged_object(cx: Cx) -> None:
-    # Filling an empty property needs no confirmation.
+async def test_edit_sends_only_the_properties_that_change(cx: Cx) -> None:
+    # Filling an empty property needs no confirmation; the saved secret does not travel again.
     result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"})
     [put] = cx.writes()
-    assert put.json() == {"properties": {"endpointPrefix": "https://orders.example.invalid/api/", "password": "",
-                                         "token": REST_TOKEN, "username": "svc"}}
-    assert result["sent"]["properties"]["token"] == "[redacted]"
+    assert put.json() == {"properties": {"username": "svc"}}
+    assert result["mismatches"] == []
     assert REST_TOKEN not in json.dumps(result)
     assert cx.emu.stored(T, REST_ID)["properties"]["token"] == REST_TOKEN  # the secret survived
     assert result["changes"] == [{"field": "properties.username", "saved": "", "proposed": "svc",
@@ -689,7 +688,7 @@ async def test_overwriting_a_value_needs_confirmation_and_shows_the_diff(cx: Cx)
     assert cx.writes() == []
     dry = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"endpointPrefix": new},
                       dry_run=True)  # a dry run shows the diff without the confirmation
-    assert dry["changes"][0]["overwrites"] is True and dry["sent"]["properties"]["token"] == "[redacted]"
+    assert dry["changes"][0]["overwrites"] is True and dry["sent"]["properties"] == {"endpointPrefix": new}
     assert cx.writes() == []
     result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"endpointPrefix": new},
                          confirm_overwrite=True)
@@ -729,8 +728,7 @@ async def test_activating_an_incomplete_integration_is_refused(cx: Cx) -> None:
     form_id = await cx.form("zendesk", {"password": "first-pw"}, integration_id=desk)
     result = await cx.ok("EditCxEngageIntegration", integration_id=desk, active=True, secure_form_id=form_id)
     [put] = cx.writes()
-    assert put.json() == {"active": True, "properties": {**ZENDESK, "interactionFieldId": "", "password": "first-pw",
-                                                         "workItems": False}}
+    assert put.json() == {"active": True, "properties": {"password": "first-pw"}}
     assert result["verified"]["readiness"]["can_activate"] is True and result["mismatches"] == []
     assert cx.emu.stored(T, desk)["properties"]["password"] == "first-pw"
 
@@ -758,8 +756,7 @@ async def test_secret_rotation_through_a_form_for_the_integration(cx: Cx) -> Non
                          confirm_overwrite=True)
     assert not done.is_error, text_of(done)
     [put] = cx.writes()
-    assert put.json() == {"properties": {**ZENDESK, "interactionFieldId": "", "password": "new-pw",
-                                         "workItems": False}}
+    assert put.json() == {"properties": {"password": "new-pw"}}
     assert cx.emu.stored(T, desk)["properties"]["password"] == "new-pw"
     result = done.structured_content
     assert result["changes"] == [{"field": "properties.password", "saved": "set", "proposed": "replaced",
@@ -993,3 +990,15 @@ async def test_writes_report_progress(cx: Cx) -> None:
                                        progress_callback=on_progress)
     assert not result.is_error
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+async def test_a_property_lost_by_the_write_is_flagged(cx: Cx) -> None:
+    """If the vendor replaced `properties` wholesale, what the edit did not touch would vanish: the read-back says so,
+    naming a lost secret without its value."""
+    replaced = json.dumps({"result": {**cx.emu.stored(T, REST_ID), "properties": {"username": "svc"}}}).encode()
+    cx.emu.faults.inject(path_prefix=item_path(REST_ID), method="GET", status=200, body=replaced, skip=1)
+    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"})
+    assert "properties.token: changed although this edit did not touch it" in result["mismatches"]
+    assert ("properties.endpointPrefix: changed although this edit did not touch it "
+            "(was 'https://orders.example.invalid/api/')") in result["mismatches"]
+    assert REST_TOKEN not in json.dumps(result)

@@ -86,24 +86,30 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                 forms.store.restore(form_id, owner=owner, values=secrets)
             raise
 
-    def verify(raw: dict[str, Any], sent: dict[str, Any]) -> list[str]:
+    def verify(raw: dict[str, Any], sent: dict[str, Any], before: dict[str, Any]) -> list[str]:
+        """Where the read-back differs from what was sent, or from what was saved before and not sent. Secrets are
+        compared here, server-side, and never shown."""
         found = [f"{k}: sent {v!r}, read back {raw.get(k)!r}" for k, v in sent.items()
                  if k not in ("properties", "type") and raw.get(k) != v]
         saved = raw.get("properties") or {}
-        for key, value in (sent.get("properties") or {}).items():
+        sent_properties = sent.get("properties") or {}
+        expected = {**before, **sent_properties}
+        for key, value in expected.items():
             secret = policy.SECRET_KEYS(key)
-            if secret and not policy.VENDOR_ECHOES_SECRETS:
+            if (secret and not policy.VENDOR_ECHOES_SECRETS) or saved.get(key) == value:
                 continue
-            if saved.get(key) != value:  # secrets are compared here, server-side, and never shown
-                if secret:
-                    found.append(f"properties.{key}: the secret sent was not read back")
-                else:
-                    shown = [policy.redact_properties({"v": v})["v"] for v in (value, saved.get(key))]
-                    found.append(f"properties.{key}: sent {shown[0]!r}, read back {shown[1]!r}")
+            if key not in sent_properties:
+                found.append(f"properties.{key}: changed although this edit did not touch it"
+                             + ("" if secret else f" (was {policy.redact_properties({'v': value})['v']!r})"))
+            elif secret:
+                found.append(f"properties.{key}: the secret sent was not read back")
+            else:
+                shown = [policy.redact_properties({"v": v})["v"] for v in (value, saved.get(key))]
+                found.append(f"properties.{key}: sent {shown[0]!r}, read back {shown[1]!r}")
         return found
 
-    async def written(tenant: str, integration_id: str, sent: dict[str, Any], changes: list[FieldChange]
-                      ) -> WriteResult:
+    async def written(tenant: str, integration_id: str, sent: dict[str, Any], changes: list[FieldChange],
+                      before: dict[str, Any]) -> WriteResult:
         """The result of a write that CxEngage accepted, verified by reading it back. A failed read-back is reported
         as such: the write itself happened and must not look like a failure."""
         result = WriteResult(dry_run=False, integration_id=integration_id, sent=policy.redacted_body(sent),
@@ -115,7 +121,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
             result.next_steps = ["Read it with GetCxEngageIntegration to check the saved state before anything else."]
             return result
         result.verified = policy.view(raw)
-        result.mismatches = verify(raw, sent)
+        result.mismatches = verify(raw, sent, before)
         result.next_steps = _next_steps(result.verified)
         return result
 
@@ -220,7 +226,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         outcome = await write(ctx, secure_form_id, wanted, send)
         new_id = outcome["created"]["id"]
         await progress.step("reading it back to verify")
-        return await written(tenant_id, new_id, outcome["sent"], changes)
+        return await written(tenant_id, new_id, outcome["sent"], changes, {})
 
     async def EditCxEngageIntegration(
         tenant_id: TenantId,
@@ -286,7 +292,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                             "skip it until it is active again. Check with the user first.",
             ), confirmed=confirm_deactivate or dry_run)
         if plain or filled:
-            body["properties"] = {**saved, **plain} if policy.SEND_FULL_PROPERTIES else dict(plain)
+            body["properties"] = dict(plain)
         if dry_run:
             shown = policy.redacted_body({**body, "properties": {**body.get("properties", {}),
                                                                  **{k: policy.REDACTED for k in filled}}}
@@ -303,7 +309,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         await progress.step("saving the edit in CxEngage")
         sent = await write(ctx, secure_form_id, wanted, send)
         await progress.step("reading it back to verify")
-        return await written(tenant_id, integration_id, sent, changes)
+        return await written(tenant_id, integration_id, sent, changes, saved)
 
     fixed = {"tenant_id": tenant_id} if tenant_id else None
     for fn, hints, title in (

@@ -16,9 +16,9 @@ from integrations_mcp.tools.cxengage.models import Integration, IntegrationView,
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
 
-# [I] Whether PUT merges `properties` key by key or replaces the object is undocumented. The vendor's own UI
-# sends the whole object, so the tools do too: replacing with the full merged object is safe either way.
-SEND_FULL_PROPERTIES = True
+# [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The
+# tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
+# echo of one be written back); the read-back then checks that every untouched property survived.
 
 # [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
 # True: readiness and read-back checks use the echoed secrets. False: secrets are taken as set once sent, and are
@@ -159,6 +159,6 @@ def _holds_value(value: Any) -> bool:
     return _has_value(value) and value is not False
 
 
-__all__ = ["REDACTED", "SECURE_WAY", "SECRET_KEYS", "SEND_FULL_PROPERTIES", "VENDOR_ECHOES_SECRETS", "check_properties",
+__all__ = ["REDACTED", "SECURE_WAY", "SECRET_KEYS", "VENDOR_ECHOES_SECRETS", "check_properties",
            "property_changes", "readiness", "redact_properties", "redacted_body", "refuse_secret_arguments",
            "resolve_type", "secret_values_in", "view"]
