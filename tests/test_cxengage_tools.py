@@ -1002,3 +1002,11 @@ async def test_a_property_lost_by_the_write_is_flagged(cx: Cx) -> None:
     assert ("properties.endpointPrefix: changed although this edit did not touch it "
             "(was 'https://orders.example.invalid/api/')") in result["mismatches"]
     assert REST_TOKEN not in json.dumps(result)
+
+
+async def test_a_record_of_an_unexpected_shape_is_a_clear_tool_error(cx: Cx) -> None:
+    odd = json.dumps({"result": {**cx.emu.stored(T, REST_ID), "name": None, "properties": "token=abc"}}).encode()
+    cx.emu.faults.inject(path_prefix=item_path(REST_ID), method="GET", body=odd)
+    message = await cx.refused("GetCxEngageIntegration", "GetIntegration failed", "cannot read (name)",
+                               integration_id=REST_ID)
+    assert "token=abc" not in message

@@ -528,3 +528,25 @@ async def test_a_failed_read_back_does_not_hide_a_successful_write(client: Clien
     assert result["verified"] is None and result["user_third_party_integration_id"] == uid
     assert "The write succeeded, but reading it back failed" in result["mismatches"][0]
     assert "GetUserThirdPartyIntegration" in result["next_steps"][0]
+
+
+async def test_answers_of_an_unexpected_shape_are_clear_tool_errors(client: Client, revcent: RevCentEmulator) -> None:
+    envelope = b'"api_call_id":"FFFFFFFFFFFFFFFFFFFF","api_call_unix":1,"code":1'
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET",
+                          body=b"{" + envelope + b',"current_count":1,"current_page":1,"results":["oops"]}')
+    await refused(client, "GetUserThirdPartyIntegrations", {}, "cannot read")
+    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", body=b"{" + envelope + b',"id":"x"}')
+    await refused(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": revcent.site_id("tax")},
+                  "GetSiteThirdPartyIntegration failed", "cannot read")
+    # A create RevCent accepted but answered without the id: the agent is told it may exist.
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST",
+                          body=b"{" + envelope + b',"result":"created"}')
+    await refused(client, "CreateUserThirdPartyIntegration", {"name": "Odd", "site_third_party_integration":
+                  revcent.site_id("offline_payment")}, "cannot read", "list the integrations before trying again")
+
+
+async def test_an_integration_type_revcent_adds_later_does_not_break_the_catalogue(client: Client,
+                                                                                   revcent: RevCentEmulator) -> None:
+    revcent.site_integrations[revcent.site_id("ai")]["integration_type"] = "fraud"
+    listed = await ok(client, "GetSiteThirdPartyIntegrations", {})
+    assert "fraud" in {s["integration_type"] for s in listed["results"]}

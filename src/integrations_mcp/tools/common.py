@@ -4,17 +4,19 @@ schemas, refused unknown arguments, argument guards, fixed arguments)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field, ValidationError
+
+from integrations_mcp.errors import VendorUnavailable
 
 if TYPE_CHECKING:
     from integrations_mcp.server.core import IntegrationsServer
 
 __all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "compact_schema",
-           "register_tool"]
+           "register_tool", "vendor_record"]
 
 # Honest hints; the server enforces the guardrails regardless of what a client does with them.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -35,6 +37,20 @@ class Progress:
     async def step(self, message: str) -> None:
         self.done += 1
         await self.ctx.report_progress(self.done, self.total, message)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def vendor_record(model: type[M], data: Any, vendor: str, operation: str, *, hint: str | None = None) -> M:
+    """`data` from the vendor as `model`; an answer of another shape is a vendor fault with a clear message, not a
+    bare "Error executing tool"."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "the record"
+        raise VendorUnavailable(vendor, operation, f"{vendor} sent an answer this server cannot read ({where}).",
+                                hint=hint or "Try again; if it persists, report it.") from None
 
 
 ArgumentGuard = Callable[[dict[str, Any]], None]

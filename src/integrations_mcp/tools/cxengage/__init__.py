@@ -116,11 +116,11 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                              changes=changes)
         try:
             raw = await read(tenant, integration_id)
+            result.verified = policy.view(raw)
         except VendorError as exc:
             result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
             result.next_steps = ["Read it with GetCxEngageIntegration to check the saved state before anything else."]
             return result
-        result.verified = policy.view(raw)
         result.mismatches = verify(raw, sent, before)
         result.next_steps = _next_steps(result.verified)
         return result

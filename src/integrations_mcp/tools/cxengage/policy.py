@@ -10,6 +10,7 @@ from typing import Any
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact, url_password_paths
+from integrations_mcp.tools.common import vendor_record
 from integrations_mcp.tools.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
 from integrations_mcp.tools.cxengage.models import Integration, IntegrationView, Readiness
 
@@ -94,10 +95,13 @@ def redact_properties(properties: dict[str, Any]) -> dict[str, Any]:
 def view(raw: dict[str, Any]) -> IntegrationView:
     """A vendor record as the model may see it: secrets redacted, readiness computed."""
     properties = raw.get("properties") or {}
-    record = Integration(id=raw["id"], tenant_id=raw.get("tenantId"), name=raw.get("name", ""),
-                         type=raw.get("type", ""), description=raw.get("description"),
-                         active=bool(raw.get("active")), properties=redact_properties(properties),
-                         created=raw.get("created"), updated=raw.get("updated"))
+    if not isinstance(properties, dict):
+        properties = {"(unreadable)": REDACTED}  # never echo what may be a secret
+    record = vendor_record(Integration, {
+        "id": raw.get("id"), "tenant_id": raw.get("tenantId"), "name": raw.get("name"), "type": raw.get("type"),
+        "description": raw.get("description"), "active": bool(raw.get("active")),
+        "properties": redact_properties(properties), "created": raw.get("created"), "updated": raw.get("updated"),
+    }, "CxEngage", "GetIntegration")
     spec = TYPES.get(normalise_type(record.type) or "")
     if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
         ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,

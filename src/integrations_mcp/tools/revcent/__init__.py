@@ -14,9 +14,19 @@ from integrations_mcp.guardrails.confirmation import ConfirmationRequest, requir
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
 from integrations_mcp.server.core import IntegrationsServer
-from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Page, PageSize, Progress, register_tool
+from integrations_mcp.tools.common import (
+    CREATES,
+    EDITS,
+    READ_ONLY,
+    Page,
+    PageSize,
+    Progress,
+    register_tool,
+    vendor_record,
+)
 from integrations_mcp.tools.revcent import policy
 from integrations_mcp.tools.revcent.models import (
+    Created,
     OptionInput,
     Readiness,
     RevCentId,
@@ -32,6 +42,8 @@ from integrations_mcp.tools.revcent.models import (
 )
 
 __all__ = ["register"]
+
+VENDOR = "RevCent"
 
 # Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
 CREDENTIAL_KEYS = SecretKeys.of(
@@ -73,7 +85,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
             raise
 
     async def view(integration_id: str) -> UserIntegrationView:
-        record = UserIntegration.model_validate(await api.get_user_integration(integration_id))
+        record = vendor_record(UserIntegration, await api.get_user_integration(integration_id), VENDOR,
+                               "GetUserThirdPartyIntegration")
         return UserIntegrationView(integration=record, readiness=policy.readiness(record))
 
     async def written(integration_id: str, body: dict[str, Any], changes: list[FieldChange],
@@ -96,43 +109,44 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         """List the native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice).
         Start here when setting one up. Guide: guide://revcent/lifecycle"""
         data = await api.list_site_integrations(limit=limit, page=page)
-        results = [_site_summary(SiteIntegration.model_validate(item)) for item in data.get("results") or []]
+        results = [_site_summary(vendor_record(SiteIntegration, item, VENDOR, "GetSiteThirdPartyIntegrations"))
+                   for item in data.get("results") or []]
         return SiteIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     async def GetSiteThirdPartyIntegration(site_third_party_integration_id: RevCentId) -> SiteIntegration:
         """A native integration's credential fields and option schema (option/field ids, selects).
         Guide: guide://revcent/GetSiteThirdPartyIntegration"""
-        return SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration_id))
+        return vendor_record(SiteIntegration, await api.get_site_integration(site_third_party_integration_id),
+                             VENDOR, "GetSiteThirdPartyIntegration")
 
     async def CreateSecureForm(site_third_party_integration_id: RevCentId) -> SecureForm:
         """Create a one-hour secure form where the user types the integration's credentials (never in chat).
         Give the user form_url. Guide: guide://revcent/CreateSecureForm"""
         data = await api.create_secure_form(site_third_party_integration_id)
-        return SecureForm(
-            secure_form_id=data["secure_form_id"], form_url=data.get("form_url"), completed=bool(data.get("completed")),
-            expiration_date_unix=data.get("expiration_date_unix"), form_source=data.get("form_source"),
-            form_source_id=data.get("form_source_id"),
-            next_step="Ask the user to open form_url, enter the credentials and say when done; check with "
-                      "GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.",
-        )
+        next_step = ("Ask the user to open form_url, enter the credentials and say when done; check with "
+                     "GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
+        return vendor_record(SecureForm, {**data, "completed": bool(data.get("completed")), "next_step": next_step},
+                             VENDOR, "CreateSecureForm")
 
     async def GetSecureForm(secure_form_id: RevCentId) -> SecureForm:
         """Whether a secure form is completed, and which site integration it belongs to.
         Guide: guide://revcent/GetSecureForm"""
         data = await api.get_secure_form(secure_form_id)
         completed = bool(data.get("completed"))
-        return SecureForm(
-            secure_form_id=data.get("id", secure_form_id), completed=completed,
-            expiration_date_unix=data.get("expiration_date_unix"), form_source=data.get("form_source"),
-            form_source_id=data.get("form_source_id"),
-            next_step="Pass secure_form_id to Create/EditUserThirdPartyIntegration." if completed
-            else "Not completed yet: ask the user to finish the form at its form_url.",
-        )
+        if secure_form_id in used_forms:
+            next_step = "Already used to save credentials; create a new form for any other change."
+        elif completed:
+            next_step = "Pass secure_form_id to Create/EditUserThirdPartyIntegration."
+        else:
+            next_step = "Not completed yet: ask the user to finish the form at its form_url."
+        return vendor_record(SecureForm, {**data, "secure_form_id": data.get("id", secure_form_id),
+                                          "completed": completed, "next_step": next_step}, VENDOR, "GetSecureForm")
 
     async def GetUserThirdPartyIntegrations(limit: PageSize = 25, page: Page = 1) -> UserIntegrationPage:
         """List the account's integrations (id, name, enabled, type). Guide: guide://revcent/lifecycle"""
         data = await api.list_user_integrations(limit=limit, page=page)
-        results = [_user_summary(item) for item in data.get("results") or []]
+        results = [vendor_record(UserIntegrationSummary, _user_summary(item), VENDOR, "GetUserThirdPartyIntegrations")
+                   for item in data.get("results") or []]
         return UserIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     async def GetUserThirdPartyIntegration(user_third_party_integration_id: RevCentId) -> UserIntegrationView:
@@ -155,7 +169,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         Guide: guide://revcent/CreateUserThirdPartyIntegration"""
         progress = Progress(ctx, 3)
         await progress.step("checking the site integration, the name and the secure form")
-        site = SiteIntegration.model_validate(await api.get_site_integration(site_third_party_integration))
+        site = vendor_record(SiteIntegration, await api.get_site_integration(site_third_party_integration), VENDOR,
+                             "GetSiteThirdPartyIntegration")
         await _require_unique_name(api, name.strip())
         if secure_form_id:
             await usable_form(secure_form_id, site.id)
@@ -175,7 +190,8 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
                                next_steps=["Call again without dry_run to create it."])
         await progress.step("creating the integration in RevCent")
         created = await write_with_form(secure_form_id, lambda: api.create_user_integration(body))
-        new_id = created["user_third_party_integration_id"]
+        new_id = vendor_record(Created, created, VENDOR, "CreateUserThirdPartyIntegration", hint=(
+            "It may have been created all the same: list the integrations before trying again.")).id
         await progress.step("reading it back to verify")
         expected = {k: v for k, v in body.items() if k in ("name", "description", "enabled")}
         return await written(new_id, body, changes, expected, {}, bool(secure_form_id))
@@ -247,7 +263,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
             require_confirmation(ConfirmationRequest(
                 flag="confirm_overwrite", reason="this edit replaces saved credentials or option values.",
                 changes=overwrites,
-                consequence=f"These settings may drive {policy.DEPENDENT_FEATURES[site.integration_type]}.",
+                consequence=f"These settings may drive {policy.dependent_features(site.integration_type)}.",
             ), confirmed=confirm_overwrite or dry_run)
         projected = policy.project_values(third_party_options or [], saved)
         if body.get("enabled") is True:
@@ -257,7 +273,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
             require_confirmation(ConfirmationRequest(
                 flag="confirm_disable", reason=f"disabling {current.name!r} stops what depends on it.",
                 consequence=f"Live features of this {site.integration_type} integration that stop or fail: "
-                            f"{policy.DEPENDENT_FEATURES[site.integration_type]}. Check them with the user first.",
+                            f"{policy.dependent_features(site.integration_type)}. Check them with the user first.",
             ), confirmed=confirm_disable or dry_run)
         if dry_run:
             return WriteResult(dry_run=True, user_third_party_integration_id=current.id, sent=body, changes=changes,
@@ -291,14 +307,15 @@ def _site_summary(site: SiteIntegration) -> SiteIntegrationSummary:
     )
 
 
-def _user_summary(item: dict[str, Any]) -> UserIntegrationSummary:
+def _user_summary(item: Any) -> dict[str, Any]:
+    """A list row as UserIntegrationSummary fields (validated by the caller)."""
+    if not isinstance(item, dict):
+        return {}
     site = item.get("site_third_party_integration")
     site = site if isinstance(site, dict) else {"id": site} if isinstance(site, str) else {}
-    return UserIntegrationSummary(
-        id=item["id"], name=item.get("name", ""), description=item.get("description") or "",
-        enabled=bool(item.get("enabled")), site_third_party_integration_id=site.get("id"),
-        site_name=site.get("name"), integration_type=site.get("integration_type"),
-    )
+    return {"id": item.get("id"), "name": item.get("name", ""), "description": item.get("description") or "",
+            "enabled": bool(item.get("enabled")), "site_third_party_integration_id": site.get("id"),
+            "site_name": site.get("name"), "integration_type": site.get("integration_type")}
 
 
 async def _require_unique_name(api: RevCentClient, name: str, *, exclude_id: str | None = None) -> None:

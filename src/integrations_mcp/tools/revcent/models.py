@@ -10,7 +10,9 @@ from integrations_mcp.guardrails.diff import FieldChange
 
 RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[^\s/?#]{20}$",
                                  description="20-character RevCent id.")]
-IntegrationType = Literal["ai", "ai_voice", "offline_payment", "tax", "shipping"]
+# Documented: ai, ai_voice, offline_payment, tax, shipping. Kept open so that a type RevCent adds later does not
+# make the whole catalogue unreadable.
+IntegrationType = Annotated[str, Field(description="ai, ai_voice, offline_payment, tax or shipping.")]
 
 
 class _Strict(BaseModel):
@@ -163,6 +165,12 @@ class SecureForm(BaseModel):
     form_source: str | None = None
     form_source_id: str | None = None
     next_step: str
+
+
+class Created(_Out):
+    """RevCent's answer to a create."""
+
+    id: str = Field(validation_alias="user_third_party_integration_id", min_length=1)
 
 
 class WriteResult(BaseModel):

@@ -31,6 +31,10 @@ DEPENDENT_FEATURES = {
 SavedValues = dict[tuple[str, str], list[str]]
 
 
+def dependent_features(integration_type: str) -> str:
+    return DEPENDENT_FEATURES.get(integration_type, f"features that use this {integration_type} integration")
+
+
 def saved_values(options: list[SavedOption]) -> SavedValues:
     return {(opt.id, f.id): list(f.value) for opt in options for f in opt.fields}
 
