@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client
 
@@ -550,3 +553,68 @@ async def test_an_integration_type_revcent_adds_later_does_not_break_the_catalog
     revcent.site_integrations[revcent.site_id("ai")]["integration_type"] = "fraud"
     listed = await ok(client, "GetSiteThirdPartyIntegrations", {})
     assert "fraud" in {s["integration_type"] for s in listed["results"]}
+
+
+async def test_blank_names_and_ids_outside_the_alphabet_are_refused_before_anything_is_sent(
+        client: Client, revcent: RevCentEmulator) -> None:
+    await refused(client, "CreateUserThirdPartyIntegration", {"name": "   ", "site_third_party_integration":
+                  revcent.site_id("offline_payment")}, "name")
+    await refused(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": "..%2F..%2Fsecure_for"},
+                  "site_third_party_integration_id")
+    assert revcent.writes() == [] and not any("secure_for" in r.path for r in revcent.requests)
+    created = await ok(client, "CreateUserThirdPartyIntegration", {"name": "  Pay later  ",
+                       "site_third_party_integration": revcent.site_id("offline_payment")})
+    assert created["sent"]["name"] == "Pay later"
+
+
+async def test_the_name_check_stops_when_revcent_ignores_the_page(client: Client, revcent: RevCentEmulator) -> None:
+    for n in range(25):
+        revcent.add_user_integration(name=f"Filler {n}", site_id=revcent.site_id("offline_payment"))
+    first_page = (await revcent_list_page(revcent)).encode()
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", body=first_page, times=None)
+    before = len(revcent.requests)
+    result = await client.call_tool("CreateUserThirdPartyIntegration", {
+        "name": "Filler 3", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True})
+    assert result.is_error and "already used" in result.content[0].text
+    lists = [r for r in revcent.requests[before:] if r.method == "GET"
+             and r.path == "/v2/user_third_party_integrations"]
+    assert len(lists) == 2  # the second page repeated the first: stop
+
+
+async def revcent_list_page(revcent: RevCentEmulator) -> str:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=revcent.app), base_url="http://r.test") as http:
+        answer = await http.get("/v2/user_third_party_integrations", params={"limit": 25, "page": 1},
+                                headers={"x-api-key": revcent.api_key})
+    return answer.text
+
+
+async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent, kind="ai_voice", name="Voice")
+    voice = site(revcent, "ai_voice")
+    option = next(o for o in voice["third_party_options"] if len(o["fields"]) > 1)
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    choices = {(c["option_id"], c["field_id"]): c for c in view["readiness"]["choices"]}
+    fields = []
+    for f in option["fields"]:
+        choice = choices.get((option["id"], f["id"]))
+        fields.append({"id": f["id"], "value": [choice["values"][0]] if choice else ["x"]})
+    await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+             "third_party_options": [{"id": option["id"], "fields": fields}]})
+    edited, sibling = fields[0], fields[1]
+    new_value = next((v for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
+                      if [v] != edited["value"]), None)
+    if new_value is None:
+        pytest.skip("fixture option offers no second value for its first field")
+    # The read-back after the write shows the edited field but has lost its sibling.
+    lost = copy.deepcopy(revcent.view(revcent.user_integrations[uid]))
+    for saved_option in lost["third_party_options_saved"]:
+        if saved_option["id"] == option["id"]:
+            saved_option["fields"] = [{"id": edited["id"], "value": [new_value]}]
+    body = {"api_call_id": "G" * 20, "api_call_unix": 1, "code": 1, **lost}
+    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", skip=1,
+                          body=json.dumps(body).encode())
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                      "third_party_options": [{"id": option["id"], "fields": [{"id": edited["id"],
+                                                                                "value": [new_value]}]}],
+                      "confirm_overwrite": True})
+    assert any(m.startswith(f"third_party_options.{option['id']}.{sibling['id']}") for m in result["mismatches"])

@@ -15,6 +15,7 @@ __all__ = ["RevCentClient", "revcent_http_client"]
 
 VENDOR = "RevCent"
 PAGE_SIZE_MAX = 25  # RevCent list operations take limit 1..25
+MAX_PAGES = 400  # 10,000 integrations: far beyond any account, short of looping forever on a vendor fault
 
 
 def revcent_http_client(
@@ -71,16 +72,21 @@ class RevCentClient:
                                    params={"limit": limit, "page": page})
 
     async def all_user_integrations(self) -> list[dict[str, Any]]:
-        """Every page of the account's integrations (used for the unique-name check)."""
+        """Every page of the account's integrations (used for the unique-name check). Stops at a short page, at a
+        page that repeats one already seen (a vendor ignoring `page`), or after MAX_PAGES."""
         results: list[dict[str, Any]] = []
-        page = 1
-        while True:
+        seen: set[str] = set()
+        for page in range(1, MAX_PAGES + 1):
             data = await self.list_user_integrations(limit=PAGE_SIZE_MAX, page=page)
-            batch = data.get("results") or []
+            batch = [item for item in data.get("results") or [] if isinstance(item, dict)]
+            ids = {str(item.get("id")) for item in batch}
+            if ids and ids <= seen:
+                break
+            seen |= ids
             results += batch
             if len(batch) < PAGE_SIZE_MAX:
-                return results
-            page += 1
+                break
+        return results
 
     async def create_user_integration(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self._request("CreateUserThirdPartyIntegration", "POST", "user_third_party_integrations",

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from integrations_mcp.errors import VendorUnavailable
 
 if TYPE_CHECKING:
     from integrations_mcp.server.core import IntegrationsServer
 
-__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "Page", "PageSize", "Progress", "compact_schema",
-           "register_tool", "vendor_record"]
+__all__ = ["CREATES", "EDITS", "READ_ONLY", "ArgumentGuard", "IntegrationName", "Page", "PageSize", "Progress",
+           "compact_schema", "register_tool", "vendor_record"]
 
 # Honest hints; the server enforces the guardrails regardless of what a client does with them.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -25,6 +25,8 @@ EDITS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 
 PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
 Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+# Names are compared and sent trimmed; a blank one is refused before anything is sent.
+IntegrationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Progress:

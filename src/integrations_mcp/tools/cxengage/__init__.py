@@ -17,7 +17,7 @@ from integrations_mcp.guardrails.secret_forms import SecretField, SecretFormStat
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.server.identity import session_key
 from integrations_mcp.server.secret_form_page import SecretFormServer
-from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, Progress, register_tool
+from integrations_mcp.tools.common import CREATES, EDITS, READ_ONLY, IntegrationName, Progress, register_tool
 from integrations_mcp.tools.cxengage import policy
 from integrations_mcp.tools.cxengage.catalog import TypeSpec
 from integrations_mcp.tools.cxengage.models import (
@@ -36,7 +36,7 @@ __all__ = ["register"]
 # The form is served by this server on loopback: it reaches no vendor, so it is not open-world.
 LOCAL_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                               open_world_hint=False)
-NAME = Annotated[str, Field(min_length=1, max_length=200, description="Name, unique in the tenant.")]
+NAME = Annotated[IntegrationName, Field(description="Name, unique in the tenant.")]
 DRY_RUN = Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
 
 
@@ -232,7 +232,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         tenant_id: TenantId,
         integration_id: IntegrationId,
         ctx: Context,
-        name: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
+        name: IntegrationName | None = None,
         description: str | None = None,
         active: bool | None = None,
         properties: Properties | None = None,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from integrations_mcp.guardrails.diff import FieldChange
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-TenantId = Annotated[str, Field(pattern=UUID_PATTERN, description="Tenant UUID.")]
-IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN, description="Integration UUID.")]
+# Lowercased on the way in: the vendor writes UUIDs in lowercase, and ids are compared as strings.
+TenantId = Annotated[str, Field(pattern=UUID_PATTERN, description="Tenant UUID."), AfterValidator(str.lower)]
+IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN, description="Integration UUID."), AfterValidator(str.lower)]
 PropertyValue = str | bool | int | float | dict[str, Any]
 Properties = Annotated[dict[str, PropertyValue], Field(
     description="Non-secret properties of the type (see guide://cxengage/types). Secrets: secure_form_id.")]

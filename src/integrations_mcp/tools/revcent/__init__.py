@@ -18,6 +18,7 @@ from integrations_mcp.tools.common import (
     CREATES,
     EDITS,
     READ_ONLY,
+    IntegrationName,
     Page,
     PageSize,
     Progress,
@@ -156,7 +157,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         return await view(user_third_party_integration_id)
 
     async def CreateUserThirdPartyIntegration(
-        name: Annotated[str, Field(min_length=1, max_length=200, description="Unique integration name.")],
+        name: Annotated[IntegrationName, Field(description="Unique integration name.")],
         site_third_party_integration: RevCentId,
         ctx: Context,
         secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form with credentials.")]
@@ -199,7 +200,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
     async def EditUserThirdPartyIntegration(
         user_third_party_integration_id: RevCentId,
         ctx: Context,
-        name: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
+        name: IntegrationName | None = None,
         description: str | None = None,
         enabled: bool | None = None,
         secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form: new credentials.")]
@@ -282,8 +283,9 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         await write_with_form(secure_form_id, lambda: api.edit_user_integration(current.id, body))
         await progress.step("reading it back to verify")
         expected = {k: body[k] for k in ("name", "description", "enabled") if k in body}
-        touched_values = {k: v for k, v in projected.items() if any(
-            c.field == f"third_party_options.{k[0]}.{k[1]}" for c in option_changes)}
+        # Every field sent (the changed ones and the siblings re-sent with them) must read back as sent.
+        touched_values = {(o["id"], f["id"]): f["value"] for o in body.get("third_party_options", [])
+                          for f in o["fields"]}
         return await written(current.id, body, changes, expected, touched_values, bool(secure_form_id))
 
     for fn, hints, title in (

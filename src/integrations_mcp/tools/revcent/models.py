@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from integrations_mcp.guardrails.diff import FieldChange
 
-RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[^\s/?#]{20}$",
+RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$",
                                  description="20-character RevCent id.")]
 # Documented: ai, ai_voice, offline_payment, tax, shipping. Kept open so that a type RevCent adds later does not
 # make the whole catalogue unreadable.
