@@ -816,17 +816,18 @@ async def test_an_unknown_integration_is_a_404(cx: Cx) -> None:
 
 
 async def test_a_vendor_400_surfaces_with_its_code_and_message(cx: Cx) -> None:
-    # The tools do not know the 5-digit rule; the vendor does, and its answer reaches the model.
+    # A rule only the vendor knows: its answer reaches the model, and the form is kept (nothing was written).
     form_id = await cx.form("twilio", {"authToken": "tw-typed-token"})
     arguments = {"name": "Phones", "type": "twilio", "secure_form_id": form_id,
-                 "properties": {"accountSid": "AC1", "region": "ie1", "extensionPrefix": "12"}}
+                 "properties": {"accountSid": "AC1", "region": "ie1"}}
+    cx.emu.faults.inject(path_prefix=collection_path(), method="POST", status=400, body=json.dumps({"error": {
+        "code": 400, "message": "Invalid", "attribute": {"properties.accountSid": "Must start with AC and 32 hex "
+                                                         "characters (got tw-typed-token)"}}}).encode())
     message = await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "error_code=400",
-                               "http_status=400", "properties.extensionPrefix: Must be exactly 5 digits",
-                               **arguments)
+                               "http_status=400", "properties.accountSid: Must start with AC", **arguments)
     assert "tw-typed-token" not in message
     assert len(cx.writes()) == 1 and cx.form_state(form_id) == (True, False)
-    created = await cx.ok("CreateCxEngageIntegration", **{**arguments, "properties": {
-        **arguments["properties"], "extensionPrefix": "12345"}})
+    created = await cx.ok("CreateCxEngageIntegration", **arguments)
     assert cx.emu.stored(T, created["integration_id"])["properties"]["authToken"] == "tw-typed-token"
 
 
@@ -958,10 +959,13 @@ async def test_turning_a_switch_on_needs_no_confirmation_but_turning_it_off_does
 
 
 async def test_an_active_integration_cannot_be_left_incomplete(cx: Cx) -> None:
-    desk = cx.emu.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"}, active=True)
-    await cx.refused("EditCxEngageIntegration", "cannot leave active an incomplete integration", "username",
-                     integration_id=desk, properties={"username": ""}, confirm_overwrite=True)
+    # Active without its password (set up elsewhere): an edit that leaves it so is refused until it is complete.
+    desk = cx.emu.add_integration(T, "zendesk", "Desk", dict(ZENDESK), active=True)
+    await cx.refused("EditCxEngageIntegration", "cannot leave active an incomplete integration", "password",
+                     integration_id=desk, properties={"endpointPrefix": "https://desk2.example.invalid/api/v2/"},
+                     confirm_overwrite=True)
     assert cx.writes() == []
+    await cx.ok("EditCxEngageIntegration", integration_id=desk, description="New words")  # completeness unchanged
 
 
 async def test_a_failed_read_back_does_not_hide_a_successful_write(cx: Cx) -> None:
@@ -1010,3 +1014,18 @@ async def test_a_record_of_an_unexpected_shape_is_a_clear_tool_error(cx: Cx) -> 
     message = await cx.refused("GetCxEngageIntegration", "GetIntegration failed", "cannot read (name)",
                                integration_id=REST_ID)
     assert "token=abc" not in message
+
+
+async def test_an_edit_cannot_empty_a_required_property(cx: Cx) -> None:
+    desk = cx.emu.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"})  # inactive
+    await cx.refused("EditCxEngageIntegration", "would leave required properties without a value: username",
+                     integration_id=desk, properties={"username": ""}, confirm_overwrite=True)
+    await cx.refused("EditCxEngageIntegration", "interactionFieldId", integration_id=desk,
+                     properties={"workItems": True})
+    assert cx.writes() == []
+
+
+async def test_property_formats_are_checked_before_anything_is_sent(cx: Cx) -> None:
+    await cx.refused("CreateCxEngageIntegration", "extensionPrefix must be exactly 5 digits", name="Tw",
+                     type="twilio", properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
+    assert cx.writes() == []

@@ -618,3 +618,27 @@ async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revc
                                                                                 "value": [new_value]}]}],
                       "confirm_overwrite": True})
     assert any(m.startswith(f"third_party_options.{option['id']}.{sibling['id']}") for m in result["mismatches"])
+
+
+async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent(client: Client,
+                                                                                 revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent, kind="ai_voice", name="Voice")
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    choices = {(c["option_id"], c["field_id"]): c["values"] for c in view["readiness"]["choices"]}
+    voice = site(revcent, "ai_voice")
+    option = next(o for o in voice["third_party_options"] if o["required"] and len(o["fields"]) > 1)
+    asset = next(f for f in option["fields"] if (f.get("select_settings") or {}).get("third_party_asset"))
+    other = next(f for f in option["fields"] if f["id"] != asset["id"])
+    values = {f["id"]: choices.get((option["id"], f["id"]), ["x"])[:1] for f in option["fields"]}
+    revcent.user_integrations[uid].options[option["id"]] = {**values, asset["id"]: ["voice_sandbox_retired"]}
+    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
+    assert any("no longer offered" in b for b in view["readiness"]["blockers"])
+    assert view["readiness"]["can_enable"] is False
+    writes = len(integration_writes(revcent))
+    other_choices = choices.get((option["id"], other["id"]), [])
+    new_other = next((v for v in other_choices if [v] != values[other["id"]]), "y")
+    await refused(client, "EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": uid, "confirm_overwrite": True,
+        "third_party_options": [{"id": option["id"], "fields": [{"id": other["id"], "value": [new_other]}]}]},
+        f"{option['id']}.{asset['id']} (saved, sent again with this option) holds a value no longer offered")
+    assert len(integration_writes(revcent)) == writes

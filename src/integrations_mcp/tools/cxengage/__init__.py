@@ -278,6 +278,11 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
                 changes=overwrites, consequence="Flows that use this integration pick up the new values at once.",
             ), confirmed=confirm_overwrite or dry_run)
         projected = {**saved, **plain, **{k: "(from secure form)" for k in filled}}
+        before, after = policy.readiness(spec, saved), policy.readiness(spec, projected)
+        emptied = [m for m in after.missing_required if m not in before.missing_required]
+        if emptied:
+            raise GuardrailError(f"Refused: this edit would leave required properties without a value: "
+                                 f"{', '.join(emptied)}. Give them values too. Nothing was sent.")
         stays_active = body.get("active", bool(current.get("active"))) is True
         if stays_active and (plain or filled or "active" in body):
             ready = policy.readiness(spec, projected)

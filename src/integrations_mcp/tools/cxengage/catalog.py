@@ -24,6 +24,8 @@ class PropertySpec:
     secret: bool = False
     choices: tuple[str, ...] = ()
     label: str = ""
+    pattern: str = ""  # a regular expression a non-empty string value must match in full
+    pattern_hint: str = ""
 
     @property
     def title(self) -> str:
@@ -48,9 +50,9 @@ class TypeSpec:
         return [p.name for p in self.properties]
 
 
-def _s(name: str, label: str, *, required: bool = False, secret: bool = False,
-       choices: tuple[str, ...] = ()) -> PropertySpec:
-    return PropertySpec(name, "string", required, secret, choices, label)
+def _s(name: str, label: str, *, required: bool = False, secret: bool = False, choices: tuple[str, ...] = (),
+       pattern: str = "", pattern_hint: str = "") -> PropertySpec:
+    return PropertySpec(name, "string", required, secret, choices, label, pattern, pattern_hint)
 
 
 def _b(name: str, label: str) -> PropertySpec:
@@ -82,7 +84,8 @@ _TYPES = (
     TypeSpec("twilio", "Twilio", (
         _s("accountSid", "Account SID", required=True), _s("authToken", "Auth token", required=True, secret=True),
         _s("region", "Twilio region", required=True, choices=TWILIO_REGIONS), _b("forceRegion", "Force region"),
-        _b("webRtc", "WebRTC"), _s("extensionPrefix", "Extension prefix (5 digits)"),
+        _b("webRtc", "WebRTC"),
+        _s("extensionPrefix", "Extension prefix (5 digits)", pattern=r"\d{5}", pattern_hint="exactly 5 digits"),
         PropertySpec("globalDialParams", "object", label="Global dial parameters"))),
     TypeSpec("email", "Email", (
         _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True),
@@ -96,7 +99,8 @@ _TYPES = (
         _b("ctiEnabled", "CTI enabled"), _s("ctiEndpoint", "CTI endpoint"), _b("rtaEnabled", "RTA enabled"),
         _s("rtaUrl", "RTA URL"))),
     TypeSpec("monet", "Monet", (
-        _s("monetUrl", "Monet URL", required=True), _s("username", "Username", required=True),
+        _s("monetUrl", "Monet URL", required=True, pattern=r"https?://\S+", pattern_hint="an http(s) URL"),
+        _s("username", "Username", required=True),
         _s("password", "Password", required=True, secret=True),
         _s("usernameAsAgentId", "Username as agent id", choices=("true", "false")))),
     # The access key is only half of a key pair, but it is treated as a secret: conservative costs nothing here.

@@ -5,6 +5,7 @@ The refuse-or-proceed decisions are made in the tools; this module says what is 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
@@ -65,6 +66,8 @@ def check_properties(spec: TypeSpec, properties: dict[str, Any]) -> None:
             problems.append(f"{name} takes a single value, not an object.")
         elif prop.choices and value not in prop.choices and value != "":
             problems.append(f"{name} must be one of: {', '.join(prop.choices)}.")
+        elif prop.pattern and isinstance(value, str) and value and not re.fullmatch(prop.pattern, value):
+            problems.append(f"{name} must be {prop.pattern_hint}.")
     if problems:
         raise GuardrailError("Refused: properties do not match the integration type. Nothing was sent.\n"
                              + "\n".join(f"- {p}" for p in problems))

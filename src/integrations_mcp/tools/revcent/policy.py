@@ -81,15 +81,31 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
         blockers.append("credentials not saved (CreateSecureForm, the user completes it, then pass secure_form_id)")
     for m in opts_missing:
         blockers.append(f"required option {m.option_id} needs {', '.join(m.field_ids)}")
+    blockers += [f"{where} holds a value no longer offered; the user must choose again from readiness.choices"
+                 for where in stale_values(site, values)]
     return Readiness(
         credentials_saved=not creds_missing, missing_credentials=creds_missing, missing_options=opts_missing,
         choices=select_choices(site), can_enable=not blockers, blockers=blockers,
     )
 
 
+def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
+    """`option.field` of every saved select value that the field no longer offers (a retired asset, a removed
+    choice). Asset selects are judged only once the account's assets are listed."""
+    stale = []
+    for option in site.third_party_options:
+        for f in option.fields:
+            offered = f.select_settings.options if f.field_type == "select" and f.select_settings else []
+            saved = values.get((option.id, f.id)) or []
+            if offered and any(v not in offered for v in saved):
+                stale.append(f"{option.id}.{f.id}")
+    return stale
+
+
 def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: SavedValues) -> None:
     """Refuse ids, fields or values that the site schema and the account's assets do not offer."""
     options = {o.id: o for o in site.third_party_options}
+    stale = set(stale_values(site, saved))
     problems: list[str] = []
     seen: set[str] = set()
     for item in proposal:
@@ -118,6 +134,10 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
             value = proposed if proposed is not None else saved.get((item.id, f.id))
             if f.required and not _non_empty(value):
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
+            elif proposed is None and f"{item.id}.{f.id}" in stale:
+                # Saved siblings are re-sent with the option: a value no longer offered would be refused upstream.
+                problems.append(f"{item.id}.{f.id} (saved, sent again with this option) holds a value no longer "
+                                "offered; include a new value the user chose for it.")
     if problems:
         raise GuardrailError("Refused: third_party_options do not match the site integration. Nothing was sent.\n"
                              + "\n".join(f"- {p}" for p in problems))
