@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from integrations_mcp.errors import ConfigurationError
 
 __all__ = ["CXENGAGE_REGIONS", "CxEngageSettings", "RevCentSettings", "Settings"]
+
+log = logging.getLogger(__name__)
 
 REVCENT_DEFAULT_BASE_URL = "https://api.revcent.com/v2"
 CXENGAGE_REGIONS = {"us": "https://api.cxengage.net", "eu": "https://eu-west-1-prod-api.cxengage.net"}
@@ -89,4 +93,8 @@ def _url(value: str, variable: str) -> str:
     value = value.strip().rstrip("/")
     if not value.startswith(("https://", "http://")):
         raise ConfigurationError(f"{variable} must be an http(s) URL.")
+    host = urlsplit(value).hostname or ""
+    if value.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+        # Allowed for proxies and emulators, but the API key would cross the network in clear text.
+        log.warning("%s is plain http on a non-loopback host: the vendor key is sent unencrypted.", variable)
     return value
