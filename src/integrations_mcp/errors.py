@@ -54,6 +54,12 @@ class VendorError(IntegrationsError):
             parts.append(f" {hint}")
         super().__init__("".join(parts))
 
+    @property
+    def nothing_written(self) -> bool:
+        """The vendor answered and refused, so a write did not happen. After a timeout, a 5xx or an unreadable
+        answer (VendorUnavailable) it may have."""
+        return not isinstance(self, VendorUnavailable) and self.status is not None and self.status < 500
+
 
 class VendorUnavailable(VendorError):
     pass

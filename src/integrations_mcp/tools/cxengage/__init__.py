@@ -10,7 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from integrations_mcp.clients.cxengage import CxEngageClient
-from integrations_mcp.errors import GuardrailError, VendorError, VendorUnavailable
+from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secret_forms import SecretField, SecretFormStatus
@@ -81,8 +81,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         try:
             return await send(secrets)
         except VendorError as exc:
-            refused = not isinstance(exc, VendorUnavailable) and exc.status is not None and 400 <= exc.status < 500
-            if form_id and refused:
+            if form_id and exc.nothing_written:
                 forms.store.restore(form_id, owner=owner, values=secrets)
             raise
 

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from integrations_mcp.clients.revcent import RevCentClient
-from integrations_mcp.errors import GuardrailError, VendorError, VendorUnavailable
+from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.confirmation import ConfirmationRequest, require_confirmation
 from integrations_mcp.guardrails.diff import FieldChange
 from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
@@ -81,7 +81,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         try:
             return await send()
         except VendorError as exc:
-            if form_id and not isinstance(exc, VendorUnavailable) and exc.status is not None and exc.status < 500:
+            if form_id and exc.nothing_written:
                 used_forms.discard(form_id)
             raise
 
