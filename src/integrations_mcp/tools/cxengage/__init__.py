@@ -199,14 +199,14 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         policy.check_properties(spec, plain)
         wanted = purpose(tenant_id, spec, None)
         filled = form_status(ctx, secure_form_id, wanted).filled_fields if secure_form_id else []
-        projected = {**{k: v for k, v in plain.items()}, **{k: "(from secure form)" for k in filled}}
+        projected = {**plain, **{k: "(from secure form)" for k in filled}}
         ready = policy.readiness(spec, projected)
         if not ready.can_activate:
             raise GuardrailError("Refused: " + "; ".join(ready.blockers) + ". Required properties of type "
                                  f"{spec.name}: {', '.join(p.name for p in spec.properties if p.required)}. "
                                  "Nothing was sent.")
         await require_unique_name(tenant_id, name)
-        body: dict[str, Any] = {"name": name.strip(), "type": spec.name, "active": active, "properties": plain}
+        body: dict[str, Any] = {"name": name, "type": spec.name, "active": active, "properties": plain}
         if description is not None:
             body["description"] = description
         changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "properties"]
@@ -258,8 +258,7 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
         plain = {k: v for k, v in plain.items() if saved.get(k) != v}
         body: dict[str, Any] = {}
         changes: list[FieldChange] = []
-        for key, value in (("name", name.strip() if name else name), ("description", description),
-                           ("active", active)):
+        for key, value in (("name", name), ("description", description), ("active", active)):
             if value is not None and value != current.get(key):
                 body[key] = value
                 changes.append(FieldChange(field=key, saved=current.get(key), proposed=value))
@@ -283,12 +282,10 @@ def register(server: IntegrationsServer, api: CxEngageClient, forms: SecretFormS
             raise GuardrailError(f"Refused: this edit would leave required properties without a value: "
                                  f"{', '.join(emptied)}. Give them values too. Nothing was sent.")
         stays_active = body.get("active", bool(current.get("active"))) is True
-        if stays_active and (plain or filled or "active" in body):
-            ready = policy.readiness(spec, projected)
-            if not ready.can_activate:
-                what = "activate" if "active" in body else "leave active"
-                raise GuardrailError(f"Refused: cannot {what} an incomplete integration: " + "; ".join(ready.blockers)
-                                     + ". Set what is missing first (leave active unset). Nothing was sent.")
+        if stays_active and (plain or filled or "active" in body) and not after.can_activate:
+            what = "activate" if "active" in body else "leave active"
+            raise GuardrailError(f"Refused: cannot {what} an incomplete integration: " + "; ".join(after.blockers)
+                                 + ". Set what is missing first (leave active unset). Nothing was sent.")
         if body.get("active") is False:
             require_confirmation(ConfirmationRequest(
                 flag="confirm_deactivate", reason=f"deactivating {current.get('name')!r} affects live contacts.",

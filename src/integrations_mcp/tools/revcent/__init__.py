@@ -172,10 +172,10 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
         await progress.step("checking the site integration, the name and the secure form")
         site = vendor_record(SiteIntegration, await api.get_site_integration(site_third_party_integration), VENDOR,
                              "GetSiteThirdPartyIntegration")
-        await _require_unique_name(api, name.strip())
+        await _require_unique_name(api, name)
         if secure_form_id:
             await usable_form(secure_form_id, site.id)
-        body: dict[str, Any] = {"name": name.strip(), "site_third_party_integration": site.id}
+        body: dict[str, Any] = {"name": name, "site_third_party_integration": site.id}
         if description is not None:
             body["description"] = description
         if secure_form_id:
@@ -237,7 +237,7 @@ def register(server: IntegrationsServer, api: RevCentClient, *, read_only: bool)
                 changes.append(FieldChange(field=key, saved=getattr(current, key), proposed=value,
                                            overwrites=key != "enabled"))
         if "name" in body:
-            await _require_unique_name(api, body["name"].strip(), exclude_id=current.id)
+            await _require_unique_name(api, body["name"], exclude_id=current.id)
         credential_changes: list[FieldChange] = []
         if secure_form_id:
             await usable_form(secure_form_id, site.id)
