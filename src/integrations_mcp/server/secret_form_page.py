@@ -11,10 +11,12 @@ same-origin POSTs only. It never shows a stored or typed value back, and logs on
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
@@ -33,7 +35,8 @@ from integrations_mcp.guardrails.secret_forms import (
     form_ref,
 )
 
-__all__ = ["CSRF_FIELD", "DEFAULT_PATH_PREFIX", "SECURITY_HEADERS", "SecretFormServer", "secret_form_routes"]
+__all__ = ["CSRF_FIELD", "DEFAULT_PATH_PREFIX", "LOOPBACK_HOSTS", "SECURITY_HEADERS", "SecretFormGuard",
+           "SecretFormServer", "host_allowed", "secret_form_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -233,21 +236,32 @@ def secret_form_routes(store: SecretFormStore, path_prefix: str = DEFAULT_PATH_P
 # --------------------------------------------------------------------------- the on-demand listener
 
 
-class _ListenerGuard:
-    """For the loopback listener: refuse non-loopback Host headers (DNS rebinding) and put the security
-    headers on every answer, including the router's own 404/405."""
+# The SDK's allowlist language: exact "host:port", or "host:*" for any port.
+LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+_PORT = re.compile(r":\d+$")
 
-    _HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    host = host.lower()
+    patterns = {a.lower() for a in allowed}
+    name = _PORT.sub("", host)
+    return host in patterns or f"{name}:*" in patterns
+
+
+class SecretFormGuard:
+    """In front of the page, wherever it is served: refuse a Host outside the allowlist (DNS rebinding) and put
+    the security headers on every answer under `prefix`, including a router's own 404/405. The SDK guards /mcp
+    only, so the HTTP transport adds this for the page; the loopback listener guards everything with it."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = LOOPBACK_HOSTS, prefix: str = "/") -> None:
+        self.app, self.allowed, self.prefix = app, tuple(allowed_hosts), prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
-        if urlsplit(f"//{host}").hostname not in {h.strip("[]") for h in self._HOSTS}:
+        if not host_allowed(host, self.allowed):
             await _message("Refused", "Unknown host.", 421)(scope, receive, send)
             return
 
@@ -312,7 +326,7 @@ class SecretFormServer:
         with self._lock:
             if self._base_url is not None:
                 return self._base_url
-            app = _ListenerGuard(Starlette(routes=self.routes(), exception_handlers={
+            app = SecretFormGuard(Starlette(routes=self.routes(), exception_handlers={
                 404: _not_found_page, 405: _not_allowed_page}))
             self._listener = LoopbackServer(app, host=self.host).start()
             self._base_url = self._listener.url

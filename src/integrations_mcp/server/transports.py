@@ -10,8 +10,8 @@ import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+
+from integrations_mcp.server.secret_form_page import SecretFormGuard
 
 __all__ = ["http_app", "run_http", "run_stdio", "transport_security"]
 
@@ -33,25 +33,6 @@ def transport_security(host: str, port: int, env: Mapping[str, str]) -> Transpor
                                      allowed_origins=origins)
 
 
-class _PageHostCheck:
-    """The SDK checks Host only on /mcp; the secure form page gets the same allowlist (DNS rebinding)."""
-
-    def __init__(self, app: ASGIApp, prefix: str, allowed_hosts: list[str]) -> None:
-        self.app, self.prefix, self.allowed = app, prefix.rstrip("/") + "/", {h.lower() for h in allowed_hosts}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            host = next((v.decode("latin-1").lower() for k, v in scope["headers"] if k == b"host"), "")
-            if not self._allowed(host):
-                await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _allowed(self, host: str) -> bool:
-        # Same pattern language as the SDK's allowlist: exact "host:port", or "host:*" for any port.
-        return host in self.allowed or f"{host.rpartition(':')[0] or host}:*" in self.allowed
-
-
 def http_app(server: MCPServer, host: str, port: int, env: Mapping[str, str]) -> Starlette:
     """The MCP endpoint at /mcp, plus the server's own secure form page when a vendor needs it."""
     security = transport_security(host, port, env)
@@ -59,7 +40,7 @@ def http_app(server: MCPServer, host: str, port: int, env: Mapping[str, str]) ->
     forms = getattr(server, "secret_forms", None)
     if forms is not None:
         app.router.routes[:0] = forms.routes()
-        app.add_middleware(_PageHostCheck, prefix=forms.path_prefix, allowed_hosts=security.allowed_hosts)
+        app.add_middleware(SecretFormGuard, prefix=forms.path_prefix + "/", allowed_hosts=security.allowed_hosts)
         # The person opens the page on this machine unless a public address is configured (reverse proxy).
         local = host if _is_loopback(host) else "127.0.0.1"
         forms.set_base_url(env.get("INTEGRATIONS_PUBLIC_URL", "").strip() or f"http://{local}:{port}")
