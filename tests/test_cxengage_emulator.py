@@ -12,7 +12,6 @@ from typing import Any
 import httpx2
 import pytest
 
-from integrations_mcp.emulators.base import serve_loopback
 from integrations_mcp.emulators.cxengage import (
     INTEGRATION_TYPES,
     SANDBOX_API_KEY,
@@ -27,6 +26,7 @@ from integrations_mcp.emulators.cxengage import (
     contract,
     validation,
 )
+from integrations_mcp.loopback import serve_loopback
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
 

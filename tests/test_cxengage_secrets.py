@@ -16,13 +16,13 @@ from mcp.types import CallToolResult
 from pydantic import SecretStr
 
 from integrations_mcp.demo import fill_secure_form
-from integrations_mcp.emulators.base import serve_loopback
 from integrations_mcp.emulators.cxengage import (
     SANDBOX_API_KEY,
     SANDBOX_INTEGRATION_ID,
     SANDBOX_TENANT_ID,
     CxEngageEmulator,
 )
+from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.server.settings import CxEngageSettings, Settings

@@ -12,9 +12,9 @@ import httpx2
 import pytest
 from jsonschema import Draft202012Validator
 
-from integrations_mcp.emulators.base import serve_loopback
 from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.emulators.revcent import schemas as seed
+from integrations_mcp.loopback import serve_loopback
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
 

@@ -1,4 +1,4 @@
-"""What every vendor emulator shares: request recording, fault injection and a loopback server.
+"""What every vendor emulator shares: request recording and fault injection (loopback serving: `loopback.py`).
 
 An emulator is a Starlette app wrapped by `RecorderMiddleware`, so tests can assert what reached the
 "vendor" (or that nothing did) and make the vendor misbehave on purpose.
@@ -7,19 +7,14 @@ An emulator is a Starlette app wrapped by `RecorderMiddleware`, so tests can ass
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Fault", "FaultInjector", "LoopbackServer", "RecordedRequest", "RecorderMiddleware", "serve_loopback"]
+__all__ = ["Fault", "FaultInjector", "RecordedRequest", "RecorderMiddleware"]
 
 
 @dataclass(frozen=True)
@@ -127,49 +122,3 @@ class RecorderMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
-
-
-@dataclass
-class LoopbackServer:
-    """A uvicorn server on 127.0.0.1 running in its own thread; `url` is its base address."""
-
-    app: ASGIApp
-    host: str = "127.0.0.1"
-    port: int = 0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> LoopbackServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("loopback server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-@contextmanager
-def serve_loopback(app: ASGIApp) -> Iterator[LoopbackServer]:
-    server = LoopbackServer(app).start()
-    try:
-        yield server
-    finally:
-        server.stop()

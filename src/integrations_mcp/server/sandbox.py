@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr
 
 from integrations_mcp.emulators import cxengage, revcent
-from integrations_mcp.emulators.base import serve_loopback
+from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.server.settings import CxEngageSettings, RevCentSettings, Settings
 
 __all__ = ["Sandbox", "sandbox"]

@@ -25,7 +25,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from integrations_mcp.emulators.base import LoopbackServer
 from integrations_mcp.guardrails.secret_forms import (
     FormState,
     SecretField,
@@ -34,6 +33,7 @@ from integrations_mcp.guardrails.secret_forms import (
     SecretFormStore,
     form_ref,
 )
+from integrations_mcp.loopback import LoopbackServer
 
 __all__ = ["CSRF_FIELD", "DEFAULT_PATH_PREFIX", "LOOPBACK_HOSTS", "SECURITY_HEADERS", "SecretFormGuard",
            "SecretFormServer", "host_allowed", "secret_form_routes"]
