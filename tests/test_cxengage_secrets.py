@@ -15,7 +15,6 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.demo import fill_secure_form
 from integrations_mcp.emulators.cxengage import (
     SANDBOX_API_KEY,
     SANDBOX_INTEGRATION_ID,
@@ -23,6 +22,7 @@ from integrations_mcp.emulators.cxengage import (
     CxEngageEmulator,
 )
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.server.settings import CxEngageSettings, Settings

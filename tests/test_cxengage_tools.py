@@ -17,7 +17,6 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.demo import fill_secure_form
 from integrations_mcp.emulators.base import RecordedRequest
 from integrations_mcp.emulators.cxengage import (
     INTEGRATION_TYPES,
@@ -31,6 +30,7 @@ from integrations_mcp.emulators.cxengage import (
 )
 from integrations_mcp.guardrails.secret_forms import SecretFormStore
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.core import IntegrationsServer
 from integrations_mcp.server.secret_form_page import SecretFormServer

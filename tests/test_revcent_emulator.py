@@ -15,8 +15,10 @@ from jsonschema import Draft202012Validator
 from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.emulators.revcent import schemas as seed
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.origin import origin_of
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
+from tests.test_secure_form_origin import ACCEPTED, OWN, REFUSED
 
 pytestmark = pytest.mark.anyio
 
@@ -511,13 +513,27 @@ async def test_page_refuses_a_wrong_csrf_token(http: httpx2.AsyncClient, emu: Re
     assert not emu.secure_forms[form["secure_form_id"]].completed
 
 
-async def test_page_refuses_a_foreign_origin(http: httpx2.AsyncClient, emu: RevCentEmulator) -> None:
+@pytest.mark.parametrize("headers", REFUSED)
+async def test_page_refuses_a_post_from_another_page(http: httpx2.AsyncClient, emu: RevCentEmulator,
+                                                    headers: dict[str, str]) -> None:
     form = await new_form(http, emu)
-    for origin in ("https://evil.example", "null", "http://revcent.test:8080"):
-        response = await fill_page(http, form["form_url"], creds(emu, "tax"), origin=origin)
-        assert response.status_code == 403
+    own = origin_of(form["form_url"])
+    headers = {k: (own if v == OWN else v) for k, v in headers.items()}
+    response = await fill_page(http, form["form_url"], creds(emu, "tax"), **headers)
+    assert response.status_code == 403 and "Open the link your assistant gave you" in response.text
     assert not emu.secure_forms[form["secure_form_id"]].completed
-    assert (await fill_page(http, form["form_url"], creds(emu, "tax"))).status_code == 200  # no Origin: allowed
+
+
+@pytest.mark.parametrize("headers", ACCEPTED)
+async def test_page_accepts_the_persons_own_submit(http: httpx2.AsyncClient, emu: RevCentEmulator,
+                                                   headers: dict[str, str]) -> None:
+    """Chromium sends `Origin: null` with `Sec-Fetch-Site: same-origin` from a no-referrer page (issue 7)."""
+    form = await new_form(http, emu)
+    own = origin_of(form["form_url"])
+    headers = {k: (own if v == OWN else v) for k, v in headers.items()}
+    response = await fill_page(http, form["form_url"], creds(emu, "tax"), **headers)
+    assert response.status_code == 200 and "Saved" in response.text
+    assert emu.secure_forms[form["secure_form_id"]].completed
 
 
 async def test_page_refuses_missing_required_values_without_echoing(http: httpx2.AsyncClient,
@@ -536,7 +552,7 @@ async def test_page_refuses_completed_and_expired_forms(http: httpx2.AsyncClient
     token = csrf(page.text)
     emu.complete_secure_form(form["secure_form_id"], creds(emu, "tax"))
     again = await http.post(form["form_url"], data={"csrf_token": token, **creds(emu, "tax")})
-    assert again.status_code == 409 and "already completed, cannot be modified" in again.text
+    assert again.status_code == 409 and "already completed and cannot be modified" in again.text
     assert emu.secure_forms[form["secure_form_id"]].values == creds(emu, "tax")
 
     late = await new_form(http, emu)

@@ -13,9 +13,9 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.demo import fill_secure_form
 from integrations_mcp.emulators.revcent import RevCentEmulator
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import RevCentSettings, Settings
 

@@ -9,64 +9,28 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from html.parser import HTMLParser
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
-__all__ = ["fill_secure_form", "run_demo"]
+from integrations_mcp.secure_forms import scripted_person
+
+__all__ = ["run_demo"]
 
 
 class DemoFailure(Exception):
     pass
 
 
-class _FormInputs(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.inputs: list[dict[str, str]] = []
-        self.action: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "input":
-            self.inputs.append(a)
-        elif tag == "form":
-            self.action = a.get("action") or None
-
-
-async def fill_secure_form(form_url: str, values: dict[str, str] | None = None, *, default: str = "demo") -> str:
-    """Do what the person does: open the page, type a value into every credential field, submit.
-
-    Returns the confirmation page's text."""
-    async with httpx2.AsyncClient(timeout=10) as http:
-        page = await http.get(form_url)
-        page.raise_for_status()
-        parser = _FormInputs()
-        parser.feed(page.text)
-        data = {}
-        for field in parser.inputs:
-            name = field.get("name")
-            if not name:
-                continue
-            if field.get("type") == "hidden":
-                data[name] = field.get("value", "")
-            elif field.get("type") not in ("submit", "button"):
-                data[name] = (values or {}).get(name, f"{default}-{name}")
-        target = httpx2.URL(form_url).join(parser.action) if parser.action else form_url
-        answer = await http.post(target, data=data, headers={"origin": _origin(form_url)})
-        if answer.status_code != 200:
-            raise DemoFailure(f"the secure form answered {answer.status_code}: {answer.text[:200]}")
-        return answer.text
-
-
-def _origin(url: str) -> str:
-    u = httpx2.URL(url)
-    return f"{u.scheme}://{u.netloc.decode()}"
+async def fill_secure_form(form_url: str, values: dict[str, str] | None = None) -> str:
+    """The person's part: open the page, type the values, press Save (with the headers a browser sends)."""
+    try:
+        return await scripted_person.fill_secure_form(form_url, values)
+    except RuntimeError as exc:
+        raise DemoFailure(str(exc)) from None
 
 
 class _Steps:

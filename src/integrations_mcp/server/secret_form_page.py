@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from html import escape
 from urllib.parse import parse_qsl
@@ -34,6 +34,17 @@ from integrations_mcp.guardrails.secret_forms import (
     form_ref,
 )
 from integrations_mcp.loopback import LoopbackServer
+from integrations_mcp.secure_forms.html import (
+    CROSS_SITE,
+    FORM_GONE,
+    SECURITY_HEADERS,
+    STALE_PAGE,
+    TOO_LARGE,
+    UNKNOWN_HOST,
+)
+from integrations_mcp.secure_forms.html import document as _document
+from integrations_mcp.secure_forms.html import message as _message
+from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
 
 __all__ = ["CSRF_FIELD", "DEFAULT_PATH_PREFIX", "LOOPBACK_HOSTS", "SECURITY_HEADERS", "SecretFormGuard",
            "SecretFormServer", "host_allowed", "secret_form_routes"]
@@ -43,40 +54,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH_PREFIX = "/secure-forms"
 CSRF_FIELD = "_csrf"  # field ids cannot start with "_", so this never collides with a form field
 MAX_BODY_BYTES = 64 * 1024
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
-          "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}"
-          "label{display:block;margin-top:1.25rem;font-weight:600}"
-          ".hint{margin:.1rem 0 .3rem;color:#444;font-size:.9rem}"
-          "input{display:block;width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;border:1px solid #555}"
-          "input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}"
-          "button{margin-top:1.5rem;padding:.6rem 1.6rem;font-size:1rem;cursor:pointer}"
-          "[role=alert]{border:2px solid #b00020;padding:.5rem .75rem;color:#6d0016;background:#fff5f6}"
-          "[aria-invalid=true]{border:2px solid #b00020}")
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _document(title: str, body: str, status: int = 200) -> HTMLResponse:
-    page = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="robots" content="noindex, nofollow">'
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
-    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
-
-
-def _message(title: str, text: str, status: int, *, alert: bool = False) -> HTMLResponse:
-    role = ' role="alert"' if alert else ""
-    return _document(title, f"<h1>{escape(title)}</h1><p{role}>{escape(text)}</p>", status)
 
 
 def _when(unix: int) -> tuple[str, str]:
@@ -116,11 +93,10 @@ def _refusal(exc: SecretFormError, *, post: bool) -> HTMLResponse:
         return _message("Form expired", "This secure form has expired and anything typed into it was deleted. "
                         "Ask your assistant for a new form.", 410)
     if exc.reason == SecretFormError.CSRF:
-        return _message("Refused", "The security check failed. Reload the form and try again.", 403, alert=True)
+        return _message("Refused", STALE_PAGE, 403, alert=True)
     if exc.reason == SecretFormError.COMPLETED:
         return _completed(409 if post else 200)
-    return _message("Form not found", "There is no secure form at this address. Ask your assistant for a new "
-                    "form.", 404)
+    return _message("Form not found", FORM_GONE, 404)
 
 
 def _completed(status: int) -> HTMLResponse:
@@ -132,8 +108,8 @@ def _completed(status: int) -> HTMLResponse:
 
 
 class _Page:
-    def __init__(self, store: SecretFormStore) -> None:
-        self.store = store
+    def __init__(self, store: SecretFormStore, public_origin: Callable[[], str | None]) -> None:
+        self.store, self.public_origin = store, public_origin
 
     async def show(self, request: Request) -> Response:
         form_id = request.path_params["form_id"]
@@ -148,9 +124,10 @@ class _Page:
 
     async def submit(self, request: Request) -> Response:
         form_id = request.path_params["form_id"]
-        if not _same_origin(request):
+        own = [origin_of(str(request.url)), *filter(None, [self.public_origin()])]
+        if not submitted_from_own_page(request.headers, own):
             log.warning("secure form page %s: cross-origin submission refused", form_ref(form_id))
-            return _message("Refused", "This form can only be submitted from its own page.", 403, alert=True)
+            return _message("Refused", CROSS_SITE, 403, alert=True)
         try:
             view = self.store.lookup(form_id)
         except SecretFormError as exc:
@@ -161,7 +138,7 @@ class _Page:
             return _message("Refused", "Unsupported form encoding. Reload the form and try again.", 415, alert=True)
         body = await _read_body(request)
         if body is None:
-            return _message("Refused", "The submission is too large.", 413, alert=True)
+            return _message("Refused", TOO_LARGE, 413, alert=True)
         fields = _parse(body)
         if fields is None:
             return _message("Refused", "The submission could not be read. Reload the form and try again.", 400,
@@ -180,24 +157,6 @@ class _Page:
         return _document("Saved", f"<h1>Saved — return to your assistant</h1>"
                          f"<p role=\"status\">The values for {escape(form.subject)} were saved. You can close this "
                          "page and tell your assistant you are done.</p>")
-
-
-def _same_origin(request: Request) -> bool:
-    """A POST must come from the page itself.
-
-    Origin, when sent, must be this server's own origin. Browsers send `Origin: null` for a form POST from a page
-    served with `Referrer-Policy: no-referrer` (this one); then the browser's `Sec-Fetch-Site: same-origin` is
-    what vouches for it. Any `Sec-Fetch-Site` other than same-origin (or "none", user-initiated) is refused."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None and fetch_site.lower() not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    origin = origin.strip().rstrip("/").lower()
-    if origin == "null":
-        return fetch_site is not None and fetch_site.lower() == "same-origin"
-    return origin == f"{request.url.scheme}://{request.url.netloc}".lower()
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -226,9 +185,11 @@ def _parse(body: bytes) -> dict[str, str] | None:
     return fields
 
 
-def secret_form_routes(store: SecretFormStore, path_prefix: str = DEFAULT_PATH_PREFIX) -> list[Route]:
-    """`GET` and `POST {path_prefix}/{form_id}`, to mount on any Starlette app."""
-    page = _Page(store)
+def secret_form_routes(store: SecretFormStore, path_prefix: str = DEFAULT_PATH_PREFIX,
+                       public_origin: Callable[[], str | None] = lambda: None) -> list[Route]:
+    """`GET` and `POST {path_prefix}/{form_id}`, to mount on any Starlette app. `public_origin` gives the origin
+    people open the page at when it differs from the request's own (a reverse proxy)."""
+    page = _Page(store, public_origin)
     path = f"/{path_prefix.strip('/')}/{{form_id}}"
     return [Route(path, page.show, methods=["GET"]), Route(path, page.submit, methods=["POST"])]
 
@@ -262,7 +223,7 @@ class SecretFormGuard:
             return
         host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
         if not host_allowed(host, self.allowed):
-            await _message("Refused", "Unknown host.", 421)(scope, receive, send)
+            await _message("Refused", UNKNOWN_HOST, 421)(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -277,11 +238,12 @@ class SecretFormGuard:
 
 
 async def _not_found_page(request: Request, exc: Exception) -> Response:
-    return _message("Not found", "There is nothing at this address.", 404)
+    return _message("Not found", FORM_GONE, 404)
 
 
 async def _not_allowed_page(request: Request, exc: Exception) -> Response:
-    response = _message("Not allowed", "This address only accepts the secure form.", 405)
+    response = _message("Not allowed", "This address only serves secure forms. Open the link exactly as your "
+                        "assistant gave it.", 405)
     response.headers.update(getattr(exc, "headers", None) or {})
     return response
 
@@ -314,7 +276,8 @@ class SecretFormServer:
         return self._listener is not None
 
     def routes(self) -> list[Route]:
-        return secret_form_routes(self.store, self.path_prefix)
+        return secret_form_routes(self.store, self.path_prefix,
+                                  lambda: origin_of(self._base_url) if self._base_url else None)
 
     def set_base_url(self, base_url: str) -> None:
         """Mode (a): the page is served by someone else's app at `base_url` (e.g. "http://127.0.0.1:8000")."""

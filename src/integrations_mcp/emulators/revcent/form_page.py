@@ -1,7 +1,9 @@
-"""The secure form page a person opens from `form_url`: plain accessible HTML, no API key, no external assets.
+"""An imitation of RevCent's hosted secure form page (the page a person opens from `form_url`): plain accessible
+HTML, no API key, no external assets.
 
-It is the only place secrets are typed in. The page never shows stored values, is bound to its own origin, and
-each form carries its own random CSRF token.
+It is the only place RevCent credentials are typed in. The page never shows stored values, accepts a submit only
+from its own page (the same rule as the server's own form page: `secure_forms.origin`) and each form carries its
+own random CSRF token. The document shell and refusal texts are shared with the server's page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from starlette.routing import Route
 
 from integrations_mcp.emulators.revcent.contract import ApiError, ErrorCode
 from integrations_mcp.emulators.revcent.records import SecureForm
+from integrations_mcp.secure_forms.html import CROSS_SITE, FORM_GONE, STALE_PAGE, document, message
+from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
 
 if TYPE_CHECKING:
     from integrations_mcp.emulators.revcent.emulator import RevCentEmulator
@@ -24,30 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["CSRF_FIELD", "form_page_routes"]
 
 CSRF_FIELD = "csrf_token"
-PAGE_HEADERS = {
-    "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-}
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-          "label{display:block;margin-top:1rem;font-weight:600}input{display:block;width:100%;padding:.4rem;"
-          "font-size:1rem;box-sizing:border-box}button{margin-top:1.5rem;padding:.5rem 1.5rem;font-size:1rem}"
-          "[role=alert]{border:2px solid #b00020;padding:.5rem}")
-
-
-def _document(title: str, body: str, status: int = 200) -> HTMLResponse:
-    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
-    return HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
-
-
-def _message(title: str, text: str, status: int) -> HTMLResponse:
-    return _document(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>", status)
 
 
 class _FormPage:
@@ -79,23 +59,23 @@ class _FormPage:
                 f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(form.csrf_token)}">'
                 + "".join(rows)
                 + f'<button type="submit">Save</button></form><p>This form expires at {expires}.</p>')
-        return _document(f"Secure form: {name}", body, status)
+        return document(f"Secure form: {name}", body, status)
 
     def _lookup(self, request: Request) -> SecureForm | HTMLResponse:
         try:
             return self.emu.live_form(request.path_params["secure_form_id"])
         except ApiError as exc:
             if exc.code == ErrorCode.SECURE_FORM_EXPIRED:
-                return _message("Form expired", "This secure form has expired and its data was deleted. "
-                                "Ask your assistant for a new form.", 410)
-            return _message("Form not found", "There is no secure form at this address.", 404)
+                return message("Form expired", "This secure form has expired and its data was deleted. "
+                               "Ask your assistant for a new form.", 410)
+            return message("Form not found", FORM_GONE, 404)
 
     async def show(self, request: Request) -> Response:
         form = self._lookup(request)
         if isinstance(form, HTMLResponse):
             return form
         if form.completed:
-            return _message("Already completed", "This secure form was already completed and cannot be modified. "
+            return message("Already completed", "This secure form was already completed and cannot be modified. "
                             "You can return to your assistant.", 200)
         return self._form(request, form)
 
@@ -103,23 +83,22 @@ class _FormPage:
         form = self._lookup(request)
         if isinstance(form, HTMLResponse):
             return form
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.url.netloc}"
-        if origin is not None and origin.lower() != own.lower():
-            return _message("Refused", "This form can only be submitted from its own page.", 403)
+        if not submitted_from_own_page(request.headers, [origin_of(str(request.url))]):
+            return message("Refused", CROSS_SITE, 403, alert=True)
         data = await request.form()
         token = data.get(CSRF_FIELD)
         if not isinstance(token, str) or not hmac.compare_digest(token.encode(), form.csrf_token.encode()):
-            return _message("Refused", "The security check failed. Reload the form and try again.", 403)
+            return message("Refused", STALE_PAGE, 403, alert=True)
         if form.completed:
-            return _message("Already completed", "This secure form was already completed, cannot be modified.", 409)
+            return message("Already completed", "This secure form was already completed and cannot be modified. "
+                           "You can close this page and return to your assistant.", 409)
         values = {k: v for k, v in data.items() if isinstance(v, str) and k != CSRF_FIELD}
         missing = self.emu.missing_fields(form, values)
         if missing:
             return self._form(request, form, f"Please fill in: {', '.join(missing)}.", 400)
         self.emu.store_form_values(form, values)
         name, _ = self._subject(form)
-        return _message("Saved", f"Your credentials for {name} were saved securely. "
+        return message("Saved", f"Your credentials for {name} were saved securely. "
                         "You can close this page and return to your assistant.", 200)
 
 

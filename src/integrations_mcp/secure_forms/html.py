@@ -1,0 +1,53 @@
+"""The shell of every secure form page: one document, one stylesheet, one set of security headers, and the
+refusal texts both pages show. Each text says what the person can do next, not only what went wrong."""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.responses import HTMLResponse
+
+__all__ = ["CROSS_SITE", "FORM_GONE", "SECURITY_HEADERS", "STALE_PAGE", "TOO_LARGE", "UNKNOWN_HOST", "document",
+           "message"]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
+         "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}"
+         "label{display:block;margin-top:1.25rem;font-weight:600}"
+         ".hint{margin:.1rem 0 .3rem;color:#444;font-size:.9rem}"
+         "input{display:block;width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;border:1px solid #555}"
+         "input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}"
+         "button{margin-top:1.5rem;padding:.6rem 1.6rem;font-size:1rem;cursor:pointer}"
+         "[role=alert]{border:2px solid #b00020;padding:.5rem .75rem;color:#6d0016;background:#fff5f6}"
+         "[aria-invalid=true]{border:2px solid #b00020}")
+
+NEW_FORM = "ask your assistant for a new form"
+CROSS_SITE = ("This form only accepts what is typed on its own page, and this submission came from somewhere else. "
+              "Open the link your assistant gave you in this browser, type the values there and press Save. "
+              f"If this keeps happening, {NEW_FORM}.")
+STALE_PAGE = "The security check failed. Reload this page, type the values again and press Save."
+TOO_LARGE = "The submission is too large. Reload this page and type only the requested values."
+FORM_GONE = f"There is no secure form at this address. Check that the link is complete, or {NEW_FORM}."
+UNKNOWN_HOST = ("This server does not answer to this address. Open the link exactly as your assistant gave it, "
+                f"or {NEW_FORM}.")
+
+
+def document(title: str, body: str, status: int = 200) -> HTMLResponse:
+    page = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="robots" content="noindex, nofollow">'
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<body><main>{body}</main></body></html>\n")
+    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+def message(title: str, text: str, status: int, *, alert: bool = False) -> HTMLResponse:
+    role = ' role="alert"' if alert else ""
+    return document(title, f"<h1>{escape(title)}</h1><p{role}>{escape(text)}</p>", status)
