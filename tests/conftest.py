@@ -12,9 +12,10 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import RevCentSettings, Settings
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 REVCENT_TEST_URL = "http://revcent.test/v2"
 
@@ -48,7 +49,7 @@ def revcent() -> RevCentEmulator:
 
 
 def revcent_settings(**overrides: Any) -> Settings:
-    return Settings(revcent=RevCentSettings(SecretStr(SANDBOX_API_KEY), REVCENT_TEST_URL), **overrides)
+    return Settings(vendors={"revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), REVCENT_TEST_URL)}, **overrides)
 
 
 @asynccontextmanager

@@ -14,13 +14,13 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from playwright.async_api import expect
 
-from integrations_mcp.emulators.cxengage import (
+from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
     SANDBOX_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.loopback import serve_loopback
 from tests.browser import needs_chromium, open_page
 
 SECRET = "CANARY-e2e-zendesk-3b9d71"

@@ -12,7 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from integrations_mcp.emulators.cxengage import (
+from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.vendors.cxengage.emulator import (
     INTEGRATION_TYPES,
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
@@ -26,7 +27,6 @@ from integrations_mcp.emulators.cxengage import (
     contract,
     validation,
 )
-from integrations_mcp.loopback import serve_loopback
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
 

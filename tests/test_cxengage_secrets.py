@@ -15,17 +15,18 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.emulators.cxengage import (
+from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.scripted_person import fill_secure_form
+from integrations_mcp.server.app import build_server
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.toolkit.server import IntegrationsServer
+from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_INTEGRATION_ID,
     SANDBOX_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.scripted_person import fill_secure_form
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.core import IntegrationsServer
-from integrations_mcp.server.settings import CxEngageSettings, Settings
+from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -79,15 +80,15 @@ async def session(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixtu
     caplog.set_level(logging.DEBUG)  # every logger, every level: httpx2, mcp, uvicorn, ours
     emu = CxEngageEmulator(api_secret=SECRET_CANARY)
     with serve_loopback(emu.app) as vendor:  # a real HTTP path, as in production
-        settings = Settings(cxengage=CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
-                                                      vendor.url, use_token=request.param), timeout_seconds=0.3)
+        settings = Settings(vendors={"cxengage": CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
+                                                      vendor.url, use_token=request.param)}, timeout_seconds=0.3)
         server = build_server(settings)  # the secure form page on its own loopback listener, as under stdio
         try:
             async with Client(server) as client:
                 yield Session(client, server, emu)
         finally:
-            assert server.secret_forms is not None
-            server.secret_forms.close()
+            assert server.secure_forms is not None
+            server.secure_forms.close()
 
 
 def forbidden(emu: CxEngageEmulator) -> list[str]:
@@ -189,15 +190,15 @@ async def test_a_wrong_api_secret_is_never_quoted(use_token: bool, caplog: pytes
     caplog.set_level(logging.DEBUG)
     emu = CxEngageEmulator(api_secret="the-right-secret")
     with serve_loopback(emu.app) as vendor:
-        settings = Settings(cxengage=CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
-                                                      vendor.url, use_token=use_token))
+        settings = Settings(vendors={"cxengage": CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
+                                                      vendor.url, use_token=use_token)})
         server = build_server(settings)
         try:
             async with Client(server) as client:
                 result = await client.call_tool("GetCxEngageIntegrations", {"tenant_id": T})
         finally:
-            assert server.secret_forms is not None
-            server.secret_forms.close()
+            assert server.secure_forms is not None
+            server.secure_forms.close()
     assert result.is_error and "http_status=401" in result.content[0].text
     outputs = result.model_dump_json() + caplog.text + repr(settings)
     for canary in forbidden(emu):

@@ -17,8 +17,16 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.emulators.base import RecordedRequest
-from integrations_mcp.emulators.cxengage import (
+from integrations_mcp.emulation import RecordedRequest
+from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.scripted_person import fill_secure_form
+from integrations_mcp.secure_forms.store import SecureFormStore
+from integrations_mcp.server.app import build_server
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.toolkit.server import IntegrationsServer
+from integrations_mcp.vendors.cxengage.catalog import TYPES
+from integrations_mcp.vendors.cxengage.emulator import (
     INTEGRATION_TYPES,
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
@@ -28,15 +36,8 @@ from integrations_mcp.emulators.cxengage import (
     SANDBOX_VIEW_ONLY_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.guardrails.secret_forms import SecretFormStore
-from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.scripted_person import fill_secure_form
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.core import IntegrationsServer
-from integrations_mcp.server.secret_form_page import SecretFormServer
-from integrations_mcp.server.settings import CxEngageSettings, Settings
-from integrations_mcp.tools.cxengage.catalog import TYPES
-from integrations_mcp.tools.cxengage.models import UUID_PATTERN
+from integrations_mcp.vendors.cxengage.models import UUID_PATTERN
+from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from tests.conftest import text_of
 
 pytestmark = pytest.mark.anyio
@@ -58,8 +59,8 @@ SALESFORCE_SECRETS = {"password": "sf-pw-typed", "consumerSecret": "sf-cs-typed"
 
 def cx_settings(*, secret: str = SANDBOX_API_SECRET, tenant_id: str | None = None, use_token: bool = False,
                 base_url: str = BASE_URL, **overrides: Any) -> Settings:
-    return Settings(cxengage=CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(secret), base_url,
-                                              tenant_id=tenant_id, use_token=use_token), **overrides)
+    return Settings(vendors={"cxengage": CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(secret), base_url,
+                                              tenant_id=tenant_id, use_token=use_token)}, **overrides)
 
 
 def item_path(integration_id: str, tenant_id: str = T) -> str:
@@ -80,9 +81,9 @@ class Cx:
     pinned: bool = False
 
     @property
-    def store(self) -> SecretFormStore:
-        assert self.server.secret_forms is not None
-        return self.server.secret_forms.store
+    def store(self) -> SecureFormStore:
+        assert self.server.secure_forms is not None
+        return self.server.secure_forms.store
 
     def _args(self, arguments: dict[str, Any]) -> dict[str, Any]:
         return arguments if self.pinned or "tenant_id" in arguments else {"tenant_id": T, **arguments}
@@ -123,25 +124,26 @@ class Cx:
 
 
 def make_server(emu: CxEngageEmulator, settings: Settings | None = None,
-                forms: SecretFormServer | None = None) -> IntegrationsServer:
+                forms: SecureFormServer | None = None) -> IntegrationsServer:
     """Over ASGI, unless the settings point at a real (loopback) listener."""
     settings = settings or cx_settings()
-    over_http = settings.cxengage is not None and settings.cxengage.base_url != BASE_URL
+    over_http = "cxengage" in settings.vendors and settings.vendors["cxengage"].base_url != BASE_URL
     transports = None if over_http else {"cxengage": httpx2.ASGITransport(app=emu.app)}
-    return build_server(settings, transports=transports, secret_forms=forms or SecretFormServer(base_url=FORMS_URL))
+    return build_server(settings, transports=transports, secure_forms=forms or SecureFormServer(base_url=FORMS_URL))
 
 
 @asynccontextmanager
 async def connect(emu: CxEngageEmulator, settings: Settings | None = None, *, server: IntegrationsServer | None = None,
-                  forms: SecretFormServer | None = None) -> AsyncIterator[Cx]:
+                  forms: SecureFormServer | None = None) -> AsyncIterator[Cx]:
     settings = settings or cx_settings()
     server = server or make_server(emu, settings, forms)
     try:
         async with Client(server, raise_exceptions=True) as client:
-            yield Cx(client, server, emu, pinned=bool(settings.cxengage and settings.cxengage.tenant_id))
+            pinned = bool(settings.vendors.get("cxengage") and settings.vendors["cxengage"].tenant_id)
+            yield Cx(client, server, emu, pinned=pinned)
     finally:
-        assert server.secret_forms is not None
-        server.secret_forms.close()
+        assert server.secure_forms is not None
+        server.secure_forms.close()
 
 
 @pytest.fixture
@@ -467,7 +469,7 @@ async def test_the_form_must_be_completed(cx: Cx) -> None:
 
 async def test_an_expired_form_is_refused(emu: CxEngageEmulator) -> None:
     now = [1_900_000_000.0]
-    forms = SecretFormServer(SecretFormStore(clock=lambda: now[0]), base_url=FORMS_URL)
+    forms = SecureFormServer(SecureFormStore(clock=lambda: now[0]), base_url=FORMS_URL)
     async with connect(emu, forms=forms) as cx:
         form_id = await cx.form("zendesk", {"password": "zd-pw"})
         now[0] += 3601
@@ -516,8 +518,8 @@ async def test_a_form_made_in_one_connection_looks_unknown_to_another(emu: CxEng
             created = await a.ok("CreateCxEngageIntegration", **arguments)
             assert emu.stored(T, created["integration_id"])["properties"]["password"] == "zd-pw"
     finally:
-        assert server.secret_forms is not None
-        server.secret_forms.close()
+        assert server.secure_forms is not None
+        server.secure_forms.close()
 
 
 async def test_a_form_is_used_once(cx: Cx) -> None:
@@ -587,7 +589,7 @@ async def test_the_secret_reaches_the_vendor_only_from_the_form(cx: Cx) -> None:
 
 
 async def test_a_form_filled_over_http_on_the_loopback_page(emu: CxEngageEmulator) -> None:
-    async with connect(emu, forms=SecretFormServer()) as cx:  # the server starts its own listener
+    async with connect(emu, forms=SecureFormServer()) as cx:  # the server starts its own listener
         form = await cx.ok("CreateCxEngageSecureForm", type="zendesk")
         assert form["form_url"].startswith("http://127.0.0.1:")
         page = await fill_secure_form(form["form_url"], {"password": "typed-in-browser"})
@@ -595,8 +597,8 @@ async def test_a_form_filled_over_http_on_the_loopback_page(emu: CxEngageEmulato
         created = await cx.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),
                               secure_form_id=form["secure_form_id"])
         assert emu.stored(T, created["integration_id"])["properties"]["password"] == "typed-in-browser"
-        assert cx.server.secret_forms is not None and cx.server.secret_forms.listening
-    assert cx.server.secret_forms is not None and not cx.server.secret_forms.listening
+        assert cx.server.secure_forms is not None and cx.server.secure_forms.listening
+    assert cx.server.secure_forms is not None and not cx.server.secure_forms.listening
 
 
 # --- create ---------------------------------------------------------------------------------------------------------

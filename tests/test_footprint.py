@@ -8,10 +8,13 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
-from integrations_mcp.emulators import cxengage, revcent
+from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.app import build_server
-from integrations_mcp.server.secret_form_page import SecretFormServer
-from integrations_mcp.server.settings import CxEngageSettings, RevCentSettings, Settings
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.vendors.cxengage import emulator as cxengage
+from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
+from integrations_mcp.vendors.revcent import emulator as revcent
+from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -31,11 +34,11 @@ def _walk(schema: object, in_properties: bool = False):
 
 
 async def test_tools_list_stays_within_budget_without_generated_titles() -> None:
-    settings = Settings(
-        revcent=RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        cxengage=CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                  "http://cxengage.test"))
-    server = build_server(settings, secret_forms=SecretFormServer(base_url="http://127.0.0.1:1"))
+    settings = Settings(vendors={
+        "revcent": RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
+        "cxengage": CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
+                                     "http://cxengage.test")})
+    server = build_server(settings, secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
     listing = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]

@@ -12,10 +12,10 @@ import httpx2
 import pytest
 from jsonschema import Draft202012Validator
 
-from integrations_mcp.emulators.revcent import SANDBOX_API_KEY, RevCentEmulator
-from integrations_mcp.emulators.revcent import schemas as seed
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator import schemas as seed
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
 from tests.test_secure_form_origin import ACCEPTED, OWN, REFUSED

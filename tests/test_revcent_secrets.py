@@ -13,11 +13,12 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from integrations_mcp.emulators.revcent import RevCentEmulator
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import RevCentSettings, Settings
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +44,8 @@ async def session(caplog: pytest.LogCaptureFixture) -> AsyncIterator[tuple[Trans
     caplog.set_level(logging.DEBUG)  # every logger, every level: httpx2, mcp, ours
     emulator = RevCentEmulator(api_key=KEY_CANARY)
     with serve_loopback(emulator.app) as vendor:  # a real HTTP path, as in production
-        settings = Settings(revcent=RevCentSettings(SecretStr(KEY_CANARY), vendor.url + "/v2"), timeout_seconds=1)
+        settings = Settings(vendors={"revcent": RevCentSettings(SecretStr(KEY_CANARY), vendor.url + "/v2")},
+                            timeout_seconds=1)
         async with Client(build_server(settings)) as client:
             yield Transcript(client), emulator
 
@@ -89,7 +91,7 @@ async def test_canaries_reach_revcent_and_nothing_else(session: tuple[Transcript
 async def test_a_wrong_key_error_does_not_quote_the_key(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     emulator = RevCentEmulator(api_key="the-right-key")
-    settings = Settings(revcent=RevCentSettings(SecretStr(KEY_CANARY), "http://revcent.test/v2"))
+    settings = Settings(vendors={"revcent": RevCentSettings(SecretStr(KEY_CANARY), "http://revcent.test/v2")})
     server = build_server(settings, transports={"revcent": httpx2.ASGITransport(app=emulator.app)})
     async with Client(server) as client:
         result = await client.call_tool("GetSiteThirdPartyIntegrations", {})

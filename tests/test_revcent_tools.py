@@ -10,7 +10,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from integrations_mcp.emulators.revcent import RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.conftest import connect, ok, refused
 
 pytestmark = pytest.mark.anyio

@@ -6,21 +6,21 @@ import anyio
 import pytest
 from playwright.async_api import expect
 
-from integrations_mcp.guardrails.secret_forms import SecretField, SecretFormStore
-from integrations_mcp.server.secret_form_page import SecretFormServer
+from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.store import FormField, SecureFormStore
 from tests.browser import needs_chromium, open_page
 
 pytestmark = [pytest.mark.anyio, needs_chromium]
 
 PURPOSE = {"vendor": "cxengage", "type": "salesforce", "tenant_id": "t-1", "integration_id": ""}
-FIELDS = [SecretField("password", "Salesforce password"), SecretField("securityToken", "Security token"),
-          SecretField("consumerSecret", "Consumer secret", required=False)]
+FIELDS = [FormField("password", "Salesforce password"), FormField("securityToken", "Security token"),
+          FormField("consumerSecret", "Consumer secret", required=False)]
 TYPED = {"password": "CANARY-secret-9f3a p@ss w0rd!", "securityToken": "tok-<&>\"'-1"}
 
 
 async def test_person_fills_the_form_in_a_browser_and_the_tool_takes_exactly_the_typed_values() -> None:
-    store = SecretFormStore()
-    server = SecretFormServer(store)
+    store = SecureFormStore()
+    server = SecureFormServer(store)
     try:
         form, url = await server.create_form(owner="session-1", subject="Salesforce integration 'CRM' on tenant t-1",
                                              fields=FIELDS, purpose=PURPOSE)
@@ -42,8 +42,8 @@ async def test_person_fills_the_form_in_a_browser_and_the_tool_takes_exactly_the
 
 
 async def test_browser_enforces_required_fields_before_anything_is_sent() -> None:
-    store = SecretFormStore()
-    server = SecretFormServer(store)
+    store = SecureFormStore()
+    server = SecureFormServer(store)
     try:
         form, url = await server.create_form(owner="session-1", subject="Salesforce", fields=FIELDS, purpose=PURPOSE)
         with anyio.fail_after(20):

@@ -14,13 +14,15 @@ import pytest
 from starlette.applications import Starlette
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.secret_forms import (
+from integrations_mcp.secure_forms.html import SECURITY_HEADERS
+from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.page import CSRF_FIELD, secure_form_routes
+from integrations_mcp.secure_forms.store import (
+    FormField,
     FormState,
-    SecretField,
-    SecretFormError,
-    SecretFormStore,
+    SecureFormError,
+    SecureFormStore,
 )
-from integrations_mcp.server.secret_form_page import CSRF_FIELD, SECURITY_HEADERS, SecretFormServer, secret_form_routes
 from tests.conftest import CLOCK_START as START
 from tests.conftest import FakeClock
 from tests.test_secure_form_origin import ACCEPTED, OWN, REFUSED
@@ -31,41 +33,41 @@ BASE = "http://127.0.0.1:9999"
 CANARY = "CANARY-secret-9f3a"
 OWNER = "session-a"
 PURPOSE = {"vendor": "cxengage", "type": "zendesk", "tenant_id": "t-1", "integration_id": ""}
-FIELDS = [SecretField("password", "Zendesk password"), SecretField("token", "API token"),
-          SecretField("securityToken", "Security token", required=False)]
+FIELDS = [FormField("password", "Zendesk password"), FormField("token", "API token"),
+          FormField("securityToken", "Security token", required=False)]
 
 
 
 @pytest.fixture
-def store(clock: FakeClock) -> SecretFormStore:
-    return SecretFormStore(clock=clock)
+def store(clock: FakeClock) -> SecureFormStore:
+    return SecureFormStore(clock=clock)
 
 
-def new_form(store: SecretFormStore, owner: str = OWNER, **overrides: Any):
+def new_form(store: SecureFormStore, owner: str = OWNER, **overrides: Any):
     args: dict[str, Any] = {"owner": owner, "subject": "Zendesk integration 'Support desk' on tenant t-1",
-                            "fields": FIELDS, "purpose": PURPOSE} | overrides
+                            "fields": FIELDS, "purpose": PURPOSE, "create_tool": "CreateCxEngageSecureForm"} | overrides
     return store.create(**args)
 
 
-def fill(store: SecretFormStore, form, **values: str) -> None:
+def fill(store: SecureFormStore, form, **values: str) -> None:
     store.submit(form.id, form.csrf_token, values or {"password": CANARY, "token": "tok-1"})
 
 
 def refusal(reason: str, *needles: str):
-    """Context manager: a SecretFormError with this reason whose message names every needle."""
+    """Context manager: a SecureFormError with this reason whose message names every needle."""
     return _Refusal(reason, needles)
 
 
 class _Refusal:
     def __init__(self, reason: str, needles: tuple[str, ...]) -> None:
         self.reason, self.needles = reason, needles
-        self.error: SecretFormError | None = None
+        self.error: SecureFormError | None = None
 
     def __enter__(self) -> _Refusal:
         return self
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        assert isinstance(exc, SecretFormError), f"expected SecretFormError({self.reason}), got {exc!r}"
+        assert isinstance(exc, SecureFormError), f"expected SecureFormError({self.reason}), got {exc!r}"
         assert exc.reason == self.reason, (exc.reason, str(exc))
         for needle in self.needles:
             assert needle in str(exc), f"{needle!r} not in {exc}"
@@ -77,7 +79,7 @@ class _Refusal:
 # =========================================================================== store
 
 
-def test_create_gives_unguessable_id_csrf_and_one_hour_expiry(store: SecretFormStore) -> None:
+def test_create_gives_unguessable_id_csrf_and_one_hour_expiry(store: SecureFormStore) -> None:
     forms = [new_form(store) for _ in range(20)]
     ids = {f.id for f in forms}
     assert len(ids) == 20 and all(len(i) >= 32 for i in ids)
@@ -88,16 +90,16 @@ def test_create_gives_unguessable_id_csrf_and_one_hour_expiry(store: SecretFormS
     assert form.csrf_token not in repr(form) and OWNER not in repr(form)
 
 
-def test_create_rejects_bad_field_definitions(store: SecretFormStore) -> None:
-    for fields in ([], [SecretField("_csrf", "x")], [SecretField("a b", "x")],
-                   [SecretField("password", "A"), SecretField("password", "B")], [SecretField("password", " ")]):
+def test_create_rejects_bad_field_definitions(store: SecureFormStore) -> None:
+    for fields in ([], [FormField("_csrf", "x")], [FormField("a b", "x")],
+                   [FormField("password", "A"), FormField("password", "B")], [FormField("password", " ")]):
         with pytest.raises(ValueError):
             new_form(store, fields=fields)
     with pytest.raises(ValueError):
         new_form(store, owner="")
 
 
-def test_status_reports_fields_filled_never_values(store: SecretFormStore) -> None:
+def test_status_reports_fields_filled_never_values(store: SecureFormStore) -> None:
     form = new_form(store)
     status = store.status(form.id, owner=OWNER)
     assert (status.completed, status.used, status.filled_fields) == (False, False, [])
@@ -110,33 +112,33 @@ def test_status_reports_fields_filled_never_values(store: SecretFormStore) -> No
     assert CANARY not in status.model_dump_json() and CANARY not in repr(status)
 
 
-def test_take_is_one_time(store: SecretFormStore) -> None:
+def test_take_is_one_time(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
     assert store.take(form.id, owner=OWNER, purpose=dict(PURPOSE)) == {"password": CANARY, "token": "tok-1"}
-    with refusal(SecretFormError.USED, "already used", "CreateCxEngageSecureForm"):
+    with refusal(SecureFormError.USED, "already used", "CreateCxEngageSecureForm"):
         store.take(form.id, owner=OWNER, purpose=PURPOSE)
     status = store.status(form.id, owner=OWNER)
     assert status.used and status.completed
     assert store.lookup(form.id).state == FormState.USED
 
 
-def test_take_before_completion_is_refused_and_says_what_to_do(store: SecretFormStore) -> None:
+def test_take_before_completion_is_refused_and_says_what_to_do(store: SecureFormStore) -> None:
     form = new_form(store)
-    with refusal(SecretFormError.NOT_COMPLETED, "not saved", "Zendesk password", "API token", "Save"):
+    with refusal(SecureFormError.NOT_COMPLETED, "not saved", "Zendesk password", "API token", "Save"):
         store.take(form.id, owner=OWNER, purpose=PURPOSE)
     fill(store, form)
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE)["password"] == CANARY
 
 
-def test_another_sessions_form_looks_exactly_like_an_unknown_one(store: SecretFormStore) -> None:
+def test_another_sessions_form_looks_exactly_like_an_unknown_one(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
-    with refusal(SecretFormError.NOT_FOUND, "CreateCxEngageSecureForm") as unknown:
+    with refusal(SecureFormError.NOT_FOUND, "SecureForm tool") as unknown:
         store.status("no-such-form", owner=OWNER)
-    with refusal(SecretFormError.NOT_FOUND) as foreign_status:
+    with refusal(SecureFormError.NOT_FOUND) as foreign_status:
         store.status(form.id, owner="session-b")
-    with refusal(SecretFormError.NOT_FOUND) as foreign_take:
+    with refusal(SecureFormError.NOT_FOUND) as foreign_take:
         store.take(form.id, owner="session-b", purpose=PURPOSE)
     assert unknown.error and foreign_status.error and foreign_take.error
     assert str(foreign_status.error) == str(unknown.error) == str(foreign_take.error)
@@ -145,75 +147,75 @@ def test_another_sessions_form_looks_exactly_like_an_unknown_one(store: SecretFo
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE) == {"password": CANARY, "token": "tok-1"}
 
 
-def test_purpose_mismatch_names_the_key_and_does_not_spend_the_form(store: SecretFormStore) -> None:
+def test_purpose_mismatch_names_the_key_and_does_not_spend_the_form(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
-    with refusal(SecretFormError.PURPOSE_MISMATCH, "made for type zendesk, not salesforce") as r:
+    with refusal(SecureFormError.PURPOSE_MISMATCH, "made for type zendesk, not salesforce") as r:
         store.take(form.id, owner=OWNER, purpose=PURPOSE | {"type": "salesforce"})
     assert r.error and r.error.details["key"] == "type"
-    with refusal(SecretFormError.PURPOSE_MISMATCH, "integration_id (none), not i-42"):
+    with refusal(SecureFormError.PURPOSE_MISMATCH, "integration_id (none), not i-42"):
         store.take(form.id, owner=OWNER, purpose=PURPOSE | {"integration_id": "i-42"})
-    with refusal(SecretFormError.PURPOSE_MISMATCH, "tenant_id"):
+    with refusal(SecureFormError.PURPOSE_MISMATCH, "tenant_id"):
         store.take(form.id, owner=OWNER, purpose={k: v for k, v in PURPOSE.items() if k != "tenant_id"})
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE)["token"] == "tok-1"
 
 
-def test_expiry_drops_values_then_forgets_the_form(store: SecretFormStore, clock: FakeClock) -> None:
+def test_expiry_drops_values_then_forgets_the_form(store: SecureFormStore, clock: FakeClock) -> None:
     form = new_form(store)
     fill(store, form)
     clock.now = START + 3599
     assert store.status(form.id, owner=OWNER).completed
     clock.now = START + 3600
-    with refusal(SecretFormError.EXPIRED, "expired", "CreateCxEngageSecureForm"):
+    with refusal(SecureFormError.EXPIRED, "expired", "CreateCxEngageSecureForm"):
         store.take(form.id, owner=OWNER, purpose=PURPOSE)
-    with refusal(SecretFormError.EXPIRED):
+    with refusal(SecureFormError.EXPIRED):
         store.status(form.id, owner=OWNER)
-    with refusal(SecretFormError.EXPIRED):
+    with refusal(SecureFormError.EXPIRED):
         store.lookup(form.id)
-    with refusal(SecretFormError.EXPIRED):
+    with refusal(SecureFormError.EXPIRED):
         fill(store, form)
     assert store._entries[form.id].values is None  # the values themselves are gone
     clock.now = START + 2 * 3600
     assert store.sweep() == 1 and len(store) == 0
-    with refusal(SecretFormError.NOT_FOUND):
+    with refusal(SecureFormError.NOT_FOUND):
         store.lookup(form.id)
 
 
-def test_submit_checks_csrf_required_and_unknown_fields_and_stores_nothing_on_refusal(store: SecretFormStore) -> None:
+def test_submit_checks_csrf_required_and_unknown_fields_and_stores_nothing_on_refusal(store: SecureFormStore) -> None:
     form = new_form(store)
-    with refusal(SecretFormError.CSRF, "security check"):
+    with refusal(SecureFormError.CSRF, "security check"):
         store.submit(form.id, "forged", {"password": CANARY, "token": "t"})
-    with refusal(SecretFormError.MISSING_FIELDS, "API token") as r:
+    with refusal(SecureFormError.MISSING_FIELDS, "API token") as r:
         store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "   "})
     assert r.error and r.error.details["fields"] == ["token"]
-    with refusal(SecretFormError.MISSING_FIELDS, "Zendesk password", "API token"):
+    with refusal(SecureFormError.MISSING_FIELDS, "Zendesk password", "API token"):
         store.submit(form.id, form.csrf_token, {})
-    with refusal(SecretFormError.UNKNOWN_FIELDS):
+    with refusal(SecureFormError.UNKNOWN_FIELDS):
         store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "t", "apiKey": "x"})
-    with refusal(SecretFormError.TOO_LONG, "Zendesk password"):
+    with refusal(SecureFormError.TOO_LONG, "Zendesk password"):
         store.submit(form.id, form.csrf_token, {"password": "x" * 10_000, "token": "t"})
-    with refusal(SecretFormError.NOT_FOUND):
+    with refusal(SecureFormError.NOT_FOUND):
         store.submit("nope", form.csrf_token, {})
     assert not store.status(form.id, owner=OWNER).completed
 
 
-def test_blank_optional_fields_are_left_out_and_completed_forms_cannot_be_modified(store: SecretFormStore) -> None:
+def test_blank_optional_fields_are_left_out_and_completed_forms_cannot_be_modified(store: SecureFormStore) -> None:
     form = new_form(store)
     store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "tok-1", "securityToken": ""})
-    with refusal(SecretFormError.COMPLETED, "already completed"):
+    with refusal(SecureFormError.COMPLETED, "already completed"):
         store.submit(form.id, form.csrf_token, {"password": "overwrite", "token": "overwrite"})
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE) == {"password": CANARY, "token": "tok-1"}
-    with refusal(SecretFormError.COMPLETED):
+    with refusal(SecureFormError.COMPLETED):
         store.submit(form.id, form.csrf_token, {"password": "again", "token": "again"})
 
 
-def test_errors_are_guardrail_errors(store: SecretFormStore) -> None:
+def test_errors_are_guardrail_errors(store: SecureFormStore) -> None:
     with pytest.raises(GuardrailError) as info:
         store.status("nope", owner=OWNER)
     assert info.value.details["reason"] == "not_found"
 
 
-def test_reprs_never_include_values(store: SecretFormStore) -> None:
+def test_reprs_never_include_values(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
     for text in (repr(store), repr(store._entries), repr(form), repr(store.lookup(form.id)),
@@ -221,7 +223,7 @@ def test_reprs_never_include_values(store: SecretFormStore) -> None:
         assert CANARY not in text
 
 
-def test_concurrent_submits_store_exactly_one(store: SecretFormStore) -> None:
+def test_concurrent_submits_store_exactly_one(store: SecureFormStore) -> None:
     form = new_form(store)
     outcomes: list[str] = []
     barrier = threading.Barrier(16)
@@ -231,7 +233,7 @@ def test_concurrent_submits_store_exactly_one(store: SecretFormStore) -> None:
         try:
             store.submit(form.id, form.csrf_token, {"password": f"p{n}", "token": f"t{n}"})
             outcomes.append(f"ok{n}")
-        except SecretFormError as exc:
+        except SecureFormError as exc:
             outcomes.append(exc.reason)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(16)]
@@ -278,8 +280,8 @@ def parse(html: str) -> PageParser:
 
 
 @pytest.fixture
-async def http(store: SecretFormStore) -> AsyncIterator[httpx2.AsyncClient]:
-    app = Starlette(routes=secret_form_routes(store))
+async def http(store: SecureFormStore) -> AsyncIterator[httpx2.AsyncClient]:
+    app = Starlette(routes=secure_form_routes(store))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as client:
         yield client
 
@@ -298,7 +300,7 @@ def post_data(form, **values: str) -> dict[str, str]:
     return {CSRF_FIELD: form.csrf_token, **values}
 
 
-async def test_form_page_is_accessible_and_self_contained(store: SecretFormStore, http: httpx2.AsyncClient) -> None:
+async def test_form_page_is_accessible_and_self_contained(store: SecureFormStore, http: httpx2.AsyncClient) -> None:
     form = new_form(store, subject="Zendesk <Support & desk>")
     response = await http.get(path(form))
     assert response.status_code == 200
@@ -325,7 +327,7 @@ async def test_form_page_is_accessible_and_self_contained(store: SecretFormStore
     assert page.find("time", datetime="2027-01-15T09:00:00+00:00") and "2027-01-15 09:00 UTC" in html
 
 
-async def test_submit_saves_and_the_values_are_never_echoed(store: SecretFormStore, http: httpx2.AsyncClient,
+async def test_submit_saves_and_the_values_are_never_echoed(store: SecureFormStore, http: httpx2.AsyncClient,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     form = new_form(store)
@@ -367,7 +369,7 @@ async def test_submit_saves_and_the_values_are_never_echoed(store: SecretFormSto
     assert not any(form.id in m for m in ours)  # ...naming forms by a short prefix only (the id opens the page)
 
 
-async def test_csrf_failure_is_403(store: SecretFormStore, http: httpx2.AsyncClient) -> None:
+async def test_csrf_failure_is_403(store: SecureFormStore, http: httpx2.AsyncClient) -> None:
     form = new_form(store)
     for data in ({CSRF_FIELD: "forged", "password": CANARY, "token": "t"}, {"password": CANARY, "token": "t"}):
         response = await http.post(path(form), data=data)
@@ -377,7 +379,7 @@ async def test_csrf_failure_is_403(store: SecretFormStore, http: httpx2.AsyncCli
 
 
 @pytest.mark.parametrize("headers", REFUSED)
-async def test_cross_site_submission_is_403(store: SecretFormStore, http: httpx2.AsyncClient,
+async def test_cross_site_submission_is_403(store: SecureFormStore, http: httpx2.AsyncClient,
                                             headers: dict[str, str]) -> None:
     form = new_form(store)
     headers = {k: (BASE if v == OWN else v) for k, v in headers.items()}
@@ -389,7 +391,7 @@ async def test_cross_site_submission_is_403(store: SecretFormStore, http: httpx2
 
 
 @pytest.mark.parametrize("headers", ACCEPTED)
-async def test_same_origin_submission_is_accepted(store: SecretFormStore, http: httpx2.AsyncClient,
+async def test_same_origin_submission_is_accepted(store: SecureFormStore, http: httpx2.AsyncClient,
                                                   headers: dict[str, str]) -> None:
     """`Origin: null` is what browsers send for a page with Referrer-Policy: no-referrer; Sec-Fetch-Site vouches."""
     form = new_form(store)
@@ -399,7 +401,7 @@ async def test_same_origin_submission_is_accepted(store: SecretFormStore, http: 
     assert store.status(form.id, owner=OWNER).completed
 
 
-async def test_unknown_and_expired_forms(store: SecretFormStore, http: httpx2.AsyncClient, clock: FakeClock) -> None:
+async def test_unknown_and_expired_forms(store: SecureFormStore, http: httpx2.AsyncClient, clock: FakeClock) -> None:
     unknown = await http.get("/secure-forms/does-not-exist")
     assert unknown.status_code == 404 and "Form not found" in unknown.text
     assert_secure_headers(unknown)
@@ -412,7 +414,7 @@ async def test_unknown_and_expired_forms(store: SecretFormStore, http: httpx2.As
     assert posted.status_code == 410 and CANARY not in posted.text
 
 
-async def test_only_plain_url_encoded_submissions(store: SecretFormStore, http: httpx2.AsyncClient) -> None:
+async def test_only_plain_url_encoded_submissions(store: SecureFormStore, http: httpx2.AsyncClient) -> None:
     form = new_form(store)
     multipart = await http.post(path(form), files={"password": ("a", b"x")}, data=post_data(form))
     assert multipart.status_code == 415
@@ -429,8 +431,8 @@ async def test_only_plain_url_encoded_submissions(store: SecretFormStore, http: 
 # =========================================================================== the on-demand listener
 
 
-async def test_listener_serves_real_http_on_loopback(store: SecretFormStore) -> None:
-    server = SecretFormServer(store)
+async def test_listener_serves_real_http_on_loopback(store: SecureFormStore) -> None:
+    server = SecureFormServer(store)
     with pytest.raises(RuntimeError):
         server.url_for("x")
     try:
@@ -458,8 +460,8 @@ async def test_listener_serves_real_http_on_loopback(store: SecretFormStore) -> 
             await client.get(url)
 
 
-async def test_http_transport_mode_uses_the_given_base_url(store: SecretFormStore) -> None:
-    server = SecretFormServer(store)
+async def test_http_transport_mode_uses_the_given_base_url(store: SecureFormStore) -> None:
+    server = SecureFormServer(store)
     server.set_base_url("http://127.0.0.1:8000/")
     assert await server.ensure_listening() == "http://127.0.0.1:8000"
     assert not server.listening

@@ -12,20 +12,18 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    env = os.environ
+    # Defaults are None: the settings module reads the environment and applies only the flags that were given.
     parser = argparse.ArgumentParser(prog="integrations-mcp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="Serve MCP (stdio by default). Vendor keys come from the environment.")
-    serve.add_argument("--transport", choices=["stdio", "http"], default=env.get("INTEGRATIONS_TRANSPORT", "stdio"),
+    serve.add_argument("--transport", choices=["stdio", "http"],
                        help="stdio (default) or streamable HTTP (env INTEGRATIONS_TRANSPORT).")
-    serve.add_argument("--host", default=env.get("INTEGRATIONS_HOST", "127.0.0.1"),
-                       help="HTTP bind address (default 127.0.0.1; env INTEGRATIONS_HOST).")
-    serve.add_argument("--port", type=int, default=int(env.get("INTEGRATIONS_PORT", "8000")),
-                       help="HTTP port (default 8000; env INTEGRATIONS_PORT).")
-    serve.add_argument("--sandbox", action="store_true",
+    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1; env INTEGRATIONS_HOST).")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000; env INTEGRATIONS_PORT).")
+    serve.add_argument("--sandbox", action="store_true", default=None,
                        help="Run the embedded vendor emulators on loopback and use them (no account needed).")
-    serve.add_argument("--read-only", action="store_true", help="Serve only the read tools.")
-    serve.add_argument("--log-level", default=env.get("INTEGRATIONS_LOG_LEVEL", "INFO"))
+    serve.add_argument("--read-only", action="store_true", default=None, help="Serve only the read tools.")
+    serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ... (env INTEGRATIONS_LOG_LEVEL).")
     demo = sub.add_parser("demo", help="Run the whole set-up flow on the sandbox through a real MCP session.")
     demo.add_argument("--log-level", default="WARNING")
     return parser
@@ -33,14 +31,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # stdout carries JSON-RPC under stdio: every log line goes to stderr.
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "demo":
+        _log_to_stderr(args.log_level.upper())
         from integrations_mcp.demo import run_demo
 
         return run_demo()
     return _serve(args)
+
+
+def _log_to_stderr(level: str) -> None:
+    # stdout carries JSON-RPC under stdio: every log line goes to stderr.
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -49,17 +50,19 @@ def _serve(args: argparse.Namespace) -> int:
     from integrations_mcp.errors import ConfigurationError
     from integrations_mcp.server.app import build_server
     from integrations_mcp.server.sandbox import sandbox
-    from integrations_mcp.server.settings import Settings
+    from integrations_mcp.server.settings import load_settings
     from integrations_mcp.server.transports import run_http, run_stdio
 
     try:
-        with sandbox(read_only=args.read_only) if args.sandbox else nullcontext() as box:
-            settings = box.settings if box else Settings.from_env(os.environ, read_only=args.read_only)
-            if box:
-                logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", box.urls)
+        settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
+                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level)
+        _log_to_stderr(settings.log_level)
+        with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
+            if urls:
+                logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)
             server = build_server(settings)
-            if args.transport == "http":
-                run_http(server, args.host, args.port, os.environ)
+            if settings.transport == "http":
+                run_http(server, settings)
             else:
                 run_stdio(server)
     except ConfigurationError as exc:

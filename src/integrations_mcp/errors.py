@@ -1,7 +1,7 @@
 """The project's error tree. Every tool failure is raised as one of these and becomes an `isError` result.
 
-* IntegrationsError
-  * ConfigurationError  - missing or half-set settings; raised at start-up, never mid-call
+* ConfigurationError    - a missing or bad setting; raised at start-up, never mid-call (so not a ToolError)
+* IntegrationsError     - every tool failure
   * GuardrailError      - the server's policy refused a call; nothing was sent upstream
   * VendorError         - the vendor answered with an error (vendor, operation, status, error_code, api_call_id)
     * VendorUnavailable - timeout, connection failure or an unreadable answer
@@ -14,12 +14,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 __all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable"]
 
 
+class ConfigurationError(Exception):
+    """The message names the variable or flag to fix; the CLI prints it on one line and exits with code 2."""
+
+
 class IntegrationsError(ToolError):
     """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result."""
-
-
-class ConfigurationError(IntegrationsError):
-    pass
 
 
 class GuardrailError(IntegrationsError):

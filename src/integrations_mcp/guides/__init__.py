@@ -1,34 +1,34 @@
-"""Markdown guides shipped in the package and served as MCP resources at guide://<folder>/<name>."""
+"""Markdown guides served as MCP resources at guide://<folder>/<name>: the vendor-neutral ones here (common/), each
+vendor's in its own folder (vendors/<name>/guides/)."""
 
 from __future__ import annotations
 
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.resources import TextResource
 
-__all__ = ["guide_uris", "read_guides", "register_guides"]
+__all__ = ["common_guides", "read_guides", "register_guides"]
 
 
-def read_guides(folders: list[str]) -> dict[str, str]:
-    """{uri: markdown} for every guide in the given folders (e.g. "common", "revcent")."""
-    root = files(__package__)
+def read_guides(folders: dict[str, Traversable]) -> dict[str, str]:
+    """{uri: markdown} for every guide in the given folders ({"common": <dir>, "revcent": <dir>})."""
     guides: dict[str, str] = {}
-    for folder in folders:
-        directory = root.joinpath(folder)
+    for name, directory in folders.items():
         if not directory.is_dir():
             continue
         for entry in sorted(directory.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".md"):
-                guides[f"guide://{folder}/{entry.name.removesuffix('.md')}"] = entry.read_text(encoding="utf-8")
+                guides[f"guide://{name}/{entry.name.removesuffix('.md')}"] = entry.read_text(encoding="utf-8")
     return guides
 
 
-def guide_uris(folders: list[str]) -> list[str]:
-    return list(read_guides(folders))
+def common_guides() -> Traversable:
+    return files(__package__).joinpath("common")
 
 
-def register_guides(server: MCPServer, folders: list[str]) -> None:
+def register_guides(server: MCPServer, folders: dict[str, Traversable]) -> None:
     for uri, text in read_guides(folders).items():
         title = text.splitlines()[0].lstrip("# ").strip() if text else uri
         server.add_resource(TextResource(uri=uri, name=uri.removeprefix("guide://"), title=title,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import httpx2
 
 from integrations_mcp import __version__
-from integrations_mcp.clients.cxengage import CxEngageClient, cxengage_http_client
-from integrations_mcp.clients.revcent import RevCentClient, revcent_http_client
 from integrations_mcp.errors import ConfigurationError
-from integrations_mcp.guides import register_guides
-from integrations_mcp.server.core import IntegrationsServer
-from integrations_mcp.server.identity import connection_lifespan
-from integrations_mcp.server.prompts import register_prompts
-from integrations_mcp.server.secret_form_page import SecretFormServer
+from integrations_mcp.guides import common_guides, register_guides
+from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.settings import Settings
-from integrations_mcp.tools import cxengage as cxengage_tools
-from integrations_mcp.tools import revcent as revcent_tools
+from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.toolkit.identity import connection_lifespan
+from integrations_mcp.toolkit.server import IntegrationsServer
+from integrations_mcp.vendors.base import Runtime
 
 __all__ = ["build_server"]
 
@@ -27,25 +26,31 @@ INSTRUCTIONS = (
 
 
 def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTransport] | None = None,
-                 secret_forms: SecretFormServer | None = None) -> IntegrationsServer:
-    """`transports` (vendor name -> httpx2 transport) is the test seam; None means real HTTP. `secret_forms`
+                 secure_forms: SecureFormServer | None = None) -> IntegrationsServer:
+    """`transports` (vendor name -> httpx2 transport) is the test seam; None means real HTTP. `secure_forms`
     serves the server's own secure form page (a loopback listener started on first use unless given)."""
-    if not settings.configured_vendors:
+    configured = [vendor for vendor in VENDORS if settings.vendors.get(vendor.name) is not None]
+    if not configured:
         raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
                                  "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
     transports = transports or {}
+    forms: list[SecureFormServer] = []
+
+    def shared_forms() -> SecureFormServer:
+        if not forms:
+            forms.append(secure_forms or SecureFormServer())
+        return forms[0]
+
+    specs = []
+    for vendor in configured:
+        runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
+                          transport=transports.get(vendor.name), secure_forms=shared_forms)
+        specs += vendor.tools(settings.vendors[vendor.name], runtime)
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
-                                lifespan=connection_lifespan)
-    if settings.revcent:
-        http = revcent_http_client(settings.revcent, timeout=settings.timeout_seconds,
-                                   transport=transports.get("revcent"))
-        revcent_tools.register(server, RevCentClient(http), read_only=settings.read_only)
-    if settings.cxengage:
-        http = cxengage_http_client(settings.cxengage, timeout=settings.timeout_seconds,
-                                    transport=transports.get("cxengage"))
-        server.secret_forms = secret_forms or SecretFormServer()
-        cxengage_tools.register(server, CxEngageClient(http, settings.cxengage), server.secret_forms,
-                                read_only=settings.read_only, tenant_id=settings.cxengage.tenant_id)
-    register_guides(server, ["common", *settings.configured_vendors])
-    register_prompts(server, settings.configured_vendors)
+                                lifespan=connection_lifespan, tool_specs=specs)
+    server.secure_forms = forms[0] if forms else None
+    register_guides(server, {"common": common_guides(),
+                             **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
+    for vendor in configured:
+        vendor.register_prompts(server)
     return server

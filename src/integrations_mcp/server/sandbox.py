@@ -1,36 +1,23 @@
-"""--sandbox: the vendor emulators on loopback ports, and settings pointing at them."""
+"""--sandbox: every vendor's emulator on a loopback port, and settings pointing at them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 
-from pydantic import SecretStr
+from integrations_mcp.server.settings import Settings
+from integrations_mcp.server.vendors import VENDORS
 
-from integrations_mcp.emulators import cxengage, revcent
-from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.server.settings import CxEngageSettings, RevCentSettings, Settings
-
-__all__ = ["Sandbox", "sandbox"]
-
-
-@dataclass
-class Sandbox:
-    settings: Settings
-    urls: dict[str, str] = field(default_factory=dict)
+__all__ = ["sandbox"]
 
 
 @contextmanager
-def sandbox(*, read_only: bool = False) -> Iterator[Sandbox]:
-    """Start every emulator on 127.0.0.1 (random ports) and yield settings that use them. The CxEngage tenant is
-    pinned to the sandbox tenant, as CXENGAGE_TENANT_ID would pin it."""
+def sandbox(settings: Settings) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """`settings` with every vendor pointed at its emulator on 127.0.0.1 (random ports), and the emulators'
+    URLs; the emulators stop on exit."""
     with ExitStack() as stack:
-        rc = stack.enter_context(serve_loopback(revcent.RevCentEmulator(api_key=revcent.SANDBOX_API_KEY).app))
-        cx = stack.enter_context(serve_loopback(cxengage.CxEngageEmulator().app))
-        settings = Settings(
-            revcent=RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), rc.url + "/v2"),
-            cxengage=CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                      cx.url, tenant_id=cxengage.SANDBOX_TENANT_ID),
-            read_only=read_only)
-        yield Sandbox(settings=settings, urls={"revcent": rc.url, "cxengage": cx.url})
+        vendors, urls = {}, {}
+        for vendor in VENDORS:
+            vendors[vendor.name], urls[vendor.name] = vendor.start_sandbox(stack)
+        yield dataclasses.replace(settings, vendors=vendors), urls

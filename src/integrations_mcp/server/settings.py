@@ -1,100 +1,107 @@
-"""Settings from the environment. Vendor credentials come from here and nowhere else (never tool arguments)."""
+"""Every setting, read in one place: the environment (INTEGRATIONS_*, and each vendor's own variables through its
+`settings_from_env`) with the command line's flags on top. A bad value is a `ConfigurationError` naming the
+variable; the CLI prints it on one line and exits with code 2."""
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit
-
-from pydantic import SecretStr
+from dataclasses import dataclass, field
+from typing import Any
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.server.vendors import VENDORS
 
-__all__ = ["CXENGAGE_REGIONS", "CxEngageSettings", "RevCentSettings", "Settings"]
+__all__ = ["LOG_LEVELS", "Settings", "load_settings"]
 
-log = logging.getLogger(__name__)
-
-REVCENT_DEFAULT_BASE_URL = "https://api.revcent.com/v2"
-CXENGAGE_REGIONS = {"us": "https://api.cxengage.net", "eu": "https://eu-west-1-prod-api.cxengage.net"}
-
-
-@dataclass(frozen=True)
-class RevCentSettings:
-    api_key: SecretStr
-    base_url: str = REVCENT_DEFAULT_BASE_URL
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RevCentSettings | None:
-        key = env.get("REVCENT_API_KEY", "").strip()
-        if not key:
-            return None
-        return cls(SecretStr(key), _url(env.get("REVCENT_BASE_URL") or REVCENT_DEFAULT_BASE_URL, "REVCENT_BASE_URL"))
-
-
-@dataclass(frozen=True)
-class CxEngageSettings:
-    api_key: SecretStr
-    api_secret: SecretStr
-    base_url: str
-    tenant_id: str | None = None
-    use_token: bool = False  # exchange key/secret for a token (POST /v1/tokens) instead of Basic on every call
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> CxEngageSettings | None:
-        key, secret = env.get("CXENGAGE_API_KEY", "").strip(), env.get("CXENGAGE_API_SECRET", "").strip()
-        if not key and not secret:
-            return None
-        if not (key and secret):
-            missing = "CXENGAGE_API_SECRET" if key else "CXENGAGE_API_KEY"
-            raise ConfigurationError(f"{missing} is not set: CxEngage needs both CXENGAGE_API_KEY and "
-                                     "CXENGAGE_API_SECRET (Basic auth), or neither to leave CxEngage off.")
-        base_url = env.get("CXENGAGE_BASE_URL", "").strip()
-        if not base_url:
-            region = env.get("CXENGAGE_REGION", "us").strip().lower() or "us"
-            if region not in CXENGAGE_REGIONS:
-                raise ConfigurationError(f"CXENGAGE_REGION={region!r} is unknown; use one of "
-                                         f"{', '.join(CXENGAGE_REGIONS)} or set CXENGAGE_BASE_URL.")
-            base_url = CXENGAGE_REGIONS[region]
-        tenant = env.get("CXENGAGE_TENANT_ID", "").strip() or None
-        if tenant is not None:
-            try:
-                tenant = str(uuid.UUID(tenant))
-            except ValueError:
-                raise ConfigurationError("CXENGAGE_TENANT_ID must be a tenant UUID.") from None
-        use_token = env.get("CXENGAGE_AUTH", "basic").strip().lower() == "token"
-        return cls(SecretStr(key), SecretStr(secret), _url(base_url, "CXENGAGE_BASE_URL"), tenant, use_token)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRANSPORTS = ("stdio", "http")
 
 
 @dataclass(frozen=True)
 class Settings:
-    revcent: RevCentSettings | None = None
-    cxengage: CxEngageSettings | None = None
+    vendors: Mapping[str, Any] = field(default_factory=dict)  # vendor name -> its settings, configured ones only
     read_only: bool = False
     timeout_seconds: float = 20.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], *, read_only: bool = False) -> Settings:
-        read_only = read_only or env.get("INTEGRATIONS_READ_ONLY", "").strip().lower() in ("1", "true", "yes")
-        timeout = env.get("INTEGRATIONS_HTTP_TIMEOUT", "").strip()
-        try:
-            timeout_seconds = float(timeout) if timeout else 20.0
-        except ValueError:
-            raise ConfigurationError("INTEGRATIONS_HTTP_TIMEOUT must be a number of seconds.") from None
-        return cls(RevCentSettings.from_env(env), CxEngageSettings.from_env(env), read_only, timeout_seconds)
+    transport: str = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    allowed_hosts: tuple[str, ...] = ()  # extra Host values accepted over HTTP (loopback always is)
+    allowed_origins: tuple[str, ...] = ()
+    public_url: str | None = None  # where people open the server's own pages, when not the listener itself
+    sandbox: bool = False
 
     @property
     def configured_vendors(self) -> list[str]:
-        return [name for name, value in (("revcent", self.revcent), ("cxengage", self.cxengage)) if value]
+        return [vendor.name for vendor in VENDORS if self.vendors.get(vendor.name) is not None]
 
 
-def _url(value: str, variable: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("https://", "http://")):
-        raise ConfigurationError(f"{variable} must be an http(s) URL.")
-    host = urlsplit(value).hostname or ""
-    if value.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
-        # Allowed for proxies and emulators, but the API key would cross the network in clear text.
-        log.warning("%s is plain http on a non-loopback host: the vendor key is sent unencrypted.", variable)
+def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
+    """Settings from `env`, overridden by the command-line `flags` that were given (None means not given)."""
+    given = {key: value for key, value in flags.items() if value is not None}
+    sandbox = bool(given.get("sandbox"))
+    return Settings(
+        # Under --sandbox the emulators provide the vendor settings (server/sandbox.py), not the environment.
+        vendors={} if sandbox else _vendors(env),
+        read_only=bool(given.get("read_only")) or _boolean(env, "INTEGRATIONS_READ_ONLY"),
+        timeout_seconds=_number(env, "INTEGRATIONS_HTTP_TIMEOUT", 20.0),
+        transport=_choice(given.get("transport") or env.get("INTEGRATIONS_TRANSPORT", "").strip().lower() or "stdio",
+                          TRANSPORTS, "INTEGRATIONS_TRANSPORT (--transport)"),
+        host=given.get("host") or env.get("INTEGRATIONS_HOST", "").strip() or "127.0.0.1",
+        port=given["port"] if "port" in given else _port(env),
+        log_level=_choice((given.get("log_level") or env.get("INTEGRATIONS_LOG_LEVEL", "").strip() or "INFO").upper(),
+                          LOG_LEVELS, "INTEGRATIONS_LOG_LEVEL (--log-level)"),
+        allowed_hosts=_list(env, "INTEGRATIONS_ALLOWED_HOSTS"),
+        allowed_origins=_list(env, "INTEGRATIONS_ALLOWED_ORIGINS"),
+        public_url=_public_url(env),
+        sandbox=sandbox,
+    )
+
+
+def _vendors(env: Mapping[str, str]) -> dict[str, Any]:
+    found = {vendor.name: vendor.settings_from_env(env) for vendor in VENDORS}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _boolean(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}.")
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds.") from None
+    if not 0 < number < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of seconds.")
+    return number
+
+
+def _port(env: Mapping[str, str]) -> int:
+    value = env.get("INTEGRATIONS_PORT", "").strip() or "8000"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigurationError(f"INTEGRATIONS_PORT must be a port number (1-65535), not {value!r}.")
+    return int(value)
+
+
+def _choice(value: str, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    value = env.get("INTEGRATIONS_PUBLIC_URL", "").strip().rstrip("/")
+    if value and not value.startswith(("https://", "http://")):
+        raise ConfigurationError("INTEGRATIONS_PUBLIC_URL must be an http(s) URL.")
+    return value or None

@@ -1,6 +1,0 @@
-"""An in-memory emulator of RevCent's v2 API for third-party integrations, secure forms and the secure form page."""
-
-from integrations_mcp.emulators.revcent.contract import SANDBOX_API_KEY, ErrorCode
-from integrations_mcp.emulators.revcent.emulator import RevCentEmulator
-
-__all__ = ["SANDBOX_API_KEY", "ErrorCode", "RevCentEmulator"]

@@ -1,0 +1,19 @@
+"""Progress notifications for a multi-step write."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import Context
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """Checks, write, read-back: one notification per step, sent only when the client passed a progress token, so
+    they cost nothing otherwise."""
+
+    def __init__(self, ctx: Context, total: int) -> None:
+        self.ctx, self.total, self.done = ctx, total, 0
+
+    async def step(self, message: str) -> None:
+        self.done += 1
+        await self.ctx.report_progress(self.done, self.total, message)

@@ -1,0 +1,178 @@
+"""Where the secure form page is served from.
+
+- HTTP transport: the transport mounts `SecureFormServer.routes()` on its own app, puts `SecureFormGuard` in
+  front, and calls `set_base_url(...)`.
+- stdio: nothing listens, so `ensure_listening()` starts a small uvicorn listener on 127.0.0.1 (random port,
+  daemon thread) the first time a form is needed, and `close()` stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from integrations_mcp.loopback import LoopbackServer
+from integrations_mcp.secure_forms.html import FORM_GONE, SECURITY_HEADERS, UNKNOWN_HOST, message
+from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.secure_forms.page import DEFAULT_PATH_PREFIX, secure_form_routes
+from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
+
+__all__ = ["LOOPBACK_HOSTS", "SecureFormGuard", "SecureFormServer", "host_allowed"]
+
+log = logging.getLogger(__name__)
+
+
+
+# The SDK's allowlist language: exact "host:port", or "host:*" for any port.
+LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+_PORT = re.compile(r":\d+$")
+
+
+def host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    host = host.lower()
+    patterns = {a.lower() for a in allowed}
+    name = _PORT.sub("", host)
+    return host in patterns or f"{name}:*" in patterns
+
+
+class SecureFormGuard:
+    """In front of the page, wherever it is served: refuse a Host outside the allowlist (DNS rebinding) and put
+    the security headers on every answer under `prefix`, including a router's own 404/405. The SDK guards /mcp
+    only, so the HTTP transport adds this for the page; the loopback listener guards everything with it."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = LOOPBACK_HOSTS, prefix: str = "/") -> None:
+        self.app, self.allowed, self.prefix = app, tuple(allowed_hosts), prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+        if not host_allowed(host, self.allowed):
+            await message("Refused", UNKNOWN_HOST, 421)(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+                         if k.lower().encode() not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _not_found_page(request: Request, exc: Exception) -> Response:
+    return message("Not found", FORM_GONE, 404)
+
+
+async def _not_allowed_page(request: Request, exc: Exception) -> Response:
+    response = message("Not allowed", "This address only serves secure forms. Open the link exactly as your "
+                        "assistant gave it.", 405)
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
+
+
+class SecureFormServer:
+    """A `SecureFormStore` plus where its page is reachable.
+
+    Mode (a), HTTP transport: mount `routes()` on the transport's app and call `set_base_url(...)`.
+    Mode (b), stdio: `await ensure_listening()` starts a loopback listener on first use; `close()` stops it."""
+
+    def __init__(self, store: SecureFormStore | None = None, *, base_url: str | None = None,
+                 path_prefix: str = DEFAULT_PATH_PREFIX, host: str = "127.0.0.1") -> None:
+        self.store = store if store is not None else SecureFormStore()
+        self.path_prefix = f"/{path_prefix.strip('/')}"
+        self.host = host
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._listener: LoopbackServer | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SecureFormServer(base_url={self._base_url!r}, listening={self.listening}, store={self.store!r})"
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    @property
+    def listening(self) -> bool:
+        """True when this object runs its own loopback listener."""
+        return self._listener is not None
+
+    def routes(self) -> list[Route]:
+        return secure_form_routes(self.store, self.path_prefix,
+                                  lambda: origin_of(self._base_url) if self._base_url else None)
+
+    def set_base_url(self, base_url: str) -> None:
+        """Mode (a): the page is served by someone else's app at `base_url` (e.g. "http://127.0.0.1:8000")."""
+        with self._lock:
+            self._base_url = base_url.rstrip("/")
+
+    def start_listening(self) -> str:
+        """Blocking: start the loopback listener unless a base URL is known already; returns the base URL."""
+        with self._lock:
+            if self._base_url is not None:
+                return self._base_url
+            app = SecureFormGuard(Starlette(routes=self.routes(), exception_handlers={
+                404: _not_found_page, 405: _not_allowed_page}))
+            self._listener = LoopbackServer(app, host=self.host).start()
+            self._base_url = self._listener.url
+        log.info("secure form page listening on %s%s/", self._base_url, self.path_prefix)
+        return self._base_url
+
+    async def ensure_listening(self) -> str:
+        """Async `start_listening()`: the blocking start runs in a worker thread."""
+        if self._base_url is not None:
+            return self._base_url
+        return await anyio.to_thread.run_sync(self.start_listening)
+
+    def url_for(self, form_id: str) -> str:
+        if self._base_url is None:
+            raise RuntimeError("secure form page has no address yet: call ensure_listening() or set_base_url()")
+        return f"{self._base_url}{self.path_prefix}/{form_id}"
+
+    async def create_form(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
+                          create_tool: str = StoredForm.create_tool) -> tuple[StoredForm, str]:
+        """Make sure the page is reachable, create the form and return it with its URL. `create_tool`: the tool
+        that makes a fresh form, named in refusals."""
+        await self.ensure_listening()
+        form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose,
+                                 create_tool=create_tool)
+        return form, self.url_for(form.id)
+
+    def close(self) -> None:
+        """Stop the loopback listener if this object started one (mode (a) base URLs are kept)."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                self._base_url = None
+        if listener is not None:
+            listener.stop()
+            log.info("secure form page listener stopped")
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self.close)
+
+    def __enter__(self) -> SecureFormServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SecureFormServer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+

@@ -1,0 +1,14 @@
+"""The vendors this server knows. Adding a vendor: a new folder under `vendors/` and one line here."""
+
+from __future__ import annotations
+
+from integrations_mcp.vendors import cxengage, revcent
+from integrations_mcp.vendors.base import Vendor
+
+__all__ = ["VENDORS", "vendor_named"]
+
+VENDORS: tuple[Vendor, ...] = (revcent.VENDOR, cxengage.VENDOR)
+
+
+def vendor_named(name: str) -> Vendor:
+    return next(v for v in VENDORS if v.name == name)

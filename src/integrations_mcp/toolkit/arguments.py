@@ -1,0 +1,18 @@
+"""Argument types every vendor's tools share, and the shape of an argument guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+__all__ = ["ArgumentGuard", "IntegrationName", "Page", "PageSize"]
+
+PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
+Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+# Names are compared and sent trimmed; a blank one is refused before anything is sent.
+IntegrationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+ArgumentGuard = Callable[[dict[str, Any]], None]
+"""Inspects raw tool arguments before validation; raises GuardrailError to refuse the call."""

@@ -1,0 +1,39 @@
+"""From a vendor's tool object to the specs the server is built with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver.tools import Tool
+
+from integrations_mcp.toolkit.arguments import ArgumentGuard
+from integrations_mcp.toolkit.declare import declared_tools
+from integrations_mcp.toolkit.sdk_tools import build_tool
+
+__all__ = ["ToolSpec", "tool_specs"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as the server serves it: the SDK's tool, the guard run on its raw arguments, and the arguments the
+    configuration fixes (hidden from the schema, filled in by the server)."""
+
+    tool: Tool
+    guard: ArgumentGuard | None = None
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+
+def tool_specs(tools: object, *, read_only: bool, guard: ArgumentGuard | None = None,
+               fixed: Mapping[str, Any] | None = None) -> list[ToolSpec]:
+    """Every `@tool` of `tools`, except the writing ones when the server is read-only (decided by the
+    annotation, so a tool cannot be served read-only by mistake)."""
+    fixed = dict(fixed or {})
+    return [ToolSpec(build_tool(fn, declaration, fixed=fixed), guard, fixed)
+            for fn, declaration in declared_tools(tools)
+            if not (read_only and not declaration.annotations.read_only_hint)]

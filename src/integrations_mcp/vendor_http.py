@@ -1,0 +1,51 @@
+"""What every vendor client does the same way: send one request, turn transport failures into tool errors that
+name the next step, log the outcome (operation and status only: never bodies, which may hold secrets), and read
+an answer as a typed record."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+import httpx2
+from pydantic import BaseModel, ValidationError
+
+from integrations_mcp.errors import VendorUnavailable
+
+__all__ = ["send", "vendor_record"]
+
+log = logging.getLogger(__name__)
+
+
+async def send(http: httpx2.AsyncClient, vendor: str, operation: str, method: str, path: str, *,
+               url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
+    """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when
+    the vendor cannot be reached."""
+    try:
+        response = await http.request(method, path, **request)
+    except httpx2.TimeoutException:
+        hint = ("The write may or may not have happened: read the integration back before retrying."
+                if method != "GET" else "Try again shortly.")
+        raise VendorUnavailable(vendor, operation, "the request timed out.", hint=hint) from None
+    except httpx2.TransportError as exc:
+        raise VendorUnavailable(vendor, operation, f"could not reach {vendor} ({type(exc).__name__}).",
+                                hint=f"Check {url_setting} and the network, then try again.") from None
+    log.info("%s %s %s -> %s", vendor, operation, method, response.status_code)
+    try:
+        return response, response.json()
+    except ValueError:
+        return response, None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def vendor_record(model: type[M], data: Any, vendor: str, operation: str, *, hint: str | None = None) -> M:
+    """`data` from the vendor as `model`; an answer of another shape is a vendor fault with a clear message, not a
+    bare "Error executing tool"."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "the record"
+        raise VendorUnavailable(vendor, operation, f"{vendor} sent an answer this server cannot read ({where}).",
+                                hint=hint or "Try again; if it persists, report it.") from None

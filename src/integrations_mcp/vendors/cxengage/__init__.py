@@ -1,0 +1,43 @@
+"""CxEngage: contact-centre integrations (Salesforce, Zendesk, REST, ...) of a tenant."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+import httpx2
+
+from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
+from integrations_mcp.vendors.base import Runtime, Vendor
+from integrations_mcp.vendors.cxengage import rules
+from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.prompts import register_prompts
+from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
+from integrations_mcp.vendors.cxengage.tools import CxEngageTools
+
+__all__ = ["VENDOR"]
+
+
+def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
+    http = httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=runtime.timeout_seconds,
+                              transport=runtime.transport, headers={"accept": "application/json"})
+    # A tenant pinned by configuration is not a tool argument: the server fills it in.
+    fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
+    return tool_specs(CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms()),
+                      read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed)
+
+
+def _sandbox(stack: ExitStack) -> tuple[Any, str]:
+    from pydantic import SecretStr
+
+    from integrations_mcp.loopback import serve_loopback
+    from integrations_mcp.vendors.cxengage import emulator
+
+    listener = stack.enter_context(serve_loopback(emulator.CxEngageEmulator().app))
+    settings = CxEngageSettings(SecretStr(emulator.SANDBOX_API_KEY), SecretStr(emulator.SANDBOX_API_SECRET),
+                                listener.url, tenant_id=emulator.SANDBOX_TENANT_ID)
+    return settings, listener.url
+
+
+VENDOR = Vendor(name="cxengage", settings_from_env=CxEngageSettings.from_env, tools=_tools,
+                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox)

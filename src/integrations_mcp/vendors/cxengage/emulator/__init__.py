@@ -1,0 +1,31 @@
+"""An in-memory emulator of CxEngage's /v1 REST API for tenant integrations (tokens, list, create, get, update)."""
+
+from integrations_mcp.vendors.cxengage.emulator.contract import (
+    INTEGRATION_TYPES,
+    SANDBOX_API_KEY,
+    SANDBOX_API_SECRET,
+    SECRET_PROPERTIES,
+    ApiError,
+)
+from integrations_mcp.vendors.cxengage.emulator.emulator import CxEngageEmulator
+from integrations_mcp.vendors.cxengage.emulator.fixtures import (
+    SANDBOX_INTEGRATION_ID,
+    SANDBOX_TENANT_ID,
+    SANDBOX_USER_ID,
+    SANDBOX_VIEW_ONLY_INTEGRATION_ID,
+    SANDBOX_VIEW_ONLY_TENANT_ID,
+)
+
+__all__ = [
+    "INTEGRATION_TYPES",
+    "SANDBOX_API_KEY",
+    "SANDBOX_API_SECRET",
+    "SANDBOX_INTEGRATION_ID",
+    "SANDBOX_TENANT_ID",
+    "SANDBOX_USER_ID",
+    "SANDBOX_VIEW_ONLY_INTEGRATION_ID",
+    "SANDBOX_VIEW_ONLY_TENANT_ID",
+    "SECRET_PROPERTIES",
+    "ApiError",
+    "CxEngageEmulator",
+]

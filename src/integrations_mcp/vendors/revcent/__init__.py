@@ -1,0 +1,38 @@
+"""RevCent: commerce integrations (tax, shipping, offline payment, AI, AI voice)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+import httpx2
+
+from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
+from integrations_mcp.vendors.base import Runtime, Vendor
+from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.prompts import register_prompts
+from integrations_mcp.vendors.revcent.settings import RevCentSettings
+from integrations_mcp.vendors.revcent.tools import RevCentTools, refuse_raw_credentials
+
+__all__ = ["VENDOR"]
+
+
+def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
+    http = httpx2.AsyncClient(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
+                              transport=runtime.transport, headers={"accept": "application/json"})
+    return tool_specs(RevCentTools(RevCentClient(http, settings)), read_only=runtime.read_only,
+                      guard=refuse_raw_credentials)
+
+
+def _sandbox(stack: ExitStack) -> tuple[Any, str]:
+    from pydantic import SecretStr
+
+    from integrations_mcp.loopback import serve_loopback
+    from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+
+    listener = stack.enter_context(serve_loopback(RevCentEmulator(api_key=SANDBOX_API_KEY).app))
+    return RevCentSettings(SecretStr(SANDBOX_API_KEY), listener.url + "/v2"), listener.url
+
+
+VENDOR = Vendor(name="revcent", settings_from_env=RevCentSettings.from_env, tools=_tools,
+                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox)
