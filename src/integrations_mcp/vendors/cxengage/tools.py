@@ -13,6 +13,7 @@ from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest, require_confirmation
 from integrations_mcp.pipeline.progress import Progress
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import FormField, SecureFormStatus
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
 from integrations_mcp.toolkit.arguments import IntegrationName
@@ -76,14 +77,12 @@ class CxEngageTools:
         """Take the form's values (if any) just before the vendor call. If CxEngage refused the write (a 4xx: nothing
         was written) give them back, so the person need not type them again. After a timeout, a 5xx or an unreadable
         answer the write may have happened, and a form works once: it stays spent."""
+        if not form_id:
+            return await send({})
         owner = session_key(ctx)
-        secrets = self.forms.store.take(form_id, owner=owner, purpose=wanted) if form_id else {}
-        try:
-            return await send(secrets)
-        except VendorError as exc:
-            if form_id and exc.nothing_written:
-                self.forms.store.restore(form_id, owner=owner, values=secrets)
-            raise
+        secrets = self.forms.store.take(form_id, owner=owner, purpose=wanted)
+        return await spending(lambda: send(secrets),
+                              give_back=lambda: self.forms.store.restore(form_id, owner=owner, values=secrets))
 
     def verify(self, raw: dict[str, Any], sent: dict[str, Any], before: dict[str, Any]) -> list[str]:
         """Where the read-back differs from what was sent, or from what was saved before and not sent. Secrets are

@@ -13,6 +13,7 @@ from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_passw
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest, require_confirmation
 from integrations_mcp.pipeline.progress import Progress
+from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
 from integrations_mcp.toolkit.arguments import IntegrationName, Page, PageSize
 from integrations_mcp.toolkit.declare import tool
@@ -63,24 +64,18 @@ class RevCentTools:
         self.api = api
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
-        self.used_forms: set[str] = set()
+        self.spent_forms = SpentForms(create_tool="CreateSecureForm")
 
     async def usable_form(self, form_id: str, site_id: str) -> None:
-        if form_id in self.used_forms:
-            raise GuardrailError("Refused: this secure form was already used to save credentials; a form works once. "
-                                 "Create a new one with CreateSecureForm. Nothing was sent.")
+        self.spent_forms.require_unspent(form_id)
         await _require_usable_form(self.api, form_id, site_id)
 
     async def write_with_form(self, form_id: str | None, send: Any) -> Any:
-        """Spend the form with the write; give it back only when RevCent clearly refused (nothing was saved)."""
-        if form_id:
-            self.used_forms.add(form_id)
-        try:
+        """Spend the form with the write (the one rule: secure_forms/single_use.py)."""
+        if not form_id:
             return await send()
-        except VendorError as exc:
-            if form_id and exc.nothing_written:
-                self.used_forms.discard(form_id)
-            raise
+        self.spent_forms.spend(form_id)
+        return await spending(send, give_back=lambda: self.spent_forms.give_back(form_id))
 
     async def view(self, integration_id: str) -> UserIntegrationView:
         record = vendor_record(UserIntegration, await self.api.get_user_integration(integration_id), VENDOR,
@@ -125,7 +120,7 @@ class RevCentTools:
         Guide: guide://revcent/GetSecureForm"""
         data = await self.api.get_secure_form(secure_form_id)
         completed = bool(data.get("completed"))
-        if secure_form_id in self.used_forms:
+        if secure_form_id in self.spent_forms:
             next_step = "Already used to save credentials; create a new form for any other change."
         elif completed:
             next_step = "Pass secure_form_id to Create/EditUserThirdPartyIntegration."

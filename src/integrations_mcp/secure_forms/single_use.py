@@ -1,0 +1,65 @@
+"""A secure form works once: the one rule both vendors follow.
+
+The form is spent just before the vendor call that uses it, atomically (a parallel call with the same form
+finds it spent), and given back only when the vendor clearly refused the write (`VendorError.nothing_written`:
+it answered with an error, so nothing was saved). After a timeout, a 5xx or an unreadable answer the write may
+have happened, so the form stays spent and the person fills a new one.
+
+- Forms hosted by the vendor (RevCent's): `SpentForms` records which ids already saved credentials here.
+- The server's own forms: `SecureFormStore.take` hands the values out once and `restore` gives them back.
+Both go through `spending(...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from integrations_mcp.errors import GuardrailError, VendorError
+
+__all__ = ["SpentForms", "spending"]
+
+T = TypeVar("T")
+
+
+async def spending(send: Callable[[], Awaitable[T]], *, give_back: Callable[[], None]) -> T:
+    """Run the vendor call that uses an already-spent form; give the form back only if nothing was written."""
+    try:
+        return await send()
+    except VendorError as exc:
+        if exc.nothing_written:
+            give_back()
+        raise
+
+
+class SpentForms:
+    """Ids of vendor-hosted forms that saved credentials through this server (in this process)."""
+
+    def __init__(self, create_tool: str) -> None:
+        self.create_tool = create_tool  # named in the refusal: where a fresh form comes from
+        self._spent: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, form_id: str) -> bool:
+        with self._lock:
+            return form_id in self._spent
+
+    def require_unspent(self, form_id: str) -> None:
+        if form_id in self:
+            raise self._used()
+
+    def spend(self, form_id: str) -> None:
+        """Mark the form used, or refuse if it already was (checked and marked under one lock)."""
+        with self._lock:
+            if form_id in self._spent:
+                raise self._used()
+            self._spent.add(form_id)
+
+    def _used(self) -> GuardrailError:
+        return GuardrailError("Refused: this secure form was already used to save credentials; a form works once. "
+                              f"Create a new one with {self.create_tool}. Nothing was sent.")
+
+    def give_back(self, form_id: str) -> None:
+        with self._lock:
+            self._spent.discard(form_id)
