@@ -28,10 +28,6 @@ class RecordedRequest:
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
-    @property
-    def is_write(self) -> bool:
-        return self.method not in ("GET", "HEAD", "OPTIONS")
-
 
 @dataclass
 class Fault:

@@ -1,6 +1,6 @@
 """The CxEngage /v1 integrations contract as the emulator plays it: documented facts, each inferred choice named.
 
-Labels follow /work/shared/research/vendor-apis.md Part B: [C] confirmed, [I] inferred, [?] unknown (a choice).
+Labels: [C] confirmed by the vendor's documents, [I] inferred from them, [?] unknown (a choice made here).
 """
 
 from __future__ import annotations

@@ -1,0 +1,66 @@
+"""One settings module reads the whole environment and the flags; every bad value is one line naming the variable,
+and `serve` exits with code 2 (no traceback)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.server.settings import load_settings
+
+KEYS = {"REVCENT_API_KEY": "k"}
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("INTEGRATIONS_PORT", "abc"), ("INTEGRATIONS_PORT", "0"), ("INTEGRATIONS_PORT", "70000"),
+    ("INTEGRATIONS_HTTP_TIMEOUT", "abc"), ("INTEGRATIONS_HTTP_TIMEOUT", "-1"), ("INTEGRATIONS_HTTP_TIMEOUT", "inf"),
+    ("INTEGRATIONS_TRANSPORT", "carrier-pigeon"), ("INTEGRATIONS_LOG_LEVEL", "loud"),
+    ("INTEGRATIONS_READ_ONLY", "maybe"), ("INTEGRATIONS_PUBLIC_URL", "forms.example.com"),
+    ("REVCENT_BASE_URL", "ftp://revcent.example"), ("CXENGAGE_REGION", "mars"), ("CXENGAGE_AUTH", "magic"),
+    ("CXENGAGE_TENANT_ID", "not-a-uuid"), ("CXENGAGE_BASE_URL", "cxengage.example"),
+])
+def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
+    env = {**KEYS, "CXENGAGE_API_KEY": "k", "CXENGAGE_API_SECRET": "s", variable: value}
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(env)
+    assert variable in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_half_set_cxengage_names_the_missing_half() -> None:
+    with pytest.raises(ConfigurationError, match="CXENGAGE_API_SECRET"):
+        load_settings({"CXENGAGE_API_KEY": "k"})
+
+
+def test_flags_override_the_environment() -> None:
+    env = {**KEYS, "INTEGRATIONS_PORT": "9000", "INTEGRATIONS_TRANSPORT": "http", "INTEGRATIONS_LOG_LEVEL": "debug"}
+    assert (load_settings(env).port, load_settings(env).transport, load_settings(env).log_level) == (9000, "http",
+                                                                                                     "DEBUG")
+    settings = load_settings(env, port=9100, transport="stdio", log_level="warning", read_only=True)
+    assert (settings.port, settings.transport, settings.log_level, settings.read_only) == (9100, "stdio", "WARNING",
+                                                                                            True)
+
+
+def test_only_configured_vendors_have_settings() -> None:
+    assert load_settings(KEYS).configured_vendors == ["revcent"]
+    assert load_settings({}).configured_vendors == []
+    both = load_settings({**KEYS, "CXENGAGE_API_KEY": "k", "CXENGAGE_API_SECRET": "s"})
+    assert both.configured_vendors == ["revcent", "cxengage"]
+
+
+def test_sandbox_ignores_the_vendor_variables() -> None:
+    settings = load_settings({"CXENGAGE_TENANT_ID": "bad", "CXENGAGE_API_KEY": "k"}, sandbox=True)
+    assert settings.sandbox and settings.vendors == {}
+
+
+@pytest.mark.parametrize(("variable", "value"), [("INTEGRATIONS_PORT", "abc"), ("INTEGRATIONS_LOG_LEVEL", "loud")])
+def test_serve_with_a_bad_value_exits_2_with_one_line(variable: str, value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
+    env |= {**KEYS, variable: value}
+    done = subprocess.run([sys.executable, "-m", "integrations_mcp", "serve"], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and variable in done.stderr and "Traceback" not in done.stderr
