@@ -120,7 +120,10 @@ async def _revcent_flow(s: _Steps) -> None:
     if created["mismatches"]:
         raise DemoFailure(f"read-back mismatches after create: {created['mismatches']}")
     print(f"    created {integration_id}; verified by reading it back")
+    await _revcent_options(s, site, integration_id)
 
+
+async def _revcent_options(s: _Steps, site: dict[str, Any], integration_id: str) -> None:
     s.say("Read it back with readiness (GetUserThirdPartyIntegration)")
     view = await s.ok("GetUserThirdPartyIntegration", {"user_third_party_integration_id": integration_id})
     readiness = view["readiness"]
@@ -146,7 +149,10 @@ async def _revcent_flow(s: _Steps) -> None:
     if edited["mismatches"] or saved.get((option_id, field_id)) != [values[1]]:
         raise DemoFailure(f"the verified state does not show the change: {edited['mismatches']}")
     print(f"    verified: {option_id}.{field_id} = {saved[(option_id, field_id)]}")
+    await _revcent_enable(s, integration_id)
 
+
+async def _revcent_enable(s: _Steps, integration_id: str) -> None:
     s.say("Enable it while required options are still missing")
     enable = {"user_third_party_integration_id": integration_id, "enabled": True}
     await s.refused("EditUserThirdPartyIntegration", enable, "incomplete")
