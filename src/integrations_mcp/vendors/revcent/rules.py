@@ -15,8 +15,8 @@ EditUserThirdPartyIntegration     require_something_to_change (before the record
                                   to confirm: overwrite_confirmation, disable_confirmation
 CreateSecureForm, the reads       only those of every tool
 
-A secure form is spent atomically with the write that uses it (`SpentForms.spend`), so one that a parallel call
-used meanwhile is refused there with require_usable_form's "already used" message.
+A secure form is also spent atomically with the write that uses it (`SpentForms.spend`, in `writes.py`): one that a
+parallel call used meanwhile is refused there, with the same "already used" message as require_usable_form.
 """
 
 from __future__ import annotations
