@@ -11,8 +11,9 @@ from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.prompts import register_prompts
+from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
-from integrations_mcp.vendors.revcent.tools import RevCentTools, refuse_raw_credentials
+from integrations_mcp.vendors.revcent.tools import RevCentTools
 
 __all__ = ["VENDOR"]
 

@@ -1,4 +1,5 @@
-"""Typed shapes of RevCent tool inputs and outputs (vendor field names kept as RevCent spells them)."""
+"""Typed shapes of RevCent tool inputs and outputs (vendor field names kept as RevCent spells them). RevCent's own
+records, some of which are outputs as they are, are in `records.py`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.vendors.revcent.records import (
+    IntegrationType,
+    SecureFormRecord,
+    SiteIntegration,
+    UserIntegration,
+    UserIntegrationSummary,
+)
 
 RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$",
                                  description="20-character RevCent id.")]
-# Documented: ai, ai_voice, offline_payment, tax, shipping. Kept open so that a type RevCent adds later does not
-# make the whole catalogue unreadable.
-IntegrationType = Annotated[str, Field(description="ai, ai_voice, offline_payment, tax or shipping.")]
 
 
 class _Strict(BaseModel):
@@ -29,55 +34,7 @@ class OptionInput(_Strict):
     fields: list[OptionFieldInput] = Field(min_length=1)
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class CredentialField(_Out):
-    id: str
-    name: str = ""
-    required: bool = False
-
-
-class CredentialSpec(_Out):
-    id: str
-    name: str = ""
-    description: str = ""
-    fields: list[CredentialField] = []
-
-
-class SelectSettings(_Out):
-    third_party_asset: bool = False
-    options: list[str] = []
-    multiple: bool = False
-
-
-class OptionFieldSpec(_Out):
-    id: str
-    name: str = ""
-    field_type: Literal["select", "input"]
-    required: bool = False
-    select_settings: SelectSettings | None = None
-
-
-class OptionSpec(_Out):
-    id: str
-    name: str = ""
-    description: str = ""
-    required: bool = False
-    fields: list[OptionFieldSpec] = []
-
-
-class SiteIntegration(_Out):
-    id: str
-    name: str
-    description: str = ""
-    integration_type: IntegrationType
-    third_party_credentials: CredentialSpec | None = None
-    third_party_options: list[OptionSpec] = []
-
-
-class SiteIntegrationSummary(_Out):
+class SiteIntegrationSummary(BaseModel):
     id: str
     name: str
     description: str = ""
@@ -85,42 +42,18 @@ class SiteIntegrationSummary(_Out):
     has_options: bool
     has_required_options: bool
 
+    @classmethod
+    def of(cls, site: SiteIntegration) -> SiteIntegrationSummary:
+        return cls(id=site.id, name=site.name, description=site.description, integration_type=site.integration_type,
+                   has_options=bool(site.third_party_options),
+                   has_required_options=any(o.required for o in site.third_party_options))
+
 
 class SiteIntegrationPage(BaseModel):
     page: int
     count: int
     has_more: bool
     results: list[SiteIntegrationSummary]
-
-
-class SavedOptionField(_Out):
-    id: str
-    value: list[str] = []
-
-
-class SavedOption(_Out):
-    id: str
-    fields: list[SavedOptionField] = []
-
-
-class UserIntegration(_Out):
-    id: str
-    name: str
-    description: str = ""
-    enabled: bool = False
-    third_party_credentials_saved: list[str] = []
-    third_party_options_saved: list[SavedOption] = []
-    site_third_party_integration: SiteIntegration
-
-
-class UserIntegrationSummary(BaseModel):
-    id: str
-    name: str
-    description: str = ""
-    enabled: bool
-    site_third_party_integration_id: str | None = None
-    site_name: str | None = None
-    integration_type: str | None = None
 
 
 class UserIntegrationPage(BaseModel):
@@ -166,11 +99,11 @@ class SecureForm(BaseModel):
     form_source_id: str | None = None
     next_step: str
 
-
-class Created(_Out):
-    """RevCent's answer to a create."""
-
-    id: str = Field(validation_alias="user_third_party_integration_id", min_length=1)
+    @classmethod
+    def of(cls, form: SecureFormRecord, next_step: str) -> SecureForm:
+        return cls(secure_form_id=form.id, form_url=form.form_url, completed=form.completed,
+                   expiration_date_unix=form.expiration_date_unix, form_source=form.form_source,
+                   form_source_id=form.form_source_id, next_step=next_step)
 
 
 class WriteResult(BaseModel):

@@ -1,23 +1,57 @@
-"""RevCent-specific rules, as pure functions: readiness, option validation, option diffs.
+"""Every refusal of the RevCent tools, one function per guardrail, and the confirmations a change needs.
 
-The guardrail *decisions* (refuse or proceed) live in the tools; this module says *what* is missing or
-changes, so it can be tested without any I/O.
+The `refuse_*`, `require_*` and `validate_*` functions raise GuardrailError (nothing has been sent) or return. The
+`*_confirmation` functions only say what needs the person; `pipeline.confirm.decide` decides, within `run_write`.
+
+tool                              guardrails, in the order they run
+--------------------------------  --------------------------------------------------------------------------------
+every tool                        unknown arguments (refused by the server), refuse_raw_credentials (argument guard)
+CreateUserThirdPartyIntegration   require_unique_name, require_usable_form (given a form),
+                                  require_complete_to_enable (enabled=true); nothing to confirm
+EditUserThirdPartyIntegration     require_something_to_change (before the record is read),
+                                  require_unique_name (a rename), require_usable_form (given a form),
+                                  validate_options (given options), require_an_actual_change,
+                                  require_complete_to_enable (enabled=true);
+                                  to confirm: overwrite_confirmation, disable_confirmation
+CreateSecureForm, the reads       only those of every tool
+
+A secure form is also spent atomically with the write that uses it (`SpentForms.spend`, in `writes.py`): one that a
+parallel call used meanwhile is refused there, with the same "already used" message as require_usable_form.
 """
 
 from __future__ import annotations
 
-from integrations_mcp.errors import GuardrailError
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
 from integrations_mcp.pipeline.changes import FieldChange
-from integrations_mcp.vendors.revcent.models import (
-    MissingOption,
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.secure_forms.single_use import SpentForms
+from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
+from integrations_mcp.vendors.revcent.plans import EditPlan, EditRequest
+from integrations_mcp.vendors.revcent.readiness import SavedValues, non_empty, stale_values
+from integrations_mcp.vendors.revcent.records import (
     OptionFieldSpec,
-    OptionInput,
-    Readiness,
-    SavedOption,
-    SelectChoice,
+    SecureFormRecord,
     SiteIntegration,
-    UserIntegration,
+    UserIntegrationSummary,
 )
+
+__all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
+           "edit_confirmations", "overwrite_confirmation", "refuse_raw_credentials", "require_an_actual_change",
+           "require_complete_to_enable", "require_something_to_change", "require_unique_name", "require_usable_form",
+           "validate_options"]
+
+# Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
+CREDENTIAL_KEYS = SecretKeys.of(
+    ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key", "api_secret", "token",
+     "access_token", "auth_token", "private_key", "client_secret", "license_key", "secret_key", "pass", "pwd"),
+    fragments=("password", "passwd", "secret", "apikey", "privatekey", "credential"))
+SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
+                   "the user to open form_url and enter the credentials there, then pass secure_form_id.")
 
 # What stops working, or changes, when an integration of each type is disabled or edited.
 DEPENDENT_FEATURES = {
@@ -28,78 +62,77 @@ DEPENDENT_FEATURES = {
     "ai_voice": "live AI Voice Agents (calls in progress and new calls)",
 }
 
-SavedValues = dict[tuple[str, str], list[str]]
-
 
 def dependent_features(integration_type: str) -> str:
     return DEPENDENT_FEATURES.get(integration_type, f"features that use this {integration_type} integration")
 
 
-def saved_values(options: list[SavedOption]) -> SavedValues:
-    return {(opt.id, f.id): list(f.value) for opt in options for f in opt.fields}
+# --- refusals ------------------------------------------------------------------------------------------------------
+
+def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
+    paths = [path for path, _ in find_keys(arguments, CREDENTIAL_KEYS)]
+    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
+    if paths:
+        raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
+                             f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
 
 
-def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> list[str]:
-    creds = site.third_party_credentials
-    if creds is None or creds.id in credentials_saved:
-        return []
-    return [f.id for f in creds.fields if f.required] or [creds.id]
+def require_something_to_change(edit: EditRequest) -> None:
+    if not edit.given():
+        raise GuardrailError("Refused: nothing to change. Give at least one of name, description, enabled, "
+                             "secure_form_id, third_party_options.")
 
 
-def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingOption]:
-    missing: list[MissingOption] = []
-    for option in site.third_party_options:
-        if not option.required:
-            continue
-        required = [f.id for f in option.fields if f.required] or [f.id for f in option.fields]
-        unset = [fid for fid in required if not _non_empty(values.get((option.id, fid)))]
-        # An option with no required fields counts as set once any of its fields has a value.
-        if unset and (any(f.required for f in option.fields) or len(unset) == len(required)):
-            missing.append(MissingOption(option_id=option.id, field_ids=unset))
-    return missing
+def require_an_actual_change(plan: EditPlan) -> None:
+    if not plan.body:
+        raise GuardrailError("Refused: this edit changes nothing; every value given is already saved. "
+                             "Nothing was sent.")
 
 
-def select_choices(site: SiteIntegration) -> list[SelectChoice]:
-    return [
-        SelectChoice(option_id=option.id, field_id=f.id, multiple=f.select_settings.multiple,
-                     source="asset" if f.select_settings.third_party_asset else "static",
-                     values=list(f.select_settings.options))
-        for option in site.third_party_options for f in option.fields
-        if f.field_type == "select" and f.select_settings is not None
-    ]
+def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *,
+                        exclude_id: str | None = None) -> None:
+    """Names are compared ignoring case and surrounding spaces; `exclude_id` is the integration being renamed."""
+    wanted = name.casefold()
+    for row in existing:
+        if row.id != exclude_id and row.name.strip().casefold() == wanted:
+            raise GuardrailError(f"Refused: the name {name!r} is already used by integration {row.id}. "
+                                 "Names must be unique; choose another. Nothing was sent.")
 
 
-def readiness(record: UserIntegration, *, values: SavedValues | None = None,
-              credentials_saved: bool | None = None) -> Readiness:
-    """Readiness of `record`, or of a projected state (values/credentials after a proposed edit)."""
-    site = record.site_third_party_integration
-    values = saved_values(record.third_party_options_saved) if values is None else values
-    creds_missing = [] if credentials_saved else missing_credentials(site, record.third_party_credentials_saved)
-    opts_missing = missing_options(site, values)
-    blockers = []
-    if creds_missing:
-        blockers.append("credentials not saved (CreateSecureForm, the user completes it, then pass secure_form_id)")
-    for m in opts_missing:
-        blockers.append(f"required option {m.option_id} needs {', '.join(m.field_ids)}")
-    blockers += [f"{where} holds a value no longer offered; the user must choose again from readiness.choices"
-                 for where in stale_values(site, values)]
-    return Readiness(
-        credentials_saved=not creds_missing, missing_credentials=creds_missing, missing_options=opts_missing,
-        choices=select_choices(site), can_enable=not blockers, blockers=blockers,
-    )
+async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
+                              read: Callable[[str], Awaitable[SecureFormRecord]], now: float | None = None) -> None:
+    """A form not yet used here, known to RevCent, made for this site integration, unexpired and completed."""
+    spent.require_unspent(form_id)
+    try:
+        form = await read(form_id)
+    except VendorError as exc:
+        if exc.error_code or (exc.status is not None and exc.status < 500):
+            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({exc.error_code or exc.status}: "
+                                 "it does not exist or has expired). Create a new one with CreateSecureForm. "
+                                 "Nothing was sent.") from None
+        raise
+    reason = _form_unusable(form, site_id, time.time() if now is None else now)
+    if reason:
+        raise GuardrailError(f"Refused: secure form {form_id} cannot be used: {reason}. Nothing was sent.")
 
 
-def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
-    """`option.field` of every saved select value that the field no longer offers (a retired asset, a removed
-    choice). Asset selects are judged only once the account's assets are listed."""
-    stale = []
-    for option in site.third_party_options:
-        for f in option.fields:
-            offered = f.select_settings.options if f.field_type == "select" and f.select_settings else []
-            saved = values.get((option.id, f.id)) or []
-            if offered and any(v not in offered for v in saved):
-                stale.append(f"{option.id}.{f.id}")
-    return stale
+def _form_unusable(form: SecureFormRecord, site_id: str, now: float) -> str | None:
+    if form.form_source != "third_party_integration" or form.form_source_id != site_id:
+        return (f"it belongs to {form.form_source} {form.form_source_id}, not to site integration {site_id}. "
+                f"Create a form for {site_id}")
+    if form.expiration_date_unix and form.expiration_date_unix <= now:
+        return "it has expired (forms last one hour). Create a new one with CreateSecureForm"
+    if not form.completed:
+        return "the user has not completed it yet. Ask them to open its form_url and submit it, then call again"
+    return None
+
+
+def require_complete_to_enable(readiness: Readiness) -> None:
+    """`readiness` of the state the write leaves."""
+    if not readiness.can_enable:
+        raise GuardrailError("Refused: cannot enable an incomplete integration. Missing: "
+                             + "; ".join(readiness.blockers)
+                             + ". Save what is missing first (leave enabled unset), then enable. Nothing was sent.")
 
 
 def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: SavedValues) -> None:
@@ -132,7 +165,7 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
         for f in spec.fields:
             proposed = next((x.value for x in item.fields if x.id == f.id), None)
             value = proposed if proposed is not None else saved.get((item.id, f.id))
-            if f.required and not _non_empty(value):
+            if f.required and not non_empty(value):
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
             elif proposed is None and f"{item.id}.{f.id}" in stale:
                 # Saved siblings are re-sent with the option: a value no longer offered would be refused upstream.
@@ -170,38 +203,32 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
     return problems
 
 
-def option_changes(proposal: list[OptionInput], saved: SavedValues) -> list[FieldChange]:
-    """One FieldChange per proposed field whose value differs from what is saved."""
-    changes = []
-    for item in proposal:
-        for field in item.fields:
-            before = saved.get((item.id, field.id)) or []
-            if list(field.value) != before:
-                changes.append(FieldChange(field=f"third_party_options.{item.id}.{field.id}", saved=before or None,
-                                           proposed=list(field.value), overwrites=bool(before)))
-    return changes
+# --- what needs the person (decided by pipeline.confirm.decide) -------------------------------------------------------
+
+def _is_setting(change: FieldChange) -> bool:
+    return change.field == "credentials" or change.field.startswith("third_party_options.")
 
 
-def options_body(proposal: list[OptionInput], saved: SavedValues) -> list[dict]:
-    """Wire form of the options to send: each touched option with all its fields, so that saved fields the
-    caller did not mention survive even if RevCent replaces an option as a whole."""
-    body = []
-    for item in proposal:
-        fields = {f.id: list(f.value) for f in item.fields}
-        for (option_id, field_id), value in saved.items():
-            if option_id == item.id and field_id not in fields and value:
-                fields[field_id] = value
-        body.append({"id": item.id, "fields": [{"id": k, "value": v} for k, v in fields.items()]})
-    return body
+def overwrite_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    """Replacing saved credentials or option values needs the person; a rename or a new description does not."""
+    replaced = [c for c in plan.changes if c.overwrites and _is_setting(c)]
+    if not replaced:
+        return None
+    return ConfirmationRequest(
+        flag="confirm_overwrite", reason="this edit replaces saved credentials or option values.", changes=replaced,
+        consequence=f"These settings may drive {dependent_features(plan.site.integration_type)}.")
 
 
-def project_values(proposal: list[OptionInput], saved: SavedValues) -> SavedValues:
-    projected = dict(saved)
-    for item in proposal:
-        for field in item.fields:
-            projected[(item.id, field.id)] = list(field.value)
-    return projected
+def disable_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    if not plan.disabling:
+        return None
+    kind = plan.site.integration_type
+    return ConfirmationRequest(
+        flag="confirm_disable", reason=f"disabling {plan.current.name!r} stops what depends on it.",
+        consequence=f"Live features of this {kind} integration that stop or fail: {dependent_features(kind)}. "
+                    "Check them with the user first.")
 
 
-def _non_empty(value: list[str] | None) -> bool:
-    return bool(value) and any(v.strip() for v in value)
+def edit_confirmations(plan: EditPlan) -> list[ConfirmationRequest]:
+    """In the order the person is asked."""
+    return [request for request in (overwrite_confirmation(plan), disable_confirmation(plan)) if request is not None]

@@ -1,0 +1,173 @@
+"""The plan stage of the RevCent writes: pure functions from the tool's arguments and the saved record to the exact
+change (the body to send, each field's saved → proposed, what must read back afterwards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
+from integrations_mcp.vendors.revcent.readiness import SavedValues, missing_credentials, readiness, saved_values
+from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
+
+__all__ = ["CreatePlan", "CreateRequest", "EditPlan", "EditRequest", "WritePlan", "option_changes", "options_body",
+           "plan_create", "plan_edit", "project_values", "replaces_value"]
+
+DRAFT_ID = "-" * 20  # stands in for the id RevCent has not assigned yet
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    name: str
+    site_id: str
+    secure_form_id: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """The edit tool's arguments; None leaves a field as saved."""
+
+    integration_id: str
+    name: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    secure_form_id: str | None = None
+    third_party_options: list[OptionInput] | None = None
+
+    def given(self) -> list[str]:
+        return [key for key in ("name", "description", "enabled", "secure_form_id", "third_party_options")
+                if getattr(self, key) is not None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WritePlan:
+    """What one write sends, and what must read back as sent."""
+
+    site: SiteIntegration
+    body: dict[str, Any]
+    changes: list[FieldChange]
+    secure_form_id: str | None  # credentials are sent through this form
+    expected: dict[str, Any]  # name, description, enabled as sent
+    expected_options: SavedValues  # every option field sent, re-sent siblings included
+
+    @property
+    def enabling(self) -> bool:
+        return self.body.get("enabled") is True
+
+    @property
+    def disabling(self) -> bool:
+        return self.body.get("enabled") is False
+
+    @property
+    def new_name(self) -> str | None:
+        return self.body.get("name")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePlan(WritePlan):
+    def readiness_after(self) -> Readiness:
+        draft = UserIntegration(id=DRAFT_ID, name=self.body["name"], site_third_party_integration=self.site)
+        return readiness(draft, values={}, credentials_saved=bool(self.secure_form_id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditPlan(WritePlan):
+    current: UserIntegration
+    options: list[OptionInput]  # as given, checked against the site's schema by rules.validate_options
+    saved: SavedValues  # the option values saved before the edit
+
+    def readiness_after(self) -> Readiness:
+        """Readiness of the state this edit leaves, so options and enabled=true can go in one call."""
+        credentials = bool(self.secure_form_id) or not missing_credentials(
+            self.site, self.current.third_party_credentials_saved)
+        return readiness(self.current, values=project_values(self.options, self.saved), credentials_saved=credentials)
+
+
+def replaces_value(saved: Any) -> bool:
+    """`FieldChange.overwrites`, for every field: the change replaces a saved value that holds something. A switch
+    that is off holds nothing to lose; one that is on does."""
+    return saved not in (None, "", [], {}) and saved is not False
+
+
+def plan_create(site: SiteIntegration, request: CreateRequest) -> CreatePlan:
+    body: dict[str, Any] = {"name": request.name, "site_third_party_integration": site.id}
+    if request.description is not None:
+        body["description"] = request.description
+    if request.secure_form_id:
+        body["secure_form_id"] = request.secure_form_id
+    if request.enabled is not None:
+        body["enabled"] = request.enabled
+    return CreatePlan(site=site, body=body, changes=[FieldChange(field=k, proposed=v) for k, v in body.items()],
+                      secure_form_id=request.secure_form_id or None, expected=_expected(body), expected_options={})
+
+
+def plan_edit(current: UserIntegration, edit: EditRequest) -> EditPlan:
+    """Only what differs from the saved record is sent; an option that changes is sent with its saved siblings."""
+    saved = saved_values(current.third_party_options_saved)
+    body: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    for key in ("name", "description", "enabled"):
+        value, before = getattr(edit, key), getattr(current, key)
+        if value is not None and value != before:
+            body[key] = value
+            changes.append(FieldChange(field=key, saved=before, proposed=value, overwrites=replaces_value(before)))
+    if edit.secure_form_id:
+        body["secure_form_id"] = edit.secure_form_id
+        changes.append(_credentials_change(current))
+    options = edit.third_party_options or []
+    changed = [item for item in options if option_changes([item], saved)]
+    sent_options = options_body(changed, saved)
+    if sent_options:
+        body["third_party_options"] = sent_options
+        changes += option_changes(changed, saved)
+    return EditPlan(site=current.site_third_party_integration, body=body, changes=changes,
+                    secure_form_id=edit.secure_form_id or None, expected=_expected(body),
+                    expected_options={(o["id"], f["id"]): f["value"] for o in sent_options for f in o["fields"]},
+                    current=current, options=options, saved=saved)
+
+
+def _expected(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: body[k] for k in ("name", "description", "enabled") if k in body}
+
+
+def _credentials_change(current: UserIntegration) -> FieldChange:
+    # Credentials are never shown, only whether some are saved.
+    saved = bool(current.third_party_credentials_saved)
+    return FieldChange(field="credentials", saved="saved" if saved else None,
+                       proposed="replaced from the secure form" if saved else "from the secure form", overwrites=saved)
+
+
+def option_changes(proposal: list[OptionInput], saved: SavedValues) -> list[FieldChange]:
+    """One FieldChange per proposed field whose value differs from what is saved."""
+    changes = []
+    for item in proposal:
+        for field in item.fields:
+            before = saved.get((item.id, field.id)) or []
+            if list(field.value) != before:
+                changes.append(FieldChange(field=f"third_party_options.{item.id}.{field.id}", saved=before or None,
+                                           proposed=list(field.value), overwrites=replaces_value(before)))
+    return changes
+
+
+def options_body(proposal: list[OptionInput], saved: SavedValues) -> list[dict[str, Any]]:
+    """Wire form of the options to send: each touched option with all its fields, so that saved fields the
+    caller did not mention survive even if RevCent replaces an option as a whole."""
+    body = []
+    for item in proposal:
+        fields = {f.id: list(f.value) for f in item.fields}
+        for (option_id, field_id), value in saved.items():
+            if option_id == item.id and field_id not in fields and value:
+                fields[field_id] = value
+        body.append({"id": item.id, "fields": [{"id": k, "value": v} for k, v in fields.items()]})
+    return body
+
+
+def project_values(proposal: list[OptionInput], saved: SavedValues) -> SavedValues:
+    projected = dict(saved)
+    for item in proposal:
+        for field in item.fields:
+            projected[(item.id, field.id)] = list(field.value)
+    return projected

@@ -1,0 +1,87 @@
+"""What an integration still needs before it can be enabled, as pure functions of its record (or of the state a
+proposed edit would leave)."""
+
+from __future__ import annotations
+
+from integrations_mcp.vendors.revcent.models import MissingOption, Readiness, SelectChoice, UserIntegrationView
+from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
+
+__all__ = ["SavedValues", "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values",
+           "select_choices", "stale_values", "view"]
+
+SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
+
+
+def saved_values(options: list[SavedOption]) -> SavedValues:
+    return {(opt.id, f.id): list(f.value) for opt in options for f in opt.fields}
+
+
+def view(record: UserIntegration) -> UserIntegrationView:
+    return UserIntegrationView(integration=record, readiness=readiness(record))
+
+
+def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> list[str]:
+    creds = site.third_party_credentials
+    if creds is None or creds.id in credentials_saved:
+        return []
+    return [f.id for f in creds.fields if f.required] or [creds.id]
+
+
+def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingOption]:
+    missing: list[MissingOption] = []
+    for option in site.third_party_options:
+        if not option.required:
+            continue
+        required = [f.id for f in option.fields if f.required] or [f.id for f in option.fields]
+        unset = [fid for fid in required if not non_empty(values.get((option.id, fid)))]
+        # An option with no required fields counts as set once any of its fields has a value.
+        if unset and (any(f.required for f in option.fields) or len(unset) == len(required)):
+            missing.append(MissingOption(option_id=option.id, field_ids=unset))
+    return missing
+
+
+def select_choices(site: SiteIntegration) -> list[SelectChoice]:
+    return [
+        SelectChoice(option_id=option.id, field_id=f.id, multiple=f.select_settings.multiple,
+                     source="asset" if f.select_settings.third_party_asset else "static",
+                     values=list(f.select_settings.options))
+        for option in site.third_party_options for f in option.fields
+        if f.field_type == "select" and f.select_settings is not None
+    ]
+
+
+def readiness(record: UserIntegration, *, values: SavedValues | None = None,
+              credentials_saved: bool | None = None) -> Readiness:
+    """Readiness of `record`, or of a projected state (values/credentials after a proposed edit)."""
+    site = record.site_third_party_integration
+    values = saved_values(record.third_party_options_saved) if values is None else values
+    creds_missing = [] if credentials_saved else missing_credentials(site, record.third_party_credentials_saved)
+    opts_missing = missing_options(site, values)
+    blockers = []
+    if creds_missing:
+        blockers.append("credentials not saved (CreateSecureForm, the user completes it, then pass secure_form_id)")
+    for m in opts_missing:
+        blockers.append(f"required option {m.option_id} needs {', '.join(m.field_ids)}")
+    blockers += [f"{where} holds a value no longer offered; the user must choose again from readiness.choices"
+                 for where in stale_values(site, values)]
+    return Readiness(
+        credentials_saved=not creds_missing, missing_credentials=creds_missing, missing_options=opts_missing,
+        choices=select_choices(site), can_enable=not blockers, blockers=blockers,
+    )
+
+
+def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
+    """`option.field` of every saved select value that the field no longer offers (a retired asset, a removed
+    choice). Asset selects are judged only once the account's assets are listed."""
+    stale = []
+    for option in site.third_party_options:
+        for f in option.fields:
+            offered = f.select_settings.options if f.field_type == "select" and f.select_settings else []
+            saved = values.get((option.id, f.id)) or []
+            if offered and any(v not in offered for v in saved):
+                stale.append(f"{option.id}.{f.id}")
+    return stale
+
+
+def non_empty(value: list[str] | None) -> bool:
+    return bool(value) and any(v.strip() for v in value)

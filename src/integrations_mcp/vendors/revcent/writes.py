@@ -1,0 +1,152 @@
+"""The stages (`pipeline.write.WriteStages`) of the two RevCent writes, create and edit, run by `run_write`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from integrations_mcp.errors import VendorError
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.secure_forms.single_use import SpentForms, spending
+from integrations_mcp.vendors.revcent import rules
+from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.models import UserIntegrationView, WriteResult
+from integrations_mcp.vendors.revcent.plans import (
+    CreatePlan,
+    CreateRequest,
+    EditPlan,
+    EditRequest,
+    WritePlan,
+    plan_create,
+    plan_edit,
+)
+from integrations_mcp.vendors.revcent.readiness import saved_values, view
+from integrations_mcp.vendors.revcent.records import UserIntegration
+
+__all__ = ["CreateWrite", "EditWrite"]
+
+T = TypeVar("T")
+
+
+class _RevCentWrite:
+    """What both writes share: the client, the forms already spent, and verifying by reading the record back."""
+
+    def __init__(self, api: RevCentClient, spent: SpentForms) -> None:
+        self.api, self.spent = api, spent
+
+    async def _require_usable_form(self, plan: WritePlan) -> None:
+        if plan.secure_form_id:
+            await rules.require_usable_form(plan.secure_form_id, plan.site.id, spent=self.spent,
+                                            read=self.api.get_secure_form)
+
+    async def _with_form(self, form_id: str | None, send: Callable[[], Awaitable[T]]) -> T:
+        """Spend the form with the write (the one rule: secure_forms/single_use.py)."""
+        if not form_id:
+            return await send()
+        self.spent.spend(form_id)
+        return await spending(send, give_back=lambda: self.spent.give_back(form_id))
+
+    async def verify(self, plan: WritePlan, sent: str) -> WriteResult:
+        """`sent` is the integration's id. A failed read-back is reported as such: the write itself happened and
+        must not look like a failure."""
+        result = WriteResult(dry_run=False, user_third_party_integration_id=sent, sent=plan.body,
+                             changes=plan.changes)
+        try:
+            result.verified = view(await self.api.get_user_integration(sent))
+        except VendorError as exc:
+            result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
+            result.next_steps = ["Read it with GetUserThirdPartyIntegration to check the saved state first."]
+            return result
+        result.mismatches = mismatches(result.verified.integration, plan)
+        result.next_steps = next_steps(result.verified)
+        return result
+
+
+class CreateWrite(_RevCentWrite):
+    def __init__(self, api: RevCentClient, spent: SpentForms, request: CreateRequest) -> None:
+        super().__init__(api, spent)
+        self.request = request
+
+    async def plan(self) -> CreatePlan:
+        return plan_create(await self.api.get_site_integration(self.request.site_id), self.request)
+
+    async def check(self, plan: CreatePlan) -> None:
+        rules.require_unique_name(self.request.name, await self.api.all_user_integrations())
+        await self._require_usable_form(plan)
+        if plan.enabling:
+            rules.require_complete_to_enable(plan.readiness_after())
+
+    def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
+        return []  # a new integration replaces nothing, and is enabled only when complete
+
+    def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
+        return WriteResult(dry_run=True, sent=plan.body, changes=plan.changes,
+                           next_steps=["Call again without dry_run to create it."])
+
+    async def send(self, plan: CreatePlan) -> str:
+        created = await self._with_form(plan.secure_form_id, lambda: self.api.create_user_integration(plan.body))
+        return created.id
+
+
+class EditWrite(_RevCentWrite):
+    def __init__(self, api: RevCentClient, spent: SpentForms, edit: EditRequest) -> None:
+        super().__init__(api, spent)
+        self.edit = edit
+
+    async def plan(self) -> EditPlan:
+        return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit)
+
+    async def check(self, plan: EditPlan) -> None:
+        if plan.new_name is not None:
+            rules.require_unique_name(plan.new_name, await self.api.all_user_integrations(),
+                                      exclude_id=plan.current.id)
+        await self._require_usable_form(plan)
+        if plan.options:
+            rules.validate_options(plan.site, plan.options, plan.saved)
+        rules.require_an_actual_change(plan)
+        if plan.enabling:
+            rules.require_complete_to_enable(plan.readiness_after())
+
+    def confirmations(self, plan: EditPlan) -> list[ConfirmationRequest]:
+        return rules.edit_confirmations(plan)
+
+    def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
+        return WriteResult(dry_run=True, user_third_party_integration_id=plan.current.id, sent=plan.body,
+                           changes=plan.changes, next_steps=preview_steps(needed))
+
+    async def send(self, plan: EditPlan) -> str:
+        await self._with_form(plan.secure_form_id, lambda: self.api.edit_user_integration(plan.current.id, plan.body))
+        return plan.current.id
+
+
+def preview_steps(needed: list[ConfirmationRequest]) -> list[str]:
+    """A dry run's next steps: what the user must agree to, and the flags that say they did."""
+    if not needed:
+        return ["Call again without dry_run."]
+    flags = " and ".join(f"{request.flag}=true" for request in needed)
+    return ([f"Needs the user's agreement: {request.reason} {request.consequence}".rstrip() for request in needed]
+            + [f"Call again without dry_run, with {flags} once the user agrees."])
+
+
+def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
+    """Every field sent (the changed ones and the siblings re-sent with them) must read back as sent."""
+    found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in plan.expected.items()
+             if getattr(record, k) != v]
+    saved = saved_values(record.third_party_options_saved)
+    found += [f"third_party_options.{o}.{f}: sent {v}, read back {saved.get((o, f), [])}"
+              for (o, f), v in plan.expected_options.items() if saved.get((o, f), []) != v]
+    creds = record.site_third_party_integration.third_party_credentials
+    if plan.secure_form_id and creds is not None and creds.id not in record.third_party_credentials_saved:
+        found.append("credentials: the secure form was sent but RevCent reports no saved credentials "
+                     "(it may not have been able to connect with them); ask the user to check them.")
+    return found
+
+
+def next_steps(verified: UserIntegrationView) -> list[str]:
+    r, record = verified.readiness, verified.integration
+    if r.blockers:
+        return [f"Still needed: {b}." for b in r.blockers] + [
+            "Ask the user to choose option values from readiness.choices; never pick for them."]
+    if not record.enabled:
+        return ["Complete. Enable it with EditUserThirdPartyIntegration(enabled=true) once the user agrees."]
+    return ["Complete and enabled."]
