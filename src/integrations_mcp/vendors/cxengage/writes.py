@@ -155,9 +155,8 @@ class EditIntegration(_Write):
 
 def preview_steps(needed: list[ConfirmationRequest], goal: str) -> list[str]:
     """A dry run's next steps: the confirmations the real call still needs, then the call."""
-    steps = [f"Needs {r.flag}=true: {r.reason} Show the user the changes; set it only if they agree."
-             for r in needed]
-    given = " with the confirmations the user gave" if needed else ""
+    steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
+    given = " (and with the flags the user agreed to)" if needed else ""
     return [*steps, f"Call again without dry_run{given} {goal}."]
 
 
