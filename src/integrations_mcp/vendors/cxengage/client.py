@@ -1,20 +1,24 @@
-"""CxEngage REST client for integrations: one `_request` that knows the vendor's dialect, then one method per call."""
+"""CxEngage REST client for integrations: one `_request` that knows the vendor's dialect, then one method per call,
+each returning a typed record (`records.py`)."""
 
 from __future__ import annotations
 
 import base64
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub as scrub_text
-from integrations_mcp.vendor_http import send
+from integrations_mcp.vendor_http import send, vendor_record
+from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
 __all__ = ["CxEngageClient"]
+
+R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
 TOKEN_TTL_SECONDS = 3600  # [I] asked for on POST /v1/tokens; renewed a minute before it runs out
@@ -85,38 +89,39 @@ class CxEngageClient:
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
                           error_code=code, hint=STATUS_HINTS.get(response.status_code))
 
-    async def list_integrations(self, tenant_id: str) -> list[dict[str, Any]]:
-        result = await self._request("GetIntegrations", "GET", f"tenants/{tenant_id}/integrations")
+    async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
+        operation = "GetIntegrations"
+        result = await self._request(operation, "GET", f"tenants/{tenant_id}/integrations")
         if not isinstance(result, list) or not all(_is_record(item) for item in result):
-            raise VendorUnavailable(VENDOR, "GetIntegrations", "the answer was not a list of integrations.")
-        return result
+            raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
+        return [vendor_record(IntegrationRow, item, VENDOR, operation) for item in result]
 
-    async def get_integration(self, tenant_id: str, integration_id: str) -> dict[str, Any]:
-        return _record("GetIntegration", await self._request(
+    async def get_integration(self, tenant_id: str, integration_id: str) -> IntegrationRecord:
+        return _record(IntegrationRecord, "GetIntegration", await self._request(
             "GetIntegration", "GET", f"tenants/{tenant_id}/integrations/{integration_id}"))
 
     async def create_integration(self, tenant_id: str, body: dict[str, Any], *, scrub: Iterable[str] = ()
-                                 ) -> dict[str, Any]:
-        return _record("CreateIntegration", await self._request(
+                                 ) -> IntegrationRef:
+        return _record(IntegrationRef, "CreateIntegration", await self._request(
             "CreateIntegration", "POST", f"tenants/{tenant_id}/integrations", body=body, scrub=scrub),
             hint="It may have been created all the same: list the integrations before trying again.")
 
     async def update_integration(self, tenant_id: str, integration_id: str, body: dict[str, Any], *,
-                                 scrub: Iterable[str] = ()) -> dict[str, Any]:
+                                 scrub: Iterable[str] = ()) -> None:
         # The answer is not used (the tools read the integration back), so its shape is not checked.
-        return await self._request("UpdateIntegration", "PUT", f"tenants/{tenant_id}/integrations/{integration_id}",
-                                   body=body, scrub=scrub)
+        await self._request("UpdateIntegration", "PUT", f"tenants/{tenant_id}/integrations/{integration_id}",
+                            body=body, scrub=scrub)
 
 
 def _is_record(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("id"), str)
 
 
-def _record(operation: str, result: Any, hint: str | None = None) -> dict[str, Any]:
-    """An integration object, or VendorUnavailable: a malformed answer must not reach the tools as data."""
+def _record(model: type[R], operation: str, result: Any, hint: str | None = None) -> R:
+    """An integration as `model`, or VendorUnavailable: a malformed answer must not reach the tools as data."""
     if not _is_record(result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not an integration.", hint=hint)
-    return result
+    return vendor_record(model, result, VENDOR, operation, hint=hint)
 
 
 def _error_text(data: Any) -> tuple[str, str | None]:

@@ -1,40 +1,62 @@
-"""CxEngage rules as pure functions: type resolution, property checks, readiness, diffs, redaction.
+"""Every refusal of the CxEngage tools, one function per guardrail, and the confirmation requests.
 
-The refuse-or-proceed decisions are made in the tools; this module says what is wrong, missing or changed.
+Each `refuse_*`/`require_*`/`check_*`/`resolve_*` function raises GuardrailError (nothing sent) or returns. The
+`*_confirmation` functions only say what needs the person; `pipeline.confirm.decide` (called by `run_write`)
+decides. The catalog of types and properties is data, in `catalog.py`.
+
+| tool                      | guardrails, in the order they apply                                             |
+|---------------------------|---------------------------------------------------------------------------------|
+| every tool                | refuse_secret_arguments (argument guard, before the tool runs)                  |
+| CreateCxEngageSecureForm  | resolve_type, require_same_type (with integration_id), choose_secret_fields     |
+| CreateCxEngageIntegration | resolve_type, check_properties, require_usable_form, require_complete,          |
+|                           | require_unique_name                                                             |
+| EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties,               |
+|                           | require_usable_form, require_something_to_change, require_unique_name (rename), |
+|                           | refuse_emptying_required, require_complete_if_active;                           |
+|                           | confirm: overwrite_confirmation, deactivation_confirmation                      |
+
+The secure form store adds its own refusals (unknown, expired or spent form) when the form is read or taken.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact, url_password_paths
+from integrations_mcp.guardrails.secrets import find_keys, url_password_paths
 from integrations_mcp.pipeline.changes import FieldChange
-from integrations_mcp.vendor_http import vendor_record
-from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
-from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.secure_forms.store import SecureFormStatus
+from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, PropertySpec, TypeSpec, normalise_type
+from integrations_mcp.vendors.cxengage.models import Readiness
+from integrations_mcp.vendors.cxengage.plans import EditArgs
+from integrations_mcp.vendors.cxengage.records import IntegrationRow
+from integrations_mcp.vendors.cxengage.views import PROPERTY, has_value
+
+__all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
+           "confirmed_flags", "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required",
+           "refuse_secret_arguments", "require_an_edit", "require_complete", "require_complete_if_active",
+           "require_same_type", "require_something_to_change", "require_unique_name", "require_usable_form",
+           "resolve_type"]
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
+CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
 
 # [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The
 # tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
 # echo of one be written back); the read-back then checks that every untouched property survived.
 
-# [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
-# True: readiness and read-back checks use the echoed secrets. False: secrets are taken as set once sent, and are
-# not compared on read-back.
-VENDOR_ECHOES_SECRETS = True
 
-# Secret values shown in diffs: never the value, only whether one is there.
-SECRET_SET, SECRET_REPLACED = "set", "replaced"
+# --- every tool -------------------------------------------------------------------------------------------------
 
 
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     """Argument guard: a non-empty secret property, or a password inside a URL, anywhere in the arguments refuses
     the whole call."""
-    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if _has_value(value)]
+    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if has_value(value)]
     paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
@@ -49,123 +71,155 @@ def resolve_type(value: str) -> TypeSpec:
     return TYPES[name]
 
 
-def check_properties(spec: TypeSpec, properties: dict[str, Any]) -> None:
+# --- CreateCxEngageSecureForm ---------------------------------------------------------------------------------
+
+
+def require_same_type(integration_id: str, saved_type: str, spec: TypeSpec) -> None:
+    """A form to replace an integration's secrets asks for the secrets of that integration's type."""
+    if resolve_type(saved_type).name != spec.name:
+        raise GuardrailError(f"Refused: integration {integration_id} is of type {saved_type!r}, "
+                             f"not {spec.name!r}. Nothing was created.")
+
+
+def choose_secret_fields(spec: TypeSpec, fields: list[str] | None) -> tuple[PropertySpec, ...]:
+    """The type's secrets a form asks for: all of them, or the chosen ones."""
+    secrets = spec.secrets
+    if fields is not None:
+        unknown = [f for f in fields if f not in {s.name for s in secrets}]
+        if unknown or not fields:
+            raise GuardrailError(f"Refused: {', '.join(unknown) or 'an empty list'} is not a choice of secret "
+                                 f"fields for {spec.name}. Valid: {', '.join(s.name for s in secrets)}. "
+                                 "Nothing was created.")
+        secrets = tuple(s for s in secrets if s.name in fields)
+    if not secrets:
+        raise GuardrailError(f"Type {spec.name} has no secret properties: pass its properties directly.")
+    return secrets
+
+
+# --- create and edit ------------------------------------------------------------------------------------------
+
+
+def check_properties(spec: TypeSpec, properties: Mapping[str, Any]) -> None:
     """Refuse names the type does not have, values of the wrong kind, and values outside a property's choices."""
-    problems = []
-    for name, value in properties.items():
-        prop = spec.prop(name)
-        if prop is None:
-            problems.append(f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}.")
-        elif prop.kind == "boolean" and not isinstance(value, bool):
-            problems.append(f"{name} takes true or false.")
-        elif prop.kind == "string" and not isinstance(value, str):
-            problems.append(f"{name} takes a string.")
-        elif prop.kind == "object" and not isinstance(value, dict):
-            problems.append(f"{name} takes an object.")
-        elif prop.kind == "any" and isinstance(value, dict):
-            problems.append(f"{name} takes a single value, not an object.")
-        elif prop.choices and value not in prop.choices and value != "":
-            problems.append(f"{name} must be one of: {', '.join(prop.choices)}.")
-        elif prop.pattern and isinstance(value, str) and value and not re.fullmatch(prop.pattern, value):
-            problems.append(f"{name} must be {prop.pattern_hint}.")
+    problems = [problem for name, value in properties.items() if (problem := _property_problem(spec, name, value))]
     if problems:
         raise GuardrailError("Refused: properties do not match the integration type. Nothing was sent.\n"
                              + "\n".join(f"- {p}" for p in problems))
 
 
-def readiness(spec: TypeSpec, properties: dict[str, Any]) -> Readiness:
-    missing = [p.name for p in spec.properties if p.required and not _has_value(properties.get(p.name))]
-    # Zendesk: work items need the interaction field (the vendor's UI rule).
-    if spec.name == "zendesk" and properties.get("workItems") is True \
-            and not _has_value(properties.get("interactionFieldId")):
-        missing.append("interactionFieldId")
-    secrets_missing = [m for m in missing if spec.prop(m) and spec.prop(m).secret]  # type: ignore[union-attr]
-    plain_missing = [m for m in missing if m not in secrets_missing]
-    blockers = []
-    if plain_missing:
-        blockers.append(f"required properties without a value: {', '.join(plain_missing)}")
-    if secrets_missing:
-        blockers.append(f"secrets not set: {', '.join(secrets_missing)} (CreateCxEngageSecureForm)")
-    return Readiness(missing_required=missing, secrets_missing=secrets_missing, can_activate=not blockers,
-                     secrets_set=[p.name for p in spec.secrets if _has_value(properties.get(p.name))],
-                     blockers=blockers)
+def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
+    prop = spec.prop(name)
+    if prop is None:
+        return f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
+    if prop.kind == "boolean" and not isinstance(value, bool):
+        return f"{name} takes true or false."
+    if prop.kind == "string" and not isinstance(value, str):
+        return f"{name} takes a string."
+    if prop.kind == "object" and not isinstance(value, dict):
+        return f"{name} takes an object."
+    if prop.kind == "any" and isinstance(value, dict):
+        return f"{name} takes a single value, not an object."
+    if prop.choices and value not in prop.choices and value != "":
+        return f"{name} must be one of: {', '.join(prop.choices)}."
+    if prop.pattern and isinstance(value, str) and value and not re.fullmatch(prop.pattern, value):
+        return f"{name} must be {prop.pattern_hint}."
+    return None
 
 
-def redact_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    return redact(properties, SECRET_KEYS)
+def require_usable_form(status: SecureFormStatus, purpose: Mapping[str, str]) -> None:
+    """The form was made for this write (vendor, tenant, type, integration), is not spent, and was saved."""
+    for key, value in purpose.items():
+        if status.purpose.get(key) != value:
+            raise GuardrailError(f"Refused: this secure form was made for {key} "
+                                 f"{status.purpose.get(key) or '(none)'!r}, not {value or '(none)'!r}. Create "
+                                 "a form for this integration with CreateCxEngageSecureForm. Nothing was sent.")
+    if status.used:
+        raise GuardrailError("Refused: this secure form was already used (a form works once, and its values "
+                             "were deleted). Create a new one with CreateCxEngageSecureForm. Nothing was sent.")
+    if not status.completed:
+        raise GuardrailError("Refused: the user has not saved the secure form yet. Ask them to open form_url, "
+                             "fill it in and press Save, then call again. Nothing was sent.")
 
 
-def view(raw: dict[str, Any]) -> IntegrationView:
-    """A vendor record as the model may see it: secrets redacted, readiness computed."""
-    properties = raw.get("properties") or {}
-    if not isinstance(properties, dict):
-        properties = {"(unreadable)": REDACTED}  # never echo what may be a secret
-    record = vendor_record(Integration, {
-        "id": raw.get("id"), "tenant_id": raw.get("tenantId"), "name": raw.get("name"), "type": raw.get("type"),
-        "description": raw.get("description"), "active": bool(raw.get("active")),
-        "properties": redact_properties(properties), "created": raw.get("created"), "updated": raw.get("updated"),
-    }, "CxEngage", "GetIntegration")
-    spec = TYPES.get(normalise_type(record.type) or "")
-    if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
-        ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
-                          blockers=[f"type {record.type!r} is not known to integrations-mcp"])
-    elif VENDOR_ECHOES_SECRETS:
-        ready = readiness(spec, properties)
-    else:  # reads cannot tell whether a secret is set: do not block on them
-        ready = readiness(spec, {**properties, **{p.name: "(not readable)" for p in spec.secrets}})
-    return IntegrationView(integration=record, readiness=ready)
+def require_unique_name(existing: Iterable[IntegrationRow], name: str, exclude_id: str | None = None) -> None:
+    """Names are unique in a tenant, ignoring case and surrounding spaces."""
+    wanted = name.strip().casefold()
+    for row in existing:
+        if row.id != exclude_id and row.name.strip().casefold() == wanted:
+            raise GuardrailError(f"Refused: an integration named {row.name!r} already exists in this "
+                                 f"tenant (id {row.id}). Choose another name. Nothing was sent.")
 
 
-def property_changes(spec: TypeSpec, saved: dict[str, Any], proposed: dict[str, Any],
-                     secrets: list[str]) -> list[FieldChange]:
-    """One FieldChange per property whose value changes. `secrets` are the secret properties being replaced (their
-    values are never shown: "set"/"replaced")."""
-    changes = []
-    for name, value in proposed.items():
-        before = saved.get(name)
-        if value != before:
-            # Nested objects may hold secrets of their own: never show them.
-            shown_before, shown_after = redact(before, SECRET_KEYS), redact(value, SECRET_KEYS)
-            if SECRET_KEYS(name):  # e.g. a secret being cleared with "": never show what was saved
-                shown_before = SECRET_SET if _has_value(before) else None
-                shown_after = (SECRET_REPLACED if _has_value(before) else SECRET_SET) if _has_value(value) else None
-            changes.append(FieldChange(field=f"properties.{name}", saved=shown_before, proposed=shown_after,
-                                       overwrites=_holds_value(before)))
-    for name in secrets:
-        before = saved.get(name)
-        changes.append(FieldChange(field=f"properties.{name}", saved=SECRET_SET if _has_value(before) else None,
-                                   proposed=SECRET_REPLACED if _has_value(before) else SECRET_SET,
-                                   overwrites=_has_value(before)))
-    return changes
+def require_complete(spec: TypeSpec, after: Readiness) -> None:
+    """A new integration has everything its type requires, even when created inactive."""
+    if not after.can_activate:
+        raise GuardrailError("Refused: " + "; ".join(after.blockers) + ". Required properties of type "
+                             f"{spec.name}: {', '.join(p.name for p in spec.properties if p.required)}. "
+                             "Nothing was sent.")
 
 
-def redacted_body(body: dict[str, Any]) -> dict[str, Any]:
-    return redact(body, SECRET_KEYS)
+# --- EditCxEngageIntegration ----------------------------------------------------------------------------------
 
 
-def secret_values_in(values: dict[str, Any]) -> list[str]:
-    """Every secret string (at any depth under a secret key), for scrubbing vendor error texts that quote them."""
-    return [v for _, found in find_keys(values, SECRET_KEYS) for v in _strings(found) if v]
+def require_an_edit(args: EditArgs) -> None:
+    """At least one of name, description, active, properties, secure_form_id (checked before anything is read)."""
+    if all(v is None for v in (args.name, args.description, args.active, args.properties, args.secure_form_id)):
+        raise GuardrailError("Refused: nothing to change. Give at least one of name, description, active, "
+                             "properties, secure_form_id.")
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return [value] if isinstance(value, str) else []
+def require_something_to_change(changes: list[FieldChange]) -> None:
+    if not changes:
+        raise GuardrailError("Refused: this edit changes nothing; every value given is already saved. "
+                             "Nothing was sent.")
 
 
-def _has_value(value: Any) -> bool:
-    return value not in (None, "", {}, [])
+def refuse_emptying_required(before: Readiness, after: Readiness) -> None:
+    """An edit may not empty a required property that holds a value (missing ones may stay missing)."""
+    emptied = [m for m in after.missing_required if m not in before.missing_required]
+    if emptied:
+        raise GuardrailError(f"Refused: this edit would leave required properties without a value: "
+                             f"{', '.join(emptied)}. Give them values too. Nothing was sent.")
+
+
+def require_complete_if_active(after: Readiness, *, activating: bool, stays_active: bool,
+                               touches_properties: bool) -> None:
+    """Activating needs a complete integration, and so does a property edit of an active one (judged on the state
+    after the edit, so missing values and active=true may go in one call)."""
+    if not (activating or (stays_active and touches_properties)) or after.can_activate:
+        return
+    what = "activate" if activating else "leave active"
+    raise GuardrailError(f"Refused: cannot {what} an incomplete integration: " + "; ".join(after.blockers)
+                         + ". Set what is missing first (leave active unset). Nothing was sent.")
+
+
+def overwrite_confirmation(changes: list[FieldChange], saved: Mapping[str, Any]) -> ConfirmationRequest | None:
+    """Replacing or clearing property values already set needs the person. A switch that is off (false, the
+    vendor's default) holds nothing to lose; turning one off does. Other fields need no confirmation for this."""
+    replaced = [c for c in changes if c.field.startswith(PROPERTY)
+                and _holds_value(saved.get(c.field.removeprefix(PROPERTY)))]
+    if not replaced:
+        return None
+    return ConfirmationRequest(
+        flag=CONFIRM_OVERWRITE, reason="this edit replaces property values that are already set.",
+        changes=replaced, consequence="Flows that use this integration pick up the new values at once.")
+
+
+def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationRequest | None:
+    """`active` is what the edit sends (None when it leaves it alone)."""
+    if active is not False:
+        return None
+    return ConfirmationRequest(
+        flag=CONFIRM_DEACTIVATE, reason=f"deactivating {name!r} affects live contacts.",
+        consequence="Flows that call this integration (CRM look-ups, ticket or activity updates) fail or skip it "
+                    "until it is active again. Check with the user first.")
+
+
+def confirmed_flags(*, confirm_overwrite: bool = False, confirm_deactivate: bool = False) -> list[str]:
+    """The confirmation flags the call set."""
+    return [flag for flag, given in ((CONFIRM_OVERWRITE, confirm_overwrite), (CONFIRM_DEACTIVATE, confirm_deactivate))
+            if given]
 
 
 def _holds_value(value: Any) -> bool:
-    """What replacing needs confirmation for: a switch that is off (false, the vendor's default) holds nothing
-    to lose; turning it off again later does."""
-    return _has_value(value) and value is not False
-
-
-__all__ = ["REDACTED", "SECURE_WAY", "SECRET_KEYS", "VENDOR_ECHOES_SECRETS", "check_properties",
-           "property_changes", "readiness", "redact_properties", "redacted_body", "refuse_secret_arguments",
-           "resolve_type", "secret_values_in", "view"]
+    return has_value(value) and value is not False

@@ -1,0 +1,142 @@
+"""The plan stage of CxEngage's writes, as pure functions: from the arguments, the saved record and the secure
+form's status to the exact change (the body to send, each field's saved → proposed, readiness before and after).
+Nothing here refuses or does I/O; `rules.py` judges the plan and `writes.py` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations_mcp.guardrails.secrets import REDACTED
+from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.secure_forms.store import SecureFormStatus
+from integrations_mcp.vendors.cxengage.catalog import TypeSpec
+from integrations_mcp.vendors.cxengage.models import Readiness
+from integrations_mcp.vendors.cxengage.records import IntegrationRecord
+from integrations_mcp.vendors.cxengage.views import has_value, property_changes, readiness, redacted_body
+
+__all__ = ["CreateArgs", "CreatePlan", "EditArgs", "EditPlan", "WritePlan", "form_purpose", "plan_create",
+           "plan_edit"]
+
+FROM_FORM = "(from secure form)"  # stands in for a secret the form fills, when readiness is projected
+
+
+def form_purpose(tenant_id: str, spec: TypeSpec, integration_id: str | None) -> dict[str, str]:
+    """What a secure form is made for; a write may use only a form made for the same."""
+    return {"vendor": "cxengage", "tenant": tenant_id, "type": spec.name, "integration": integration_id or ""}
+
+
+@dataclass(frozen=True)
+class CreateArgs:
+    tenant_id: str
+    name: str
+    type: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    active: bool = False
+    secure_form_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EditArgs:
+    tenant_id: str
+    integration_id: str
+    name: str | None = None
+    description: str | None = None
+    active: bool | None = None
+    properties: dict[str, Any] | None = None
+    secure_form_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    spec: TypeSpec
+    purpose: dict[str, str]  # what the secure form must have been made for
+    form: SecureFormStatus | None  # the form's status when one is given; its values are taken only to send
+    given: dict[str, Any]  # the properties as given, to check against the type
+    body: dict[str, Any]  # what is sent, without the form's secrets
+    changes: list[FieldChange]
+    after: Readiness  # once written, counting the form's secrets as set
+
+    @property
+    def saved(self) -> Mapping[str, Any]:
+        """The properties saved before the write (none before a create)."""
+        return {}
+
+    @property
+    def filled(self) -> list[str]:
+        """The secret properties the form fills."""
+        return self.form.filled_fields if self.form else []
+
+    def shown(self) -> dict[str, Any]:
+        """The body as a dry run shows it: secrets redacted, the form's as [redacted] too."""
+        if "properties" not in self.body:
+            return redacted_body(self.body)
+        return redacted_body({**self.body, "properties": {**self.body["properties"],
+                                                          **{k: REDACTED for k in self.filled}}})
+
+
+@dataclass(frozen=True)
+class CreatePlan(WritePlan):
+    name: str
+
+
+@dataclass(frozen=True)
+class EditPlan(WritePlan):
+    current: IntegrationRecord
+    before: Readiness  # as saved
+
+    @property
+    def saved(self) -> Mapping[str, Any]:
+        return self.current.properties
+
+    @property
+    def touches_properties(self) -> bool:
+        return "properties" in self.body
+
+    @property
+    def new_name(self) -> str | None:
+        return self.body.get("name")
+
+    @property
+    def new_active(self) -> bool | None:
+        """What the edit sets `active` to; None when it leaves it alone."""
+        return self.body.get("active")
+
+
+def plan_create(spec: TypeSpec, args: CreateArgs, form: SecureFormStatus | None) -> CreatePlan:
+    plain = dict(args.properties)
+    filled = form.filled_fields if form else []
+    body: dict[str, Any] = {"name": args.name, "type": spec.name, "active": args.active, "properties": plain}
+    if args.description is not None:
+        body["description"] = args.description
+    changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "properties"]
+    changes += property_changes({}, plain, filled)
+    return CreatePlan(spec=spec, purpose=form_purpose(args.tenant_id, spec, None), form=form, given=plain, body=body,
+                      changes=changes, after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}),
+                      name=args.name)
+
+
+def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: SecureFormStatus | None
+              ) -> EditPlan:
+    """Only what differs from the saved record is sent: fields given with their saved value, and properties equal
+    to what is saved, are left out (so untouched secrets never travel again)."""
+    saved, given = current.properties, dict(args.properties or {})
+    plain = {k: v for k, v in given.items() if saved.get(k) != v}
+    filled = form.filled_fields if form else []
+    body: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+    fields = (("name", args.name, current.name), ("description", args.description, current.description),
+              ("active", args.active, current.active))
+    for key, value, before in fields:
+        if value is not None and value != before:
+            body[key] = value
+            changes.append(FieldChange(field=key, saved=before, proposed=value, overwrites=has_value(before)))
+    changes += property_changes(saved, plain, filled)
+    if plain or filled:
+        body["properties"] = plain
+    after = readiness(spec, {**saved, **plain, **{k: FROM_FORM for k in filled}})
+    return EditPlan(spec=spec, purpose=form_purpose(args.tenant_id, spec, args.integration_id), form=form, given=given,
+                    body=body, changes=changes, after=after, current=current, before=readiness(spec, saved))
+

@@ -1,0 +1,195 @@
+"""CxEngage's writes as `pipeline.write.WriteStages`: create and edit an integration. Each stage is one method;
+`run_write` runs them in order (plan → check → confirm → send → verify)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from integrations_mcp.errors import VendorError
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.secure_forms.single_use import spending
+from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
+from integrations_mcp.vendors.cxengage import rules
+from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS
+from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.models import IntegrationView, WriteResult
+from integrations_mcp.vendors.cxengage.plans import (
+    CreateArgs,
+    CreatePlan,
+    EditArgs,
+    EditPlan,
+    WritePlan,
+    plan_create,
+    plan_edit,
+)
+from integrations_mcp.vendors.cxengage.records import IntegrationRecord
+from integrations_mcp.vendors.cxengage.views import (
+    VENDOR_ECHOES_SECRETS,
+    redact_properties,
+    redacted_body,
+    secret_values_in,
+    view,
+)
+
+__all__ = ["CreateIntegration", "EditIntegration", "Sent"]
+
+
+@dataclass(frozen=True)
+class Sent:
+    integration_id: str
+    body: dict[str, Any]  # as sent, secrets included: compared with the read-back here, never returned
+
+
+class _Write:
+    """What both writes share: the client, the secure forms of the asking session, and the verify stage."""
+
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, tenant_id: str) -> None:
+        self.api, self.forms, self.owner, self.tenant_id = api, forms, owner, tenant_id
+
+    def form(self, form_id: str | None) -> SecureFormStatus | None:
+        return self.forms.status(form_id, owner=self.owner) if form_id else None
+
+    async def with_form_values(self, form_id: str | None, purpose: dict[str, str],
+                               call: Callable[[dict[str, str]], Awaitable[Sent]]) -> Sent:
+        """Take the form's values (if any) just before the vendor call. If CxEngage refused the write (a 4xx:
+        nothing was written) give them back, so the person need not type them again. After a timeout, a 5xx or an
+        unreadable answer the write may have happened, and a form works once: it stays spent."""
+        if not form_id:
+            return await call({})
+        secrets = self.forms.take(form_id, owner=self.owner, purpose=purpose)
+        return await spending(lambda: call(secrets),
+                              give_back=lambda: self.forms.restore(form_id, owner=self.owner, values=secrets))
+
+    async def verify(self, plan: WritePlan, sent: Sent) -> WriteResult:
+        """The result of a write that CxEngage accepted, verified by reading it back. A failed read-back is reported
+        as such: the write itself happened and must not look like a failure."""
+        result = WriteResult(dry_run=False, integration_id=sent.integration_id, sent=redacted_body(sent.body),
+                             changes=plan.changes)
+        try:
+            record = await self.api.get_integration(self.tenant_id, sent.integration_id)
+        except VendorError as exc:
+            result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
+            result.next_steps = ["Read it with GetCxEngageIntegration to check the saved state before anything else."]
+            return result
+        result.verified = view(record)
+        result.mismatches = mismatches(record, sent.body, plan.saved)
+        result.next_steps = next_steps(result.verified)
+        return result
+
+
+class CreateIntegration(_Write):
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: CreateArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id)
+        self.args = args
+
+    async def plan(self) -> CreatePlan:
+        return plan_create(rules.resolve_type(self.args.type), self.args, self.form(self.args.secure_form_id))
+
+    async def check(self, plan: CreatePlan) -> None:
+        rules.check_properties(plan.spec, plan.given)
+        if plan.form:
+            rules.require_usable_form(plan.form, plan.purpose)
+        rules.require_complete(plan.spec, plan.after)
+        rules.require_unique_name(await self.api.list_integrations(self.tenant_id), plan.name)
+
+    def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
+        return []
+
+    def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
+        return WriteResult(dry_run=True, sent=plan.shown(), changes=plan.changes,
+                           next_steps=preview_steps(needed, "to create it"))
+
+    async def send(self, plan: CreatePlan) -> Sent:
+        async def call(secrets: dict[str, str]) -> Sent:
+            full = {**plan.body, "properties": {**plan.body["properties"], **secrets}}
+            created = await self.api.create_integration(self.tenant_id, full, scrub=secrets.values())
+            return Sent(created.id, full)
+
+        return await self.with_form_values(self.args.secure_form_id, plan.purpose, call)
+
+
+class EditIntegration(_Write):
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: EditArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id)
+        self.args = args
+
+    async def plan(self) -> EditPlan:
+        current = await self.api.get_integration(self.tenant_id, self.args.integration_id)
+        return plan_edit(rules.resolve_type(current.type), current, self.args, self.form(self.args.secure_form_id))
+
+    async def check(self, plan: EditPlan) -> None:
+        rules.check_properties(plan.spec, plan.given)
+        if plan.form:
+            rules.require_usable_form(plan.form, plan.purpose)
+        rules.require_something_to_change(plan.changes)
+        if plan.new_name is not None:
+            rows = await self.api.list_integrations(self.tenant_id)
+            rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)
+        rules.refuse_emptying_required(plan.before, plan.after)
+        rules.require_complete_if_active(plan.after, activating=plan.new_active is True,
+                                         stays_active=plan.new_active is None and plan.current.active,
+                                         touches_properties=plan.touches_properties)
+
+    def confirmations(self, plan: EditPlan) -> list[ConfirmationRequest]:
+        requests = (rules.overwrite_confirmation(plan.changes, plan.saved),
+                    rules.deactivation_confirmation(plan.current.name, plan.new_active))
+        return [request for request in requests if request is not None]
+
+    def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
+        return WriteResult(dry_run=True, integration_id=self.args.integration_id, sent=plan.shown(),
+                           changes=plan.changes, next_steps=preview_steps(needed, "to save the edit"))
+
+    async def send(self, plan: EditPlan) -> Sent:
+        async def call(secrets: dict[str, str]) -> Sent:
+            body = plan.body
+            if secrets:
+                body = {**body, "properties": {**body["properties"], **secrets}}
+            await self.api.update_integration(self.tenant_id, self.args.integration_id, body,
+                                              scrub=[*secrets.values(), *secret_values_in(plan.saved)])
+            return Sent(self.args.integration_id, body)
+
+        return await self.with_form_values(self.args.secure_form_id, plan.purpose, call)
+
+
+def preview_steps(needed: list[ConfirmationRequest], goal: str) -> list[str]:
+    """A dry run's next steps: the confirmations the real call still needs, then the call."""
+    steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
+    given = " (and with the flags the user agreed to)" if needed else ""
+    return [*steps, f"Call again without dry_run{given} {goal}."]
+
+
+def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
+    """Where the read-back differs from what was sent, or from what was saved before and not sent. Secrets are
+    compared here, server-side, and never shown."""
+    found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in sent.items()
+             if k not in ("properties", "type") and getattr(record, k) != v]
+    saved = record.properties
+    sent_properties: Mapping[str, Any] = sent.get("properties") or {}
+    for key, value in {**before, **sent_properties}.items():
+        secret = SECRET_KEYS(key)
+        if (secret and not VENDOR_ECHOES_SECRETS) or saved.get(key) == value:
+            continue
+        if key not in sent_properties:
+            found.append(f"properties.{key}: changed although this edit did not touch it"
+                         + ("" if secret else f" (was {_shown(value)!r})"))
+        elif secret:
+            found.append(f"properties.{key}: the secret sent was not read back")
+        else:
+            found.append(f"properties.{key}: sent {_shown(value)!r}, read back {_shown(saved.get(key))!r}")
+    return found
+
+
+def next_steps(verified: IntegrationView) -> list[str]:
+    r, record = verified.readiness, verified.integration
+    if r.blockers:
+        return [f"Still needed: {b}." for b in r.blockers]
+    if not record.active:
+        return ["Complete and inactive. Activate it with EditCxEngageIntegration(active=true) only when the user "
+                "asks for it."]
+    return ["Complete and active."]
+
+
+def _shown(value: Any) -> Any:
+    return redact_properties({"v": value})["v"]

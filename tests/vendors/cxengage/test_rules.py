@@ -1,0 +1,229 @@
+"""CxEngage's rules and plans as plain functions, without an MCP session: for each rule one refusal and one
+allowed path, then the plan functions that the rules judge."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from integrations_mcp.errors import GuardrailError
+from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.secure_forms.store import SecureFormStatus
+from integrations_mcp.vendors.cxengage import rules
+from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, TypeSpec
+from integrations_mcp.vendors.cxengage.plans import CreateArgs, EditArgs, form_purpose, plan_create, plan_edit
+from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRow
+from integrations_mcp.vendors.cxengage.views import readiness
+from integrations_mcp.vendors.cxengage.writes import preview_steps
+
+TENANT = "5a4db0c5-0000-4000-8000-000000000001"
+DESK_ID = "5a4db0c5-0000-4000-8000-00000000d35c"
+REST, ZENDESK = TYPES["rest"], TYPES["zendesk"]
+DESK_PROPERTIES = {"endpointPrefix": "https://desk.example.invalid/api/v2/", "username": "agent@example.invalid",
+                   "password": "saved-pw", "workItems": False}
+DESK_PURPOSE = form_purpose(TENANT, ZENDESK, DESK_ID)
+
+
+def form(*, purpose: dict[str, str] = DESK_PURPOSE, completed: bool = True, used: bool = False,
+         filled: tuple[str, ...] = ("password",)) -> SecureFormStatus:
+    return SecureFormStatus(form_id="f" * 32, subject="Zendesk integration", completed=completed, used=used,
+                            expires_at=0, purpose=purpose, fields=["password"], required_fields=["password"],
+                            filled_fields=list(filled) if completed else [])
+
+
+def desk(*, active: bool = False, **properties: Any) -> IntegrationRecord:
+    return IntegrationRecord(id=DESK_ID, name="Desk", type="zendesk", active=active,
+                             properties={**DESK_PROPERTIES, **properties})
+
+
+ROWS = [IntegrationRow(id=DESK_ID, name=" Desk "), IntegrationRow(id="other", name="Orders")]
+COMPLETE, NO_PASSWORD = readiness(ZENDESK, DESK_PROPERTIES), readiness(ZENDESK, {**DESK_PROPERTIES, "password": ""})
+NO_USERNAME = readiness(ZENDESK, {**DESK_PROPERTIES, "username": ""})
+CHANGE = FieldChange(field="description", saved=None, proposed="New words")
+
+# (rule applied to its arguments, the refusal's words, or None when the call is allowed)
+CASES: list[tuple[str, Callable[[], object], str | None]] = [
+    ("secret in the arguments", lambda: rules.refuse_secret_arguments({"properties": {"apiToken": "t0k"}}),
+     "secret values in the arguments (properties.apiToken)"),
+    ("password in a URL", lambda: rules.refuse_secret_arguments({"properties": {"u": "https://a:b@x.invalid"}}),
+     "properties.u (password in the URL)"),
+    ("an empty secret clears it", lambda: rules.refuse_secret_arguments({"properties": {"password": ""}}), None),
+    ("unknown type", lambda: rules.resolve_type("fax"), "unknown integration type 'fax'"),
+    ("type by its title", lambda: rules.resolve_type("REST API"), None),
+    ("form for another type", lambda: rules.require_same_type(DESK_ID, "rest", ZENDESK),
+     f"integration {DESK_ID} is of type 'rest', not 'zendesk'. Nothing was created."),
+    ("form for the same type", lambda: rules.require_same_type(DESK_ID, "Zendesk", ZENDESK), None),
+    ("not a secret of the type", lambda: rules.choose_secret_fields(ZENDESK, ["username"]),
+     "username is not a choice of secret fields for zendesk. Valid: password."),
+    ("no field chosen", lambda: rules.choose_secret_fields(ZENDESK, []), "an empty list is not a choice"),
+    ("a type without secrets", lambda: rules.choose_secret_fields(TypeSpec("plain", "Plain", (PropertySpec("url"),)),
+                                                                  None), "Type plain has no secret properties"),
+    ("one secret chosen", lambda: rules.choose_secret_fields(REST, ["token"]), None),
+    ("unknown property", lambda: rules.check_properties(ZENDESK, {"colour": "red"}),
+     "'colour' is not a property of type zendesk"),
+    ("wrong kind", lambda: rules.check_properties(ZENDESK, {"workItems": "yes"}), "workItems takes true or false"),
+    ("outside the choices", lambda: rules.check_properties(TYPES["twilio"], {"region": "mars"}),
+     "region must be one of: gll"),
+    ("wrong format", lambda: rules.check_properties(TYPES["twilio"], {"extensionPrefix": "12"}),
+     "extensionPrefix must be exactly 5 digits"),
+    ("properties of the type", lambda: rules.check_properties(ZENDESK, {"workItems": True, "username": "u"}), None),
+    ("form made for another integration", lambda: rules.require_usable_form(
+        form(), form_purpose(TENANT, ZENDESK, None)), f"made for integration '{DESK_ID}', not '(none)'"),
+    ("form already used", lambda: rules.require_usable_form(form(used=True), DESK_PURPOSE), "already used"),
+    ("form not saved yet", lambda: rules.require_usable_form(form(completed=False), DESK_PURPOSE),
+     "has not saved the secure form yet"),
+    ("form usable", lambda: rules.require_usable_form(form(), DESK_PURPOSE), None),
+    ("name taken, other case and spaces", lambda: rules.require_unique_name(ROWS, "orders "),
+     "an integration named 'Orders' already exists in this tenant (id other)"),
+    ("its own name", lambda: rules.require_unique_name(ROWS, "DESK", exclude_id=DESK_ID), None),
+    ("create incomplete", lambda: rules.require_complete(ZENDESK, NO_PASSWORD),
+     "Refused: secrets not set: password (CreateCxEngageSecureForm). Required properties of type zendesk: "
+     "endpointPrefix, username, password."),
+    ("create complete", lambda: rules.require_complete(ZENDESK, COMPLETE), None),
+    ("no field given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID)), "nothing to change. Give at least"),
+    ("a form given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID, secure_form_id="f" * 32)), None),
+    ("every value already saved", lambda: rules.require_something_to_change([]), "this edit changes nothing"),
+    ("a change", lambda: rules.require_something_to_change([CHANGE]), None),
+    ("emptying a required property", lambda: rules.refuse_emptying_required(COMPLETE, NO_USERNAME),
+     "would leave required properties without a value: username"),
+    ("leaving a missing one missing", lambda: rules.refuse_emptying_required(NO_PASSWORD, NO_PASSWORD), None),
+    ("activating incomplete", lambda: rules.require_complete_if_active(
+        NO_PASSWORD, activating=True, stays_active=False, touches_properties=False),
+     "cannot activate an incomplete integration: secrets not set: password"),
+    ("property edit leaves active incomplete", lambda: rules.require_complete_if_active(
+        NO_PASSWORD, activating=False, stays_active=True, touches_properties=True), "cannot leave active"),
+    ("rename of an active incomplete one", lambda: rules.require_complete_if_active(
+        NO_PASSWORD, activating=False, stays_active=True, touches_properties=False), None),
+    ("property edit of an inactive one", lambda: rules.require_complete_if_active(
+        NO_PASSWORD, activating=False, stays_active=False, touches_properties=True), None),
+    ("activating complete", lambda: rules.require_complete_if_active(
+        COMPLETE, activating=True, stays_active=False, touches_properties=False), None),
+]
+
+
+@pytest.mark.parametrize(("rule", "refusal"), [(rule, refusal) for _, rule, refusal in CASES],
+                         ids=[name for name, _, _ in CASES])
+def test_rule(rule: Callable[[], object], refusal: str | None) -> None:
+    if refusal is None:
+        rule()
+        return
+    with pytest.raises(GuardrailError) as refused:
+        rule()
+    assert refusal in str(refused.value)
+
+
+def test_every_rule_is_in_the_table_and_every_name_in_the_table_is_a_rule() -> None:
+    table = rules.__doc__ or ""
+    named = set(re.findall(r"\b((?:refuse|require|resolve|check|choose)_\w+|\w+_confirmation)\b", table))
+    public = {name for name in rules.__all__ if re.match(r"(refuse|require|resolve|check|choose)_|\w+_confirmation$",
+                                                         name)}
+    assert named == public
+
+
+# --- confirmations: built by the rules, decided by pipeline.confirm.decide ------------------------------------
+
+
+@pytest.mark.parametrize(("properties", "needed"), [
+    ({"username": "new@example.invalid"}, ["properties.username"]),  # a value already set is replaced
+    ({"password": ""}, ["properties.password"]),  # a secret cleared
+    ({"workItems": True, "interactionFieldId": "1"}, []),  # a switch that was off, and an empty property filled
+])
+def test_overwrite_confirmation(properties: dict[str, Any], needed: list[str]) -> None:
+    plan = plan_edit(ZENDESK, desk(), EditArgs(TENANT, DESK_ID, properties=properties), None)
+    request = rules.overwrite_confirmation(plan.changes, plan.saved)
+    assert ([c.field for c in request.changes] if request else []) == needed
+    if request:
+        assert request.flag == "confirm_overwrite"
+
+
+def test_a_rename_overwrites_but_needs_no_confirmation() -> None:
+    plan = plan_edit(ZENDESK, desk(), EditArgs(TENANT, DESK_ID, name="Helpdesk"), None)
+    assert plan.changes == [FieldChange(field="name", saved="Desk", proposed="Helpdesk", overwrites=True)]
+    assert rules.overwrite_confirmation(plan.changes, plan.saved) is None
+
+
+@pytest.mark.parametrize(("active", "needed"), [(False, True), (True, False), (None, False)])
+def test_deactivation_confirmation(active: bool | None, needed: bool) -> None:
+    request = rules.deactivation_confirmation("Desk", active)
+    assert (request is not None) == needed
+    if request:
+        assert request.flag == "confirm_deactivate" and "'Desk'" in request.reason
+
+
+def test_a_dry_run_names_the_flags_still_needed() -> None:
+    needed = [r for r in (rules.deactivation_confirmation("Desk", False),) if r]
+    assert preview_steps(needed, "to save the edit") == [
+        "Needs confirm_deactivate=true: deactivating 'Desk' affects live contacts. Ask the user; set it only if "
+        "they agree.", "Call again without dry_run (and with the flags the user agreed to) to save the edit."]
+    assert preview_steps([], "to create it") == ["Call again without dry_run to create it."]
+
+
+def test_confirmed_flags() -> None:
+    assert rules.confirmed_flags(confirm_overwrite=True) == ["confirm_overwrite"]
+    assert rules.confirmed_flags(confirm_deactivate=True) == ["confirm_deactivate"]
+    assert rules.confirmed_flags() == []
+
+
+# --- plans ----------------------------------------------------------------------------------------------------
+
+
+def test_plan_edit_sends_only_what_differs() -> None:
+    plan = plan_edit(ZENDESK, desk(active=True), EditArgs(
+        TENANT, DESK_ID, name="Desk", active=True, description="New words",
+        properties={"username": DESK_PROPERTIES["username"], "interactionFieldId": "42"}), None)
+    assert plan.body == {"description": "New words", "properties": {"interactionFieldId": "42"}}
+    assert [(c.field, c.overwrites) for c in plan.changes] == [("description", False),
+                                                               ("properties.interactionFieldId", False)]
+    assert plan.given == {"username": DESK_PROPERTIES["username"], "interactionFieldId": "42"}
+    assert plan.new_name is None and plan.new_active is None and plan.touches_properties
+
+
+def test_plan_edit_of_nothing_new_changes_nothing() -> None:
+    plan = plan_edit(ZENDESK, desk(), EditArgs(TENANT, DESK_ID, name="Desk", properties={"workItems": False}), None)
+    assert plan.body == {} and plan.changes == []
+
+
+def test_plan_edit_with_a_form_shows_no_secret_and_counts_it_as_set() -> None:
+    plan = plan_edit(ZENDESK, desk(password=""), EditArgs(TENANT, DESK_ID, secure_form_id="f" * 32), form())
+    assert plan.body == {"properties": {}} and plan.filled == ["password"]
+    assert plan.changes == [FieldChange(field="properties.password", saved=None, proposed="set")]
+    assert plan.before.secrets_missing == ["password"] and plan.after.can_activate
+    assert plan.shown() == {"properties": {"password": "[redacted]"}}
+    assert plan.purpose == DESK_PURPOSE
+
+
+def test_plan_edit_replacing_a_secret() -> None:
+    plan = plan_edit(ZENDESK, desk(), EditArgs(TENANT, DESK_ID, secure_form_id="f" * 32), form())
+    assert plan.changes == [FieldChange(field="properties.password", saved="set", proposed="replaced",
+                                        overwrites=True)]
+    assert "saved-pw" not in repr(plan.changes) and "saved-pw" not in repr(plan.shown())
+
+
+def test_plan_edit_deactivating() -> None:
+    plan = plan_edit(ZENDESK, desk(active=True), EditArgs(TENANT, DESK_ID, active=False), None)
+    assert plan.body == {"active": False} and plan.new_active is False
+    assert plan.changes == [FieldChange(field="active", saved=True, proposed=False, overwrites=True)]
+
+
+def test_plan_create() -> None:
+    args = CreateArgs(TENANT, "Desk", "Zendesk", properties={"endpointPrefix": "https://d.invalid/", "username": "u"},
+                      description="Support", secure_form_id="f" * 32)
+    plan = plan_create(ZENDESK, args, form(purpose=form_purpose(TENANT, ZENDESK, None)))
+    assert plan.body == {"name": "Desk", "type": "zendesk", "active": False,
+                         "properties": {"endpointPrefix": "https://d.invalid/", "username": "u"},
+                         "description": "Support"}
+    assert [c.field for c in plan.changes] == ["name", "type", "active", "description", "properties.endpointPrefix",
+                                               "properties.username", "properties.password"]
+    assert not any(c.overwrites for c in plan.changes)
+    assert plan.after.can_activate and plan.saved == {}
+    assert plan.shown()["properties"]["password"] == "[redacted]" and "password" not in plan.body["properties"]
+
+
+def test_plan_create_without_the_form_is_incomplete() -> None:
+    plan = plan_create(ZENDESK, CreateArgs(TENANT, "Desk", "zendesk", properties={"username": "u"}), None)
+    assert plan.after.missing_required == ["endpointPrefix", "password"] and plan.filled == []
+    with pytest.raises(GuardrailError, match="required properties without a value: endpointPrefix"):
+        rules.require_complete(plan.spec, plan.after)
