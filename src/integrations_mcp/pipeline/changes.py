@@ -6,19 +6,31 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["FieldChange", "render_changes"]
+__all__ = ["FieldChange", "is_set", "render_changes"]
 
 
 class FieldChange(BaseModel):
     """One field that a write changes. `saved` is None when nothing was saved before."""
 
+    # The docstring above is part of every write tool's output schema: keep it short; the rest is said here.
+    # `overwrites` is a fact, the same for every field of every vendor: a saved value (`is_set`) is replaced.
+    # Whether that needs the person is decided by the vendor's confirmation rules, never by this flag.
     field: str
     saved: Any = None
     proposed: Any = None
-    overwrites: bool = False  # True when a non-empty saved value would be replaced
+    overwrites: bool = False
+
+    @classmethod
+    def of(cls, field: str, saved: Any, proposed: Any) -> FieldChange:
+        return cls(field=field, saved=saved, proposed=proposed, overwrites=is_set(saved))
 
     def render(self) -> str:
         return f"- {self.field}: {_show(self.saved)} → {_show(self.proposed)}"
+
+
+def is_set(value: Any) -> bool:
+    """Set, as opposed to empty (null, "", {} or []). false and 0 are values."""
+    return value not in (None, "", {}, [])
 
 
 def _show(value: Any) -> str:

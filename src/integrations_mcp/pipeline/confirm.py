@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 
-__all__ = ["ConfirmationRequest", "decide", "require_confirmation", "unconfirmed"]
+__all__ = ["ConfirmationRequest", "decide", "dry_run_steps", "unconfirmed"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def decide(requests: Iterable[ConfirmationRequest], confirmed: Iterable[str]) ->
                                                      "changes": [c.model_dump() for c in request.changes]})
 
 
-def require_confirmation(request: ConfirmationRequest, *, confirmed: bool) -> None:
-    """Transitional: one request with its flag's value (the tools move to `write.run_write`)."""
-    decide([request], [request.flag] if confirmed else [])
+
+def dry_run_steps(needed: list[ConfirmationRequest], goal: str) -> list[str]:
+    """A dry run's next steps: each confirmation the real call still needs, then the call (`goal`: "to create it")."""
+    steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
+    given = " (and with the flags the user agreed to)" if needed else ""
+    return [*steps, f"Call again without dry_run{given} {goal}."]

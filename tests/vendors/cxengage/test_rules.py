@@ -11,13 +11,13 @@ import pytest
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.confirm import dry_run_steps
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, TypeSpec
 from integrations_mcp.vendors.cxengage.plans import CreateArgs, EditArgs, form_purpose, plan_create, plan_edit
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRow
 from integrations_mcp.vendors.cxengage.views import readiness
-from integrations_mcp.vendors.cxengage.writes import preview_steps
 
 TENANT = "5a4db0c5-0000-4000-8000-000000000001"
 DESK_ID = "5a4db0c5-0000-4000-8000-00000000d35c"
@@ -155,10 +155,10 @@ def test_deactivation_confirmation(active: bool | None, needed: bool) -> None:
 
 def test_a_dry_run_names_the_flags_still_needed() -> None:
     needed = [r for r in (rules.deactivation_confirmation("Desk", False),) if r]
-    assert preview_steps(needed, "to save the edit") == [
+    assert dry_run_steps(needed, "to save the edit") == [
         "Needs confirm_deactivate=true: deactivating 'Desk' affects live contacts. Ask the user; set it only if "
         "they agree.", "Call again without dry_run (and with the flags the user agreed to) to save the edit."]
-    assert preview_steps([], "to create it") == ["Call again without dry_run to create it."]
+    assert dry_run_steps([], "to create it") == ["Call again without dry_run to create it."]
 
 
 def test_confirmed_flags() -> None:

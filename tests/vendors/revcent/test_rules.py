@@ -276,7 +276,7 @@ def test_plan_create_readiness_counts_the_form_as_credentials() -> None:
      [("description", "", "renewals", False)]),
     (integration(description="old"), EditRequest(UID, description="new"), {"description": "new"},
      [("description", "old", "new", True)]),
-    (integration(), EditRequest(UID, enabled=True), {"enabled": True}, [("enabled", False, True, False)]),
+    (integration(), EditRequest(UID, enabled=True), {"enabled": True}, [("enabled", False, True, True)]),
     (integration(enabled=True), EditRequest(UID, enabled=False), {"enabled": False}, [("enabled", True, False, True)]),
     (integration(), EditRequest(UID, name="Tax main", enabled=False), {}, []),
     (integration(), EditRequest(UID, secure_form_id=FORM_ID), {"secure_form_id": FORM_ID},

@@ -14,7 +14,7 @@ from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage.catalog import TypeSpec
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
-from integrations_mcp.vendors.cxengage.views import has_value, property_changes, readiness, redacted_body
+from integrations_mcp.vendors.cxengage.views import property_changes, readiness, redacted_body
 
 __all__ = ["CreateArgs", "CreatePlan", "EditArgs", "EditPlan", "WritePlan", "form_purpose", "plan_create",
            "plan_edit"]
@@ -132,7 +132,7 @@ def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: 
     for key, value, before in fields:
         if value is not None and value != before:
             body[key] = value
-            changes.append(FieldChange(field=key, saved=before, proposed=value, overwrites=has_value(before)))
+            changes.append(FieldChange.of(key, before, value))
     changes += property_changes(saved, plain, filled)
     if plain or filled:
         body["properties"] = plain

@@ -26,14 +26,14 @@ from typing import Any
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.secrets import find_keys, url_password_paths
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, PropertySpec, TypeSpec, normalise_type
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.plans import EditArgs
 from integrations_mcp.vendors.cxengage.records import IntegrationRow
-from integrations_mcp.vendors.cxengage.views import PROPERTY, has_value
+from integrations_mcp.vendors.cxengage.views import PROPERTY
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
            "confirmed_flags", "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required",
@@ -56,7 +56,7 @@ CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     """Argument guard: a non-empty secret property, or a password inside a URL, anywhere in the arguments refuses
     the whole call."""
-    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if has_value(value)]
+    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if is_set(value)]
     paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
@@ -222,4 +222,4 @@ def confirmed_flags(*, confirm_overwrite: bool = False, confirm_deactivate: bool
 
 
 def _holds_value(value: Any) -> bool:
-    return has_value(value) and value is not False
+    return is_set(value) and value is not False

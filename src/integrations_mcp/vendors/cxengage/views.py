@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 
-__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS", "has_value",
+__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS", 
            "property_changes", "readiness", "redact_properties", "redacted_body", "secret_values_in", "view"]
 
 # [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
@@ -25,16 +25,11 @@ SECRET_SET, SECRET_REPLACED = "set", "replaced"
 PROPERTY = "properties."  # how a property's FieldChange is named: properties.<name>
 
 
-def has_value(value: Any) -> bool:
-    """Set, as opposed to empty (null, "", {} or []). false and 0 are values."""
-    return value not in (None, "", {}, [])
-
-
 def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
-    missing = [p.name for p in spec.properties if p.required and not has_value(properties.get(p.name))]
+    missing = [p.name for p in spec.properties if p.required and not is_set(properties.get(p.name))]
     # Zendesk: work items need the interaction field (the vendor's UI rule).
     if spec.name == "zendesk" and properties.get("workItems") is True \
-            and not has_value(properties.get("interactionFieldId")):
+            and not is_set(properties.get("interactionFieldId")):
         missing.append("interactionFieldId")
     secrets_missing = [m for m in missing if (prop := spec.prop(m)) is not None and prop.secret]
     plain_missing = [m for m in missing if m not in secrets_missing]
@@ -44,7 +39,7 @@ def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
     if secrets_missing:
         blockers.append(f"secrets not set: {', '.join(secrets_missing)} (CreateCxEngageSecureForm)")
     return Readiness(missing_required=missing, secrets_missing=secrets_missing, can_activate=not blockers,
-                     secrets_set=[p.name for p in spec.secrets if has_value(properties.get(p.name))],
+                     secrets_set=[p.name for p in spec.secrets if is_set(properties.get(p.name))],
                      blockers=blockers)
 
 
@@ -84,15 +79,15 @@ def property_changes(saved: Mapping[str, Any], proposed: Mapping[str, Any],
             # Nested objects may hold secrets of their own: never show them.
             shown_before, shown_after = redact(before, SECRET_KEYS), redact(value, SECRET_KEYS)
             if SECRET_KEYS(name):  # e.g. a secret being cleared with "": never show what was saved
-                shown_before = SECRET_SET if has_value(before) else None
-                shown_after = (SECRET_REPLACED if has_value(before) else SECRET_SET) if has_value(value) else None
+                shown_before = SECRET_SET if is_set(before) else None
+                shown_after = (SECRET_REPLACED if is_set(before) else SECRET_SET) if is_set(value) else None
             changes.append(FieldChange(field=PROPERTY + name, saved=shown_before, proposed=shown_after,
-                                       overwrites=has_value(before)))
+                                       overwrites=is_set(before)))
     for name in secrets:
         before = saved.get(name)
-        changes.append(FieldChange(field=PROPERTY + name, saved=SECRET_SET if has_value(before) else None,
-                                   proposed=SECRET_REPLACED if has_value(before) else SECRET_SET,
-                                   overwrites=has_value(before)))
+        changes.append(FieldChange(field=PROPERTY + name, saved=SECRET_SET if is_set(before) else None,
+                                   proposed=SECRET_REPLACED if is_set(before) else SECRET_SET,
+                                   overwrites=is_set(before)))
     return changes
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations_mcp.errors import VendorError
-from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.pipeline.confirm import ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
 from integrations_mcp.vendors.cxengage import rules
@@ -99,7 +99,7 @@ class CreateIntegration(_Write):
 
     def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, sent=plan.shown(), changes=plan.changes,
-                           next_steps=preview_steps(needed, "to create it"))
+                           next_steps=dry_run_steps(needed, "to create it"))
 
     async def send(self, plan: CreatePlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:
@@ -139,7 +139,7 @@ class EditIntegration(_Write):
 
     def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, integration_id=self.args.integration_id, sent=plan.shown(),
-                           changes=plan.changes, next_steps=preview_steps(needed, "to save the edit"))
+                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit"))
 
     async def send(self, plan: EditPlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:
@@ -151,13 +151,6 @@ class EditIntegration(_Write):
             return Sent(self.args.integration_id, body)
 
         return await self.with_form_values(self.args.secure_form_id, plan.purpose, call)
-
-
-def preview_steps(needed: list[ConfirmationRequest], goal: str) -> list[str]:
-    """A dry run's next steps: the confirmations the real call still needs, then the call."""
-    steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
-    given = " (and with the flags the user agreed to)" if needed else ""
-    return [*steps, f"Call again without dry_run{given} {goal}."]
 
 
 def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:

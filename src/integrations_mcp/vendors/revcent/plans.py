@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
 from integrations_mcp.vendors.revcent.readiness import SavedValues, missing_credentials, readiness, saved_values
 from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
 
 __all__ = ["CreatePlan", "CreateRequest", "EditPlan", "EditRequest", "WritePlan", "option_changes", "options_body",
-           "plan_create", "plan_edit", "project_values", "replaces_value"]
+           "plan_create", "plan_edit", "project_values"]
 
 DRAFT_ID = "-" * 20  # stands in for the id RevCent has not assigned yet
 
@@ -86,12 +86,6 @@ class EditPlan(WritePlan):
         return readiness(self.current, values=project_values(self.options, self.saved), credentials_saved=credentials)
 
 
-def replaces_value(saved: Any) -> bool:
-    """`FieldChange.overwrites`, for every field: the change replaces a saved value that holds something. A switch
-    that is off holds nothing to lose; one that is on does."""
-    return saved not in (None, "", [], {}) and saved is not False
-
-
 def plan_create(site: SiteIntegration, request: CreateRequest) -> CreatePlan:
     body: dict[str, Any] = {"name": request.name, "site_third_party_integration": site.id}
     if request.description is not None:
@@ -113,7 +107,7 @@ def plan_edit(current: UserIntegration, edit: EditRequest) -> EditPlan:
         value, before = getattr(edit, key), getattr(current, key)
         if value is not None and value != before:
             body[key] = value
-            changes.append(FieldChange(field=key, saved=before, proposed=value, overwrites=replaces_value(before)))
+            changes.append(FieldChange.of(key, before, value))
     if edit.secure_form_id:
         body["secure_form_id"] = edit.secure_form_id
         changes.append(_credentials_change(current))
@@ -148,7 +142,7 @@ def option_changes(proposal: list[OptionInput], saved: SavedValues) -> list[Fiel
             before = saved.get((item.id, field.id)) or []
             if list(field.value) != before:
                 changes.append(FieldChange(field=f"third_party_options.{item.id}.{field.id}", saved=before or None,
-                                           proposed=list(field.value), overwrites=replaces_value(before)))
+                                           proposed=list(field.value), overwrites=is_set(before)))
     return changes
 
 

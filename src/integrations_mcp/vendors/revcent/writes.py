@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from integrations_mcp.errors import VendorError
-from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.pipeline.confirm import ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -81,7 +81,7 @@ class CreateWrite(_RevCentWrite):
 
     def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, sent=plan.body, changes=plan.changes,
-                           next_steps=["Call again without dry_run to create it."])
+                           next_steps=dry_run_steps(needed, "to create it"))
 
     async def send(self, plan: CreatePlan) -> str:
         created = await self._with_form(plan.secure_form_id, lambda: self.api.create_user_integration(plan.body))
@@ -112,20 +112,11 @@ class EditWrite(_RevCentWrite):
 
     def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, user_third_party_integration_id=plan.current.id, sent=plan.body,
-                           changes=plan.changes, next_steps=preview_steps(needed))
+                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit"))
 
     async def send(self, plan: EditPlan) -> str:
         await self._with_form(plan.secure_form_id, lambda: self.api.edit_user_integration(plan.current.id, plan.body))
         return plan.current.id
-
-
-def preview_steps(needed: list[ConfirmationRequest]) -> list[str]:
-    """A dry run's next steps: what the user must agree to, and the flags that say they did."""
-    if not needed:
-        return ["Call again without dry_run."]
-    flags = " and ".join(f"{request.flag}=true" for request in needed)
-    return ([f"Needs the user's agreement: {request.reason} {request.consequence}".rstrip() for request in needed]
-            + [f"Call again without dry_run, with {flags} once the user agrees."])
 
 
 def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
