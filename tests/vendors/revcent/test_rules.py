@@ -13,13 +13,13 @@ from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.models import OptionInput
 from integrations_mcp.vendors.revcent.plans import CreateRequest, EditRequest, plan_create, plan_edit
-from integrations_mcp.vendors.revcent.readiness import readiness
 from integrations_mcp.vendors.revcent.records import (
     SecureFormRecord,
     SiteIntegration,
     UserIntegration,
     UserIntegrationSummary,
 )
+from integrations_mcp.vendors.revcent.views import readiness
 
 UID = "U" * 20
 SITE_ID = "S" * 20

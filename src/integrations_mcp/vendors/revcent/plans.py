@@ -8,8 +8,8 @@ from typing import Any
 
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
-from integrations_mcp.vendors.revcent.readiness import SavedValues, missing_credentials, readiness, saved_values
 from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
+from integrations_mcp.vendors.revcent.views import SavedValues, missing_credentials, readiness, saved_values
 
 __all__ = ["CreatePlan", "CreateRequest", "EditPlan", "EditRequest", "WritePlan", "option_changes", "options_body",
            "plan_create", "plan_edit", "project_values"]

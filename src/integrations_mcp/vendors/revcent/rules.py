@@ -32,13 +32,13 @@ from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
 from integrations_mcp.vendors.revcent.plans import EditPlan, EditRequest
-from integrations_mcp.vendors.revcent.readiness import SavedValues, non_empty, stale_values
 from integrations_mcp.vendors.revcent.records import (
     OptionFieldSpec,
     SecureFormRecord,
     SiteIntegration,
     UserIntegrationSummary,
 )
+from integrations_mcp.vendors.revcent.views import SavedValues, non_empty, stale_values
 
 __all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
            "edit_confirmations", "overwrite_confirmation", "refuse_raw_credentials", "require_an_actual_change",

@@ -27,8 +27,8 @@ from integrations_mcp.vendors.revcent.models import (
     WriteResult,
 )
 from integrations_mcp.vendors.revcent.plans import CreateRequest, EditRequest
-from integrations_mcp.vendors.revcent.readiness import view
 from integrations_mcp.vendors.revcent.records import SiteIntegration
+from integrations_mcp.vendors.revcent.views import view
 from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
 
 __all__ = ["RevCentTools"]

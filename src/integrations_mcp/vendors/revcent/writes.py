@@ -20,8 +20,8 @@ from integrations_mcp.vendors.revcent.plans import (
     plan_create,
     plan_edit,
 )
-from integrations_mcp.vendors.revcent.readiness import saved_values, view
 from integrations_mcp.vendors.revcent.records import UserIntegration
+from integrations_mcp.vendors.revcent.views import saved_values, view
 
 __all__ = ["CreateWrite", "EditWrite"]
 

@@ -1,5 +1,5 @@
-"""What an integration still needs before it can be enabled, as pure functions of its record (or of the state a
-proposed edit would leave)."""
+"""What the model sees of a RevCent integration: its record with readiness, i.e. what it still needs before it can
+be enabled (of the record, or of the state a proposed edit would leave). Pure functions; refusals are in rules.py."""
 
 from __future__ import annotations
 
