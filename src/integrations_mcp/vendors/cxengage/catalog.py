@@ -1,6 +1,6 @@
 """What integrations-mcp knows of each CxEngage integration type: its properties, which are required, which secret.
 
-Source: ../shared/research/vendor-apis.md B3 (the vendor's configuration UI and API examples). The API's own
+Source: the vendor's configuration UI and its API examples (the project's vendor research). The API's own
 validation is undocumented, so "required" here is the UI's rule [I]; change a row here and every tool follows.
 """
 
