@@ -1,54 +1,209 @@
-"""The confirm stage: the one place that decides whether a planned change needs the person, and whether it has
-been confirmed.
+"""The confirm stage: the one place that decides whether a planned change needs the person, asks for it, and
+checks that what was approved is exactly what will be written.
 
-Today the model confirms by setting a flag after asking the user. Confirmation through the person directly
-(elicitation, an approval page) replaces `decide` here; the write tools only say *what* needs confirming.
+Policies (setting INTEGRATIONS_CONFIRMATION):
+- `person` (default): the person decides. A client that declared form elicitation is asked inside the same tool
+  call (a live `elicitation/create` on 2025-era sessions; an input-required result the client answers and retries
+  with on 2026-07-28). Otherwise the call is refused with a one-time approval page for the person; the agent's
+  retry with `approval_id` goes through only if the person approved exactly this change.
+- `model`: unattended automation. The refusal shows the change and hands back a `confirmation_token`; the retry
+  must carry the confirmation flags *and* that token. A flag set without the token is refused like no flag.
+
+Every approval covers one change: the tool, the target, the fields before → after and the saved state they were
+computed from (a keyed digest), is used once, expires, and belongs to the session that asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
+from mcp.server.mcpserver import Context
+from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
+from pydantic import BaseModel, Field
+
+from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
+from integrations_mcp.secure_forms.listener import SecureFormServer
 
-__all__ = ["ConfirmationRequest", "decide", "dry_run_steps", "unconfirmed"]
+__all__ = ["ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer", "Granted", "dry_run_steps"]
+
+ANSWER_KEY = "confirm"  # the input request's key on 2026-07-28
+
+
+class ConfirmationPolicy(StrEnum):
+    PERSON = "person"
+    MODEL = "model"
 
 
 @dataclass(frozen=True)
 class ConfirmationRequest:
-    flag: str  # the tool argument that confirms, e.g. "confirm_overwrite"
+    flag: str  # the tool argument that confirms under policy `model`, e.g. "confirm_overwrite"
     reason: str  # what needs confirming, one sentence
     changes: list[FieldChange] = field(default_factory=list)
     consequence: str = ""  # what happens if the user agrees
 
 
-def unconfirmed(requests: Iterable[ConfirmationRequest], confirmed: Iterable[str]) -> list[ConfirmationRequest]:
-    given = set(confirmed)
-    return [request for request in requests if request.flag not in given]
+@dataclass(frozen=True)
+class ConfirmCall:
+    """What the confirm stage knows of the call: who asks, for what, and what the caller brought back."""
+
+    ctx: Context
+    tool: str
+    target: str  # the integration, as the person reads it
+    owner: str  # the session key (toolkit.identity)
+    flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
+    token: str | None = None  # `confirmation_token` (model) or `approval_id` (person)
 
 
-def decide(requests: Iterable[ConfirmationRequest], confirmed: Iterable[str]) -> None:
-    """Return if every request is confirmed; otherwise refuse with what the user must be shown (the first
-    unconfirmed request, so the person decides one thing at a time)."""
-    pending = unconfirmed(requests, confirmed)
-    if not pending:
-        return
-    request = pending[0]
-    lines = [f"Refused: {request.reason}"]
-    if request.changes:
-        lines += ["Saved → proposed:", render_changes(request.changes)]
-    if request.consequence:
-        lines.append(request.consequence)
-    lines.append(f"Nothing was sent. Show this to the user; only if they agree, call again with {request.flag}=true.")
-    raise GuardrailError("\n".join(lines), details={"flag": request.flag,
-                                                     "changes": [c.model_dump() for c in request.changes]})
+@dataclass(frozen=True)
+class Granted:
+    approval_id: str | None  # to spend when the write is sent; None when nothing needed confirming
+    live: bool = False  # the person answered while this call waited: re-plan before writing
 
 
+class PersonAnswer(BaseModel):
+    approve: bool = Field(description="Approve exactly this change?")
 
-def dry_run_steps(needed: list[ConfirmationRequest], goal: str) -> list[str]:
-    """A dry run's next steps: each confirmation the real call still needs, then the call (`goal`: "to create it")."""
-    steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
-    given = " (and with the flags the user agreed to)" if needed else ""
-    return [*steps, f"Call again without dry_run{given} {goal}."]
+
+def summary(requests: list[ConfirmationRequest]) -> str:
+    lines: list[str] = []
+    for request in requests:
+        lines.append(request.reason[:1].upper() + request.reason[1:])
+        if request.changes:
+            lines += ["Saved → proposed:", render_changes(request.changes)]
+        if request.consequence:
+            lines.append(request.consequence)
+    return "\n".join(lines)
+
+
+def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: ConfirmationPolicy) -> list[str]:
+    """A dry run's next steps: what still needs agreement, then the call (`goal`: "to create it")."""
+    if not needed:
+        return [f"Call again without dry_run {goal}."]
+    if policy == ConfirmationPolicy.MODEL:
+        steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
+        return [*steps, f"Call again without dry_run {goal}; the refusal shows the user the change and gives the "
+                        "confirmation_token to send back with the flags they agreed to."]
+    return [f"Needs the user's approval: {r.reason}" for r in needed] + [
+        f"Call again without dry_run {goal}: the server asks the user to approve (or refuses with a link for them)."]
+
+
+class Confirmer:
+    def __init__(self, policy: ConfirmationPolicy, approvals: ApprovalStore,
+                 pages: Callable[[], SecureFormServer]) -> None:
+        self.policy, self.approvals, self._pages = policy, approvals, pages
+
+    async def confirm(self, requests: list[ConfirmationRequest], change: Any,
+                      call: ConfirmCall) -> Granted | InputRequiredResult:
+        """Granted, an input request for the client (2026-07-28 elicitation), or a refusal (GuardrailError)."""
+        if not requests:
+            return Granted(None)
+        digest = self.approvals.digest({"tool": call.tool, "target": call.target, "change": change})
+        if self.policy == ConfirmationPolicy.MODEL:
+            return self._by_model(requests, digest, call)
+        if call.token:
+            return await self._by_page_retry(requests, digest, call)
+        if _can_elicit(call.ctx):
+            return await self._by_elicitation(requests, digest, call)
+        return await self._refuse_with_page(requests, digest, call, "")
+
+    def spend(self, granted: Granted) -> None:
+        if granted.approval_id:
+            self.approvals.spend(granted.approval_id)
+
+    # ------------------------------------------------------------------ policy `model`
+
+    def _by_model(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall) -> Granted:
+        flags = {r.flag for r in requests}
+        note = ""
+        if call.token and flags <= call.flags:
+            verdict = self.approvals.check(call.token, owner=call.owner, digest=digest, granted_by_caller=True)
+            if verdict == Verdict.GRANTED:
+                return Granted(call.token)
+            note = ("The confirmation_token does not match this change (the saved values changed since, or it "
+                    "expired or was used). ")
+        elif flags & call.flags and not call.token:
+            note = "A confirmation flag counts only with the confirmation_token of the refusal that showed the change. "
+        approval = self._create(requests, digest, call)
+        wanted = " and ".join(f"{flag}=true" for flag in sorted(flags))
+        raise GuardrailError(f"Refused: {note}{summary(requests)}\nNothing was sent. Show this to the user; only if "
+                             f"they agree, call again with {wanted} and confirmation_token={approval.id} (valid "
+                             f"{int(self.approvals.lifetime_seconds // 60)} minutes, for exactly this change).")
+
+    # ------------------------------------------------------------------ policy `person`
+
+    async def _by_page_retry(self, requests: list[ConfirmationRequest], digest: str,
+                             call: ConfirmCall) -> Granted:
+        assert call.token is not None
+        verdict = self.approvals.check(call.token, owner=call.owner, digest=digest)
+        if verdict == Verdict.GRANTED:
+            return Granted(call.token)
+        if verdict == Verdict.REJECTED:
+            raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
+                                 "Ask them what they want instead.")
+        if verdict == Verdict.PENDING:
+            url = await self._pages().page_url(f"approvals/{call.token}")
+            raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
+                                 f"this link again: {url} (never open it yourself); call again with "
+                                 f"approval_id={call.token} when they say they approved.")
+        return await self._refuse_with_page(requests, digest, call, "This change is not the one approved (the saved "
+                                            "values changed since, or the approval expired or was used). ")
+
+    async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
+                                note: str) -> Granted:
+        approval = self._create(requests, digest, call)
+        url = await self._pages().page_url(f"approvals/{approval.id}")
+        raise GuardrailError(f"Refused: {note}this change needs the user's approval.\n{summary(requests)}\nNothing "
+                             f"was sent. Give the user this link to approve or reject it: {url} (never open or "
+                             f"submit it yourself). When they say they approved, call again with the same arguments "
+                             f"and approval_id={approval.id}.")
+
+    async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
+                              call: ConfirmCall) -> Granted | InputRequiredResult:
+        ctx = call.ctx
+        text = f"Approve this change to {call.target}?\n{summary(requests)}"
+        if _is_modern(ctx):
+            answer = (ctx.input_responses or {}).get(ANSWER_KEY)
+            if answer is None or not ctx.request_state:
+                approval = self._create(requests, digest, call)
+                form = ElicitRequestFormParams(message=text, requested_schema=PersonAnswer.model_json_schema())
+                return InputRequiredResult(input_requests={ANSWER_KEY: ElicitRequest(params=form)},
+                                           request_state=approval.id)
+            accepted = getattr(answer, "action", None) == "accept" and bool((answer.content or {}).get("approve"))
+            _refuse_unless(accepted, getattr(answer, "action", "decline"))
+            verdict = self.approvals.check(ctx.request_state, owner=call.owner, digest=digest, granted_by_caller=True)
+            if verdict != Verdict.GRANTED:
+                raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
+                                     "changed meanwhile). Nothing was sent. Call again to show them the new change.")
+            return Granted(ctx.request_state)
+        result = await ctx.elicit(text, PersonAnswer)
+        _refuse_unless(result.action == "accept" and bool(getattr(result, "data", None) and result.data.approve),
+                       result.action)
+        return Granted(None, live=True)
+
+    def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall) -> Approval:
+        return self.approvals.create(tool=call.tool, target=call.target, summary=summary(requests), digest=digest,
+                                     owner=call.owner)
+
+
+def _refuse_unless(accepted: bool, action: str) -> None:
+    if not accepted:
+        how = "cancelled the question" if action == "cancel" else "did not approve"
+        raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.")
+
+
+def _is_modern(ctx: Context) -> bool:
+    return (ctx.protocol_version or "") >= "2026-07-28"
+
+
+def _can_elicit(ctx: Context) -> bool:
+    """Only a form elicitation the client declared; on 2025-era sessions also a channel to send it on."""
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities else None
+    if elicitation is None or (elicitation.url is not None and elicitation.form is None):
+        return False
+    return _is_modern(ctx) or bool(getattr(ctx.session, "can_send_request", False))

@@ -1,28 +1,33 @@
-"""Every write tool runs the same five stages, in this order:
+"""Every write tool runs the same five stages, in this order, under one lock per target:
 
 1. plan    - read the saved record and work out the exact change: the body to send and each field's
              saved → proposed (pure given what was read; no vendor write).
 2. check   - the vendor's rules (one named function per guardrail in the vendor's `rules.py`); each refuses by
              raising, and nothing has been sent.
-3. confirm - `confirm.decide`: the changes that need the person, and whether they were confirmed.
-             A dry run stops here and returns the plan, naming the confirmations still needed.
-4. send    - the vendor call (with a secure form's values, spent atomically with the call).
+3. confirm - `confirm.Confirmer`: the changes that need the person, asked for or checked against an approval of
+             exactly this change. A dry run stops before it and returns the plan.
+4. send    - the vendor call (a secure form's values are spent atomically with it).
 5. verify  - read the record back and list every difference from what was planned.
 
-A vendor implements `WriteStages` once per write tool; later features hook one stage each (a change journal at
-send/verify, the person's approval at confirm, value-based secret checks at check).
+The lock (`locks.py`) makes check-and-write atomic per target within this server: a second writer waits, is planned
+again against the first one's result, and needs its own confirmation if it now replaces a value. Later features
+hook one stage each (a change journal at send/verify, value-based secret checks at check).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
-from integrations_mcp.pipeline import confirm
-from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from mcp.server.mcpserver import Context
+from mcp.types import InputRequiredResult
+
+from integrations_mcp.errors import GuardrailError
+from integrations_mcp.pipeline.confirm import ConfirmationRequest, ConfirmCall, Confirmer
+from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
 
-__all__ = ["WriteStages", "run_write"]
+__all__ = ["WriteCall", "WriteServices", "WriteStages", "run_write"]
 
 PlanT = TypeVar("PlanT")
 SentT = TypeVar("SentT")
@@ -30,11 +35,17 @@ ResultT = TypeVar("ResultT")
 
 
 class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
+    def lock_keys(self) -> list[str]: ...  # known from the arguments, before anything is read
+
     async def plan(self) -> PlanT: ...
 
     async def check(self, plan: PlanT) -> None: ...
 
     def confirmations(self, plan: PlanT) -> list[ConfirmationRequest]: ...
+
+    def target(self, plan: PlanT) -> str: ...  # the integration, as the person reads it
+
+    def fingerprint(self, plan: PlanT) -> Any: ...  # what an approval covers: the changes and the saved state
 
     def preview(self, plan: PlanT, needed: list[ConfirmationRequest]) -> ResultT: ...
 
@@ -43,17 +54,64 @@ class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
     async def verify(self, plan: PlanT, sent: SentT) -> ResultT: ...
 
 
-async def run_write(stages: WriteStages[PlanT, SentT, ResultT], *, progress: Progress, dry_run: bool,
-                    confirmed: Iterable[str], subject: str) -> ResultT:
-    """Run the stages for one write; `subject` names the vendor in progress messages (e.g. "RevCent")."""
-    await progress.step("checking the change")
-    plan = await stages.plan()
-    await stages.check(plan)
-    requests = stages.confirmations(plan)
-    if dry_run:
-        return stages.preview(plan, confirm.unconfirmed(requests, confirmed))
-    confirm.decide(requests, confirmed)
-    await progress.step(f"saving it in {subject}")
-    sent = await stages.send(plan)
-    await progress.step("reading it back to verify")
-    return await stages.verify(plan, sent)
+@dataclass(frozen=True)
+class WriteServices:
+    """Shared by every write of a server."""
+
+    locks: WriteLocks
+    confirmer: Confirmer
+
+
+@dataclass(frozen=True)
+class WriteCall:
+    """One call of a write tool."""
+
+    ctx: Context
+    tool: str
+    owner: str  # the session key forms and approvals are bound to
+    vendor: str  # named in progress messages
+    dry_run: bool = False
+    flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
+    token: str | None = None  # confirmation_token (policy `model`) or approval_id (policy `person`)
+
+
+async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
+                    services: WriteServices) -> ResultT | InputRequiredResult:
+    progress = Progress(call.ctx, 3)
+    async with services.locks.hold(stages.lock_keys()):
+        await progress.step("checking the change")
+        plan = await stages.plan()
+        await stages.check(plan)
+        requests = stages.confirmations(plan)
+        if call.dry_run:
+            return stages.preview(plan, requests)
+        change = stages.fingerprint(plan)
+        granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
+        if isinstance(granted, InputRequiredResult):
+            return granted
+        if granted.live:
+            plan = await _replan_after_waiting(stages, plan, call, services)
+        services.confirmer.spend(granted)
+        await progress.step(f"saving it in {call.vendor}")
+        sent = await stages.send(plan)
+        await progress.step("reading it back to verify")
+        return await stages.verify(plan, sent)
+
+
+def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:
+    return ConfirmCall(ctx=call.ctx, tool=call.tool, target=stages.target(plan), owner=call.owner, flags=call.flags,
+                       token=call.token)
+
+
+async def _replan_after_waiting(stages: WriteStages[PlanT, Any, Any], plan: PlanT, call: WriteCall,
+                                services: WriteServices) -> PlanT:
+    """The person answered while the call waited: what they approved must still be exactly what is written."""
+    fresh = await stages.plan()
+    await stages.check(fresh)
+    digest = services.confirmer.approvals.digest
+    if digest(stages.fingerprint(fresh)) != digest(stages.fingerprint(plan)):
+        raise GuardrailError("Refused: the saved values changed while the user was deciding, so their approval does "
+                             "not cover what would now be written. Nothing was sent. Call again to show them the new "
+                             "change.")
+    return fresh
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import anyio
 from starlette.applications import Starlette
@@ -26,9 +26,12 @@ from integrations_mcp.secure_forms.origin import origin_of
 from integrations_mcp.secure_forms.page import DEFAULT_PATH_PREFIX, secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
-__all__ = ["LOOPBACK_HOSTS", "SecureFormGuard", "SecureFormServer", "host_allowed"]
+__all__ = ["LOOPBACK_HOSTS", "PageRoutes", "SecureFormGuard", "SecureFormServer", "host_allowed"]
 
 log = logging.getLogger(__name__)
+
+PageRoutes = Callable[[str, Callable[[], str | None]], list[Route]]
+"""Routes of more pages: given the path prefix and the public origin (None: the request's own)."""
 
 
 
@@ -97,6 +100,7 @@ class SecureFormServer:
         self._base_url = base_url.rstrip("/") if base_url else None
         self._listener: LoopbackServer | None = None
         self._lock = threading.Lock()
+        self._pages: list[PageRoutes] = []
 
     def __repr__(self) -> str:
         return f"SecureFormServer(base_url={self._base_url!r}, listening={self.listening}, store={self.store!r})"
@@ -111,8 +115,21 @@ class SecureFormServer:
         return self._listener is not None
 
     def routes(self) -> list[Route]:
-        return secure_form_routes(self.store, self.path_prefix,
-                                  lambda: origin_of(self._base_url) if self._base_url else None)
+        public = self._public_origin
+        return [*secure_form_routes(self.store, self.path_prefix, public),
+                *(route for pages in self._pages for route in pages(self.path_prefix, public))]
+
+    def add_pages(self, pages: PageRoutes) -> None:
+        """Serve more one-time pages (e.g. approvals) under the same prefix, guard and listener. Call before the
+        page is served (the HTTP transport mounts `routes()` once; the loopback listener starts on first use)."""
+        self._pages.append(pages)
+
+    def _public_origin(self) -> str | None:
+        return origin_of(self._base_url) if self._base_url else None
+
+    async def page_url(self, path: str) -> str:
+        """The address of `{prefix}/{path}`, starting the loopback listener if nothing serves the pages yet."""
+        return f"{await self.ensure_listening()}{self.path_prefix}/{path}"
 
     def set_base_url(self, base_url: str) -> None:
         """Mode (a): the page is served by someone else's app at `base_url` (e.g. "http://127.0.0.1:8000")."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 
 import httpx2
 
 from integrations_mcp import __version__
+from integrations_mcp.approvals.page import approval_routes
+from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guides import common_guides, register_guides
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
+from integrations_mcp.pipeline.locks import WriteLocks
+from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -16,12 +22,12 @@ from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Runtime
 
-__all__ = ["build_server"]
+__all__ = ["approvals", "build_server"]
 
 INSTRUCTIONS = (
     "Set up and manage third-party integrations safely. Read guide://common/guardrails first. Never ask the "
     "user for credentials or secrets in chat: use a secure form. Never pick option values for the user. Refusals "
-    "say what to do next; confirmation flags are set only after the user agreed."
+    "say what to do next; a change the user must approve is approved by the user, never on their behalf."
 )
 
 
@@ -41,10 +47,12 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
             forms.append(secure_forms or SecureFormServer())
         return forms[0]
 
+    writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
+                                                   pages=shared_forms))
     specs = []
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
-                          transport=transports.get(vendor.name), secure_forms=shared_forms)
+                          transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
                                 lifespan=connection_lifespan, tool_specs=specs)
@@ -54,3 +62,11 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     for vendor in configured:
         vendor.register_prompts(server)
     return server
+
+
+def approvals(settings: Settings, pages: Callable[[], SecureFormServer]) -> ApprovalStore:
+    """The approvals of this server, with their page served next to the secure form page."""
+    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60)
+    if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
+        pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public))
+    return store

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.vendors import VENDORS
 
 __all__ = ["LOG_LEVELS", "Settings", "load_settings"]
@@ -30,6 +31,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     public_url: str | None = None  # where people open the server's own pages, when not the listener itself
     sandbox: bool = False
+    confirmation: ConfirmationPolicy = ConfirmationPolicy.PERSON  # who confirms risky changes
+    approval_minutes: float = 10.0  # how long an approval (or a confirmation token) stays valid
 
     @property
     def configured_vendors(self) -> list[str]:
@@ -55,6 +58,9 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         allowed_origins=_list(env, "INTEGRATIONS_ALLOWED_ORIGINS"),
         public_url=_public_url(env),
         sandbox=sandbox,
+        confirmation=ConfirmationPolicy(_choice(env.get("INTEGRATIONS_CONFIRMATION", "").strip().lower() or "person",
+                                                tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
+        approval_minutes=_number(env, "INTEGRATIONS_APPROVAL_MINUTES", 10.0, unit="minutes"),
     )
 
 
@@ -72,14 +78,14 @@ def _boolean(env: Mapping[str, str], name: str) -> bool:
     raise ConfigurationError(f"{name} must be true or false, not {value!r}.")
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
     value = env.get(name, "").strip()
     try:
         number = float(value) if value else default
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds.") from None
+        raise ConfigurationError(f"{name} must be a number of {unit}.") from None
     if not 0 < number < float("inf"):
-        raise ConfigurationError(f"{name} must be a positive number of seconds.")
+        raise ConfigurationError(f"{name} must be a positive number of {unit}.")
     return number
 
 

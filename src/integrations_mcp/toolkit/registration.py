@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +30,11 @@ class ToolSpec:
 
 
 def tool_specs(tools: object, *, read_only: bool, guard: ArgumentGuard | None = None,
-               fixed: Mapping[str, Any] | None = None) -> list[ToolSpec]:
+               fixed: Mapping[str, Any] | None = None,
+               hidden: Callable[[str], bool] = lambda name: False) -> list[ToolSpec]:
     """Every `@tool` of `tools`, except the writing ones when the server is read-only (decided by the
     annotation, so a tool cannot be served read-only by mistake)."""
     fixed = dict(fixed or {})
-    return [ToolSpec(build_tool(fn, declaration, fixed=fixed), guard, fixed)
+    return [ToolSpec(build_tool(fn, declaration, fixed=fixed, hidden=hidden), guard, fixed)
             for fn, declaration in declared_tools(tools)
             if not (read_only and not declaration.annotations.read_only_hint)]

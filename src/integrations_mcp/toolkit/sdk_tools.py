@@ -4,9 +4,9 @@ Why it exists: the SDK generates a tool's input and output schemas from the func
 public hook to post-process them. Schemas are sent in every conversation, so this module builds the SDK's `Tool`
 with `Tool.from_function` and then adjusts the generated schemas before the tool is handed to
 `MCPServer(tools=...)`: pydantic's titles dropped (they repeat the property names), defaults dropped from output
-schemas (they describe inputs, not results), unknown top-level arguments declared refused, and arguments fixed by
-the configuration (a pinned tenant) removed. `FuncMetadata.output_schema` is documented as read live, so
-reassigning it is supported.
+schemas (they describe inputs, not results), unknown top-level arguments declared refused, and the arguments that
+the configuration fixes (a pinned tenant) or the confirmation policy hides removed. `FuncMetadata.output_schema` is
+documented as read live, so reassigning it is supported.
 """
 
 from __future__ import annotations
@@ -21,14 +21,17 @@ from integrations_mcp.toolkit.declare import ToolDeclaration
 __all__ = ["build_tool", "compact_schema"]
 
 
-def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: Mapping[str, Any]) -> Tool:
+def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: Mapping[str, Any],
+               hidden: Callable[[str], bool] = lambda name: False) -> Tool:
+    """`fixed` arguments are filled in by the server; `hidden` ones keep their defaults. Neither is in the schema,
+    and a caller who sends one is refused like any unknown argument."""
     # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
     description = " ".join((fn.__doc__ or "").split())
     sdk_tool = Tool.from_function(fn, name=fn.__name__, title=declaration.title, description=description,
                                   annotations=declaration.annotations, structured_output=True)
     parameters = compact_schema(sdk_tool.parameters)
     parameters["additionalProperties"] = False  # the server refuses them (IntegrationsServer.call_tool)
-    for name in fixed:
+    for name in [*fixed, *filter(hidden, list(parameters["properties"]))]:
         parameters["properties"].pop(name, None)
         if name in parameters.get("required", []):
             parameters["required"].remove(name)

@@ -14,7 +14,9 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["Runtime", "Vendor", "http_url"]
@@ -30,6 +32,11 @@ class Runtime:
     timeout_seconds: float
     transport: httpx2.AsyncBaseTransport | None  # the test seam; None means real HTTP
     secure_forms: Callable[[], SecureFormServer]  # the server's own secure form page, made on first use
+    writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
+
+    def hidden(self, name: str) -> bool:
+        """Tool arguments the confirmation policy leaves out of the schema."""
+        return hidden_arguments(self.writes.confirmer.policy, name)
 
 
 @dataclass(frozen=True)

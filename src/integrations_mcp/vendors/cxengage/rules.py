@@ -36,7 +36,7 @@ from integrations_mcp.vendors.cxengage.records import IntegrationRow
 from integrations_mcp.vendors.cxengage.views import PROPERTY
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
-           "confirmed_flags", "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required",
+           "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required",
            "refuse_secret_arguments", "require_an_edit", "require_complete", "require_complete_if_active",
            "require_same_type", "require_something_to_change", "require_unique_name", "require_usable_form",
            "resolve_type"]
@@ -213,12 +213,6 @@ def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationReq
         flag=CONFIRM_DEACTIVATE, reason=f"deactivating {name!r} affects live contacts.",
         consequence="Flows that call this integration (CRM look-ups, ticket or activity updates) fail or skip it "
                     "until it is active again. Check with the user first.")
-
-
-def confirmed_flags(*, confirm_overwrite: bool = False, confirm_deactivate: bool = False) -> list[str]:
-    """The confirmation flags the call set."""
-    return [flag for flag, given in ((CONFIRM_OVERWRITE, confirm_overwrite), (CONFIRM_DEACTIVATE, confirm_deactivate))
-            if given]
 
 
 def _holds_value(value: Any) -> bool:

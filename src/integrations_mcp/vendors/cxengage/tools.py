@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
+from mcp.types import InputRequiredResult
 from pydantic import Field
 
-from integrations_mcp.pipeline.progress import Progress
-from integrations_mcp.pipeline.write import run_write
+from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
-from integrations_mcp.toolkit.arguments import IntegrationName
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName
+from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.cxengage import rules
@@ -43,8 +44,8 @@ VENDOR = "CxEngage"  # as progress messages name it
 class CxEngageTools:
     """The CxEngage tools. They share the client and the server's own secure form page."""
 
-    def __init__(self, api: CxEngageClient, forms: SecureFormServer) -> None:
-        self.api, self.forms = api, forms
+    def __init__(self, api: CxEngageClient, forms: SecureFormServer, writes: WriteServices) -> None:
+        self.api, self.forms, self.writes = api, forms, writes
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
@@ -103,12 +104,13 @@ class CxEngageTools:
         description: str | None = None,
         active: Annotated[bool, Field(description="Refused unless every required property is set.")] = False,
         dry_run: DRY_RUN = False,
-    ) -> WriteResult:
+    ) -> WriteResult | InputRequiredResult:
         """Create an integration. Secrets only via secure_form_id. Guide: guide://cxengage/CreateCxEngageIntegration"""
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
-        stages = CreateIntegration(self.api, self.forms.store, session_key(ctx), args)
-        return await run_write(stages, progress=Progress(ctx, 3), dry_run=dry_run, confirmed=(), subject=VENDOR)
+        call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
+        stages = CreateIntegration(self.api, self.forms.store, call.owner, self.writes.confirmer.policy, args)
+        return await run_write(stages, call, self.writes)
 
     @tool(EDITS, title="Edit a CxEngage integration")
     async def EditCxEngageIntegration(
@@ -124,17 +126,20 @@ class CxEngageTools:
                                                     "CreateCxEngageSecureForm id with new secrets.")] = None,
         confirm_overwrite: Annotated[bool, Field(description="User agreed to replace values already set.")] = False,
         confirm_deactivate: Annotated[bool, Field(description="User agreed to deactivate it.")] = False,
+        confirmation_token: CONFIRMATION_TOKEN = None,
+        approval_id: APPROVAL_ID = None,
         dry_run: DRY_RUN = False,
-    ) -> WriteResult:
-        """Partial edit. Replacing a property that holds a value needs confirm_overwrite; active=false needs
-        confirm_deactivate; active=true needs a complete integration. Guide: guide://cxengage/EditCxEngageIntegration"""
+    ) -> WriteResult | InputRequiredResult:
+        """Partial edit. Replacing a property that holds a value and active=false need the user's confirmation;
+        active=true needs a complete integration. Guide: guide://cxengage/EditCxEngageIntegration"""
         args = EditArgs(tenant_id=tenant_id, integration_id=integration_id, name=name, description=description,
                         active=active, properties=properties, secure_form_id=secure_form_id)
         rules.require_an_edit(args)
-        stages = EditIntegration(self.api, self.forms.store, session_key(ctx), args)
-        confirmed = rules.confirmed_flags(confirm_overwrite=confirm_overwrite, confirm_deactivate=confirm_deactivate)
-        return await run_write(stages, progress=Progress(ctx, 3), dry_run=dry_run, confirmed=confirmed,
-                               subject=VENDOR)
+        flags = {rules.CONFIRM_OVERWRITE: confirm_overwrite, rules.CONFIRM_DEACTIVATE: confirm_deactivate}
+        call = write_call(ctx, "EditCxEngageIntegration", VENDOR, dry_run=dry_run, flags=flags,
+                          token=confirmation_token or approval_id)
+        stages = EditIntegration(self.api, self.forms.store, call.owner, self.writes.confirmer.policy, args)
+        return await run_write(stages, call, self.writes)
 
 
 def _form_fields(secrets: tuple[PropertySpec, ...], *, replacing: bool) -> list[FormField]:

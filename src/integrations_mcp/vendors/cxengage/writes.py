@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations_mcp.errors import VendorError
-from integrations_mcp.pipeline.confirm import ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
 from integrations_mcp.vendors.cxengage import rules
@@ -45,8 +45,14 @@ class Sent:
 class _Write:
     """What both writes share: the client, the secure forms of the asking session, and the verify stage."""
 
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, tenant_id: str) -> None:
-        self.api, self.forms, self.owner, self.tenant_id = api, forms, owner, tenant_id
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, tenant_id: str,
+                 policy: ConfirmationPolicy) -> None:
+        self.api, self.forms, self.owner, self.tenant_id, self.policy = api, forms, owner, tenant_id, policy
+
+    def _keys(self, *, name: str | None, form_id: str | None) -> list[str]:
+        """Two writers with one name in the tenant, or with one form, must not both pass their checks."""
+        keys = [f"cxengage:{self.tenant_id}:name:{name.strip().casefold()}"] if name else []
+        return keys + ([f"cxengage:form:{form_id}"] if form_id else [])
 
     def form(self, form_id: str | None) -> SecureFormStatus | None:
         return self.forms.status(form_id, owner=self.owner) if form_id else None
@@ -80,9 +86,19 @@ class _Write:
 
 
 class CreateIntegration(_Write):
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: CreateArgs) -> None:
-        super().__init__(api, forms, owner, args.tenant_id)
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, policy: ConfirmationPolicy,
+                 args: CreateArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id, policy)
         self.args = args
+
+    def lock_keys(self) -> list[str]:
+        return self._keys(name=self.args.name, form_id=self.args.secure_form_id)
+
+    def target(self, plan: CreatePlan) -> str:
+        return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
+
+    def fingerprint(self, plan: CreatePlan) -> Any:
+        return {"body": plan.shown(), "changes": [c.model_dump(mode="json") for c in plan.changes]}
 
     async def plan(self) -> CreatePlan:
         return plan_create(rules.resolve_type(self.args.type), self.args, self.form(self.args.secure_form_id))
@@ -99,7 +115,7 @@ class CreateIntegration(_Write):
 
     def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, sent=plan.shown(), changes=plan.changes,
-                           next_steps=dry_run_steps(needed, "to create it"))
+                           next_steps=dry_run_steps(needed, "to create it", self.policy))
 
     async def send(self, plan: CreatePlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:
@@ -111,9 +127,23 @@ class CreateIntegration(_Write):
 
 
 class EditIntegration(_Write):
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: EditArgs) -> None:
-        super().__init__(api, forms, owner, args.tenant_id)
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, policy: ConfirmationPolicy,
+                 args: EditArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id, policy)
         self.args = args
+
+    def lock_keys(self) -> list[str]:
+        own = f"cxengage:{self.tenant_id}:integration:{self.args.integration_id}"
+        return [own, *self._keys(name=self.args.name, form_id=self.args.secure_form_id)]
+
+    def target(self, plan: EditPlan) -> str:
+        return f"the CxEngage integration {plan.current.name!r} ({plan.current.id}, tenant {self.tenant_id})"
+
+    def fingerprint(self, plan: EditPlan) -> Any:
+        """The approval covers these changes to this saved state (secrets included: the digest is keyed and never
+        shown): any other change to it voids the approval."""
+        return {"body": plan.shown(), "changes": [c.model_dump(mode="json") for c in plan.changes],
+                "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
         current = await self.api.get_integration(self.tenant_id, self.args.integration_id)
@@ -139,7 +169,7 @@ class EditIntegration(_Write):
 
     def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, integration_id=self.args.integration_id, sent=plan.shown(),
-                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit"))
+                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit", self.policy))
 
     async def send(self, plan: EditPlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
+from mcp.types import InputRequiredResult
 from pydantic import Field
 
-from integrations_mcp.pipeline.progress import Progress
-from integrations_mcp.pipeline.write import run_write
+from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
-from integrations_mcp.toolkit.arguments import IntegrationName, Page, PageSize
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName, Page, PageSize
+from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -34,14 +35,13 @@ from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
 __all__ = ["RevCentTools"]
 
 VENDOR = "RevCent"
-WRITE_STEPS = 3  # checks, the write, the read-back: one progress notification each
 
 
 class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
-    def __init__(self, api: RevCentClient) -> None:
-        self.api = api
+    def __init__(self, api: RevCentClient, writes: WriteServices) -> None:
+        self.api, self.writes = api, writes
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
         self.spent_forms = SpentForms(create_tool="CreateSecureForm")
@@ -106,13 +106,14 @@ class RevCentTools:
         description: str | None = None,
         enabled: Annotated[bool | None, Field(description="Refused unless the result is complete.")] = None,
         dry_run: Annotated[bool, Field(description="Return what would be sent; write nothing.")] = False,
-    ) -> WriteResult:
+    ) -> WriteResult | InputRequiredResult:
         """Create an integration from a native site integration. Credentials only via secure_form_id.
         Guide: guide://revcent/CreateUserThirdPartyIntegration"""
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
-        return await run_write(CreateWrite(self.api, self.spent_forms, request), progress=Progress(ctx, WRITE_STEPS),
-                               dry_run=dry_run, confirmed=(), subject=VENDOR)
+        stages = CreateWrite(self.api, self.spent_forms, self.writes.confirmer.policy, request)
+        return await run_write(stages, write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run),
+                               self.writes)
 
     @tool(EDITS, title="Edit a RevCent integration")
     async def EditUserThirdPartyIntegration(
@@ -130,16 +131,19 @@ class RevCentTools:
         = False,
         confirm_disable: Annotated[bool, Field(description="User agreed to disable (live features stop).")]
         = False,
+        confirmation_token: CONFIRMATION_TOKEN = None,
+        approval_id: APPROVAL_ID = None,
         dry_run: Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
         = False,
-    ) -> WriteResult:
-        """Partial edit: only the fields given are sent. Changing saved options needs confirm_overwrite,
-        disabling needs confirm_disable, enabling needs a complete integration.
+    ) -> WriteResult | InputRequiredResult:
+        """Partial edit: only the fields given are sent. Replacing saved credentials or options and disabling
+        need the user's confirmation; enabling needs a complete integration.
         Guide: guide://revcent/EditUserThirdPartyIntegration"""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)
-        confirmed = [flag for flag, given in (("confirm_overwrite", confirm_overwrite),
-                                              ("confirm_disable", confirm_disable)) if given]
-        return await run_write(EditWrite(self.api, self.spent_forms, edit), progress=Progress(ctx, WRITE_STEPS),
-                               dry_run=dry_run, confirmed=confirmed, subject=VENDOR)
+        flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable}
+        call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,
+                          token=confirmation_token or approval_id)
+        return await run_write(EditWrite(self.api, self.spent_forms, self.writes.confirmer.policy, edit), call,
+                               self.writes)

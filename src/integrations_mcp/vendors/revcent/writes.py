@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from integrations_mcp.errors import VendorError
-from integrations_mcp.pipeline.confirm import ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -28,11 +28,19 @@ __all__ = ["CreateWrite", "EditWrite"]
 T = TypeVar("T")
 
 
+def name_key(name: str) -> str:
+    """Names are unique case-insensitively and trimmed: so is the lock that keeps two writers from both taking one."""
+    return f"revcent:name:{name.strip().casefold()}"
+
+
 class _RevCentWrite:
     """What both writes share: the client, the forms already spent, and verifying by reading the record back."""
 
-    def __init__(self, api: RevCentClient, spent: SpentForms) -> None:
-        self.api, self.spent = api, spent
+    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy) -> None:
+        self.api, self.spent, self.policy = api, spent, policy
+
+    def _form_keys(self, form_id: str | None) -> list[str]:
+        return [f"revcent:form:{form_id}"] if form_id else []
 
     async def _require_usable_form(self, plan: WritePlan) -> None:
         if plan.secure_form_id:
@@ -63,9 +71,20 @@ class _RevCentWrite:
 
 
 class CreateWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, spent: SpentForms, request: CreateRequest) -> None:
-        super().__init__(api, spent)
+    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy,
+                 request: CreateRequest) -> None:
+        super().__init__(api, spent, policy)
         self.request = request
+
+    def lock_keys(self) -> list[str]:
+        # Two creates with one name, or with one form, must not both pass their checks.
+        return [name_key(self.request.name), *self._form_keys(self.request.secure_form_id)]
+
+    def target(self, plan: CreatePlan) -> str:
+        return f"a new integration {self.request.name!r}"
+
+    def fingerprint(self, plan: CreatePlan) -> Any:
+        return {"body": plan.body, "site": plan.site.model_dump(mode="json")}
 
     async def plan(self) -> CreatePlan:
         return plan_create(await self.api.get_site_integration(self.request.site_id), self.request)
@@ -81,7 +100,7 @@ class CreateWrite(_RevCentWrite):
 
     def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, sent=plan.body, changes=plan.changes,
-                           next_steps=dry_run_steps(needed, "to create it"))
+                           next_steps=dry_run_steps(needed, "to create it", self.policy))
 
     async def send(self, plan: CreatePlan) -> str:
         created = await self._with_form(plan.secure_form_id, lambda: self.api.create_user_integration(plan.body))
@@ -89,9 +108,21 @@ class CreateWrite(_RevCentWrite):
 
 
 class EditWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, spent: SpentForms, edit: EditRequest) -> None:
-        super().__init__(api, spent)
+    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy, edit: EditRequest) -> None:
+        super().__init__(api, spent, policy)
         self.edit = edit
+
+    def lock_keys(self) -> list[str]:
+        keys = [f"revcent:integration:{self.edit.integration_id}", *self._form_keys(self.edit.secure_form_id)]
+        return keys + ([name_key(self.edit.name)] if self.edit.name else [])
+
+    def target(self, plan: EditPlan) -> str:
+        return f"the RevCent integration {plan.current.name!r} ({plan.current.id})"
+
+    def fingerprint(self, plan: EditPlan) -> Any:
+        """The approval covers these changes to this saved state: any other change to it voids the approval."""
+        return {"body": plan.body, "changes": [c.model_dump(mode="json") for c in plan.changes],
+                "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
         return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit)
@@ -112,7 +143,7 @@ class EditWrite(_RevCentWrite):
 
     def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, user_third_party_integration_id=plan.current.id, sent=plan.body,
-                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit"))
+                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit", self.policy))
 
     async def send(self, plan: EditPlan) -> str:
         await self._with_form(plan.secure_form_id, lambda: self.api.edit_user_integration(plan.current.id, plan.body))

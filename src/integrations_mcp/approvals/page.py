@@ -1,0 +1,92 @@
+"""The one-time page where the person approves or rejects one planned change.
+
+Served next to the secure form page (same listener, same guard, same own-page POST rule and anti-forgery token):
+GET shows what will change and what it affects; POST records the person's decision. Nothing here writes to a
+vendor: the agent's retry does, and only if the change is still exactly the one approved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from html import escape
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from integrations_mcp.approvals.store import Approval, ApprovalState, ApprovalStore
+from integrations_mcp.secure_forms.html import CROSS_SITE, STALE_PAGE, TOO_LARGE, document, message
+from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+
+__all__ = ["CSRF_FIELD", "approval_routes"]
+
+log = logging.getLogger(__name__)
+
+CSRF_FIELD = "_csrf"
+MAX_BODY_BYTES = 4096
+GONE = ("There is no pending approval at this address: it was already decided, used or has expired. Ask your "
+        "assistant to make the change again; it will give you a new link.")
+
+
+def _page(approval: Approval) -> HTMLResponse:
+    lines = "".join(f"<li>{escape(line.lstrip('- '))}</li>" for line in approval.summary.splitlines() if line.strip())
+    body = (f"<h1>Approve this change?</h1><p>Your assistant asks to run <strong>{escape(approval.tool)}</strong> on "
+            f"<strong>{escape(approval.target)}</strong>. This is exactly what will be written:</p><ul>{lines}</ul>"
+            "<p>Nothing is written unless you approve. If the saved values change before your assistant carries it "
+            "out, this approval no longer counts and you will be asked again.</p>"
+            '<form method="post">'
+            f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(approval.csrf_token)}">'
+            '<button type="submit" name="decision" value="approve">Approve</button> '
+            '<button type="submit" name="decision" value="reject">Reject</button></form>')
+    return document("Approve a change", body)
+
+
+class _Page:
+    def __init__(self, store: ApprovalStore, public_origin: Callable[[], str | None]) -> None:
+        self.store, self.public_origin = store, public_origin
+
+    async def show(self, request: Request) -> Response:
+        approval = self.store.lookup(request.path_params["approval_id"])
+        if approval is None or approval.state != ApprovalState.PENDING:
+            return message("No pending approval", GONE, 404)
+        return _page(approval)
+
+    async def decide(self, request: Request) -> Response:
+        own = [origin_of(str(request.url)), *filter(None, [self.public_origin()])]
+        if not submitted_from_own_page(request.headers, own):
+            log.warning("approval page: cross-origin decision refused")
+            return message("Refused", CROSS_SITE, 403, alert=True)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return message("Refused", TOO_LARGE, 413, alert=True)
+        try:
+            fields = dict(parse_qsl(body.decode("utf-8"), max_num_fields=10))
+        except (UnicodeDecodeError, ValueError):
+            return message("Refused", STALE_PAGE, 400, alert=True)
+        decision = fields.get("decision")
+        if decision not in ("approve", "reject"):
+            return message("Refused", STALE_PAGE, 400, alert=True)
+        approval_id = request.path_params["approval_id"]
+        if self.store.lookup(approval_id) is None:
+            return message("No pending approval", GONE, 404)
+        decided = self.store.decide(approval_id, fields.get(CSRF_FIELD, ""), decision == "approve")
+        if decided is None:
+            return message("Refused", STALE_PAGE + " If it was already decided, return to your assistant.", 403,
+                           alert=True)
+        log.info("approval %s…: %s by the person", approval_id[:6], decided.state)
+        if decided.state == ApprovalState.APPROVED:
+            return message("Approved — return to your assistant",
+                           "Tell your assistant you approved; it can now make exactly this change. You can close "
+                           "this page.", 200)
+        return message("Rejected — nothing was changed",
+                       "Tell your assistant you rejected the change. You can close this page.", 200)
+
+
+def approval_routes(store: ApprovalStore, path_prefix: str,
+                    public_origin: Callable[[], str | None] = lambda: None) -> list[Route]:
+    """`GET`/`POST {path_prefix}/approvals/{approval_id}`."""
+    page = _Page(store, public_origin)
+    path = f"/{path_prefix.strip('/')}/approvals/{{approval_id}}"
+    return [Route(path, page.show, methods=["GET"]), Route(path, page.decide, methods=["POST"])]

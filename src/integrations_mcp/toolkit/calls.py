@@ -1,0 +1,28 @@
+"""What a write tool passes to the pipeline about its call, and which confirmation arguments its schema shows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mcp.server.mcpserver import Context
+
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+from integrations_mcp.pipeline.write import WriteCall
+from integrations_mcp.toolkit.identity import session_key
+
+__all__ = ["hidden_arguments", "write_call"]
+
+
+def write_call(ctx: Context, tool: str, vendor: str, *, dry_run: bool, flags: Mapping[str, bool] | None = None,
+               token: str | None = None) -> WriteCall:
+    given = frozenset(flag for flag, value in (flags or {}).items() if value)
+    return WriteCall(ctx=ctx, tool=tool, owner=session_key(ctx), vendor=vendor, dry_run=dry_run, flags=given,
+                     token=token)
+
+
+def hidden_arguments(policy: ConfirmationPolicy, name: str) -> bool:
+    """Under `person` the model cannot confirm: no confirm_* flags and no token in the schema, only the id of an
+    approval the person gave on the page. Under `model`: the flags and the token, no approval id."""
+    if policy == ConfirmationPolicy.PERSON:
+        return name.startswith("confirm_") or name == "confirmation_token"
+    return name == "approval_id"
