@@ -1,20 +1,23 @@
 """`integrations-mcp demo`: the whole RevCent and CxEngage set-up on the sandbox, through a real MCP client over stdio.
 
-The demo plays both the agent (tool calls) and the person (who opens the secure form URL in a browser and
-types the credentials). Every step states what it expects; any other behaviour makes the demo fail.
+The demo plays both the agent (tool calls) and the person: who types credentials into the secure form in a browser,
+approves or declines risky changes when the client asks them (elicitation), and, for a client that cannot ask,
+approves on the one-time approval page. Every step states what it expects; any other behaviour makes it fail.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from typing import Any
 
 import anyio
 from mcp import Client, StdioServerParameters
+from mcp.client import ClientRequestContext
 from mcp.client.stdio import stdio_client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from integrations_mcp.secure_forms import scripted_person
 
@@ -33,10 +36,30 @@ async def fill_secure_form(form_url: str, values: dict[str, str] | None = None) 
         raise DemoFailure(str(exc)) from None
 
 
+class _Person:
+    """The person at the client: answers what the server asks through the client, as planned by each step."""
+
+    def __init__(self) -> None:
+        self._planned: list[bool] = []
+
+    def plan(self, *, approve: bool) -> None:
+        self._planned.append(approve)
+
+    async def answer(self, ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        if not self._planned:
+            raise DemoFailure(f"the server asked the person something unexpected: {params.message}")
+        approve = self._planned.pop(0)
+        print("    the client shows the person the server's question:")
+        for line in params.message.splitlines():
+            print(f"      > {line}")
+        print(f"    the person {'approves' if approve else 'declines'}")
+        return ElicitResult(action="accept", content={"approve": True}) if approve else ElicitResult(action="decline")
+
+
 class _Steps:
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.number = 0
+    def __init__(self, client: Client, person: _Person, number: int = 0) -> None:
+        self.client, self.person = client, person
+        self.number = number
 
     def say(self, title: str) -> None:
         self.number += 1
@@ -139,11 +162,9 @@ async def _revcent_options(s: _Steps, site: dict[str, Any], integration_id: str)
 
     change = {"user_third_party_integration_id": integration_id,
               "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [values[1]]}]}]}
-    s.say(f"Change the saved {option_id}.{field_id} to {values[1]} without confirmation")
-    await s.refused("EditUserThirdPartyIntegration", change, "confirm_overwrite")
-
-    s.say("The user agrees: the same edit with confirm_overwrite=true, verified by read-back")
-    edited = await s.ok("EditUserThirdPartyIntegration", {**change, "confirm_overwrite": True})
+    s.say(f"Change the saved {option_id}.{field_id} to {values[1]}: the server asks the person, who approves")
+    s.person.plan(approve=True)
+    edited = await s.ok("EditUserThirdPartyIntegration", change)
     saved = {(o["id"], f["id"]): f["value"] for o in edited["verified"]["integration"]["third_party_options_saved"]
              for f in o["fields"]}
     if edited["mismatches"] or saved.get((option_id, field_id)) != [values[1]]:
@@ -215,10 +236,9 @@ async def _cxengage_flow(s: _Steps) -> None:
 
     change = {"integration_id": integration_id,
               "properties": {"endpointPrefix": "https://demo-desk-eu.zendesk.example/api/v2"}}
-    s.say("Change the saved endpointPrefix without confirmation")
-    await s.refused("EditCxEngageIntegration", change, "confirm_overwrite")
-    s.say("The user agrees: the same edit with confirm_overwrite=true, verified by read-back")
-    edited = await s.ok("EditCxEngageIntegration", {**change, "confirm_overwrite": True})
+    s.say("Change the saved endpointPrefix: the server asks the person, who approves")
+    s.person.plan(approve=True)
+    edited = await s.ok("EditCxEngageIntegration", change)
     if edited["mismatches"]:
         raise DemoFailure(f"read-back mismatches: {edited['mismatches']}")
     print(f"    verified: endpointPrefix = {edited['verified']['integration']['properties']['endpointPrefix']}")
@@ -229,22 +249,55 @@ async def _cxengage_flow(s: _Steps) -> None:
         raise DemoFailure("the read-back does not show it active")
     print("    active; verified by reading it back")
 
-    s.say("Deactivate it without confirmation")
+    s.say("Deactivate it: the server asks the person, who declines; nothing is written")
+    s.person.plan(approve=False)
     await s.refused("EditCxEngageIntegration", {"integration_id": integration_id, "active": False},
-                    "confirm_deactivate")
+                    "did not approve")
+
+
+async def _approval_page_flow(s: _Steps) -> None:
+    print("\n== A client that cannot ask the person (no elicitation, e.g. Claude Desktop): the approval page ==")
+    listed = await s.ok("GetCxEngageIntegrations", {})
+    target = next((i for i in listed["results"] if i["active"]), None)
+    if target is None:
+        raise DemoFailure("the sandbox tenant has no active integration to deactivate")
+    s.say(f"Deactivate {target['name']!r}: refused with a one-time approval link for the person")
+    message = await s.refused("EditCxEngageIntegration", {"integration_id": target["id"], "active": False},
+                              "approval_id=")
+    url, approval_id = _approval_link(message)
+    s.say("The person opens the link in their browser, sees exactly the change, and approves it")
+    await scripted_person.decide_approval(url, approve=True)
+    s.say("The agent calls again with approval_id: exactly the approved change is written and verified")
+    done = await s.ok("EditCxEngageIntegration", {"integration_id": target["id"], "active": False,
+                                                  "approval_id": approval_id})
+    if done["mismatches"] or done["verified"]["integration"]["active"] is not False:
+        raise DemoFailure(f"the read-back does not show it inactive: {done['mismatches']}")
+    print("    inactive; verified by reading it back")
+
+
+def _approval_link(message: str) -> tuple[str, str]:
+    url = re.search(r"(https?://\S+/approvals/[A-Za-z0-9_-]+)", message)
+    approval = re.search(r"approval_id=([A-Za-z0-9_-]+)", message)
+    if not (url and approval):
+        raise DemoFailure(f"the refusal has no approval link: {message}")
+    return url.group(1), approval.group(1)
 
 
 async def _run() -> None:
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
     params = StdioServerParameters(command=sys.executable, args=["-m", "integrations_mcp", "serve", "--sandbox"],
                                    env=env)
+    person = _Person()
     with tempfile.TemporaryFile("w+") as errlog:
         try:
-            async with Client(stdio_client(params, errlog=errlog)) as client:
-                print("Connected to `integrations-mcp serve --sandbox` over stdio.")
-                steps = _Steps(client)
+            # A client that asks the person when the server needs them (it declares elicitation).
+            async with Client(stdio_client(params, errlog=errlog), elicitation_callback=person.answer) as client:
+                print("Connected to `integrations-mcp serve --sandbox` over stdio (a client that can ask the person).")
+                steps = _Steps(client, person)
                 await _revcent_flow(steps)
                 await _cxengage_flow(steps)
+            async with Client(stdio_client(params, errlog=errlog)) as client:
+                await _approval_page_flow(_Steps(client, person, number=steps.number))
         except BaseException:
             errlog.seek(0)
             tail = errlog.read()[-2000:]

@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 
 import httpx2
 
-__all__ = ["BROWSER_NAVIGATION", "BROWSER_SUBMIT", "FormAnswer", "PageForm", "fill_secure_form", "read_form",
-           "submit_form"]
+__all__ = ["BROWSER_NAVIGATION", "BROWSER_SUBMIT", "FormAnswer", "PageForm", "decide_approval", "fill_secure_form",
+           "read_form", "submit_form"]
 
 BROWSER_NAVIGATION = {"sec-fetch-site": "none", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document",
                       "sec-fetch-user": "?1"}
@@ -66,14 +66,17 @@ class FormAnswer:
 
 
 async def submit_form(form_url: str, values: dict[str, str] | None = None, *, default: str = "demo",
-                      headers: dict[str, str] | None = None) -> FormAnswer:
-    """Open `form_url`, fill every field (`values`, else `default-<name>`), submit with a browser's headers
-    (`headers` overrides them: the tests play other pages this way). Returns the answer, whatever its status."""
+                      headers: dict[str, str] | None = None, button: tuple[str, str] | None = None) -> FormAnswer:
+    """Open `form_url`, fill every field (`values`, else `default-<name>`), press Save (or `button`: the name and
+    value of the submit button pressed) and submit with a browser's headers (`headers` overrides them: the tests
+    play other pages this way). Returns the answer, whatever its status."""
     async with httpx2.AsyncClient(timeout=10) as http:
         page = await http.get(form_url, headers=BROWSER_NAVIGATION)
         page.raise_for_status()
         form = read_form(page.text)
         data = {**form.hidden, **{name: (values or {}).get(name, f"{default}-{name}") for name in form.typed}}
+        if button:
+            data[button[0]] = button[1]
         target = httpx2.URL(form_url).join(form.action) if form.action else form_url
         answer = await http.post(target, data=data, headers={**BROWSER_SUBMIT, **(headers or {})})
         return FormAnswer(answer.status_code, answer.text)
@@ -84,4 +87,12 @@ async def fill_secure_form(form_url: str, values: dict[str, str] | None = None, 
     answer = await submit_form(form_url, values, default=default)
     if answer.status != 200:
         raise RuntimeError(f"the secure form answered {answer.status}: {answer.text[:300]}")
+    return answer.text
+
+
+async def decide_approval(approval_url: str, *, approve: bool) -> str:
+    """The person's decision on an approval page; returns the page's answer, or raises if it refused."""
+    answer = await submit_form(approval_url, button=("decision", "approve" if approve else "reject"))
+    if answer.status != 200:
+        raise RuntimeError(f"the approval page answered {answer.status}: {answer.text[:300]}")
     return answer.text
