@@ -1,0 +1,58 @@
+"""Approvals: one change, one session, one use, a limited time; only the page's own token decides."""
+
+from __future__ import annotations
+
+from integrations_mcp.approvals.store import ApprovalState, ApprovalStore, Verdict
+from tests.conftest import FakeClock
+
+
+def make(clock: FakeClock | None = None) -> tuple[ApprovalStore, str, str]:
+    store = ApprovalStore(lifetime_seconds=600, **({"clock": clock} if clock else {}))
+    digest = store.digest({"tool": "Edit", "change": [1, 2]})
+    approval = store.create(tool="Edit", target="x", summary="s", digest=digest, owner="me")
+    return store, approval.id, digest
+
+
+def test_digest_is_keyed_and_canonical() -> None:
+    store, other = ApprovalStore(), ApprovalStore()
+    assert store.digest({"a": 1, "b": [1]}) == store.digest({"b": [1], "a": 1})
+    assert store.digest({"a": 1}) != store.digest({"a": 2})
+    assert store.digest({"a": 1}) != other.digest({"a": 1})  # another process's key
+
+
+def test_pending_until_the_person_decides_with_the_pages_token() -> None:
+    store, approval_id, digest = make()
+    assert store.check(approval_id, owner="me", digest=digest) == Verdict.PENDING
+    assert store.decide(approval_id, "forged", approve=True) is None
+    token = store.lookup(approval_id).csrf_token
+    assert store.decide(approval_id, token, approve=True).state == ApprovalState.APPROVED
+    assert store.decide(approval_id, token, approve=False) is None  # decided once
+    assert store.check(approval_id, owner="me", digest=digest) == Verdict.GRANTED
+
+
+def test_rejected_is_reported_as_such() -> None:
+    store, approval_id, digest = make()
+    store.decide(approval_id, store.lookup(approval_id).csrf_token, approve=False)
+    assert store.check(approval_id, owner="me", digest=digest) == Verdict.REJECTED
+
+
+def test_void_for_another_change_another_session_after_use_or_expiry() -> None:
+    clock = FakeClock()
+    store, approval_id, digest = make(clock)
+    store.decide(approval_id, store.lookup(approval_id).csrf_token, approve=True)
+    assert store.check(approval_id, owner="me", digest=store.digest({"other": 1})) == Verdict.VOID
+    assert store.check(approval_id, owner="someone else", digest=digest) == Verdict.VOID
+    assert store.check("unknown", owner="me", digest=digest) == Verdict.VOID
+    clock.now += 601
+    assert store.check(approval_id, owner="me", digest=digest) == Verdict.VOID
+    store2, second, digest2 = make()
+    assert store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
+    store2.spend(second)
+    assert store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.VOID
+
+
+def test_repr_shows_no_digest_owner_or_token() -> None:
+    store = ApprovalStore()
+    approval = store.create(tool="Edit", target="x", summary="s", digest="digest-canary", owner="owner-canary")
+    shown = repr(approval) + repr(store)
+    assert approval.csrf_token not in shown and "digest-canary" not in shown and "owner-canary" not in shown
