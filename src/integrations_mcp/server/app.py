@@ -15,6 +15,7 @@ from integrations_mcp.guides import common_guides, register_guides
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
+from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -49,10 +50,12 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
 
     writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
                                                    pages=shared_forms))
+    handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     specs = []
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
-                          transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes)
+                          transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
+                          handoffs=handoffs)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
                                 lifespan=connection_lifespan, tool_specs=specs)

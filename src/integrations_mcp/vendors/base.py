@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.write import WriteServices
+from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
@@ -33,6 +34,7 @@ class Runtime:
     transport: httpx2.AsyncBaseTransport | None  # the test seam; None means real HTTP
     secure_forms: Callable[[], SecureFormServer]  # the server's own secure form page, made on first use
     writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
+    handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""

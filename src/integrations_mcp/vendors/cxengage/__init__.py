@@ -23,8 +23,8 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
                               transport=runtime.transport, headers={"accept": "application/json"})
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
-    return tool_specs(CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes),
-                      read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
+    tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
+    return tool_specs(tools, read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
                       hidden=runtime.hidden)
 
 

@@ -58,7 +58,8 @@ class IntegrationList(BaseModel):
 
 class SecureFormCreated(BaseModel):
     secure_form_id: str
-    form_url: str = Field(description="Give this link to the user; it opens only on this machine.")
+    form_url: str | None = Field(description="Give this link to the user (never open it yourself); absent when the "
+                                             "user's client opened the form for them.")
     expires_at: int = Field(description="Unix seconds; the form and anything typed in it are deleted then.")
     type: str
     integration_id: str | None = None

@@ -10,8 +10,9 @@ from mcp.types import InputRequiredResult
 from pydantic import Field
 
 from integrations_mcp.pipeline.write import WriteServices, run_write
+from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, can_open_urls, new_handoff
 from integrations_mcp.secure_forms.listener import SecureFormServer
-from integrations_mcp.secure_forms.store import FormField
+from integrations_mcp.secure_forms.store import FormField, StoredForm
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
 from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName
 from integrations_mcp.toolkit.calls import write_call
@@ -44,8 +45,10 @@ VENDOR = "CxEngage"  # as progress messages name it
 class CxEngageTools:
     """The CxEngage tools. They share the client and the server's own secure form page."""
 
-    def __init__(self, api: CxEngageClient, forms: SecureFormServer, writes: WriteServices) -> None:
-        self.api, self.forms, self.writes = api, forms, writes
+    def __init__(self, api: CxEngageClient, forms: SecureFormServer, writes: WriteServices,
+                 handoffs: Handoffs) -> None:
+        self.api, self.forms, self.writes, self.handoffs = api, forms, writes, handoffs
+        self.created_forms: dict[str, SecureFormCreated] = {}  # forms handed over, until the client's retry
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
@@ -71,9 +74,34 @@ class CxEngageTools:
                                                               "existing integration.")] = None,
         fields: Annotated[list[str] | None, Field(description="Secret properties to ask for (default: all of the "
                                                   "type's secrets).")] = None,
-    ) -> SecureFormCreated:
-        """A one-time page, served by this server, where the user types the type's secrets (never in chat).
-        Give the user form_url, then pass secure_form_id to create/edit. Guide: guide://cxengage/secure-forms"""
+    ) -> SecureFormCreated | InputRequiredResult:
+        """A one-time page, served by this server, where the user types the type's secrets (never in chat). The
+        user's client opens it when it can; otherwise give the user form_url. Then pass secure_form_id to
+        create/edit. Guide: guide://cxengage/secure-forms"""
+        owner = session_key(ctx)
+        handoff = self.handoffs.resumed(ctx, owner)
+        if handoff is None:
+            form, url = await self._new_form(tenant_id, type, integration_id, fields, owner)
+            created = SecureFormCreated(
+                secure_form_id=form.id, form_url=url, expires_at=form.expires_at, type=form.purpose["type"],
+                integration_id=integration_id, fields=[f.id for f in form.fields],
+                next_step="Give the user form_url to type the secrets there (never in chat, never open it yourself); "
+                          f"when they say it is saved, call {_write_tool(integration_id)} with secure_form_id. The "
+                          "form works once and expires in an hour.")
+            if not can_open_urls(ctx):
+                return created
+            self.created_forms[form.id] = created
+            handoff = new_handoff(form.id, url, owner)
+        outcome = await self.handoffs.hand_over(
+            ctx, handoff, "Open the secure form to type the integration's secrets (they never go through the chat).",
+            completed=lambda: self._completed(handoff.form_id, owner))
+        if isinstance(outcome, InputRequiredResult):
+            return outcome
+        created = self.created_forms.pop(handoff.form_id)
+        return created.model_copy(update={"form_url": None, "next_step": _handed_over_next(outcome, created)})
+
+    async def _new_form(self, tenant_id: str, type: str, integration_id: str | None, fields: list[str] | None,
+                        owner: str) -> tuple[StoredForm, str]:
         spec = rules.resolve_type(type)
         subject = f"{spec.title} integration"
         if integration_id:
@@ -81,15 +109,12 @@ class CxEngageTools:
             rules.require_same_type(integration_id, current.type, spec)
             subject = f"{spec.title} integration {current.name!r}"
         form_fields = _form_fields(rules.choose_secret_fields(spec, fields), replacing=bool(integration_id))
-        form, url = await self.forms.create_form(owner=session_key(ctx), subject=f"{subject} (tenant {tenant_id})",
-                                            fields=form_fields, purpose=form_purpose(tenant_id, spec, integration_id),
+        return await self.forms.create_form(owner=owner, subject=f"{subject} (tenant {tenant_id})", fields=form_fields,
+                                            purpose=form_purpose(tenant_id, spec, integration_id),
                                             create_tool="CreateCxEngageSecureForm")
-        return SecureFormCreated(
-            secure_form_id=form.id, form_url=url, expires_at=form.expires_at, type=spec.name,
-            integration_id=integration_id, fields=[f.id for f in form_fields],
-            next_step="Give the user form_url to type the secrets there (never in chat); when they say it is saved, "
-                      f"call {'EditCxEngageIntegration' if integration_id else 'CreateCxEngageIntegration'} "
-                      "with secure_form_id. The form works once and expires in an hour.")
+
+    async def _completed(self, form_id: str, owner: str) -> bool:
+        return self.forms.store.status(form_id, owner=owner).completed
 
     @tool(CREATES, title="Create a CxEngage integration")
     async def CreateCxEngageIntegration(
@@ -149,3 +174,16 @@ def _form_fields(secrets: tuple[PropertySpec, ...], *, replacing: bool) -> list[
     if replacing and not any(f.required for f in form_fields) and len(form_fields) == 1:
         form_fields = [FormField(form_fields[0].id, form_fields[0].label, required=True)]
     return form_fields
+
+
+def _write_tool(integration_id: str | None) -> str:
+    return "EditCxEngageIntegration" if integration_id else "CreateCxEngageIntegration"
+
+
+def _handed_over_next(outcome: Outcome, created: SecureFormCreated) -> str:
+    if outcome == Outcome.COMPLETED:
+        return (f"The user saved the form their client opened. Call {_write_tool(created.integration_id)} with "
+                "secure_form_id.")
+    if outcome == Outcome.WAITING:
+        return "The user's client opened the form but it is not saved yet. Ask the user to finish it, then call again."
+    return "The user declined to open the form; nothing was saved. Ask them how they want to go on."

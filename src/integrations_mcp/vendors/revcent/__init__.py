@@ -21,8 +21,8 @@ __all__ = ["VENDOR"]
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     http = httpx2.AsyncClient(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
                               transport=runtime.transport, headers={"accept": "application/json"})
-    return tool_specs(RevCentTools(RevCentClient(http, settings), runtime.writes), read_only=runtime.read_only,
-                      guard=refuse_raw_credentials, hidden=runtime.hidden)
+    tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs)
+    return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
 
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:

@@ -10,11 +10,13 @@ from mcp.types import InputRequiredResult
 from pydantic import Field
 
 from integrations_mcp.pipeline.write import WriteServices, run_write
+from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, can_open_urls, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
 from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName, Page, PageSize
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
+from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.models import (
@@ -35,13 +37,23 @@ from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
 __all__ = ["RevCentTools"]
 
 VENDOR = "RevCent"
+FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
+                 "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
+HANDOFF_MESSAGE = "Open RevCent's secure form to enter the integration's credentials (they never go through the chat)."
+HANDED_OVER_NEXT = {
+    Outcome.COMPLETED: "The user completed the form their client opened. Pass secure_form_id to "
+                       "Create/EditUserThirdPartyIntegration.",
+    Outcome.WAITING: "The user's client opened the form but it is not completed yet. Ask the user to finish it, then "
+                     "check with GetSecureForm.",
+    Outcome.DECLINED: "The user declined to open the form; nothing was saved. Ask them how they want to go on.",
+}
 
 
 class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
-    def __init__(self, api: RevCentClient, writes: WriteServices) -> None:
-        self.api, self.writes = api, writes
+    def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs) -> None:
+        self.api, self.writes, self.handoffs = api, writes, handoffs
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
         self.spent_forms = SpentForms(create_tool="CreateSecureForm")
@@ -87,13 +99,27 @@ class RevCentTools:
         return view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
-    async def CreateSecureForm(self, site_third_party_integration_id: RevCentId) -> SecureForm:
+    async def CreateSecureForm(self, site_third_party_integration_id: RevCentId,
+                               ctx: Context) -> SecureForm | InputRequiredResult:
         """Create a one-hour secure form where the user types the integration's credentials (never in chat).
-        Give the user form_url. Guide: guide://revcent/CreateSecureForm"""
-        form = await self.api.create_secure_form(site_third_party_integration_id)
-        next_step = ("Ask the user to open form_url, enter the credentials and say when done; check with "
-                     "GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
-        return SecureForm.of(form, next_step)
+        The user's client opens it when it can; otherwise give the user form_url (never open it yourself).
+        Guide: guide://revcent/CreateSecureForm"""
+        owner = session_key(ctx)
+        handoff = self.handoffs.resumed(ctx, owner)
+        if handoff is None:
+            form = await self.api.create_secure_form(site_third_party_integration_id)
+            if not (can_open_urls(ctx) and form.form_url):
+                return SecureForm.of(form, FORM_URL_NEXT)
+            handoff = new_handoff(form.id, form.form_url, owner)
+        outcome = await self.handoffs.hand_over(ctx, handoff, HANDOFF_MESSAGE,
+                                                completed=lambda: self._completed(handoff.form_id))
+        if isinstance(outcome, InputRequiredResult):
+            return outcome
+        record = await self.api.get_secure_form(handoff.form_id)
+        return SecureForm.of(record, HANDED_OVER_NEXT[outcome]).model_copy(update={"form_url": None})
+
+    async def _completed(self, form_id: str) -> bool:
+        return (await self.api.get_secure_form(form_id)).completed
 
     @tool(CREATES, title="Create a RevCent integration")
     async def CreateUserThirdPartyIntegration(
