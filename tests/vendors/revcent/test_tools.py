@@ -1,75 +1,24 @@
-"""RevCent tools through a real MCP client session, against the RevCent emulator over ASGI."""
+"""RevCent tools through a real MCP client session (tests/harness.py) against the RevCent emulator over ASGI: the
+tool surface, the reads, the guides and the setup prompt."""
 
 from __future__ import annotations
 
-import copy
-import json
-from typing import Any
-
-import httpx2
 import pytest
 from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.conftest import connect, ok, refused
+from tests.harness import connect, ok, refused, revcent_settings
+from tests.vendors.revcent.helpers import (
+    READ_TOOLS,
+    WRITE_TOOLS,
+    create,
+    required_asset_select,
+)
 
 pytestmark = pytest.mark.anyio
 
-READ_TOOLS = {"GetSiteThirdPartyIntegrations", "GetSiteThirdPartyIntegration", "GetSecureForm",
-              "GetUserThirdPartyIntegrations", "GetUserThirdPartyIntegration"}
-WRITE_TOOLS = {"CreateSecureForm", "CreateUserThirdPartyIntegration", "EditUserThirdPartyIntegration"}
 
-
-def integration_writes(emu: RevCentEmulator) -> list:
-    return [r for r in emu.writes() if r.path.startswith("/v2/user_third_party_integrations")]
-
-
-def site(emu: RevCentEmulator, kind: str) -> dict[str, Any]:
-    return emu.site_integrations[emu.site_id(kind)]
-
-
-def static_single_select(emu: RevCentEmulator, kind: str = "tax") -> tuple[str, str, list[str]]:
-    for option in site(emu, kind)["third_party_options"]:
-        for field in option["fields"]:
-            s = field.get("select_settings") or {}
-            if field["field_type"] == "select" and not s.get("third_party_asset") and not s.get("multiple") \
-                    and len(s.get("options", [])) >= 2 and not option["required"]:
-                return option["id"], field["id"], s["options"]
-    raise AssertionError("fixture lacks an optional static single select")
-
-
-def required_asset_select(emu: RevCentEmulator, kind: str = "tax") -> tuple[str, str]:
-    for option in site(emu, kind)["third_party_options"]:
-        for field in option["fields"]:
-            if option["required"] and (field.get("select_settings") or {}).get("third_party_asset"):
-                return option["id"], field["id"]
-    raise AssertionError("fixture lacks a required asset select")
-
-
-def credential_values(emu: RevCentEmulator, kind: str, secret: str = "s3cret") -> dict[str, str]:
-    return {f["id"]: f"{secret}-{f['id']}" for f in site(emu, kind)["third_party_credentials"]["fields"]}
-
-
-async def completed_form(client: Client, emu: RevCentEmulator, kind: str = "tax", secret: str = "s3cret") -> str:
-    form = await ok(client, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id(kind)})
-    emu.complete_secure_form(form["secure_form_id"], credential_values(emu, kind, secret))
-    return form["secure_form_id"]
-
-
-async def create(client: Client, emu: RevCentEmulator, kind: str = "tax", name: str = "Tax main") -> str:
-    form_id = await completed_form(client, emu, kind)
-    created = await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": name, "site_third_party_integration": emu.site_id(kind), "secure_form_id": form_id})
-    return created["user_third_party_integration_id"]
-
-
-async def set_option(client: Client, uid: str, option: str, field: str, values: list[str], **extra: Any) -> dict:
-    return await ok(client, "EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": option, "fields": [{"id": field, "value": values}]}], **extra})
-
-
-# --- the tool surface ------------------------------------------------------------------------------------------
+# --- the tool surface -----------------------------------------------------------------------------------------------
 
 async def test_every_tool_has_schemas_annotations_and_a_short_description(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -87,7 +36,8 @@ async def test_every_tool_has_schemas_annotations_and_a_short_description(client
 
 
 async def test_read_only_mode_serves_only_read_tools(revcent: RevCentEmulator) -> None:
-    async with connect(revcent, read_only=True) as client:
+    async with connect(revcent_settings(read_only=True), revcent=revcent) as session:
+        client = session.client
         tools = (await client.list_tools()).tools
         assert {t.name for t in tools} == READ_TOOLS
         assert all(t.annotations.read_only_hint for t in tools)
@@ -96,7 +46,7 @@ async def test_read_only_mode_serves_only_read_tools(revcent: RevCentEmulator) -
     assert revcent.writes() == []
 
 
-# --- reads -------------------------------------------------------------------------------------------------------
+# --- reads ----------------------------------------------------------------------------------------------------------
 
 async def test_lists_site_integrations_of_every_type_with_paging(client: Client, revcent: RevCentEmulator) -> None:
     page = await ok(client, "GetSiteThirdPartyIntegrations", {})
@@ -148,341 +98,14 @@ async def test_lists_user_integrations(client: Client, revcent: RevCentEmulator)
     assert row["name"] == "Tax main" and row["enabled"] is False
 
 
-# --- guardrail 1: credentials only through a secure form ---------------------------------------------------------
-
-@pytest.mark.parametrize("arguments", [
-    {"third_party_credentials": {"id": "api", "fields": [{"id": "key", "value": "CANARY-1"}]}},
-    {"password": "CANARY-2"},
-    {"description": "x", "third_party_options": [{"id": "o", "fields": [{"id": "f", "value": ["v"]}],
-                                                   "credentials": {"api_key": "CANARY-3"}}]},
-])
-async def test_raw_credentials_are_refused_at_any_depth(client: Client, revcent: RevCentEmulator,
-                                                        arguments: dict) -> None:
-    message = await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "X", "site_third_party_integration": revcent.site_id("tax"), **arguments},
-        "CreateSecureForm", "secure_form_id")
-    assert "CANARY" not in message
-    uid = revcent.add_user_integration(name="Existing", site_id=revcent.site_id("tax"))
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid, **arguments},
-                  "CreateSecureForm")
-    assert revcent.writes() == []
+async def test_an_integration_type_revcent_adds_later_does_not_break_the_catalogue(client: Client,
+                                                                                   revcent: RevCentEmulator) -> None:
+    revcent.site_integrations[revcent.site_id("ai")]["integration_type"] = "fraud"
+    listed = await ok(client, "GetSiteThirdPartyIntegrations", {})
+    assert "fraud" in {s["integration_type"] for s in listed["results"]}
 
 
-async def test_unknown_arguments_are_refused_not_dropped(client: Client, revcent: RevCentEmulator) -> None:
-    await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "X", "site_third_party_integration": revcent.site_id("tax"), "enable": True},
-        "Unknown argument", "enable", "enabled")
-    assert revcent.writes() == []
-
-
-async def test_secure_form_must_be_completed_current_and_for_the_same_site(client: Client,
-                                                                           revcent: RevCentEmulator) -> None:
-    tax = revcent.site_id("tax")
-    args = {"name": "Tax", "site_third_party_integration": tax}
-    pending = await ok(client, "CreateSecureForm", {"site_third_party_integration_id": tax})
-    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": pending["secure_form_id"]},
-                  "not completed", "form_url")
-    other = await completed_form(client, revcent, "shipping")
-    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": other}, tax)
-    await refused(client, "CreateUserThirdPartyIntegration", {**args, "secure_form_id": "Z" * 20},
-                  "CreateSecureForm")
-    assert integration_writes(revcent) == []
-
-
-async def test_expired_secure_form_is_refused() -> None:
-    now = [1_800_000_000.0]
-    emu = RevCentEmulator(clock=lambda: now[0])
-    async with connect(emu) as client:
-        form_id = await completed_form(client, emu)
-        now[0] += 3601
-        await refused(client, "CreateUserThirdPartyIntegration", {
-            "name": "Tax", "site_third_party_integration": emu.site_id("tax"), "secure_form_id": form_id},
-            "CreateSecureForm")
-    assert integration_writes(emu) == []
-
-
-async def test_credentials_reach_the_vendor_only_through_the_form(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    assert revcent.stored_credentials(uid) == credential_values(revcent, "tax")
-    body = integration_writes(revcent)[0].json()
-    assert "third_party_credentials" not in body and "secure_form_id" in body
-
-
-# --- create ------------------------------------------------------------------------------------------------------
-
-async def test_create_verifies_by_reading_back(client: Client, revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent)
-    result = await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": "Tax main", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
-        "description": "renewals"})
-    assert result["dry_run"] is False and result["mismatches"] == []
-    integration = result["verified"]["integration"]
-    assert integration["name"] == "Tax main" and integration["description"] == "renewals"
-    assert integration["third_party_credentials_saved"]
-    assert any("Still needed" in step for step in result["next_steps"])
-
-
-async def test_create_dry_run_writes_nothing(client: Client, revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent)
-    result = await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": "Tax main", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
-        "dry_run": True})
-    assert result["dry_run"] is True and result["verified"] is None
-    assert result["sent"] == {"name": "Tax main", "site_third_party_integration": revcent.site_id("tax"),
-                              "secure_form_id": form_id}
-    assert integration_writes(revcent) == []
-
-
-async def test_create_refuses_a_duplicate_name(client: Client, revcent: RevCentEmulator) -> None:
-    revcent.add_user_integration(name="Tax Main", site_id=revcent.site_id("tax"))
-    await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "tax main", "site_third_party_integration": revcent.site_id("tax")}, "already used", "unique")
-    assert integration_writes(revcent) == []
-
-
-async def test_create_enabled_is_refused_when_options_are_required(client: Client, revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent)
-    await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
-        "enabled": True}, "incomplete", "required option")
-    assert integration_writes(revcent) == []
-
-
-async def test_create_enabled_is_allowed_when_complete(client: Client, revcent: RevCentEmulator) -> None:
-    assert not site(revcent, "offline_payment")["third_party_options"]
-    form_id = await completed_form(client, revcent, "offline_payment")
-    result = await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
-        "secure_form_id": form_id, "enabled": True})
-    assert result["verified"]["integration"]["enabled"] is True and result["mismatches"] == []
-
-
-async def test_create_without_credentials_cannot_be_enabled(client: Client, revcent: RevCentEmulator) -> None:
-    await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"), "enabled": True},
-        "credentials not saved")
-    assert integration_writes(revcent) == []
-
-
-# --- edit: guardrails 2-6 ----------------------------------------------------------------------------------------
-
-async def test_filling_an_empty_option_needs_no_confirmation_and_sends_only_it(client: Client,
-                                                                              revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    option_id, field_id, values = static_single_select(revcent)
-    result = await set_option(client, uid, option_id, field_id, [values[0]])
-    assert result["mismatches"] == []
-    body = integration_writes(revcent)[-1].json()
-    assert set(body) == {"third_party_options"}
-    assert body["third_party_options"] == [{"id": option_id, "fields": [{"id": field_id, "value": [values[0]]}]}]
-
-
-async def test_overwriting_a_saved_option_needs_confirmation_with_a_diff(client: Client,
-                                                                         revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    option_id, field_id, values = static_single_select(revcent)
-    await set_option(client, uid, option_id, field_id, [values[0]])
-    writes = len(integration_writes(revcent))
-    args = {"user_third_party_integration_id": uid,
-            "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [values[1]]}]}]}
-    await refused(client, "EditUserThirdPartyIntegration", args, "confirm_overwrite",
-                  f"{option_id}.{field_id}: {values[0]} → {values[1]}")
-    preview = await ok(client, "EditUserThirdPartyIntegration", {**args, "dry_run": True})
-    assert preview["changes"][0]["overwrites"] is True and preview["changes"][0]["saved"] == [values[0]]
-    assert len(integration_writes(revcent)) == writes, "refusal and dry run wrote nothing"
-    done = await ok(client, "EditUserThirdPartyIntegration", {**args, "confirm_overwrite": True})
-    assert done["mismatches"] == []
-    saved = done["verified"]["integration"]["third_party_options_saved"]
-    assert {"id": field_id, "value": [values[1]]} in next(o for o in saved if o["id"] == option_id)["fields"]
-
-
-async def test_unchanged_fields_of_a_touched_option_survive(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    option = next(o for o in site(revcent, "tax")["third_party_options"] if len(o["fields"]) >= 2)
-    inputs = [f for f in option["fields"] if f["field_type"] == "input"]
-    if not inputs:
-        pytest.skip("fixture option has no input field")
-    option_id, field_id, values = static_single_select(revcent)
-    assert option_id == option["id"]
-    await set_option(client, uid, option_id, inputs[0]["id"], ["12345"])
-    await set_option(client, uid, option_id, field_id, [values[0]])
-    saved = (await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid}))
-    fields = next(o for o in saved["integration"]["third_party_options_saved"] if o["id"] == option_id)["fields"]
-    assert {"id": inputs[0]["id"], "value": ["12345"]} in fields
-
-
-@pytest.mark.parametrize("mutation, needle", [
-    (lambda o, f, v: [{"id": "no_such_option", "fields": [{"id": f, "value": [v[0]]}]}], "Valid option ids"),
-    (lambda o, f, v: [{"id": o, "fields": [{"id": "no_such_field", "value": [v[0]]}]}], "does not exist"),
-    (lambda o, f, v: [{"id": o, "fields": [{"id": f, "value": ["invented"]}]}], "Valid values"),
-    (lambda o, f, v: [{"id": o, "fields": [{"id": f, "value": [v[0], v[1]]}]}], "exactly one value"),
-])
-async def test_invented_ids_and_values_are_refused_with_the_valid_choices(client: Client, revcent: RevCentEmulator,
-                                                                          mutation: Any, needle: str) -> None:
-    uid = await create(client, revcent)
-    option_id, field_id, values = static_single_select(revcent)
-    await refused(client, "EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": uid, "third_party_options": mutation(option_id, field_id, values)},
-        needle, "Nothing was sent")
-    assert len(integration_writes(revcent)) == 1  # only the create
-
-
-async def test_asset_values_must_come_from_the_account(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    option_id, field_id = required_asset_select(revcent)
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    assets = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]
-    message = await refused(client, "EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": ["made_up_company"]}]}]},
-        "Valid values")
-    assert all(a in message for a in assets)
-
-
-async def test_an_option_must_carry_its_required_fields(client: Client, revcent: RevCentEmulator) -> None:
-    spec = next((o for o in site(revcent, "ai_voice")["third_party_options"]
-                 if sum(f["required"] for f in o["fields"]) >= 2), None)
-    if spec is None:
-        pytest.skip("fixture has no option with two required fields")
-    uid = await create(client, revcent, "ai_voice", "Voice")
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    first = next(f for f in spec["fields"] if f["required"])
-    choice = next(c for c in view["readiness"]["choices"] if c["field_id"] == first["id"])
-    await refused(client, "EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"], "value": choice["values"][:1]}]}]},
-        "is required for option")
-
-
-async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(client: Client,
-                                                                               revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    enable = {"user_third_party_integration_id": uid, "enabled": True}
-    await refused(client, "EditUserThirdPartyIntegration", enable, "incomplete")
-    option_id, field_id = required_asset_select(revcent)
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]
-    # One edit that both completes and enables counts the edit itself.
-    result = await ok(client, "EditUserThirdPartyIntegration", {
-        **enable, "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]})
-    assert result["verified"]["integration"]["enabled"] is True and result["verified"]["readiness"]["can_enable"]
-    assert integration_writes(revcent)[-1].json()["enabled"] is True
-
-
-async def test_disabling_needs_confirmation_naming_what_depends_on_it(client: Client,
-                                                                      revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent, "offline_payment")
-    uid = (await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
-        "secure_form_id": form_id, "enabled": True}))["user_third_party_integration_id"]
-    disable = {"user_third_party_integration_id": uid, "enabled": False}
-    await refused(client, "EditUserThirdPartyIntegration", disable, "confirm_disable", "payment")
-    assert len(integration_writes(revcent)) == 1
-    result = await ok(client, "EditUserThirdPartyIntegration", {**disable, "confirm_disable": True})
-    assert result["verified"]["integration"]["enabled"] is False
-
-
-async def test_empty_and_no_op_edits_are_refused(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid},
-                  "nothing to change")
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                            "name": "Tax main"}, "changes nothing")
-    assert len(integration_writes(revcent)) == 1
-
-
-async def test_rename_sends_only_the_name_and_must_stay_unique(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    revcent.add_user_integration(name="Shipping", site_id=revcent.site_id("shipping"))
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                            "name": "SHIPPING"}, "already used")
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                                 "name": "Tax renamed"})
-    assert integration_writes(revcent)[-1].json() == {"name": "Tax renamed"}
-    assert result["verified"]["integration"]["name"] == "Tax renamed"
-
-
-async def test_credential_rotation_sends_only_the_secure_form(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    new_form = await completed_form(client, revcent, secret="rotated")
-    writes = len(integration_writes(revcent))
-    # Saved credentials are replaced only once the user agreed.
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                  "secure_form_id": new_form}, "confirm_overwrite",
-                  "credentials: 'saved' → 'replaced from the secure form'")
-    assert len(integration_writes(revcent)) == writes
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                                 "secure_form_id": new_form, "confirm_overwrite": True})
-    assert integration_writes(revcent)[-1].json() == {"secure_form_id": new_form}
-    assert result["mismatches"] == []
-    assert revcent.stored_credentials(uid) == credential_values(revcent, "tax", "rotated")
-
-
-async def test_a_secure_form_saves_credentials_once(client: Client, revcent: RevCentEmulator) -> None:
-    """A form filled for one integration cannot be replayed onto another (e.g. test credentials onto production)."""
-    form_id = await completed_form(client, revcent)
-    await ok(client, "CreateUserThirdPartyIntegration", {"name": "Tax test", "secure_form_id": form_id,
-                                                         "site_third_party_integration": revcent.site_id("tax")})
-    production = revcent.add_user_integration(name="Tax production", site_id=revcent.site_id("tax"),
-                                              credentials=credential_values(revcent, "tax", "live"), enabled=True)
-    writes = len(integration_writes(revcent))
-    await refused(client, "CreateUserThirdPartyIntegration", {"name": "Tax copy", "secure_form_id": form_id,
-                  "site_third_party_integration": revcent.site_id("tax")}, "already used", "CreateSecureForm")
-    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": production,
-                  "secure_form_id": form_id, "confirm_overwrite": True}, "already used")
-    assert len(integration_writes(revcent)) == writes
-    assert revcent.stored_credentials(production) == credential_values(revcent, "tax", "live")
-
-
-async def test_a_form_refused_by_revcent_can_be_used_again(client: Client, revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent)
-    arguments = {"name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id}
-    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST", status=400,
-                          body=b'{"api_call_id":"EEEEEEEEEEEEEEEEEEEE","api_call_unix":1,"code":0,'
-                               b'"error_code":"validation_error","message":"no","result":"error"}')
-    await refused(client, "CreateUserThirdPartyIntegration", arguments, "validation_error")
-    await ok(client, "CreateUserThirdPartyIntegration", arguments)
-
-
-async def test_a_write_that_does_not_stick_is_flagged(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    # RevCent answers success but does not apply the edit: the read-back must catch it.
-    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", status=200,
-                          body=b'{"api_call_id":"AAAAAAAAAAAAAAAAAAAA","api_call_unix":1,"code":1,'
-                               b'"user_third_party_integration_id":"' + uid.encode() + b'","result":"ok"}')
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                                 "name": "Renamed"})
-    assert result["mismatches"] and "name" in result["mismatches"][0]
-
-
-# --- vendor errors -----------------------------------------------------------------------------------------------
-
-async def test_vendor_errors_become_tool_errors_with_code_and_call_id(client: Client,
-                                                                      revcent: RevCentEmulator) -> None:
-    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=503,
-                          body=b'{"api_call_id":"BBBBBBBBBBBBBBBBBBBB","api_call_unix":1,"code":0,'
-                               b'"error_code":"service_unavailable","message":"Try later","result":"error"}')
-    await refused(client, "GetSiteThirdPartyIntegrations", {}, "error_code=service_unavailable",
-                  "api_call_id=BBBBBBBBBBBBBBBBBBBB", "Try later")
-    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=200, body=b"<html>oops")
-    await refused(client, "GetSiteThirdPartyIntegrations", {}, "not a JSON object")
-    await refused(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": "Q" * 20},
-                  "GetUserThirdPartyIntegration failed", "api_call_id=")
-    # The server is still fine afterwards.
-    assert (await ok(client, "GetSiteThirdPartyIntegrations", {}))["count"] == 5
-
-
-async def test_vendor_duplicate_name_error_is_mapped(client: Client, revcent: RevCentEmulator) -> None:
-    # Our own check passes (the list is stale via a fault), RevCent's own uniqueness check answers.
-    revcent.add_user_integration(name="Dup", site_id=revcent.site_id("tax"))
-    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", status=200,
-                          body=b'{"api_call_id":"CCCCCCCCCCCCCCCCCCCC","api_call_unix":1,"code":1,'
-                               b'"current_count":0,"current_page":1,"results":[]}')
-    await refused(client, "CreateUserThirdPartyIntegration", {
-        "name": "Dup", "site_third_party_integration": revcent.site_id("tax")}, "duplicate_name")
-
-
-# --- guides and prompt -------------------------------------------------------------------------------------------
+# --- guides and prompt ----------------------------------------------------------------------------------------------
 
 async def test_guides_referenced_by_tools_exist_as_markdown_resources(client: Client) -> None:
     import re
@@ -503,142 +126,3 @@ async def test_setup_prompt(client: Client) -> None:
     prompt = await client.get_prompt("setup_revcent_integration", {"provider": "our tax provider"})
     text = prompt.messages[0].content.text
     assert "our tax provider" in text and "CreateSecureForm" in text
-
-
-async def test_writes_report_progress(client: Client, revcent: RevCentEmulator) -> None:
-    seen: list[tuple[float, float | None, str | None]] = []
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        seen.append((progress, total, message))
-
-    form_id = await completed_form(client, revcent)
-    result = await client.call_tool("CreateUserThirdPartyIntegration", {
-        "name": "With progress", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id},
-        progress_callback=on_progress)
-    assert not result.is_error
-    assert [p for p, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
-    assert "verify" in (seen[-1][2] or "")
-
-
-async def test_a_failed_read_back_does_not_hide_a_successful_write(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent)
-    option, field, values = static_single_select(revcent)
-    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", status=503,
-                          body=b'{"api_call_id":"DDDDDDDDDDDDDDDDDDDD","api_call_unix":1,"code":0,'
-                               b'"error_code":"unavailable","message":"busy","result":"error"}', skip=1)
-    result = await set_option(client, uid, option, field, [values[0]])
-    assert revcent.user_integrations[uid].options[option][field] == [values[0]]  # it was written
-    assert result["verified"] is None and result["user_third_party_integration_id"] == uid
-    assert "The write succeeded, but reading it back failed" in result["mismatches"][0]
-    assert "GetUserThirdPartyIntegration" in result["next_steps"][0]
-
-
-async def test_answers_of_an_unexpected_shape_are_clear_tool_errors(client: Client, revcent: RevCentEmulator) -> None:
-    envelope = b'"api_call_id":"FFFFFFFFFFFFFFFFFFFF","api_call_unix":1,"code":1'
-    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET",
-                          body=b"{" + envelope + b',"current_count":1,"current_page":1,"results":["oops"]}')
-    await refused(client, "GetUserThirdPartyIntegrations", {}, "cannot read")
-    revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", body=b"{" + envelope + b',"id":"x"}')
-    await refused(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": revcent.site_id("tax")},
-                  "GetSiteThirdPartyIntegration failed", "cannot read")
-    # A create RevCent accepted but answered without the id: the agent is told it may exist.
-    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST",
-                          body=b"{" + envelope + b',"result":"created"}')
-    await refused(client, "CreateUserThirdPartyIntegration", {"name": "Odd", "site_third_party_integration":
-                  revcent.site_id("offline_payment")}, "cannot read", "list the integrations before trying again")
-
-
-async def test_an_integration_type_revcent_adds_later_does_not_break_the_catalogue(client: Client,
-                                                                                   revcent: RevCentEmulator) -> None:
-    revcent.site_integrations[revcent.site_id("ai")]["integration_type"] = "fraud"
-    listed = await ok(client, "GetSiteThirdPartyIntegrations", {})
-    assert "fraud" in {s["integration_type"] for s in listed["results"]}
-
-
-async def test_blank_names_and_ids_outside_the_alphabet_are_refused_before_anything_is_sent(
-        client: Client, revcent: RevCentEmulator) -> None:
-    await refused(client, "CreateUserThirdPartyIntegration", {"name": "   ", "site_third_party_integration":
-                  revcent.site_id("offline_payment")}, "name")
-    await refused(client, "GetSiteThirdPartyIntegration", {"site_third_party_integration_id": "..%2F..%2Fsecure_for"},
-                  "site_third_party_integration_id")
-    assert revcent.writes() == [] and not any("secure_for" in r.path for r in revcent.requests)
-    created = await ok(client, "CreateUserThirdPartyIntegration", {"name": "  Pay later  ",
-                       "site_third_party_integration": revcent.site_id("offline_payment")})
-    assert created["sent"]["name"] == "Pay later"
-
-
-async def test_the_name_check_stops_when_revcent_ignores_the_page(client: Client, revcent: RevCentEmulator) -> None:
-    for n in range(25):
-        revcent.add_user_integration(name=f"Filler {n}", site_id=revcent.site_id("offline_payment"))
-    first_page = (await revcent_list_page(revcent)).encode()
-    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", body=first_page, times=None)
-    before = len(revcent.requests)
-    result = await client.call_tool("CreateUserThirdPartyIntegration", {
-        "name": "Filler 3", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True})
-    assert result.is_error and "already used" in result.content[0].text
-    lists = [r for r in revcent.requests[before:] if r.method == "GET"
-             and r.path == "/v2/user_third_party_integrations"]
-    assert len(lists) == 2  # the second page repeated the first: stop
-
-
-async def revcent_list_page(revcent: RevCentEmulator) -> str:
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=revcent.app), base_url="http://r.test") as http:
-        answer = await http.get("/v2/user_third_party_integrations", params={"limit": 25, "page": 1},
-                                headers={"x-api-key": revcent.api_key})
-    return answer.text
-
-
-async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent, kind="ai_voice", name="Voice")
-    voice = site(revcent, "ai_voice")
-    option = next(o for o in voice["third_party_options"] if len(o["fields"]) > 1)
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    choices = {(c["option_id"], c["field_id"]): c for c in view["readiness"]["choices"]}
-    fields = []
-    for f in option["fields"]:
-        choice = choices.get((option["id"], f["id"]))
-        fields.append({"id": f["id"], "value": [choice["values"][0]] if choice else ["x"]})
-    await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-             "third_party_options": [{"id": option["id"], "fields": fields}]})
-    edited, sibling = fields[0], fields[1]
-    new_value = next((v for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
-                      if [v] != edited["value"]), None)
-    if new_value is None:
-        pytest.skip("fixture option offers no second value for its first field")
-    # The read-back after the write shows the edited field but has lost its sibling.
-    lost = copy.deepcopy(revcent.view(revcent.user_integrations[uid]))
-    for saved_option in lost["third_party_options_saved"]:
-        if saved_option["id"] == option["id"]:
-            saved_option["fields"] = [{"id": edited["id"], "value": [new_value]}]
-    body = {"api_call_id": "G" * 20, "api_call_unix": 1, "code": 1, **lost}
-    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", skip=1,
-                          body=json.dumps(body).encode())
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                      "third_party_options": [{"id": option["id"], "fields": [{"id": edited["id"],
-                                                                                "value": [new_value]}]}],
-                      "confirm_overwrite": True})
-    assert any(m.startswith(f"third_party_options.{option['id']}.{sibling['id']}") for m in result["mismatches"])
-
-
-async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent(client: Client,
-                                                                                 revcent: RevCentEmulator) -> None:
-    uid = await create(client, revcent, kind="ai_voice", name="Voice")
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    choices = {(c["option_id"], c["field_id"]): c["values"] for c in view["readiness"]["choices"]}
-    voice = site(revcent, "ai_voice")
-    option = next(o for o in voice["third_party_options"] if o["required"] and len(o["fields"]) > 1)
-    asset = next(f for f in option["fields"] if (f.get("select_settings") or {}).get("third_party_asset"))
-    other = next(f for f in option["fields"] if f["id"] != asset["id"])
-    values = {f["id"]: choices.get((option["id"], f["id"]), ["x"])[:1] for f in option["fields"]}
-    revcent.user_integrations[uid].options[option["id"]] = {**values, asset["id"]: ["voice_sandbox_retired"]}
-    view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    assert any("no longer offered" in b for b in view["readiness"]["blockers"])
-    assert view["readiness"]["can_enable"] is False
-    writes = len(integration_writes(revcent))
-    other_choices = choices.get((option["id"], other["id"]), [])
-    new_other = next((v for v in other_choices if [v] != values[other["id"]]), "y")
-    await refused(client, "EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": uid, "confirm_overwrite": True,
-        "third_party_options": [{"id": option["id"], "fields": [{"id": other["id"], "value": [new_other]}]}]},
-        f"{option['id']}.{asset['id']} (saved, sent again with this option) holds a value no longer offered")
-    assert len(integration_writes(revcent)) == writes
