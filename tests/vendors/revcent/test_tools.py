@@ -8,12 +8,7 @@ from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.harness import connect, ok, refused, revcent_settings
-from tests.vendors.revcent.helpers import (
-    READ_TOOLS,
-    WRITE_TOOLS,
-    create,
-    required_asset_select,
-)
+from tests.vendors.revcent.helpers import READ_TOOLS, WRITE_TOOLS, create, required_asset_select
 
 pytestmark = pytest.mark.anyio
 

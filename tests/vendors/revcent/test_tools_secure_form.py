@@ -8,12 +8,7 @@ from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.harness import connect, ok, refused, revcent_settings
-from tests.vendors.revcent.helpers import (
-    completed_form,
-    create,
-    credential_values,
-    integration_writes,
-)
+from tests.vendors.revcent.helpers import completed_form, create, credential_values, integration_writes
 
 pytestmark = pytest.mark.anyio
 
