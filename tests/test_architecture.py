@@ -104,3 +104,11 @@ def test_no_import_cycles() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module)
+
+
+def test_only_the_demos_own_test_imports_the_demo() -> None:
+    """The demo is a product command, tested in test_cli.py; no other test borrows its code."""
+    tests = Path(__file__).resolve().parent
+    users = sorted(p.relative_to(tests).as_posix() for p in tests.rglob("*.py")
+                   if "integrations_mcp.demo" in _imports(p))
+    assert users == ["test_cli.py"]

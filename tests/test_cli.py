@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zipfile
@@ -10,17 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import clean_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
-    return {**env, **extra}
-
-
+@pytest.mark.slow
 def test_demo_runs_every_step_and_exits_zero() -> None:
     done = subprocess.run([sys.executable, "-m", "integrations_mcp", "demo"], capture_output=True, text=True,
-                          timeout=180, env=_env(), stdin=subprocess.DEVNULL)
+                          timeout=180, env=clean_env(), stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     for needle in ("GetSiteThirdPartyIntegrations", "secure form", "verified by reading it back",
@@ -32,11 +29,12 @@ def test_demo_runs_every_step_and_exits_zero() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                    str(ROOT)], check=True, timeout=300, env=_env())
+                    str(ROOT)], check=True, timeout=300, env=clean_env())
     (built,) = out.glob("integrations_mcp-*.whl")
     return built
 
 
+@pytest.mark.slow
 def test_wheel_carries_guides_schemas_and_entry_point(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     guides = [n for n in names if n.startswith("integrations_mcp/guides/") and n.endswith(".md")]
@@ -48,11 +46,12 @@ def test_wheel_carries_guides_schemas_and_entry_point(wheel: Path) -> None:
     assert "integrations-mcp = integrations_mcp.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
+@pytest.mark.slow
 def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) -> None:
     """Install the wheel alone into a folder and run the sandbox from it, not from the source tree."""
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, timeout=300, env=_env())
+                   check=True, timeout=300, env=clean_env())
     probe = (
         "import anyio, integrations_mcp, sys\n"
         "from mcp import Client\n"
@@ -71,7 +70,7 @@ def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) ->
         "anyio.run(main)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True, timeout=120,
-                          env=_env(PYTHONPATH=str(target)), cwd=tmp_path)
+                          env=clean_env(PYTHONPATH=str(target)), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     resources, sites = map(int, done.stdout.split())
     assert resources >= 10 and sites == 5

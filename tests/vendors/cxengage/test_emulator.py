@@ -27,8 +27,8 @@ from integrations_mcp.vendors.cxengage.emulator import (
     contract,
     validation,
 )
-from tests.conftest import CLOCK_START as START
-from tests.conftest import FakeClock
+from tests.harness import CLOCK_START as START
+from tests.harness import FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -3,14 +3,13 @@ and `serve` exits with code 2 (no traceback)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.server.settings import load_settings
+from tests.harness import SERVE, clean_env
 
 KEYS = {"REVCENT_API_KEY": "k"}
 
@@ -56,11 +55,10 @@ def test_sandbox_ignores_the_vendor_variables() -> None:
     assert settings.sandbox and settings.vendors == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("variable", "value"), [("INTEGRATIONS_PORT", "abc"), ("INTEGRATIONS_LOG_LEVEL", "loud")])
 def test_serve_with_a_bad_value_exits_2_with_one_line(variable: str, value: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
-    env |= {**KEYS, variable: value}
-    done = subprocess.run([sys.executable, "-m", "integrations_mcp", "serve"], env=env, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    done = subprocess.run(SERVE, env=clean_env(**KEYS, **{variable: value}), capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and variable in done.stderr and "Traceback" not in done.stderr

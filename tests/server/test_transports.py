@@ -1,34 +1,20 @@
-"""The server as clients meet it: `serve` over stdio and streamable HTTP as a real subprocess, and the CLI's exits."""
+"""The server as clients meet it: `serve` over stdio and streamable HTTP as a real subprocess (tests/harness.py),
+and the CLI's exits."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from mcp import Client
 
-pytestmark = pytest.mark.anyio
+from tests.harness import SERVE, STARTUP_SECONDS, clean_env, serve_http, serve_stdio
 
-SERVE = [sys.executable, "-m", "integrations_mcp", "serve"]
-STARTUP_SECONDS = 30  # importing mcp alone takes ~1.5 s; CI machines are shared
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    keep = ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH", "SYSTEMROOT")
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(extra)
-    return env
-
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # every test here starts the server as a subprocess
 
 def _jsonrpc(*messages: dict) -> bytes:
     return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
@@ -49,7 +35,7 @@ def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr() -> None:
     # A file, not a pipe: debug logs must not fill a pipe and stall the server.
     errlog = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the process has exited
     proc = subprocess.Popen([*SERVE, "--sandbox", "--log-level", "DEBUG"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=errlog, env=_clean_env())
+                            stdout=subprocess.PIPE, stderr=errlog, env=clean_env())
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(requests)
     proc.stdin.flush()
@@ -80,31 +66,25 @@ def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr() -> None:
 
 
 async def test_stdio_client_session_runs_the_tools() -> None:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "integrations_mcp", "serve", "--sandbox"],
-                                   env=_clean_env())
-    with tempfile.TemporaryFile("w+") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            tools = {t.name for t in (await client.list_tools()).tools}
-            assert "EditUserThirdPartyIntegration" in tools
-            listed = await client.call_tool("GetUserThirdPartyIntegrations", {})
-            assert not listed.is_error and listed.structured_content["page"] == 1
-            guide = await client.read_resource("guide://common/guardrails")
-            assert guide.contents[0].mime_type == "text/markdown"
+    async with serve_stdio("--sandbox") as stdio:
+        client = stdio.client
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert "EditUserThirdPartyIntegration" in tools
+        listed = await client.call_tool("GetUserThirdPartyIntegrations", {})
+        assert not listed.is_error and listed.structured_content["page"] == 1
+        guide = await client.read_resource("guide://common/guardrails")
+        assert guide.contents[0].mime_type == "text/markdown"
 
 
 async def test_stdio_read_only_serves_only_read_tools() -> None:
-    params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "integrations_mcp", "serve", "--sandbox", "--read-only"],
-                                   env=_clean_env())
-    with tempfile.TemporaryFile("w+") as errlog:
-        async with Client(stdio_client(params, errlog=errlog)) as client:
-            tools = (await client.list_tools()).tools
+    async with serve_stdio("--sandbox", "--read-only") as stdio:
+        tools = (await stdio.client.list_tools()).tools
     assert tools and all(t.annotations.read_only_hint for t in tools)
     assert "CreateUserThirdPartyIntegration" not in {t.name for t in tools}
 
 
 def test_serve_without_a_key_names_the_variable_and_the_sandbox() -> None:
-    done = subprocess.run([*SERVE], env=_clean_env(), capture_output=True, text=True, timeout=STARTUP_SECONDS,
+    done = subprocess.run([*SERVE], env=clean_env(), capture_output=True, text=True, timeout=STARTUP_SECONDS,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert "REVCENT_API_KEY" in done.stderr and "--sandbox" in done.stderr
@@ -112,43 +92,13 @@ def test_serve_without_a_key_names_the_variable_and_the_sandbox() -> None:
 
 
 def test_a_malformed_base_url_is_a_clear_start_up_error() -> None:
-    done = subprocess.run([*SERVE], env=_clean_env(REVCENT_API_KEY="k" * 20, REVCENT_BASE_URL="api.revcent.com"),
+    done = subprocess.run([*SERVE], env=clean_env(REVCENT_API_KEY="k" * 20, REVCENT_BASE_URL="api.revcent.com"),
                           capture_output=True, text=True, timeout=STARTUP_SECONDS, stdin=subprocess.DEVNULL)
     assert done.returncode == 2 and "REVCENT_BASE_URL" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _http_server(*extra: str) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([*SERVE, "--sandbox", "--transport", "http", "--port", str(port), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=_clean_env())
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"HTTP server did not start: {proc.stdout.read() if proc.stdout else ''}"
-                                         ) from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 async def test_streamable_http_session_and_origin_checks() -> None:
-    with _http_server() as url:
+    with serve_http("--sandbox") as url:
         async with Client(url) as client:
             result = await client.call_tool("GetSiteThirdPartyIntegrations", {"limit": 1})
             assert not result.is_error and result.structured_content["count"] == 1
@@ -167,7 +117,7 @@ async def test_streamable_http_session_and_origin_checks() -> None:
 
 
 async def test_http_transport_serves_the_secure_form_page_on_its_own_listener() -> None:
-    with _http_server() as url:
+    with serve_http("--sandbox") as url:
         async with Client(url) as client:
             form = await client.call_tool("CreateCxEngageSecureForm", {"type": "salesforce"})
             assert not form.is_error, form.content[0].text

@@ -10,7 +10,7 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore
 from tests.browser import needs_chromium, open_page
 
-pytestmark = [pytest.mark.anyio, needs_chromium]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, needs_chromium]
 
 PURPOSE = {"vendor": "cxengage", "type": "salesforce", "tenant_id": "t-1", "integration_id": ""}
 FIELDS = [FormField("password", "Salesforce password"), FormField("securityToken", "Security token"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx2
@@ -16,21 +15,15 @@ from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.origin import origin_of
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator import schemas as seed
-from tests.conftest import CLOCK_START as START
-from tests.conftest import FakeClock
-from tests.test_secure_form_origin import ACCEPTED, OWN, REFUSED
+from tests.harness import CLOCK_START as START
+from tests.harness import FakeClock
+from tests.pages import ACCEPTED, OWN, REFUSED, csrf, parse
 
 pytestmark = pytest.mark.anyio
 
 BASE = "http://revcent.test"
 KEY = {"x-api-key": SANDBOX_API_KEY}
 ID_RE = re.compile(r"[A-Za-z0-9]{20}")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 
 @pytest.fixture
@@ -98,58 +91,6 @@ def asset_options(record: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
     site_obj = record.get("site_third_party_integration", record)
     return {(o["id"], f["id"]): f["select_settings"]["options"] for o in site_obj.get("third_party_options", [])
             for f in o["fields"] if f.get("select_settings", {}).get("third_party_asset")}
-
-
-class FormParser(HTMLParser):
-    """Collects labels, inputs, headings and the form of the secure form page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels: dict[str, str] = {}
-        self.inputs: list[dict[str, str | None]] = []
-        self.heading = ""
-        self.forms: list[dict[str, str | None]] = []
-        self._label_for: str | None = None
-        self._in_h1 = False
-        self.external: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "label":
-            self._label_for = a.get("for")
-            self.labels[self._label_for or ""] = ""
-        elif tag == "input":
-            self.inputs.append(a)
-        elif tag == "h1":
-            self._in_h1 = True
-        elif tag == "form":
-            self.forms.append(a)
-        if tag in ("script", "link", "img", "iframe") or a.get("src"):
-            self.external.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "label":
-            self._label_for = None
-        elif tag == "h1":
-            self._in_h1 = False
-
-    def handle_data(self, data: str) -> None:
-        if self._label_for is not None:
-            self.labels[self._label_for] += data
-        if self._in_h1:
-            self.heading += data
-
-
-def parse(html: str) -> FormParser:
-    parser = FormParser()
-    parser.feed(html)
-    return parser
-
-
-def csrf(html: str) -> str:
-    token = next(i["value"] for i in parse(html).inputs if i.get("name") == "csrf_token")
-    assert token
-    return token
 
 
 async def fill_page(http: httpx2.AsyncClient, form_url: str, values: dict[str, str],

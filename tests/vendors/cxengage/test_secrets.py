@@ -8,25 +8,19 @@ import base64
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-from mcp import Client
-from mcp.types import CallToolResult
-from pydantic import SecretStr
 
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import Settings
-from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_INTEGRATION_ID,
     SANDBOX_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
+from tests.harness import Session, connect, cxengage_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -46,49 +40,16 @@ def error_body(message: str, **attribute: str) -> bytes:
     return json.dumps({"error": {"code": 400, "message": message, "attribute": attribute}}).encode()
 
 
-@dataclass
-class Session:
-    """Everything the model could see (every CallToolResult, errors included), and the emulator behind it."""
-
-    client: Client
-    server: IntegrationsServer
-    emu: CxEngageEmulator
-    seen: list[str] = field(default_factory=list)
-
-    async def call(self, tool: str, **arguments: object) -> CallToolResult:
-        result = await self.client.call_tool(tool, {"tenant_id": T, **arguments})
-        self.seen.append(result.model_dump_json())
-        return result
-
-    async def ok(self, tool: str, **arguments: object) -> dict:
-        result = await self.call(tool, **arguments)
-        assert not result.is_error, result.content[0].text
-        assert result.structured_content is not None
-        return result.structured_content
-
-    async def fails(self, tool: str, *needles: str, **arguments: object) -> str:
-        result = await self.call(tool, **arguments)
-        text = result.content[0].text
-        assert result.is_error, f"{tool} did not fail: {text}"
-        for needle in needles:
-            assert needle in text, f"{needle!r} not in {text}"
-        return text
-
-
 @pytest.fixture(params=[False, True], ids=["basic", "token"])
 async def session(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Session]:
     caplog.set_level(logging.DEBUG)  # every logger, every level: httpx2, mcp, uvicorn, ours
     emu = CxEngageEmulator(api_secret=SECRET_CANARY)
     with serve_loopback(emu.app) as vendor:  # a real HTTP path, as in production
-        settings = Settings(vendors={"cxengage": CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
-                                                      vendor.url, use_token=request.param)}, timeout_seconds=0.3)
-        server = build_server(settings)  # the secure form page on its own loopback listener, as under stdio
-        try:
-            async with Client(server) as client:
-                yield Session(client, server, emu)
-        finally:
-            assert server.secure_forms is not None
-            server.secure_forms.close()
+        settings = cxengage_settings(secret=SECRET_CANARY, base_url=vendor.url, use_token=request.param,
+                                     timeout_seconds=0.3)
+        # The secure form page on its own loopback listener, as under stdio.
+        async with connect(settings, cxengage=emu, forms=SecureFormServer(), raise_exceptions=False) as s:
+            yield s
 
 
 def forbidden(emu: CxEngageEmulator) -> list[str]:
@@ -100,7 +61,7 @@ def forbidden(emu: CxEngageEmulator) -> list[str]:
 
 
 async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog: pytest.LogCaptureFixture) -> None:
-    s, emu = session, session.emu
+    s, emu = session, session.cxengage
     await s.ok("GetCxEngageIntegrations")
     token = next(iter(emu.tokens), None)  # token mode: the token is a credential too
 
@@ -114,11 +75,11 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     quoted = " ".join([*(typed(f) for f in SECRET_FIELDS), SECRET_CANARY, token or ""])
     emu.faults.inject(path_prefix=COLLECTION, method="POST", status=400,
                       body=error_body(f"Rejected: {quoted}", **{"properties.password": f"bad {typed('password')}"}))
-    await s.fails("CreateCxEngageIntegration", "http_status=400", "Rejected: [redacted]", **create)
+    await s.refused("CreateCxEngageIntegration", "http_status=400", "Rejected: [redacted]", **create)
     # A timeout on the write: it may have happened, so the form is spent; the person fills a new one.
     emu.faults.inject(path_prefix=COLLECTION, method="POST", status=504, delay=0.6)
-    await s.fails("CreateCxEngageIntegration", "timed out", **create)
-    await s.fails("CreateCxEngageIntegration", "already used", **create)
+    await s.refused("CreateCxEngageIntegration", "timed out", **create)
+    await s.refused("CreateCxEngageIntegration", "already used", **create)
     form = await s.ok("CreateCxEngageSecureForm", type="salesforce")
     await fill_secure_form(form["form_url"], {f: typed(f) for f in SECRET_FIELDS})
     create["secure_form_id"] = form["secure_form_id"]
@@ -129,28 +90,28 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     await s.ok("GetCxEngageIntegrations")
 
     # A secret typed into the chat is refused without being repeated.
-    await s.fails("EditCxEngageIntegration", "properties.password", integration_id=uid,
-                  properties={"password": typed("password", "chat")})
+    await s.refused("EditCxEngageIntegration", "properties.password", integration_id=uid,
+                    properties={"password": typed("password", "chat")})
     # Clearing a required secret: refused (the rules run before any confirmation is asked for), without its value.
-    await s.fails("EditCxEngageIntegration", "without a value: consumerSecret", integration_id=uid,
-                  properties={"consumerSecret": ""})
+    await s.refused("EditCxEngageIntegration", "without a value: consumerSecret", integration_id=uid,
+                    properties={"consumerSecret": ""})
     # An overwrite of a plain property: the refusal's diff, then a dry run and a write, all carry the saved secrets.
-    await s.fails("EditCxEngageIntegration", "confirm_overwrite", integration_id=uid,
-                  properties={"consumerKey": "ck-456"})
+    await s.refused("EditCxEngageIntegration", "confirm_overwrite", integration_id=uid,
+                    properties={"consumerKey": "ck-456"})
     await s.ok("EditCxEngageIntegration", integration_id=uid, properties={"consumerKey": "ck-456"}, dry_run=True)
     emu.faults.inject(path_prefix=f"{COLLECTION}/{uid}", method="PUT", status=400,
                       body=error_body(f"Cannot save {typed('securityToken')}"))
-    await s.fails("EditCxEngageIntegration", "Cannot save [redacted]", integration_id=uid,
-                  properties={"consumerKey": "ck-456"}, confirm_overwrite=True)
+    await s.refused("EditCxEngageIntegration", "Cannot save [redacted]", integration_id=uid,
+                    properties={"consumerKey": "ck-456"}, confirm_overwrite=True)
 
     # Rotation through a new form: a refusal, a vendor error quoting old and new, a timeout, an ignored write.
     rotation = await s.ok("CreateCxEngageSecureForm", type="salesforce", integration_id=uid)
     await fill_secure_form(rotation["form_url"], {f: typed(f, "rotated") for f in SECRET_FIELDS})
     edit = {"integration_id": uid, "secure_form_id": rotation["secure_form_id"]}
-    await s.fails("EditCxEngageIntegration", "'set' → 'replaced'", **edit)
+    await s.refused("EditCxEngageIntegration", "'set' → 'replaced'", **edit)
     emu.faults.inject(path_prefix=f"{COLLECTION}/{uid}", method="PUT", status=400,
                       body=error_body(f"old {typed('password')} new {typed('password', 'rotated')}"))
-    await s.fails("EditCxEngageIntegration", "old [redacted] new [redacted]", **edit, confirm_overwrite=True)
+    await s.refused("EditCxEngageIntegration", "old [redacted] new [redacted]", **edit, confirm_overwrite=True)
     stale = json.dumps({"result": emu.stored(T, uid)}).encode()
     emu.faults.inject(path_prefix=f"{COLLECTION}/{uid}", method="PUT", status=200, body=stale)
     ignored = await s.ok("EditCxEngageIntegration", **edit, confirm_overwrite=True)
@@ -163,13 +124,13 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
 
     # Reads that go wrong: a timeout, an unreadable answer, a server error, a malformed record.
     emu.faults.inject(path_prefix=COLLECTION, method="GET", delay=0.6)
-    await s.fails("GetCxEngageIntegrations", "timed out")
+    await s.refused("GetCxEngageIntegrations", "timed out")
     emu.faults.inject(path_prefix=COLLECTION, method="GET", status=200, body=b"<html>oops</html>")
-    await s.fails("GetCxEngageIntegrations", "not JSON")
+    await s.refused("GetCxEngageIntegrations", "not JSON")
     emu.faults.inject(path_prefix=COLLECTION, method="GET", status=500, body=error_body(f"boom {SECRET_CANARY}"))
-    await s.fails("GetCxEngageIntegrations", "boom [redacted]")
+    await s.refused("GetCxEngageIntegrations", "boom [redacted]")
     emu.faults.inject(path_prefix=f"{COLLECTION}/{uid}", method="GET", status=200, body=b'{"result": [1]}')
-    await s.fails("GetCxEngageIntegration", "not an integration", integration_id=uid)
+    await s.refused("GetCxEngageIntegration", "not an integration", integration_id=uid)
     await s.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
 
     # The typed secrets did reach CxEngage, only through the form and only in the write bodies sent to it.
@@ -190,15 +151,9 @@ async def test_a_wrong_api_secret_is_never_quoted(use_token: bool, caplog: pytes
     caplog.set_level(logging.DEBUG)
     emu = CxEngageEmulator(api_secret="the-right-secret")
     with serve_loopback(emu.app) as vendor:
-        settings = Settings(vendors={"cxengage": CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SECRET_CANARY),
-                                                      vendor.url, use_token=use_token)})
-        server = build_server(settings)
-        try:
-            async with Client(server) as client:
-                result = await client.call_tool("GetCxEngageIntegrations", {"tenant_id": T})
-        finally:
-            assert server.secure_forms is not None
-            server.secure_forms.close()
+        settings = cxengage_settings(secret=SECRET_CANARY, base_url=vendor.url, use_token=use_token)
+        async with connect(settings, cxengage=emu, forms=SecureFormServer(), raise_exceptions=False) as s:
+            result = await s.call("GetCxEngageIntegrations", {"tenant_id": T})
     assert result.is_error and "http_status=401" in result.content[0].text
     outputs = result.model_dump_json() + caplog.text + repr(settings)
     for canary in forbidden(emu):

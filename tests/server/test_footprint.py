@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from mcp import Client
-from pydantic import SecretStr
 
 from integrations_mcp.secure_forms.listener import SecureFormServer
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import Settings
-from integrations_mcp.vendors.cxengage import emulator as cxengage
-from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
-from integrations_mcp.vendors.revcent import emulator as revcent
-from integrations_mcp.vendors.revcent.settings import RevCentSettings
+from tests.harness import both_settings, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -34,13 +27,8 @@ def _walk(schema: object, in_properties: bool = False):
 
 
 async def test_tools_list_stays_within_budget_without_generated_titles() -> None:
-    settings = Settings(vendors={
-        "revcent": RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        "cxengage": CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                     "http://cxengage.test")})
-    server = build_server(settings, secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
-    async with Client(server) as client:
-        tools = (await client.list_tools()).tools
+    async with connect(both_settings(), forms=SecureFormServer(base_url="http://127.0.0.1:1")) as session:
+        tools = (await session.client.list_tools()).tools
     listing = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
     assert len(json.dumps(listing)) <= TOOLS_LIST_BUDGET_CHARS
     for tool in listing:

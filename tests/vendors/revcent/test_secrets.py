@@ -7,18 +7,12 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import httpx2
 import pytest
-from mcp import Client
-from mcp.types import CallToolResult
-from pydantic import SecretStr
 
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import Settings
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from integrations_mcp.vendors.revcent.settings import RevCentSettings
+from tests.harness import Transcript, connect, revcent_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -26,28 +20,14 @@ KEY_CANARY = "CANARY-apikey-5d1f0e9b"
 CREDENTIAL_CANARY = "CANARY-credential-8a2c4b7d"
 
 
-class Transcript:
-    """Everything the client could see: structured results and texts, errors included."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.seen: list[str] = []
-
-    async def call(self, tool: str, arguments: dict) -> CallToolResult:
-        result = await self.client.call_tool(tool, arguments)
-        self.seen.append(result.model_dump_json())
-        return result
-
-
 @pytest.fixture
 async def session(caplog: pytest.LogCaptureFixture) -> AsyncIterator[tuple[Transcript, RevCentEmulator]]:
     caplog.set_level(logging.DEBUG)  # every logger, every level: httpx2, mcp, ours
     emulator = RevCentEmulator(api_key=KEY_CANARY)
     with serve_loopback(emulator.app) as vendor:  # a real HTTP path, as in production
-        settings = Settings(vendors={"revcent": RevCentSettings(SecretStr(KEY_CANARY), vendor.url + "/v2")},
-                            timeout_seconds=1)
-        async with Client(build_server(settings)) as client:
-            yield Transcript(client), emulator
+        settings = revcent_settings(key=KEY_CANARY, base_url=vendor.url + "/v2", timeout_seconds=1)
+        async with connect(settings, revcent=emulator, raise_exceptions=False) as transcript:
+            yield transcript, emulator
 
 
 async def test_canaries_reach_revcent_and_nothing_else(session: tuple[Transcript, RevCentEmulator],
@@ -91,10 +71,9 @@ async def test_canaries_reach_revcent_and_nothing_else(session: tuple[Transcript
 async def test_a_wrong_key_error_does_not_quote_the_key(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     emulator = RevCentEmulator(api_key="the-right-key")
-    settings = Settings(vendors={"revcent": RevCentSettings(SecretStr(KEY_CANARY), "http://revcent.test/v2")})
-    server = build_server(settings, transports={"revcent": httpx2.ASGITransport(app=emulator.app)})
-    async with Client(server) as client:
-        result = await client.call_tool("GetSiteThirdPartyIntegrations", {})
+    settings = revcent_settings(key=KEY_CANARY)
+    async with connect(settings, revcent=emulator, raise_exceptions=False) as session:
+        result = await session.call("GetSiteThirdPartyIntegrations", {})
     assert result.is_error and "GetSiteThirdPartyIntegrations failed" in result.content[0].text
     assert KEY_CANARY not in result.model_dump_json() + caplog.text
     assert KEY_CANARY not in repr(settings)
