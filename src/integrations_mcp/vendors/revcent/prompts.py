@@ -15,7 +15,7 @@ REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, step 
 2. GetSiteThirdPartyIntegrations; show the user the matching native integrations and let them choose.
 3. GetSiteThirdPartyIntegration for the chosen one: note its credential fields and required options.
 4. CreateSecureForm; give the user form_url and ask them to enter the credentials there (never in chat).
-   When they say it is done, confirm with GetSecureForm.
+   When they say it is done, check it with GetSecureForm.
 5. CreateUserThirdPartyIntegration with a unique name and secure_form_id (leave enabled unset).
 6. GetUserThirdPartyIntegration: show readiness.choices (the account's assets) and let the user choose
    each required option value. Never choose for them.
