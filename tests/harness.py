@@ -14,6 +14,7 @@ Nothing the project owns is mocked.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from mcp.types import CallToolResult
 from pydantic import SecretStr
 
 from integrations_mcp.emulation import RecordedRequest
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import build_server
@@ -66,23 +68,33 @@ CXENGAGE_URL = "http://cxengage.test"
 FORMS_URL = "http://forms.test"  # where the server says its secure form pages are, when no listener is wanted
 
 
+# The vendors' tool tests are about their guardrails: they confirm as an agent under policy `model` would
+# (`call_tool`). How the person confirms is tested in tests/pipeline/.
+POLICY = ConfirmationPolicy.MODEL
+
+
 def revcent_settings(*, key: str = REVCENT_KEY, base_url: str = REVCENT_URL,
                      **overrides: Any) -> Settings:
-    return Settings(vendors={"revcent": RevCentSettings(SecretStr(key), base_url)}, **overrides)
+    return Settings(vendors={"revcent": RevCentSettings(SecretStr(key), base_url)},
+                    **{"confirmation": POLICY, **overrides})
 
 
 def cxengage_settings(*, secret: str = CXENGAGE_SECRET, tenant_id: str | None = None,
                       use_token: bool = False, base_url: str = CXENGAGE_URL, **overrides: Any) -> Settings:
     vendor = CxEngageSettings(SecretStr(CXENGAGE_KEY), SecretStr(secret), base_url, tenant_id=tenant_id,
                               use_token=use_token)
-    return Settings(vendors={"cxengage": vendor}, **overrides)
+    return Settings(vendors={"cxengage": vendor}, **{"confirmation": POLICY, **overrides})
 
 
 def both_settings(**overrides: Any) -> Settings:
-    return Settings(vendors={**revcent_settings().vendors, **cxengage_settings().vendors}, **overrides)
+    return Settings(vendors={**revcent_settings().vendors, **cxengage_settings().vendors},
+                    **{"confirmation": POLICY, **overrides})
 
 
 # --- results -------------------------------------------------------------------------------------------------------
+
+TOKEN = re.compile(r"confirmation_id=([A-Za-z0-9_-]+)")
+
 
 def text_of(result: CallToolResult) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
@@ -104,14 +116,27 @@ def was_refused(tool: str, result: CallToolResult, needles: tuple[str, ...]) -> 
     return message
 
 
+async def call_tool(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    """Call a tool as an agent under policy `model` does (the harness's default): a call that sets confirmation flags
+    is refused with the change and a token, which the agent shows the user; it then sends the flags with the token.
+    Any other outcome of the first call is the result (a refusal for another reason, or a change needing no
+    confirmation). Tests of the confirm stage itself (tests/pipeline/) call the tools directly."""
+    result = await client.call_tool(tool, arguments)
+    flags = [name for name, value in arguments.items() if name.startswith("confirm_") and value is True]
+    token = TOKEN.search(text_of(result)) if result.is_error and flags else None
+    if token and "confirmation_id" not in arguments and all(f"{f}=true" in text_of(result) for f in flags):
+        result = await client.call_tool(tool, {**arguments, "confirmation_id": token.group(1)})
+    return result
+
+
 async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     """Call a tool that must succeed; return its structured content."""
-    return succeeded(tool, await client.call_tool(tool, arguments or {}))
+    return succeeded(tool, await call_tool(client, tool, arguments or {}))
 
 
 async def refused(client: Client, tool: str, arguments: dict[str, Any], *needles: str) -> str:
     """Call a tool that must be refused; check the message names each needle; return the message."""
-    return was_refused(tool, await client.call_tool(tool, arguments), needles)
+    return was_refused(tool, await call_tool(client, tool, arguments), needles)
 
 
 # --- sessions ------------------------------------------------------------------------------------------------------
@@ -133,7 +158,7 @@ class Transcript:
         return arguments
 
     async def call(self, tool: str, arguments: dict[str, Any] | None = None, /, **more: Any) -> CallToolResult:
-        result = await self.client.call_tool(tool, self._arguments(tool, {**(arguments or {}), **more}))
+        result = await call_tool(self.client, tool, self._arguments(tool, {**(arguments or {}), **more}))
         self.seen.append(result.model_dump_json())
         return result
 

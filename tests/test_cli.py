@@ -21,7 +21,8 @@ def test_demo_runs_every_step_and_exits_zero() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     for needle in ("GetSiteThirdPartyIntegrations", "secure form", "verified by reading it back",
-                   "confirm_overwrite", "incomplete", "Demo complete"):
+                   "the person approves", "the person declines", "did not approve", "approval link", "approval_id",
+                   "incomplete", "Demo complete"):
         assert needle in out, needle
 
 

@@ -17,7 +17,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client import ClientRequestContext
 from mcp.client.stdio import stdio_client
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
 from integrations_mcp.secure_forms import scripted_person
 
@@ -46,6 +46,11 @@ class _Person:
         self._planned.append(approve)
 
     async def answer(self, ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        if isinstance(params, ElicitRequestURLParams):
+            print(f"    the client shows the person a link and opens it with their consent: {params.url}")
+            await fill_secure_form(params.url)
+            print("    the person typed the values into the page and pressed Save")
+            return ElicitResult(action="accept")
         if not self._planned:
             raise DemoFailure(f"the server asked the person something unexpected: {params.message}")
         approve = self._planned.pop(0)
@@ -126,14 +131,11 @@ async def _revcent_flow(s: _Steps) -> None:
         "third_party_credentials": {"id": creds.get("id", "x"), "fields": [{"id": "api_key", "value": "hunter2"}]},
     }, "CreateSecureForm")
 
-    s.say("Create a secure form; the person opens its URL and types the credentials there")
+    s.say("Create a secure form: the client opens it for the person, who types the credentials there")
     form = await s.ok("CreateSecureForm", {"site_third_party_integration_id": tax["id"]})
-    print(f"    form_url: {form['form_url']}")
-    await fill_secure_form(form["form_url"])
-    checked = await s.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]})
-    if not checked["completed"]:
-        raise DemoFailure("the secure form is not completed after the person submitted it")
-    print("    the person submitted the form; GetSecureForm says completed")
+    if form["form_url"] is not None or not form["completed"]:
+        raise DemoFailure(f"the form should have been opened by the client and completed: {form}")
+    print("    completed; the form's link never reached the agent (form_url is null)")
 
     s.say("Create the integration with secure_form_id (CreateUserThirdPartyIntegration)")
     created = await s.ok("CreateUserThirdPartyIntegration", {
@@ -215,11 +217,11 @@ async def _cxengage_flow(s: _Steps) -> None:
                                                   "properties": {**plain, "password": "hunter2"}},
                     "CreateCxEngageSecureForm")
 
-    s.say("Create the server's own one-time secure form; the person types the password there")
+    s.say("Create the server's own one-time secure form: the client opens it, the person types the password")
     form = await s.ok("CreateCxEngageSecureForm", {"type": "Zendesk"})
-    print(f"    form_url: {form['form_url']} (fields: {', '.join(form['fields'])})")
-    await fill_secure_form(form["form_url"], {"password": "demo-zendesk-password"})
-    print("    the person saved the form")
+    if form["form_url"] is not None:
+        raise DemoFailure("the form should have been opened by the client, its link kept from the agent")
+    print(f"    saved (fields: {', '.join(form['fields'])}); the link never reached the agent")
 
     s.say("Create the integration with secure_form_id (CreateCxEngageIntegration)")
     created = await s.ok("CreateCxEngageIntegration", {"name": "Demo desk (sandbox)", "type": "Zendesk",

@@ -28,7 +28,7 @@ async def approval_page() -> tuple[SecureFormServer, ApprovalStore, str, str]:
     server = SecureFormServer()
     server.add_pages(lambda prefix, public: approval_routes(store, prefix, public))
     approval = store.create(tool="EditUserThirdPartyIntegration", target="the RevCent integration 'Tax main'",
-                            summary=SUMMARY, digest="d", owner="session-1")
+                            summary=SUMMARY, digest="d", owner="session-1", on_page=True)
     return server, store, approval.id, await server.page_url(f"approvals/{approval.id}")
 
 

@@ -9,7 +9,7 @@ from tests.conftest import FakeClock
 def make(clock: FakeClock | None = None) -> tuple[ApprovalStore, str, str]:
     store = ApprovalStore(lifetime_seconds=600, **({"clock": clock} if clock else {}))
     digest = store.digest({"tool": "Edit", "change": [1, 2]})
-    approval = store.create(tool="Edit", target="x", summary="s", digest=digest, owner="me")
+    approval = store.create(tool="Edit", target="x", summary="s", digest=digest, owner="me", on_page=True)
     return store, approval.id, digest
 
 
@@ -56,3 +56,12 @@ def test_repr_shows_no_digest_owner_or_token() -> None:
     approval = store.create(tool="Edit", target="x", summary="s", digest="digest-canary", owner="owner-canary")
     shown = repr(approval) + repr(store)
     assert approval.csrf_token not in shown and "digest-canary" not in shown and "owner-canary" not in shown
+
+
+def test_only_page_approvals_can_be_decided_on_the_page() -> None:
+    """A token of policy `model`, or an approval awaiting an eliciting client's answer, has no page."""
+    store = ApprovalStore()
+    approval = store.create(tool="Edit", target="x", summary="s", digest="d", owner="me")
+    assert store.lookup(approval.id) is None
+    assert store.decide(approval.id, approval.csrf_token, approve=True) is None
+    assert store.check(approval.id, owner="me", digest="d") == Verdict.PENDING

@@ -14,7 +14,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client import ClientRequestContext
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 from pydantic import SecretStr
 
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
@@ -53,7 +53,8 @@ class World:
         settings = Settings(vendors={
             "revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), "http://revcent.test/v2"),
             "cxengage": CxEngageSettings(SecretStr(CX_KEY), SecretStr(CX_SECRET), "http://cxengage.test",
-                                         tenant_id=SANDBOX_TENANT_ID)}, confirmation=policy)
+                                         tenant_id=SANDBOX_TENANT_ID)}, confirmation=policy,
+                            form_wait_seconds=5)
         return build_server(settings, secure_forms=SecureFormServer(), transports={
             "revcent": httpx2.ASGITransport(app=self.revcent.app),
             "cxengage": httpx2.ASGITransport(app=self.cxengage.app)})
@@ -97,8 +98,9 @@ async def integration_with_option(c: Client, world: World, name: str = "Tax main
     emu = world.revcent
     form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
     site = emu.site_integrations[emu.site_id("tax")]
-    emu.complete_secure_form(form["secure_form_id"], {f["id"]: f"v-{f['id']}"
-                                                      for f in site["third_party_credentials"]["fields"]})
+    if not form["completed"]:  # an eliciting client had the person fill it already
+        emu.complete_secure_form(form["secure_form_id"], {f["id"]: f"v-{f['id']}"
+                                                          for f in site["third_party_credentials"]["fields"]})
     created = await ok(c, "CreateUserThirdPartyIntegration", {
         "name": name, "site_third_party_integration": emu.site_id("tax"), "secure_form_id": form["secure_form_id"]})
     uid = created["user_third_party_integration_id"]
@@ -124,8 +126,8 @@ def token_in(message: str, name: str) -> str:
 # --- the schema matches the policy ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("policy", "shown", "absent"), [
-    (ConfirmationPolicy.PERSON, {"approval_id"}, {"confirm_overwrite", "confirm_disable", "confirmation_token"}),
-    (ConfirmationPolicy.MODEL, {"confirm_overwrite", "confirm_disable", "confirmation_token"}, {"approval_id"}),
+    (ConfirmationPolicy.PERSON, {"approval_id"}, {"confirm_overwrite", "confirm_disable", "confirmation_id"}),
+    (ConfirmationPolicy.MODEL, {"confirm_overwrite", "confirm_disable", "confirmation_id"}, {"approval_id"}),
 ])
 async def test_the_schema_offers_only_what_the_policy_lets_the_model_send(policy: ConfirmationPolicy, shown: set[str],
                                                                            absent: set[str]) -> None:
@@ -150,14 +152,14 @@ async def test_model_a_flag_preset_on_the_first_call_is_refused_and_only_the_sho
         uid, edit = await integration_with_option(c, world)
         await ok(c, EDIT, edit(0))  # first fill: nothing to confirm
         before = world.edits()
-        message = await refused(c, EDIT, edit(1, confirm_overwrite=True), "Saved → proposed", "confirmation_token=")
-        assert "counts only with the confirmation_token" in message and world.edits() == before
-        token = token_in(message, "confirmation_token")
-        await refused(c, EDIT, edit(1, confirmation_token=token), "confirm_overwrite=true")  # token without the flag
-        done = await ok(c, EDIT, edit(1, confirm_overwrite=True, confirmation_token=token))
+        message = await refused(c, EDIT, edit(1, confirm_overwrite=True), "Saved → proposed", "confirmation_id=")
+        assert "counts only with the confirmation_id" in message and world.edits() == before
+        token = token_in(message, "confirmation_id")
+        await refused(c, EDIT, edit(1, confirmation_id=token), "confirm_overwrite=true")  # token without the flag
+        done = await ok(c, EDIT, edit(1, confirm_overwrite=True, confirmation_id=token))
         assert done["mismatches"] == [] and world.edits() == before + 1
-        again = await refused(c, EDIT, edit(0, confirm_overwrite=True, confirmation_token=token), "does not match")
-        assert world.edits() == before + 1 and token_in(again, "confirmation_token") != token
+        again = await refused(c, EDIT, edit(0, confirm_overwrite=True, confirmation_id=token), "does not match")
+        assert world.edits() == before + 1 and token_in(again, "confirmation_id") != token
 
 
 async def test_model_a_token_is_void_once_the_saved_state_changed() -> None:
@@ -165,10 +167,10 @@ async def test_model_a_token_is_void_once_the_saved_state_changed() -> None:
     async with session(world, ConfirmationPolicy.MODEL) as c:
         uid, edit = await integration_with_option(c, world)
         await ok(c, EDIT, edit(0))
-        token = token_in(await refused(c, EDIT, edit(1)), "confirmation_token")
+        token = token_in(await refused(c, EDIT, edit(1)), "confirmation_id")
         await ok(c, EDIT, {"user_third_party_integration_id": uid, "description": "changed meanwhile"})
         before = world.edits()
-        await refused(c, EDIT, edit(1, confirm_overwrite=True, confirmation_token=token), "does not match",
+        await refused(c, EDIT, edit(1, confirm_overwrite=True, confirmation_id=token), "does not match",
                       "Saved → proposed")
         assert world.edits() == before
 
@@ -180,9 +182,9 @@ async def test_model_a_token_belongs_to_the_session_that_saw_the_change() -> Non
         async with Client(server) as first:
             uid, edit = await integration_with_option(first, world)
             await ok(first, EDIT, edit(0))
-            token = token_in(await refused(first, EDIT, edit(1)), "confirmation_token")
+            token = token_in(await refused(first, EDIT, edit(1)), "confirmation_id")
         async with Client(server) as second:
-            await refused(second, EDIT, edit(1, confirm_overwrite=True, confirmation_token=token), "does not match")
+            await refused(second, EDIT, edit(1, confirm_overwrite=True, confirmation_id=token), "does not match")
     finally:
         assert server.secure_forms is not None
         server.secure_forms.close()
@@ -235,8 +237,17 @@ async def test_person_rejects_on_the_page_and_nothing_is_written() -> None:
 
 # --- policy `person` with elicitation: asked inside the call, both eras -----------------------------------------
 
-def answering(action: str, approve: bool = True, seen: list[str] | None = None):  # noqa: ANN201
+def answering(world: World, action: str, approve: bool = True, seen: list[str] | None = None):  # noqa: ANN201
+    """The person at an eliciting client: fills a secure form the client opens for them (URL mode), and answers a
+    confirmation (form mode) with `action`/`approve`."""
+
     async def on_elicit(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        if isinstance(params, ElicitRequestURLParams):
+            form_id = params.url.rstrip("/").rsplit("/", 1)[1]
+            site = world.revcent.form_site(world.revcent.secure_forms[form_id])
+            world.revcent.complete_secure_form(form_id, {f["id"]: f"v-{f['id']}"
+                                                         for f in site["third_party_credentials"]["fields"]})
+            return ElicitResult(action="accept")
         if seen is not None:
             seen.append(params.message)
         return ElicitResult(action=action, content={"approve": approve} if action == "accept" else None)
@@ -250,7 +261,7 @@ async def test_person_is_asked_inside_the_call(mode: str, action: str, approve: 
     world = World()
     seen: list[str] = []
     async with session(world, ConfirmationPolicy.PERSON, mode=mode,
-                       elicitation_callback=answering(action, approve, seen)) as c:
+                       elicitation_callback=answering(world, action, approve, seen)) as c:
         uid, edit = await integration_with_option(c, world)
         await ok(c, EDIT, edit(0))
         assert seen == []  # a first fill asks nobody
@@ -266,7 +277,7 @@ async def test_cxengage_deactivation_is_put_to_the_person() -> None:
     world = World()
     seen: list[str] = []
     async with session(world, ConfirmationPolicy.PERSON, mode="legacy",
-                       elicitation_callback=answering("accept", True, seen)) as c:
+                       elicitation_callback=answering(world, "accept", True, seen)) as c:
         done = await ok(c, "EditCxEngageIntegration", {"integration_id": SANDBOX_INTEGRATION_ID, "active": False})
         assert done["verified"]["integration"]["active"] is False
         assert "deactivating" in seen[0].lower()

@@ -48,6 +48,7 @@ class Approval:
     csrf_token: str = field(repr=False)
     expires_at: float = 0.0
     state: ApprovalState = ApprovalState.PENDING
+    on_page: bool = False  # only approvals made for the approval page can be decided there
 
 
 class ApprovalStore:
@@ -66,26 +67,31 @@ class ApprovalStore:
         canonical = json.dumps(change, sort_keys=True, separators=(",", ":"), default=str)
         return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()
 
-    def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str) -> Approval:
+    def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
+               on_page: bool = False) -> Approval:
         now = self._clock()
         approval = Approval(id=secrets.token_urlsafe(18), tool=tool, target=target, summary=summary, digest=digest,
-                            owner=owner, csrf_token=secrets.token_urlsafe(24), expires_at=now + self.lifetime_seconds)
+                            owner=owner, csrf_token=secrets.token_urlsafe(24), expires_at=now + self.lifetime_seconds,
+                            on_page=on_page)
         with self._lock:
             self._sweep(now)
             self._approvals[approval.id] = approval
         return approval
 
     def lookup(self, approval_id: str) -> Approval | None:
-        """The approval for its page, whoever asks; None when unknown or expired."""
+        """The approval for its page, whoever asks; None when unknown, expired, or not made for the page (a token of
+        policy `model` or an answer awaited from an eliciting client cannot be approved there)."""
         with self._lock:
             self._sweep(self._clock())
-            return self._approvals.get(approval_id)
+            approval = self._approvals.get(approval_id)
+            return approval if approval is not None and approval.on_page else None
 
     def decide(self, approval_id: str, csrf_token: str, approve: bool) -> Approval | None:
         """The person's decision on the page. Only a pending approval with the page's own token can be decided."""
         with self._lock:
             approval = self._approvals.get(approval_id)
-            if approval is None or self._clock() >= approval.expires_at or approval.state != ApprovalState.PENDING:
+            if (approval is None or not approval.on_page or self._clock() >= approval.expires_at
+                    or approval.state != ApprovalState.PENDING):
                 return None
             if not hmac.compare_digest(approval.csrf_token.encode(), csrf_token.encode()):
                 return None

@@ -6,7 +6,7 @@ Policies (setting INTEGRATIONS_CONFIRMATION):
   call (a live `elicitation/create` on 2025-era sessions; an input-required result the client answers and retries
   with on 2026-07-28). Otherwise the call is refused with a one-time approval page for the person; the agent's
   retry with `approval_id` goes through only if the person approved exactly this change.
-- `model`: unattended automation. The refusal shows the change and hands back a `confirmation_token`; the retry
+- `model`: unattended automation. The refusal shows the change and hands back a `confirmation_id`; the retry
   must carry the confirmation flags *and* that token. A flag set without the token is refused like no flag.
 
 Every approval covers one change: the tool, the target, the fields before → after and the saved state they were
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
 from pydantic import BaseModel, Field
@@ -56,7 +57,7 @@ class ConfirmCall:
     target: str  # the integration, as the person reads it
     owner: str  # the session key (toolkit.identity)
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
-    token: str | None = None  # `confirmation_token` (model) or `approval_id` (person)
+    token: str | None = None  # `confirmation_id` (model) or `approval_id` (person)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: Confirma
     if policy == ConfirmationPolicy.MODEL:
         steps = [f"Needs {r.flag}=true: {r.reason} Ask the user; set it only if they agree." for r in needed]
         return [*steps, f"Call again without dry_run {goal}; the refusal shows the user the change and gives the "
-                        "confirmation_token to send back with the flags they agreed to."]
+                        "confirmation_id to send back with the flags they agreed to."]
     return [f"Needs the user's approval: {r.reason}" for r in needed] + [
         f"Call again without dry_run {goal}: the server asks the user to approve (or refuses with a link for them)."]
 
@@ -124,15 +125,15 @@ class Confirmer:
             verdict = self.approvals.check(call.token, owner=call.owner, digest=digest, granted_by_caller=True)
             if verdict == Verdict.GRANTED:
                 return Granted(call.token)
-            note = ("The confirmation_token does not match this change (the saved values changed since, or it "
+            note = ("The confirmation_id does not match this change (the saved values changed since, or it "
                     "expired or was used). ")
         elif flags & call.flags and not call.token:
-            note = "A confirmation flag counts only with the confirmation_token of the refusal that showed the change. "
+            note = "A confirmation flag counts only with the confirmation_id of the refusal that showed the change. "
         approval = self._create(requests, digest, call)
         wanted = " and ".join(f"{flag}=true" for flag in sorted(flags))
         raise GuardrailError(f"Refused: {note}{summary(requests)}\nNothing was sent. Show this to the user; only if "
-                             f"they agree, call again with {wanted} and confirmation_token={approval.id} (valid "
-                             f"{int(self.approvals.lifetime_seconds // 60)} minutes, for exactly this change).")
+                             f"they agree, call again with {wanted} and confirmation_id={approval.id} (valid "
+                             f"{self.approvals.lifetime_seconds / 60:g} minutes, for exactly this change).")
 
     # ------------------------------------------------------------------ policy `person`
 
@@ -155,7 +156,7 @@ class Confirmer:
 
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
                                 note: str) -> Granted:
-        approval = self._create(requests, digest, call)
+        approval = self._create(requests, digest, call, on_page=True)
         url = await self._pages().page_url(f"approvals/{approval.id}")
         raise GuardrailError(f"Refused: {note}this change needs the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
@@ -180,14 +181,19 @@ class Confirmer:
                 raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
                                      "changed meanwhile). Nothing was sent. Call again to show them the new change.")
             return Granted(ctx.request_state)
-        result = await ctx.elicit(text, PersonAnswer)
-        _refuse_unless(result.action == "accept" and bool(getattr(result, "data", None) and result.data.approve),
-                       result.action)
-        return Granted(None, live=True)
+        # The write lock is held while the person decides: bound the wait, so other writes are not held forever.
+        with anyio.move_on_after(self.approvals.lifetime_seconds):
+            result = await ctx.elicit(text, PersonAnswer)
+            _refuse_unless(result.action == "accept" and bool(getattr(result, "data", None) and result.data.approve),
+                           result.action)
+            return Granted(None, live=True)
+        raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they are "
+                             "ready to decide.")
 
-    def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall) -> Approval:
+    def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
+                on_page: bool = False) -> Approval:
         return self.approvals.create(tool=call.tool, target=call.target, summary=summary(requests), digest=digest,
-                                     owner=call.owner)
+                                     owner=call.owner, on_page=on_page)
 
 
 def _refuse_unless(accepted: bool, action: str) -> None:

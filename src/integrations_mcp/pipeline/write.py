@@ -72,7 +72,7 @@ class WriteCall:
     vendor: str  # named in progress messages
     dry_run: bool = False
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
-    token: str | None = None  # confirmation_token (policy `model`) or approval_id (policy `person`)
+    token: str | None = None  # confirmation_id (policy `model`) or approval_id (policy `person`)
 
 
 async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,

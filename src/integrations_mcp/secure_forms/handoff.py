@@ -52,7 +52,7 @@ def can_open_urls(ctx: Context) -> bool:
 class Handoffs:
     """Forms handed to a client in 2026-era calls, until the client's retry (keyed by an opaque state token)."""
 
-    def __init__(self, *, wait_seconds: float = 600, poll_seconds: float = 1.0) -> None:
+    def __init__(self, *, wait_seconds: float = 120, poll_seconds: float = 1.0) -> None:
         self.wait_seconds, self.poll_seconds = wait_seconds, poll_seconds
         self._pending: dict[str, Handoff] = {}
         self._lock = threading.Lock()

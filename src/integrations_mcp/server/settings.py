@@ -33,7 +33,9 @@ class Settings:
     sandbox: bool = False
     confirmation: ConfirmationPolicy = ConfirmationPolicy.PERSON  # who confirms risky changes
     approval_minutes: float = 10.0  # how long an approval (or a confirmation token) stays valid
-    form_wait_seconds: float = 600.0  # how long a tool waits for a form the person's client opened
+    # How long a secure form tool waits for a form the person's client opened (progress notifications meanwhile);
+    # after that it answers that the form is not completed yet. Clients time tool calls out, so keep it short.
+    form_wait_seconds: float = 120.0
 
     @property
     def configured_vendors(self) -> list[str]:
@@ -62,7 +64,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         confirmation=ConfirmationPolicy(_choice(env.get("INTEGRATIONS_CONFIRMATION", "").strip().lower() or "person",
                                                 tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
         approval_minutes=_number(env, "INTEGRATIONS_APPROVAL_MINUTES", 10.0, unit="minutes"),
-        form_wait_seconds=_number(env, "INTEGRATIONS_FORM_WAIT_SECONDS", 600.0),
+        form_wait_seconds=_number(env, "INTEGRATIONS_FORM_WAIT_SECONDS", 120.0),
     )
 
 

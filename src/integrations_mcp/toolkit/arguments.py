@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-__all__ = ["APPROVAL_ID", "CONFIRMATION_TOKEN", "ArgumentGuard", "IntegrationName", "Page", "PageSize"]
+__all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "IntegrationName", "Page", "PageSize"]
 
 PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
 Page = Annotated[int, Field(ge=1, description="1-based page number.")]
@@ -18,7 +18,7 @@ ArgumentGuard = Callable[[dict[str, Any]], None]
 """Inspects raw tool arguments before validation; raises GuardrailError to refuse the call."""
 
 # Only one of the two is in a tool's schema, depending on the confirmation policy (toolkit.calls.hidden_arguments).
-CONFIRMATION_TOKEN = Annotated[str | None, Field(max_length=64, description="From the refusal that showed the "
+CONFIRMATION_ID = Annotated[str | None, Field(max_length=64, description="From the refusal that showed the "
                                                  "change; send with the flags the user agreed to.")]
 APPROVAL_ID = Annotated[str | None, Field(max_length=64, description="From the refusal with the approval link, "
                                           "once the user approved there.")]

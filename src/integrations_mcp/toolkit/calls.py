@@ -24,5 +24,5 @@ def hidden_arguments(policy: ConfirmationPolicy, name: str) -> bool:
     """Under `person` the model cannot confirm: no confirm_* flags and no token in the schema, only the id of an
     approval the person gave on the page. Under `model`: the flags and the token, no approval id."""
     if policy == ConfirmationPolicy.PERSON:
-        return name.startswith("confirm_") or name == "confirmation_token"
+        return name.startswith("confirm_") or name == "confirmation_id"
     return name == "approval_id"

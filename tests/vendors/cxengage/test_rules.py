@@ -11,7 +11,7 @@ import pytest
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.pipeline.changes import FieldChange
-from integrations_mcp.pipeline.confirm import dry_run_steps
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, dry_run_steps
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, TypeSpec
@@ -123,7 +123,7 @@ def test_every_rule_is_in_the_table_and_every_name_in_the_table_is_a_rule() -> N
     assert named == public
 
 
-# --- confirmations: built by the rules, decided by pipeline.confirm.decide ------------------------------------
+# --- confirmations: built by the rules, decided by the confirm stage (pipeline.confirm.Confirmer) ---------------
 
 
 @pytest.mark.parametrize(("properties", "needed"), [
@@ -155,16 +155,12 @@ def test_deactivation_confirmation(active: bool | None, needed: bool) -> None:
 
 def test_a_dry_run_names_the_flags_still_needed() -> None:
     needed = [r for r in (rules.deactivation_confirmation("Desk", False),) if r]
-    assert dry_run_steps(needed, "to save the edit") == [
-        "Needs confirm_deactivate=true: deactivating 'Desk' affects live contacts. Ask the user; set it only if "
-        "they agree.", "Call again without dry_run (and with the flags the user agreed to) to save the edit."]
-    assert dry_run_steps([], "to create it") == ["Call again without dry_run to create it."]
-
-
-def test_confirmed_flags() -> None:
-    assert rules.confirmed_flags(confirm_overwrite=True) == ["confirm_overwrite"]
-    assert rules.confirmed_flags(confirm_deactivate=True) == ["confirm_deactivate"]
-    assert rules.confirmed_flags() == []
+    model = dry_run_steps(needed, "to save the edit", ConfirmationPolicy.MODEL)
+    assert model[0] == ("Needs confirm_deactivate=true: deactivating 'Desk' affects live contacts. Ask the user; set "
+                        "it only if they agree.") and "confirmation_id" in model[1]
+    person = dry_run_steps(needed, "to save the edit", ConfirmationPolicy.PERSON)
+    assert "confirm_" not in " ".join(person) and "approval" in person[0]
+    assert dry_run_steps([], "to create it", ConfirmationPolicy.PERSON) == ["Call again without dry_run to create it."]
 
 
 # --- plans ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.harness import ok, refused
+from tests.harness import TOKEN, ok, refused
 from tests.vendors.revcent.helpers import (
     completed_form,
     create,
@@ -358,12 +358,14 @@ async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revc
         if saved_option["id"] == option["id"]:
             saved_option["fields"] = [{"id": edited["id"], "value": [new_value]}]
     body = {"api_call_id": "G" * 20, "api_call_unix": 1, "code": 1, **lost}
+    change = {"user_third_party_integration_id": uid,
+              "third_party_options": [{"id": option["id"], "fields": [{"id": edited["id"], "value": [new_value]}]}]}
+    shown = await refused(client, "EditUserThirdPartyIntegration", change, "confirm_overwrite")
+    token = TOKEN.search(shown).group(1)  # the change was shown; the fault below hits the confirmed call's read-back
     revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", skip=1,
                           body=json.dumps(body).encode())
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                      "third_party_options": [{"id": option["id"], "fields": [{"id": edited["id"],
-                                                                                "value": [new_value]}]}],
-                      "confirm_overwrite": True})
+    result = await ok(client, "EditUserThirdPartyIntegration", {**change, "confirm_overwrite": True,
+                                                                "confirmation_id": token})
     assert any(m.startswith(f"third_party_options.{option['id']}.{sibling['id']}") for m in result["mismatches"])
 
 

@@ -1,8 +1,8 @@
 """Every refusal of the CxEngage tools, one function per guardrail, and the confirmation requests.
 
 Each `refuse_*`/`require_*`/`check_*`/`resolve_*` function raises GuardrailError (nothing sent) or returns. The
-`*_confirmation` functions only say what needs the person; `pipeline.confirm.decide` (called by `run_write`)
-decides. The catalog of types and properties is data, in `catalog.py`.
+`*_confirmation` functions only say what needs the person; the confirm stage (`pipeline.confirm.Confirmer`,
+called by `run_write`) decides and asks. The catalog of types and properties is data, in `catalog.py`.
 
 | tool                      | guardrails, in the order they apply                                             |
 |---------------------------|---------------------------------------------------------------------------------|

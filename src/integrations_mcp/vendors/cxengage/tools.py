@@ -14,7 +14,7 @@ from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, can_open_ur
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, StoredForm
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, IntegrationName
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
@@ -75,9 +75,9 @@ class CxEngageTools:
         fields: Annotated[list[str] | None, Field(description="Secret properties to ask for (default: all of the "
                                                   "type's secrets).")] = None,
     ) -> SecureFormCreated | InputRequiredResult:
-        """A one-time page, served by this server, where the user types the type's secrets (never in chat). The
-        user's client opens it when it can; otherwise give the user form_url. Then pass secure_form_id to
-        create/edit. Guide: guide://cxengage/secure-forms"""
+        """A one-time page of this server where the user types the type's secrets (never in chat). Their client
+        opens it if it can; else give them form_url. Then pass secure_form_id to create/edit.
+        Guide: guide://cxengage/secure-forms"""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
@@ -151,7 +151,7 @@ class CxEngageTools:
                                                     "CreateCxEngageSecureForm id with new secrets.")] = None,
         confirm_overwrite: Annotated[bool, Field(description="User agreed to replace values already set.")] = False,
         confirm_deactivate: Annotated[bool, Field(description="User agreed to deactivate it.")] = False,
-        confirmation_token: CONFIRMATION_TOKEN = None,
+        confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
@@ -162,7 +162,7 @@ class CxEngageTools:
         rules.require_an_edit(args)
         flags = {rules.CONFIRM_OVERWRITE: confirm_overwrite, rules.CONFIRM_DEACTIVATE: confirm_deactivate}
         call = write_call(ctx, "EditCxEngageIntegration", VENDOR, dry_run=dry_run, flags=flags,
-                          token=confirmation_token or approval_id)
+                          token=confirmation_id or approval_id)
         stages = EditIntegration(self.api, self.forms.store, call.owner, self.writes.confirmer.policy, args)
         return await run_write(stages, call, self.writes)
 

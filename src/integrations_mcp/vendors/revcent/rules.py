@@ -1,7 +1,8 @@
 """Every refusal of the RevCent tools, one function per guardrail, and the confirmations a change needs.
 
 The `refuse_*`, `require_*` and `validate_*` functions raise GuardrailError (nothing has been sent) or return. The
-`*_confirmation` functions only say what needs the person; `pipeline.confirm.decide` decides, within `run_write`.
+`*_confirmation` functions only say what needs the person; the confirm stage (`pipeline.confirm.Confirmer`,
+within `run_write`) decides and asks.
 
 tool                              guardrails, in the order they run
 --------------------------------  --------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
     return problems
 
 
-# --- what needs the person (decided by pipeline.confirm.decide) -------------------------------------------------------
+# --- what needs the person (decided and asked by the confirm stage) ---------------------------------------------
 
 def _is_setting(change: FieldChange) -> bool:
     return change.field == "credentials" or change.field.startswith("third_party_options.")

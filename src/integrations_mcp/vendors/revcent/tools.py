@@ -13,7 +13,7 @@ from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, can_open_urls, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_TOKEN, IntegrationName, Page, PageSize
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, IntegrationName, Page, PageSize
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
@@ -157,7 +157,7 @@ class RevCentTools:
         = False,
         confirm_disable: Annotated[bool, Field(description="User agreed to disable (live features stop).")]
         = False,
-        confirmation_token: CONFIRMATION_TOKEN = None,
+        confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
         dry_run: Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
         = False,
@@ -170,6 +170,6 @@ class RevCentTools:
         rules.require_something_to_change(edit)
         flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable}
         call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,
-                          token=confirmation_token or approval_id)
+                          token=confirmation_id or approval_id)
         return await run_write(EditWrite(self.api, self.spent_forms, self.writes.confirmer.policy, edit), call,
                                self.writes)
