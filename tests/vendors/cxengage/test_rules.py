@@ -145,6 +145,15 @@ def test_a_rename_overwrites_but_needs_no_confirmation() -> None:
     assert rules.overwrite_confirmation(plan.changes, plan.saved) is None
 
 
+@pytest.mark.parametrize(("new_name", "active", "needed"), [("Helpdesk", True, True), ("Helpdesk", False, False),
+                                                            (None, True, False)])
+def test_rename_confirmation_only_for_an_active_integration(new_name: str | None, active: bool, needed: bool) -> None:
+    request = rules.rename_confirmation("Desk", new_name, active)
+    assert (request is not None) == needed
+    if request:
+        assert request.flag == "confirm_overwrite" and request.changes[0].proposed == "Helpdesk"
+
+
 @pytest.mark.parametrize(("active", "needed"), [(False, True), (True, False), (None, False)])
 def test_deactivation_confirmation(active: bool | None, needed: bool) -> None:
     request = rules.deactivation_confirmation("Desk", active)

@@ -216,6 +216,7 @@ SAVED_MODE = {"rounding": {"mode": ["up"]}}
     (integration(options=SAVED_MODE, enabled=True),
      EditRequest(UID, enabled=False, third_party_options=[option("rounding", mode=["down"])]),
      ["confirm_overwrite", "confirm_disable"]),
+    (integration(enabled=True), EditRequest(UID, name="Tax renamed"), ["confirm_overwrite"]),  # renamed while live
     # No confirmation: filling an empty option, first credentials, a rename, a new description, enabling.
     (integration(), EditRequest(UID, third_party_options=[option("rounding", mode=["down"])]), []),
     (integration(credentials=False), EditRequest(UID, secure_form_id=FORM_ID), []),

@@ -13,7 +13,8 @@ called by `run_write`) decides and asks. The catalog of types and properties is 
 | EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties,               |
 |                           | require_usable_form, require_something_to_change, require_unique_name (rename), |
 |                           | refuse_emptying_required, require_complete_if_active;                           |
-|                           | confirm: overwrite_confirmation, deactivation_confirmation                      |
+|                           | confirm: overwrite_confirmation, rename_confirmation (active),                  |
+|                           | deactivation_confirmation                                                       |
 
 The secure form store adds its own refusals (unknown, expired or spent form) when the form is read or taken.
 """
@@ -36,7 +37,7 @@ from integrations_mcp.vendors.cxengage.records import IntegrationRow
 from integrations_mcp.vendors.cxengage.views import PROPERTY
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
-           "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required",
+           "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required", "rename_confirmation",
            "refuse_secret_arguments", "require_an_edit", "require_complete", "require_complete_if_active",
            "require_same_type", "require_something_to_change", "require_unique_name", "require_usable_form",
            "resolve_type"]
@@ -213,6 +214,16 @@ def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationReq
         flag=CONFIRM_DEACTIVATE, reason=f"deactivating {name!r} affects live contacts.",
         consequence="Flows that call this integration (CRM look-ups, ticket or activity updates) fail or skip it "
                     "until it is active again. Check with the user first.")
+
+
+def rename_confirmation(current_name: str, new_name: str | None, active: bool) -> ConfirmationRequest | None:
+    """Renaming an active integration needs the person: flows and people that find it by name must know."""
+    if new_name is None or not active:
+        return None
+    return ConfirmationRequest(
+        flag=CONFIRM_OVERWRITE, reason=f"this edit renames the active integration {current_name!r}.",
+        changes=[FieldChange.of("name", current_name, new_name)],
+        consequence="Flows and people that look it up by name will need the new one.")
 
 
 def _holds_value(value: Any) -> bool:

@@ -164,6 +164,7 @@ class EditIntegration(_Write):
 
     def confirmations(self, plan: EditPlan) -> list[ConfirmationRequest]:
         requests = (rules.overwrite_confirmation(plan.changes, plan.saved),
+                    rules.rename_confirmation(plan.current.name, plan.new_name, plan.current.active),
                     rules.deactivation_confirmation(plan.current.name, plan.new_active))
         return [request for request in requests if request is not None]
 

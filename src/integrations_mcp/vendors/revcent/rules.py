@@ -13,7 +13,8 @@ EditUserThirdPartyIntegration     require_something_to_change (before the record
                                   require_unique_name (a rename), require_usable_form (given a form),
                                   validate_options (given options), require_an_actual_change,
                                   require_complete_to_enable (enabled=true);
-                                  to confirm: overwrite_confirmation, disable_confirmation
+                                  to confirm: overwrite_confirmation, rename_confirmation (enabled),
+                                  disable_confirmation
 CreateSecureForm, the reads       only those of every tool
 
 A secure form is also spent atomically with the write that uses it (`SpentForms.spend`, in `writes.py`): one that a
@@ -42,9 +43,9 @@ from integrations_mcp.vendors.revcent.records import (
 from integrations_mcp.vendors.revcent.views import SavedValues, non_empty, stale_values
 
 __all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
-           "edit_confirmations", "overwrite_confirmation", "refuse_raw_credentials", "require_an_actual_change",
-           "require_complete_to_enable", "require_something_to_change", "require_unique_name", "require_usable_form",
-           "validate_options"]
+           "edit_confirmations", "overwrite_confirmation", "refuse_raw_credentials", "rename_confirmation",
+           "require_an_actual_change", "require_complete_to_enable", "require_something_to_change",
+           "require_unique_name", "require_usable_form", "validate_options"]
 
 # Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
 CREDENTIAL_KEYS = SecretKeys.of(
@@ -230,6 +231,17 @@ def disable_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
                     "Check them with the user first.")
 
 
+def rename_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    """Renaming an enabled integration needs the person: whoever finds it by name in RevCent must know."""
+    if plan.new_name is None or not plan.current.enabled:
+        return None
+    return ConfirmationRequest(
+        flag="confirm_overwrite", reason=f"this edit renames the enabled integration {plan.current.name!r}.",
+        changes=[c for c in plan.changes if c.field == "name"],
+        consequence="People and reports that know it by its name will see the new one.")
+
+
 def edit_confirmations(plan: EditPlan) -> list[ConfirmationRequest]:
     """In the order the person is asked."""
-    return [request for request in (overwrite_confirmation(plan), disable_confirmation(plan)) if request is not None]
+    requests = (overwrite_confirmation(plan), rename_confirmation(plan), disable_confirmation(plan))
+    return [request for request in requests if request is not None]
