@@ -38,6 +38,7 @@ from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.toolkit.server import IntegrationsServer
+from integrations_mcp.vendors.cxengage.catalog import normalise_type
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_KEY as CXENGAGE_KEY
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_SECRET as CXENGAGE_SECRET
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID, CxEngageEmulator
@@ -65,7 +66,25 @@ class FakeClock:
 
 REVCENT_URL = "http://revcent.test/v2"
 CXENGAGE_URL = "http://cxengage.test"
-FORMS_URL = "http://forms.test"  # where the server says its secure form pages are, when no listener is wanted
+FORMS_URL = "http://forms.test"
+# Where the CxEngage integrations the tests create send their secrets: a secure form must name it (the person sees
+# it on the form, and the secrets then work only there).
+DESTINATIONS = {
+    "zendesk": {"endpointPrefix": "https://desk.example.invalid/api/v2/", "username": "agent@example.invalid"},
+    "salesforce": {"username": "sf@example.invalid", "consumerKey": "ck-123"},
+    "twilio": {"accountSid": "AC1", "region": "ie1"},
+    "serenovaVoice": {"accountSid": "AC1"},
+}
+
+
+def with_destination(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A CxEngage form for a new integration names its destination: the one in DESTINATIONS, unless the test gives
+    one (tests of the destination rule give theirs, or none)."""
+    kind = normalise_type(str(arguments.get("type", "")))
+    if tool != "CreateCxEngageSecureForm" or "integration_id" in arguments or "destination" in arguments \
+            or kind not in DESTINATIONS:
+        return arguments
+    return {**arguments, "destination": DESTINATIONS[kind]}
 
 
 # The vendors' tool tests are about their guardrails: they confirm as an agent under policy `model` would
@@ -154,8 +173,8 @@ class Transcript:
 
     def _arguments(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         if self.tenant and "CxEngage" in tool and "tenant_id" not in arguments:
-            return {"tenant_id": self.tenant, **arguments}
-        return arguments
+            arguments = {"tenant_id": self.tenant, **arguments}
+        return with_destination(tool, arguments)
 
     async def call(self, tool: str, arguments: dict[str, Any] | None = None, /, **more: Any) -> CallToolResult:
         result = await call_tool(self.client, tool, self._arguments(tool, {**(arguments or {}), **more}))
@@ -187,7 +206,8 @@ class Session(Transcript):
         self.store.submit(form_id, self.store.lookup(form_id).form.csrf_token, values)
 
     async def form(self, type: str, values: dict[str, str] | None = None, **arguments: Any) -> str:
-        """A CxEngage secure form (the server serves it itself), filled with `values` unless None; its id."""
+        """A CxEngage secure form (the server serves it itself), filled with `values` unless None; its id. A form for
+        a new integration names the destination the tests' integrations of that type use (DESTINATIONS)."""
         created = await self.ok("CreateCxEngageSecureForm", type=type, **arguments)
         if values is not None:
             self.fill(created["secure_form_id"], values)

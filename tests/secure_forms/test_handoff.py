@@ -15,6 +15,8 @@ from tests.pipeline.test_person_decides import World, ok, session
 
 pytestmark = pytest.mark.anyio
 
+DESK = {"endpointPrefix": "https://desk.example.invalid/api/v2/", "username": "a@example.invalid"}
+
 
 def person(world: World, action: str = "accept", seen: list[str] | None = None):  # noqa: ANN201
     """A client that shows the person the URL; the person opens it, fills the form, and the client answers."""
@@ -60,12 +62,11 @@ async def test_cxengage_form_opened_by_the_client_then_create(mode: str) -> None
     world = World()
     seen: list[str] = []
     async with session(world, ConfirmationPolicy.PERSON, mode=mode, elicitation_callback=person(world, seen=seen)) as c:
-        form = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk"})
+        form = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk", "destination": DESK})
         assert "saved the form" in form["next_step"] and len(seen) == 1
         no_url(form, seen)
         created = await ok(c, "CreateCxEngageIntegration", {
-            "name": "Desk", "type": "zendesk", "secure_form_id": form["secure_form_id"],
-            "properties": {"endpointPrefix": "https://desk.example.invalid/api/v2/", "username": "a@example.invalid"}})
+            "name": "Desk", "type": "zendesk", "secure_form_id": form["secure_form_id"], "properties": DESK})
         assert created["mismatches"] == []
 
 
@@ -83,5 +84,5 @@ async def test_a_client_without_elicitation_gets_form_url_to_hand_over() -> None
     async with session(world, ConfirmationPolicy.PERSON) as c:
         form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": world.revcent.site_id("tax")})
         assert form["form_url"] and form["completed"] is False and "never open it yourself" in form["next_step"]
-        cx = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk"})
+        cx = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk", "destination": DESK})
         assert cx["form_url"]

@@ -160,12 +160,13 @@ class SecureFormServer:
         return f"{self._base_url}{self.path_prefix}/{form_id}"
 
     async def create_form(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
-                          create_tool: str = StoredForm.create_tool) -> tuple[StoredForm, str]:
+                          create_tool: str = StoredForm.create_tool,
+                          details: tuple[tuple[str, str], ...] = ()) -> tuple[StoredForm, str]:
         """Make sure the page is reachable, create the form and return it with its URL. `create_tool`: the tool
         that makes a fresh form, named in refusals."""
         await self.ensure_listening()
         form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose,
-                                 create_tool=create_tool)
+                                 create_tool=create_tool, details=details)
         return form, self.url_for(form.id)
 
     def close(self) -> None:

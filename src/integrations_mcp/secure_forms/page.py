@@ -64,7 +64,9 @@ def _form_page(form: StoredForm, *, error: str | None = None, invalid: frozenset
                     f'autocapitalize="off" spellcheck="false" aria-describedby="{hid}"{attrs}>')
     iso, shown = _when(form.expires_at)
     alert = f'<p role="alert">{escape(error)}</p>' if error else ""
-    body = (f"<h1>{escape(form.subject)}</h1>{alert}"
+    where = "".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in form.details)
+    where = f"<p>These secrets will be used only with:</p><dl>{where}</dl>" if where else ""
+    body = (f"<h1>{escape(form.subject)}</h1>{alert}{where}"
             "<p>Type the secret values below and press Save. They are kept only in the memory of the "
             "integrations-mcp server and used once, when your assistant saves the integration. They are never "
             "shown again, and your assistant never sees them.</p>"

@@ -93,6 +93,7 @@ class StoredForm:
     owner: str = field(repr=False)
     csrf_token: str = field(repr=False)
     create_tool: str = "the tool that created it"  # named by refusals: where a fresh form comes from
+    details: tuple[tuple[str, str], ...] = ()  # (label, value) shown to the person, e.g. where the secrets go
 
     def field_by_id(self, field_id: str) -> FormField | None:
         return next((f for f in self.fields if f.id == field_id), None)
@@ -158,7 +159,7 @@ class SecureFormStore:
     # ----------------------------------------------------------------- tool side
 
     def create(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
-               create_tool: str = StoredForm.create_tool) -> StoredForm:
+               create_tool: str = StoredForm.create_tool, details: tuple[tuple[str, str], ...] = ()) -> StoredForm:
         """A new open form for `owner` (an opaque key of the asking MCP session), valid for the store's lifetime."""
         if not owner:
             raise ValueError("owner must be a non-empty session key")
@@ -183,7 +184,8 @@ class SecureFormStore:
                 form_id = secrets.token_urlsafe(24)
             form = StoredForm(id=form_id, subject=subject, fields=tuple(fields), purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,
-                              owner=owner, csrf_token=secrets.token_urlsafe(32), create_tool=create_tool)
+                              owner=owner, csrf_token=secrets.token_urlsafe(32), create_tool=create_tool,
+                              details=tuple(details))
             self._entries[form_id] = _Entry(form)
         log.info("secure form %s created with fields %s", form_ref(form_id), [f.id for f in fields])
         return form

@@ -15,7 +15,14 @@ from integrations_mcp.pipeline.confirm import ConfirmationPolicy, dry_run_steps
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, TypeSpec
-from integrations_mcp.vendors.cxengage.plans import CreateArgs, EditArgs, form_purpose, plan_create, plan_edit
+from integrations_mcp.vendors.cxengage.plans import (
+    CreateArgs,
+    EditArgs,
+    destination_of,
+    form_purpose,
+    plan_create,
+    plan_edit,
+)
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRow
 from integrations_mcp.vendors.cxengage.views import readiness
 
@@ -24,7 +31,7 @@ DESK_ID = "5a4db0c5-0000-4000-8000-00000000d35c"
 REST, ZENDESK = TYPES["rest"], TYPES["zendesk"]
 DESK_PROPERTIES = {"endpointPrefix": "https://desk.example.invalid/api/v2/", "username": "agent@example.invalid",
                    "password": "saved-pw", "workItems": False}
-DESK_PURPOSE = form_purpose(TENANT, ZENDESK, DESK_ID)
+DESK_PURPOSE = form_purpose(TENANT, ZENDESK, DESK_ID, {})
 
 
 def form(*, purpose: dict[str, str] = DESK_PURPOSE, completed: bool = True, used: bool = False,
@@ -71,7 +78,7 @@ CASES: list[tuple[str, Callable[[], object], str | None]] = [
      "extensionPrefix must be exactly 5 digits"),
     ("properties of the type", lambda: rules.check_properties(ZENDESK, {"workItems": True, "username": "u"}), None),
     ("form made for another integration", lambda: rules.require_usable_form(
-        form(), form_purpose(TENANT, ZENDESK, None)), f"made for integration '{DESK_ID}', not '(none)'"),
+        form(), form_purpose(TENANT, ZENDESK, None, {})), f"made for integration '{DESK_ID}', not '(none)'"),
     ("form already used", lambda: rules.require_usable_form(form(used=True), DESK_PURPOSE), "already used"),
     ("form not saved yet", lambda: rules.require_usable_form(form(completed=False), DESK_PURPOSE),
      "has not saved the secure form yet"),
@@ -197,7 +204,7 @@ def test_plan_edit_with_a_form_shows_no_secret_and_counts_it_as_set() -> None:
     assert plan.changes == [FieldChange(field="properties.password", saved=None, proposed="set")]
     assert plan.before.secrets_missing == ["password"] and plan.after.can_activate
     assert plan.shown() == {"properties": {"password": "[redacted]"}}
-    assert plan.purpose == DESK_PURPOSE
+    assert plan.purpose == form_purpose(TENANT, ZENDESK, DESK_ID, destination_of(ZENDESK, desk().properties))
 
 
 def test_plan_edit_replacing_a_secret() -> None:
@@ -216,7 +223,7 @@ def test_plan_edit_deactivating() -> None:
 def test_plan_create() -> None:
     args = CreateArgs(TENANT, "Desk", "Zendesk", properties={"endpointPrefix": "https://d.invalid/", "username": "u"},
                       description="Support", secure_form_id="f" * 32)
-    plan = plan_create(ZENDESK, args, form(purpose=form_purpose(TENANT, ZENDESK, None)))
+    plan = plan_create(ZENDESK, args, form(purpose=form_purpose(TENANT, ZENDESK, None, {})))
     assert plan.body == {"name": "Desk", "type": "zendesk", "active": False,
                          "properties": {"endpointPrefix": "https://d.invalid/", "username": "u"},
                          "description": "Support"}

@@ -235,9 +235,12 @@ async def test_values_of_the_wrong_kind_are_refused(cx: Session) -> None:
 
 async def test_required_properties_are_checked_before_anything_is_sent(cx: Session) -> None:
     form_id = await cx.form("salesforce", SALESFORCE_SECRETS)
-    await cx.refused("CreateCxEngageIntegration", "required properties without a value: consumerKey",
-                     "Nothing was sent", name="CRM", type="salesforce", properties={"username": "sf@example.invalid"},
+    # The form names consumerKey 'ck-123' as where its secrets go: a create without it cannot use them.
+    await cx.refused("CreateCxEngageIntegration", "for use with consumerKey 'ck-123'", "Nothing was sent",
+                     name="CRM", type="salesforce", properties={"username": "sf@example.invalid"},
                      secure_form_id=form_id)
+    await cx.refused("CreateCxEngageIntegration", "required properties without a value: consumerKey",
+                     "Nothing was sent", name="CRM", type="salesforce", properties={"username": "sf@example.invalid"})
     await cx.refused("CreateCxEngageIntegration", "secrets not set: password, consumerSecret, securityToken",
                      "CreateCxEngageSecureForm", name="CRM", type="salesforce", properties=dict(SALESFORCE))
     assert cx.cxengage.requests == []

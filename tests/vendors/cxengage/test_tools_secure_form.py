@@ -41,7 +41,8 @@ async def test_a_form_asks_for_the_types_secrets(cx: Session) -> None:
     assert [(f.id, f.label, f.required) for f in stored.fields] == [
         ("password", "Password", True), ("consumerSecret", "Consumer secret", True),
         ("securityToken", "Security token", True)]
-    assert dict(stored.purpose) == {"vendor": "cxengage", "tenant": T, "type": "salesforce", "integration": ""}
+    assert dict(stored.purpose) == {"vendor": "cxengage", "tenant": T, "type": "salesforce", "integration": "",
+                                    "at.username": "sf@example.invalid", "at.consumerKey": "ck-123"}
     assert T in stored.subject and "Salesforce" in stored.subject
 
     subset = await cx.ok("CreateCxEngageSecureForm", type="salesforce", fields=["consumerSecret"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.harness import Session, text_of
+from tests.harness import TOKEN, Session, text_of
 from tests.vendors.cxengage.helpers import (
     REST_ID,
     REST_NAME,
@@ -83,7 +83,9 @@ async def test_edit_sends_only_the_fields_that_change(cx: Session) -> None:
 
 async def test_edit_sends_only_the_properties_that_change(cx: Session) -> None:
     # Filling an empty property needs no confirmation; the saved secret does not travel again.
-    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"})
+    # The REST fixture holds a token: naming its account moves where the token is used, so the person confirms.
+    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"},
+                         confirm_overwrite=True)
     [put] = cx.writes()
     assert put.json() == {"properties": {"username": "svc"}}
     assert result["mismatches"] == []
@@ -257,8 +259,13 @@ async def test_a_property_lost_by_the_write_is_flagged(cx: Session) -> None:
     """If the vendor replaced `properties` wholesale, what the edit did not touch would vanish: the read-back says so,
     naming a lost secret without its value."""
     replaced = json.dumps({"result": {**cx.cxengage.stored(T, REST_ID), "properties": {"username": "svc"}}}).encode()
+    # The REST fixture holds a token: naming its account moves where the token is used, so the person confirms
+    # (the change shown first; the fault below hits the confirmed call's read-back).
+    shown = await cx.refused("EditCxEngageIntegration", "where the saved token", integration_id=REST_ID,
+                             properties={"username": "svc"})
     cx.cxengage.faults.inject(path_prefix=item_path(REST_ID), method="GET", status=200, body=replaced, skip=1)
-    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"})
+    result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, properties={"username": "svc"},
+                         confirm_overwrite=True, confirmation_id=TOKEN.search(shown).group(1))
     assert "properties.token: changed although this edit did not touch it" in result["mismatches"]
     assert ("properties.endpointPrefix: changed although this edit did not touch it "
             "(was 'https://orders.example.invalid/api/')") in result["mismatches"]

@@ -26,6 +26,7 @@ class PropertySpec:
     label: str = ""
     pattern: str = ""  # a regular expression a non-empty string value must match in full
     pattern_hint: str = ""
+    destination: bool = False  # says where the type's secrets are used (endpoint, host, account): see below
 
     @property
     def title(self) -> str:
@@ -49,18 +50,24 @@ class TypeSpec:
     def names(self) -> list[str]:
         return [p.name for p in self.properties]
 
+    @property
+    def destinations(self) -> tuple[PropertySpec, ...]:
+        """The properties that say where the secrets go. A secure form names them and its secrets work only with
+        those values; moving them on an integration that holds secrets needs the person."""
+        return tuple(p for p in self.properties if p.destination)
+
 
 def _s(name: str, label: str, *, required: bool = False, secret: bool = False, choices: tuple[str, ...] = (),
-       pattern: str = "", pattern_hint: str = "") -> PropertySpec:
-    return PropertySpec(name, "string", required, secret, choices, label, pattern, pattern_hint)
+       pattern: str = "", pattern_hint: str = "", dest: bool = False) -> PropertySpec:
+    return PropertySpec(name, "string", required, secret, choices, label, pattern, pattern_hint, dest)
 
 
 def _b(name: str, label: str) -> PropertySpec:
     return PropertySpec(name, "boolean", label=label)
 
 
-def _any(name: str, label: str, *, secret: bool = False) -> PropertySpec:
-    return PropertySpec(name, "any", secret=secret, label=label)
+def _any(name: str, label: str, *, secret: bool = False, dest: bool = False) -> PropertySpec:
+    return PropertySpec(name, "any", secret=secret, label=label, destination=dest)
 
 
 TWILIO_REGIONS = ("gll", "au1", "br1", "de1", "ie1", "jp1", "sg1", "us1", "au1-ix", "de1-ix", "ie1-tnx", "jp1-ix",
@@ -69,38 +76,41 @@ TWILIO_REGIONS = ("gll", "au1", "br1", "de1", "ie1", "jp1", "sg1", "us1", "au1-i
 _TYPES = (
     # REST: which of username/password/token matter depends on the auth style; none is required.
     TypeSpec("rest", "REST API", (
-        _s("endpointPrefix", "Endpoint prefix"), _s("username", "Username"),
+        _s("endpointPrefix", "Endpoint prefix", dest=True), _s("username", "Username", dest=True),
         _s("password", "Password", secret=True), _s("token", "Token", secret=True))),
     TypeSpec("salesforce", "Salesforce", (
-        _s("username", "Username", required=True), _s("password", "Password", required=True, secret=True),
-        _s("consumerKey", "Consumer key", required=True),
+        _s("username", "Username", required=True, dest=True),
+        _s("password", "Password", required=True, secret=True),
+        _s("consumerKey", "Consumer key", required=True, dest=True),
         _s("consumerSecret", "Consumer secret", required=True, secret=True),
         _s("securityToken", "Security token", required=True, secret=True),
-        _s("loginUrl", "Login URL"), _b("pushEnabled", "Activity records"))),
+        _s("loginUrl", "Login URL", dest=True), _b("pushEnabled", "Activity records"))),
     TypeSpec("zendesk", "Zendesk", (
-        _s("endpointPrefix", "API URI", required=True), _s("username", "Username", required=True),
+        _s("endpointPrefix", "API URI", required=True, dest=True), _s("username", "Username", required=True, dest=True),
         _s("password", "Password", required=True, secret=True), _b("workItems", "Work items"),
         _s("interactionFieldId", "Interaction field id"))),
     TypeSpec("twilio", "Twilio", (
-        _s("accountSid", "Account SID", required=True), _s("authToken", "Auth token", required=True, secret=True),
-        _s("region", "Twilio region", required=True, choices=TWILIO_REGIONS), _b("forceRegion", "Force region"),
+        _s("accountSid", "Account SID", required=True, dest=True),
+        _s("authToken", "Auth token", required=True, secret=True),
+        _s("region", "Twilio region", required=True, choices=TWILIO_REGIONS, dest=True),
+        _b("forceRegion", "Force region"),
         _b("webRtc", "WebRTC"),
         _s("extensionPrefix", "Extension prefix (5 digits)", pattern=r"\d{5}", pattern_hint="exactly 5 digits"),
         PropertySpec("globalDialParams", "object", label="Global dial parameters"))),
     TypeSpec("email", "Email", (
-        _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True),
-        _s("smtpHost", "SMTP host", required=True),
-        PropertySpec("smtpPort", "any", required=True, label="SMTP port"),
+        _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True, dest=True),
+        _s("smtpHost", "SMTP host", required=True, dest=True),
+        PropertySpec("smtpPort", "any", required=True, label="SMTP port", destination=True),
         _s("smtpEncryptionType", "SMTP encryption", required=True, choices=("ssl/tls", "starttls")),
-        _s("smtpUser", "SMTP user", required=True),
+        _s("smtpUser", "SMTP user", required=True, dest=True),
         _s("smtpPassword", "SMTP password", required=True, secret=True))),
     TypeSpec("calabrio", "Calabrio", (
-        _s("username", "Username", required=True), _s("password", "Password", required=True, secret=True),
-        _b("ctiEnabled", "CTI enabled"), _s("ctiEndpoint", "CTI endpoint"), _b("rtaEnabled", "RTA enabled"),
-        _s("rtaUrl", "RTA URL"))),
+        _s("username", "Username", required=True, dest=True), _s("password", "Password", required=True, secret=True),
+        _b("ctiEnabled", "CTI enabled"), _s("ctiEndpoint", "CTI endpoint", dest=True), _b("rtaEnabled", "RTA enabled"),
+        _s("rtaUrl", "RTA URL", dest=True))),
     TypeSpec("monet", "Monet", (
-        _s("monetUrl", "Monet URL", required=True, pattern=r"https?://\S+", pattern_hint="an http(s) URL"),
-        _s("username", "Username", required=True),
+        _s("monetUrl", "Monet URL", required=True, pattern=r"https?://\S+", pattern_hint="an http(s) URL", dest=True),
+        _s("username", "Username", required=True, dest=True),
         _s("password", "Password", required=True, secret=True),
         _s("usernameAsAgentId", "Username as agent id", choices=("true", "false")))),
     # The access key is only half of a key pair, but it is treated as a secret: conservative costs nothing here.
@@ -111,20 +121,22 @@ _TYPES = (
         _s("accessKey", "Access key", required=True, secret=True),
         _s("secretKey", "Secret key", required=True, secret=True))),
     TypeSpec("serenovaVoice", "Serenova Voice", (
-        _s("accountSid", "Account SID", required=True), _s("apiKey", "API key", required=True, secret=True))),
+        _s("accountSid", "Account SID", required=True, dest=True),
+        _s("apiKey", "API key", required=True, secret=True))),
     TypeSpec("teleopti", "Teleopti", (
-        _s("protocol", "Protocol", choices=("none", "ftp")), _s("ftpUrl", "FTP URL"),
-        _s("ftpUsername", "FTP username"), _s("ftpPassword", "FTP password", secret=True),
-        _s("authKey", "Auth key", secret=True), _s("teleoptiUrl", "Teleopti URL"),
+        _s("protocol", "Protocol", choices=("none", "ftp")), _s("ftpUrl", "FTP URL", dest=True),
+        _s("ftpUsername", "FTP username", dest=True), _s("ftpPassword", "FTP password", secret=True),
+        _s("authKey", "Auth key", secret=True), _s("teleoptiUrl", "Teleopti URL", dest=True),
         _s("platformTypeId", "Platform type id"), _s("sourceId", "Source id"),
         _b("multipleTenants", "Multiple tenants"))),
     TypeSpec("verint", "Verint", (
-        _any("sftpPort", "SFTP port"), _s("sftpHost", "SFTP host"), _s("sftpUsername", "SFTP username"),
+        _any("sftpPort", "SFTP port", dest=True), _s("sftpHost", "SFTP host", dest=True),
+        _s("sftpUsername", "SFTP username", dest=True),
         _s("sftpPassword", "SFTP password", secret=True), _s("orgName", "Organisation name"),
         _b("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),
         _b("scorecardsEnabled", "Scorecards enabled"), _b("historicalEnabled", "Historical enabled"))),
     TypeSpec("birst", "Birst", (
-        _s("birstBaseUrl", "Base URL"), _s("birstAdminUsername", "Admin username"),
+        _s("birstBaseUrl", "Base URL", dest=True), _s("birstAdminUsername", "Admin username", dest=True),
         _s("birstAdminPassword", "Admin password", secret=True), _s("birstDashboardVersion", "Dashboard version"),
         _s("birstSpaceId", "Space id"), _s("birstSsoPassword", "SSO password", secret=True))),
 )

@@ -9,22 +9,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrations_mcp.guardrails.secrets import REDACTED
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage.catalog import TypeSpec
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 from integrations_mcp.vendors.cxengage.views import property_changes, readiness, redacted_body
 
-__all__ = ["CreateArgs", "CreatePlan", "EditArgs", "EditPlan", "WritePlan", "form_purpose", "plan_create",
+__all__ = ["DESTINATION", "CreateArgs", "CreatePlan", "EditArgs", "EditPlan", "WritePlan", "destination_of",
+           "form_purpose", "plan_create",
            "plan_edit"]
 
 FROM_FORM = "(from secure form)"  # stands in for a secret the form fills, when readiness is projected
 
 
-def form_purpose(tenant_id: str, spec: TypeSpec, integration_id: str | None) -> dict[str, str]:
-    """What a secure form is made for; a write may use only a form made for the same."""
-    return {"vendor": "cxengage", "tenant": tenant_id, "type": spec.name, "integration": integration_id or ""}
+DESTINATION = "at."  # purpose keys naming where the secrets are used, e.g. "at.endpointPrefix"
+
+
+def destination_of(spec: TypeSpec, properties: Mapping[str, Any]) -> dict[str, str]:
+    """Where secrets of this type go, in these properties: the type's destination properties that are set."""
+    return {p.name: str(properties[p.name]) for p in spec.destinations if is_set(properties.get(p.name))}
+
+
+def form_purpose(tenant_id: str, spec: TypeSpec, integration_id: str | None,
+                 destination: Mapping[str, str]) -> dict[str, str]:
+    """What a secure form is made for; a write may use only a form made for the same, destination included."""
+    return {"vendor": "cxengage", "tenant": tenant_id, "type": spec.name, "integration": integration_id or "",
+            **{DESTINATION + name: value for name, value in destination.items()}}
 
 
 @dataclass(frozen=True)
@@ -113,9 +124,9 @@ def plan_create(spec: TypeSpec, args: CreateArgs, form: SecureFormStatus | None)
         body["description"] = args.description
     changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "properties"]
     changes += property_changes({}, plain, filled)
-    return CreatePlan(spec=spec, purpose=form_purpose(args.tenant_id, spec, None), form=form, given=plain, body=body,
-                      changes=changes, after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}),
-                      name=args.name)
+    purpose = form_purpose(args.tenant_id, spec, None, destination_of(spec, plain))
+    return CreatePlan(spec=spec, purpose=purpose, form=form, given=plain, body=body, changes=changes,
+                      after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}), name=args.name)
 
 
 def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: SecureFormStatus | None
@@ -137,6 +148,7 @@ def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: 
     if plain or filled:
         body["properties"] = plain
     after = readiness(spec, {**saved, **plain, **{k: FROM_FORM for k in filled}})
-    return EditPlan(spec=spec, purpose=form_purpose(args.tenant_id, spec, args.integration_id), form=form, given=given,
-                    body=body, changes=changes, after=after, current=current, before=readiness(spec, saved))
+    purpose = form_purpose(args.tenant_id, spec, args.integration_id, destination_of(spec, {**saved, **plain}))
+    return EditPlan(spec=spec, purpose=purpose, form=form, given=given, body=body, changes=changes, after=after,
+                    current=current, before=readiness(spec, saved))
 

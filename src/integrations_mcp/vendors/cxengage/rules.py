@@ -7,13 +7,15 @@ called by `run_write`) decides and asks. The catalog of types and properties is 
 | tool                      | guardrails, in the order they apply                                             |
 |---------------------------|---------------------------------------------------------------------------------|
 | every tool                | refuse_secret_arguments (argument guard, before the tool runs)                  |
-| CreateCxEngageSecureForm  | resolve_type, require_same_type (with integration_id), choose_secret_fields     |
+| CreateCxEngageSecureForm  | resolve_type, require_same_type (with integration_id), choose_secret_fields,    |
+|                           | form_destination                                                                |
 | CreateCxEngageIntegration | resolve_type, check_properties, require_usable_form, require_complete,          |
 |                           | require_unique_name                                                             |
 | EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties,               |
 |                           | require_usable_form, require_something_to_change, require_unique_name (rename), |
 |                           | refuse_emptying_required, require_complete_if_active;                           |
-|                           | confirm: overwrite_confirmation, rename_confirmation (active),                  |
+|                           | confirm: overwrite_confirmation, destination_confirmation (secrets kept),       |
+|                           | rename_confirmation (active),                                                   |
 |                           | deactivation_confirmation                                                       |
 
 The secure form store adds its own refusals (unknown, expired or spent form) when the form is read or taken.
@@ -32,15 +34,15 @@ from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, PropertySpec, TypeSpec, normalise_type
 from integrations_mcp.vendors.cxengage.models import Readiness
-from integrations_mcp.vendors.cxengage.plans import EditArgs
+from integrations_mcp.vendors.cxengage.plans import DESTINATION, EditArgs, destination_of
 from integrations_mcp.vendors.cxengage.records import IntegrationRow
 from integrations_mcp.vendors.cxengage.views import PROPERTY
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
-           "deactivation_confirmation", "overwrite_confirmation", "refuse_emptying_required", "rename_confirmation",
-           "refuse_secret_arguments", "require_an_edit", "require_complete", "require_complete_if_active",
-           "require_same_type", "require_something_to_change", "require_unique_name", "require_usable_form",
-           "resolve_type"]
+           "deactivation_confirmation", "destination_confirmation", "form_destination", "overwrite_confirmation",
+           "refuse_emptying_required", "refuse_secret_arguments", "rename_confirmation", "require_an_edit",
+           "require_complete", "require_complete_if_active", "require_same_type", "require_something_to_change",
+           "require_unique_name", "require_usable_form", "resolve_type"]
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
@@ -128,12 +130,20 @@ def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
 
 
 def require_usable_form(status: SecureFormStatus, purpose: Mapping[str, str]) -> None:
-    """The form was made for this write (vendor, tenant, type, integration), is not spent, and was saved."""
-    for key, value in purpose.items():
-        if status.purpose.get(key) != value:
-            raise GuardrailError(f"Refused: this secure form was made for {key} "
-                                 f"{status.purpose.get(key) or '(none)'!r}, not {value or '(none)'!r}. Create "
-                                 "a form for this integration with CreateCxEngageSecureForm. Nothing was sent.")
+    """The form was made for this write (vendor, tenant, type, integration, and where its secrets will be used), is
+    not spent, and was saved."""
+    for key in [*purpose, *(k for k in status.purpose if k not in purpose)]:
+        made, wanted = status.purpose.get(key), purpose.get(key)
+        if made == wanted:
+            continue
+        if key.startswith(DESTINATION):
+            raise GuardrailError(
+                f"Refused: the user typed these secrets for use with {key.removeprefix(DESTINATION)} "
+                f"{made or '(none)'!r}, and this write would use them with {wanted or '(none)'!r}. Create a new form "
+                "with CreateCxEngageSecureForm naming the destination (the user sees it there). Nothing was sent.")
+        raise GuardrailError(f"Refused: this secure form was made for {key} {made or '(none)'!r}, not "
+                             f"{wanted or '(none)'!r}. Create a form for this integration with "
+                             "CreateCxEngageSecureForm. Nothing was sent.")
     if status.used:
         raise GuardrailError("Refused: this secure form was already used (a form works once, and its values "
                              "were deleted). Create a new one with CreateCxEngageSecureForm. Nothing was sent.")
@@ -214,6 +224,39 @@ def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationReq
         flag=CONFIRM_DEACTIVATE, reason=f"deactivating {name!r} affects live contacts.",
         consequence="Flows that call this integration (CRM look-ups, ticket or activity updates) fail or skip it "
                     "until it is active again. Check with the user first.")
+
+
+def form_destination(spec: TypeSpec, saved: Mapping[str, Any], given: Mapping[str, Any], *,
+                     creating: bool) -> dict[str, str]:
+    """Where a new secure form's secrets will be used: the saved destination of the integration they replace,
+    updated by `given`. For a new integration the type's required destination properties must be named, since the
+    person decides on the form whether the secrets belong there."""
+    valid = [p.name for p in spec.destinations]
+    unknown = [k for k in given if k not in valid]
+    if unknown:
+        raise GuardrailError(f"Refused: {', '.join(unknown)} is not where {spec.name} secrets go. Valid destination "
+                             f"properties: {', '.join(valid) or 'none'}. Nothing was created.")
+    where = destination_of(spec, {**saved, **given})
+    missing = [p.name for p in spec.destinations if p.required and p.name not in where]
+    if creating and missing:
+        raise GuardrailError(f"Refused: say where the secrets will be used: destination with {', '.join(missing)} "
+                             "(the values the integration will have). The user sees them on the form, and the "
+                             "secrets then work only there. Nothing was created.")
+    return where
+
+
+def destination_confirmation(spec: TypeSpec, changes: list[FieldChange], saved: Mapping[str, Any],
+                             replaced: Iterable[str]) -> ConfirmationRequest | None:
+    """Moving where an integration's saved secrets are used (its endpoint, host or account) needs the person, unless
+    every saved secret is replaced by a secure form that names the new destination (`replaced`)."""
+    kept = [p.name for p in spec.secrets if is_set(saved.get(p.name)) and p.name not in set(replaced)]
+    moved = [c for c in changes if c.field.removeprefix(PROPERTY) in {p.name for p in spec.destinations}
+             and c.field.startswith(PROPERTY)]
+    if not kept or not moved:
+        return None
+    return ConfirmationRequest(
+        flag=CONFIRM_OVERWRITE, reason=f"this edit changes where the saved {', '.join(kept)} will be sent.",
+        changes=moved, consequence="The saved secrets will be used with the new values; check that they belong there.")
 
 
 def rename_confirmation(current_name: str, new_name: str | None, active: bool) -> ConfirmationRequest | None:

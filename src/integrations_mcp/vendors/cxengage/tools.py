@@ -74,6 +74,10 @@ class CxEngageTools:
                                                               "existing integration.")] = None,
         fields: Annotated[list[str] | None, Field(description="Secret properties to ask for (default: all of the "
                                                   "type's secrets).")] = None,
+        destination: Annotated[dict[str, str | int] | None, Field(
+            description="Where the secrets will be used: the type's endpoint/host/account properties with the "
+                        "values the integration will have, e.g. endpointPrefix, username. Shown on the form; the "
+                        "secrets work only there.")] = None,
     ) -> SecureFormCreated | InputRequiredResult:
         """A one-time page of this server where the user types the type's secrets (never in chat). Their client
         opens it if it can; else give them form_url. Then pass secure_form_id to create/edit.
@@ -81,7 +85,7 @@ class CxEngageTools:
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
-            form, url = await self._new_form(tenant_id, type, integration_id, fields, owner)
+            form, url = await self._new_form(tenant_id, type, integration_id, fields, destination or {}, owner)
             created = SecureFormCreated(
                 secure_form_id=form.id, form_url=url, expires_at=form.expires_at, type=form.purpose["type"],
                 integration_id=integration_id, fields=[f.id for f in form.fields],
@@ -101,17 +105,19 @@ class CxEngageTools:
         return created.model_copy(update={"form_url": None, "next_step": _handed_over_next(outcome, created)})
 
     async def _new_form(self, tenant_id: str, type: str, integration_id: str | None, fields: list[str] | None,
-                        owner: str) -> tuple[StoredForm, str]:
+                        destination: dict[str, str | int], owner: str) -> tuple[StoredForm, str]:
         spec = rules.resolve_type(type)
-        subject = f"{spec.title} integration"
+        subject, saved = f"{spec.title} integration", {}
         if integration_id:
             current = await self.api.get_integration(tenant_id, integration_id)
             rules.require_same_type(integration_id, current.type, spec)
-            subject = f"{spec.title} integration {current.name!r}"
+            subject, saved = f"{spec.title} integration {current.name!r}", current.properties
         form_fields = _form_fields(rules.choose_secret_fields(spec, fields), replacing=bool(integration_id))
+        where = rules.form_destination(spec, saved, destination, creating=not integration_id)
+        shown = tuple((prop.title, where[prop.name]) for prop in spec.destinations if prop.name in where)
         return await self.forms.create_form(owner=owner, subject=f"{subject} (tenant {tenant_id})", fields=form_fields,
-                                            purpose=form_purpose(tenant_id, spec, integration_id),
-                                            create_tool="CreateCxEngageSecureForm")
+                                            purpose=form_purpose(tenant_id, spec, integration_id, where),
+                                            create_tool="CreateCxEngageSecureForm", details=shown)
 
     async def _completed(self, form_id: str, owner: str) -> bool:
         return self.forms.store.status(form_id, owner=owner).completed

@@ -163,7 +163,9 @@ class EditIntegration(_Write):
                                          touches_properties=plan.touches_properties)
 
     def confirmations(self, plan: EditPlan) -> list[ConfirmationRequest]:
+        replaced = plan.form.filled_fields if plan.form else []
         requests = (rules.overwrite_confirmation(plan.changes, plan.saved),
+                    rules.destination_confirmation(plan.spec, plan.changes, plan.saved, replaced),
                     rules.rename_confirmation(plan.current.name, plan.new_name, plan.current.active),
                     rules.deactivation_confirmation(plan.current.name, plan.new_active))
         return [request for request in requests if request is not None]
