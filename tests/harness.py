@@ -275,11 +275,12 @@ class Stdio(Transcript):
 
 
 @asynccontextmanager
-async def serve_stdio(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[Stdio]:
-    """`integrations-mcp serve *args` over stdio, with a client session on it."""
+async def serve_stdio(*args: str, env: dict[str, str] | None = None, **client: Any) -> AsyncIterator[Stdio]:
+    """`integrations-mcp serve *args` over stdio, with a client session on it (`client`: more arguments of the
+    SDK's `Client`, e.g. `mode="legacy"`, `elicitation_callback=...`)."""
     params = StdioServerParameters(command=SERVE[0], args=[*SERVE[1:], *args], env=clean_env(**(env or {})))
     with tempfile.TemporaryFile("w+") as errlog:  # a file, not a pipe: debug logs must not stall the server
-        async with Client(stdio_client(params, errlog=errlog)) as client:
+        async with Client(stdio_client(params, errlog=errlog), **client) as client:
             session = Stdio(client=client)
             yield session
         errlog.seek(0)
