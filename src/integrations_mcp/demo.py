@@ -217,8 +217,9 @@ async def _cxengage_flow(s: _Steps) -> None:
                                                   "properties": {**plain, "password": "hunter2"}},
                     "CreateCxEngageSecureForm")
 
-    s.say("Create the server's own one-time secure form: the client opens it, the person types the password")
-    form = await s.ok("CreateCxEngageSecureForm", {"type": "Zendesk"})
+    s.say("Create the server's own one-time secure form for this API URI and user: the client opens it, the person "
+          "sees where the password will be used and types it")
+    form = await s.ok("CreateCxEngageSecureForm", {"type": "Zendesk", "destination": plain})
     if form["form_url"] is not None:
         raise DemoFailure("the form should have been opened by the client, its link kept from the agent")
     print(f"    saved (fields: {', '.join(form['fields'])}); the link never reached the agent")

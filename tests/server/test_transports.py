@@ -119,7 +119,8 @@ async def test_streamable_http_session_and_origin_checks() -> None:
 async def test_http_transport_serves_the_secure_form_page_on_its_own_listener() -> None:
     with serve_http("--sandbox") as url:
         async with Client(url) as client:
-            form = await client.call_tool("CreateCxEngageSecureForm", {"type": "salesforce"})
+            form = await client.call_tool("CreateCxEngageSecureForm", {"type": "salesforce", "destination": {
+                "username": "sf@example.invalid", "consumerKey": "ck-1"}})
             assert not form.is_error, form.content[0].text
         form_url = form.structured_content["form_url"]
         assert form_url.startswith(url.removesuffix("/mcp") + "/secure-forms/")

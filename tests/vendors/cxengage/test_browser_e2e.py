@@ -23,8 +23,10 @@ SECRET = "CANARY-e2e-zendesk-3b9d71"
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, needs_chromium]
 
 
-async def _type_secret_in_browser(url: str) -> None:
+async def _type_secret_in_browser(url: str, *, where: str) -> None:
     async with open_page(url) as page:
+        # The person sees where the secret will be used before typing it.
+        await expect(page.get_by_role("definition").first).to_have_text(where)
         await page.get_by_label("Password", exact=True).fill(SECRET)
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
@@ -38,12 +40,12 @@ async def test_secret_typed_in_the_browser_reaches_cxengage_and_nothing_else() -
                "INTEGRATIONS_LOG_LEVEL": "DEBUG"}
         with anyio.fail_after(60):
             async with serve_stdio(env=env) as box:
-                form = await box.ok("CreateCxEngageSecureForm", {"type": "zendesk"})
-                await _type_secret_in_browser(form["form_url"])
+                desk = {"endpointPrefix": "https://desk.zendesk.example/api/v2", "username": "agent@example.com"}
+                form = await box.ok("CreateCxEngageSecureForm", {"type": "zendesk", "destination": desk})
+                await _type_secret_in_browser(form["form_url"], where=desk["endpointPrefix"])
                 created = await box.ok("CreateCxEngageIntegration", {
                     "name": "Support desk", "type": "zendesk", "secure_form_id": form["secure_form_id"],
-                    "properties": {"endpointPrefix": "https://desk.zendesk.example/api/v2",
-                                   "username": "agent@example.com"}})
+                    "properties": desk})
                 assert created["mismatches"] == []
                 integration_id = created["integration_id"]
                 # The vendor echoes the secret on every read; the server must not.

@@ -23,6 +23,7 @@ from tests.vendors.cxengage.helpers import (
     ZENDESK,
     T,
     collection_path,
+    create_zendesk,
 )
 
 pytestmark = pytest.mark.anyio
@@ -214,3 +215,41 @@ async def test_a_form_filled_over_http_on_the_loopback_page(emu: CxEngageEmulato
         assert emu.stored(T, created["integration_id"])["properties"]["password"] == "typed-in-browser"
         assert cx.server.secure_forms is not None and cx.server.secure_forms.listening
     assert cx.server.secure_forms is not None and not cx.server.secure_forms.listening
+
+
+# --- secrets bound to where they are used -------------------------------------------------------------------------
+
+async def test_a_form_for_a_new_integration_must_name_where_its_secrets_go(cx: Session) -> None:
+    await cx.refused("CreateCxEngageSecureForm", "say where the secrets will be used", "endpointPrefix, username",
+                     type="zendesk", destination={})
+    await cx.refused("CreateCxEngageSecureForm", "not where zendesk secrets go", "Valid destination properties",
+                     type="zendesk", destination={**ZENDESK, "workItems": "true"})
+    assert cx.writes() == []
+
+
+async def test_secrets_typed_for_one_endpoint_cannot_be_sent_to_another(cx: Session) -> None:
+    form_id = await cx.form("zendesk", {"password": "zd-pw"}, destination=ZENDESK)
+    elsewhere = {**ZENDESK, "endpointPrefix": "https://attacker.example.invalid/api/v2/"}
+    await cx.refused("CreateCxEngageIntegration", "for use with endpointPrefix", "attacker.example.invalid",
+                     "Nothing was sent", name="Desk", type="zendesk", properties=elsewhere, secure_form_id=form_id)
+    assert cx.writes() == [] and cx.form_state(form_id) == (True, False)  # the form is still usable where it belongs
+    await cx.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=ZENDESK, secure_form_id=form_id)
+
+
+async def test_moving_an_integration_that_holds_a_secret_needs_the_person(cx: Session) -> None:
+    desk = (await create_zendesk(cx))["integration_id"]
+    writes = len(cx.writes())
+    moved = {"endpointPrefix": "https://other.example.invalid/api/v2/"}
+    result = await cx.call("EditCxEngageIntegration", integration_id=desk, properties=moved)
+    assert result.is_error and "where the saved password will be sent" in text_of(result)
+    assert len(cx.writes()) == writes
+    # A new form naming the new destination, replacing every saved secret, is the person's say on where it goes.
+    form_id = await cx.form("zendesk", {"password": "new-pw"}, integration_id=desk, destination=moved)
+    done = await cx.ok("EditCxEngageIntegration", integration_id=desk, properties=moved, secure_form_id=form_id,
+                       confirm_overwrite=True)
+    assert done["mismatches"] == []
+
+
+async def test_the_form_page_shows_where_the_secrets_go(cx: Session) -> None:
+    form = cx.store.lookup(await cx.form("zendesk", destination=ZENDESK)).form  # what the page renders
+    assert dict(form.details) == {"API URI": ZENDESK["endpointPrefix"], "Username": ZENDESK["username"]}
