@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _log_to_stderr(level: str) -> None:
     # stdout carries JSON-RPC under stdio: every log line goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from integrations_mcp.server.log_hygiene import install
+
+    install()
 
 
 def _serve(args: argparse.Namespace) -> int:

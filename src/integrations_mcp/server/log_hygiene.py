@@ -1,0 +1,41 @@
+"""What the server's logs never show: the capabilities that only their creator may hold.
+
+A secure form id, an approval id or a confirmation id is a capability: whoever holds it can open the form, approve
+the change or confirm it. They travel only in the tool result to the session that asked. The SDK logs every tool
+error (at INFO) and library loggers may print URLs, so every log record is rewritten before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+__all__ = ["CapabilityFilter", "install"]
+
+_PATTERNS = (
+    re.compile(r"((?:approval|confirmation|secure_form)_id=)[A-Za-z0-9_-]{6,}"),
+    re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
+    re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
+)
+
+
+def scrub(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(r"\1[hidden]", text)
+    return text
+
+
+class CapabilityFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install() -> None:
+    """On every handler of the root logger (where the CLI sends all logs)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, CapabilityFilter) for f in handler.filters):
+            handler.addFilter(CapabilityFilter())
