@@ -315,3 +315,27 @@ async def test_parallel_creates_with_one_name_only_one_is_created() -> None:
                 group.start_soon(create)
         assert sorted(r.is_error for r in results) == [False, True, True]
         assert all("already used" in text(r) for r in results if r.is_error)
+
+
+async def test_parallel_creates_with_one_secure_form_save_its_credentials_once() -> None:
+    world = World()
+    emu = world.revcent
+    async with session(world, ConfirmationPolicy.MODEL) as c:
+        form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
+        site = emu.site_integrations[emu.site_id("tax")]
+        fields = site["third_party_credentials"]["fields"]
+        emu.complete_secure_form(form["secure_form_id"], {f["id"]: "v" for f in fields})
+        results: list[CallToolResult] = []
+
+        async def create(name: str) -> None:
+            results.append(await c.call_tool("CreateUserThirdPartyIntegration", {
+                "name": name, "site_third_party_integration": emu.site_id("tax"),
+                "secure_form_id": form["secure_form_id"]}))
+
+        async with anyio.create_task_group() as group:
+            for name in ("One", "Two", "Three"):
+                group.start_soon(create, name)
+        assert sorted(r.is_error for r in results) == [False, True, True]
+        assert all("already used" in text(r) for r in results if r.is_error)
+        creates = [r for r in emu.writes() if r.path == "/v2/user_third_party_integrations"]
+        assert len(creates) == 1
