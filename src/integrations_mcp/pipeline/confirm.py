@@ -26,6 +26,7 @@ from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResul
 from pydantic import BaseModel, Field
 
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
+from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 from integrations_mcp.secure_forms.listener import SecureFormServer
@@ -108,7 +109,7 @@ class Confirmer:
             return self._by_model(requests, digest, call)
         if call.token:
             return await self._by_page_retry(requests, digest, call)
-        if _can_elicit(call.ctx):
+        if can_ask_in_a_form(call.ctx):
             return await self._by_elicitation(requests, digest, call)
         return await self._refuse_with_page(requests, digest, call, "")
 
@@ -167,7 +168,7 @@ class Confirmer:
                               call: ConfirmCall) -> Granted | InputRequiredResult:
         ctx = call.ctx
         text = f"Approve this change to {call.target}?\n{summary(requests)}"
-        if _is_modern(ctx):
+        if is_modern(ctx):
             answer = (ctx.input_responses or {}).get(ANSWER_KEY)
             if answer is None or not ctx.request_state:
                 approval = self._create(requests, digest, call)
@@ -200,16 +201,3 @@ def _refuse_unless(accepted: bool, action: str) -> None:
     if not accepted:
         how = "cancelled the question" if action == "cancel" else "did not approve"
         raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.")
-
-
-def _is_modern(ctx: Context) -> bool:
-    return (ctx.protocol_version or "") >= "2026-07-28"
-
-
-def _can_elicit(ctx: Context) -> bool:
-    """Only a form elicitation the client declared; on 2025-era sessions also a channel to send it on."""
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities else None
-    if elicitation is None or (elicitation.url is not None and elicitation.form is None):
-        return False
-    return _is_modern(ctx) or bool(getattr(ctx.session, "can_send_request", False))

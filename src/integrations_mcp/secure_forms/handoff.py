@@ -20,9 +20,10 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestURLParams, InputRequiredResult
 
+from integrations_mcp.client_capabilities import is_modern
 from integrations_mcp.errors import GuardrailError
 
-__all__ = ["Handoff", "Handoffs", "Outcome", "can_open_urls", "new_handoff"]
+__all__ = ["Handoff", "Handoffs", "Outcome", "new_handoff"]
 
 ANSWER_KEY = "open_form"
 
@@ -41,14 +42,6 @@ class Handoff:
     elicitation_id: str
 
 
-def can_open_urls(ctx: Context) -> bool:
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities else None
-    if elicitation is None or elicitation.url is None:
-        return False
-    return _is_modern(ctx) or bool(getattr(ctx.session, "can_send_request", False))
-
-
 class Handoffs:
     """Forms handed to a client in 2026-era calls, until the client's retry (keyed by an opaque state token)."""
 
@@ -59,7 +52,7 @@ class Handoffs:
 
     def resumed(self, ctx: Context, owner: str) -> Handoff | None:
         """The form of a retry that answers an earlier hand-off of this session, if this call is one."""
-        if not (_is_modern(ctx) and ctx.request_state and ANSWER_KEY in (ctx.input_responses or {})):
+        if not (is_modern(ctx) and ctx.request_state and ANSWER_KEY in (ctx.input_responses or {})):
             return None
         with self._lock:
             handoff = self._pending.get(ctx.request_state)
@@ -70,7 +63,7 @@ class Handoffs:
 
     async def hand_over(self, ctx: Context, handoff: Handoff, message: str,
                         completed: Callable[[], Awaitable[bool]]) -> Outcome | InputRequiredResult:
-        if _is_modern(ctx):
+        if is_modern(ctx):
             answer = (ctx.input_responses or {}).get(ANSWER_KEY)
             if answer is None:
                 state = secrets.token_urlsafe(18)
@@ -89,7 +82,7 @@ class Handoffs:
             return Outcome.DECLINED
         if not await self._wait(ctx, completed):
             return Outcome.WAITING
-        if not _is_modern(ctx):
+        if not is_modern(ctx):
             await ctx.session.send_elicit_complete(handoff.elicitation_id)
         return Outcome.COMPLETED
 
@@ -106,8 +99,3 @@ class Handoffs:
 def new_handoff(form_id: str, url: str, owner: str) -> Handoff:
     """A hand-off with a fresh elicitation id (not the form id: the client may show or log it)."""
     return Handoff(form_id=form_id, url=url, owner=owner, elicitation_id=secrets.token_urlsafe(12))
-
-
-def _is_modern(ctx: Context) -> bool:
-    return (ctx.protocol_version or "") >= "2026-07-28"
-
