@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -40,6 +41,8 @@ class Handoff:
     url: str
     owner: str
     elicitation_id: str
+    expires_at: float  # unix seconds: the form's own expiry; a hand-off never answered is forgotten then
+    result: Any = None  # what the tool answers once the person is done (kept across the 2026-07-28 retry)
 
 
 class Handoffs:
@@ -68,6 +71,9 @@ class Handoffs:
             if answer is None:
                 state = secrets.token_urlsafe(18)
                 with self._lock:
+                    now = time.time()
+                    for stale in [k for k, h in self._pending.items() if h.expires_at <= now]:
+                        del self._pending[stale]
                     self._pending[state] = handoff
                 params = ElicitRequestURLParams(message=message, url=handoff.url,
                                                 elicitation_id=handoff.elicitation_id)
@@ -96,6 +102,7 @@ class Handoffs:
         return True
 
 
-def new_handoff(form_id: str, url: str, owner: str) -> Handoff:
+def new_handoff(form_id: str, url: str, owner: str, *, expires_at: float, result: Any = None) -> Handoff:
     """A hand-off with a fresh elicitation id (not the form id: the client may show or log it)."""
-    return Handoff(form_id=form_id, url=url, owner=owner, elicitation_id=secrets.token_urlsafe(12))
+    return Handoff(form_id=form_id, url=url, owner=owner, elicitation_id=secrets.token_urlsafe(12),
+                   expires_at=expires_at, result=result)

@@ -49,7 +49,6 @@ class CxEngageTools:
     def __init__(self, api: CxEngageClient, forms: SecureFormServer, writes: WriteServices,
                  handoffs: Handoffs) -> None:
         self.api, self.forms, self.writes, self.handoffs = api, forms, writes, handoffs
-        self.created_forms: dict[str, SecureFormCreated] = {}  # forms handed over, until the client's retry
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
@@ -95,14 +94,13 @@ class CxEngageTools:
                           "form works once and expires in an hour.")
             if not can_open_urls(ctx):
                 return created
-            self.created_forms[form.id] = created
-            handoff = new_handoff(form.id, url, owner)
+            handoff = new_handoff(form.id, url, owner, expires_at=form.expires_at, result=created)
         outcome = await self.handoffs.hand_over(
             ctx, handoff, "Open the secure form to type the integration's secrets (they never go through the chat).",
             completed=lambda: self._completed(handoff.form_id, owner))
         if isinstance(outcome, InputRequiredResult):
             return outcome
-        created = self.created_forms.pop(handoff.form_id)
+        created: SecureFormCreated = handoff.result
         return created.model_copy(update={"form_url": None, "next_step": _handed_over_next(outcome, created)})
 
     async def _new_form(self, tenant_id: str, type: str, integration_id: str | None, fields: list[str] | None,

@@ -3,6 +3,7 @@ run the pipeline (`pipeline.write.run_write`) with the stages in `writes.py`; ev
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -38,6 +39,7 @@ from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
 __all__ = ["RevCentTools"]
 
 VENDOR = "RevCent"
+FORM_LIFETIME_SECONDS = 3600  # RevCent's forms last an hour; used when an answer does not say when one expires
 FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
                  "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
 HANDOFF_MESSAGE = "Open RevCent's secure form to enter the integration's credentials (they never go through the chat)."
@@ -111,7 +113,8 @@ class RevCentTools:
             form = await self.api.create_secure_form(site_third_party_integration_id)
             if not (can_open_urls(ctx) and form.form_url):
                 return SecureForm.of(form, FORM_URL_NEXT)
-            handoff = new_handoff(form.id, form.form_url, owner)
+            expires = form.expiration_date_unix or time.time() + FORM_LIFETIME_SECONDS
+            handoff = new_handoff(form.id, form.form_url, owner, expires_at=expires)
         outcome = await self.handoffs.hand_over(ctx, handoff, HANDOFF_MESSAGE,
                                                 completed=lambda: self._completed(handoff.form_id))
         if isinstance(outcome, InputRequiredResult):
