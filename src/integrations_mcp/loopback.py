@@ -13,7 +13,20 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["LoopbackServer", "serve_loopback"]
+__all__ = ["LoopbackServer", "bind_tcp", "serve_loopback"]
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for uvicorn to serve on, with Nagle's algorithm off for every connection.
+
+    IPPROTO_TCP is given explicitly: asyncio sets TCP_NODELAY only on connections of such a socket, and with Nagle
+    on, each small answer waits for the peer's delayed ACK (about 40 ms a request on loopback)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
 
 
 @dataclass
@@ -31,9 +44,7 @@ class LoopbackServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LoopbackServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock = bind_tcp(self.host, self.port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)

@@ -4,6 +4,7 @@ and the CLI's exits."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import tempfile
 import time
@@ -89,6 +90,18 @@ def test_serve_without_a_key_names_the_variable_and_the_sandbox() -> None:
     assert done.returncode == 2
     assert "REVCENT_API_KEY" in done.stderr and "--sandbox" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_port_in_use_is_a_clear_start_up_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*SERVE, "--sandbox", "--transport", "http", "--port", str(port)], env=clean_env(),
+                              capture_output=True, text=True, timeout=STARTUP_SECONDS, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_malformed_base_url_is_a_clear_start_up_error() -> None:

@@ -10,6 +10,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
+from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.secure_forms.listener import SecureFormGuard
 from integrations_mcp.server.settings import Settings
 
@@ -52,7 +54,12 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
 def run_http(server: MCPServer, settings: Settings) -> None:
     app = http_app(server, settings)
     log.info("MCP endpoint: http://%s:%d/mcp", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    try:
+        sock = bind_tcp(settings.host, settings.port)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); set "
+                                 "another INTEGRATIONS_PORT (--port) or INTEGRATIONS_HOST (--host).") from None
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 
 def run_stdio(server: MCPServer) -> None:
