@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
-__all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "IntegrationName", "Page", "PageSize"]
+__all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "Description", "IntegrationName", "Page", "PageSize",
+           "StrictBool"]
 
 PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
 Page = Annotated[int, Field(ge=1, description="1-based page number.")]
 # Names are compared and sent trimmed; a blank one is refused before anything is sent.
 IntegrationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+# Switches are typed StrictBool: JSON true/false only; "yes", "on", 1 or "1" would otherwise pass as true.
 
 ArgumentGuard = Callable[[dict[str, Any]], None]
 """Inspects raw tool arguments before validation; raises GuardrailError to refuse the call."""

@@ -239,3 +239,13 @@ def test_plan_create_without_the_form_is_incomplete() -> None:
     assert plan.after.missing_required == ["endpointPrefix", "password"] and plan.filled == []
     with pytest.raises(GuardrailError, match="required properties without a value: endpointPrefix"):
         rules.require_complete(plan.spec, plan.after)
+
+
+@pytest.mark.parametrize(("value", "ok"), [(25, True), ("587", True), (65535, True), ("", True), (True, False),
+                                           (25.5, False), (-1, False), (0, False), (10**9, False), ("25a", False)])
+def test_a_port_is_a_whole_number_in_range(value: object, ok: bool) -> None:
+    if ok:
+        rules.check_properties(TYPES["email"], {"smtpPort": value})
+        return
+    with pytest.raises(GuardrailError, match="smtpPort takes a port number"):
+        rules.check_properties(TYPES["email"], {"smtpPort": value})

@@ -306,7 +306,7 @@ async def test_empty_secret_properties_are_allowed(cx: Session) -> None:
 async def test_the_catalog_matches_the_vendor_contract(type_name: str) -> None:
     spec, vendor = TYPES[type_name], INTEGRATION_TYPES[type_name]
     assert set(spec.names) == set(vendor)
-    compatible = {"string": {"string"}, "boolean": {"boolean"}, "object": {"object"}, "port": {"any"},
+    compatible = {"string": {"string"}, "boolean": {"boolean"}, "object": {"object"}, "port": {"any", "port"},
                   "boolstring": {"string"}}
     for prop in spec.properties:
         theirs = vendor[prop.name]

@@ -13,7 +13,7 @@ from integrations_mcp.guardrails.secrets import SecretKeys
 
 __all__ = ["SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec", "normalise_type"]
 
-Kind = Literal["string", "boolean", "object", "any"]
+Kind = Literal["string", "boolean", "object", "any", "port"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,6 @@ def _b(name: str, label: str) -> PropertySpec:
     return PropertySpec(name, "boolean", label=label)
 
 
-def _any(name: str, label: str, *, secret: bool = False, dest: bool = False) -> PropertySpec:
-    return PropertySpec(name, "any", secret=secret, label=label, destination=dest)
-
-
 TWILIO_REGIONS = ("gll", "au1", "br1", "de1", "ie1", "jp1", "sg1", "us1", "au1-ix", "de1-ix", "ie1-tnx", "jp1-ix",
                   "sg1-ix", "us1-ix", "us2-ix")
 
@@ -100,7 +96,7 @@ _TYPES = (
     TypeSpec("email", "Email", (
         _s("incomingType", "Incoming type", required=True), _s("imapServer", "IMAP server", required=True, dest=True),
         _s("smtpHost", "SMTP host", required=True, dest=True),
-        PropertySpec("smtpPort", "any", required=True, label="SMTP port", destination=True),
+        PropertySpec("smtpPort", "port", required=True, label="SMTP port", destination=True),
         _s("smtpEncryptionType", "SMTP encryption", required=True, choices=("ssl/tls", "starttls")),
         _s("smtpUser", "SMTP user", required=True, dest=True),
         _s("smtpPassword", "SMTP password", required=True, secret=True))),
@@ -130,7 +126,7 @@ _TYPES = (
         _s("platformTypeId", "Platform type id"), _s("sourceId", "Source id"),
         _b("multipleTenants", "Multiple tenants"))),
     TypeSpec("verint", "Verint", (
-        _any("sftpPort", "SFTP port", dest=True), _s("sftpHost", "SFTP host", dest=True),
+        PropertySpec("sftpPort", "port", label="SFTP port", destination=True), _s("sftpHost", "SFTP host", dest=True),
         _s("sftpUsername", "SFTP username", dest=True),
         _s("sftpPassword", "SFTP password", secret=True), _s("orgName", "Organisation name"),
         _b("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),

@@ -122,11 +122,19 @@ def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
         return f"{name} takes an object."
     if prop.kind == "any" and isinstance(value, dict):
         return f"{name} takes a single value, not an object."
+    if prop.kind == "port" and value != "" and not _is_port(value):
+        return f"{name} takes a port number from 1 to 65535 (a whole number, or its digits as a string)."
     if prop.choices and value not in prop.choices and value != "":
         return f"{name} must be one of: {', '.join(prop.choices)}."
     if prop.pattern and isinstance(value, str) and value and not re.fullmatch(prop.pattern, value):
         return f"{name} must be {prop.pattern_hint}."
     return None
+
+
+def _is_port(value: Any) -> bool:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return type(value) is int and 0 < value < 65536  # not bool, not 25.5
 
 
 def require_usable_form(status: SecureFormStatus, purpose: Mapping[str, str]) -> None:

@@ -15,7 +15,7 @@ from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, StoredForm
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, IntegrationName
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, Description, IntegrationName, StrictBool
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
@@ -39,7 +39,7 @@ from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditInte
 __all__ = ["CxEngageTools"]
 
 NAME = Annotated[IntegrationName, Field(description="Name, unique in the tenant.")]
-DRY_RUN = Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
+DRY_RUN = Annotated[StrictBool, Field(description="Return what would be sent and the diff; write nothing.")]
 VENDOR = "CxEngage"  # as progress messages name it
 
 
@@ -131,8 +131,8 @@ class CxEngageTools:
         properties: Properties | None = None,
         secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64, description="Completed "
                                                     "CreateCxEngageSecureForm id carrying the secrets.")] = None,
-        description: str | None = None,
-        active: Annotated[bool, Field(description="Refused unless every required property is set.")] = False,
+        description: Description | None = None,
+        active: Annotated[StrictBool, Field(description="Refused unless every required property is set.")] = False,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
         """Create an integration. Secrets only via secure_form_id. Guide: guide://cxengage/CreateCxEngageIntegration"""
@@ -149,13 +149,14 @@ class CxEngageTools:
         integration_id: IntegrationId,
         ctx: Context,
         name: IntegrationName | None = None,
-        description: str | None = None,
-        active: bool | None = None,
+        description: Description | None = None,
+        active: StrictBool | None = None,
         properties: Properties | None = None,
         secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64, description="Completed "
                                                     "CreateCxEngageSecureForm id with new secrets.")] = None,
-        confirm_overwrite: Annotated[bool, Field(description="User agreed to replace values already set.")] = False,
-        confirm_deactivate: Annotated[bool, Field(description="User agreed to deactivate it.")] = False,
+        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace values already set.")]
+        = False,
+        confirm_deactivate: Annotated[StrictBool, Field(description="User agreed to deactivate it.")] = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
         dry_run: DRY_RUN = False,

@@ -15,7 +15,15 @@ from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, IntegrationName, Page, PageSize
+from integrations_mcp.toolkit.arguments import (
+    APPROVAL_ID,
+    CONFIRMATION_ID,
+    Description,
+    IntegrationName,
+    Page,
+    PageSize,
+    StrictBool,
+)
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
@@ -133,9 +141,9 @@ class RevCentTools:
         ctx: Context,
         secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form with credentials.")]
         = None,
-        description: str | None = None,
-        enabled: Annotated[bool | None, Field(description="Refused unless the result is complete.")] = None,
-        dry_run: Annotated[bool, Field(description="Return what would be sent; write nothing.")] = False,
+        description: Description | None = None,
+        enabled: Annotated[StrictBool | None, Field(description="Refused unless the result is complete.")] = None,
+        dry_run: Annotated[StrictBool, Field(description="Return what would be sent; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
         """Create an integration from a native site integration. Credentials only via secure_form_id.
         Guide: guide://revcent/CreateUserThirdPartyIntegration"""
@@ -151,19 +159,19 @@ class RevCentTools:
         user_third_party_integration_id: RevCentId,
         ctx: Context,
         name: IntegrationName | None = None,
-        description: str | None = None,
-        enabled: bool | None = None,
+        description: Description | None = None,
+        enabled: StrictBool | None = None,
         secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form: new credentials.")]
         = None,
         third_party_options: Annotated[list[OptionInput] | None, Field(description="Option values to save.")]
         = None,
-        confirm_overwrite: Annotated[bool, Field(description="User agreed to replace saved option values.")]
+        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved option values.")]
         = False,
-        confirm_disable: Annotated[bool, Field(description="User agreed to disable (live features stop).")]
+        confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable (live features stop).")]
         = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
-        dry_run: Annotated[bool, Field(description="Return what would be sent and the diff; write nothing.")]
+        dry_run: Annotated[StrictBool, Field(description="Return what would be sent and the diff; write nothing.")]
         = False,
     ) -> WriteResult | InputRequiredResult:
         """Partial edit: only the fields given are sent. Replacing saved credentials or options and disabling
