@@ -68,6 +68,16 @@ async def test_ids_are_checked_before_anything_is_sent(client: Client, revcent: 
     assert len(revcent.requests) == before
 
 
+@pytest.mark.parametrize("switch", ["yes", "on", 1, "1", "true", 0])
+async def test_switches_take_only_json_booleans(client: Client, revcent: RevCentEmulator, switch: object) -> None:
+    uid = await create(client, revcent)
+    writes = len(revcent.writes())
+    for arguments in ({"enabled": switch}, {"description": "x", "dry_run": switch}):
+        await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid, **arguments},
+                      "valid boolean")
+    assert len(revcent.writes()) == writes
+
+
 async def test_readiness_before_and_after_credentials(client: Client, revcent: RevCentEmulator) -> None:
     option_id, field_id = required_asset_select(revcent)
     bare = revcent.add_user_integration(name="No creds yet", site_id=revcent.site_id("tax"))
