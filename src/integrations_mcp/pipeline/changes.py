@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from integrations_mcp.guardrails.text import is_blank
+
 __all__ = ["FieldChange", "is_set", "render_changes"]
 
 
@@ -29,8 +31,11 @@ class FieldChange(BaseModel):
 
 
 def is_set(value: Any) -> bool:
-    """Set, as opposed to empty (null, "", {} or []). false and 0 are values."""
-    return value not in (None, "", {}, [])
+    """Set, as opposed to empty (null, {}, [] or a string of only spaces and invisible characters). false and 0
+    are values."""
+    if isinstance(value, str):
+        return not is_blank(value)
+    return value not in (None, {}, [])
 
 
 def _show(value: Any) -> str:

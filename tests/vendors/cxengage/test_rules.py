@@ -249,3 +249,18 @@ def test_a_port_is_a_whole_number_in_range(value: object, ok: bool) -> None:
         return
     with pytest.raises(GuardrailError, match="smtpPort takes a port number"):
         rules.check_properties(TYPES["email"], {"smtpPort": value})
+
+
+@pytest.mark.parametrize("look_alike", ["Desk\u00a0main", "Ｄｅｓｋ main", "Desk\u200b main", " desk   MAIN ",
+                                        "Desk\u202e main"])
+def test_names_that_look_the_same_are_the_same(look_alike: str) -> None:
+    rows = [IntegrationRow(id=DESK_ID, name="Desk main", type="zendesk")]
+    with pytest.raises(GuardrailError, match="already exists"):
+        rules.require_unique_name(rows, look_alike)
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\u00a0", "\u200b", "\u202e"])
+def test_a_value_of_only_spaces_or_invisible_characters_is_refused(blank: str) -> None:
+    with pytest.raises(GuardrailError, match="username is blank"):
+        rules.check_properties(ZENDESK, {"username": blank})
+    assert readiness(ZENDESK, {"endpointPrefix": "https://x.invalid/", "username": blank}).missing_required

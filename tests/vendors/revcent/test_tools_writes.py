@@ -391,3 +391,19 @@ async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent
         "third_party_options": [{"id": option["id"], "fields": [{"id": other["id"], "value": [new_other]}]}]},
         f"{option['id']}.{asset['id']} (saved, sent again with this option) holds a value no longer offered")
     assert len(integration_writes(revcent)) == writes
+
+
+@pytest.mark.parametrize("name", ["Tax\u00a0main", "Ｔａｘ main", "tax\u200b MAIN"])
+async def test_a_name_that_looks_like_a_taken_one_is_taken(client: Client, revcent: RevCentEmulator, name: str) -> None:
+    await create(client, revcent, name="Tax main")
+    writes = len(revcent.writes())
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": name, "site_third_party_integration": revcent.site_id("shipping")}, "already used")
+    assert len(revcent.writes()) == writes
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u00a0\u2060", "Tax \u202emain"])
+async def test_a_name_must_be_visible_and_read_as_stored(client: Client, revcent: RevCentEmulator, name: str) -> None:
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": name, "site_third_party_integration": revcent.site_id("shipping")}, "name")
+    assert revcent.writes() == []

@@ -29,6 +29,7 @@ from typing import Any
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.secrets import find_keys, url_password_paths
+from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.store import SecureFormStatus
@@ -118,6 +119,8 @@ def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
         return f"{name} takes true or false."
     if prop.kind == "string" and not isinstance(value, str):
         return f"{name} takes a string."
+    if isinstance(value, str) and value and is_blank(value):
+        return f"{name} is blank (only spaces or invisible characters): give a value, or \"\" to clear it."
     if prop.kind == "object" and not isinstance(value, dict):
         return f"{name} takes an object."
     if prop.kind == "any" and isinstance(value, dict):
@@ -161,10 +164,10 @@ def require_usable_form(status: SecureFormStatus, purpose: Mapping[str, str]) ->
 
 
 def require_unique_name(existing: Iterable[IntegrationRow], name: str, exclude_id: str | None = None) -> None:
-    """Names are unique in a tenant, ignoring case and surrounding spaces."""
-    wanted = name.strip().casefold()
+    """Names are unique in a tenant; names that look the same are the same (guardrails.text.name_key)."""
+    wanted = name_key(name)
     for row in existing:
-        if row.id != exclude_id and row.name.strip().casefold() == wanted:
+        if row.id != exclude_id and name_key(row.name) == wanted:
             raise GuardrailError(f"Refused: an integration named {row.name!r} already exists in this "
                                  f"tenant (id {row.id}). Choose another name. Nothing was sent.")
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
+from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
@@ -93,10 +94,10 @@ def require_an_actual_change(plan: EditPlan) -> None:
 
 def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *,
                         exclude_id: str | None = None) -> None:
-    """Names are compared ignoring case and surrounding spaces; `exclude_id` is the integration being renamed."""
-    wanted = name.casefold()
+    """Names that look the same are the same (guardrails.text.name_key); `exclude_id` is the one being renamed."""
+    wanted = name_key(name)
     for row in existing:
-        if row.id != exclude_id and row.name.strip().casefold() == wanted:
+        if row.id != exclude_id and name_key(row.name) == wanted:
             raise GuardrailError(f"Refused: the name {name!r} is already used by integration {row.id}. "
                                  "Names must be unique; choose another. Nothing was sent.")
 

@@ -1,0 +1,37 @@
+"""Text that looks the same to a person is the same text here.
+
+Names are compared after Unicode compatibility normalisation (NFKC: fullwidth and other look-alike forms folded),
+with invisible characters (zero-width, joiners, soft hyphen, bidi controls) removed, every run of white space
+(NBSP included) made one space, combining marks on their base letter, and case folded. A value made only of spaces
+and invisible characters is blank: not a value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["BIDI_CONTROLS", "has_bidi_controls", "is_blank", "name_key"]
+
+# Explicit direction embeddings, overrides and isolates: they make text read differently from how it is stored.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_SPACE = re.compile(r"\s+")
+
+
+def _visible(text: str) -> str:
+    # Format characters (Cf: zero-width space and joiners, bidi controls, soft hyphen, BOM) are invisible.
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def name_key(name: str) -> str:
+    """What two names must share to count as the same name."""
+    text = unicodedata.normalize("NFKC", _visible(name))
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def is_blank(value: str) -> bool:
+    return not unicodedata.normalize("NFKC", _visible(value)).strip()
+
+
+def has_bidi_controls(text: str) -> bool:
+    return any(ch in BIDI_CONTROLS for ch in text)
