@@ -77,12 +77,17 @@ class FaultInjector:
 
 
 class RecorderMiddleware:
-    """Records every HTTP request (with its body) and applies injected faults before the app answers."""
+    """Records every HTTP request and applies injected faults before the app answers.
 
-    def __init__(self, app: ASGIApp, requests: list[RecordedRequest], faults: FaultInjector) -> None:
+    Tests keep everything (bodies included, to see what reached the "vendor"). A long-running `--sandbox` keeps only
+    the last `keep` requests and no bodies: they hold the secrets people typed."""
+
+    def __init__(self, app: ASGIApp, requests: list[RecordedRequest], faults: FaultInjector, *,
+                 keep: int | None = None, bodies: bool = True) -> None:
         self.app = app
         self.requests = requests
         self.faults = faults
+        self.keep, self.bodies = keep, bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,7 +101,12 @@ class RecorderMiddleware:
             more = message.get("more_body", False)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         method, path = scope["method"], scope["path"]
-        self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), headers, body))
+        if self.bodies:
+            self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), headers, body))
+        else:  # headers carry the API key: a sandbox keeps neither
+            self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), {}, b""))
+        if self.keep is not None and len(self.requests) > self.keep:
+            del self.requests[: len(self.requests) - self.keep]
 
         fault = self.faults.take(method, path)
         if fault and fault.delay:

@@ -20,9 +20,11 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
-__all__ = ["Runtime", "Vendor", "http_url"]
+__all__ = ["SANDBOX_REQUESTS_KEPT", "Runtime", "Vendor", "http_url"]
 
 log = logging.getLogger(__name__)
+
+SANDBOX_REQUESTS_KEPT = 200  # a sandbox's emulators remember this many requests, without bodies (they hold secrets)
 
 
 @dataclass

@@ -678,3 +678,15 @@ async def test_served_on_loopback_over_real_http() -> None:
             record = await get_record(http, uid)
             assert record["third_party_credentials_saved"] == ["pay_later_credentials"] and record["enabled"]
     assert emu.stored_credentials(uid) == values
+
+
+async def test_a_sandbox_emulator_keeps_few_requests_and_no_bodies_or_keys() -> None:
+    """A long-running --sandbox must not pile up the secrets people typed (bodies) or the API key (headers)."""
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=3)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url=BASE,
+                                  headers={"x-api-key": SANDBOX_API_KEY}) as http:
+        for _ in range(5):
+            await http.post("/v2/secure_forms", json={"form_source": "third_party_integration",
+                                                       "form_source_id": emu.site_id("tax")})
+    assert len(emu.requests) == 3
+    assert all(r.body == b"" and r.headers == {} for r in emu.requests)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
-from integrations_mcp.vendors.base import Runtime, Vendor
+from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
@@ -34,7 +34,7 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from integrations_mcp.loopback import serve_loopback
     from integrations_mcp.vendors.cxengage import emulator
 
-    listener = stack.enter_context(serve_loopback(emulator.CxEngageEmulator().app))
+    listener = stack.enter_context(serve_loopback(emulator.CxEngageEmulator(keep_requests=SANDBOX_REQUESTS_KEPT).app))
     settings = CxEngageSettings(SecretStr(emulator.SANDBOX_API_KEY), SecretStr(emulator.SANDBOX_API_SECRET),
                                 listener.url, tenant_id=emulator.SANDBOX_TENANT_ID)
     return settings, listener.url

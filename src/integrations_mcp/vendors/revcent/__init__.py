@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
-from integrations_mcp.vendors.base import Runtime, Vendor
+from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
@@ -31,7 +31,8 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from integrations_mcp.loopback import serve_loopback
     from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 
-    listener = stack.enter_context(serve_loopback(RevCentEmulator(api_key=SANDBOX_API_KEY).app))
+    emulator = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=SANDBOX_REQUESTS_KEPT)
+    listener = stack.enter_context(serve_loopback(emulator.app))
     return RevCentSettings(SecretStr(SANDBOX_API_KEY), listener.url + "/v2"), listener.url
 
 

@@ -54,7 +54,8 @@ class CxEngageEmulator:
 
     def __init__(self, api_key: str = SANDBOX_API_KEY, api_secret: str = SANDBOX_API_SECRET,
                  clock: Callable[[], float] = time.time, *, fixtures: bool = True,
-                 user_id: str = SANDBOX_USER_ID) -> None:
+                 user_id: str = SANDBOX_USER_ID, keep_requests: int | None = None) -> None:
+        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox)."""
         self.api_key = api_key
         self.api_secret = api_secret
         self.clock = clock
@@ -64,7 +65,8 @@ class CxEngageEmulator:
         self.tokens: dict[str, float] = {}  # token -> expiry, in clock seconds
         self.requests: list[RecordedRequest] = []
         self.faults = FaultInjector()
-        self.app = RecorderMiddleware(build_app(self), self.requests, self.faults)
+        self.app = RecorderMiddleware(build_app(self), self.requests, self.faults, keep=keep_requests,
+                                      bodies=keep_requests is None)
         if fixtures:
             self._load_fixtures()
 

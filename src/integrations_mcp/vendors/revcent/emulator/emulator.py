@@ -37,7 +37,9 @@ __all__ = ["RevCentEmulator"]
 class RevCentEmulator:
     """RevCent v2 third-party-integration operations, secure forms and the secure form page, in memory."""
 
-    def __init__(self, api_key: str = SANDBOX_API_KEY, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, api_key: str = SANDBOX_API_KEY, clock: Callable[[], float] = time.time, *,
+                 keep_requests: int | None = None) -> None:
+        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox)."""
         self.api_key = api_key
         self.clock = clock
         self.site_integrations: dict[str, dict[str, Any]] = site_integrations()
@@ -46,7 +48,8 @@ class RevCentEmulator:
         self.expired_form_ids: set[str] = set()  # ids only: the data is gone, the answer stays "expired"
         self.requests: list[RecordedRequest] = []
         self.faults = FaultInjector()
-        self.app = RecorderMiddleware(build_app(self), self.requests, self.faults)
+        self.app = RecorderMiddleware(build_app(self), self.requests, self.faults, keep=keep_requests,
+                                      bodies=keep_requests is None)
 
     # --- test helpers ------------------------------------------------------------------------------------------
 
