@@ -5,17 +5,20 @@ compared case- and separator-blind) and by shape (a password inside a URL's user
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 __all__ = ["REDACTED", "SecretKeys", "find_keys", "has_url_password", "normalize_key", "redact", "scrub",
            "url_password_paths"]
 
 REDACTED = "[redacted]"
 SCRUB_MIN_CHARS = 8  # a vendor quoting the first 8+ characters of a secret still has them scrubbed
+SHORT_SECRET_CHARS = 4  # shorter secrets are scrubbed only as whole words
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^/\s:@]*):(?P<password>[^/\s@]+)@")
 
 
@@ -90,14 +93,29 @@ def redact(value: Any, keys: SecretKeys) -> Any:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by REDACTED: as given, trimmed, or quoted only by its first
-    SCRUB_MIN_CHARS or more characters (vendors echo rejected values, sometimes shortened)."""
-    variants = sorted({v for s in secrets if s for v in (s, s.strip()) if v}, key=len, reverse=True)
+    """`text` with every secret replaced by REDACTED, in any letter case: as given, trimmed, base64-, URL- or
+    JSON-encoded, or quoted only by its first SCRUB_MIN_CHARS or more characters (vendors echo rejected values,
+    sometimes shortened). A secret shorter than SHORT_SECRET_CHARS is replaced only where it stands alone, so that
+    scrubbing it does not garble the text and show by its cuts what it was."""
+    variants = sorted(_variants(secrets), key=len, reverse=True)
     for secret in variants:  # whole values first, so a prefix shared by two secrets cannot split either
-        text = text.replace(secret, REDACTED)
+        pattern = re.escape(secret)
+        if len(secret) < SHORT_SECRET_CHARS:
+            pattern = rf"(?<![0-9A-Za-z]){pattern}(?![0-9A-Za-z])"
+        text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
     for secret in variants:
         for length in range(len(secret) - 1, SCRUB_MIN_CHARS - 1, -1):
-            if secret[:length] in text:
-                text = text.replace(secret[:length], REDACTED)
+            prefix = re.compile(re.escape(secret[:length]), re.IGNORECASE)
+            if prefix.search(text):
+                text = prefix.sub(REDACTED, text)
                 break
     return text
+
+
+def _variants(secrets: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for secret in secrets:
+        for value in {secret, secret.strip()} - {""}:
+            found |= {value, base64.b64encode(value.encode()).decode().rstrip("="), quote(value, safe=""),
+                      json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    return found

@@ -173,3 +173,16 @@ async def test_a_record_of_an_unexpected_shape_is_a_clear_tool_error(cx: Session
     message = await cx.refused("GetCxEngageIntegration", "GetIntegration failed", "cannot read (name)",
                                integration_id=REST_ID)
     assert "token=abc" not in message
+
+
+async def test_a_secret_quoted_anywhere_in_a_vendor_error_is_scrubbed(cx: Session) -> None:
+    """In the code, in a nested attribute (rendered as JSON, so an escape cannot hide it), lower-cased, or encoded."""
+    secret = "Zd\\\\pw-Typed-9431"
+    form_id = await cx.form("zendesk", {"password": secret})
+    body = {"error": {"code": secret, "message": f"bad {secret.lower()}", "attribute": {
+        "properties": {"password": [secret], "note": {"echo": secret}}}}}
+    cx.cxengage.faults.inject(path_prefix=collection_path(), method="POST", status=400, body=json.dumps(body).encode())
+    message = await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "http_status=400",
+                               name="Desk", type="zendesk", properties=dict(ZENDESK), secure_form_id=form_id)
+    for form in (secret, secret.lower(), secret.replace("\\\\", "\\\\\\\\")):
+        assert form not in message

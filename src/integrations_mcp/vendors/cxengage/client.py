@@ -4,6 +4,7 @@ each returning a typed record (`records.py`)."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -85,9 +86,11 @@ class CxEngageClient:
         # A vendor may quote a rejected value back (whole, trimmed or shortened); it must not reach the chat.
         own = [self._settings.api_key.get_secret_value(), self._settings.api_secret.get_secret_value(),
                self._token[0] if self._token else "", self._basic().removeprefix("Basic ")]
-        message = scrub_text(message, [*scrub, *own])
+        secrets = [*scrub, *own]
+        message = scrub_text(message, secrets)
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
-                          error_code=code, hint=STATUS_HINTS.get(response.status_code))
+                          error_code=scrub_text(code, secrets) if code else code,
+                          hint=STATUS_HINTS.get(response.status_code))
 
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
         operation = "GetIntegrations"
@@ -131,7 +134,7 @@ def _error_text(data: Any) -> tuple[str, str | None]:
         message = str(error.get("message") or "")
         attribute = error.get("attribute")
         if isinstance(attribute, dict) and attribute:
-            details = "; ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in attribute.items())
+            details = "; ".join(f"{k}: {_shown(v)}" for k, v in attribute.items())
             message = f"{message} ({details})" if message else details
         code = error.get("code")
         return message, None if code is None else str(code)
@@ -140,3 +143,13 @@ def _error_text(data: Any) -> tuple[str, str | None]:
     if isinstance(error, str):
         return error, None
     return "", None
+
+
+def _shown(value: Any) -> str:
+    """A vendor's detail as text: strings as they are, lists of strings joined, anything else as JSON (never a
+    Python repr, whose escapes would hide a secret from the scrub)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
+    return json.dumps(value, ensure_ascii=False, default=str)

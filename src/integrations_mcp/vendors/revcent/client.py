@@ -52,12 +52,14 @@ class RevCentClient:
                                     status=response.status_code, hint="Try again; if it persists, report it.")
         # RevCent signals errors with code 0 in the body, whatever the HTTP status.
         if data.get("code") != 1 or response.status_code >= 400:
+            # RevCent may quote a rejected key back, in any field of its answer; it must not reach the chat.
+            def clean(value: Any) -> str | None:
+                return None if value is None else scrub(str(value), [self._key()])
+
             raise VendorError(
-                VENDOR, operation,
-                # RevCent may quote a rejected key back in an error message; it must not reach the chat.
-                scrub(str(data.get("message") or data.get("result") or "RevCent reported an error."), [self._key()]),
-                status=response.status_code, error_code=_str_or_none(data.get("error_code")),
-                api_call_id=_str_or_none(data.get("api_call_id")),
+                VENDOR, operation, clean(data.get("message") or data.get("result") or "RevCent reported an error."),
+                status=response.status_code, error_code=clean(data.get("error_code")),
+                api_call_id=clean(data.get("api_call_id")),
             )
         return data
 
@@ -123,7 +125,3 @@ class RevCentClient:
         # The answer only echoes the id; the write is verified by reading the record back.
         await self._request("EditUserThirdPartyIntegration", "POST",
                             f"user_third_party_integrations/{integration_id}", body=body)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
