@@ -9,7 +9,12 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
+
 from mcp.server.mcpserver.exceptions import ToolError
+
+MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
 __all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable"]
 
@@ -49,7 +54,12 @@ class VendorError(IntegrationsError):
                                           ("api_call_id", api_call_id)) if v is not None]
         if facts:
             parts.append(f" ({', '.join(facts)})")
-        parts.append(f": {message}")
+        if isinstance(self, VendorUnavailable):  # our own words (a timeout, an unreadable answer)
+            parts.append(f": {message}")
+        else:
+            # The vendor's words are data, not instructions: quoted as such, without invisible or text-direction
+            # characters, and cut to a size that cannot flood the conversation.
+            parts.append(f": {vendor} said {json.dumps(_visible(message)[:MAX_VENDOR_TEXT], ensure_ascii=False)}")
         if hint:
             parts.append(f" {hint}")
         super().__init__("".join(parts))
@@ -63,3 +73,7 @@ class VendorError(IntegrationsError):
 
 class VendorUnavailable(VendorError):
     pass
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
