@@ -5,18 +5,21 @@
   * GuardrailError      - the server's policy refused a call; nothing was sent upstream
   * VendorError         - the vendor answered with an error (vendor, operation, status, error_code, api_call_id)
     * VendorUnavailable - timeout, connection failure or an unreadable answer
+    * WriteOutcomeUnknown - a write the vendor may or may not have applied (read it back before anything else)
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
-__all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable"]
+__all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable",
+           "WriteOutcomeUnknown"]
 
 
 class ConfigurationError(Exception):
@@ -54,7 +57,7 @@ class VendorError(IntegrationsError):
                                           ("api_call_id", api_call_id)) if v is not None]
         if facts:
             parts.append(f" ({', '.join(facts)})")
-        if isinstance(self, VendorUnavailable):  # our own words (a timeout, an unreadable answer)
+        if isinstance(self, VendorUnavailable | WriteOutcomeUnknown):  # our own words (a timeout, an unreadable answer)
             parts.append(f": {message}")
         else:
             # The vendor's words are data, not instructions: quoted as such, without invisible or text-direction
@@ -72,7 +75,25 @@ class VendorError(IntegrationsError):
 
 
 class VendorUnavailable(VendorError):
-    pass
+    """No usable answer. `not_sent`: the request never left (no connection could be made), so nothing was
+    written; otherwise it may have been."""
+
+    def __init__(self, *args: Any, not_sent: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_sent = not_sent
+
+    @property
+    def nothing_written(self) -> bool:
+        return self.not_sent
+
+
+class WriteOutcomeUnknown(VendorError):
+    """A write whose outcome the vendor did not tell: it may have happened. The message names the read that
+    settles it; never retry a write blindly."""
+
+    @property
+    def nothing_written(self) -> bool:
+        return False
 
 
 def _visible(text: str) -> str:

@@ -23,9 +23,13 @@ async def send(http: httpx2.AsyncClient, vendor: str, operation: str, method: st
     the vendor cannot be reached."""
     try:
         response = await http.request(method, path, **request)
+    except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:  # the request never left
+        raise VendorUnavailable(vendor, operation, f"could not connect to {vendor} ({type(exc).__name__}); nothing "
+                                "was sent.", hint=f"Check {url_setting} and the network, then try again.",
+                                not_sent=True) from None
     except httpx2.TimeoutException:
-        hint = ("The write may or may not have happened: read the integration back before retrying."
-                if method != "GET" else "Try again shortly.")
+        # After a write, run_write adds that it may have happened and how to find out.
+        hint = "Try again shortly." if method == "GET" else None
         raise VendorUnavailable(vendor, operation, "the request timed out.", hint=hint) from None
     except httpx2.TransportError as exc:
         raise VendorUnavailable(vendor, operation, f"could not reach {vendor} ({type(exc).__name__}).",

@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
 
-from integrations_mcp.errors import GuardrailError
+from integrations_mcp.errors import GuardrailError, VendorError, WriteOutcomeUnknown
 from integrations_mcp.pipeline.confirm import ConfirmationRequest, ConfirmCall, Confirmer
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
@@ -48,6 +48,8 @@ class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
     def fingerprint(self, plan: PlanT) -> Any: ...  # what an approval covers: the changes and the saved state
 
     def preview(self, plan: PlanT, needed: list[ConfirmationRequest]) -> ResultT: ...
+
+    def settle(self, plan: PlanT) -> str: ...  # the read that tells whether a write of unknown outcome happened
 
     async def send(self, plan: PlanT) -> SentT: ...
 
@@ -93,7 +95,17 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
             plan = await _replan_after_waiting(stages, plan, call, services)
         services.confirmer.spend(granted)
         await progress.step(f"saving it in {call.vendor}")
-        sent = await stages.send(plan)
+        try:
+            sent = await stages.send(plan)
+        except VendorError as exc:
+            if exc.nothing_written:
+                raise
+            # A timeout, a dropped connection, a 5xx or an unreadable answer after the request left: the vendor may
+            # have applied it. Say so, and how to find out; a blind retry could apply it twice.
+            raise WriteOutcomeUnknown(exc.vendor, exc.operation, f"{exc} The write may have happened. Before anything "
+                                      f"else, {stages.settle(plan)}; do not simply call again.",
+                                      status=exc.status, error_code=exc.error_code,
+                                      api_call_id=exc.api_call_id) from None
         await progress.step("reading it back to verify")
         return await stages.verify(plan, sent)
 

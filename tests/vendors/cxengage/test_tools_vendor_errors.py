@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import time
 
+import httpx2
 import pytest
 
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.server.app import build_server
 from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_VIEW_ONLY_INTEGRATION_ID,
     SANDBOX_VIEW_ONLY_TENANT_ID,
     CxEngageEmulator,
 )
-from tests.harness import Session, connect, cxengage_settings
+from tests.harness import FORMS_URL, Session, connect, cxengage_settings
 from tests.vendors.cxengage.helpers import (
     REST_ID,
     REST_NAME,
@@ -131,7 +134,7 @@ async def test_timeouts_become_tool_errors(emu: CxEngageEmulator) -> None:
             form_id = await cx.form("zendesk", {"password": "new-pw"}, integration_id=desk)
             emu.faults.inject(path_prefix=item_path(desk), method="PUT", delay=0.6)
             message = await cx.refused("EditCxEngageIntegration", "UpdateIntegration failed", "timed out",
-                                       "may or may not have happened", integration_id=desk,
+                                       "The write may have happened", integration_id=desk,
                                        secure_form_id=form_id, confirm_overwrite=True)
             assert "new-pw" not in message and "old-pw" not in message
             assert cx.form_state(form_id) == (False, True)  # the write may have happened: a form works once
@@ -186,3 +189,45 @@ async def test_a_secret_quoted_anywhere_in_a_vendor_error_is_scrubbed(cx: Sessio
                                name="Desk", type="zendesk", properties=dict(ZENDESK), secure_form_id=form_id)
     for form in (secret, secret.lower(), secret.replace("\\\\", "\\\\\\\\")):
         assert form not in message
+
+
+@pytest.mark.parametrize(("fault", "said"), [({"status": 502, "body": b'{"error": "Bad gateway"}'}, "http_status=502"),
+                                             ({"status": 200, "body": b"<html>oops</html>"}, "not JSON")])
+async def test_a_write_whose_outcome_is_unknown_says_so_and_how_to_find_out(cx: Session, fault: dict,
+                                                                          said: str) -> None:
+    cx.cxengage.faults.inject(path_prefix=item_path(REST_ID), method="PUT", **fault)
+    message = await cx.refused("EditCxEngageIntegration", said, "The write may have happened",
+                               f"GetCxEngageIntegration(integration_id='{REST_ID}')", "do not simply call again",
+                               integration_id=REST_ID, description="changed")
+    assert "Try again" not in message
+
+
+async def test_a_create_whose_outcome_is_unknown_names_the_integration_to_look_for(cx: Session) -> None:
+    form_id = await cx.form("zendesk", {"password": "zd-pw"})
+    cx.cxengage.faults.inject(path_prefix=collection_path(), method="POST", status=503)
+    await cx.refused("CreateCxEngageIntegration", "The write may have happened", "GetCxEngageIntegrations",
+                     "'Desk'", "secure form, if any, is spent", name="Desk", type="zendesk",
+                     properties=dict(ZENDESK), secure_form_id=form_id)
+    assert cx.form_state(form_id) == (False, True)
+
+
+class _Unreachable(httpx2.AsyncBaseTransport):
+    """A vendor nobody can connect to for writes (reads still answer, from the emulator)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method in ("POST", "PUT"):
+            raise httpx2.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_write_that_could_not_be_sent_gives_the_form_back(emu: CxEngageEmulator) -> None:
+    server = build_server(cxengage_settings(), secure_forms=SecureFormServer(base_url=FORMS_URL),
+                          transports={"cxengage": _Unreachable(httpx2.ASGITransport(app=emu.app))})
+    async with connect(server=server, cxengage=emu) as cx:
+        form_id = await cx.form("zendesk", {"password": "zd-pw"})
+        await cx.refused("CreateCxEngageIntegration", "could not connect", "nothing was sent", name="Desk",
+                         type="zendesk", properties=dict(ZENDESK), secure_form_id=form_id)
+        assert cx.form_state(form_id) == (True, False)  # still usable: nothing can have been written

@@ -94,6 +94,10 @@ class CreateIntegration(_Write):
     def lock_keys(self) -> list[str]:
         return self._keys(name=self.args.name, form_id=self.args.secure_form_id)
 
+    def settle(self, plan: CreatePlan) -> str:
+        return (f"list the integrations (GetCxEngageIntegrations) and look for {plan.name!r}; the secure form, if "
+                "any, is spent")
+
     def target(self, plan: CreatePlan) -> str:
         return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
 
@@ -131,6 +135,10 @@ class EditIntegration(_Write):
                  args: EditArgs) -> None:
         super().__init__(api, forms, owner, args.tenant_id, policy)
         self.args = args
+
+    def settle(self, plan: EditPlan) -> str:
+        return (f"read it with GetCxEngageIntegration(integration_id={self.args.integration_id!r}) and compare with "
+                "the change")
 
     def lock_keys(self) -> list[str]:
         own = f"cxengage:{self.tenant_id}:integration:{self.args.integration_id}"

@@ -76,6 +76,10 @@ class CreateWrite(_RevCentWrite):
         super().__init__(api, spent, policy)
         self.request = request
 
+    def settle(self, plan: CreatePlan) -> str:
+        return (f"list the integrations (GetUserThirdPartyIntegrations) and look for {self.request.name!r}; the "
+                "secure form, if any, is spent")
+
     def lock_keys(self) -> list[str]:
         # Two creates with one name, or with one form, must not both pass their checks.
         return [name_key(self.request.name), *self._form_keys(self.request.secure_form_id)]
@@ -111,6 +115,10 @@ class EditWrite(_RevCentWrite):
     def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy, edit: EditRequest) -> None:
         super().__init__(api, spent, policy)
         self.edit = edit
+
+    def settle(self, plan: EditPlan) -> str:
+        return (f"read it with GetUserThirdPartyIntegration(user_third_party_integration_id={plan.current.id!r}) "
+                "and compare with the change")
 
     def lock_keys(self) -> list[str]:
         keys = [f"revcent:integration:{self.edit.integration_id}", *self._form_keys(self.edit.secure_form_id)]
