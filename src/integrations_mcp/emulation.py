@@ -41,6 +41,7 @@ class Fault:
     delay: float = 0.0
     times: int | None = 1  # None: every matching request until cleared
     skip: int = 0  # let this many matching requests through first (e.g. fail only the read-back after a write)
+    after: bool = False  # apply the request first, then answer with the fault (a write that happened, answer lost)
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
@@ -111,6 +112,8 @@ class RecorderMiddleware:
         fault = self.faults.take(method, path)
         if fault and fault.delay:
             await anyio.sleep(fault.delay)
+        if fault and fault.after:
+            await self.app(scope, _once(body), _discard)  # the vendor applies it; its answer never arrives
         if fault and (fault.status is not None or fault.body is not None):
             payload = fault.body if fault.body is not None else b'{"error": "injected fault"}'
             await send({"type": "http.response.start", "status": fault.status or 200,
@@ -118,13 +121,22 @@ class RecorderMiddleware:
             await send({"type": "http.response.body", "body": payload})
             return
 
-        replayed = False
+        await self.app(scope, _once(body), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+def _once(body: bytes) -> Receive:
+    """The request body, replayed once to the app (the recorder has read it already)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return {"type": "http.disconnect"}
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _discard(message: Message) -> None:
+    return None

@@ -51,6 +51,8 @@ class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
 
     def settle(self, plan: PlanT) -> str: ...  # the read that tells whether a write of unknown outcome happened
 
+    async def reconcile(self, plan: PlanT) -> SentT | None: ...  # that read, where it can be done here
+
     async def send(self, plan: PlanT) -> SentT: ...
 
     async def verify(self, plan: PlanT, sent: SentT) -> ResultT: ...
@@ -95,19 +97,34 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
             plan = await _replan_after_waiting(stages, plan, call, services)
         services.confirmer.spend(granted)
         await progress.step(f"saving it in {call.vendor}")
+        lost: VendorError | None = None
         try:
             sent = await stages.send(plan)
         except VendorError as exc:
             if exc.nothing_written:
                 raise
-            # A timeout, a dropped connection, a 5xx or an unreadable answer after the request left: the vendor may
-            # have applied it. Say so, and how to find out; a blind retry could apply it twice.
-            raise WriteOutcomeUnknown(exc.vendor, exc.operation, f"{exc} The write may have happened. Before anything "
-                                      f"else, {stages.settle(plan)}; do not simply call again.",
-                                      status=exc.status, error_code=exc.error_code,
-                                      api_call_id=exc.api_call_id) from None
+            sent, lost = await _reconcile(stages, plan, exc), exc
         await progress.step("reading it back to verify")
-        return await stages.verify(plan, sent)
+        result = await stages.verify(plan, sent)
+        if lost is not None and isinstance(getattr(result, "next_steps", None), list):
+            result.next_steps.insert(0, f"The vendor's answer was lost ({lost}), but the write is there: found and "
+                                        "read back.")
+        return result
+
+
+async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: VendorError) -> SentT:
+    """A timeout, a dropped connection, a 5xx or an unreadable answer after the request left: the vendor may have
+    applied it. Look for it where the stages can; otherwise say so, and how to find out: a blind retry could apply
+    it twice."""
+    try:
+        found = await stages.reconcile(plan)
+    except VendorError:
+        found = None
+    if found is not None:
+        return found
+    raise WriteOutcomeUnknown(exc.vendor, exc.operation, f"{exc} The write may have happened. Before anything else, "
+                              f"{stages.settle(plan)}; do not simply call again.", status=exc.status,
+                              error_code=exc.error_code, api_call_id=exc.api_call_id) from None
 
 
 def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:

@@ -231,3 +231,14 @@ async def test_a_write_that_could_not_be_sent_gives_the_form_back(emu: CxEngageE
         await cx.refused("CreateCxEngageIntegration", "could not connect", "nothing was sent", name="Desk",
                          type="zendesk", properties=dict(ZENDESK), secure_form_id=form_id)
         assert cx.form_state(form_id) == (True, False)  # still usable: nothing can have been written
+
+
+async def test_a_create_applied_whose_answer_was_lost_is_found_and_verified(cx: Session) -> None:
+    """The vendor created it, then its answer was lost (a 502): found by its name, read back, reported as done."""
+    form_id = await cx.form("zendesk", {"password": "zd-pw"})
+    cx.cxengage.faults.inject(path_prefix=collection_path(), method="POST", status=502, after=True)
+    done = await cx.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),
+                       secure_form_id=form_id)
+    assert done["verified"]["integration"]["name"] == "Desk" and done["mismatches"] == []
+    assert done["next_steps"][0].startswith("The vendor's answer was lost")
+    assert len([r for r in cx.cxengage.writes() if r.method == "POST"]) == 1  # never sent twice

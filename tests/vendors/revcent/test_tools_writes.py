@@ -407,3 +407,21 @@ async def test_a_name_must_be_visible_and_read_as_stored(client: Client, revcent
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": name, "site_third_party_integration": revcent.site_id("shipping")}, "name")
     assert revcent.writes() == []
+
+
+async def test_a_create_applied_whose_answer_was_lost_is_found_by_name(client: Client,
+                                                                       revcent: RevCentEmulator) -> None:
+    revcent.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST", status=502, after=True)
+    done = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Ship", "site_third_party_integration": revcent.site_id("shipping")})
+    assert done["verified"]["integration"]["name"] == "Ship" and done["next_steps"][0].startswith("The vendor's")
+
+
+async def test_an_edit_whose_answer_was_lost_may_have_happened(client: Client, revcent: RevCentEmulator) -> None:
+    uid = await create(client, revcent)
+    revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", status=502,
+                          after=True)
+    await refused(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                            "description": "new"},
+                  "The write may have happened", f"GetUserThirdPartyIntegration(user_third_party_integration_id="
+                                                 f"'{uid}')", "do not simply call again")

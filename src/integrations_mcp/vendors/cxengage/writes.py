@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations_mcp.errors import VendorError
+from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
@@ -51,7 +52,7 @@ class _Write:
 
     def _keys(self, *, name: str | None, form_id: str | None) -> list[str]:
         """Two writers with one name in the tenant, or with one form, must not both pass their checks."""
-        keys = [f"cxengage:{self.tenant_id}:name:{name.strip().casefold()}"] if name else []
+        keys = [f"cxengage:{self.tenant_id}:name:{name_key(name)}"] if name else []
         return keys + ([f"cxengage:form:{form_id}"] if form_id else [])
 
     def form(self, form_id: str | None) -> SecureFormStatus | None:
@@ -94,6 +95,13 @@ class CreateIntegration(_Write):
     def lock_keys(self) -> list[str]:
         return self._keys(name=self.args.name, form_id=self.args.secure_form_id)
 
+    async def reconcile(self, plan: CreatePlan) -> Sent | None:
+        """The new integration, if it exists under the planned name (names are unique in a tenant). Its secrets,
+        spent with the lost call, are not compared."""
+        wanted = name_key(plan.name)
+        rows = await self.api.list_integrations(self.tenant_id)
+        return next((Sent(row.id, plan.body) for row in rows if name_key(row.name) == wanted), None)
+
     def settle(self, plan: CreatePlan) -> str:
         return (f"list the integrations (GetCxEngageIntegrations) and look for {plan.name!r}; the secure form, if "
                 "any, is spent")
@@ -135,6 +143,9 @@ class EditIntegration(_Write):
                  args: EditArgs) -> None:
         super().__init__(api, forms, owner, args.tenant_id, policy)
         self.args = args
+
+    async def reconcile(self, plan: EditPlan) -> Sent | None:
+        return None  # an edit's outcome is not told by a read alone (the values may have been there already)
 
     def settle(self, plan: EditPlan) -> str:
         return (f"read it with GetCxEngageIntegration(integration_id={self.args.integration_id!r}) and compare with "

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from integrations_mcp.errors import VendorError
+from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
@@ -28,9 +29,10 @@ __all__ = ["CreateWrite", "EditWrite"]
 T = TypeVar("T")
 
 
-def name_key(name: str) -> str:
-    """Names are unique case-insensitively and trimmed: so is the lock that keeps two writers from both taking one."""
-    return f"revcent:name:{name.strip().casefold()}"
+def name_lock(name: str) -> str:
+    """Names that look the same are one name (guardrails.text): so is the lock that keeps two writers from both
+    taking it."""
+    return f"revcent:name:{name_key(name)}"
 
 
 class _RevCentWrite:
@@ -76,13 +78,18 @@ class CreateWrite(_RevCentWrite):
         super().__init__(api, spent, policy)
         self.request = request
 
+    async def reconcile(self, plan: CreatePlan) -> str | None:
+        """The new integration, if it exists under the planned name (names are unique)."""
+        wanted = name_key(self.request.name)
+        return next((row.id for row in await self.api.all_user_integrations() if name_key(row.name) == wanted), None)
+
     def settle(self, plan: CreatePlan) -> str:
         return (f"list the integrations (GetUserThirdPartyIntegrations) and look for {self.request.name!r}; the "
                 "secure form, if any, is spent")
 
     def lock_keys(self) -> list[str]:
         # Two creates with one name, or with one form, must not both pass their checks.
-        return [name_key(self.request.name), *self._form_keys(self.request.secure_form_id)]
+        return [name_lock(self.request.name), *self._form_keys(self.request.secure_form_id)]
 
     def target(self, plan: CreatePlan) -> str:
         return f"a new integration {self.request.name!r}"
@@ -116,13 +123,16 @@ class EditWrite(_RevCentWrite):
         super().__init__(api, spent, policy)
         self.edit = edit
 
+    async def reconcile(self, plan: EditPlan) -> str | None:
+        return None  # an edit's outcome is not told by a read alone (the values may have been there already)
+
     def settle(self, plan: EditPlan) -> str:
         return (f"read it with GetUserThirdPartyIntegration(user_third_party_integration_id={plan.current.id!r}) "
                 "and compare with the change")
 
     def lock_keys(self) -> list[str]:
         keys = [f"revcent:integration:{self.edit.integration_id}", *self._form_keys(self.edit.secure_form_id)]
-        return keys + ([name_key(self.edit.name)] if self.edit.name else [])
+        return keys + ([name_lock(self.edit.name)] if self.edit.name else [])
 
     def target(self, plan: EditPlan) -> str:
         return f"the RevCent integration {plan.current.name!r} ({plan.current.id})"
