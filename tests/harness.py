@@ -64,6 +64,7 @@ class FakeClock:
 
 # --- settings ------------------------------------------------------------------------------------------------------
 
+SHARED_TOOLS = {"GetIntegrationGuide"}  # served with any vendor, not of one
 REVCENT_URL = "http://revcent.test/v2"
 CXENGAGE_URL = "http://cxengage.test"
 FORMS_URL = "http://forms.test"

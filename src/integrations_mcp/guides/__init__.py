@@ -28,8 +28,9 @@ def common_guides() -> Traversable:
     return files(__package__).joinpath("common")
 
 
-def register_guides(server: MCPServer, folders: dict[str, Traversable]) -> None:
-    for uri, text in read_guides(folders).items():
+def register_guides(server: MCPServer, guides: dict[str, str]) -> None:
+    """`guides`: {uri: markdown}, as `read_guides` gives them."""
+    for uri, text in guides.items():
         title = text.splitlines()[0].lstrip("# ").strip() if text else uri
         server.add_resource(TextResource(uri=uri, name=uri.removeprefix("guide://"), title=title,
                                          description=title, mime_type="text/markdown", text=text))

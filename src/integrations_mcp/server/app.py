@@ -11,22 +11,25 @@ from integrations_mcp import __version__
 from integrations_mcp.approvals.page import approval_routes
 from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
-from integrations_mcp.guides import common_guides, register_guides
+from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.toolkit.identity import connection_lifespan
+from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Runtime
 
 __all__ = ["approvals", "build_server"]
 
 INSTRUCTIONS = (
-    "Set up and manage third-party integrations safely. Read guide://common/guardrails first. Never ask the "
+    "Set up and manage third-party integrations safely. Read guide://common/guardrails first (GetIntegrationGuide "
+    "reads guides where resources cannot be read). Never ask the "
     "user for credentials or secrets in chat: use a secure form. Never pick option values for the user. Refusals "
     "say what to do next; a change the user must approve is approved by the user, never on their behalf."
 )
@@ -57,11 +60,13 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
                           handoffs=handoffs)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
+    guides = read_guides({"common": common_guides(),
+                          **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
+    specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
                                 lifespan=connection_lifespan, tool_specs=specs)
     server.secure_forms = forms[0] if forms else None
-    register_guides(server, {"common": common_guides(),
-                             **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
+    register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
     return server

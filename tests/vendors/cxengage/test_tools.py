@@ -17,7 +17,7 @@ from integrations_mcp.vendors.cxengage.emulator import (
     CxEngageEmulator,
 )
 from integrations_mcp.vendors.cxengage.models import UUID_PATTERN
-from tests.harness import Session, connect, cxengage_settings
+from tests.harness import SHARED_TOOLS, Session, connect, cxengage_settings
 from tests.vendors.cxengage.helpers import (
     READ_TOOLS,
     REST_ID,
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.anyio
 # --- the tool surface -----------------------------------------------------------------------------------------------
 
 async def test_five_tools_with_schemas_annotations_and_short_descriptions(cx: Session) -> None:
-    tools = {t.name: t for t in (await cx.client.list_tools()).tools}
+    tools = {t.name: t for t in (await cx.client.list_tools()).tools if t.name not in SHARED_TOOLS}
     assert set(tools) == READ_TOOLS | WRITE_TOOLS
     for name, tool in tools.items():
         schema = tool.input_schema
@@ -82,7 +82,7 @@ async def test_ids_must_be_uuids_and_unknown_arguments_are_refused_before_anythi
 async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_used(emu: CxEngageEmulator) -> None:
     async with connect(cxengage_settings(tenant_id=SANDBOX_VIEW_ONLY_TENANT_ID), cxengage=emu) as cx:
         tools = (await cx.client.list_tools()).tools
-        assert len(tools) == 5
+        assert len(tools) == 5 + len(SHARED_TOOLS)
         for tool in tools:
             assert "tenant_id" not in tool.input_schema["properties"], tool.name
             assert "tenant_id" not in tool.input_schema.get("required", []), tool.name
@@ -105,7 +105,7 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
 async def test_read_only_serves_only_the_two_read_tools(emu: CxEngageEmulator) -> None:
     async with connect(cxengage_settings(read_only=True), cxengage=emu) as cx:
         tools = (await cx.client.list_tools()).tools
-        assert {t.name for t in tools} == READ_TOOLS
+        assert {t.name for t in tools} == READ_TOOLS | SHARED_TOOLS
         assert all(t.annotations.read_only_hint for t in tools)
         for tool, args in (("CreateCxEngageSecureForm", {"type": "zendesk"}),
                            ("CreateCxEngageIntegration", {"name": "X", "type": "rest"}),
@@ -123,7 +123,7 @@ async def test_guides_named_by_the_tools_are_served(cx: Session) -> None:
     tools = (await cx.client.list_tools()).tools
     named = {u for t in tools for u in re.findall(r"guide://[\w/-]+", t.description or "")}
     assert named and named <= uris, named - uris
-    assert {f"guide://cxengage/{t.name}" for t in tools} <= uris
+    assert {f"guide://cxengage/{t.name}" for t in tools if t.name not in SHARED_TOOLS} <= uris
     assert "guide://common/guardrails" in uris and not any(u.startswith("guide://revcent/") for u in uris)
 
 

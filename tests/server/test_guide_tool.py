@@ -1,0 +1,38 @@
+"""Guides reachable by any client, as a tool: a whole guide, or one section of it for a few hundred tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import Session, both_settings, connect
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def session() -> Session:
+    async with connect(both_settings()) as s:
+        yield s
+
+
+async def test_a_guide_reads_the_same_as_its_resource(session: Session) -> None:
+    got = await session.ok("GetIntegrationGuide", guide="common/guardrails")
+    resource = await session.client.read_resource("guide://common/guardrails")
+    assert got["text"] == resource.contents[0].text and got["guide"] == "guide://common/guardrails"
+    assert (await session.ok("GetIntegrationGuide", guide="guide://revcent/lifecycle"))["sections"]
+
+
+async def test_one_section_is_small(session: Session) -> None:
+    zendesk = await session.ok("GetIntegrationGuide", guide="cxengage/types", section="zendesk")
+    assert zendesk["section"].startswith("`zendesk`") and "endpointPrefix" in zendesk["text"]
+    assert len(zendesk["text"]) < 2000 and "salesforce" not in zendesk["text"].lower()
+
+
+async def test_unknown_guides_and_sections_list_the_valid_ones(session: Session) -> None:
+    await session.refused("GetIntegrationGuide", "no guide", "cxengage/types", guide="nope")
+    await session.refused("GetIntegrationGuide", "no section", "`zendesk`", guide="cxengage/types", section="fax")
+
+
+async def test_read_only_servers_have_it_too() -> None:
+    async with connect(both_settings(read_only=True)) as s:
+        assert "GetIntegrationGuide" in {t.name for t in (await s.client.list_tools()).tools}
