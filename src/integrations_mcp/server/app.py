@@ -63,8 +63,10 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
     specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
+    # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
+    # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
-                                lifespan=connection_lifespan, tool_specs=specs)
+                                lifespan=connection_lifespan, tool_specs=specs, subscriptions=False)
     server.secure_forms = forms[0] if forms else None
     register_guides(server, guides)
     for vendor in configured:
