@@ -5,10 +5,6 @@ from __future__ import annotations
 from integrations_mcp.vendors import cxengage, revcent
 from integrations_mcp.vendors.base import Vendor
 
-__all__ = ["VENDORS", "vendor_named"]
+__all__ = ["VENDORS"]
 
 VENDORS: tuple[Vendor, ...] = (revcent.VENDOR, cxengage.VENDOR)
-
-
-def vendor_named(name: str) -> Vendor:
-    return next(v for v in VENDORS if v.name == name)
