@@ -28,12 +28,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.secrets import find_keys, url_password_paths
+from integrations_mcp.guardrails.secrets import listing, secret_paths
 from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.store import SecureFormStatus
-from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, PropertySpec, TypeSpec, normalise_type
+from integrations_mcp.vendors.cxengage.catalog import (
+    RANDOM_BY_DESIGN,
+    SECRET_KEYS,
+    TYPES,
+    PropertySpec,
+    TypeSpec,
+    normalise_type,
+)
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.plans import DESTINATION, EditArgs, destination_of
 from integrations_mcp.vendors.cxengage.records import IntegrationRow
@@ -58,12 +65,11 @@ CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate
 
 
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
-    """Argument guard: a non-empty secret property, or a password inside a URL, anywhere in the arguments refuses
-    the whole call."""
-    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if is_set(value)]
-    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
+    """Argument guard: a non-empty secret property (by name, any depth, look-alike spellings too), or a value that
+    is a secret by its look (a token, a key, a password in a URL), anywhere in the arguments refuses the whole call."""
+    paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN)
     if paths:
-        raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
+        raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
                              + SECURE_WAY)
 
 

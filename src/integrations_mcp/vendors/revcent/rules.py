@@ -28,7 +28,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError, VendorError
-from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
+from integrations_mcp.guardrails.secrets import (
+    COMMON_SECRET_FRAGMENTS,
+    COMMON_SECRET_NAMES,
+    SecretKeys,
+    listing,
+    secret_paths,
+)
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
@@ -50,9 +56,8 @@ __all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disab
 
 # Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
 CREDENTIAL_KEYS = SecretKeys.of(
-    ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key", "api_secret", "token",
-     "access_token", "auth_token", "private_key", "client_secret", "license_key", "secret_key", "pass", "pwd"),
-    fragments=("password", "passwd", "secret", "apikey", "privatekey", "credential"))
+    ("third_party_credentials", "api_key", "api_secret", "access_token", "auth_token", "license_key", "secret_key",
+     *COMMON_SECRET_NAMES), fragments=COMMON_SECRET_FRAGMENTS)
 SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
                    "the user to open form_url and enter the credentials there, then pass secure_form_id.")
 
@@ -73,10 +78,13 @@ def dependent_features(integration_type: str) -> str:
 # --- refusals ------------------------------------------------------------------------------------------------------
 
 def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
-    paths = [path for path, _ in find_keys(arguments, CREDENTIAL_KEYS)]
-    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
+    """A credential by name (any depth, look-alike spellings too) or by value (a token, a key, a password in a URL)
+    anywhere. Option values are checked for random-looking tokens later (validate_options), for input fields
+    only: select values are the provider's asset ids."""
+    paths = secret_paths(arguments, CREDENTIAL_KEYS, has_value=lambda _: True, no_entropy=("third_party_options",),
+                         random_keys=("site_third_party_integration",))  # a 20-character RevCent id
     if paths:
-        raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
+        raise GuardrailError(f"Refused: raw credential fields in the arguments ({listing(paths)}). "
                              f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
 
 
