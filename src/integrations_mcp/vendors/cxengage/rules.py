@@ -23,12 +23,13 @@ The secure form store adds its own refusals (unknown, expired or spent form) whe
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.secrets import listing, secret_paths
+from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
 from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
@@ -55,6 +56,7 @@ __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_prope
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
 CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
+MAX_PROPERTY_CHARS = 10_000  # one property value, as JSON: no CxEngage setting needs more
 
 # [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The
 # tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
@@ -110,17 +112,22 @@ def choose_secret_fields(spec: TypeSpec, fields: list[str] | None) -> tuple[Prop
 
 
 def check_properties(spec: TypeSpec, properties: Mapping[str, Any]) -> None:
-    """Refuse names the type does not have, values of the wrong kind, and values outside a property's choices."""
+    """Refuse names the type does not have, values of the wrong kind or size, and values outside a property's
+    choices. The refusal lists at most MAX_LISTED problems, each of bounded length."""
     problems = [problem for name, value in properties.items() if (problem := _property_problem(spec, name, value))]
     if problems:
+        more = f"\n- and {len(problems) - MAX_LISTED} more problems" if len(problems) > MAX_LISTED else ""
         raise GuardrailError("Refused: properties do not match the integration type. Nothing was sent.\n"
-                             + "\n".join(f"- {p}" for p in problems))
+                             + "\n".join(f"- {p}" for p in problems[:MAX_LISTED]) + more)
 
 
 def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
     prop = spec.prop(name)
     if prop is None:
-        return f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
+        shown = repr(name) if len(name) <= 80 else repr(name[:80]) + "…"
+        return f"{shown} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
+    if len(json.dumps(value, default=str)) > MAX_PROPERTY_CHARS:
+        return f"{name} is longer than {MAX_PROPERTY_CHARS} characters."
     if prop.kind == "boolean" and not isinstance(value, bool):
         return f"{name} takes true or false."
     if prop.kind == "string" and not isinstance(value, str):

@@ -25,13 +25,14 @@ class _Strict(BaseModel):
 
 
 class OptionFieldInput(_Strict):
-    id: str = Field(min_length=1, description="Field id from the site integration's option schema.")
-    value: list[str] = Field(description="Values; exactly one unless the select field allows multiple.")
+    id: str = Field(min_length=1, max_length=200, description="Field id from the site integration's option schema.")
+    value: list[Annotated[str, Field(max_length=2000)]] = Field(
+        max_length=200, description="Values; exactly one unless the select field allows multiple.")
 
 
 class OptionInput(_Strict):
-    id: str = Field(min_length=1, description="Option id from the site integration's schema.")
-    fields: list[OptionFieldInput] = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=200, description="Option id from the site integration's schema.")
+    fields: list[OptionFieldInput] = Field(min_length=1, max_length=200)
 
 
 class SiteIntegrationSummary(BaseModel):
