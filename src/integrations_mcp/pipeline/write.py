@@ -102,6 +102,8 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
             sent = await stages.send(plan)
         except VendorError as exc:
             if exc.nothing_written:
+                if "nothing was" not in str(exc).lower():
+                    exc.args = (f"{exc} Nothing was written.",)
                 raise
             sent, lost = await _reconcile(stages, plan, exc), exc
         await progress.step("reading it back to verify")
