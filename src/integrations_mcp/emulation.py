@@ -47,6 +47,7 @@ class Fault:
     skip: int = 0  # let this many matching requests through first (e.g. fail only the read-back after a write)
     after: bool = False  # apply the request first, then answer with the fault (a write that happened, answer lost)
     reset: bool = False  # drop the connection instead of answering (raised to an in-process client as a read error)
+    refuse: bool = False  # refuse the connection: nothing reaches the app (raised as a connect error)
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
@@ -116,6 +117,8 @@ class RecorderMiddleware:
             del self.requests[: len(self.requests) - self.keep]
 
         fault = self.faults.take(method, path)
+        if fault and fault.refuse:
+            raise httpx2.ConnectError("connection refused by the emulator (injected fault)")
         if fault and fault.delay:
             await anyio.sleep(fault.delay)
         if fault and fault.after:

@@ -84,8 +84,12 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
     progress = Progress(call.ctx, 3)
     async with services.locks.hold(stages.lock_keys()):
         await progress.step("checking the change")
-        plan = await stages.plan()
-        await stages.check(plan)
+        try:
+            plan = await stages.plan()
+            await stages.check(plan)
+        except VendorError as exc:  # a read of the plan or check stage: the write was never sent
+            exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
+            raise
         requests = stages.confirmations(plan)
         if call.dry_run:
             return stages.preview(plan, requests)
