@@ -19,7 +19,7 @@ from integrations_mcp.guardrails.secret_values import find_secret_values, mask_s
 from integrations_mcp.guardrails.text import fold_key
 
 __all__ = ["COMMON_SECRET_FRAGMENTS", "COMMON_SECRET_NAMES", "REDACTED", "SecretKeys", "find_keys", "listing",
-           "normalize_key", "redact", "scrub", "secret_paths"]
+           "normalize_key", "redact", "scrub", "scrub_vendor_text", "secret_paths"]
 
 REDACTED = "[redacted]"
 SCRUB_MIN_CHARS = 8  # a vendor quoting the first 8+ characters of a secret still has them scrubbed
@@ -108,6 +108,13 @@ def redact(value: Any, keys: SecretKeys, *, random_keys: frozenset[str] = frozen
     if isinstance(value, str):
         return mask_secret_values(value, REDACTED, entropy=not _random)
     return value
+
+
+def scrub_vendor_text(text: str, secrets: Iterable[str]) -> str:
+    """A vendor's error words: the known `secrets` scrubbed (`scrub`), and anything that looks like a secret by its
+    value masked, random-looking tokens included (an error message has no ids to keep; its call id is not passed
+    here)."""
+    return mask_secret_values(scrub(text, secrets), REDACTED)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

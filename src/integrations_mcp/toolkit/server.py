@@ -11,6 +11,7 @@ from mcp.types import CallToolResult, TextContent
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text
+from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.registration import ToolSpec
@@ -53,7 +54,7 @@ class IntegrationsServer(MCPServer):
             unknown = sorted(set(arguments) - known)
             if unknown:
                 raise GuardrailError(
-                    f"Unknown argument(s) for {name}: {listing(unknown)}. Nothing was sent. "
+                    f"Unknown argument(s) for {name}: {mask_secret_values(listing(unknown))}. Nothing was sent. "
                     f"Valid arguments: {', '.join(sorted(known)) or 'none'}."
                 )
             arguments = {**arguments, **spec.fixed}

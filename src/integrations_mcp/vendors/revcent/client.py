@@ -3,13 +3,14 @@ returning RevCent's record as a model (`records.py`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import httpx2
 from pydantic import BaseModel
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
-from integrations_mcp.guardrails.secrets import scrub
+from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.revcent.records import (
     Created,
@@ -53,13 +54,16 @@ class RevCentClient:
         # RevCent signals errors with code 0 in the body, whatever the HTTP status.
         if data.get("code") != 1 or response.status_code >= 400:
             # RevCent may quote a rejected key back, in any field of its answer; it must not reach the chat.
-            def clean(value: Any) -> str | None:
-                return None if value is None else scrub(str(value), [self._key()])
+            def clean(value: Any, *, words: bool = True) -> str | None:
+                if value is None:
+                    return None
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                return scrub_vendor_text(text, [self._key()]) if words else scrub(text, [self._key()])
 
             raise VendorError(
                 VENDOR, operation, clean(data.get("message") or data.get("result") or "RevCent reported an error."),
                 status=response.status_code, error_code=clean(data.get("error_code")),
-                api_call_id=clean(data.get("api_call_id")),
+                api_call_id=clean(data.get("api_call_id"), words=False),  # random by design: known secrets only
             )
         return data
 
