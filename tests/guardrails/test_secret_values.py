@@ -93,3 +93,15 @@ def test_a_refusal_path_never_holds_the_value() -> None:
     paths = secret_paths({"description": f"use {SECRETS['stripe']} please", "name": "ok"}, keys)
     assert paths == ["description (Stripe Access Key, high-entropy token)"]
     assert "4eC39" not in repr(paths)
+
+
+def test_the_output_filter_keeps_handed_over_links_whole() -> None:
+    from integrations_mcp.guardrails.outputs import clean_output, clean_text, handed_over
+    link = "https://revcent.example/forms/abc?token=Zx9Lk2Qw8Rt5Yp3V"
+    result = {"form_url": link, "note": f"see {link}", "leak": "https://x.example/?api_key=abc123def"}
+    cleaned = clean_output(result)
+    assert cleaned["form_url"] == link and "Zx9Lk2Qw" not in cleaned["note"] and "abc123def" not in cleaned["leak"]
+    text = clean_text(f"form_url={link} and https://x.example/?api_key=abc123def",
+                      keep=handed_over(result))
+    assert link in text and "abc123def" not in text
+    assert clean_text("bidi \u202eevil\u200b") == "bidi evil"

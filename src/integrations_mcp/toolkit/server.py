@@ -10,7 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text
+from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.secure_forms.listener import SecureFormServer
@@ -39,8 +39,9 @@ class IntegrationsServer(MCPServer):
             exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS),)
             raise
         if isinstance(result, CallToolResult):
-            result.content = [TextContent(type="text", text=clean_text(c.text)) if isinstance(c, TextContent) else c
-                              for c in result.content]
+            links = handed_over(result.structured_content)
+            result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
+                              if isinstance(c, TextContent) else c for c in result.content]
             if result.structured_content is not None:
                 result.structured_content = clean_output(result.structured_content)
         return result
