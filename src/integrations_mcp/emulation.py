@@ -42,7 +42,7 @@ class Fault:
     body: bytes | None = None
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)  # more response headers (e.g. Retry-After)
-    delay: float = 0.0
+    delay: float = 0.0  # after applying, when `after` (a write that happened, answered too late)
     times: int | None = 1  # None: every matching request until cleared
     skip: int = 0  # let this many matching requests through first (e.g. fail only the read-back after a write)
     after: bool = False  # apply the request first, then answer with the fault (a write that happened, answer lost)
@@ -119,10 +119,11 @@ class RecorderMiddleware:
         fault = self.faults.take(method, path)
         if fault and fault.refuse:
             raise httpx2.ConnectError("connection refused by the emulator (injected fault)")
+        answer: list[Message] = []
+        if fault and fault.after:
+            await self.app(scope, _once(body), _answer_into(answer))  # the vendor applies it, then misbehaves
         if fault and fault.delay:
             await anyio.sleep(fault.delay)
-        if fault and fault.after:
-            await self.app(scope, _once(body), _discard)  # the vendor applies it; its answer never arrives
         if fault and fault.reset:
             raise httpx2.ReadError("connection reset by the emulator (injected fault)")
         if fault and (fault.status is not None or fault.body is not None):
@@ -132,7 +133,10 @@ class RecorderMiddleware:
             await send({"type": "http.response.start", "status": fault.status or 200, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
             return
-
+        if answer:  # applied, then answered late (a delay after applying): its own answer
+            for message in answer:
+                await send(message)
+            return
         await self.app(scope, _once(body), send)
 
 
@@ -150,5 +154,8 @@ def _once(body: bytes) -> Receive:
     return replay
 
 
-async def _discard(message: Message) -> None:
-    return None
+def _answer_into(messages: list[Message]) -> Send:
+    """An ASGI `send` that keeps the app's answer for later."""
+    async def keep(message: Message) -> None:
+        messages.append(message)
+    return keep

@@ -325,3 +325,31 @@ def _lister(vendor: str) -> Callable[[Session, dict], Awaitable[CallToolResult]]
     async def list_them(s: Session, _: dict) -> CallToolResult:
         return await s.call(tool)
     return list_them
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("op_name", ["create", "edit"])
+async def test_a_write_applied_but_answered_after_the_timeout(vendor: str, op_name: str, counts: Counter) -> None:
+    """Over real HTTP (timeouts are real there): the vendor applies the write and answers too late."""
+    from integrations_mcp.loopback import serve_loopback
+    from tests.harness import cxengage_settings, revcent_settings
+
+    revcent, cxengage = RevCentEmulator(api_key=REVCENT_KEY), CxEngageEmulator()
+    emu = cxengage if vendor == "cxengage" else revcent
+    with serve_loopback(emu.app) as listener:
+        settings = (cxengage_settings(base_url=listener.url, timeout_seconds=0.3) if vendor == "cxengage"
+                    else revcent_settings(base_url=listener.url + "/v2", timeout_seconds=0.3))
+        async with connect(settings, revcent=revcent, cxengage=cxengage) as s:
+            c: dict[str, Any] = {"name": "Late", "form": None}
+            if vendor == "cxengage":
+                c["cid"] = cxengage.add_integration(T, "rest", "Rest late", dict(REST_PROPERTIES), active=True)
+            else:
+                c["site"] = revcent.site_id("tax")
+                c["uid"] = revcent.add_user_integration(name="Tax late", site_id=c["site"])
+            op = VENDORS[vendor][op_name]
+            result = await run(op, s, c, emu, path_prefix=op.path(c), method=op.method, after=True, delay=1.0)
+            got = outcome(result)
+            assert got == (DONE if op.creates else MAY), text_of(result)
+            if op.creates:
+                assert count_named(s, vendor, "Late") == 1
+    counts["late-answer cases"] += 1
