@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import importlib
 import math
 import re
 from collections import Counter
@@ -19,24 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-from detect_secrets.plugins.base import RegexBasedDetector
-from detect_secrets.plugins.discord import DiscordBotTokenDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.mailchimp import MailchimpDetector
-from detect_secrets.plugins.npm import NpmDetector
-from detect_secrets.plugins.openai import OpenAIDetector
-from detect_secrets.plugins.private_key import PrivateKeyDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-from detect_secrets.plugins.stripe import StripeDetector
-from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-
 from integrations_mcp.guardrails.text import fold_key
 
 __all__ = ["Finding", "find_secret_values", "looks_random", "mask_secret_values", "names_random", "secret_kinds"]
@@ -44,11 +28,30 @@ __all__ = ["Finding", "find_secret_values", "looks_random", "mask_secret_values"
 # Left out on purpose: basic auth (the URL rule below also finds a token without a colon), Twilio (its "AC..."
 # pattern is an account SID, a CxEngage destination, not a secret), Artifactory ("AP" + 9 letters/digits also
 # matches ordinary codes), the keyword, IP and vendor-keyword plugins (they read assignments in source files).
-_DETECTORS: tuple[RegexBasedDetector, ...] = (
-    AWSKeyDetector(), AzureStorageKeyDetector(), DiscordBotTokenDetector(),
-    GitHubTokenDetector(), GitLabTokenDetector(), JwtTokenDetector(), MailchimpDetector(), NpmDetector(),
-    OpenAIDetector(), PrivateKeyDetector(), PypiTokenDetector(), SendGridDetector(), SlackDetector(),
-    SquareOAuthDetector(), StripeDetector(), TelegramBotTokenDetector())
+_PLUGINS = ("aws.AWSKeyDetector", "azure_storage_key.AzureStorageKeyDetector", "discord.DiscordBotTokenDetector",
+            "github_token.GitHubTokenDetector", "gitlab_token.GitLabTokenDetector", "jwt.JwtTokenDetector",
+            "mailchimp.MailchimpDetector", "npm.NpmDetector", "openai.OpenAIDetector",
+            "private_key.PrivateKeyDetector", "pypi_token.PypiTokenDetector", "sendgrid.SendGridDetector",
+            "slack.SlackDetector", "square_oauth.SquareOAuthDetector", "stripe.StripeDetector",
+            "telegram_token.TelegramBotTokenDetector")
+
+
+@functools.cache
+def _detectors() -> tuple[tuple[str, re.Pattern[str], bool], ...]:
+    """(secret type, regex, is a JWT) of each plugin rule. Imported on first use: detect-secrets' package import
+    costs about 0.2 s, which a server start should not pay."""
+    rules = []
+    for plugin in _PLUGINS:
+        module, name = plugin.rsplit(".", 1)
+        detector = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)()
+        rules += [(detector.secret_type, regex, name == "JwtTokenDetector") for regex in detector.denylist]
+    return tuple(rules)
+
+
+def _formally_valid_jwt(token: str) -> bool:
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
+    return JwtTokenDetector.is_formally_valid(token)
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY|SECRET)[A-Z ]*-----.*?(?:-----END [A-Z0-9 ]*-----|$)", re.S)
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)\s*[:=]?\s+(?P<value>[A-Za-z0-9._~+/=-]{12,})",
@@ -121,12 +124,11 @@ def names_random(key: object, random_keys: frozenset[str] = frozenset()) -> bool
 def _findings(text: str, *, entropy: bool = True) -> Iterator[Finding]:
     if len(text) < 8:
         return
-    for detector in _DETECTORS:
-        for regex in detector.denylist:
-            for match in regex.finditer(text):
-                if isinstance(detector, JwtTokenDetector) and not detector.is_formally_valid(match.group(0)):
-                    continue
-                yield Finding(detector.secret_type, match.start(), match.end())
+    for secret_type, regex, jwt in _detectors():
+        for match in regex.finditer(text):
+            if jwt and not _formally_valid_jwt(match.group(0)):
+                continue
+            yield Finding(secret_type, match.start(), match.end())
     for match in _PEM.finditer(text):
         yield Finding("Private Key", match.start(), match.end())
     for match in _AUTH_SCHEME.finditer(text):
