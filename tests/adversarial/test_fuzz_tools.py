@@ -41,12 +41,14 @@ TRICKY_TEXT = ["", " ", "\u200b", "\u202eevil", "Ｔａｘ", "a" * 3000, "yes", 
 
 # Vendor calls, as vendor_http logs them: "<vendor> <operation> <METHOD> -> <status>".
 WRITES_REFUSED: list[str] = []
+VENDOR_CALLS_SEEN: list[str] = []
 
 
 class _VendorCalls(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == "integrations_mcp.vendor_http" and len(record.args or ()) == 4:
             vendor, operation, method, status = record.args  # type: ignore[misc]
+            VENDOR_CALLS_SEEN.append(f"{operation} {method}")
             if method != "GET" and int(status) >= 400 and operation not in ALLOWED_REFUSALS:
                 WRITES_REFUSED.append(f"{vendor} {operation} {method} -> {status}")
 
@@ -143,6 +145,7 @@ async def test_every_tool_survives_fuzzed_arguments(counts: Counter) -> None:
     logging.getLogger("integrations_mcp.vendor_http").addHandler(handler)
     logging.getLogger("integrations_mcp.vendor_http").setLevel(logging.INFO)
     WRITES_REFUSED.clear()
+    VENDOR_CALLS_SEEN.clear()
     fixtures = set(cxengage.integrations[SANDBOX_TENANT_ID])
     uid = revcent.add_user_integration(name="Fuzz tax", site_id=revcent.site_id("tax"))
     ids = {"integration_id": [SANDBOX_INTEGRATION_ID], "tenant_id": [SANDBOX_TENANT_ID],
@@ -178,6 +181,7 @@ async def test_every_tool_survives_fuzzed_arguments(counts: Counter) -> None:
     finally:
         logging.getLogger("integrations_mcp.vendor_http").removeHandler(handler)
     assert not WRITES_REFUSED, WRITES_REFUSED
+    counts["fuzz vendor calls checked"] += len(VENDOR_CALLS_SEEN)
     counts["fuzz vendor writes"] += sum(1 for r in [*revcent.requests, *cxengage.requests] if r.method != "GET")
     for record in cxengage.integrations[SANDBOX_TENANT_ID].values():  # nothing active while incomplete
         if record.id not in fixtures and record.active:
