@@ -49,9 +49,6 @@ class BoundedEventStore(EventStore):
         self._events: OrderedDict[EventId, _Event] = OrderedDict()
         self._scopes: weakref.WeakValueDictionary[str, _SessionScope] = weakref.WeakValueDictionary()
 
-    def __len__(self) -> int:
-        return len(self._events)
-
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         # Outside any known session the event gets a scope of its own: stored, never replayed to anyone else.
         scope = _current.get() or _SessionScope()

@@ -11,7 +11,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HEADER_TIMEOUT_SECONDS", "serve"]
+__all__ = ["HEADER_TIMEOUT_SECONDS", "config", "serve"]
 
 HEADER_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
@@ -37,10 +37,13 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().connection_lost(exc)
 
 
-def serve(app: ASGIApp, sock: socket.socket, *, header_timeout: float = HEADER_TIMEOUT_SECONDS) -> None:
+def config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECONDS) -> uvicorn.Config:
     protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
-    config = uvicorn.Config(app, log_level="warning", http=protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                            limit_concurrency=MAX_CONNECTIONS, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-                            proxy_headers=False,  # server/http_edge.py:ForwardedHeaders decides whom to believe
-                            timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    return uvicorn.Config(app, log_level="warning", http=protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                          limit_concurrency=MAX_CONNECTIONS, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                          proxy_headers=False,  # server/http_edge.py:ForwardedHeaders decides whom to believe
+                          timeout_graceful_shutdown=5)
+
+
+def serve(app: ASGIApp, sock: socket.socket) -> None:
+    uvicorn.Server(config(app)).run(sockets=[sock])

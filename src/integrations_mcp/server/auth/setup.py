@@ -11,7 +11,6 @@ from typing import Any
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
-from pydantic import AnyHttpUrl
 from starlette.routing import Route
 
 from integrations_mcp.errors import ConfigurationError
@@ -95,8 +94,8 @@ def auth_arguments(settings: Settings) -> dict[str, Any]:
                                      jwks=JwksCache(settings.oauth_jwks_url or "")))
     auth = AuthSettings(
         # Without OAuth there is no authorization server to advertise: no metadata route, and the issuer is unused.
-        issuer_url=AnyHttpUrl(settings.oauth_issuer or base_url(settings)),
-        resource_server_url=AnyHttpUrl(resource_url(settings)) if oauth else None,
+        issuer_url=settings.oauth_issuer or base_url(settings),  # type: ignore[arg-type] - a string keeps its form
+        resource_server_url=resource_url(settings) if oauth else None,  # type: ignore[arg-type]
         required_scopes=[READ_SCOPE],  # every principal reads; the write scope is checked per tool
         validate_token_resource=False)  # the JWT verifier checks `aud` itself
     return {"token_verifier": FirstMatch(verifiers), "auth": auth}
@@ -116,5 +115,7 @@ def metadata_routes(settings: Settings) -> list[Route]:
     """RFC 9728 protected-resource metadata listing both scopes (the SDK would list only the required one)."""
     if settings.oauth_issuer is None:
         return []
-    return create_protected_resource_routes(AnyHttpUrl(resource_url(settings)), [AnyHttpUrl(settings.oauth_issuer)],
+    # Strings, not AnyHttpUrl: the metadata model keeps an issuer without a path exactly as given (RFC 8414 compares
+    # issuers as strings; a trailing slash would break clients).
+    return create_protected_resource_routes(resource_url(settings), [settings.oauth_issuer],  # type: ignore[list-item]
                                             scopes_supported=list(SCOPES), resource_name="integrations-mcp")
