@@ -136,7 +136,7 @@ async def post(url: str, token: str | None = None, **headers: str) -> httpx2.Res
         return await http.post(url, json=body, headers={**MCP_HEADERS, **auth, **headers})
 
 
-# --- who gets in ------------------------------------------------------------------------------------------------------
+# --- who gets in -----------------------------------------------------------------------------------------------------
 
 async def test_no_token_is_401_pointing_at_the_protected_resource_metadata(served: Served) -> None:
     answer = await post(served.url)
@@ -218,7 +218,7 @@ async def test_a_token_without_an_integrations_scope_is_403(served: Served, idp:
     assert answer.status_code == 403 and 'error="insufficient_scope"' in answer.headers["www-authenticate"]
 
 
-# --- whose forms and approvals ----------------------------------------------------------------------------------------
+# --- whose forms and approvals ---------------------------------------------------------------------------------------
 
 async def test_forms_and_approvals_bind_to_the_principal(served: Served, idp: IdP) -> None:
     """Each principal's secure form and approval are found only by that principal: over the default (2026-07-28)
@@ -254,7 +254,7 @@ async def test_tokens_never_reach_the_logs(served: Served, idp: IdP) -> None:
         assert secret not in log
 
 
-# --- health, hosts, proxies -------------------------------------------------------------------------------------------
+# --- health, hosts, proxies ------------------------------------------------------------------------------------------
 
 async def test_healthz_needs_no_token_and_tells_no_secret(served: Served) -> None:
     async with httpx2.AsyncClient(timeout=10) as http:
@@ -286,7 +286,7 @@ async def test_port_mappings_proxies_and_origins_are_configurable(tmp_path: Any)
         assert answer.status_code == 200
 
 
-# --- fail closed -------------------------------------------------------------------------------------------------
+# --- fail closed -----------------------------------------------------------------------------------------------------
 
 def test_an_open_non_loopback_bind_refuses_to_start() -> None:
     done = subprocess.run([*SERVE, "--sandbox", "--transport", "http", "--host", "0.0.0.0", "--port",
@@ -323,7 +323,7 @@ def test_bad_auth_settings_are_clear_start_up_errors(env: dict[str, str], needle
     assert "short" not in done.stderr or needle != "at least 24"
 
 
-# --- resumable SSE -----------------------------------------------------------------------------------------------
+# --- resumable SSE ---------------------------------------------------------------------------------------------------
 
 async def _open_session(http: httpx2.AsyncClient, url: str, headers: dict[str, str]) -> dict[str, str]:
     answer = await http.post(url, headers=headers, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
@@ -372,3 +372,24 @@ async def test_a_dropped_sse_stream_resumes_within_its_own_session_only() -> Non
             assert await _resume(http, server.url, first, second_id) == []  # another session's event: nothing
             resumed = await _resume(http, server.url, second, second_id)
             assert len(resumed) == 1 and '"count":2' in resumed[0], resumed
+
+
+async def test_form_and_approval_pages_use_the_public_url(idp: IdP) -> None:
+    """Behind a proxy or a container port mapping, both pages' links start with INTEGRATIONS_PUBLIC_URL, which is
+    also the OAuth resource (the default audience) and its metadata's address."""
+    public = "https://mcp.example.test"
+    env = {"INTEGRATIONS_AUTH_TOKEN": WRITER, "INTEGRATIONS_PUBLIC_URL": public,
+           "INTEGRATIONS_ALLOWED_HOSTS": "mcp.example.test", "INTEGRATIONS_OAUTH_ISSUER": ISSUER,
+           "INTEGRATIONS_OAUTH_JWKS_URL": idp.jwks_url}
+    with serve(env=env) as server:
+        async with session(server.url, WRITER) as t:
+            form = await t.ok("CreateCxEngageSecureForm", type="salesforce")
+            refusal = await t.refused("EditCxEngageIntegration", "approval", **DEACTIVATE)
+        assert form["form_url"].startswith(f"{public}/secure-forms/")
+        assert re.search(rf"{re.escape(public)}/secure-forms/approvals/[A-Za-z0-9_-]+", refusal)
+        answer = await post(server.url)
+        assert f'resource_metadata="{public}/.well-known/oauth-protected-resource/mcp"' in answer.headers[
+            "www-authenticate"]
+        async with session(server.url, idp.token(f"{public}/mcp", sub="dana")) as t:
+            await t.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
+        assert (await post(server.url, idp.token(server.url))).status_code == 401  # not this server's public name
