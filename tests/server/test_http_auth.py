@@ -121,10 +121,11 @@ def served(idp: IdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
 
 
 @asynccontextmanager
-async def session(url: str, token: str | None) -> AsyncIterator[Transcript]:
+async def session(url: str, token: str | None, mode: str = "auto") -> AsyncIterator[Transcript]:
+    """`mode="legacy"`: a stateful 2025-11-25 session (Mcp-Session-Id); "auto": the stateless 2026-07-28 era."""
     headers = {"authorization": f"Bearer {token}"} if token else {}
     async with httpx2.AsyncClient(headers=headers, timeout=30) as http, \
-            Client(streamable_http_client(url, http_client=http)) as client:
+            Client(streamable_http_client(url, http_client=http), mode=mode) as client:
         yield Transcript(client=client)
 
 
@@ -200,9 +201,10 @@ async def test_bearer_and_oauth_writers_see_every_tool(served: Served, idp: IdP)
             await t.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
 
 
-async def test_read_scope_sees_and_calls_only_read_tools(served: Served, idp: IdP) -> None:
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_read_scope_sees_and_calls_only_read_tools(served: Served, idp: IdP, mode: str) -> None:
     for token in (READER, idp.token(served.url, scope="integrations:read")):
-        async with session(served.url, token) as t:
+        async with session(served.url, token, mode) as t:
             tools = (await t.client.list_tools()).tools
             assert tools and all(tool.annotations.read_only_hint for tool in tools)
             assert not WRITE_TOOLS & {tool.name for tool in tools}
@@ -220,11 +222,12 @@ async def test_a_token_without_an_integrations_scope_is_403(served: Served, idp:
 
 # --- whose forms and approvals ---------------------------------------------------------------------------------------
 
-async def test_forms_and_approvals_bind_to_the_principal(served: Served, idp: IdP) -> None:
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_forms_and_approvals_bind_to_the_principal(served: Served, idp: IdP, mode: str) -> None:
     """Each principal's secure form and approval are found only by that principal: over the default (2026-07-28)
     client there is no MCP session id, so what separates them is the token's principal alone."""
-    carol = idp.token(served.url, sub="carol")
-    async with session(served.url, WRITER) as alice:
+    carol = idp.token(served.url, sub=f"carol-{mode}")
+    async with session(served.url, WRITER, mode) as alice:
         form = await alice.ok("CreateCxEngageSecureForm", type="salesforce")
         refusal = await alice.refused("EditCxEngageIntegration", "approval", **DEACTIVATE)
     approval_url = re.search(r"(https?://\S+/approvals/[A-Za-z0-9_-]+)", refusal).group(1)
@@ -234,14 +237,16 @@ async def test_forms_and_approvals_bind_to_the_principal(served: Served, idp: Id
     create = {"name": "CRM", "type": "salesforce", "secure_form_id": form["secure_form_id"],
               "properties": {"username": "sf@example.invalid", "consumerKey": "ck-1"}}
     for other in (OTHER, carol):
-        async with session(served.url, other) as intruder:
+        async with session(served.url, other, mode) as intruder:
             await intruder.refused("CreateCxEngageIntegration", "No secure form with this id", **create)
             await intruder.refused("EditCxEngageIntegration", "approval", approval_id=approval_id, **DEACTIVATE)
             view = await intruder.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
             assert view["integration"]["active"] is True
-    async with session(served.url, WRITER) as alice_again:  # the same principal, a new connection
-        done = await alice_again.ok("EditCxEngageIntegration", approval_id=approval_id, **DEACTIVATE)
-        assert done["verified"]["integration"]["active"] is False
+    if mode == "auto":  # the same principal, a new connection (a legacy session binds to its Mcp-Session-Id too)
+        async with session(served.url, WRITER, mode) as alice_again:
+            done = await alice_again.ok("EditCxEngageIntegration", approval_id=approval_id, **DEACTIVATE)
+            assert done["verified"]["integration"]["active"] is False
+            await alice_again.ok("EditCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID, active=True)
 
 
 async def test_tokens_never_reach_the_logs(served: Served, idp: IdP) -> None:
