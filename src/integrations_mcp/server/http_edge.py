@@ -30,9 +30,10 @@ def allowed_hosts(settings: Settings) -> list[str]:
 
 
 def allowed_origins(settings: Settings) -> list[str]:
-    """Browser origins: the listener's own loopback addresses, http(s):// of every allowed host, the public URL's
-    origin, and `INTEGRATIONS_ALLOWED_ORIGINS`."""
-    origins = [f"http://{n}:{settings.port}" for n in LOOPBACK_NAMES]
+    """Browser origins: loopback pages on any port (as the SDK's default; a page elsewhere on this machine still
+    needs CORS, which /mcp never grants, and a token when auth is on), http(s):// of every allowed host, the public
+    URL's origin, and `INTEGRATIONS_ALLOWED_ORIGINS`."""
+    origins = [f"http://{n}{port}" for n in LOOPBACK_NAMES for port in (":*", "")]
     origins += [f"{scheme}://{h.lower()}" for h in settings.allowed_hosts for scheme in ("http", "https")]
     if settings.public_url:
         origins.append(origin_of(settings.public_url))
