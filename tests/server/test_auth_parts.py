@@ -131,6 +131,16 @@ async def test_unknown_kids_do_not_flood_the_idp(keyset: KeySet) -> None:
     assert await verifier.verify_token(_token(key, None)) is not None  # one key in the set: no kid needed
 
 
+async def test_a_jwt_cannot_take_a_static_tokens_principal(keyset: KeySet) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    keyset.keys = [{**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "k1"}]
+    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=JwksCache(keyset.url),
+                           reserved=frozenset({"alice", "default"}))
+    assert await verifier.verify_token(_token(key, "k1", sub="alice")) is None
+    assert await verifier.verify_token(_token(key, "k1", sub=None, client_id="default")) is None
+    assert (await verifier.verify_token(_token(key, "k1", sub="alice2"))) is not None
+
+
 async def test_an_unreachable_jwks_refuses_tokens() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

@@ -76,8 +76,10 @@ class JwksCache:
 class JwtVerifier:
     """The SDK's `TokenVerifier` for JWT access tokens."""
 
-    def __init__(self, *, issuer: str, audience: str, jwks: JwksCache) -> None:
-        self.issuer, self.audience, self.jwks = issuer, audience, jwks
+    def __init__(self, *, issuer: str, audience: str, jwks: JwksCache, reserved: frozenset[str] = frozenset()) -> None:
+        """`reserved`: principal names a JWT may not take (the static tokens' names): forms and approvals bind to
+        the name, so an IdP user called like a static token must not reach that token's forms."""
+        self.issuer, self.audience, self.jwks, self.reserved = issuer, audience, jwks, reserved
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -88,8 +90,9 @@ class JwtVerifier:
         if claims is None:
             return None
         principal = next((str(claims[c]) for c in ("sub", "client_id", "azp") if claims.get(c)), None)
-        if principal is None:
-            log.info("JWT refused: no sub, client_id or azp")
+        if principal is None or principal in self.reserved:
+            log.warning("JWT refused: %s", "no sub, client_id or azp" if principal is None else
+                        "its principal is the name of a static token (INTEGRATIONS_AUTH_TOKENS_FILE)")
             return None
         return AccessToken(token=token, client_id=principal, scopes=_scopes(claims), expires_at=int(claims["exp"]),
                            resource=self.audience, subject=claims.get("sub"), claims={"iss": claims["iss"]})

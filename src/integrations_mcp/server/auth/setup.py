@@ -91,7 +91,8 @@ def auth_arguments(settings: Settings) -> dict[str, Any]:
     if oauth:
         audience = oauth_audience(settings)
         verifiers.append(JwtVerifier(issuer=settings.oauth_issuer, audience=audience,
-                                     jwks=JwksCache(settings.oauth_jwks_url or "")))
+                                     jwks=JwksCache(settings.oauth_jwks_url or ""),
+                                     reserved=frozenset(t.name for t in settings.auth_tokens)))
     auth = AuthSettings(
         # Without OAuth there is no authorization server to advertise: no metadata route, and the issuer is unused.
         issuer_url=settings.oauth_issuer or base_url(settings),  # type: ignore[arg-type] - a string keeps its form
