@@ -17,6 +17,7 @@ from typing import Any
 from mcp.server.mcpserver.tools import Tool
 
 from integrations_mcp.toolkit.declare import ToolDeclaration
+from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema
 
 __all__ = ["build_tool", "compact_schema"]
 
@@ -29,7 +30,7 @@ def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: M
     description = " ".join((fn.__doc__ or "").split())
     sdk_tool = Tool.from_function(fn, name=fn.__name__, title=declaration.title, description=description,
                                   annotations=declaration.annotations, structured_output=True)
-    parameters = compact_schema(sdk_tool.parameters)
+    parameters = lean_input_schema(sdk_tool.parameters)
     parameters["additionalProperties"] = False  # the server refuses them (IntegrationsServer.call_tool)
     for name in [*fixed, *filter(hidden, list(parameters["properties"]))]:
         parameters["properties"].pop(name, None)
@@ -37,8 +38,7 @@ def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: M
             parameters["required"].remove(name)
     sdk_tool.parameters = parameters
     if sdk_tool.fn_metadata.output_schema is not None:
-        sdk_tool.fn_metadata.output_schema = compact_schema(sdk_tool.fn_metadata.output_schema,
-                                                            drop=("title", "default"))
+        sdk_tool.fn_metadata.output_schema = lean_output_schema(sdk_tool.fn_metadata.output_schema)
     return sdk_tool
 
 

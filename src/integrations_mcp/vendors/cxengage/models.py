@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Lowercased on the way in: the vendor writes UUIDs in lowercase, and ids are compared as strings.
-TenantId = Annotated[str, Field(pattern=UUID_PATTERN, description="Tenant UUID."), AfterValidator(str.lower)]
-IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN, description="Integration UUID."), AfterValidator(str.lower)]
+# The schema says `format: uuid` (a few characters) instead of the 90-character pattern that is still enforced.
+TenantId = Annotated[str, Field(pattern=UUID_PATTERN), WithJsonSchema({"type": "string", "format": "uuid"}),
+                     AfterValidator(str.lower)]
+IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN), WithJsonSchema({"type": "string", "format": "uuid"}),
+                          AfterValidator(str.lower)]
 PropertyValue = str | bool | int | float | dict[str, Any]
 Properties = Annotated[dict[str, PropertyValue], Field(
-    description="Non-secret properties of the type (see guide://cxengage/types). Secrets: secure_form_id.")]
+    description="Non-secret properties (GetIntegrationGuide cxengage/types, section=<type>). Secrets: secure_form_id.")]
 
 
 class Integration(BaseModel):
@@ -71,7 +74,7 @@ class WriteResult(BaseModel):
     dry_run: bool
     integration_id: str | None = None
     sent: dict[str, Any] = Field(description="The body sent (or that would be), secrets redacted.")
-    changes: list[FieldChange]
-    verified: IntegrationView | None = Field(None, description="State read back after the write.")
+    changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
+    verified: IntegrationView | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []

@@ -7,17 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
+    SavedOption,
     SecureFormRecord,
     SiteIntegration,
     UserIntegration,
     UserIntegrationSummary,
 )
 
-RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$",
-                                 description="20-character RevCent id.")]
+RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$")]
 
 
 class _Strict(BaseModel):
@@ -25,12 +25,12 @@ class _Strict(BaseModel):
 
 
 class OptionFieldInput(_Strict):
-    id: str = Field(min_length=1, description="Field id from the site integration's option schema.")
-    value: list[str] = Field(description="Values; exactly one unless the select field allows multiple.")
+    id: str = Field(min_length=1)
+    value: list[str] = Field(description="One value unless the select allows multiple.")
 
 
 class OptionInput(_Strict):
-    id: str = Field(min_length=1, description="Option id from the site integration's schema.")
+    id: str = Field(min_length=1)
     fields: list[OptionFieldInput] = Field(min_length=1)
 
 
@@ -68,12 +68,18 @@ class MissingOption(BaseModel):
     field_ids: list[str]
 
 
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
 class SelectChoice(BaseModel):
     option_id: str
     field_id: str
+    label: str = Field(description="The option and field as RevCent names them, for the person.")
     source: Literal["asset", "static"]
     multiple: bool
-    values: list[str]
+    values: list[Choice] = Field(description="Send `value`; show the person `label`.")
 
 
 class Readiness(BaseModel):
@@ -87,6 +93,32 @@ class Readiness(BaseModel):
 
 class UserIntegrationView(BaseModel):
     integration: UserIntegration
+    readiness: Readiness
+
+
+class SavedIntegration(BaseModel):
+    """What a write result shows of the integration read back: its saved state, not the site's schema again."""
+
+    id: str
+    name: str
+    description: str = ""
+    enabled: bool
+    third_party_credentials_saved: list[str]
+    third_party_options_saved: list[SavedOption]
+    site_third_party_integration_id: str
+    integration_type: str
+
+    @classmethod
+    def of(cls, record: UserIntegration) -> SavedIntegration:
+        site = record.site_third_party_integration
+        return cls(id=record.id, name=record.name, description=record.description, enabled=record.enabled,
+                   third_party_credentials_saved=record.third_party_credentials_saved,
+                   third_party_options_saved=record.third_party_options_saved,
+                   site_third_party_integration_id=site.id, integration_type=site.integration_type)
+
+
+class VerifiedState(BaseModel):
+    integration: SavedIntegration
     readiness: Readiness
 
 
@@ -110,7 +142,7 @@ class WriteResult(BaseModel):
     dry_run: bool
     user_third_party_integration_id: str | None = None
     sent: dict[str, Any] = Field(description="The body sent to RevCent (or that would be, on a dry run).")
-    changes: list[FieldChange]
-    verified: UserIntegrationView | None = Field(None, description="State read back after the write.")
+    changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
+    verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []
