@@ -217,7 +217,8 @@ async def test_an_option_must_carry_its_required_fields(client: Client, revcent:
     choice = next(c for c in view["readiness"]["choices"] if c["field_id"] == first["id"])
     await refused(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"], "value": [choice["values"][0]["value"]]}]}]},
+        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"],
+                                                               "value": [choice["values"][0]["value"]]}]}]},
         "is required for option")
 
 
