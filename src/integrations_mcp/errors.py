@@ -27,18 +27,34 @@ class ConfigurationError(Exception):
 
 
 class IntegrationsError(ToolError):
-    """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result."""
+    """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result.
+    `kind` is the first word(s) of that result (toolkit/refusals.py frames every failure the same way)."""
+
+    kind = "Refused"
+
+    @property
+    def frame_lines(self) -> dict[str, str | None]:
+        """The field, what is valid and the next call, when the raiser named them (rendered on lines of their own)."""
+        return {}
 
 
 class GuardrailError(IntegrationsError):
     """A call refused by policy. The message says what was wrong and what to do next."""
 
-    def __init__(self, message: str, *, details: dict | None = None) -> None:
+    def __init__(self, message: str, *, details: dict | None = None, field: str | None = None,
+                 valid: str | None = None, next_call: str | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+        self._lines = {"field": field, "valid": valid, "next_call": next_call}
+
+    @property
+    def frame_lines(self) -> dict[str, str | None]:
+        return self._lines
 
 
 class VendorError(IntegrationsError):
+    kind = "Vendor error"
+
     def __init__(
         self,
         vendor: str,
@@ -78,6 +94,8 @@ class VendorUnavailable(VendorError):
     """No usable answer. `not_sent`: the request never left (no connection could be made), so nothing was
     written; otherwise it may have been."""
 
+    kind = "Vendor unavailable"
+
     def __init__(self, *args: Any, not_sent: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.not_sent = not_sent
@@ -90,6 +108,8 @@ class VendorUnavailable(VendorError):
 class WriteOutcomeUnknown(VendorError):
     """A write whose outcome the vendor did not tell: it may have happened. The message names the read that
     settles it; never retry a write blindly."""
+
+    kind = "Write outcome unknown"
 
     @property
     def nothing_written(self) -> bool:
