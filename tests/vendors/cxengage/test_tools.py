@@ -72,8 +72,8 @@ async def test_ids_must_be_uuids_and_unknown_arguments_are_refused_before_anythi
     await cx.refused("GetCxEngageIntegrations", "tenant_id", tenant_id="acme")
     await cx.refused("GetCxEngageIntegration", "integration_id", integration_id="../../tokens")
     await cx.refused("EditCxEngageIntegration", "integration_id", integration_id="1234", description="x")
-    await cx.refused("GetCxEngageIntegrations", "Unknown argument", "limit", limit=5)
-    await cx.refused("CreateCxEngageIntegration", "Unknown argument", "enabled", name="X", type="rest",
+    await cx.refused("GetCxEngageIntegrations", "unknown argument", "limit", limit=5)
+    await cx.refused("CreateCxEngageIntegration", "unknown argument", "enabled", name="X", type="rest",
                      enabled=True)
     assert cx.cxengage.requests == []
 
@@ -87,8 +87,8 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
             assert "tenant_id" not in tool.input_schema.get("required", []), tool.name
         # A caller cannot escape the pin, not even by naming the pinned tenant itself.
         for tenant in (T, SANDBOX_VIEW_ONLY_TENANT_ID):
-            await cx.refused("GetCxEngageIntegrations", "Unknown argument", "tenant_id", tenant_id=tenant)
-        await cx.refused("CreateCxEngageSecureForm", "Unknown argument", "tenant_id", tenant_id=T, type="rest")
+            await cx.refused("GetCxEngageIntegrations", "unknown argument", "tenant_id", tenant_id=tenant)
+        await cx.refused("CreateCxEngageSecureForm", "unknown argument", "tenant_id", tenant_id=T, type="rest")
         assert emu.requests == []
         listed = await cx.ok("GetCxEngageIntegrations")
         assert listed["tenant_id"] == SANDBOX_VIEW_ONLY_TENANT_ID
