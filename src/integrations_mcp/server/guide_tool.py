@@ -26,6 +26,9 @@ class Guide(BaseModel):
     text: str
     sections: list[str] = Field(description="The guide's sections, for `section`.")
 
+    def answer(self) -> str:
+        return self.text  # the guide text is the answer
+
 
 class GuideTools:
     def __init__(self, guides: dict[str, str]) -> None:

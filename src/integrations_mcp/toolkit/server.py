@@ -7,10 +7,11 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.toolkit.answers import text_answer
 from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
@@ -39,7 +40,7 @@ class IntegrationsServer(MCPServer):
                 if unknown:
                     raise FramedError(unknown_arguments(name, unknown, known))
                 arguments = {**arguments, **spec.fixed}
-            result: CallToolResult = await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except FramedError:
             raise
         except UnexpectedToolError as exc:
@@ -49,4 +50,8 @@ class IntegrationsServer(MCPServer):
             # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
             cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
             raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
+        if spec is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
+                and not result.is_error:
+            text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
+            result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result

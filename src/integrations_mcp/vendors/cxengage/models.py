@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
+from integrations_mcp.toolkit.answers import compact_json, write_answer
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Lowercased on the way in: the vendor writes UUIDs in lowercase, and ids are compared as strings.
@@ -39,10 +41,26 @@ class Readiness(BaseModel):
     can_activate: bool
     blockers: list[str]
 
+    def lines(self) -> list[str]:
+        lines = [f"Readiness: can_activate={str(self.can_activate).lower()}; secrets set: "
+                 f"{', '.join(self.secrets_set) or 'none'}"
+                 + (f"; secrets missing: {', '.join(self.secrets_missing)}" if self.secrets_missing else "")
+                 + (f"; required without a value: {', '.join(self.missing_required)}" if self.missing_required
+                    else "") + "."]
+        return lines + [f"Blocker: {b}" for b in self.blockers]
+
 
 class IntegrationView(BaseModel):
     integration: Integration
     readiness: Readiness
+
+    def summary(self) -> str:
+        i = self.integration
+        return (f"{i.id} \"{i.name}\" ({i.type}): {'active' if i.active else 'inactive'}; properties "
+                f"{compact_json(i.properties)}")
+
+    def answer(self) -> str:
+        return "\n".join([f"Integration {self.summary()}.", *self.readiness.lines()])
 
 
 class IntegrationSummary(BaseModel):
@@ -58,6 +76,10 @@ class IntegrationList(BaseModel):
     count: int
     results: list[IntegrationSummary]
 
+    def answer(self) -> str:
+        rows = [f"- {r.id}: {r.name} ({r.type}, {'active' if r.active else 'inactive'})" for r in self.results]
+        return "\n".join([f"{self.count} integrations in tenant {self.tenant_id}:", *rows])
+
 
 class SecureFormCreated(BaseModel):
     secure_form_id: str
@@ -69,6 +91,14 @@ class SecureFormCreated(BaseModel):
     fields: list[str] = Field(description="The secret properties the user is asked for.")
     next_step: str
 
+    def answer(self) -> str:
+        expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.expires_at))
+        lines = [f"Secure form {self.secure_form_id} for a {self.type} integration asks for {', '.join(self.fields)}; "
+                 f"expires {expires}."]
+        if self.form_url:
+            lines.append(f"form_url (for the user to open; never open it yourself): {self.form_url}")
+        return "\n".join([*lines, f"Next: {self.next_step}"])
+
 
 class WriteResult(BaseModel):
     dry_run: bool
@@ -78,3 +108,9 @@ class WriteResult(BaseModel):
     verified: IntegrationView | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []
+
+    def answer(self) -> str:
+        return write_answer(dry_run=self.dry_run, target=self.integration_id, changes=self.changes,
+                            read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
+                            readiness=self.verified.readiness.lines() if self.verified else (),
+                            next_steps=self.next_steps)

@@ -3,11 +3,13 @@ records, some of which are outputs as they are, are in `records.py`."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
+from integrations_mcp.toolkit.answers import write_answer
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
     SavedOption,
@@ -55,12 +57,22 @@ class SiteIntegrationPage(BaseModel):
     has_more: bool
     results: list[SiteIntegrationSummary]
 
+    def answer(self) -> str:
+        rows = [f"- {s.id}: {s.name} ({s.integration_type}{', has required options' if s.has_required_options else ''})"
+                for s in self.results]
+        return "\n".join([_page_line("native integrations", self.count, self.page, self.has_more), *rows])
+
 
 class UserIntegrationPage(BaseModel):
     page: int
     count: int
     has_more: bool
     results: list[UserIntegrationSummary]
+
+    def answer(self) -> str:
+        rows = [f"- {r.id}: {r.name} ({r.integration_type or 'type unknown'}, "
+                f"{'enabled' if r.enabled else 'disabled'})" for r in self.results]
+        return "\n".join([_page_line("integrations", self.count, self.page, self.has_more), *rows])
 
 
 class MissingOption(BaseModel):
@@ -90,10 +102,34 @@ class Readiness(BaseModel):
     can_enable: bool
     blockers: list[str]
 
+    def lines(self) -> list[str]:
+        lines = [f"Readiness: can_enable={str(self.can_enable).lower()}; credentials "
+                 + ("saved" if self.credentials_saved else f"missing ({', '.join(self.missing_credentials)})") + "."]
+        lines += [f"Blocker: {b}" for b in self.blockers]
+        if self.choices:
+            lines.append("Choices (send value; show the person the label):")
+            lines += [f"- {c.option_id}.{c.field_id} \"{c.label}\" ({c.source}, "
+                      f"{'several allowed' if c.multiple else 'one'}): "
+                      + (", ".join(v.value if v.label == v.value else f"{v.label} = {v.value}" for v in c.values)
+                         or "none listed yet") for c in self.choices]
+        return lines
+
 
 class UserIntegrationView(BaseModel):
     integration: UserIntegration
     readiness: Readiness
+
+    def answer(self) -> str:
+        record, site = self.integration, self.integration.site_third_party_integration
+        lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
+                 f"{site.integration_type}, native {site.id} \"{site.name}\"."]
+        lines.append(f"Credentials saved: {', '.join(record.third_party_credentials_saved) or 'none'}.")
+        saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
+        lines.append(f"Saved options: {'; '.join(saved) or 'none'}.")
+        for option in site.third_party_options:
+            fields = ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
+            lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
+        return "\n".join(lines + self.readiness.lines())
 
 
 class SavedIntegration(BaseModel):
@@ -121,6 +157,13 @@ class VerifiedState(BaseModel):
     integration: SavedIntegration
     readiness: Readiness
 
+    def summary(self) -> str:
+        record = self.integration
+        saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
+        return (f"\"{record.name}\" {'enabled' if record.enabled else 'disabled'}; credentials "
+                f"{'saved' if record.third_party_credentials_saved else 'not saved'}; options: "
+                f"{'; '.join(saved) or 'none saved'}.")
+
 
 class SecureForm(BaseModel):
     secure_form_id: str
@@ -130,6 +173,14 @@ class SecureForm(BaseModel):
     form_source: str | None = None
     form_source_id: str | None = None
     next_step: str
+
+    def answer(self) -> str:
+        state = "completed" if self.completed else "not completed"
+        expires = f", expires {_when(self.expiration_date_unix)}" if self.expiration_date_unix else ""
+        lines = [f"Secure form {self.secure_form_id}: {state}{expires}."]
+        if self.form_url:
+            lines.append(f"form_url (for the user to open; never open it yourself): {self.form_url}")
+        return "\n".join([*lines, f"Next: {self.next_step}"])
 
     @classmethod
     def of(cls, form: SecureFormRecord, next_step: str) -> SecureForm:
@@ -146,3 +197,17 @@ class WriteResult(BaseModel):
     verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []
+
+    def answer(self) -> str:
+        return write_answer(dry_run=self.dry_run, target=self.user_third_party_integration_id, changes=self.changes,
+                            read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
+                            readiness=self.verified.readiness.lines() if self.verified else (),
+                            next_steps=self.next_steps)
+
+
+def _page_line(what: str, count: int, page: int, has_more: bool) -> str:
+    return f"{count} {what} on page {page}{' (more: call with page=' + str(page + 1) + ')' if has_more else ''}:"
+
+
+def _when(unix: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(unix))
