@@ -82,3 +82,13 @@ async def test_a_cxengage_write_answer(session: Session) -> None:
     assert not result.is_error and not _is_json(text) and len(text) <= TYPICAL_WRITE_ANSWER_CHARS, text
     assert "description:" in text and "New words" in text and "Verified: stored as sent" in text
     assert "can_activate=" in text
+
+
+async def test_a_connectors_requirements_fit_in_a_few_hundred_tokens(session: Session) -> None:
+    site = session.revcent.site_integrations[session.revcent.site_id("tax")]
+    result = await session.client.call_tool("GetSiteThirdPartyIntegration",
+                                            {"site_third_party_integration_id": site["id"]})
+    text = text_of(result)
+    assert not result.is_error and len(text) < 1_200, len(text)
+    assert all(f["id"] in text for f in site["third_party_credentials"]["fields"])
+    assert all(o["id"] in text and all(f["id"] in text for f in o["fields"]) for o in site["third_party_options"])
