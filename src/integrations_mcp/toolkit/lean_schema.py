@@ -52,8 +52,8 @@ def _lean(node: Any, defs: dict[str, Any], *, nullable: str, drop_defaults: Any,
             continue
         if key in ("minLength", "maxLength") and _fixed_length_pattern(node):
             continue  # the pattern already says the length
-        if key == "required" and depth is not None and depth < OUTPUT_DEPTH:
-            continue  # inside an output, which fields are always present is noise
+        if key == "required" and depth is not None:
+            continue  # in an output, which fields are always present is noise to the model
         if key == "properties":
             deeper = None if depth is None else depth - 1
             out[key] = {name: _lean(sub, defs, nullable=nullable, drop_defaults=drop_defaults, depth=deeper)
