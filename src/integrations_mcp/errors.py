@@ -66,7 +66,7 @@ class VendorError(IntegrationsError):
         api_call_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.vendor, self.operation, self.status = vendor, operation, status
+        self.vendor, self.operation, self.status, self.hint = vendor, operation, status, hint
         self.error_code, self.api_call_id = error_code, api_call_id
         parts = [f"{vendor} {operation} failed"]
         facts = [f"{k}={v}" for k, v in (("error_code", error_code), ("http_status", status),
@@ -82,6 +82,21 @@ class VendorError(IntegrationsError):
         if hint:
             parts.append(f" {hint}")
         super().__init__("".join(parts))
+
+    @property
+    def frame_lines(self) -> dict[str, str | None]:
+        """A next call for a vendor refusal whose message gives none."""
+        if self.hint or not self.nothing_written or self.status is None:
+            return {}
+        if self.status in (401, 403):
+            step = "this server's credentials or permissions at the vendor are wrong: tell the operator " \
+                   "(calling again will not help)"
+        elif self.status == 404:
+            step = "nothing was written; check the id with the list tool (never invent one)"
+        else:
+            step = "nothing was written; fix what the vendor named (ask the user if it is their choice), then " \
+                   "call again"
+        return {"next_call": step}
 
     @property
     def nothing_written(self) -> bool:

@@ -94,6 +94,7 @@ async def test_a_vendor_error(session: Session) -> None:
                                             {"user_third_party_integration_id": "A" * 20})
     lines = _lines(text_of(result))
     assert lines["kind"] == "Vendor error" and "RevCent said" in lines["first"]
+    assert "check the id with the list tool" in lines["Next"]
 
 
 async def test_a_vendor_that_cannot_be_read(session: Session) -> None:
