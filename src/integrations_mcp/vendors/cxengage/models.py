@@ -41,13 +41,14 @@ class Readiness(BaseModel):
     can_activate: bool
     blockers: list[str]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, blockers: bool = True) -> list[str]:
+        """`blockers=False` in a write's answer, whose next steps already name them."""
         lines = [f"Readiness: can_activate={str(self.can_activate).lower()}; secrets set: "
                  f"{', '.join(self.secrets_set) or 'none'}"
                  + (f"; secrets missing: {', '.join(self.secrets_missing)}" if self.secrets_missing else "")
                  + (f"; required without a value: {', '.join(self.missing_required)}" if self.missing_required
                     else "") + "."]
-        return lines + [f"Blocker: {b}" for b in self.blockers]
+        return lines + [f"Blocker: {b}" for b in self.blockers if blockers]
 
 
 class IntegrationView(BaseModel):
@@ -112,5 +113,5 @@ class WriteResult(BaseModel):
     def answer(self) -> str:
         return write_answer(dry_run=self.dry_run, target=self.integration_id, changes=self.changes,
                             read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
-                            readiness=self.verified.readiness.lines() if self.verified else (),
+                            readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
                             next_steps=self.next_steps)

@@ -102,10 +102,11 @@ class Readiness(BaseModel):
     can_enable: bool
     blockers: list[str]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, blockers: bool = True) -> list[str]:
+        """`blockers=False` in a write's answer, whose next steps already name them."""
         lines = [f"Readiness: can_enable={str(self.can_enable).lower()}; credentials "
                  + ("saved" if self.credentials_saved else f"missing ({', '.join(self.missing_credentials)})") + "."]
-        lines += [f"Blocker: {b}" for b in self.blockers]
+        lines += [f"Blocker: {b}" for b in self.blockers if blockers]
         if self.choices:
             lines.append("Choices (send value; show the person the label):")
             lines += [f"- {c.option_id}.{c.field_id} \"{c.label}\" ({c.source}, "
@@ -201,7 +202,7 @@ class WriteResult(BaseModel):
     def answer(self) -> str:
         return write_answer(dry_run=self.dry_run, target=self.user_third_party_integration_id, changes=self.changes,
                             read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
-                            readiness=self.verified.readiness.lines() if self.verified else (),
+                            readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
                             next_steps=self.next_steps)
 
 
