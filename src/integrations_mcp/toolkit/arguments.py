@@ -12,8 +12,8 @@ from integrations_mcp.guardrails.text import has_bidi_controls, is_blank
 __all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "Description", "IntegrationName", "Page", "PageSize",
            "StrictBool"]
 
-PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
-Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+PageSize = Annotated[int, Field(ge=1, le=25)]
+Page = Annotated[int, Field(ge=1)]
 
 
 def _readable_name(name: str) -> str:

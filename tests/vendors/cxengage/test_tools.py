@@ -120,7 +120,8 @@ async def test_guides_named_by_the_tools_are_served(cx: Session) -> None:
 
     uris = {str(r.uri) for r in (await cx.client.list_resources()).resources}
     tools = (await cx.client.list_tools()).tools
-    named = {f"guide://{u}" for t in tools for u in re.findall(r"GetIntegrationGuide ([\w/-]+)", t.description or "")}
+    named = {f"guide://{u}" for t in tools
+             for u in re.findall(r"GetIntegrationGuide ([\w-]+/[\w/-]+)", t.description or "")}
     assert named and named <= uris, named - uris
     assert {f"guide://cxengage/{t.name}" for t in tools if t.name not in SHARED_TOOLS} <= uris
     assert "guide://common/guardrails" in uris and not any(u.startswith("guide://revcent/") for u in uris)

@@ -119,7 +119,7 @@ async def test_guides_referenced_by_tools_exist_as_markdown_resources(client: Cl
 
     uris = {str(r.uri) for r in (await client.list_resources()).resources}
     referenced = {f"guide://{m}" for t in (await client.list_tools()).tools
-                  for m in re.findall(r"GetIntegrationGuide ([\w/-]+)", t.description or "")}
+                  for m in re.findall(r"GetIntegrationGuide ([\w-]+/[\w/-]+)", t.description or "")}
     assert referenced and referenced <= uris
     assert "guide://common/guardrails" in uris
     for name in READ_TOOLS | WRITE_TOOLS:

@@ -135,8 +135,7 @@ class CxEngageTools:
         active: Annotated[StrictBool, Field(description="Refused unless every required property is set.")] = False,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration. Secrets only via secure_form_id. Verified = read back as stored, not a
-        connection test. Guide: GetIntegrationGuide cxengage/types"""
+        """Create an integration. Secrets only via secure_form_id. Guide: GetIntegrationGuide cxengage/types"""
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
         call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
@@ -164,7 +163,7 @@ class CxEngageTools:
     ) -> WriteResult | InputRequiredResult:
         """Partial edit. Replacing a set property or active=false needs the user's confirmation; active=true
         needs a complete integration. No delete: deactivate instead.
-        Guide: GetIntegrationGuide cxengage/EditCxEngageIntegration"""
+        Guide: GetIntegrationGuide with this tool's name."""
         args = EditArgs(tenant_id=tenant_id, integration_id=integration_id, name=name, description=description,
                         active=active, properties=properties, secure_form_id=secure_form_id)
         rules.require_an_edit(args)

@@ -141,8 +141,8 @@ class RevCentTools:
         enabled: Annotated[StrictBool | None, Field(description="Refused unless the result is complete.")] = None,
         dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration from a native one. Credentials only via secure_form_id. Verified = read back
-        as stored, not a connection test. Guide: GetIntegrationGuide revcent/CreateUserThirdPartyIntegration"""
+        """Create an integration from a native one. Credentials only via secure_form_id.
+        Guide: GetIntegrationGuide with this tool's name."""
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
         stages = CreateWrite(self.api, self.spent_forms, self.writes.confirmer.policy, request)
@@ -171,7 +171,7 @@ class RevCentTools:
     ) -> WriteResult | InputRequiredResult:
         """Partial edit. Replacing saved credentials/options or disabling needs the user's confirmation;
         enabling needs a complete integration. No delete: disable instead.
-        Guide: GetIntegrationGuide revcent/EditUserThirdPartyIntegration"""
+        Guide: GetIntegrationGuide with this tool's name."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)
