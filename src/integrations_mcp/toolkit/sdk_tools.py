@@ -3,9 +3,9 @@
 Why it exists: the SDK generates a tool's input and output schemas from the function signature and offers no
 public hook to post-process them. Schemas are sent in every conversation, so this module builds the SDK's `Tool`
 with `Tool.from_function` and then adjusts the generated schemas before the tool is handed to
-`MCPServer(tools=...)`: pydantic's titles dropped (they repeat the property names), defaults dropped from output
-schemas (they describe inputs, not results), unknown top-level arguments declared refused, and the arguments that
-the configuration fixes (a pinned tenant) or the confirmation policy hides removed. `FuncMetadata.output_schema` is
+`MCPServer(tools=...)`: both made lean (`lean_schema.py`: flat inputs, outputs to one level), unknown top-level
+arguments declared refused, and the arguments that the configuration fixes (a pinned tenant) or the confirmation
+policy hides removed. `FuncMetadata.output_schema` is
 documented as read live, so reassigning it is supported.
 """
 
@@ -19,7 +19,7 @@ from mcp.server.mcpserver.tools import Tool
 from integrations_mcp.toolkit.declare import ToolDeclaration
 from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema
 
-__all__ = ["build_tool", "compact_schema"]
+__all__ = ["build_tool"]
 
 
 def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: Mapping[str, Any],
@@ -41,13 +41,3 @@ def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: M
         sdk_tool.fn_metadata.output_schema = lean_output_schema(sdk_tool.fn_metadata.output_schema)
     return sdk_tool
 
-
-def compact_schema(schema: Any, *, drop: tuple[str, ...] = ("title",), in_properties: bool = False) -> Any:
-    """A copy of a JSON schema without the `drop` keywords. Inside a `properties` map the keys are property names,
-    so a property that is itself called "title" is kept."""
-    if isinstance(schema, dict):
-        return {key: compact_schema(value, drop=drop, in_properties=key == "properties" and not in_properties)
-                for key, value in schema.items() if in_properties or key not in drop}
-    if isinstance(schema, list):
-        return [compact_schema(item, drop=drop) for item in schema]
-    return schema
