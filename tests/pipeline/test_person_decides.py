@@ -141,7 +141,7 @@ async def test_the_schema_offers_only_what_the_policy_lets_the_model_send(policy
             assert not properties & absent, name
         uid, edit = await integration_with_option(c, world)
         hidden = next(iter(absent))
-        await refused(c, EDIT, edit(0, **{hidden: True if hidden.startswith("confirm_") else "x"}), "Unknown argument")
+        await refused(c, EDIT, edit(0, **{hidden: True if hidden.startswith("confirm_") else "x"}), "unknown argument")
 
 
 # --- policy `model`: the token from the refusal that showed the change -------------------------------------------

@@ -16,7 +16,6 @@ from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_VIEW_ONLY_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.vendors.cxengage.models import UUID_PATTERN
 from tests.harness import SHARED_TOOLS, Session, connect, cxengage_settings
 from tests.vendors.cxengage.helpers import (
     READ_TOOLS,
@@ -44,15 +43,15 @@ async def test_five_tools_with_schemas_annotations_and_short_descriptions(cx: Se
     for name, tool in tools.items():
         schema = tool.input_schema
         assert schema.get("additionalProperties") is False, name
-        assert schema["properties"]["tenant_id"]["pattern"] == UUID_PATTERN, name
+        assert schema["properties"]["tenant_id"] == {"type": "string", "format": "uuid"}, name
         assert "tenant_id" in schema["required"], name
         assert tool.output_schema and tool.output_schema.get("type") == "object", name
         assert 40 < len(tool.description or "") < 260, (name, len(tool.description or ""))
-        assert "guide://cxengage/" in (tool.description or ""), name
+        assert "guide://" not in (tool.description or ""), name  # a model cannot fetch resources everywhere
         assert "\n" not in (tool.description or ""), name
         assert tool.annotations.read_only_hint is (name in READ_TOOLS), name
     for name in ("GetCxEngageIntegration", "EditCxEngageIntegration"):
-        assert tools[name].input_schema["properties"]["integration_id"]["pattern"] == UUID_PATTERN
+        assert tools[name].input_schema["properties"]["integration_id"]["format"] == "uuid"
     assert tools["CreateCxEngageSecureForm"].annotations.open_world_hint is False  # served locally, no vendor
     assert tools["CreateCxEngageSecureForm"].annotations.destructive_hint is False
     assert tools["CreateCxEngageIntegration"].annotations.destructive_hint is False
@@ -73,8 +72,8 @@ async def test_ids_must_be_uuids_and_unknown_arguments_are_refused_before_anythi
     await cx.refused("GetCxEngageIntegrations", "tenant_id", tenant_id="acme")
     await cx.refused("GetCxEngageIntegration", "integration_id", integration_id="../../tokens")
     await cx.refused("EditCxEngageIntegration", "integration_id", integration_id="1234", description="x")
-    await cx.refused("GetCxEngageIntegrations", "Unknown argument", "limit", limit=5)
-    await cx.refused("CreateCxEngageIntegration", "Unknown argument", "enabled", name="X", type="rest",
+    await cx.refused("GetCxEngageIntegrations", "unknown argument", "limit", limit=5)
+    await cx.refused("CreateCxEngageIntegration", "unknown argument", "enabled", name="X", type="rest",
                      enabled=True)
     assert cx.cxengage.requests == []
 
@@ -88,8 +87,8 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
             assert "tenant_id" not in tool.input_schema.get("required", []), tool.name
         # A caller cannot escape the pin, not even by naming the pinned tenant itself.
         for tenant in (T, SANDBOX_VIEW_ONLY_TENANT_ID):
-            await cx.refused("GetCxEngageIntegrations", "Unknown argument", "tenant_id", tenant_id=tenant)
-        await cx.refused("CreateCxEngageSecureForm", "Unknown argument", "tenant_id", tenant_id=T, type="rest")
+            await cx.refused("GetCxEngageIntegrations", "unknown argument", "tenant_id", tenant_id=tenant)
+        await cx.refused("CreateCxEngageSecureForm", "unknown argument", "tenant_id", tenant_id=T, type="rest")
         assert emu.requests == []
         listed = await cx.ok("GetCxEngageIntegrations")
         assert listed["tenant_id"] == SANDBOX_VIEW_ONLY_TENANT_ID
@@ -121,7 +120,8 @@ async def test_guides_named_by_the_tools_are_served(cx: Session) -> None:
 
     uris = {str(r.uri) for r in (await cx.client.list_resources()).resources}
     tools = (await cx.client.list_tools()).tools
-    named = {u for t in tools for u in re.findall(r"guide://[\w/-]+", t.description or "")}
+    named = {f"guide://{u}" for t in tools
+             for u in re.findall(r"GetIntegrationGuide ([\w-]+/[\w/-]+)", t.description or "")}
     assert named and named <= uris, named - uris
     assert {f"guide://cxengage/{t.name}" for t in tools if t.name not in SHARED_TOOLS} <= uris
     assert "guide://common/guardrails" in uris and not any(u.startswith("guide://revcent/") for u in uris)

@@ -36,7 +36,7 @@ async def test_raw_credentials_are_refused_at_any_depth(client: Client, revcent:
 async def test_unknown_arguments_are_refused_not_dropped(client: Client, revcent: RevCentEmulator) -> None:
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "X", "site_third_party_integration": revcent.site_id("tax"), "enable": True},
-        "Unknown argument", "enable", "enabled")
+        "unknown argument", "enable", "enabled")
     assert revcent.writes() == []
 
 

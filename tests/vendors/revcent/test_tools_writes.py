@@ -198,7 +198,7 @@ async def test_asset_values_must_come_from_the_account(client: Client, revcent: 
     uid = await create(client, revcent)
     option_id, field_id = required_asset_select(revcent)
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    assets = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]
+    assets = [v["value"] for v in next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]]
     message = await refused(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid,
         "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": ["made_up_company"]}]}]},
@@ -217,7 +217,8 @@ async def test_an_option_must_carry_its_required_fields(client: Client, revcent:
     choice = next(c for c in view["readiness"]["choices"] if c["field_id"] == first["id"])
     await refused(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"], "value": choice["values"][:1]}]}]},
+        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"],
+                                                               "value": [choice["values"][0]["value"]]}]}]},
         "is required for option")
 
 
@@ -228,7 +229,7 @@ async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(cl
     await refused(client, "EditUserThirdPartyIntegration", enable, "incomplete")
     option_id, field_id = required_asset_select(revcent)
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]
+    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]["value"]
     # One edit that both completes and enables counts the edit itself.
     result = await ok(client, "EditUserThirdPartyIntegration", {
         **enable, "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]})
@@ -344,12 +345,12 @@ async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revc
     fields = []
     for f in option["fields"]:
         choice = choices.get((option["id"], f["id"]))
-        fields.append({"id": f["id"], "value": [choice["values"][0]] if choice else ["x"]})
+        fields.append({"id": f["id"], "value": [choice["values"][0]["value"]] if choice else ["x"]})
     await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
              "third_party_options": [{"id": option["id"], "fields": fields}]})
     edited, sibling = fields[0], fields[1]
-    new_value = next((v for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
-                      if [v] != edited["value"]), None)
+    new_value = next((v["value"] for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
+                      if [v["value"]] != edited["value"]), None)
     if new_value is None:
         pytest.skip("fixture option offers no second value for its first field")
     # The read-back after the write shows the edited field but has lost its sibling.
@@ -373,7 +374,7 @@ async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent
                                                                                  revcent: RevCentEmulator) -> None:
     uid = await create(client, revcent, kind="ai_voice", name="Voice")
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    choices = {(c["option_id"], c["field_id"]): c["values"] for c in view["readiness"]["choices"]}
+    choices = {(c["option_id"], c["field_id"]): [v["value"] for v in c["values"]] for c in view["readiness"]["choices"]}
     voice = site(revcent, "ai_voice")
     option = next(o for o in voice["third_party_options"] if o["required"] and len(o["fields"]) > 1)
     asset = next(f for f in option["fields"] if (f.get("select_settings") or {}).get("third_party_asset"))

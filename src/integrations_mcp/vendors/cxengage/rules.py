@@ -46,7 +46,7 @@ __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_prope
            "require_unique_name", "require_usable_form", "resolve_type"]
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
-              "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
+              "them in, then pass secure_form_id. Guide: GetIntegrationGuide cxengage/secure-forms.")
 CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
 
 # [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The

@@ -77,7 +77,7 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
     paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
-                             f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
+                             f"Nothing was sent. {SECURE_FORM_WAY} Guide: GetIntegrationGuide common/guardrails.")
 
 
 def require_something_to_change(edit: EditRequest) -> None:

@@ -71,22 +71,20 @@ class RevCentTools:
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
-        """List the native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice).
-        Start here when setting one up. Guide: guide://revcent/lifecycle"""
+        """Native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice). Start here.
+        Guide: GetIntegrationGuide revcent/lifecycle"""
         sites = (await self.api.list_site_integrations(limit=limit, page=page)).results
         results = [SiteIntegrationSummary.of(site) for site in sites]
         return SiteIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent native integration's schema")
     async def GetSiteThirdPartyIntegration(self, site_third_party_integration_id: RevCentId) -> SiteIntegration:
-        """A native integration's credential fields and option schema (option/field ids, selects).
-        Guide: guide://revcent/GetSiteThirdPartyIntegration"""
+        """A native integration's credential fields and option schema (option/field ids, selects)."""
         return await self.api.get_site_integration(site_third_party_integration_id)
 
     @tool(READ_ONLY, title="Check a RevCent secure form")
     async def GetSecureForm(self, secure_form_id: RevCentId) -> SecureForm:
-        """Whether a secure form is completed, and which site integration it belongs to.
-        Guide: guide://revcent/GetSecureForm"""
+        """Whether a secure form is completed, and which site integration it belongs to."""
         form = await self.api.get_secure_form(secure_form_id)
         if secure_form_id in self.spent_forms:
             next_step = "Already used to save credentials; create a new form for any other change."
@@ -98,23 +96,21 @@ class RevCentTools:
 
     @tool(READ_ONLY, title="List the account's RevCent integrations")
     async def GetUserThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> UserIntegrationPage:
-        """List the account's integrations (id, name, enabled, type). Guide: guide://revcent/lifecycle"""
+        """The account's integrations (id, name, enabled, type). None can be deleted: disable instead."""
         results = (await self.api.list_user_integrations(limit=limit, page=page)).results
         return UserIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent integration with readiness")
     async def GetUserThirdPartyIntegration(self, user_third_party_integration_id: RevCentId) -> UserIntegrationView:
-        """An integration with saved credential ids, saved options, the option schema with the account's
-        assets, and readiness (what is missing, valid choices, can_enable).
-        Guide: guide://revcent/GetUserThirdPartyIntegration"""
+        """An integration, its option schema with the account's assets, and readiness (what is missing, choices
+        as value/label, can_enable)."""
         return view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
     async def CreateSecureForm(self, site_third_party_integration_id: RevCentId,
                                ctx: Context) -> SecureForm | InputRequiredResult:
-        """Create a one-hour secure form where the user types the integration's credentials (never in chat).
-        The user's client opens it when it can; otherwise give the user form_url (never open it yourself).
-        Guide: guide://revcent/CreateSecureForm"""
+        """A one-hour RevCent form where the user types the credentials (never in chat). Their client opens it
+        if it can; else give them form_url (never open it yourself)."""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
@@ -143,10 +139,10 @@ class RevCentTools:
         = None,
         description: Description | None = None,
         enabled: Annotated[StrictBool | None, Field(description="Refused unless the result is complete.")] = None,
-        dry_run: Annotated[StrictBool, Field(description="Return what would be sent; write nothing.")] = False,
+        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration from a native site integration. Credentials only via secure_form_id.
-        Guide: guide://revcent/CreateUserThirdPartyIntegration"""
+        """Create an integration from a native one. Credentials only via secure_form_id.
+        Guide: GetIntegrationGuide with this tool's name."""
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
         stages = CreateWrite(self.api, self.spent_forms, self.writes.confirmer.policy, request)
@@ -165,18 +161,17 @@ class RevCentTools:
         = None,
         third_party_options: Annotated[list[OptionInput] | None, Field(description="Option values to save.")]
         = None,
-        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved option values.")]
+        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved values.")]
         = False,
-        confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable (live features stop).")]
+        confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable.")]
         = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
-        dry_run: Annotated[StrictBool, Field(description="Return what would be sent and the diff; write nothing.")]
-        = False,
+        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit: only the fields given are sent. Replacing saved credentials or options and disabling
-        need the user's confirmation; enabling needs a complete integration.
-        Guide: guide://revcent/EditUserThirdPartyIntegration"""
+        """Partial edit. Replacing saved credentials/options or disabling needs the user's confirmation;
+        enabling needs a complete integration. No delete: disable instead.
+        Guide: GetIntegrationGuide with this tool's name."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)

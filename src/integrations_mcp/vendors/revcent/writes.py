@@ -11,7 +11,7 @@ from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRe
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
-from integrations_mcp.vendors.revcent.models import UserIntegrationView, WriteResult
+from integrations_mcp.vendors.revcent.models import SavedIntegration, UserIntegrationView, VerifiedState, WriteResult
 from integrations_mcp.vendors.revcent.plans import (
     CreatePlan,
     CreateRequest,
@@ -62,13 +62,15 @@ class _RevCentWrite:
         result = WriteResult(dry_run=False, user_third_party_integration_id=sent, sent=plan.body,
                              changes=plan.changes)
         try:
-            result.verified = view(await self.api.get_user_integration(sent))
+            record = await self.api.get_user_integration(sent)
         except VendorError as exc:
             result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
             result.next_steps = ["Read it with GetUserThirdPartyIntegration to check the saved state first."]
             return result
-        result.mismatches = mismatches(result.verified.integration, plan)
-        result.next_steps = next_steps(result.verified)
+        read_back = view(record)
+        result.verified = VerifiedState(integration=SavedIntegration.of(record), readiness=read_back.readiness)
+        result.mismatches = mismatches(record, plan)
+        result.next_steps = next_steps(read_back)
         return result
 
 
