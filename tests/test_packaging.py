@@ -5,6 +5,7 @@ compose service work when run (without Docker: the same commands, on this machin
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import re
 import shutil
@@ -157,6 +158,11 @@ def test_compose_runs_http_with_tokens_and_the_key_from_secret_files() -> None:
     assert all(port.startswith("127.0.0.1:") for port in SERVICE["ports"])
 
 
+def has_http_auth() -> bool:
+    """Whether this build has the HTTP transport's authentication (server/auth/, issue 11's auth part)."""
+    return importlib.util.find_spec("integrations_mcp.server.auth") is not None
+
+
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_the_compose_service_serves_with_its_token(tmp_path: Path) -> None:
@@ -174,6 +180,9 @@ async def test_the_compose_service_serves_with_its_token(tmp_path: Path) -> None
                                 stdin=subprocess.DEVNULL)
         try:
             await anyio.to_thread.run_sync(_wait_until_listening, proc, port, output)
+            if has_http_auth():
+                refused = httpx2.post(f"http://127.0.0.1:{port}/mcp", json={}, timeout=10)
+                assert refused.status_code == 401, "no token, no session"
             headers = {"Authorization": "Bearer s3cret-team-token-0123456789abcdef"}
             async with httpx2.AsyncClient(headers=headers, timeout=STARTUP_SECONDS) as http, \
                     Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
