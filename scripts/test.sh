@@ -19,6 +19,12 @@ if ! command -v docker-compose >/dev/null && command -v apt-get >/dev/null && [ 
     { apt-get install -y --no-install-recommends docker-compose || { apt-get update && apt-get install -y --no-install-recommends docker-compose; }; } >/dev/null 2>&1 \
         || echo "docker-compose could not be installed: the compose.yaml check will be skipped" >&2
 fi
+# The official MCP conformance suite and the Node 22 it needs, from the npm registry (tests/server/test_conformance.py).
+if [ ! -x "$ROOT/.cache/conformance/node_modules/.bin/conformance" ] && command -v npm >/dev/null; then
+    npm install --prefix "$ROOT/.cache/conformance" --silent --no-audit --no-fund \
+        node@22 @modelcontextprotocol/conformance@0.1.16 >/dev/null 2>&1 \
+        || echo "the MCP conformance suite could not be installed: its test will be skipped" >&2
+fi
 cd "$ROOT"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
