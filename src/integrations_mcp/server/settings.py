@@ -15,6 +15,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.vendors.base import is_placeholder
 
 __all__ = ["LOG_LEVELS", "Settings", "load_settings"]
 
@@ -40,6 +41,8 @@ class Settings:
     # How long a secure form tool waits for a form the person's client opened (progress notifications meanwhile);
     # after that it answers that the form is not completed yet. Clients time tool calls out, so keep it short.
     form_wait_seconds: float = 120.0
+    # Vendor variables that still hold a snippet's placeholder ("…", "your-…", "<…>", "${…}"): read as not set.
+    placeholders: tuple[str, ...] = ()
     # HTTP transport: who may call (server/auth/), and which proxies' X-Forwarded-* headers are believed.
     auth_tokens: tuple[StaticToken, ...] = ()
     oauth_issuer: str | None = None
@@ -80,6 +83,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
                                                 tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
         approval_minutes=_number(env, "INTEGRATIONS_APPROVAL_MINUTES", 10.0, unit="minutes"),
         form_wait_seconds=_number(env, "INTEGRATIONS_FORM_WAIT_SECONDS", 120.0),
+        placeholders=() if sandbox else _placeholders(env),
         auth_tokens=_auth_tokens(env),
         **_oauth(env),
         allow_unauthenticated_remote=bool(given.get("allow_unauthenticated_remote"))
@@ -91,6 +95,11 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
 def _vendors(env: Mapping[str, str]) -> dict[str, Any]:
     found = {vendor.name: vendor.settings_from_env(env) for vendor in VENDORS}
     return {name: value for name, value in found.items() if value is not None}
+
+
+def _placeholders(env: Mapping[str, str]) -> tuple[str, ...]:
+    prefixes = tuple(f"{vendor.name.upper()}_" for vendor in VENDORS)  # each vendor's variables: REVCENT_*, ...
+    return tuple(sorted(name for name, value in env.items() if name.startswith(prefixes) and is_placeholder(value)))
 
 
 def _boolean(env: Mapping[str, str], name: str) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from integrations_mcp.vendors.base import http_url
+from integrations_mcp.vendors.base import env_value, http_url
 
 __all__ = ["DEFAULT_BASE_URL", "RevCentSettings"]
 
@@ -21,7 +21,7 @@ class RevCentSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RevCentSettings | None:
-        key = env.get("REVCENT_API_KEY", "").strip()
+        key = env_value(env, "REVCENT_API_KEY")
         if not key:
             return None
-        return cls(SecretStr(key), http_url(env.get("REVCENT_BASE_URL") or DEFAULT_BASE_URL, "REVCENT_BASE_URL"))
+        return cls(SecretStr(key), http_url(env_value(env, "REVCENT_BASE_URL") or DEFAULT_BASE_URL, "REVCENT_BASE_URL"))
