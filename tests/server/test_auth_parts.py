@@ -52,6 +52,7 @@ def test_tokens_file_lines_become_principals_with_scopes(tmp_path: Any) -> None:
     (f"alice {TOKEN_A}\nalice {TOKEN_B}\n", "alice appear more than once"),
     (f"alice {TOKEN_A}\nbob {TOKEN_A}\n", "the same token is given twice"),
     (f"al/ice {TOKEN_A}\n", "the name must be"),
+    ("alice your-integrations-auth-token\n", "line 1: the token is still a placeholder"),
 ])
 def test_a_bad_tokens_file_names_the_line_never_the_token(text: str, needle: str) -> None:
     with pytest.raises(ConfigurationError) as refused:

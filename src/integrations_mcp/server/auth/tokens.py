@@ -14,6 +14,7 @@ from mcp.server.auth.provider import AccessToken
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.toolkit.access import READ_SCOPE, SCOPES, WRITE_SCOPE
+from integrations_mcp.vendors.base import is_placeholder
 
 __all__ = ["MIN_TOKEN_LENGTH", "StaticToken", "StaticTokenVerifier", "parse_tokens", "single_token"]
 
@@ -79,6 +80,8 @@ def _check_secret(secret: str, where: str) -> None:
     if len(secret) < MIN_TOKEN_LENGTH or not _TOKEN.match(secret):
         raise ConfigurationError(f"{where}: a token must be at least {MIN_TOKEN_LENGTH} printable characters "
                                  f"without spaces; {_HOW}")
+    if is_placeholder(secret):  # a snippet's `your-token-here` would be a guessable credential
+        raise ConfigurationError(f"{where}: the token is still a placeholder from an example; {_HOW}")
 
 
 class StaticTokenVerifier:
