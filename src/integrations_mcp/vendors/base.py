@@ -20,11 +20,24 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
-__all__ = ["SANDBOX_REQUESTS_KEPT", "Runtime", "Vendor", "http_url"]
+__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Runtime", "Vendor", "http_url"]
 
 log = logging.getLogger(__name__)
 
 SANDBOX_REQUESTS_KEPT = 200  # a sandbox's emulators remember this many requests, without bodies (they hold secrets)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact about a vendor's API that the server relies on. `status` "C": confirmed, `source` cites the
+    document; "I": inferred, `source` gives the reason and `settle` how a real account settles it. Each vendor's
+    `facts.py` lists its facts (docs/vendor-facts.md shows the same table; a test keeps them equal)."""
+
+    id: str
+    status: str  # "C" | "I"
+    statement: str
+    source: str
+    settle: str = ""
 
 
 @dataclass
