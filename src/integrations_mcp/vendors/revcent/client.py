@@ -3,6 +3,7 @@ returning RevCent's record as a model (`records.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import httpx2
@@ -52,7 +53,8 @@ class RevCentClient:
         return self._settings.api_key.get_secret_value()
 
     async def _request(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
-                       body: dict[str, Any] | None = None, list_key: bool = False) -> dict[str, Any]:
+                       body: dict[str, Any] | None = None, list_key: bool = False,
+                       scrub_values: Iterable[str] = ()) -> dict[str, Any]:
         response, data = await send(self.http, VENDOR, operation, method, path, url_setting="REVCENT_BASE_URL",
                                     params=params, json=body, headers={"x-api-key": self._key()})
         if not isinstance(data, dict):
@@ -62,7 +64,7 @@ class RevCentClient:
         if data.get("code") != 1 or response.status_code >= 400:
             # RevCent may quote a rejected key back, in any field of its answer; it must not reach the chat.
             def clean(value: Any) -> str | None:
-                return None if value is None else scrub(str(value), [self._key()])
+                return None if value is None else scrub(str(value), [self._key(), *scrub_values])
 
             message = clean(data.get("message") or data.get("result") or "RevCent reported an error.") or ""
             raise VendorError(
@@ -127,7 +129,8 @@ class RevCentClient:
 
     async def create_user_integration(self, body: dict[str, Any]) -> Created:
         operation = "CreateUserThirdPartyIntegration"
-        data = await self._request(operation, "POST", "user_third_party_integrations", body=body)
+        data = await self._request(operation, "POST", "user_third_party_integrations", body=body,
+                                   scrub_values=_credential_values(body))
         return self._read(Created, data, operation,
                           hint="It may have been created all the same: list the integrations before trying again.")
 
@@ -139,7 +142,8 @@ class RevCentClient:
     async def edit_user_integration(self, integration_id: str, body: dict[str, Any]) -> None:
         # The answer only echoes the id; the write is verified by reading the record back.
         await self._request("EditUserThirdPartyIntegration", "POST",
-                            f"user_third_party_integrations/{integration_id}", body=body)
+                            f"user_third_party_integrations/{integration_id}", body=body,
+                            scrub_values=_credential_values(body))
 
 
 def _setting_hint(message: str, body: dict[str, Any] | None) -> str | None:
@@ -148,3 +152,10 @@ def _setting_hint(message: str, body: dict[str, Any] | None) -> str | None:
         if body is not None and field in body and field in message:
             return hint
     return None
+
+
+def _credential_values(body: dict[str, Any]) -> list[str]:
+    """The credential values a body carries (server-form path): never quoted back to the model."""
+    creds = body.get("third_party_credentials")
+    fields = creds.get("fields", []) if isinstance(creds, dict) else []
+    return [f["value"] for f in fields if isinstance(f, dict) and isinstance(f.get("value"), str) and f["value"]]

@@ -20,6 +20,11 @@ RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-
                                  description="20-character RevCent id.")]
 
 
+# RevCent's forms have 20-character ids; the server's own (REVCENT_CREDENTIALS_VIA=server-form) have 32.
+SecureFormId = Annotated[str, Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]{20,64}$",
+                                    description="Secure form id from CreateSecureForm.")]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
