@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from integrations_mcp.vendors.base import Fact
 
-__all__ = ["FACTS", "LIST_IS_ARRAY", "PROPERTIES_EDIT", "RESULT_KEY", "UI_RULES_AT", "VENDOR_ECHOES_SECRETS"]
+__all__ = ["FACTS", "LIST_IS_ARRAY", "MASK_CHARACTERS", "PROPERTIES_EDIT", "RESULT_KEY", "UI_RULES_AT",
+           "VENDOR_ECHOES_SECRETS"]
 
 RESULT_KEY = "result"  # [C] every answer's payload
 LIST_IS_ARRAY = True  # [C] the list's result is an array, unpaged ([I] no paging)
 # [I] reads return stored secrets (the docs' example echoes empty ones). True: readiness uses them; either way the
 # read-back compares secrets by presence only, so a masking API causes no false mismatch.
 VENDOR_ECHOES_SECRETS = True
+MASK_CHARACTERS = frozenset("*•xX#")  # a secret read back made only of these (3 or more) is taken as masked
 PROPERTIES_EDIT = "merge"  # [I] PUT merges properties key-wise; the tools send only the changed ones either way
 UI_RULES_AT = "activation"  # [I] the configuration UI's rules are applied when an integration is (made) active
 

@@ -16,6 +16,7 @@ from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.facts import MASK_CHARACTERS, VENDOR_ECHOES_SECRETS
 from integrations_mcp.vendors.cxengage.models import IntegrationView, WriteResult
 from integrations_mcp.vendors.cxengage.plans import (
     CreateArgs,
@@ -212,7 +213,8 @@ class EditIntegration(_Write):
 def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
     """Where the read-back differs from what was sent, or from what was saved before and not sent: the latter
     first (a property lost or changed although the edit did not name it, e.g. if PUT replaced `properties`).
-    Secrets are compared by presence only (a masking API echoes no value), here, server-side, never shown."""
+    Secrets are compared here, server-side, and never shown; one read back masked is compared by presence only
+    ([I] fact cxengage.secrets_echoed)."""
     untouched: list[str] = []
     found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in sent.items()
              if k not in ("properties", "type") and getattr(record, k) != v]
@@ -220,7 +222,7 @@ def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mappi
     sent_properties: Mapping[str, Any] = sent.get("properties") or {}
     for key, value in {**before, **sent_properties}.items():
         secret = SECRET_KEYS(key)
-        if (is_set(saved.get(key)) == is_set(value)) if secret else saved.get(key) == value:
+        if _same(saved.get(key), value, secret=secret):
             continue
         if key not in sent_properties:
             untouched.append(f"properties.{key}: changed although this edit did not touch it"
@@ -230,6 +232,13 @@ def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mappi
         else:
             found.append(f"properties.{key}: sent {_shown(value)!r}, read back {_shown(saved.get(key))!r}")
     return untouched + found
+
+
+def _same(read: Any, expected: Any, *, secret: bool) -> bool:
+    if read == expected:
+        return True
+    masked = isinstance(read, str) and len(read) >= 3 and set(read) <= MASK_CHARACTERS
+    return secret and (masked or not VENDOR_ECHOES_SECRETS) and is_set(read) == is_set(expected)
 
 
 def next_steps(verified: IntegrationView, found: list[str] | None = None) -> list[str]:
