@@ -1,0 +1,35 @@
+"""docs/vendor-facts.md and the vendors' facts.py list the same facts with the same status, and every [I] fact says
+its reason and how to settle it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from integrations_mcp.vendors.base import Fact
+from integrations_mcp.vendors.cxengage.facts import FACTS as CXENGAGE
+from integrations_mcp.vendors.revcent.facts import FACTS as REVCENT
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "vendor-facts.md"
+ROW = re.compile(r"^\| `(?P<id>[a-z_.]+)` \| (?P<status>[CI]) \|", re.MULTILINE)
+
+
+def table_rows() -> dict[str, str]:
+    rows = [(m["id"], m["status"]) for m in ROW.finditer(DOC.read_text(encoding="utf-8"))]
+    assert len(rows) == len(dict(rows)), "a fact is listed twice in docs/vendor-facts.md"
+    return dict(rows)
+
+
+def test_the_table_and_the_code_list_the_same_facts() -> None:
+    code = {f.id: f.status for f in (*REVCENT, *CXENGAGE)}
+    assert table_rows() == code
+
+
+@pytest.mark.parametrize("fact", [*REVCENT, *CXENGAGE], ids=lambda f: f.id)
+def test_each_fact_is_sourced(fact: Fact) -> None:
+    assert fact.status in ("C", "I") and fact.statement and fact.source
+    if fact.status == "I":
+        assert fact.settle, f"{fact.id}: an inferred fact says how a real account settles it"
+    assert fact.id.startswith(("revcent.", "cxengage."))
