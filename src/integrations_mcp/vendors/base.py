@@ -4,7 +4,7 @@ its guides are, and how to run it on the sandbox."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
-__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Runtime", "Vendor", "http_url"]
+__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Runtime", "Vendor", "http_url"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,16 @@ class Fact:
     statement: str
     source: str
     settle: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What `integrations-mcp check` found about one fact: "held", "failed" or "not checked", and what was seen (key
+    names, counts, ids: never a value that could be a secret)."""
+
+    fact: str
+    outcome: str
+    detail: str
 
 
 @dataclass
@@ -64,6 +74,9 @@ class Vendor:
     register_prompts: Callable[[MCPServer], None]
     guides_package: str  # the package whose guides/*.md are served as resources
     start_sandbox: Callable[[ExitStack], tuple[Any, str]]  # run the emulator on loopback: (settings, its URL)
+    # `integrations-mcp check`: read-only comparison of the configured API with the vendor's facts
+    # (settings, transport or None, options) -> findings
+    live_check: Callable[..., Awaitable[list[Finding]]] | None = None
 
 
 def http_url(value: str, variable: str) -> str:

@@ -80,6 +80,10 @@ class RevCentClient:
                                          "`integrations-mcp check --vendor revcent` and report it.")
         return data
 
+    async def read_raw(self, operation: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A read operation's answer as RevCent sent it (for `integrations-mcp check`); errors as for every call."""
+        return await self._request(operation, "GET", path, params=params)
+
     def _read(self, model: type[M], data: dict[str, Any], operation: str, *, hint: str | None = None) -> M:
         return vendor_record(model, data, VENDOR, operation, hint=hint)
 
