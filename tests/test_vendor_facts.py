@@ -33,3 +33,17 @@ def test_each_fact_is_sourced(fact: Fact) -> None:
     if fact.status == "I":
         assert fact.settle, f"{fact.id}: an inferred fact says how a real account settles it"
     assert fact.id.startswith(("revcent.", "cxengage."))
+
+
+@pytest.mark.parametrize("module", ["revcent", "cxengage"])
+def test_every_emulator_switch_names_its_other_settings(module: str) -> None:
+    """Each [I] switch of an emulator's Contract is listed in INFERRED with settings other than its default, which
+    the tests run the server against."""
+    import dataclasses
+    import importlib
+
+    contract = importlib.import_module(f"integrations_mcp.vendors.{module}.emulator.contract")
+    fields = {f.name: f.default for f in dataclasses.fields(contract.Contract)}
+    assert set(contract.INFERRED) == set(fields)
+    for name, others in contract.INFERRED.items():
+        assert others and fields[name] not in others, name

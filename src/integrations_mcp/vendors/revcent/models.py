@@ -84,7 +84,8 @@ class SelectChoice(BaseModel):
 class Readiness(BaseModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
-    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value.")
+    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
+                                                 "(required read as: saved before enabling).")
     choices: list[SelectChoice] = Field(description="Valid values of each select field.")
     can_enable: bool
     blockers: list[str]
