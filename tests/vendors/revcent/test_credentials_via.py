@@ -16,23 +16,26 @@ pytestmark = pytest.mark.anyio
 CANARY = "canary-cred-7f3a9c2e51"
 
 
-async def server_form_create(s: Session, kind: str = "tax", name: str = "Tax main") -> dict[str, Any]:
+async def server_form_create(s: Session, kind: str = "tax", name: str = "Tax main") -> tuple[dict[str, Any], str]:
     """The server-form path end to end: the server's own form, filled by the person, then Create."""
     form = await s.ok("CreateSecureForm", site_third_party_integration_id=s.revcent.site_id(kind))
     assert form["form_url"].startswith("http://forms.test/") and not form["completed"]
     s.fill(form["secure_form_id"], credential_values(s.revcent, kind, CANARY))
     assert (await s.ok("GetSecureForm", secure_form_id=form["secure_form_id"]))["completed"]
-    return await s.ok("CreateUserThirdPartyIntegration", name=name,
-                      site_third_party_integration=s.revcent.site_id(kind), secure_form_id=form["secure_form_id"])
+    created = await s.ok("CreateUserThirdPartyIntegration", name=name,
+                         site_third_party_integration=s.revcent.site_id(kind), secure_form_id=form["secure_form_id"])
+    return created, form["secure_form_id"]
 
 
 async def test_server_form_path_follows_the_openapi_document() -> None:
     """Default emulator = the seed schemas exactly: credentials go as third_party_credentials, never via the model."""
     emu = RevCentEmulator()
     async with connect(revcent_settings(credentials_via="server-form"), revcent=emu) as s:
-        created = await server_form_create(s)
+        created, form_id = await server_form_create(s)
         assert created["mismatches"] == [] and created["verified"]["readiness"]["credentials_saved"]
         uid = created["user_third_party_integration_id"]
+        spent = await s.ok("GetSecureForm", secure_form_id=form_id)
+        assert spent["next_step"].startswith("Already used") and not spent["completed"]
         assert emu.stored_credentials(uid) == credential_values(emu, "tax", CANARY)
         body = integration_writes(emu)[0].json()
         assert set(body) == {"name", "site_third_party_integration", "third_party_credentials"}

@@ -97,8 +97,10 @@ class RevCentTools:
     async def GetSecureForm(self, secure_form_id: SecureFormId, ctx: Context) -> SecureForm:
         """Whether a secure form is completed, and which site integration it belongs to.
         Guide: guide://revcent/GetSecureForm"""
-        form = await self._read_form(secure_form_id, session_key(ctx))
-        if secure_form_id in self.spent_forms:
+        owner = session_key(ctx)
+        form = await self._read_form(secure_form_id, owner)
+        if secure_form_id in self.spent_forms or (
+                self.via == "server-form" and self.credentials.server_forms.raw_status(secure_form_id, owner).used):
             next_step = "Already used to save credentials; create a new form for any other change."
         elif form.completed:
             next_step = "Pass secure_form_id to Create/EditUserThirdPartyIntegration."
