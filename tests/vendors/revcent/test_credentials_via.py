@@ -3,6 +3,7 @@ contract that changes what the server must do: over a real MCP client session, a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -146,3 +147,22 @@ async def test_enabling_waits_for_credentials_read_back() -> None:
         assert saved["verified"]["readiness"]["credentials_saved"]
         assert (await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid,
                            enabled=True))["verified"]["integration"]["enabled"]
+
+
+async def test_server_form_values_never_reach_the_model_even_when_revcent_quotes_them() -> None:
+    """RevCent refuses and quotes the credentials sent: the answer is scrubbed, and the form is given back."""
+    emu = RevCentEmulator()
+    values = credential_values(emu, "tax", CANARY)
+    async with connect(revcent_settings(credentials_via="server-form"), revcent=emu) as s:
+        form = await s.ok("CreateSecureForm", site_third_party_integration_id=emu.site_id("tax"))
+        s.fill(form["secure_form_id"], values)
+        quoted = json.dumps({"code": 0, "error_code": "bad", "message": "rejected " + " ".join(values.values()),
+                             "api_call_id": "A" * 20, "api_call_unix": 1, "result": "x"}).encode()
+        emu.faults.inject(path_prefix="/v2/user_third_party_integrations", method="POST", status=400, body=quoted)
+        create = {"name": "Tax", "site_third_party_integration": emu.site_id("tax"),
+                  "secure_form_id": form["secure_form_id"]}
+        await s.refused("CreateUserThirdPartyIntegration", "rejected [redacted]", **create)
+        assert (await s.ok("GetSecureForm", secure_form_id=form["secure_form_id"]))["completed"]  # given back
+        created = await s.ok("CreateUserThirdPartyIntegration", **create)
+        assert created["mismatches"] == []
+        assert all(CANARY not in seen for seen in s.seen)
