@@ -307,10 +307,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_http(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`integrations-mcp serve --transport http *args` on a free port; yields the MCP endpoint's URL once the
-    server accepts connections."""
-    port = free_port()
+def serve_http(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+    """`integrations-mcp serve --transport http *args` on `port` (default: a free one); yields the MCP endpoint's
+    URL once the server accepts connections."""
+    port = port or free_port()
     with tempfile.TemporaryFile() as output:
         proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port), *args], stdout=output,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})))

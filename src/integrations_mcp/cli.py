@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox", action="store_true", default=None,
                        help="Run the embedded vendor emulators on loopback and use them (no account needed).")
     serve.add_argument("--read-only", action="store_true", default=None, help="Serve only the read tools.")
+    serve.add_argument("--allow-unauthenticated-remote", action="store_true", default=None,
+                       help="Accept listening on a non-loopback address without authentication (loud warning; env "
+                            "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE).")
     serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ... (env INTEGRATIONS_LOG_LEVEL).")
     demo = sub.add_parser("demo", help="Run the whole set-up flow on the sandbox through a real MCP session.")
     demo.add_argument("--log-level", default="WARNING")
@@ -82,7 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
-                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level)
+                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level,
+                                 allow_unauthenticated_remote=args.allow_unauthenticated_remote)
         _log_to_stderr(settings.log_level)
         with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
             if urls:

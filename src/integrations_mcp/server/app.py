@@ -17,6 +17,7 @@ from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.server.auth.setup import auth_arguments
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -66,7 +67,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
     # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
-                                lifespan=connection_lifespan, tool_specs=specs, subscriptions=False)
+                                lifespan=connection_lifespan, tool_specs=specs, subscriptions=False,
+                                **(auth_arguments(settings) if settings.transport == "http" else {}))
     server.secure_forms = forms[0] if forms else None
     register_guides(server, guides)
     for vendor in configured:

@@ -7,9 +7,11 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
+from mcp.types import Tool as MCPTool
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
@@ -25,8 +27,16 @@ class IntegrationsServer(MCPServer):
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
 
+    async def list_tools(self) -> list[MCPTool]:
+        """A caller whose access token has only the read scope sees the read tools only."""
+        return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         spec = self.tool_specs.get(name)
+        if spec is not None and not may_call(spec.tool.annotations):
+            raise GuardrailError(
+                f"Refused: {name} changes data and this access token has the {READ_SCOPE} scope only. Nothing was "
+                f"sent. Use the read tools, or ask the server's operator for a token with {WRITE_SCOPE}.")
         if spec is not None:
             if spec.guard is not None:
                 spec.guard(arguments)
