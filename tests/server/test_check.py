@@ -30,7 +30,7 @@ SECRET_CANARY = "canary-check-secret-93c1f0"
 STORED_CANARY = "canary-stored-zendesk-pw-6b2e"
 
 
-def revcent(contract: Contract | None = None, integrations: int = 2) -> RevCentEmulator:
+def revcent(contract: Contract | None = None, integrations: int = 3) -> RevCentEmulator:
     emu = RevCentEmulator(api_key=KEY_CANARY, contract=contract)
     for i in range(integrations):
         emu.add_user_integration(name=f"Tax {i}", site_id=emu.site_id("tax"),
@@ -64,6 +64,7 @@ async def test_revcent_facts_hold_against_the_default_emulator() -> None:
 @pytest.mark.parametrize("contract, fact", [
     (Contract(list_key="user_third_party_integrations"), "revcent.list_key"),
     (Contract(form_reports_source=False), "revcent.form_source_id"),
+    (Contract(page_first=0), "revcent.paging"),
 ])
 async def test_revcent_check_detects_a_flipped_switch(contract: Contract, fact: str) -> None:
     emu = revcent(contract)

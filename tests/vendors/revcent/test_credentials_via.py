@@ -166,3 +166,14 @@ async def test_server_form_values_never_reach_the_model_even_when_revcent_quotes
         created = await s.ok("CreateUserThirdPartyIntegration", **create)
         assert created["mismatches"] == []
         assert all(CANARY not in seen for seen in s.seen)
+
+
+async def test_zero_based_pages_leave_the_duplicate_name_to_revcent() -> None:
+    """[I] revcent.paging: were pages 0-based, the first page would be skipped by the server's unique-name check;
+    RevCent's own rule ("Must be unique", documented) still refuses the duplicate, and nothing is created."""
+    emu = RevCentEmulator(contract=Contract(page_first=0))
+    emu.add_user_integration(name="Tax main", site_id=emu.site_id("tax"))
+    async with connect(revcent_settings(credentials_via="server-form"), revcent=emu) as s:
+        await s.refused("CreateUserThirdPartyIntegration", "RevCent CreateUserThirdPartyIntegration failed",
+                        "already exists", name="Tax main", site_third_party_integration=emu.site_id("tax"))
+    assert len(emu.user_integrations) == 1

@@ -66,7 +66,8 @@ FACTS: tuple[Fact, ...] = (
          "`check` reads one page of each list; another key makes every list (and the unique-name check) refuse."),
     Fact("revcent.paging", "I", "Lists take limit 1..25 and page, the first page being 1.",
          "Documented for other v2 list operations; whether page is 0- or 1-based is not.",
-         "`check` reads page 1 and page 2 and compares."),
+         "`check` compares the first page at limit 1 and 2, and the second; RevCent's own unique-name rule still "
+         "refuses a duplicate the server's check missed."),
     Fact("revcent.form_id_key", "I", "CreateSecureForm answers the new form's id as secure_form_id (id is read too).",
          "The CreateSecureForm guide names secure_form_id; the stored excerpt stops before the answer.",
          "Creating a form is a write: not checked; the server reads either key."),

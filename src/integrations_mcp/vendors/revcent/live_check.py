@@ -73,10 +73,15 @@ class _Check:
             return
         if not rows:
             return
+        # The first page is the same whatever the limit: with limit 1 and limit 2 it starts with one integration.
+        # Were pages numbered from another base, page PAGE_FIRST would skip 1 and 2 integrations respectively.
+        wider = (await self.page("GetUserThirdPartyIntegrations", USER_LIST_PATH, 1, limit=2)).get(LIST_KEY) or []
         second = (await self.page("GetUserThirdPartyIntegrations", USER_LIST_PATH, 2, limit=1)).get(LIST_KEY) or []
-        if second:
-            self.note("revcent.paging", second[0].get("id") != rows[0].get("id"),
-                      f"page {PAGE_FIRST} and page {PAGE_FIRST + 1} (limit 1) hold different integrations")
+        if wider and second:
+            same_start = wider[0].get("id") == rows[0].get("id")
+            self.note("revcent.paging", same_start and second[0].get("id") != rows[0].get("id"),
+                      f"page {PAGE_FIRST} starts with the same integration at limit 1 and 2: {same_start}; "
+                      f"page {PAGE_FIRST + 1} holds another one: {second[0].get('id') != rows[0].get('id')}")
         record = await self.api.read_raw("GetUserThirdPartyIntegration", f"user_third_party_integrations/"
                                                                          f"{rows[0].get('id')}")
         self.note("revcent.user_integration_paths", record.get("id") == rows[0].get("id"),

@@ -20,7 +20,6 @@ from integrations_mcp.vendors.revcent.emulator.contract import (
     ID_LENGTH,
     LIMIT_MAX,
     LIMIT_MIN,
-    PAGE_FIRST,
     RESULT_CREATED,
     RESULT_UPDATED,
     ApiError,
@@ -91,9 +90,9 @@ def _path_id(request: Request, name: str) -> str:
     return value
 
 
-def _paging(request: Request) -> tuple[int, int]:
+def _paging(request: Request, page_first: int) -> tuple[int, int]:
     values = []
-    for name, low, high in (("limit", LIMIT_MIN, LIMIT_MAX), ("page", PAGE_FIRST, None)):
+    for name, low, high in (("limit", LIMIT_MIN, LIMIT_MAX), ("page", page_first, None)):
         raw = request.query_params.get(name)
         if raw is None or not _INT.fullmatch(raw):
             raise ApiError(ErrorCode.VALIDATION_ERROR, f"Query parameter '{name}' is required and must be an integer.")
@@ -118,8 +117,8 @@ class _Api:
         self.emu = emu
 
     def _page(self, request: Request, items: list[dict[str, Any]]) -> JSONResponse:
-        limit, page = _paging(request)
-        start = (page - PAGE_FIRST) * limit
+        limit, page = _paging(request, self.emu.contract.page_first)
+        start = (page - self.emu.contract.page_first) * limit
         results = items[start:start + limit]
         return _ok(self.emu, current_count=len(results), current_page=page,
                    **{self.emu.contract.list_key: results})

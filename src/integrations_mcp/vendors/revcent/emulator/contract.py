@@ -22,7 +22,6 @@ __all__ = [
     "LIMIT_MAX",
     "LIMIT_MIN",
     "OMIT_EMPTY_THIRD_PARTY_OPTIONS",
-    "PAGE_FIRST",
     "RESULT_CREATED",
     "RESULT_UPDATED",
     "SANDBOX_API_KEY",
@@ -41,7 +40,6 @@ SANDBOX_API_KEY = "sandbox-revcent-key"
 ID_LENGTH = 20  # every v2 object id is exactly 20 characters
 ID_ALPHABET = string.ascii_letters + string.digits  # [I] observed ids are alphanumeric; the charset is undocumented
 LIMIT_MIN, LIMIT_MAX = 1, 25  # list `limit` bounds
-PAGE_FIRST = 1  # [I] `page` is documented as required but not whether it is 0- or 1-based
 SECURE_FORM_LIFETIME = 3600  # "a lifespan of 1 hour, which upon expiration will be deleted including any saved data"
 SECURE_FORM_REUSABLE = True  # [I] nothing says a completed form is consumed by its first use; it lives until expiry
 FORM_SOURCES = ("third_party_integration", "third_party_shop", "gateway", "fulfillment_center", "smtp_profile",
@@ -73,6 +71,8 @@ class Contract:
     options_edit: Literal["field", "option", "replace"] = "field"
     # [I] the list operations' page key (GetEmailTemplates and GetAPICalls answer `results`).
     list_key: str = "results"
+    # [I] `page` is documented as required for list operations, but not whether the first page is 1 or 0.
+    page_first: int = 1
     # [I] GetSecureForm reports `form_source_id` and `expiration_date_unix` (not in the stored excerpt).
     form_reports_source: bool = True
     # [I] CreateSecureForm's answer names the id `secure_form_id` (else `id`).
@@ -84,6 +84,7 @@ INFERRED: dict[str, tuple[object, ...]] = {
     "accept_secure_form_id": (True,),
     "options_edit": ("option", "replace"),
     "list_key": ("user_third_party_integrations",),
+    "page_first": (0,),
     "form_reports_source": (False,),
     "form_id_key": ("id",),
 }
