@@ -27,6 +27,16 @@ def test_the_table_and_the_code_list_the_same_facts() -> None:
     assert table_rows() == code
 
 
+def row_of(fact: Fact) -> str:
+    cells = [f"`{fact.id}`", fact.status, fact.statement, fact.source, fact.settle or "—"]
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+@pytest.mark.parametrize("fact", [*REVCENT, *CXENGAGE], ids=lambda f: f.id)
+def test_each_fact_reads_the_same_in_the_table(fact: Fact) -> None:
+    assert row_of(fact) in DOC.read_text(encoding="utf-8").splitlines()
+
+
 @pytest.mark.parametrize("fact", [*REVCENT, *CXENGAGE], ids=lambda f: f.id)
 def test_each_fact_is_sourced(fact: Fact) -> None:
     assert fact.status in ("C", "I") and fact.statement and fact.source
