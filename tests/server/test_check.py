@@ -79,8 +79,10 @@ async def test_revcent_check_with_a_wrong_key_fails_without_printing_it() -> Non
     assert code == 1 and "FAILED" in text and "401" in text
 
 
-async def check_cxengage(emu: CxEngageEmulator, secret: str) -> tuple[int, dict[str, str], str]:
-    vendor = CxEngageSettings(SecretStr(CX_KEY), SecretStr(secret), "http://cxengage.test", tenant_id=SANDBOX_TENANT_ID)
+async def check_cxengage(emu: CxEngageEmulator, secret: str, *, use_token: bool = False
+                         ) -> tuple[int, dict[str, str], str]:
+    vendor = CxEngageSettings(SecretStr(CX_KEY), SecretStr(secret), "http://cxengage.test", tenant_id=SANDBOX_TENANT_ID,
+                              use_token=use_token)
     out = io.StringIO()
     code = await run_check(Settings(vendors={"cxengage": vendor}), "cxengage", out,
                            transport=httpx2.ASGITransport(app=emu.app))
@@ -91,11 +93,12 @@ async def check_cxengage(emu: CxEngageEmulator, secret: str) -> tuple[int, dict[
     return code, outcomes, text
 
 
-@pytest.mark.parametrize("echo_secrets", [True, False])
-async def test_cxengage_check_reports_whether_secrets_are_echoed(echo_secrets: bool) -> None:
+@pytest.mark.parametrize("echo_secrets, use_token", [(True, False), (False, True)])
+async def test_cxengage_check_reports_whether_secrets_are_echoed(echo_secrets: bool, use_token: bool) -> None:
     emu = CxEngageEmulator(api_secret=SECRET_CANARY, contract=CxContract(echo_secrets=echo_secrets))
     emu.add_integration(SANDBOX_TENANT_ID, "zendesk", "Desk", {"password": STORED_CANARY})
-    code, outcomes, text = await check_cxengage(emu, SECRET_CANARY)
+    code, outcomes, text = await check_cxengage(emu, SECRET_CANARY, use_token=use_token)
+    assert outcomes["cxengage.token_auth"] == ("held" if use_token else "not"), text
     for fact in ("cxengage.basic_auth", "cxengage.result_envelope", "cxengage.no_paging", "cxengage.paths",
                  "cxengage.type_lowercase"):
         assert outcomes[fact] == "held", text

@@ -33,6 +33,9 @@ FACTS: tuple[Fact, ...] = (
     Fact("cxengage.create_inactive_empty", "C",
          "An inactive integration can be created with empty properties.",
          "the docs' Zendesk example creates one with empty property values, active false"),
+    Fact("cxengage.token_auth", "C",
+         "With CXENGAGE_USE_TOKEN, POST /v1/tokens {username, password, ttl} answers {token}; requests then send "
+         "Authorization: Token <token>.", f"{_SDK} token-request, api_utils"),
     Fact("cxengage.basic_auth", "I", "Basic auth is the API key as user name and the API secret as password.",
          "API keys are 'an API key and API secret'; the tutorial shows -u '<username>:<password>'.",
          "`check` reads the integrations with the configured key: a 401 settles it as false."),

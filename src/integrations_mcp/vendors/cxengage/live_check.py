@@ -27,8 +27,8 @@ WRITES_ONLY = {
 
 
 class _Check:
-    def __init__(self, api: CxEngageClient, tenant_id: str) -> None:
-        self.api, self.tenant_id = api, tenant_id
+    def __init__(self, api: CxEngageClient, tenant_id: str, *, uses_token: bool) -> None:
+        self.api, self.tenant_id, self.api_uses_token = api, tenant_id, uses_token
         self.found: dict[str, Finding] = {}
 
     def note(self, fact: str, held: bool, detail: str) -> None:
@@ -37,6 +37,8 @@ class _Check:
     async def integrations(self) -> None:
         data = await self.api.read_raw("ListIntegrations", f"tenants/{self.tenant_id}/integrations")
         self.note("cxengage.basic_auth", True, "the key and secret were accepted")
+        if self.api_uses_token:
+            self.note("cxengage.token_auth", True, "a token was issued and accepted")
         rows = data.get(RESULT_KEY) if isinstance(data, dict) else None
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
         self.note("cxengage.result_envelope", isinstance(rows, list), f"answer keys: {keys}")
@@ -72,14 +74,15 @@ async def check(settings: CxEngageSettings, transport: httpx2.AsyncBaseTransport
         return [Finding(f.id, "not checked", "no tenant: set CXENGAGE_TENANT_ID or give --tenant-id") for f in FACTS]
     async with httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=timeout, transport=transport,
                                   headers={"accept": "application/json"}) as http:
-        run = _Check(CxEngageClient(http, settings), tenant)
+        run = _Check(CxEngageClient(http, settings), tenant, uses_token=settings.use_token)
         try:
             await run.integrations()
         except VendorError as exc:
             if exc.status == 401:
                 run.note("cxengage.basic_auth", False, str(exc))
             run.found["error"] = Finding("read", "failed", str(exc))
-    reasons = {**WRITES_ONLY, "cxengage.secrets_echoed": "no integration with a secret set to read"}
+    reasons = {**WRITES_ONLY, "cxengage.secrets_echoed": "no integration with a secret set to read",
+               "cxengage.token_auth": "CXENGAGE_USE_TOKEN is off (Basic auth is used)"}
     findings = [run.found.get(f.id) or Finding(f.id, "not checked", reasons.get(f.id, "no integration to read"))
                 for f in FACTS]
     return findings + ([run.found["error"]] if "error" in run.found else [])

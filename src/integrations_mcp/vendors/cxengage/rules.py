@@ -55,7 +55,7 @@ SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, g
               "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
 CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
 
-# [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The
+# [I] fact cxengage.properties_merge: whether PUT merges `properties` key by key or replaces the object. The
 # tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
 # echo of one be written back); the read-back then checks that every untouched property survived.
 
