@@ -35,6 +35,7 @@ from integrations_mcp.vendors.cxengage.emulator import (
 )
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 pytestmark = pytest.mark.anyio
@@ -46,12 +47,12 @@ class World:
     """Both emulators, and a server in front of them for a given policy."""
 
     def __init__(self) -> None:
-        self.revcent = RevCentEmulator(api_key=SANDBOX_API_KEY)
+        self.revcent = RevCentEmulator(api_key=SANDBOX_API_KEY, contract=GUIDE_CONTRACT)
         self.cxengage = CxEngageEmulator()
 
     def server(self, policy: ConfirmationPolicy):  # noqa: ANN201
         settings = Settings(vendors={
-            "revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), "http://revcent.test/v2"),
+            "revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), "http://revcent.test/v2", "revcent-form"),
             "cxengage": CxEngageSettings(SecretStr(CX_KEY), SecretStr(CX_SECRET), "http://cxengage.test",
                                          tenant_id=SANDBOX_TENANT_ID)}, confirmation=policy,
                             form_wait_seconds=5)

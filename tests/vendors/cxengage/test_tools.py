@@ -228,29 +228,43 @@ async def test_values_of_the_wrong_kind_are_refused(cx: Session) -> None:
                                name="Desk", type="zendesk", properties={**ZENDESK, "workItems": "yes", "username": 5})
     assert "endpointPrefix" not in message.split("Nothing was sent")[-1]  # only what is wrong is listed
     await cx.refused("CreateCxEngageIntegration", "globalDialParams takes an object", "region must be one of",
-                     "ie1", name="Phones", type="twilio",
+                     "ie1", "configuration UI's rules", name="Phones", type="twilio", active=True,
                      properties={"accountSid": "AC1", "region": "mars", "globalDialParams": "loud"})
     assert cx.cxengage.requests == []
 
 
-async def test_required_properties_are_checked_before_anything_is_sent(cx: Session) -> None:
+async def test_required_properties_are_checked_when_creating_it_active(cx: Session) -> None:
     form_id = await cx.form("salesforce", SALESFORCE_SECRETS)
     # The form names consumerKey 'ck-123' as where its secrets go: a create without it cannot use them.
     await cx.refused("CreateCxEngageIntegration", "for use with consumerKey 'ck-123'", "Nothing was sent",
                      name="CRM", type="salesforce", properties={"username": "sf@example.invalid"},
                      secure_form_id=form_id)
     await cx.refused("CreateCxEngageIntegration", "required properties without a value: consumerKey",
-                     "Nothing was sent", name="CRM", type="salesforce", properties={"username": "sf@example.invalid"})
+                     "configuration UI's rules", "Create it inactive", "Nothing was sent", name="CRM",
+                     type="salesforce", active=True, properties={"username": "sf@example.invalid"})
     await cx.refused("CreateCxEngageIntegration", "secrets not set: password, consumerSecret, securityToken",
-                     "CreateCxEngageSecureForm", name="CRM", type="salesforce", properties=dict(SALESFORCE))
+                     "CreateCxEngageSecureForm", name="CRM", type="salesforce", active=True,
+                     properties=dict(SALESFORCE))
     assert cx.cxengage.requests == []
     assert cx.form_state(form_id) == (True, False)  # a refused create leaves the form as it was
+
+
+async def test_an_inactive_integration_may_be_created_incomplete(cx: Session) -> None:
+    """The documents' own example creates a Zendesk integration with empty properties; the UI's rules apply at
+    activation. A Salesforce one with only username is allowed inactive too, and activating it is refused."""
+    desk = await cx.ok("CreateCxEngageIntegration", name="Docs example", type="zendesk", properties={})
+    assert desk["mismatches"] == [] and desk["verified"]["integration"]["active"] is False
+    crm = await cx.ok("CreateCxEngageIntegration", name="CRM", type="salesforce",
+                      properties={"username": "sf@example.invalid"})
+    assert not crm["verified"]["readiness"]["can_activate"]
+    await cx.refused("EditCxEngageIntegration", "cannot activate an incomplete integration",
+                     "configuration UI's rules", integration_id=crm["integration_id"], active=True)
 
 
 async def test_zendesk_work_items_need_the_interaction_field(cx: Session) -> None:
     form_id = await cx.form("zendesk", {"password": "zd-pw"})
     await cx.refused("CreateCxEngageIntegration", "interactionFieldId", "Nothing was sent", name="Desk",
-                     type="zendesk", properties={**ZENDESK, "workItems": True}, secure_form_id=form_id)
+                     type="zendesk", active=True, properties={**ZENDESK, "workItems": True}, secure_form_id=form_id)
     assert cx.writes() == []
     created = await cx.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", secure_form_id=form_id,
                           properties={**ZENDESK, "workItems": True, "interactionFieldId": "360000000001"})
@@ -260,8 +274,14 @@ async def test_zendesk_work_items_need_the_interaction_field(cx: Session) -> Non
 
 async def test_property_formats_are_checked_before_anything_is_sent(cx: Session) -> None:
     await cx.refused("CreateCxEngageIntegration", "extensionPrefix must be exactly 5 digits", name="Tw",
-                     type="twilio", properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
+                     type="twilio", active=True,
+                     properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
     assert cx.writes() == []
+    # Inactive: the UI's formats wait for activation, which then refuses.
+    tw = await cx.ok("CreateCxEngageIntegration", name="Tw", type="twilio",
+                     properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
+    await cx.refused("EditCxEngageIntegration", "extensionPrefix must be exactly 5 digits",
+                     integration_id=tw["integration_id"], active=True)
 
 
 # --- the secrets firewall -------------------------------------------------------------------------------------------

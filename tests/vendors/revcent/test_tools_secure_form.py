@@ -7,6 +7,7 @@ import pytest
 from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from tests.harness import connect, ok, refused, revcent_settings
 from tests.vendors.revcent.helpers import completed_form, create, credential_values, integration_writes
 
@@ -56,7 +57,7 @@ async def test_secure_form_must_be_completed_current_and_for_the_same_site(clien
 
 async def test_expired_secure_form_is_refused() -> None:
     now = [1_800_000_000.0]
-    emu = RevCentEmulator(clock=lambda: now[0])
+    emu = RevCentEmulator(clock=lambda: now[0], contract=GUIDE_CONTRACT)
     async with connect(revcent_settings(), revcent=emu) as session:
         client = session.client
         form_id = await completed_form(client, emu)

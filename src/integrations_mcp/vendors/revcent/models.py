@@ -22,6 +22,11 @@ from integrations_mcp.vendors.revcent.records import (
 RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$")]
 
 
+# RevCent's forms have 20-character ids; the server's own (REVCENT_CREDENTIALS_VIA=server-form) have 32.
+SecureFormId = Annotated[str, Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]{20,64}$",
+                                    description="Secure form id from CreateSecureForm.")]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -97,7 +102,8 @@ class SelectChoice(BaseModel):
 class Readiness(BaseModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
-    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value.")
+    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
+                                                 "(required read as: saved before enabling).")
     choices: list[SelectChoice] = Field(description="Valid values of each select field.")
     can_enable: bool
     blockers: list[str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = ["Created", "CredentialField", "CredentialSpec", "IntegrationType", "NewSecureForm", "OptionFieldSpec",
            "OptionSpec", "SavedOption", "SavedOptionField", "SecureFormRecord", "SelectSettings", "SiteIntegration",
@@ -164,9 +164,9 @@ class SecureFormRecord(_Record):
 
 
 class NewSecureForm(SecureFormRecord):
-    """CreateSecureForm's answer, which names the id secure_form_id."""
+    """CreateSecureForm's answer, which names the id secure_form_id ([I] fact revcent.form_id_key: or id)."""
 
-    id: str = Field(validation_alias="secure_form_id")
+    id: str = Field(validation_alias=AliasChoices("secure_form_id", "id"))
 
 
 class Created(_Record):

@@ -28,6 +28,8 @@ def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> 
 
 
 def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingOption]:
+    """[I] fact revcent.option_required (facts.OPTION_REQUIRED_MEANS): an option's `required` is read as "saved
+    before enabling"; the Get document says "required when creating", and Create takes no options."""
     missing: list[MissingOption] = []
     for option in site.third_party_options:
         if not option.required:
