@@ -9,6 +9,7 @@ Validation is unaffected: the SDK validates arguments and results with the pydan
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["lean_input_schema", "lean_output_schema"]
@@ -100,7 +101,14 @@ def _types_of_any_of(node: dict[str, Any]) -> dict[str, Any]:
     return {"type": [v["type"] for v in variants], **{k: v for k, v in node.items() if k != "anyOf"}}
 
 
+_ONE_CLASS_REPEATED = re.compile(r"\^\[[^\]]*\]\{(\d+)(?:,(\d+))?\}\$")  # ^[...]{n}$ or ^[...]{a,b}$
+
+
 def _fixed_length_pattern(node: dict[str, Any]) -> bool:
+    """Whether the pattern alone fixes the string's length bounds, exactly as minLength/maxLength state them."""
     pattern = node.get("pattern")
-    return (isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("}$")
-            and node.get("minLength") == node.get("maxLength"))
+    match = _ONE_CLASS_REPEATED.fullmatch(pattern) if isinstance(pattern, str) else None
+    if match is None:
+        return False
+    low, high = int(match[1]), int(match[2] or match[1])
+    return node.get("minLength", low) == low and node.get("maxLength", high) == high
