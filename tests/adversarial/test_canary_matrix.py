@@ -26,7 +26,7 @@ from mcp.types import CallToolResult
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.harness import REVCENT_KEY, Session, both_settings, connect, make_server, text_of
+from tests.harness import Session, both_settings, connect, make_server, revcent_emulator, text_of
 from tests.vendors.cxengage.helpers import T, item_path
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +62,7 @@ SHAPES: dict[str, Callable[[str], str]] = {
 
 @pytest.fixture(scope="module")
 def world() -> tuple[IntegrationsServer, RevCentEmulator, CxEngageEmulator]:
-    revcent, cxengage = RevCentEmulator(api_key=REVCENT_KEY), CxEngageEmulator()
+    revcent, cxengage = revcent_emulator(), CxEngageEmulator()
     tax = revcent.site_integrations[revcent.site_id("tax")]
     settings = next(o for o in tax["third_party_options"] if o["id"] == "tax_settings")
     settings["fields"].append({"id": "webhook_secret", "name": "Webhook secret", "field_type": "input",

@@ -28,8 +28,7 @@ from integrations_mcp.guardrails.secret_values import secret_kinds
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, normalise_type
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID, SANDBOX_TENANT_ID, CxEngageEmulator
 from integrations_mcp.vendors.cxengage.views import readiness
-from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.harness import REVCENT_KEY, both_settings, make_server, text_of
+from tests.harness import both_settings, make_server, revcent_emulator, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -139,7 +138,7 @@ def fuzzer(tool: str, strategy: st.SearchStrategy[dict[str, Any]], call: Any) ->
 
 
 async def test_every_tool_survives_fuzzed_arguments(counts: Counter) -> None:
-    revcent, cxengage = RevCentEmulator(api_key=REVCENT_KEY), CxEngageEmulator()
+    revcent, cxengage = revcent_emulator(), CxEngageEmulator()
     server = make_server(both_settings(), revcent=revcent, cxengage=cxengage)
     handler = _VendorCalls()
     logging.getLogger("integrations_mcp.vendor_http").addHandler(handler)

@@ -39,6 +39,7 @@ ORDINARY = [
     "https://acme.zendesk.com", "ACME-Corp-Integration-2024-Q1", "5f3a9b2c1d4e6f7a8b9c0d1e", "ops@example.com",
     "a" * 40, "ProductionSalesforceInstanceEU1", "sftp.example.com:22", "AC1234567890abcdef1234567890abcdef",
     "Bearer token", "Tax calculation for EU stores, see https://docs.example.com/tax?lang=en",
+    "CANARY-7f3a9c-not-a-value", "order-lookup-EU-2024-prod-v2", "Sandbox_Order_Lookup_v2_EU_West1",
 ]
 
 

@@ -59,6 +59,7 @@ _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)\s*[:=]?\s+(?
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20,}")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_SEPARATORS = re.compile(r"[-_+=]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F_-]+")
 # Query parameters that carry a credential when they have a value (compared after fold_key).
@@ -141,7 +142,8 @@ def _findings(text: str, *, entropy: bool = True) -> Iterator[Finding]:
             if looks_random(match.group(0)):
                 yield Finding("AWS secret key", match.start(), match.end())
         for match in _TOKEN.finditer(text):
-            if looks_random(match.group(0)):
+            # Joined words (`CANARY-7f3a9c-not-a-value`) are not random: one segment must be random on its own.
+            if any(looks_random(part, min_length=16) for part in _SEPARATORS.split(match.group(0))):
                 yield Finding("high-entropy token", match.start(), match.end())
 
 

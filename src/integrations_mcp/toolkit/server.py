@@ -6,14 +6,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
+from pydantic import ValidationError
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
+from integrations_mcp.toolkit.answers import text_answer
+from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
@@ -22,15 +27,20 @@ __all__ = ["IntegrationsServer"]
 class IntegrationsServer(MCPServer):
     """Refuses unknown top-level arguments (the SDK would silently drop them) and runs per-tool guards (e.g. the
     raw-credential firewall) before the SDK validates and calls the tool. Arguments fixed by the configuration (a
-    pinned tenant) are hidden from the schema and filled in here. Every result and every tool error passes the
-    output filter (`guardrails.outputs`) before the SDK sends or logs it."""
+    pinned tenant) are hidden from the schema and filled in here."""
 
     def __init__(self, *args: Any, tool_specs: Sequence[ToolSpec] = (), **kwargs: Any) -> None:
         super().__init__(*args, tools=[spec.tool for spec in tool_specs], **kwargs)
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
 
+    async def list_tools(self) -> list[MCPTool]:
+        """A caller whose access token has only the read scope sees the read tools only."""
+        return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or
+        logs it."""
         try:
             result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
@@ -47,17 +57,34 @@ class IntegrationsServer(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
+        """Every failure leaves here in the one refusal shape (toolkit/refusals.py)."""
         spec = self.tool_specs.get(name)
-        if spec is not None:
-            if spec.guard is not None:
-                spec.guard(arguments)
-            known = set(spec.tool.parameters.get("properties", {}))
-            unknown = sorted(set(arguments) - known)
-            if unknown:
+        try:
+            if spec is not None and not may_call(spec.tool.annotations):
                 raise GuardrailError(
-                    f"Unknown argument(s) for {name}: {mask_secret_values(listing(unknown))}. Nothing was sent. "
-                    f"Valid arguments: {', '.join(sorted(known)) or 'none'}."
-                )
-            arguments = {**arguments, **spec.fixed}
-        result: CallToolResult = await super().call_tool(name, arguments, context)
+                    f"Refused: {name} changes data and this access token has the {READ_SCOPE} scope only. Nothing "
+                    f"was sent. Use the read tools, or ask the server's operator for a token with {WRITE_SCOPE}.")
+            if spec is not None:
+                if spec.guard is not None:
+                    spec.guard(arguments)
+                known = set(spec.tool.parameters.get("properties", {}))
+                unknown = sorted(set(arguments) - known)
+                if unknown:
+                    # Bounded (20,000 names must not give a megabyte) and masked (a name may be a pasted secret).
+                    raise FramedError(unknown_arguments(name, [mask_secret_values(listing(unknown))], known))
+                arguments = {**arguments, **spec.fixed}
+            result = await super().call_tool(name, arguments, context)
+        except FramedError:
+            raise
+        except UnexpectedToolError as exc:
+            raise UnexpectedToolError(framed_failure(name, exc, None, self.tool_specs)) from exc.__cause__
+        except ToolError as exc:
+            schema = spec.tool.parameters if spec is not None else None
+            # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
+            cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
+            raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
+        if spec is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
+                and not result.is_error:
+            text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
+            result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result

@@ -92,6 +92,10 @@ class CxEngageClient:
                           error_code=scrub_text(code, secrets) if code else code,
                           hint=STATUS_HINTS.get(response.status_code))
 
+    async def read_raw(self, operation: str, path: str) -> Any:
+        """A read's whole answer as CxEngage sent it (for `integrations-mcp check`); errors as for every call."""
+        return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
+
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
         operation = "GetIntegrations"
         result = await self._request(operation, "GET", f"tenants/{tenant_id}/integrations")

@@ -1,11 +1,13 @@
 """An in-memory emulator of CxEngage's /v1 REST API for tenant integrations (tokens, list, create, get, update)."""
 
 from integrations_mcp.vendors.cxengage.emulator.contract import (
+    INFERRED,
     INTEGRATION_TYPES,
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
     SECRET_PROPERTIES,
     ApiError,
+    Contract,
 )
 from integrations_mcp.vendors.cxengage.emulator.emulator import CxEngageEmulator
 from integrations_mcp.vendors.cxengage.emulator.fixtures import (
@@ -26,6 +28,8 @@ __all__ = [
     "SANDBOX_VIEW_ONLY_INTEGRATION_ID",
     "SANDBOX_VIEW_ONLY_TENANT_ID",
     "SECRET_PROPERTIES",
+    "INFERRED",
     "ApiError",
+    "Contract",
     "CxEngageEmulator",
 ]
