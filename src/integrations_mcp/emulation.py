@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import httpx2
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Fault", "FaultInjector", "RecordedRequest", "RecorderMiddleware"]
+MAX_RECORDED = 10_000  # the recorder is bounded even in tests
+
+__all__ = ["MAX_RECORDED", "Fault", "FaultInjector", "RecordedRequest", "RecorderMiddleware"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,13 @@ class Fault:
     status: int | None = None
     body: bytes | None = None
     content_type: str = "application/json"
-    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # more response headers (e.g. Retry-After)
+    delay: float = 0.0  # after applying, when `after` (a write that happened, answered too late)
     times: int | None = 1  # None: every matching request until cleared
     skip: int = 0  # let this many matching requests through first (e.g. fail only the read-back after a write)
     after: bool = False  # apply the request first, then answer with the fault (a write that happened, answer lost)
+    reset: bool = False  # drop the connection instead of answering (raised to an in-process client as a read error)
+    refuse: bool = False  # refuse the connection: nothing reaches the app (raised as a connect error)
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
@@ -80,15 +86,16 @@ class FaultInjector:
 class RecorderMiddleware:
     """Records every HTTP request and applies injected faults before the app answers.
 
-    Tests keep everything (bodies included, to see what reached the "vendor"). A long-running `--sandbox` keeps only
-    the last `keep` requests and no bodies: they hold the secrets people typed."""
+    Tests keep everything (bodies included, to see what reached the "vendor"), up to the last MAX_RECORDED requests. A
+    long-running `--sandbox` keeps only the last `keep` requests and no bodies or headers: they hold the secrets
+    people typed and the API key."""
 
     def __init__(self, app: ASGIApp, requests: list[RecordedRequest], faults: FaultInjector, *,
                  keep: int | None = None, bodies: bool = True) -> None:
         self.app = app
         self.requests = requests
         self.faults = faults
-        self.keep, self.bodies = keep, bodies
+        self.keep, self.bodies = (keep if keep is not None else MAX_RECORDED), bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,21 +113,30 @@ class RecorderMiddleware:
             self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), headers, body))
         else:  # headers carry the API key: a sandbox keeps neither
             self.requests.append(RecordedRequest(method, path, scope.get("query_string", b"").decode(), {}, b""))
-        if self.keep is not None and len(self.requests) > self.keep:
+        if len(self.requests) > self.keep:
             del self.requests[: len(self.requests) - self.keep]
 
         fault = self.faults.take(method, path)
+        if fault and fault.refuse:
+            raise httpx2.ConnectError("connection refused by the emulator (injected fault)")
+        answer: list[Message] = []
+        if fault and fault.after:
+            await self.app(scope, _once(body), _answer_into(answer))  # the vendor applies it, then misbehaves
         if fault and fault.delay:
             await anyio.sleep(fault.delay)
-        if fault and fault.after:
-            await self.app(scope, _once(body), _discard)  # the vendor applies it; its answer never arrives
+        if fault and fault.reset:
+            raise httpx2.ReadError("connection reset by the emulator (injected fault)")
         if fault and (fault.status is not None or fault.body is not None):
             payload = fault.body if fault.body is not None else b'{"error": "injected fault"}'
-            await send({"type": "http.response.start", "status": fault.status or 200,
-                        "headers": [(b"content-type", fault.content_type.encode())]})
+            headers = [(b"content-type", fault.content_type.encode()),
+                       *((k.lower().encode(), v.encode()) for k, v in fault.headers.items())]
+            await send({"type": "http.response.start", "status": fault.status or 200, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
             return
-
+        if answer:  # applied, then answered late (a delay after applying): its own answer
+            for message in answer:
+                await send(message)
+            return
         await self.app(scope, _once(body), send)
 
 
@@ -138,5 +154,8 @@ def _once(body: bytes) -> Receive:
     return replay
 
 
-async def _discard(message: Message) -> None:
-    return None
+def _answer_into(messages: list[Message]) -> Send:
+    """An ASGI `send` that keeps the app's answer for later."""
+    async def keep(message: Message) -> None:
+        messages.append(message)
+    return keep

@@ -1,13 +1,20 @@
 """What every vendor client does the same way: send one request, turn transport failures into tool errors that
 name the next step, log the outcome (operation and status only: never bodies, which may hold secrets), and read
-an answer as a typed record."""
+an answer as a typed record.
+
+Reads (GET) are retried with exponential backoff and jitter (`stamina`) after a dropped connection or a 429/502/
+503/504 answer, honouring `Retry-After` up to RETRY_AFTER_MAX seconds. Writes are never retried here: whether a
+write that got no answer happened is settled by reading it back (pipeline/write.py)."""
 
 from __future__ import annotations
 
 import logging
+from email.utils import parsedate_to_datetime
+from time import time
 from typing import Any, TypeVar
 
 import httpx2
+import stamina
 from pydantic import BaseModel, ValidationError
 
 from integrations_mcp.errors import VendorUnavailable
@@ -16,13 +23,60 @@ __all__ = ["send", "vendor_record"]
 
 log = logging.getLogger(__name__)
 
+READ_ATTEMPTS = 3
+RETRY_AFTER_MAX = 10.0  # seconds; a vendor asking for a longer pause gets its answer passed on instead
+_RETRY_STATUS = frozenset({429, 502, 503, 504})
+# A read that may be repeated: the connection failed or dropped (a timeout is not retried: it already took long).
+_RETRY_ERRORS = (httpx2.ConnectError, httpx2.ReadError, httpx2.WriteError, httpx2.RemoteProtocolError)
+
+
+class _RetryableAnswer(Exception):
+    def __init__(self, response: httpx2.Response) -> None:
+        self.response = response
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _backoff(exc: Exception) -> bool | float:
+    """stamina's hook: whether to retry, or how long to wait (the vendor's Retry-After)."""
+    if isinstance(exc, _RetryableAnswer):
+        after = _retry_after(exc.response)
+        return True if after is None else (after if after <= RETRY_AFTER_MAX else False)
+    return isinstance(exc, _RETRY_ERRORS)
+
+
+async def _request(http: httpx2.AsyncClient, method: str, path: str, request: dict[str, Any]) -> httpx2.Response:
+    if method != "GET":
+        return await http.request(method, path, **request)
+    try:
+        async for attempt in stamina.retry_context(on=_backoff, attempts=READ_ATTEMPTS, timeout=None,
+                                                   wait_initial=0.2, wait_max=2.0, wait_jitter=0.3):
+            with attempt:
+                response = await http.request(method, path, **request)
+                if response.status_code in _RETRY_STATUS and attempt.num < READ_ATTEMPTS:
+                    raise _RetryableAnswer(response)
+                return response
+    except _RetryableAnswer as exc:  # a pause longer than RETRY_AFTER_MAX asked for: the vendor's answer stands
+        return exc.response
+    raise AssertionError("unreachable: stamina either returns or raises")
+
 
 async def send(http: httpx2.AsyncClient, vendor: str, operation: str, method: str, path: str, *,
                url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
     """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when
     the vendor cannot be reached."""
     try:
-        response = await http.request(method, path, **request)
+        response = await _request(http, method, path, request)
     except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:  # the request never left
         raise VendorUnavailable(vendor, operation, f"could not connect to {vendor} ({type(exc).__name__}); nothing "
                                 "was sent.", hint=f"Check {url_setting} and the network, then try again.",

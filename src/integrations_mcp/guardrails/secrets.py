@@ -1,7 +1,9 @@
 """Keeping secrets out of the chat: refuse them on the way in, redact them on the way out, scrub vendor texts.
 
 Secrets are recognised by field name (a `SecretKeys` matcher: exact names, plus fragments that only secrets carry,
-compared case- and separator-blind) and by shape (a password inside a URL's userinfo)."""
+compared after folding case, separators, look-alike letters and invisible characters) and by value
+(`secret_values`: known key formats, private keys, JWTs, Bearer/Basic values, URL passwords and tokens, long
+random tokens)."""
 
 from __future__ import annotations
 
@@ -11,20 +13,56 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-__all__ = ["REDACTED", "SecretKeys", "find_keys", "has_url_password", "normalize_key", "redact", "scrub",
-           "url_password_paths"]
+from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
+from integrations_mcp.guardrails.text import fold_key
+
+__all__ = ["COMMON_SECRET_FRAGMENTS", "COMMON_SECRET_NAMES", "REDACTED", "SecretKeys", "find_keys", "listing",
+           "normalize_key", "redact", "scrub", "scrub_vendor_text", "secret_paths"]
 
 REDACTED = "[redacted]"
 SCRUB_MIN_CHARS = 8  # a vendor quoting the first 8+ characters of a secret still has them scrubbed
 SHORT_SECRET_CHARS = 4  # shorter secrets are scrubbed only as whole words
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^/\s:@]*):(?P<password>[^/\s@]+)@")
+
+
+# Names that mean a secret whatever the vendor (compared folded: case, separators, look-alikes, zero-width).
+COMMON_SECRET_NAMES = ("password", "pass", "pwd", "passwd", "secret", "token", "pin", "pincode", "passcode",
+                       "passphrase", "authorization", "auth", "bearer", "cookie", "apikey", "apisecret", "accesstoken",
+                       "privatekey", "clientsecret", "credentials", "credential", "sessionid", "signature")
+# Fragments only secret names carry (`apiPass`, `sessionCookie`, `x-authorization`, `dbPassword`).
+COMMON_SECRET_FRAGMENTS = ("password", "passwd", "passphrase", "passcode", "apipass", "userpass", "secret", "token",
+                           "apikey", "privatekey", "credential", "authorization", "cookie", "bearer", "authkey",
+                           "accesskey", "secretkey", "signingkey", "sessionkey")
+MAX_LISTED = 20  # a refusal names at most this many places ("and N more")
+
+
+def listing(items: list[str], limit: int = MAX_LISTED, *, each: int = 120) -> str:
+    """`items` joined for a refusal, bounded: at most `limit` items of at most `each` characters."""
+    shown = [item if len(item) <= each else item[:each] + "…" for item in items[:limit]]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
+
+
+def secret_paths(arguments: dict[str, Any], keys: SecretKeys, *, has_value: Any = None,
+                 no_entropy: Iterable[str] = (), random_keys: Iterable[str] = ()) -> list[str]:
+    """Where `arguments` hold a secret: a value under a secret name (`has_value` decides what counts as a value;
+    default: anything but "" and None), or a value that looks like one (`secret_values`). Paths and kinds only,
+    never the value. Top-level arguments in `no_entropy` are checked for known formats only."""
+    filled = has_value or (lambda v: v not in ("", None))
+    paths = [path for path, value in find_keys(arguments, keys) if filled(value)]
+    skip, folded = frozenset(no_entropy), frozenset(map(fold_key, random_keys))
+    for name, value in arguments.items():
+        for path, kind in find_secret_values(value, path=name, random_keys=folded,
+                                              entropy=name not in skip and not names_random(name, folded)):
+            paths.append(f"{path} ({kind})")
+    return [mask_secret_values(p) for p in dict.fromkeys(paths)]
 
 
 def normalize_key(key: str) -> str:
-    """`third_party_credentials`, `thirdPartyCredentials` and `Third-Party-Credentials` compare equal."""
-    return "".join(ch for ch in key.lower() if ch.isalnum())
+    """`third_party_credentials`, `thirdPartyCredentials` and `Third-Party-Credentials` compare equal, and so do
+    look-alike spellings (fullwidth, Cyrillic letters, zero-width characters): see `text.fold_key`."""
+    return fold_key(key)
 
 
 @dataclass(frozen=True)
@@ -58,38 +96,25 @@ def find_keys(value: Any, keys: SecretKeys, *, path: str = "") -> Iterator[tuple
             yield from find_keys(item, keys, path=f"{path}[{index}]")
 
 
-def url_password_paths(value: Any, *, path: str = "") -> Iterator[str]:
-    """Paths of every string, at any depth, that carries a password in a URL (`ftp://user:pw@host`)."""
+def redact(value: Any, keys: SecretKeys, *, random_keys: frozenset[str] = frozenset(), _random: bool = False) -> Any:
+    """A copy of `value` in which every non-empty value under a secret key is REDACTED, and every secret recognised
+    by its look (`secret_values`: a token, a private key, a password inside a URL) is masked in its string."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            yield from url_password_paths(item, path=f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from url_password_paths(item, path=f"{path}[{index}]")
-    elif has_url_password(value):
-        yield path
-
-
-def has_url_password(value: Any) -> bool:
-    if not isinstance(value, str) or "://" not in value:
-        return False
-    try:
-        return bool(urlsplit(value.strip()).password)
-    except ValueError:
-        return False
-
-
-def redact(value: Any, keys: SecretKeys) -> Any:
-    """A copy of `value` in which every non-empty value under a secret key is REDACTED, and every password inside
-    a URL is masked."""
-    if isinstance(value, dict):
-        return {key: (REDACTED if keys(key) and item not in ("", None) else redact(item, keys))
+        return {key: (REDACTED if keys(key) and item not in ("", None)
+                      else redact(item, keys, random_keys=random_keys, _random=names_random(key, random_keys)))
                 for key, item in value.items()}
     if isinstance(value, list):
-        return [redact(item, keys) for item in value]
-    if isinstance(value, str) and "://" in value:
-        return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", value)
+        return [redact(item, keys, random_keys=random_keys, _random=_random) for item in value]
+    if isinstance(value, str):
+        return mask_secret_values(value, REDACTED, entropy=not _random)
     return value
+
+
+def scrub_vendor_text(text: str, secrets: Iterable[str]) -> str:
+    """A vendor's error words: the known `secrets` scrubbed (`scrub`), and anything that looks like a secret by its
+    value masked, random-looking tokens included (an error message has no ids to keep; its call id is not passed
+    here)."""
+    return mask_secret_values(scrub(text, secrets), REDACTED)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

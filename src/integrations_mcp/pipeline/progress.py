@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import Context
 
+from integrations_mcp.guardrails.outputs import clean_text
+
 __all__ = ["Progress"]
 
 
@@ -16,4 +18,4 @@ class Progress:
 
     async def step(self, message: str) -> None:
         self.done += 1
-        await self.ctx.report_progress(self.done, self.total, message)
+        await self.ctx.report_progress(self.done, self.total, clean_text(message))

@@ -84,8 +84,12 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
     progress = Progress(call.ctx, 3)
     async with services.locks.hold(stages.lock_keys()):
         await progress.step("checking the change")
-        plan = await stages.plan()
-        await stages.check(plan)
+        try:
+            plan = await stages.plan()
+            await stages.check(plan)
+        except VendorError as exc:  # a read of the plan or check stage: the write was never sent
+            exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
+            raise
         requests = stages.confirmations(plan)
         if call.dry_run:
             return stages.preview(plan, requests)
@@ -102,6 +106,8 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
             sent = await stages.send(plan)
         except VendorError as exc:
             if exc.nothing_written:
+                if "nothing was" not in str(exc).lower():
+                    exc.args = (f"{exc} Nothing was written.",)
                 raise
             sent, lost = await _reconcile(stages, plan, exc), exc
         await progress.step("reading it back to verify")

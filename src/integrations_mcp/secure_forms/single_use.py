@@ -30,6 +30,11 @@ async def spending(send: Callable[[], Awaitable[T]], *, give_back: Callable[[], 
     except VendorError as exc:
         if exc.nothing_written:
             give_back()
+            exc.args = (f"{exc} The secure form was given back: pass the same secure_form_id again once the "
+                        "problem is fixed.",)
+        else:
+            exc.args = (f"{exc} The secure form is spent (a form works once): if the write turns out not to have "
+                        "happened, create a new form for the user.",)
         raise
 
 

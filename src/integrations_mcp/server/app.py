@@ -12,6 +12,7 @@ from integrations_mcp import __version__
 from integrations_mcp.approvals.page import approval_routes
 from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.locks import WriteLocks
@@ -47,6 +48,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     if not configured and not settings.placeholders:
         raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
                                  "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
+    remember_configured_secrets(settings.vendors[v.name] for v in configured)
     if settings.placeholders:
         log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
                     "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",

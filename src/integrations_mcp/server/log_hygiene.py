@@ -2,13 +2,17 @@
 
 A secure form id, an approval id or a confirmation id is a capability: whoever holds it can open the form, approve
 the change or confirm it. They travel only in the tool result to the session that asked. The SDK logs every tool
-error (at INFO) and library loggers may print URLs, so every log record is rewritten before it is written.
+error (at INFO) and library loggers may print URLs, so every log record is rewritten before it is written. The same
+record also passes the output filter (`guardrails.outputs.clean_text`): configured secrets and secret-looking values
+(tokens, keys, URL passwords) are masked, whoever logged them.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+
+from integrations_mcp.guardrails.outputs import clean_text
 
 __all__ = ["CapabilityFilter", "install"]
 
@@ -27,8 +31,11 @@ def scrub(text: str) -> str:
 
 class CapabilityFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: leave it to the handler's own error path
+            return True
+        cleaned = clean_text(scrub(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

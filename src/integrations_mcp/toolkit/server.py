@@ -12,6 +12,9 @@ from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
+from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.answers import text_answer
@@ -36,6 +39,24 @@ class IntegrationsServer(MCPServer):
         return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or
+        logs it."""
+        try:
+            result = await self._call_tool(name, arguments, context)
+        except ToolError as exc:
+            # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
+            # field names of a ValidationError cause).
+            exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS),)
+            raise
+        if isinstance(result, CallToolResult):
+            links = handed_over(result.structured_content)
+            result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
+                              if isinstance(c, TextContent) else c for c in result.content]
+            if result.structured_content is not None:
+                result.structured_content = clean_output(result.structured_content)
+        return result
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
         """Every failure leaves here in the one refusal shape (toolkit/refusals.py)."""
         spec = self.tool_specs.get(name)
         try:
@@ -49,7 +70,8 @@ class IntegrationsServer(MCPServer):
                 known = set(spec.tool.parameters.get("properties", {}))
                 unknown = sorted(set(arguments) - known)
                 if unknown:
-                    raise FramedError(unknown_arguments(name, unknown, known))
+                    # Bounded (20,000 names must not give a megabyte) and masked (a name may be a pasted secret).
+                    raise FramedError(unknown_arguments(name, [mask_secret_values(listing(unknown))], known))
                 arguments = {**arguments, **spec.fixed}
             result = await super().call_tool(name, arguments, context)
         except FramedError:

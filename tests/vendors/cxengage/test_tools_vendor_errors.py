@@ -12,6 +12,7 @@ import pytest
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.app import build_server
+from integrations_mcp.vendor_http import READ_ATTEMPTS
 from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_VIEW_ONLY_INTEGRATION_ID,
@@ -100,8 +101,11 @@ async def test_the_vendors_own_duplicate_name_check_surfaces(cx: Session) -> Non
 ])
 async def test_malformed_and_error_answers_become_tool_errors(cx: Session, status: int, body: bytes,
                                                               needles: tuple[str, ...]) -> None:
-    cx.cxengage.faults.inject(path_prefix=collection_path(), method="GET", status=status, body=body)
+    # Every attempt of the read (a 502/503 read is retried: vendor_http.READ_ATTEMPTS)
+    cx.cxengage.faults.inject(path_prefix=collection_path(), method="GET", status=status, body=body,
+                              times=READ_ATTEMPTS)
     await cx.refused("GetCxEngageIntegrations", *needles)
+    cx.cxengage.faults.clear()
     assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 1  # and the server is fine afterwards
 
 

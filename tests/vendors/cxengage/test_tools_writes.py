@@ -229,7 +229,7 @@ async def test_an_active_integration_cannot_be_left_incomplete(cx: Session) -> N
 
 async def test_a_failed_read_back_does_not_hide_a_successful_write(cx: Session) -> None:
     cx.cxengage.faults.inject(path_prefix=item_path(REST_ID), method="GET", status=503,
-                         body=b'{"error":{"code":503,"message":"busy"}}', skip=1)
+                              body=b'{"error":{"code":503,"message":"busy"}}', skip=1, times=None)
     result = await cx.ok("EditCxEngageIntegration", integration_id=REST_ID, description="Written")
     assert cx.cxengage.stored(T, REST_ID)["description"] == "Written"
     assert result["verified"] is None and result["integration_id"] == REST_ID

@@ -18,9 +18,11 @@ async def test_vendor_errors_become_tool_errors_with_code_and_call_id(client: Cl
                                                                       revcent: RevCentEmulator) -> None:
     revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=503,
                           body=b'{"api_call_id":"BBBBBBBBBBBBBBBBBBBB","api_call_unix":1,"code":0,'
-                               b'"error_code":"service_unavailable","message":"Try later","result":"error"}')
+                               b'"error_code":"service_unavailable","message":"Try later","result":"error"}',
+                          times=None)  # every attempt: a 503 read is retried
     await refused(client, "GetSiteThirdPartyIntegrations", {}, "error_code=service_unavailable",
                   "api_call_id=BBBBBBBBBBBBBBBBBBBB", "Try later")
+    revcent.faults.clear()
     revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=200, body=b"<html>oops")
     await refused(client, "GetSiteThirdPartyIntegrations", {}, "not a JSON object")
     await refused(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": "Q" * 20},

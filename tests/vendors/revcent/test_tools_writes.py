@@ -339,7 +339,7 @@ async def test_a_failed_read_back_does_not_hide_a_successful_write(client: Clien
     option, field, values = static_single_select(revcent)
     revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="GET", status=503,
                           body=b'{"api_call_id":"DDDDDDDDDDDDDDDDDDDD","api_call_unix":1,"code":0,'
-                               b'"error_code":"unavailable","message":"busy","result":"error"}', skip=1)
+                               b'"error_code":"unavailable","message":"busy","result":"error"}', skip=1, times=None)
     result = await set_option(client, uid, option, field, [values[0]])
     assert revcent.user_integrations[uid].options[option][field] == [values[0]]  # it was written
     assert result["verified"] is None and result["user_third_party_integration_id"] == uid

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from integrations_mcp.guardrails.secrets import SecretKeys
+from integrations_mcp.guardrails.secrets import COMMON_SECRET_FRAGMENTS, COMMON_SECRET_NAMES, SecretKeys
 
-__all__ = ["SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec", "normalise_type"]
+__all__ = ["RANDOM_BY_DESIGN", "SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec",
+           "normalise_type"]
 
 Kind = Literal["string", "boolean", "object", "any", "port"]
 
@@ -142,11 +143,12 @@ TYPES: dict[str, TypeSpec] = {t.name: t for t in _TYPES}
 # Every property name that holds a secret in any type, plus generic spellings a vendor might echo: redaction
 # works by field name, whatever the integration type.
 SECRET_PROPERTY_NAMES: frozenset[str] = frozenset(
-    {p.name for t in _TYPES for p in t.secrets} | {"secret", "apiSecret", "clientSecret", "accessToken", "pass", "pwd"})
-# Fragments only secret names carry, for properties the catalog does not know (new types, vendor extras).
-SECRET_NAME_FRAGMENTS = ("password", "passwd", "secret", "token", "apikey", "privatekey", "credential", "authkey",
-                         "accesskey", "secretkey")
-SECRET_KEYS = SecretKeys.of(SECRET_PROPERTY_NAMES, SECRET_NAME_FRAGMENTS)
+    {p.name for t in _TYPES for p in t.secrets} | set(COMMON_SECRET_NAMES))
+# Fragments only secret names carry, for properties the catalog does not know (new types, vendor extras, keys of
+# object properties such as twilio globalDialParams).
+SECRET_KEYS = SecretKeys.of(SECRET_PROPERTY_NAMES, COMMON_SECRET_FRAGMENTS)
+# Public values that are random by design: not refused for looking like a token (ids are exempt anyway).
+RANDOM_BY_DESIGN = ("consumerKey",)
 
 
 def _key(value: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx2
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
-from integrations_mcp.guardrails.secrets import scrub as scrub_text
+from integrations_mcp.guardrails.secrets import scrub_vendor_text as scrub_text
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings

@@ -29,17 +29,25 @@ integration may be created or edited incomplete.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.secrets import find_keys, url_password_paths
+from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
 from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.store import SecureFormStatus
-from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, PropertySpec, TypeSpec, normalise_type
+from integrations_mcp.vendors.cxengage.catalog import (
+    RANDOM_BY_DESIGN,
+    SECRET_KEYS,
+    TYPES,
+    PropertySpec,
+    TypeSpec,
+    normalise_type,
+)
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.plans import DESTINATION, EditArgs, destination_of
 from integrations_mcp.vendors.cxengage.records import IntegrationRow
@@ -54,6 +62,7 @@ __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_prope
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. Guide: GetIntegrationGuide cxengage/secure-forms.")
 CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
+MAX_PROPERTY_CHARS = 10_000  # one property value, as JSON: no CxEngage setting needs more
 
 # [I] fact cxengage.properties_merge: whether PUT merges `properties` key by key or replaces the object. The
 # tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
@@ -64,12 +73,11 @@ CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate
 
 
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
-    """Argument guard: a non-empty secret property, or a password inside a URL, anywhere in the arguments refuses
-    the whole call."""
-    paths = [path for path, value in find_keys(arguments, SECRET_KEYS) if is_set(value)]
-    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
+    """Argument guard: a non-empty secret property (by name, any depth, look-alike spellings too), or a value that
+    is a secret by its look (a token, a key, a password in a URL), anywhere in the arguments refuses the whole call."""
+    paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN)
     if paths:
-        raise GuardrailError(f"Refused: secret values in the arguments ({', '.join(paths)}). Nothing was sent. "
+        raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
                              + SECURE_WAY)
 
 
@@ -113,8 +121,9 @@ UI_RULES_NOTE = "(the CxEngage configuration UI's rules, applied when the integr
 
 
 def check_properties(spec: TypeSpec, properties: Mapping[str, Any], *, ui_rules: bool = True) -> None:
-    """Refuse names the type does not have and values of the wrong kind; with `ui_rules` (an active integration)
-    also values outside a property's choices or format, which are the UI's rules."""
+    """Refuse names the type does not have and values of the wrong kind or size; with `ui_rules` (an active
+    integration) also values outside a property's choices or format, which are the UI's rules. The refusal lists at
+    most MAX_LISTED problems, each of bounded length."""
     problems = [problem for name, value in properties.items()
                 if (problem := _property_problem(spec, name, value, ui_rules=ui_rules))]
     if problems:
@@ -122,13 +131,18 @@ def check_properties(spec: TypeSpec, properties: Mapping[str, Any], *, ui_rules:
                  if _property_problem(spec, n, v, ui_rules=True))
         raise GuardrailError("Refused: properties do not match the integration type"
                              + (f" {UI_RULES_NOTE}" if ui else "") + ". Nothing was sent.\n"
-                             + "\n".join(f"- {p}" for p in problems))
+                             + "\n".join(f"- {p}" for p in problems[:MAX_LISTED])
+                             + (f"\n- and {len(problems) - MAX_LISTED} more problems" if len(problems) > MAX_LISTED
+                                else ""))
 
 
 def _property_problem(spec: TypeSpec, name: str, value: Any, *, ui_rules: bool = True) -> str | None:
     prop = spec.prop(name)
     if prop is None:
-        return f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
+        shown = repr(name) if len(name) <= 80 else repr(name[:80]) + "…"
+        return f"{shown} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
+    if len(json.dumps(value, default=str)) > MAX_PROPERTY_CHARS:
+        return f"{name} is longer than {MAX_PROPERTY_CHARS} characters."
     if prop.kind == "boolean" and not isinstance(value, bool):
         return f"{name} takes true or false."
     if prop.kind == "string" and not isinstance(value, str):

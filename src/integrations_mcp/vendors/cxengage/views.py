@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
+from integrations_mcp.guardrails.text import fold_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
-from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
+from integrations_mcp.vendors.cxengage.catalog import RANDOM_BY_DESIGN, SECRET_KEYS, TYPES, TypeSpec, normalise_type
 from integrations_mcp.vendors.cxengage.facts import VENDOR_ECHOES_SECRETS  # [I] fact cxengage.secrets_echoed
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
@@ -41,17 +43,22 @@ def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
 
 
 def redact_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
-    return redact(dict(properties), SECRET_KEYS)
+    """Secrets by name (any depth, look-alike spellings) and by value (a token, a key, a URL password) redacted."""
+    return redact(dict(properties), SECRET_KEYS, random_keys=_RANDOM)
 
 
 def redacted_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    return redact(dict(body), SECRET_KEYS)
+    return redact(dict(body), SECRET_KEYS, random_keys=_RANDOM)
+
+
+_RANDOM = frozenset(map(fold_key, RANDOM_BY_DESIGN))
 
 
 def view(record: IntegrationRecord) -> IntegrationView:
     """A vendor record as the model may see it: secrets redacted, readiness computed."""
-    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=record.name, type=record.type,
-                        description=record.description, active=record.active,
+    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=mask_secret_values(record.name, REDACTED),
+                        type=record.type, active=record.active,
+                        description=mask_secret_values(record.description or "", REDACTED) or record.description,
                         properties=redact_properties(record.properties), created=record.created,
                         updated=record.updated)
     spec = TYPES.get(normalise_type(record.type) or "")
@@ -74,7 +81,8 @@ def property_changes(saved: Mapping[str, Any], proposed: Mapping[str, Any],
         before = saved.get(name)
         if value != before:
             # Nested objects may hold secrets of their own: never show them.
-            shown_before, shown_after = redact(before, SECRET_KEYS), redact(value, SECRET_KEYS)
+            shown_before = redact(before, SECRET_KEYS, random_keys=_RANDOM)
+            shown_after = redact(value, SECRET_KEYS, random_keys=_RANDOM)
             if SECRET_KEYS(name):  # e.g. a secret being cleared with "": never show what was saved
                 shown_before = SECRET_SET if is_set(before) else None
                 shown_after = (SECRET_REPLACED if is_set(before) else SECRET_SET) if is_set(value) else None

@@ -3,6 +3,7 @@ returning RevCent's record as a model (`records.py`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ import httpx2
 from pydantic import BaseModel
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
-from integrations_mcp.guardrails.secrets import scrub
+from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.revcent.facts import LIST_KEY, PAGE_FIRST, SITE_LIST_PATH, SITE_PATH, USER_LIST_PATH
 from integrations_mcp.vendors.revcent.records import (
@@ -63,13 +64,18 @@ class RevCentClient:
         # RevCent signals errors with code 0 in the body, whatever the HTTP status.
         if data.get("code") != 1 or response.status_code >= 400:
             # RevCent may quote a rejected key back, in any field of its answer; it must not reach the chat.
-            def clean(value: Any) -> str | None:
-                return None if value is None else scrub(str(value), [self._key(), *scrub_values])
+            def clean(value: Any, *, words: bool = True) -> str | None:
+                if value is None:
+                    return None
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+                secrets = [self._key(), *scrub_values]
+                return scrub_vendor_text(text, secrets) if words else scrub(text, secrets)
 
             message = clean(data.get("message") or data.get("result") or "RevCent reported an error.") or ""
             raise VendorError(
                 VENDOR, operation, message, status=response.status_code, error_code=clean(data.get("error_code")),
-                api_call_id=clean(data.get("api_call_id")), hint=_setting_hint(message, body),
+                api_call_id=clean(data.get("api_call_id"), words=False),  # random by design: known secrets only
+                hint=_setting_hint(message, body),
             )
         if list_key and LIST_KEY not in data:
             # [I] fact revcent.list_key: a page without it would read as "no integrations" (and pass name checks).

@@ -32,13 +32,14 @@ class _Strict(BaseModel):
 
 
 class OptionFieldInput(_Strict):
-    id: str = Field(min_length=1)
-    value: list[str] = Field(description="One value unless the select allows multiple.")
+    id: str = Field(min_length=1, max_length=200)
+    value: list[Annotated[str, Field(max_length=2000)]] = Field(
+        max_length=200, description="One value unless the select allows multiple.")
 
 
 class OptionInput(_Strict):
-    id: str = Field(min_length=1)
-    fields: list[OptionFieldInput] = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=200)
+    fields: list[OptionFieldInput] = Field(min_length=1, max_length=200)
 
 
 class SiteIntegrationSummary(BaseModel):

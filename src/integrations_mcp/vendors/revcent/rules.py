@@ -29,7 +29,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError, VendorError
-from integrations_mcp.guardrails.secrets import SecretKeys, find_keys, url_password_paths
+from integrations_mcp.guardrails.secret_values import secret_kinds
+from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
@@ -43,19 +44,14 @@ from integrations_mcp.vendors.revcent.records import (
     SiteIntegration,
     UserIntegrationSummary,
 )
-from integrations_mcp.vendors.revcent.views import SavedValues, non_empty
+from integrations_mcp.vendors.revcent.views import CREDENTIAL_KEYS, SavedValues, is_secret_option, non_empty
 
 __all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
-           "edit_confirmations", "overwrite_confirmation", "refuse_enabling_with_new_credentials",
+           "edit_confirmations", "is_secret_option", "overwrite_confirmation", "refuse_enabling_with_new_credentials",
            "refuse_raw_credentials", "rename_confirmation", "require_usable_server_form",
            "require_an_actual_change", "require_complete_to_enable", "require_something_to_change",
            "require_unique_name", "require_usable_form", "validate_options"]
 
-# Argument names that can only mean raw credentials. RevCent takes credentials through a secure form only.
-CREDENTIAL_KEYS = SecretKeys.of(
-    ("third_party_credentials", "credentials", "credential", "password", "secret", "api_key", "api_secret", "token",
-     "access_token", "auth_token", "private_key", "client_secret", "license_key", "secret_key", "pass", "pwd"),
-    fragments=("password", "passwd", "secret", "apikey", "privatekey", "credential"))
 SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
                    "the user to open form_url and enter the credentials there, then pass secure_form_id.")
 
@@ -76,10 +72,13 @@ def dependent_features(integration_type: str) -> str:
 # --- refusals ------------------------------------------------------------------------------------------------------
 
 def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
-    paths = [path for path, _ in find_keys(arguments, CREDENTIAL_KEYS)]
-    paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
+    """A credential by name (any depth, look-alike spellings too) or by value (a token, a key, a password in a URL)
+    anywhere. Option values are checked for random-looking tokens later (validate_options), for input fields
+    only: select values are the provider's asset ids."""
+    paths = secret_paths(arguments, CREDENTIAL_KEYS, has_value=lambda _: True, no_entropy=("third_party_options",),
+                         random_keys=("site_third_party_integration",))  # a 20-character RevCent id
     if paths:
-        raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
+        raise GuardrailError(f"Refused: raw credential fields in the arguments ({listing(paths)}). "
                              f"Nothing was sent. {SECURE_FORM_WAY} Guide: GetIntegrationGuide common/guardrails.")
 
 
@@ -187,7 +186,7 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
         seen.add(item.id)
         spec = options.get(item.id)
         if spec is None:
-            valid = ", ".join(options) or "none (this site integration has no options)"
+            valid = listing(list(options)) or "none (this site integration has no options)"
             problems.append(f"option id {item.id!r} does not exist. Valid option ids: {valid}.")
             continue
         fields = {f.id: f for f in spec.fields}
@@ -195,7 +194,12 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
         for field in item.fields:
             f = fields.get(field.id)
             if f is None:
-                problems.append(f"{item.id}: field id {field.id!r} does not exist. Valid: {', '.join(fields)}.")
+                problems.append(f"{item.id}: field id {field.id!r} does not exist. Valid: {listing(list(fields))}.")
+                continue
+            if is_secret_option(item.id, field.id):
+                problems.append(f"{item.id}.{field.id} holds a secret (its id names one): this server takes secrets "
+                                "only through a secure form, which covers credentials only. Ask the user to enter it "
+                                "in RevCent itself.")
                 continue
             if field.id in given:
                 problems.append(f"{item.id}.{field.id} is given twice.")
@@ -208,7 +212,9 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
     if problems:
         raise GuardrailError("Refused: third_party_options do not match the site integration. Nothing was sent.\n"
-                             + "\n".join(f"- {p}" for p in problems))
+                             + "\n".join(f"- {p}" for p in problems[:MAX_LISTED])
+                             + (f"\n- and {len(problems) - MAX_LISTED} more problems" if len(problems) > MAX_LISTED
+                                else ""))
 
 
 def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: list[str]) -> list[str]:
@@ -216,6 +222,9 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
     if f.field_type == "input":
         if len(values) != 1 or not values[0].strip():
             return [f"{where} is an input field: give exactly one non-empty value."]
+        kinds = secret_kinds(values[0])  # with the random-token rule: an input is typed, never a provider's id
+        if kinds:
+            return [f"{where} looks like a secret ({', '.join(kinds)}); it was not sent. {SECURE_FORM_WAY}"]
         return []
     settings = f.select_settings
     allowed = list(settings.options) if settings else []
@@ -233,8 +242,8 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
             problems.append(f"{where} lists the provider account's assets, and none are available: save the "
                             "credentials first (secure form), then read the integration again.")
         else:
-            problems.append(f"{where}: {', '.join(map(repr, invalid))} not offered. "
-                            f"Valid values: {', '.join(allowed) or 'none'}. Ask the user to choose.")
+            problems.append(f"{where}: {listing([repr(v) for v in invalid])} not offered. "
+                            f"Valid values: {listing(allowed) or 'none'}. Ask the user to choose.")
     return problems
 
 

@@ -3,13 +3,31 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 
 from __future__ import annotations
 
+from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secrets import (
+    COMMON_SECRET_FRAGMENTS,
+    COMMON_SECRET_NAMES,
+    REDACTED,
+    SecretKeys,
+)
 from integrations_mcp.vendors.revcent.models import Choice, MissingOption, Readiness, SelectChoice, UserIntegrationView
 from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
 
-__all__ = ["SavedValues", "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values",
-           "select_choices", "stale_values", "view"]
+__all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "missing_credentials", "missing_options",
+           "non_empty", "readiness", "saved_values", "select_choices", "stale_values", "view"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
+
+# Names that can only mean raw credentials (arguments, option ids). RevCent takes credentials through a secure form.
+CREDENTIAL_KEYS = SecretKeys.of(
+    ("third_party_credentials", "api_key", "api_secret", "access_token", "auth_token", "license_key", "secret_key",
+     *COMMON_SECRET_NAMES), fragments=COMMON_SECRET_FRAGMENTS)
+
+
+def is_secret_option(option_id: str, field_id: str) -> bool:
+    """An option field whose id (or its option's id) names a secret, e.g. `webhook_secret`: a credential, never
+    taken in chat (rules.validate_options), redacted on read (`view`)."""
+    return CREDENTIAL_KEYS(field_id) or CREDENTIAL_KEYS(option_id)
 
 
 def saved_values(options: list[SavedOption]) -> SavedValues:
@@ -17,7 +35,16 @@ def saved_values(options: list[SavedOption]) -> SavedValues:
 
 
 def view(record: UserIntegration) -> UserIntegrationView:
-    return UserIntegrationView(integration=record, readiness=readiness(record))
+    """The record as the model may see it: readiness from the real values; option fields that hold a secret (by
+    their id) redacted, secret-looking values masked in the name, description and option values."""
+    saved = [option.model_copy(update={"fields": [
+        f.model_copy(update={"value": [REDACTED if is_secret_option(option.id, f.id) and v else
+                                       mask_secret_values(v, REDACTED, entropy=False) for v in f.value]})
+        for f in option.fields]}) for option in record.third_party_options_saved]
+    shown = record.model_copy(update={"name": mask_secret_values(record.name, REDACTED),
+                                      "description": mask_secret_values(record.description, REDACTED),
+                                      "third_party_options_saved": saved})
+    return UserIntegrationView(integration=shown, readiness=readiness(record))
 
 
 def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> list[str]:

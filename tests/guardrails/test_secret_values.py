@@ -1,0 +1,108 @@
+"""Secrets recognised by value, and ordinary values let through."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, secret_kinds
+from integrations_mcp.guardrails.secrets import SecretKeys, redact, secret_paths
+from integrations_mcp.guardrails.text import fold_key
+
+JWT = ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\n-----END RSA PRIVATE KEY-----"
+
+SECRETS = {
+    "stripe": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "github": "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "aws access key": "AKIAIOSFODNN7EXAMPLE",
+    "aws secret key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "slack": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "jwt": JWT,
+    "pem": PEM,
+    "pem header only": "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "url password": "ftp://user:hunter2hunter2@files.example.com/in",
+    "url token without colon": "https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/org/repo",
+    "url random user": "https://Zx9Lk2Qw8Rt5Yp3Vn7Mb@hooks.example.com",
+    "query api_key": "https://example.com/hook?api_key=abc123def&x=1",
+    "query access_token": "https://example.com/cb?ACCESS-TOKEN=opaque",
+    "bearer": "Authorization: Bearer abcdefghijklmnop1234",
+    "basic": "Basic dXNlcjpwYXNzd29yZA==",
+    "random token": "token is Zx9Lk2Qw8Rt5Yp3Vn7Mb4Hc6Jd1Fg0Sa ok",
+    "sendgrid": "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+}
+
+ORDINARY = [
+    "my shop 2024", "550e8400-e29b-41d4-a716-446655440000", "8f14e45fceea167a5a36dedd4bea2543",
+    "ThirdPartyIntegrationForShopifyStore2024", "https://example.com/api/v2/webhooks?page=2&sort=name",
+    "Token based authentication for the CRM", "Basic plan customers only", "https://git@github.com/org/repo",
+    "company_sandbox_001", "Zendesk EU tenant (prod) #2", "SalesforceProductionOrg2023Q4Backup",
+    "https://acme.zendesk.com", "ACME-Corp-Integration-2024-Q1", "5f3a9b2c1d4e6f7a8b9c0d1e", "ops@example.com",
+    "a" * 40, "ProductionSalesforceInstanceEU1", "sftp.example.com:22", "AC1234567890abcdef1234567890abcdef",
+    "Bearer token", "Tax calculation for EU stores, see https://docs.example.com/tax?lang=en",
+    "CANARY-7f3a9c-not-a-value", "order-lookup-EU-2024-prod-v2", "Sandbox_Order_Lookup_v2_EU_West1",
+]
+
+
+@pytest.mark.parametrize("text", SECRETS.values(), ids=SECRETS.keys())
+def test_a_secret_is_recognised_and_masked(text: str) -> None:
+    assert secret_kinds(text)
+    masked = mask_secret_values(text)
+    assert "[redacted]" in masked
+    for piece in ("4eC39Hq", "16C7e42F", "IOSFODNN", "bPxRfiCY", "AbCdEfGh", "dozjgNry", "MIIEow", "hunter2",
+                  "Zx9Lk2Qw", "abc123def", "opaque", "abcdefghijklmnop1234", "dXNlcjpw", "abcdefghijklmnopqrstuv"):
+        assert piece not in masked
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_an_ordinary_value_passes(text: str) -> None:
+    assert secret_kinds(text) == []
+    assert mask_secret_values(text) == text
+
+
+def test_a_url_keeps_its_shape_when_masked() -> None:
+    assert mask_secret_values("see ftp://user:hunter2@h/x") == "see ftp://user:[redacted]@h/x"
+    assert mask_secret_values("https://e.com/h?api_key=abc123def&x=1") == "https://e.com/h?api_key=[redacted]&x=1"
+
+
+def test_ids_are_checked_for_known_formats_only() -> None:
+    random_id = "Zx9Lk2Qw8Rt5Yp3Vn7Mb"
+    assert not list(find_secret_values({"integration_id": random_id, "accountSid": random_id * 2}))
+    assert [p for p, _ in find_secret_values({"integration_id": SECRETS["stripe"]})] == ["integration_id"]
+    assert [p for p, _ in find_secret_values({"note": "Zx9Lk2Qw8Rt5Yp3Vn7Mb4Hc6Jd1Fg0Sa"})] == ["note"]
+
+
+@pytest.mark.parametrize("key", ["password", "Pass-Word", "ｐａｓｓｗｏｒｄ", "p\u0430ssword", "pass\u200bword",
+                                 "PÁSSWORD", "\u03a1ASSWORD"])
+def test_look_alike_keys_fold_to_the_same_name(key: str) -> None:
+    assert fold_key(key) == "password"
+
+
+NESTED_KEYS = ["Authorization", "bearer", "sessionCookie", "passphrase", "pin", "apiPass", "p\u0430ssword",
+               "ｐａｓｓｗｏｒｄ", "x-api-key", "db_password"]
+
+
+@pytest.mark.parametrize("key", NESTED_KEYS)
+def test_secret_names_at_any_depth_are_refused_and_redacted(key: str) -> None:
+    from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS
+    value = {"properties": {"globalDialParams": {"outer": [{key: "CANARY-value-1"}]}}}
+    assert secret_paths(value, SECRET_KEYS) == [f"properties.globalDialParams.outer[0].{key}"]
+    assert "CANARY" not in repr(redact(value, SECRET_KEYS))
+
+
+def test_a_refusal_path_never_holds_the_value() -> None:
+    keys = SecretKeys.of(["password"])
+    paths = secret_paths({"description": f"use {SECRETS['stripe']} please", "name": "ok"}, keys)
+    assert paths == ["description (Stripe Access Key, high-entropy token)"]
+    assert "4eC39" not in repr(paths)
+
+
+def test_the_output_filter_keeps_handed_over_links_whole() -> None:
+    from integrations_mcp.guardrails.outputs import clean_output, clean_text, handed_over
+    link = "https://revcent.example/forms/abc?token=Zx9Lk2Qw8Rt5Yp3V"
+    result = {"form_url": link, "note": f"see {link}", "leak": "https://x.example/?api_key=abc123def"}
+    cleaned = clean_output(result)
+    assert cleaned["form_url"] == link and "Zx9Lk2Qw" not in cleaned["note"] and "abc123def" not in cleaned["leak"]
+    text = clean_text(f"form_url={link} and https://x.example/?api_key=abc123def",
+                      keep=handed_over(result))
+    assert link in text and "abc123def" not in text
+    assert clean_text("bidi \u202eevil\u200b") == "bidi evil"
