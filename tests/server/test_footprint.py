@@ -12,8 +12,8 @@ from tests.harness import both_settings, connect
 pytestmark = pytest.mark.anyio
 
 # Measured 38,349 characters for both vendors when this budget was set (benchmarks/footprint.py); raise it only
-# on purpose, with the reason in the commit.
-TOOLS_LIST_BUDGET_CHARS = 42_000
+# on purpose, with the reason in the commit. +4,000 for the change journal's two tools (issue 12).
+TOOLS_LIST_BUDGET_CHARS = 46_000
 
 
 def _walk(schema: object, in_properties: bool = False):

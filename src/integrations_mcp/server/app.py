@@ -13,17 +13,22 @@ from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
+from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.guide_tool import GuideTools
+from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.state.journal import JournalTable
+from integrations_mcp.state.store import StateStore
+from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
-from integrations_mcp.vendors.base import Runtime
+from integrations_mcp.vendors.base import Reverter, Runtime
 
 __all__ = ["approvals", "build_server"]
 
@@ -51,15 +56,20 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
             forms.append(secure_forms or SecureFormServer())
         return forms[0]
 
+    state = StateStore(settings.state_url)
+    journal = Journal(JournalTable(state, retention_days=settings.journal_days))
     writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
-                                                   pages=shared_forms))
+                                                   pages=shared_forms), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     specs = []
+    reverters: dict[str, Reverter] = {}
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs)
+                          handoffs=handoffs, state=state, reverters=reverters)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
+    specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,
+                        hidden=lambda name: hidden_arguments(settings.confirmation, name))
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
     specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
@@ -68,6 +78,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
                                 lifespan=connection_lifespan, tool_specs=specs, subscriptions=False)
     server.secure_forms = forms[0] if forms else None
+    server.state = state
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)

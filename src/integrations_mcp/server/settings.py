@@ -11,6 +11,7 @@ from typing import Any
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.state import default_url
 
 __all__ = ["LOG_LEVELS", "Settings", "load_settings"]
 
@@ -36,6 +37,9 @@ class Settings:
     # How long a secure form tool waits for a form the person's client opened (progress notifications meanwhile);
     # after that it answers that the form is not completed yet. Clients time tool calls out, so keep it short.
     form_wait_seconds: float = 120.0
+    # The state database (journal, spent forms). Settings() keeps it in memory; load_settings defaults to a file.
+    state_url: str = "sqlite+aiosqlite:///:memory:"
+    journal_days: float = 90.0  # how long the change journal keeps a change
 
     @property
     def configured_vendors(self) -> list[str]:
@@ -65,6 +69,8 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
                                                 tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
         approval_minutes=_number(env, "INTEGRATIONS_APPROVAL_MINUTES", 10.0, unit="minutes"),
         form_wait_seconds=_number(env, "INTEGRATIONS_FORM_WAIT_SECONDS", 120.0),
+        state_url=env.get("INTEGRATIONS_STATE_URL", "").strip() or default_url(),
+        journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
     )
 
 

@@ -10,6 +10,7 @@ A stateless (2026-07-28) HTTP client without auth has no session to bind to: suc
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 
-__all__ = ["connection_lifespan", "session_key"]
+__all__ = ["connection_lifespan", "principal", "session_key"]
 
 _OWNER = "integrations_mcp.session_owner"
 
@@ -34,3 +35,13 @@ def session_key(ctx: Context) -> str:
     headers = ctx.headers or {}
     token = get_access_token()
     return "/".join((base, headers.get("mcp-session-id", ""), token.client_id if token else ""))
+
+
+def principal(ctx: Context) -> str:
+    """Who the change journal names: the authenticated client where HTTP has auth, else the session (a short hash
+    of its key, which is not itself shown)."""
+    token = get_access_token()
+    if token is not None and token.client_id:
+        return token.client_id
+    return "session:" + hashlib.sha256(session_key(ctx).encode()).hexdigest()[:12]
+

@@ -10,6 +10,7 @@ from mcp.types import CallToolResult
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
@@ -24,6 +25,7 @@ class IntegrationsServer(MCPServer):
         super().__init__(*args, tools=[spec.tool for spec in tool_specs], **kwargs)
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
+        self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         spec = self.tool_specs.get(name)

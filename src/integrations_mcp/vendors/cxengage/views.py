@@ -12,8 +12,9 @@ from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, TypeSp
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 
-__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS", 
-           "property_changes", "readiness", "redact_properties", "redacted_body", "secret_values_in", "view"]
+__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS",
+           "journal_image", "property_changes", "readiness", "redact_properties", "redacted_body", "secret_changes",
+           "secret_values_in", "view"]
 
 # [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
 # True: readiness and read-back checks use the echoed secrets. False: secrets are taken as set once sent, and are
@@ -102,3 +103,21 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return [value] if isinstance(value, str) else []
+
+
+def journal_image(integration: IntegrationRecord | Integration, tenant_id: str) -> dict[str, Any]:
+    """The record as the change journal keeps it, flat, keyed like FieldChange.field: secrets only as set."""
+    image: dict[str, Any] = {"name": integration.name, "description": integration.description,
+                             "active": integration.active, "tenant_id": tenant_id}
+    for name, value in integration.properties.items():
+        if SECRET_KEYS(name):
+            image[PROPERTY + name] = SECRET_SET if is_set(value) else None
+        else:
+            image[PROPERTY + name] = redact(value, SECRET_KEYS)
+    return image
+
+
+def secret_changes(changes: list[FieldChange]) -> list[str]:
+    """The changed fields that are secrets (their values are never journaled)."""
+    return [c.field for c in changes if c.field.startswith(PROPERTY) and SECRET_KEYS(c.field[len(PROPERTY):])]
+

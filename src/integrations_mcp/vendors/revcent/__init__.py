@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
-from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
+from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
@@ -21,7 +21,8 @@ __all__ = ["VENDOR"]
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     http = httpx2.AsyncClient(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
                               transport=runtime.transport, headers={"accept": "application/json"})
-    tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs)
+    tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs, runtime.state)
+    runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
 

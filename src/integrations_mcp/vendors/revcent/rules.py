@@ -105,7 +105,7 @@ def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *
 async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
                               read: Callable[[str], Awaitable[SecureFormRecord]], now: float | None = None) -> None:
     """A form not yet used here, known to RevCent, made for this site integration, unexpired and completed."""
-    spent.require_unspent(form_id)
+    await spent.require_unspent(form_id)
     try:
         form = await read(form_id)
     except VendorError as exc:

@@ -4,7 +4,7 @@ run the pipeline (`pipeline.write.run_write`) with the stages in `writes.py`; ev
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
@@ -14,6 +14,8 @@ from integrations_mcp.client_capabilities import can_open_urls
 from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
+from integrations_mcp.state.journal import ChangeRow
+from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
 from integrations_mcp.toolkit.arguments import (
     APPROVAL_ID,
@@ -30,6 +32,7 @@ from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.models import (
+    OptionFieldInput,
     OptionInput,
     RevCentId,
     SecureForm,
@@ -47,6 +50,7 @@ from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
 __all__ = ["RevCentTools"]
 
 VENDOR = "RevCent"
+OPTIONS = "third_party_options."  # how an option field's FieldChange is named: third_party_options.<option>.<field>
 FORM_LIFETIME_SECONDS = 3600  # RevCent's forms last an hour; used when an answer does not say when one expires
 FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
                  "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
@@ -63,11 +67,25 @@ HANDED_OVER_NEXT = {
 class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
-    def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs) -> None:
+    def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs,
+                 state: StateStore | None = None) -> None:
         self.api, self.writes, self.handoffs = api, writes, handoffs
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
-        self.spent_forms = SpentForms(create_tool="CreateSecureForm")
+        self.spent_forms = SpentForms(create_tool="CreateSecureForm", state=state)
+
+    def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditWrite:
+        """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
+        options: dict[str, list[OptionFieldInput]] = {}
+        for name, value in restore.items():
+            if name.startswith(OPTIONS):
+                option_id, field_id = name.removeprefix(OPTIONS).split(".", 1)
+                options.setdefault(option_id, []).append(OptionFieldInput(id=field_id, value=value or []))
+        description = (restore["description"] or "") if "description" in restore else None  # "" clears it
+        edit = EditRequest(integration_id=change.integration or "", name=restore.get("name"),
+                           description=description, enabled=restore.get("enabled"),
+                           third_party_options=[OptionInput(id=o, fields=f) for o, f in options.items()] or None)
+        return EditWrite(self.api, self.spent_forms, self.writes.confirmer.policy, edit)
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
@@ -88,7 +106,7 @@ class RevCentTools:
         """Whether a secure form is completed, and which site integration it belongs to.
         Guide: guide://revcent/GetSecureForm"""
         form = await self.api.get_secure_form(secure_form_id)
-        if secure_form_id in self.spent_forms:
+        if await self.spent_forms.is_spent(secure_form_id):
             next_step = "Already used to save credentials; create a new form for any other change."
         elif form.completed:
             next_step = "Pass secure_form_id to Create/EditUserThirdPartyIntegration."

@@ -3,11 +3,13 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrations_mcp.vendors.revcent.models import MissingOption, Readiness, SelectChoice, UserIntegrationView
 from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
 
-__all__ = ["SavedValues", "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values",
-           "select_choices", "stale_values", "view"]
+__all__ = ["SavedValues", "journal_image", "missing_credentials", "missing_options", "non_empty", "readiness",
+           "saved_values", "select_choices", "stale_values", "view"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -85,3 +87,13 @@ def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
 
 def non_empty(value: list[str] | None) -> bool:
     return bool(value) and any(v.strip() for v in value)
+
+
+def journal_image(record: UserIntegration) -> dict[str, Any]:
+    """The record as the change journal keeps it, flat, keyed like FieldChange.field: credentials only as saved."""
+    image: dict[str, Any] = {"name": record.name, "description": record.description, "enabled": record.enabled,
+                             "credentials": "saved" if record.third_party_credentials_saved else None}
+    for (option_id, field_id), value in saved_values(record.third_party_options_saved).items():
+        image[f"third_party_options.{option_id}.{field_id}"] = value or None
+    return image
+

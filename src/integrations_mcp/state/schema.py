@@ -1,0 +1,36 @@
+"""The tables, as SQLAlchemy Core sees them. The migrations in `migrations/versions/` create them: a change here
+needs a new revision there."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Text
+
+__all__ = ["journal", "metadata", "spent_forms"]
+
+metadata = MetaData()
+
+journal = Table(
+    "journal", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),  # unix seconds
+    Column("principal", String(200), nullable=False, index=True),
+    Column("tool", String(100), nullable=False),
+    Column("vendor", String(50), nullable=False, index=True),
+    Column("integration", String(200), index=True),  # the vendor's id of the record; None when a create failed
+    Column("target", Text, nullable=False),  # as the person reads it
+    Column("outcome", String(30), nullable=False),
+    Column("changes", JSON, nullable=False),  # the planned FieldChanges (secrets only as set/replaced)
+    Column("before", JSON),  # the record's image before (None for a create)
+    Column("after", JSON),  # the image read back (None when not read)
+    Column("secrets", JSON, nullable=False),  # names of secret fields set or replaced, never values
+    Column("call_ids", JSON, nullable=False),  # the vendor's call ids, where it gave them
+    Column("detail", Text, nullable=False),  # the refusal or error text, or the mismatches
+    Column("reverts", Integer),  # the change this write reverted
+)
+
+spent_forms = Table(
+    "spent_forms", metadata,
+    Column("vendor", String(50), primary_key=True),
+    Column("form_id", String(200), primary_key=True),
+    Column("spent_at", Float, nullable=False),
+)
