@@ -4,9 +4,13 @@ journal's retention, and vendor-hosted forms spent once across servers sharing t
 from __future__ import annotations
 
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from integrations_mcp.errors import ConfigurationError
@@ -18,13 +22,36 @@ from tests.vendors.revcent.helpers import completed_form
 
 pytestmark = pytest.mark.anyio
 
+_CONFIG = Config()
+_CONFIG.set_main_option("script_location", str(files("integrations_mcp.state") / "migrations"))
+HEAD = ScriptDirectory.from_config(_CONFIG).get_current_head()
+
 
 async def test_a_fresh_file_is_created_and_migrated_to_head(tmp_path: Path) -> None:
     store = StateStore(f"sqlite+aiosqlite:///{tmp_path}/new.sqlite3")
     async with store.begin() as conn:
         version = (await conn.execute(text("select version_num from alembic_version"))).scalar_one()
     await store.close()
-    assert version == "0001" and (tmp_path / "new.sqlite3").exists()
+    assert version == HEAD and (tmp_path / "new.sqlite3").exists()
+
+
+async def test_an_older_schema_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.sqlite3"
+    old = StateStore(url)
+    async with old.engine.begin() as conn:
+        await conn.run_sync(_upgrade_to, "0001")
+        await conn.execute(text("insert into spent_forms values ('revcent', 'F1', 1.0)"))
+    await old.close()
+    store = StateStore(url)
+    async with store.begin() as conn:
+        assert (await conn.execute(text("select version_num from alembic_version"))).scalar_one() == HEAD
+        assert (await conn.execute(text("select form_id from spent_forms"))).scalar_one() == "F1"
+    await store.close()
+
+
+def _upgrade_to(conn: object, revision: str) -> None:
+    _CONFIG.attributes["connection"] = conn
+    command.upgrade(_CONFIG, revision)
 
 
 async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:

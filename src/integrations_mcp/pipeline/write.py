@@ -123,9 +123,9 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
         plan = await _replan_after_waiting(stages, plan, call, services)
         if entry is not None:
             entry.planned(stages.target(plan), stages.journal_plan(plan))
+    await services.confirmer.spend(granted)
     if entry is not None:
         await entry.sending()
-    services.confirmer.spend(granted)
     await progress.step(f"saving it in {call.vendor}")
     lost: VendorError | None = None
     try:

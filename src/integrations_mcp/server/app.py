@@ -23,6 +23,7 @@ from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state.journal import JournalTable
+from integrations_mcp.state.keys import derive
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.identity import connection_lifespan
@@ -58,8 +59,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
 
     state = StateStore(settings.state_url)
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))
-    writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
-                                                   pages=shared_forms), journal)
+    writes = WriteServices(WriteLocks(state), Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
+                                                        pages=shared_forms), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     specs = []
     reverters: dict[str, Reverter] = {}
@@ -79,15 +80,18 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                                 lifespan=connection_lifespan, tool_specs=specs, subscriptions=False)
     server.secure_forms = forms[0] if forms else None
     server.state = state
+    if settings.state_key and settings.transport == "http":  # replicas bind forms and approvals alike
+        server.owner_base = derive(settings.state_key, "sessions").hex()
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
     return server
 
 
-def approvals(settings: Settings, pages: Callable[[], SecureFormServer]) -> ApprovalStore:
+def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:
     """The approvals of this server, with their page served next to the secure form page."""
-    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60)
+    key = derive(settings.state_key, "approvals") if settings.state_key else None
+    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
         pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public))
     return store

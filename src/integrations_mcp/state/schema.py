@@ -3,9 +3,9 @@ needs a new revision there."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, Text
 
-__all__ = ["journal", "metadata", "spent_forms"]
+__all__ = ["approvals", "journal", "metadata", "spent_forms"]
 
 metadata = MetaData()
 
@@ -33,4 +33,18 @@ spent_forms = Table(
     Column("vendor", String(50), primary_key=True),
     Column("form_id", String(200), primary_key=True),
     Column("spent_at", Float, nullable=False),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tool", String(100), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("on_page", Boolean, nullable=False),
 )

@@ -26,7 +26,9 @@ _OWNER = "integrations_mcp.session_owner"
 
 @asynccontextmanager
 async def connection_lifespan(server: MCPServer) -> AsyncIterator[dict[str, Any]]:
-    yield {_OWNER: secrets.token_hex(16)}
+    # Replicas over HTTP share one base (derived from INTEGRATIONS_STATE_KEY by server.app), so a client's forms and
+    # approvals are its own on every replica; otherwise each process (stdio: each connection) has its own.
+    yield {_OWNER: getattr(server, "owner_base", None) or secrets.token_hex(16)}
 
 
 def session_key(ctx: Context) -> str:

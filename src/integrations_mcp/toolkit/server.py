@@ -26,6 +26,7 @@ class IntegrationsServer(MCPServer):
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
+        self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         spec = self.tool_specs.get(name)
