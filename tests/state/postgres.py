@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +18,7 @@ import pytest
 
 from tests.harness import free_port
 
-__all__ = ["PostgresServer", "postgres_server"]
+__all__ = ["PostgresServer", "postgres_server", "running_postgres"]
 
 
 class PostgresServer:
@@ -44,21 +45,31 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        if server is None:
+            pytest.skip("PostgreSQL is not installed (Debian's postgresql; scripts/test.sh installs it when root)")
+        yield server
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer | None]:
+    """A PostgreSQL server in a temporary directory for as long as the block runs; None when not installed."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        pytest.skip("PostgreSQL is not installed (Debian's postgresql; scripts/test.sh installs it when root)")
+        yield None
+        return
     bindir = Path(found[-1]).parent
     root = Path(tempfile.mkdtemp(prefix="integrations-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data, port = root / "data", free_port()
     run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "timeout": 120}
-    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                 "-E", "UTF8"]), **run)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                                 "-w", "start"]), **run)
     try:
+        subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                     "-E", "UTF8"]), **run)
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                     str(root / "log"), "-w", "start"]), **run)
         yield PostgresServer(bindir, root, port)
     finally:
         subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
