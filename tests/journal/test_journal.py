@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.server.app import form_store
+from integrations_mcp.state import StateStore
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
-from tests.harness import Session, both_settings, connect
+from tests.harness import FORMS_URL, Session, both_settings, connect
 from tests.vendors.cxengage.helpers import ZENDESK
 from tests.vendors.revcent.helpers import completed_form, static_single_select
 
@@ -169,3 +173,25 @@ async def test_paging_and_filters(s: Session) -> None:
     assert (await s.ok("GetIntegrationChanges", vendor="cxengage"))["total"] == 0
     assert (await s.ok("GetIntegrationChanges", principal="someone-else"))["total"] == 0
     assert (await s.ok("GetIntegrationChanges", since=2**40))["total"] == 0
+
+
+async def test_with_a_key_cxengage_forms_are_sealed_in_the_database_and_single_use(db: Path) -> None:
+    settings = both_settings(state_url=f"sqlite+aiosqlite:///{db}", state_key="k" * 40)
+    async with connect(settings, forms=form_server(settings, db)) as s:
+        form_id = await s.form("zendesk", {"password": CX_CANARY})
+        with sqlite3.connect(db) as conn:
+            sealed = conn.execute("select sealed from secure_forms").fetchone()[0]
+        assert sealed and CX_CANARY.encode() not in sealed and CX_CANARY not in database_text(db)
+        await s.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),
+                   secure_form_id=form_id)
+        assert s.cxengage.writes()[-1].json()["properties"]["password"] == CX_CANARY  # the vendor got it
+        await s.refused("CreateCxEngageIntegration", "already used", name="Desk 2", type="zendesk",
+                        properties=dict(ZENDESK), secure_form_id=form_id)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select sealed, used from secure_forms").fetchall() == [(None, 1)]
+    assert CX_CANARY not in database_text(db)
+
+
+def form_server(settings: Any, db: Path) -> SecureFormServer:
+    """The secure form page over the store the server would build for these settings (the database one)."""
+    return SecureFormServer(form_store(settings, StateStore(settings.state_url)), base_url=FORMS_URL)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from sqlalchemy import text
 
 from integrations_mcp.approvals.store import ApprovalStore, Verdict
 from integrations_mcp.pipeline.locks import WriteLocks
+from integrations_mcp.secure_forms.persisted import DatabaseRecords
 from integrations_mcp.secure_forms.single_use import SpentForms
+from integrations_mcp.secure_forms.store import FormField, SecureFormError, SecureFormStore
 from integrations_mcp.state import StateStore
 from tests.state.postgres import PostgresServer
 
@@ -79,4 +82,27 @@ async def test_advisory_locks_serialise_writers_of_one_key_across_processes(post
         async with anyio.create_task_group() as tg:
             for n in range(4):
                 tg.start_soon(write, WriteLocks(a if n % 2 else b), f"k{n}", f"revcent:integration:{n}")
+    await a.close(), await b.close()
+
+
+async def test_a_server_form_made_on_one_replica_is_filled_and_taken_once_on_others(
+        postgres_server: PostgresServer) -> None:
+    a, b = await two_stores(postgres_server)
+    key = b"s" * 32
+    on_a = SecureFormStore(records=DatabaseRecords(a.sync_engine(), key))
+    on_b = SecureFormStore(records=DatabaseRecords(b.sync_engine(), key))
+    form = on_a.create(owner="me", subject="Zendesk", fields=[FormField("password", "Password")], purpose={"p": "1"})
+    on_b.submit(form.id, on_b.lookup(form.id).form.csrf_token, {"password": "CANARY-pg-pw"})
+    assert on_a.status(form.id, owner="me").completed
+    assert on_b.take(form.id, owner="me", purpose={"p": "1"}) == {"password": "CANARY-pg-pw"}
+    with pytest.raises(SecureFormError) as refusal:
+        on_a.take(form.id, owner="me", purpose={"p": "1"})
+    assert refusal.value.reason == SecureFormError.USED
+    other_key = SecureFormStore(records=DatabaseRecords(a.sync_engine(), b"x" * 32))
+    second = on_a.create(owner="me", subject="Z", fields=[FormField("password", "Password")], purpose={})
+    on_a.submit(second.id, second.csrf_token, {"password": "CANARY-pg-pw"})
+    assert not other_key.status(second.id, owner="me").completed  # sealed: another key cannot open it
+    async with a.begin() as conn:
+        rows = (await conn.execute(text("select sealed::text, form::text from secure_forms"))).all()
+    assert rows and "CANARY-pg-pw" not in repr(rows)
     await a.close(), await b.close()

@@ -18,6 +18,8 @@ from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.persisted import DatabaseRecords
+from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
@@ -31,7 +33,7 @@ from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Reverter, Runtime
 
-__all__ = ["approvals", "build_server"]
+__all__ = ["approvals", "build_server", "form_store"]
 
 INSTRUCTIONS = (
     "Set up and manage third-party integrations safely. Read guide://common/guardrails first (GetIntegrationGuide "
@@ -52,12 +54,13 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     transports = transports or {}
     forms: list[SecureFormServer] = []
 
+    state = StateStore(settings.state_url)
+
     def shared_forms() -> SecureFormServer:
         if not forms:
-            forms.append(secure_forms or SecureFormServer())
+            forms.append(secure_forms or SecureFormServer(form_store(settings, state)))
         return forms[0]
 
-    state = StateStore(settings.state_url)
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))
     writes = WriteServices(WriteLocks(state), Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
                                                         pages=shared_forms), journal)
@@ -86,6 +89,14 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     for vendor in configured:
         vendor.register_prompts(server)
     return server
+
+
+def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
+    """The server's own secure forms: in the state database, sealed, when a key is set (replicas share them);
+    otherwise in this process's memory only (values typed by a person are never written unencrypted)."""
+    if settings.state_key is None or state.in_memory:
+        return SecureFormStore()
+    return SecureFormStore(records=DatabaseRecords(state.sync_engine(), derive(settings.state_key, "secrets")))
 
 
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:

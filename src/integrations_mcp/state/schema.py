@@ -3,9 +3,9 @@ needs a new revision there."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["approvals", "journal", "metadata", "spent_forms"]
+__all__ = ["approvals", "journal", "metadata", "secure_forms", "spent_forms"]
 
 metadata = MetaData()
 
@@ -47,4 +47,17 @@ approvals = Table(
     Column("expires_at", Float, nullable=False, index=True),
     Column("state", String(20), nullable=False),
     Column("on_page", Boolean, nullable=False),
+)
+
+secure_forms = Table(
+    "secure_forms", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("form", JSON, nullable=False),  # subject, fields, purpose, created_at, create_tool, details
+    Column("sealed", LargeBinary),  # the person's values, AES-GCM (nonce + ciphertext); None once taken or expired
+    Column("completed", Boolean, nullable=False),
+    Column("used", Boolean, nullable=False),
+    Column("filled", JSON, nullable=False),  # field ids that hold a value (never values)
 )

@@ -19,8 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -94,6 +94,22 @@ class StateStore:
                 raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
                                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
             self._ready = True
+
+    def sync_engine(self) -> Engine:
+        """The same database through a blocking driver (pysqlite / psycopg), for stores whose callers are not
+        async (the secure form store). Migrated on its first connection."""
+        driver = "sqlite" if self.dialect == "sqlite" else "postgresql+psycopg"
+        engine = create_engine(self.url.set(drivername=driver), **({"connect_args": {"timeout": 30}}
+                                                                   if self.dialect == "sqlite" else {}))
+        if self.dialect == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+            # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the
+            # write it decides happen under one lock across processes.
+            event.listen(engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        with engine.begin() as conn:
+            _upgrade(conn, self.shared)
+        return engine
 
     async def prepare(self) -> None:
         """At start-up, in an event loop of its own: migrate, then drop the connections made in that loop."""
