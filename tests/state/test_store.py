@@ -3,10 +3,12 @@ journal's retention, and vendor-hosted forms spent once across servers sharing t
 
 from __future__ import annotations
 
+import subprocess
 import time
 from importlib.resources import files
 from pathlib import Path
 
+import anyio
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -17,7 +19,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.state import StateError, StateStore
 from integrations_mcp.state.journal import ChangeFilter, ChangeRow, JournalTable
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
-from tests.harness import connect, revcent_settings
+from tests.harness import SERVE, clean_env, connect, revcent_settings
 from tests.vendors.revcent.helpers import completed_form
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +95,22 @@ async def test_a_revcent_form_spent_on_one_server_is_refused_on_another_sharing_
         await restarted.refused("CreateUserThirdPartyIntegration", "already used", name="Two",
                                 site_third_party_integration=revcent.site_id("tax"), secure_form_id=form_id)
         assert (await restarted.ok("GetIntegrationChanges"))["total"] == 2
+
+
+@pytest.mark.slow
+def test_serve_refuses_to_start_on_a_newer_database_or_postgresql_without_a_key(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/newer.sqlite3"
+
+    async def newer() -> None:
+        store = StateStore(url)
+        async with store.begin() as conn:
+            await conn.execute(text("update alembic_version set version_num = '9999'"))
+        await store.close()
+
+    anyio.run(newer)
+    for env, needle in [({"INTEGRATIONS_STATE_URL": url}, "newer than this integrations-mcp"),
+                        ({"INTEGRATIONS_STATE_URL": "postgresql+asyncpg://u@127.0.0.1:1/db"},
+                         "INTEGRATIONS_STATE_KEY is required")]:
+        done = subprocess.run([*SERVE, "--sandbox"], env=clean_env(**env), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=120)
+        assert done.returncode == 2 and needle in done.stderr, done.stderr[-2000:]

@@ -14,6 +14,8 @@ from integrations_mcp.state.store import StateStore
 
 __all__ = ["ChangeFilter", "ChangeRow", "JournalTable"]
 
+PURGE_EVERY = 100  # changes; reads purge too
+
 
 @dataclass(frozen=True)
 class ChangeRow:
@@ -52,8 +54,10 @@ class JournalTable:
         values["at"] = row.at or time.time()
         values["detail"] = row.detail[:4000]
         async with self.store.begin() as conn:
-            result = await conn.execute(insert(journal).values(**values).returning(journal.c.id))
-            return int(result.scalar_one())
+            change_id = int((await conn.execute(insert(journal).values(**values).returning(journal.c.id))).scalar_one())
+            if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
+                await self._purge(conn)
+        return change_id
 
     async def settle(self, change_id: int, **values: Any) -> None:
         if "detail" in values:
