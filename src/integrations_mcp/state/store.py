@@ -107,8 +107,12 @@ class StateStore:
             # write it decides happen under one lock across processes.
             event.listen(engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        with engine.begin() as conn:
-            _upgrade(conn, self.shared)
+        try:
+            with engine.begin() as conn:
+                _upgrade(conn, self.shared)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
         return engine
 
     async def prepare(self) -> None:
