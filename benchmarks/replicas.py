@@ -27,7 +27,7 @@ from integrations_mcp.vendors.revcent.emulator.fixtures import SITE_IDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.harness import SERVE, _wait_until_listening, clean_env, free_port  # noqa: E402
-from tests.state.postgres import running_postgres  # noqa: E402
+from tests.state.postgres import PostgresServer, running_postgres  # noqa: E402
 
 SESSIONS = 200
 
@@ -54,6 +54,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+FIRST_ERRORS: list[str] = []
+
+
 async def load(urls: list[str], run: str) -> tuple[int, list[float]]:
     errors, times = 0, []
 
@@ -65,9 +68,11 @@ async def load(urls: list[str], run: str) -> tuple[int, list[float]]:
                 read = await client.call_tool("GetSiteThirdPartyIntegrations", {})
                 write = await client.call_tool("CreateUserThirdPartyIntegration", {
                     "name": f"{run} {n}", "site_third_party_integration": SITE_IDS["tax"]})
-            errors += int(read.is_error or write.is_error)
-        except Exception:
-            errors += 1
+            failed = [str(r.content)[:300] for r in (read, write) if r.is_error]
+        except Exception as exc:
+            failed = [repr(exc)[:300]]
+        errors += bool(failed)
+        FIRST_ERRORS.extend(failed[: max(0, 3 - len(FIRST_ERRORS))])
         times.append(time.perf_counter() - started)
 
     async with anyio.create_task_group() as tg:
@@ -76,31 +81,36 @@ async def load(urls: list[str], run: str) -> tuple[int, list[float]]:
     return errors, times
 
 
-async def main() -> None:
-    logging.disable(logging.WARNING)
+async def measure(postgres: PostgresServer, label: str, replicas: int) -> str:
+    """A fresh emulator, database and replicas for each figure, so that none inherits the other's records."""
     emu = RevCentEmulator(api_key=SANDBOX_API_KEY)
-    rows = []
-    with running_postgres() as postgres, ExitStack() as stack:
-        if postgres is None:
-            print("PostgreSQL is not installed: nothing measured")
-            return
+    with ExitStack() as stack:
         vendor = stack.enter_context(serve_loopback(emu.app))
         env = {"REVCENT_API_KEY": SANDBOX_API_KEY, "REVCENT_BASE_URL": vendor.url + "/v2",
                "INTEGRATIONS_STATE_URL": await postgres.new_database(),
                "INTEGRATIONS_STATE_KEY": secrets.token_urlsafe(32)}
-        a, pid_a = stack.enter_context(replica(env))
-        b, pid_b = stack.enter_context(replica(env))
-        for label, urls, pids in (("one replica", [a], [pid_a]), ("two replicas", [a, b], [pid_a, pid_b])):
-            started = time.perf_counter()
-            errors, times = await load(urls, label)
-            wall = time.perf_counter() - started
-            times.sort()
-            rss = ", ".join(f"{rss_mb(pid):.0f}" for pid in pids)
-            rows.append(f"{label:<13} {errors:6d} {statistics.median(times) * 1000:8.0f} "
-                        f"{times[int(len(times) * 0.99) - 1] * 1000:8.0f} {wall:7.1f} {rss:>12}")
+        started = [stack.enter_context(replica(env)) for _ in range(replicas)]
+        began = time.perf_counter()
+        errors, times = await load([url for url, _ in started], label)
+        wall = time.perf_counter() - began
+        rss = ", ".join(f"{rss_mb(pid):.0f}" for _, pid in started)
+    times.sort()
+    return (f"{label:<13} {errors:6d} {statistics.median(times) * 1000:8.0f} "
+            f"{times[int(len(times) * 0.99) - 1] * 1000:8.0f} {wall:7.1f} {rss:>12}")
+
+
+async def main() -> None:
+    logging.disable(logging.WARNING)
+    with running_postgres() as postgres:
+        if postgres is None:
+            print("PostgreSQL is not installed: nothing measured")
+            return
+        rows = [await measure(postgres, "one replica", 1), await measure(postgres, "two replicas", 2)]
     print(f"{SESSIONS} concurrent sessions (connect, one read, one create), PostgreSQL state, one RevCent emulator")
     print(f"{'':<13} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'wall s':>7} {'RSS MB':>12}")
     print("\n".join(rows))
+    if FIRST_ERRORS:
+        print("first errors:", *FIRST_ERRORS, sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ async def advisory_locks(store: StateStore, keys: list[str]) -> AsyncIterator[No
     if not store.shared or not keys:
         yield
         return
-    async with store.begin() as conn:
+    # Each holder keeps a connection for the whole write and needs others meanwhile (journal, approvals): bounded,
+    # so that the pool never runs dry with every connection waiting for a second one.
+    async with store.lock_holders, store.begin() as conn:
         for key in sorted(set(keys)):
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(key)})
         yield

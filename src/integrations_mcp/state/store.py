@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
+POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
+LOCK_HOLDERS = POOL_SIZE  # writes holding advisory locks at once per process: the rest of the pool stays free
 
 
 class StateError(ConfigurationError):
@@ -63,6 +65,8 @@ class StateStore:
         options: dict = {"poolclass": StaticPool} if memory else {}
         if self.dialect == "sqlite":
             options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
+        else:  # a write holds one connection for its advisory locks and takes others for short statements
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         try:
             self.engine: AsyncEngine = create_async_engine(parsed, **options)
         except (ArgumentError, ImportError) as exc:
@@ -71,6 +75,7 @@ class StateStore:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._ready = False
         self._ready_lock = anyio.Lock()
+        self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
 
     def __repr__(self) -> str:  # never the password
         return f"StateStore({self.url.render_as_string(hide_password=True)})"
