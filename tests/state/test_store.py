@@ -114,3 +114,14 @@ def test_serve_refuses_to_start_on_a_newer_database_or_postgresql_without_a_key(
         done = subprocess.run([*SERVE, "--sandbox"], env=clean_env(**env), capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=120)
         assert done.returncode == 2 and needle in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_processes_starting_together_on_a_new_file_all_migrate_it(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/together.sqlite3"
+    code = f"import anyio; from integrations_mcp.state import StateStore; anyio.run(StateStore({url!r}).migrate)"
+    processes = [subprocess.Popen([SERVE[0], "-c", code], stderr=subprocess.PIPE, text=True, env=clean_env())
+                 for _ in range(4)]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err[-2000:]

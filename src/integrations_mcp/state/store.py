@@ -90,14 +90,19 @@ class StateStore:
         async with self._ready_lock:
             if self._ready:
                 return
-            try:
-                async with self.engine.begin() as conn:
-                    await conn.run_sync(_upgrade, self.shared)
-            except StateError:
-                raise
-            except (SQLAlchemyError, OSError) as exc:
-                raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
-                                 f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+            for attempt in (1, 2):
+                try:
+                    async with self.engine.begin() as conn:
+                        await conn.run_sync(_upgrade, self.shared)
+                    break
+                except StateError:
+                    raise
+                except (SQLAlchemyError, OSError) as exc:
+                    # SQLite has no advisory lock: two processes creating one file race; the loser finds it done.
+                    if attempt == 1 and self.dialect == "sqlite":
+                        continue
+                    raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
+                                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
             self._ready = True
 
     def sync_engine(self) -> Engine:
