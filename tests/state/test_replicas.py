@@ -4,6 +4,7 @@ the other sees, and a restart loses nothing."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextlib import ExitStack
 from typing import Any
@@ -13,8 +14,13 @@ import pytest
 from mcp import Client
 
 from integrations_mcp.loopback import serve_loopback
+from integrations_mcp.secure_forms.scripted_person import decide_approval, fill_secure_form
+from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_KEY as CX_KEY
+from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_SECRET as CX_SECRET
+from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID as CX_TENANT
+from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
-from tests.harness import TOKEN, serve_http, text_of
+from tests.harness import DESTINATIONS, TOKEN, serve_http, text_of
 from tests.state.postgres import PostgresServer
 from tests.vendors.revcent.helpers import credential_values, static_single_select
 
@@ -109,3 +115,35 @@ async def test_two_replicas_share_forms_approvals_locks_and_the_journal(postgres
                       secure_form_id=form_id, site_third_party_integration=emu.site_id("tax"))
         assert (await ok(restarted, "GetIntegrationChanges", limit=50))["total"] == journal_a["total"] + 2
         await ok(restarted, "EditUserThirdPartyIntegration", confirmation_id=token, **back)
+
+
+async def test_the_persons_pages_work_on_any_replica(postgres_server: PostgresServer) -> None:
+    """Policy `person`, CxEngage: the server's own secure form made through A is filled on B's page and used once
+    through B; an approval asked for through A is approved on B's page and consumed through A."""
+    emu = CxEngageEmulator()
+    with ExitStack() as stack:
+        vendor = stack.enter_context(serve_loopback(emu.app))
+        env = {"CXENGAGE_API_KEY": CX_KEY, "CXENGAGE_API_SECRET": CX_SECRET, "CXENGAGE_BASE_URL": vendor.url,
+               "CXENGAGE_TENANT_ID": CX_TENANT, "INTEGRATIONS_STATE_URL": await postgres_server.new_database(),
+               "INTEGRATIONS_STATE_KEY": secrets.token_urlsafe(32)}
+        a, b = stack.enter_context(serve_http(env=env)), stack.enter_context(serve_http(env=env))
+
+        def on(url: str, link: str) -> str:  # the same page, reached through the other replica
+            return url.removesuffix("/mcp") + link[link.index("/", len("http://")):]
+
+        form = await ok(a, "CreateCxEngageSecureForm", type="zendesk", destination=DESTINATIONS["zendesk"])
+        await fill_secure_form(on(b, form["form_url"]), {"password": "CANARY-replica-pw"})
+        created = await ok(b, "CreateCxEngageIntegration", name="Desk", type="zendesk",
+                           properties=DESTINATIONS["zendesk"], secure_form_id=form["secure_form_id"])
+        assert emu.writes()[-1].json()["properties"]["password"] == "CANARY-replica-pw"
+        await refused(a, "CreateCxEngageIntegration", "already used", name="Desk 2", type="zendesk",
+                      properties=DESTINATIONS["zendesk"], secure_form_id=form["secure_form_id"])
+
+        change = {"integration_id": created["integration_id"], "properties": {"username": "other@example.invalid"}}
+        asked = await refused(a, "EditCxEngageIntegration", "approval_id", **change)
+        approval_id = re.search(r"approval_id=([A-Za-z0-9_-]+)", asked).group(1)
+        link = re.search(r"(http://\S+/approvals/\S+?)\s", asked).group(1)
+        await decide_approval(on(b, link), approve=True)
+        await ok(a, "EditCxEngageIntegration", **change, approval_id=approval_id)
+        saved = emu.integrations[CX_TENANT][created["integration_id"]]
+        assert saved.properties["username"] == "other@example.invalid"
