@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.app import form_store
@@ -195,3 +198,16 @@ async def test_with_a_key_cxengage_forms_are_sealed_in_the_database_and_single_u
 def form_server(settings: Any, db: Path) -> SecureFormServer:
     """The secure form page over the store the server would build for these settings (the database one)."""
     return SecureFormServer(form_store(settings, StateStore(settings.state_url)), base_url=FORMS_URL)
+
+
+async def test_the_principal_is_the_authenticated_client_when_there_is_one() -> None:
+    """What the SDK's auth middleware sets for an authenticated HTTP request (H11a's bearer and OAuth auth)."""
+    token = auth_context_var.set(AuthenticatedUser(AccessToken(token="t", client_id="alice", scopes=[])))
+    try:
+        async with connect(both_settings()) as s:
+            await s.ok("CreateUserThirdPartyIntegration", name="Alice's",
+                       site_third_party_integration=s.revcent.site_id("tax"))
+            assert [c["principal"] for c in await changes(s)] == ["alice"]
+            assert (await s.ok("GetIntegrationChanges", principal="alice"))["total"] == 1
+    finally:
+        auth_context_var.reset(token)
