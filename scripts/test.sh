@@ -25,6 +25,11 @@ if [ ! -x "$ROOT/.cache/conformance/node_modules/.bin/conformance" ] && command 
         node@22 @modelcontextprotocol/conformance@0.1.16 >/dev/null 2>&1 \
         || echo "the MCP conformance suite could not be installed: its test will be skipped" >&2
 fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian's postgresql for the state store's replica tests..." >&2
+    { apt-get install -y --no-install-recommends postgresql || { apt-get update && apt-get install -y --no-install-recommends postgresql; }; } >/dev/null 2>&1 \
+        || echo "postgresql could not be installed: the PostgreSQL tests will be skipped" >&2
+fi
 cd "$ROOT"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

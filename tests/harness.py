@@ -65,7 +65,8 @@ class FakeClock:
 
 # --- settings ------------------------------------------------------------------------------------------------------
 
-SHARED_TOOLS = {"GetIntegrationGuide"}  # served with any vendor, not of one
+SHARED_READ_TOOLS = {"GetIntegrationGuide", "GetIntegrationChanges"}  # served with any vendor, not of one
+SHARED_TOOLS = SHARED_READ_TOOLS | {"RevertIntegrationChange"}
 REVCENT_URL = "http://revcent.test/v2"
 CXENGAGE_URL = "http://cxengage.test"
 FORMS_URL = "http://forms.test"
@@ -277,7 +278,9 @@ STARTUP_SECONDS = 30  # importing mcp alone takes ~1.5 s; CI machines are shared
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment a subprocess gets: no vendor keys or settings of the developer's, only `extra`."""
     keep = ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH", "SYSTEMROOT")
-    return {**{k: v for k, v in os.environ.items() if k in keep}, **extra}
+    # State in memory unless a test gives a database: never the developer's own journal and spent forms.
+    return {**{k: v for k, v in os.environ.items() if k in keep},
+            "INTEGRATIONS_STATE_URL": "sqlite+aiosqlite:///:memory:", **extra}
 
 
 @dataclass(kw_only=True)

@@ -43,6 +43,9 @@ def test_wheel_carries_guides_schemas_and_entry_point(wheel: Path) -> None:
     assert sources and sources <= set(guides)
     schemas = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.json")}
     assert schemas and schemas <= set(names)
+    migrations = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src/integrations_mcp/state/migrations")
+                  .rglob("*.py")}
+    assert len(migrations) >= 4 and migrations <= set(names)  # env.py and the versions: run at start from the wheel
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "integrations-mcp = integrations_mcp.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
@@ -87,8 +90,10 @@ def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) ->
         "from integrations_mcp.server.app import build_server\n"
         "from integrations_mcp.server.sandbox import sandbox\n"
         "from integrations_mcp.server.settings import Settings\n"
+        "from integrations_mcp.state import StateStore\n"
         "assert integrations_mcp.__file__.startswith(sys.argv[1]), integrations_mcp.__file__\n"
         "async def main():\n"
+        "    await StateStore('sqlite+aiosqlite:///' + sys.argv[1] + '/state.sqlite3').migrate()\n"
         "    with sandbox(Settings()) as (settings, _):\n"
         "        async with Client(build_server(settings)) as c:\n"
         "            uris = [str(r.uri) for r in (await c.list_resources()).resources]\n"

@@ -74,6 +74,15 @@ def _log_to_stderr(level: str) -> None:
     install()
 
 
+def _prepare_state(server: object) -> None:
+    """Migrate the state database before serving, or refuse to start (a StateError names the problem)."""
+    import anyio
+
+    state = getattr(server, "state", None)
+    if state is not None and not state.in_memory:
+        anyio.run(state.prepare)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
@@ -92,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
             if urls:
                 logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)
             server = build_server(settings)
+            _prepare_state(server)
             if settings.transport == "http":
                 run_http(server, settings)
             else:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from integrations_mcp.approvals.store import ApprovalState, ApprovalStore, Verdict
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.anyio
 
-def make(clock: FakeClock | None = None) -> tuple[ApprovalStore, str, str]:
+
+async def make(clock: FakeClock | None = None) -> tuple[ApprovalStore, str, str]:
     store = ApprovalStore(lifetime_seconds=600, **({"clock": clock} if clock else {}))
     digest = store.digest({"tool": "Edit", "change": [1, 2]})
-    approval = store.create(tool="Edit", target="x", summary="s", digest=digest, owner="me", on_page=True)
+    approval = await store.create(tool="Edit", target="x", summary="s", digest=digest, owner="me", on_page=True)
     return store, approval.id, digest
 
 
@@ -20,48 +24,48 @@ def test_digest_is_keyed_and_canonical() -> None:
     assert store.digest({"a": 1}) != other.digest({"a": 1})  # another process's key
 
 
-def test_pending_until_the_person_decides_with_the_pages_token() -> None:
-    store, approval_id, digest = make()
-    assert store.check(approval_id, owner="me", digest=digest) == Verdict.PENDING
-    assert store.decide(approval_id, "forged", approve=True) is None
-    token = store.lookup(approval_id).csrf_token
-    assert store.decide(approval_id, token, approve=True).state == ApprovalState.APPROVED
-    assert store.decide(approval_id, token, approve=False) is None  # decided once
-    assert store.check(approval_id, owner="me", digest=digest) == Verdict.GRANTED
+async def test_pending_until_the_person_decides_with_the_pages_token() -> None:
+    store, approval_id, digest = await make()
+    assert await store.check(approval_id, owner="me", digest=digest) == Verdict.PENDING
+    assert await store.decide(approval_id, "forged", approve=True) is None
+    token = (await store.lookup(approval_id)).csrf_token
+    assert (await store.decide(approval_id, token, approve=True)).state == ApprovalState.APPROVED
+    assert await store.decide(approval_id, token, approve=False) is None  # decided once
+    assert await store.check(approval_id, owner="me", digest=digest) == Verdict.GRANTED
 
 
-def test_rejected_is_reported_as_such() -> None:
-    store, approval_id, digest = make()
-    store.decide(approval_id, store.lookup(approval_id).csrf_token, approve=False)
-    assert store.check(approval_id, owner="me", digest=digest) == Verdict.REJECTED
+async def test_rejected_is_reported_as_such() -> None:
+    store, approval_id, digest = await make()
+    await store.decide(approval_id, (await store.lookup(approval_id)).csrf_token, approve=False)
+    assert await store.check(approval_id, owner="me", digest=digest) == Verdict.REJECTED
 
 
-def test_void_for_another_change_another_session_after_use_or_expiry() -> None:
+async def test_void_for_another_change_another_session_after_use_or_expiry() -> None:
     clock = FakeClock()
-    store, approval_id, digest = make(clock)
-    store.decide(approval_id, store.lookup(approval_id).csrf_token, approve=True)
-    assert store.check(approval_id, owner="me", digest=store.digest({"other": 1})) == Verdict.VOID
-    assert store.check(approval_id, owner="someone else", digest=digest) == Verdict.VOID
-    assert store.check("unknown", owner="me", digest=digest) == Verdict.VOID
+    store, approval_id, digest = await make(clock)
+    await store.decide(approval_id, (await store.lookup(approval_id)).csrf_token, approve=True)
+    assert await store.check(approval_id, owner="me", digest=store.digest({"other": 1})) == Verdict.VOID
+    assert await store.check(approval_id, owner="someone else", digest=digest) == Verdict.VOID
+    assert await store.check("unknown", owner="me", digest=digest) == Verdict.VOID
     clock.now += 601
-    assert store.check(approval_id, owner="me", digest=digest) == Verdict.VOID
-    store2, second, digest2 = make()
-    assert store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
-    store2.spend(second)
-    assert store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.VOID
+    assert await store.check(approval_id, owner="me", digest=digest) == Verdict.VOID
+    store2, second, digest2 = await make()
+    assert await store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
+    assert await store2.spend(second) and not await store2.spend(second)
+    assert await store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.VOID
 
 
-def test_repr_shows_no_digest_owner_or_token() -> None:
+async def test_repr_shows_no_digest_owner_or_token() -> None:
     store = ApprovalStore()
-    approval = store.create(tool="Edit", target="x", summary="s", digest="digest-canary", owner="owner-canary")
+    approval = await store.create(tool="Edit", target="x", summary="s", digest="digest-canary", owner="owner-canary")
     shown = repr(approval) + repr(store)
     assert approval.csrf_token not in shown and "digest-canary" not in shown and "owner-canary" not in shown
 
 
-def test_only_page_approvals_can_be_decided_on_the_page() -> None:
+async def test_only_page_approvals_can_be_decided_on_the_page() -> None:
     """A token of policy `model`, or an approval awaiting an eliciting client's answer, has no page."""
     store = ApprovalStore()
-    approval = store.create(tool="Edit", target="x", summary="s", digest="d", owner="me")
-    assert store.lookup(approval.id) is None
-    assert store.decide(approval.id, approval.csrf_token, approve=True) is None
-    assert store.check(approval.id, owner="me", digest="d") == Verdict.PENDING
+    approval = await store.create(tool="Edit", target="x", summary="s", digest="d", owner="me")
+    assert await store.lookup(approval.id) is None
+    assert await store.decide(approval.id, approval.csrf_token, approve=True) is None
+    assert await store.check(approval.id, owner="me", digest="d") == Verdict.PENDING

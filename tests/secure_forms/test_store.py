@@ -133,7 +133,7 @@ def test_expiry_drops_values_then_forgets_the_form(store: SecureFormStore, clock
         store.lookup(form.id)
     with refusal(SecureFormError.EXPIRED):
         fill(store, form)
-    assert store._entries[form.id].values is None  # the values themselves are gone
+    assert store._records.get(form.id).values is None  # the values themselves are gone
     clock.now = START + 2 * 3600
     assert store.sweep() == 1 and len(store) == 0
     with refusal(SecureFormError.NOT_FOUND):
@@ -177,7 +177,7 @@ def test_errors_are_guardrail_errors(store: SecureFormStore) -> None:
 def test_reprs_never_include_values(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
-    for text in (repr(store), repr(store._entries), repr(form), repr(store.lookup(form.id)),
+    for text in (repr(store), repr(store._records._entries), repr(form), repr(store.lookup(form.id)),
                  repr(store.status(form.id, owner=OWNER))):
         assert CANARY not in text
 

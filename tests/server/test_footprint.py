@@ -12,8 +12,9 @@ from tests.harness import both_settings, connect
 pytestmark = pytest.mark.anyio
 
 # Measured 16,675 characters for both vendors (14 tools) when this budget was set (benchmarks/footprint.py; 39,924
-# before the schemas were made lean); raise it only on purpose, with the reason in the commit.
-TOOLS_LIST_BUDGET_CHARS = 17_500
+# before the schemas were made lean); raise it only on purpose, with the reason in the commit. 19,7xx with the change
+# journal's two tools (issue 12).
+TOOLS_LIST_BUDGET_CHARS = 20_000
 # What the model reads of one tool (name, description, input schema); the write tools with many arguments are the
 # largest (about 1,650 characters).
 MODEL_VISIBLE_BUDGET_CHARS = 1_750

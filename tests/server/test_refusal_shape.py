@@ -18,7 +18,7 @@ TOOLS = ["GetSiteThirdPartyIntegrations", "GetSiteThirdPartyIntegration", "GetSe
          "GetUserThirdPartyIntegrations", "GetUserThirdPartyIntegration", "CreateSecureForm",
          "CreateUserThirdPartyIntegration", "EditUserThirdPartyIntegration", "GetCxEngageIntegrations",
          "GetCxEngageIntegration", "CreateCxEngageSecureForm", "CreateCxEngageIntegration", "EditCxEngageIntegration",
-         "GetIntegrationGuide"]
+         "GetIntegrationGuide", "GetIntegrationChanges", "RevertIntegrationChange"]
 
 
 @pytest.fixture

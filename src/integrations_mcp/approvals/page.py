@@ -48,7 +48,7 @@ class _Page:
         self.store, self.public_origin = store, public_origin
 
     async def show(self, request: Request) -> Response:
-        approval = self.store.lookup(request.path_params["approval_id"])
+        approval = await self.store.lookup(request.path_params["approval_id"])
         if approval is None or approval.state != ApprovalState.PENDING:
             return message("No pending approval", GONE, 404)
         return _page(approval)
@@ -69,9 +69,9 @@ class _Page:
         if decision not in ("approve", "reject"):
             return message("Refused", STALE_PAGE, 400, alert=True)
         approval_id = request.path_params["approval_id"]
-        if self.store.lookup(approval_id) is None:
+        if await self.store.lookup(approval_id) is None:
             return message("No pending approval", GONE, 404)
-        decided = self.store.decide(approval_id, fields.get(CSRF_FIELD, ""), decision == "approve")
+        decided = await self.store.decide(approval_id, fields.get(CSRF_FIELD, ""), decision == "approve")
         if decided is None:
             return message("Refused", STALE_PAGE + " If it was already decided, return to your assistant.", 403,
                            alert=True)

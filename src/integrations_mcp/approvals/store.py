@@ -1,8 +1,10 @@
-"""In-memory approvals, one per planned change.
+"""Approvals, one per planned change, in the state database (so every replica sees the same ones).
 
 An approval is made when a change needs the person. It holds the change's digest (an HMAC over the tool, target,
-fields before → after and the saved state, so it cannot be recomputed by anyone without this process's key) and
-what to show the person. It is spent by the write it allowed; a write whose re-planned digest differs finds it void.
+fields before → after and the saved state, so it cannot be recomputed by anyone without the key: this process's
+own, or one derived from INTEGRATIONS_STATE_KEY, which replicas share) and what to show the person. It is spent by
+the write it allowed, once (a conditional update: two replicas cannot both spend it); a write whose re-planned
+digest differs finds it void.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from integrations_mcp.state.schema import approvals as table
+from integrations_mcp.state.store import StateStore
 
 __all__ = ["Approval", "ApprovalState", "ApprovalStore", "Verdict"]
 
@@ -52,74 +58,83 @@ class Approval:
 
 
 class ApprovalStore:
-    def __init__(self, *, lifetime_seconds: float = 600, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, lifetime_seconds: float = 600, clock: Callable[[], float] = time.time,
+                 state: StateStore | None = None, key: bytes | None = None) -> None:
         self.lifetime_seconds = lifetime_seconds
         self._clock = clock
-        self._key = secrets.token_bytes(32)
-        self._lock = threading.Lock()
-        self._approvals: dict[str, Approval] = {}
+        self._key = key or secrets.token_bytes(32)
+        self._state = state or StateStore("sqlite+aiosqlite:///:memory:")
 
     def __repr__(self) -> str:
-        return f"ApprovalStore(approvals={len(self._approvals)}, lifetime_seconds={self.lifetime_seconds})"
+        return f"ApprovalStore(lifetime_seconds={self.lifetime_seconds})"
 
     def digest(self, change: Any) -> str:
         """A keyed digest of a JSON-able description of the change (and the state it was planned from)."""
         canonical = json.dumps(change, sort_keys=True, separators=(",", ":"), default=str)
         return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()
 
-    def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
-               on_page: bool = False) -> Approval:
+    async def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
+                     on_page: bool = False) -> Approval:
         now = self._clock()
         approval = Approval(id=secrets.token_urlsafe(18), tool=tool, target=target, summary=summary, digest=digest,
                             owner=owner, csrf_token=secrets.token_urlsafe(24), expires_at=now + self.lifetime_seconds,
                             on_page=on_page)
-        with self._lock:
-            self._sweep(now)
-            self._approvals[approval.id] = approval
+        async with self._state.begin() as conn:
+            await conn.execute(delete(table).where(table.c.expires_at <= now))
+            await conn.execute(insert(table).values(**{**approval.__dict__, "state": str(approval.state)}))
         return approval
 
-    def lookup(self, approval_id: str) -> Approval | None:
+    async def lookup(self, approval_id: str) -> Approval | None:
         """The approval for its page, whoever asks; None when unknown, expired, or not made for the page (a token of
         policy `model` or an answer awaited from an eliciting client cannot be approved there)."""
-        with self._lock:
-            self._sweep(self._clock())
-            approval = self._approvals.get(approval_id)
-            return approval if approval is not None and approval.on_page else None
+        approval = await self._get(approval_id)
+        return approval if approval is not None and approval.on_page else None
 
-    def decide(self, approval_id: str, csrf_token: str, approve: bool) -> Approval | None:
+    async def decide(self, approval_id: str, csrf_token: str, approve: bool) -> Approval | None:
         """The person's decision on the page. Only a pending approval with the page's own token can be decided."""
-        with self._lock:
-            approval = self._approvals.get(approval_id)
-            if (approval is None or not approval.on_page or self._clock() >= approval.expires_at
-                    or approval.state != ApprovalState.PENDING):
-                return None
-            if not hmac.compare_digest(approval.csrf_token.encode(), csrf_token.encode()):
-                return None
-            approval.state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-            return approval
+        approval = await self._get(approval_id)
+        if approval is None or not approval.on_page or approval.state != ApprovalState.PENDING:
+            return None
+        if not hmac.compare_digest(approval.csrf_token.encode(), csrf_token.encode()):
+            return None
+        decided = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+        if not await self._move(approval_id, ApprovalState.PENDING, decided):
+            return None  # decided meanwhile (another replica's page)
+        approval.state = decided
+        return approval
 
-    def check(self, approval_id: str, *, owner: str, digest: str, granted_by_caller: bool = False) -> Verdict:
+    async def check(self, approval_id: str, *, owner: str, digest: str, granted_by_caller: bool = False) -> Verdict:
         """What a retry finds. `granted_by_caller`: policy `model`, where presenting the token from the refusal with
         the confirmation flags set is the approval."""
-        with self._lock:
-            approval = self._approvals.get(approval_id)
-            if (approval is None or self._clock() >= approval.expires_at or approval.state == ApprovalState.USED
-                    or not hmac.compare_digest(approval.owner.encode(), owner.encode())
-                    or not hmac.compare_digest(approval.digest.encode(), digest.encode())):
-                return Verdict.VOID
-            if approval.state == ApprovalState.REJECTED:
-                return Verdict.REJECTED
-            if approval.state == ApprovalState.APPROVED or granted_by_caller:
-                return Verdict.GRANTED
-            return Verdict.PENDING
+        approval = await self._get(approval_id)
+        if (approval is None or approval.state == ApprovalState.USED
+                or not hmac.compare_digest(approval.owner.encode(), owner.encode())
+                or not hmac.compare_digest(approval.digest.encode(), digest.encode())):
+            return Verdict.VOID
+        if approval.state == ApprovalState.REJECTED:
+            return Verdict.REJECTED
+        if approval.state == ApprovalState.APPROVED or granted_by_caller:
+            return Verdict.GRANTED
+        return Verdict.PENDING
 
-    def spend(self, approval_id: str) -> None:
-        """Mark it used: the write it allowed is being sent. Any later retry with it is void."""
-        with self._lock:
-            approval = self._approvals.get(approval_id)
-            if approval is not None:
-                approval.state = ApprovalState.USED
+    async def spend(self, approval_id: str) -> bool:
+        """Mark it used: the write it allowed is being sent. False if it was already used (by another call)."""
+        async with self._state.begin() as conn:
+            result = await conn.execute(update(table).where(table.c.id == approval_id,
+                                                            table.c.state != str(ApprovalState.USED))
+                                        .values(state=str(ApprovalState.USED)))
+        return bool(result.rowcount)
 
-    def _sweep(self, now: float) -> None:
-        for approval_id in [a.id for a in self._approvals.values() if now >= a.expires_at]:
-            del self._approvals[approval_id]
+    async def _get(self, approval_id: str) -> Approval | None:
+        """A live approval (unknown and expired ones are None)."""
+        async with self._state.begin() as conn:
+            row = (await conn.execute(select(table).where(table.c.id == approval_id))).mappings().first()
+        if row is None or self._clock() >= row["expires_at"]:
+            return None
+        return Approval(**{**row, "state": ApprovalState(row["state"])})
+
+    async def _move(self, approval_id: str, before: ApprovalState, after: ApprovalState) -> bool:
+        async with self._state.begin() as conn:
+            result = await conn.execute(update(table).where(table.c.id == approval_id, table.c.state == str(before))
+                                        .values(state=str(after)))
+        return bool(result.rowcount)

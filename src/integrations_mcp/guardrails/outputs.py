@@ -28,8 +28,10 @@ MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never 
 _known: set[str] = set()
 
 
-def remember_configured_secrets(settings: Iterable[Any]) -> None:
-    """Every `SecretStr` field of the given settings objects is masked wherever it would appear."""
+def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str | None] = ()) -> None:
+    """Every `SecretStr` field of the given settings objects, and the `also` values (the server's own keys and
+    tokens), is masked wherever it would appear."""
+    _known.update(value for value in also if value)
     for item in settings:
         names = [f.name for f in dataclasses.fields(item)] if dataclasses.is_dataclass(item) else vars(item)
         for value in (getattr(item, name, None) for name in names):

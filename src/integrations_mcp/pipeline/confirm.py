@@ -106,31 +106,34 @@ class Confirmer:
             return Granted(None)
         digest = self.approvals.digest({"tool": call.tool, "target": call.target, "change": change})
         if self.policy == ConfirmationPolicy.MODEL:
-            return self._by_model(requests, digest, call)
+            return await self._by_model(requests, digest, call)
         if call.token:
             return await self._by_page_retry(requests, digest, call)
         if can_ask_in_a_form(call.ctx):
             return await self._by_elicitation(requests, digest, call)
         return await self._refuse_with_page(requests, digest, call, "")
 
-    def spend(self, granted: Granted) -> None:
-        if granted.approval_id:
-            self.approvals.spend(granted.approval_id)
+    async def spend(self, granted: Granted) -> None:
+        """Spend the approval with the write it allows: once, whichever replica gets there first."""
+        if granted.approval_id and not await self.approvals.spend(granted.approval_id):
+            raise GuardrailError("Refused: this approval was already used by another call. Nothing was sent. Call "
+                                 "again to see the change as it is now.")
 
     # ------------------------------------------------------------------ policy `model`
 
-    def _by_model(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall) -> Granted:
+    async def _by_model(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall) -> Granted:
         flags = {r.flag for r in requests}
         note = ""
         if call.token and flags <= call.flags:
-            verdict = self.approvals.check(call.token, owner=call.owner, digest=digest, granted_by_caller=True)
+            verdict = await self.approvals.check(call.token, owner=call.owner, digest=digest,
+                                                 granted_by_caller=True)
             if verdict == Verdict.GRANTED:
                 return Granted(call.token)
             note = ("The confirmation_id does not match this change (the saved values changed since, or it "
                     "expired or was used). ")
         elif flags & call.flags and not call.token:
             note = "A confirmation flag counts only with the confirmation_id of the refusal that showed the change. "
-        approval = self._create(requests, digest, call)
+        approval = await self._create(requests, digest, call)
         wanted = " and ".join(f"{flag}=true" for flag in sorted(flags))
         raise GuardrailError(f"Refused: {note}{summary(requests)}\nNothing was sent. Show this to the user; only if "
                              f"they agree, call again with {wanted} and confirmation_id={approval.id} (valid "
@@ -141,7 +144,7 @@ class Confirmer:
     async def _by_page_retry(self, requests: list[ConfirmationRequest], digest: str,
                              call: ConfirmCall) -> Granted:
         assert call.token is not None
-        verdict = self.approvals.check(call.token, owner=call.owner, digest=digest)
+        verdict = await self.approvals.check(call.token, owner=call.owner, digest=digest)
         if verdict == Verdict.GRANTED:
             return Granted(call.token)
         if verdict == Verdict.REJECTED:
@@ -157,7 +160,7 @@ class Confirmer:
 
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
                                 note: str) -> Granted:
-        approval = self._create(requests, digest, call, on_page=True)
+        approval = await self._create(requests, digest, call, on_page=True)
         url = await self._pages().page_url(f"approvals/{approval.id}")
         raise GuardrailError(f"Refused: {note}this change needs the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
@@ -171,13 +174,14 @@ class Confirmer:
         if is_modern(ctx):
             answer = (ctx.input_responses or {}).get(ANSWER_KEY)
             if answer is None or not ctx.request_state:
-                approval = self._create(requests, digest, call)
+                approval = await self._create(requests, digest, call)
                 form = ElicitRequestFormParams(message=text, requested_schema=PersonAnswer.model_json_schema())
                 return InputRequiredResult(input_requests={ANSWER_KEY: ElicitRequest(params=form)},
                                            request_state=approval.id)
             accepted = getattr(answer, "action", None) == "accept" and bool((answer.content or {}).get("approve"))
             _refuse_unless(accepted, getattr(answer, "action", "decline"))
-            verdict = self.approvals.check(ctx.request_state, owner=call.owner, digest=digest, granted_by_caller=True)
+            verdict = await self.approvals.check(ctx.request_state, owner=call.owner, digest=digest,
+                                                 granted_by_caller=True)
             if verdict != Verdict.GRANTED:
                 raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
                                      "changed meanwhile). Nothing was sent. Call again to show them the new change.")
@@ -191,10 +195,10 @@ class Confirmer:
         raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they are "
                              "ready to decide.")
 
-    def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
-                on_page: bool = False) -> Approval:
-        return self.approvals.create(tool=call.tool, target=call.target, summary=summary(requests), digest=digest,
-                                     owner=call.owner, on_page=on_page)
+    async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
+                      on_page: bool = False) -> Approval:
+        return await self.approvals.create(tool=call.tool, target=call.target, summary=summary(requests),
+                                           digest=digest, owner=call.owner, on_page=on_page)
 
 
 def _refuse_unless(accepted: bool, action: str) -> None:

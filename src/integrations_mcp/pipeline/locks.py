@@ -1,5 +1,6 @@
-"""One write at a time per target, within this server: the check and the write it allows happen under one lock, so
-a second writer waits and is planned again against what the first one wrote."""
+"""One write at a time per target: the check and the write it allows happen under one lock, so a second writer waits
+and is planned again against what the first one wrote. Within this process an anyio lock per key; across replicas
+sharing a PostgreSQL state database, an advisory lock per key as well (`state.locks`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
+from integrations_mcp.state.locks import advisory_locks
+from integrations_mcp.state.store import StateStore
+
 __all__ = ["WriteLocks"]
 
 
 class WriteLocks:
-    def __init__(self) -> None:
+    def __init__(self, state: StateStore | None = None) -> None:
+        self._state = state
         self._locks: dict[str, anyio.Lock] = {}
         self._holders: dict[str, int] = {}
 
@@ -20,8 +25,11 @@ class WriteLocks:
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
         """Hold every key's lock (taken in sorted order, so two writers never wait on each other)."""
         async with AsyncExitStack() as stack:
-            for key in sorted(set(keys)):
+            ordered = sorted(set(keys))
+            for key in ordered:
                 await stack.enter_async_context(self._one(key))
+            if self._state is not None:
+                await stack.enter_async_context(advisory_locks(self._state, ordered))
             yield
 
     @asynccontextmanager

@@ -9,6 +9,9 @@
 4. send    - the vendor call (a secure form's values are spent atomically with it).
 5. verify  - read the record back and list every difference from what was planned.
 
+The change journal (`journal.py`), when the server has one, records each write at send and settles it at verify;
+a refused or failed write is recorded too (dry runs and calls waiting for the person are not writes).
+
 The lock (`locks.py`) makes check-and-write atomic per target within this server: a second writer waits, is planned
 again against the first one's result, and needs its own confirmation if it now replaces a value. Later features
 hook one stage each (a change journal at send/verify, value-based secret checks at check).
@@ -22,8 +25,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
 
-from integrations_mcp.errors import GuardrailError, VendorError, WriteOutcomeUnknown
+from integrations_mcp.errors import GuardrailError, IntegrationsError, VendorError, WriteOutcomeUnknown
 from integrations_mcp.pipeline.confirm import ConfirmationRequest, ConfirmCall, Confirmer
+from integrations_mcp.pipeline.journal import Journal, JournalEntry, Planned, Written
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
 
@@ -57,6 +61,10 @@ class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
 
     async def verify(self, plan: PlanT, sent: SentT) -> ResultT: ...
 
+    def journal_plan(self, plan: PlanT) -> Planned: ...  # the record before and the changes, secrets as names
+
+    def journal_result(self, result: ResultT) -> Written: ...  # the image read back
+
 
 @dataclass(frozen=True)
 class WriteServices:
@@ -64,6 +72,7 @@ class WriteServices:
 
     locks: WriteLocks
     confirmer: Confirmer
+    journal: Journal | None = None  # None: writes are not journaled (tests of the pipeline alone)
 
 
 @dataclass(frozen=True)
@@ -77,45 +86,68 @@ class WriteCall:
     dry_run: bool = False
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
     token: str | None = None  # confirmation_id (policy `model`) or approval_id (policy `person`)
+    principal: str = ""  # who the journal names (toolkit.identity.principal)
+    reverts: int | None = None  # the journaled change this write reverts
 
 
 async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
                     services: WriteServices) -> ResultT | InputRequiredResult:
-    progress = Progress(call.ctx, 3)
+    entry = None if call.dry_run or services.journal is None else services.journal.entry(
+        principal=call.principal, tool=call.tool, vendor=call.vendor.lower(), target=", ".join(stages.lock_keys()),
+        reverts=call.reverts)
     async with services.locks.hold(stages.lock_keys()):
-        await progress.step("checking the change")
         try:
-            plan = await stages.plan()
-            await stages.check(plan)
-        except VendorError as exc:  # a read of the plan or check stage: the write was never sent
-            exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
+            return await _run(stages, call, services, entry)
+        except IntegrationsError as exc:
+            if entry is not None:
+                await entry.stopped(exc)
             raise
-        requests = stages.confirmations(plan)
-        if call.dry_run:
-            return stages.preview(plan, requests)
-        change = stages.fingerprint(plan)
-        granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
-        if isinstance(granted, InputRequiredResult):
-            return granted
-        if granted.live:
-            plan = await _replan_after_waiting(stages, plan, call, services)
-        services.confirmer.spend(granted)
-        await progress.step(f"saving it in {call.vendor}")
-        lost: VendorError | None = None
-        try:
-            sent = await stages.send(plan)
-        except VendorError as exc:
-            if exc.nothing_written:
-                if "nothing was" not in str(exc).lower():
-                    exc.args = (f"{exc} Nothing was written.",)
-                raise
-            sent, lost = await _reconcile(stages, plan, exc), exc
-        await progress.step("reading it back to verify")
-        result = await stages.verify(plan, sent)
-        if lost is not None and isinstance(getattr(result, "next_steps", None), list):
-            result.next_steps.insert(0, f"The vendor's answer was lost ({lost}), but the write is there: found and "
-                                        "read back.")
-        return result
+
+
+async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, services: WriteServices,
+               entry: JournalEntry | None) -> ResultT | InputRequiredResult:
+    progress = Progress(call.ctx, 3)
+    await progress.step("checking the change")
+    try:
+        plan = await stages.plan()
+        if entry is not None:
+            entry.planned(stages.target(plan), stages.journal_plan(plan))
+        await stages.check(plan)
+    except VendorError as exc:  # a read of the plan or check stage: the write was never sent
+        exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
+        raise
+    requests = stages.confirmations(plan)
+    if call.dry_run:
+        return stages.preview(plan, requests)
+    change = stages.fingerprint(plan)
+    granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
+    if isinstance(granted, InputRequiredResult):
+        return granted
+    if granted.live:
+        plan = await _replan_after_waiting(stages, plan, call, services)
+        if entry is not None:
+            entry.planned(stages.target(plan), stages.journal_plan(plan))
+    await services.confirmer.spend(granted)
+    if entry is not None:
+        await entry.sending()
+    await progress.step(f"saving it in {call.vendor}")
+    lost: VendorError | None = None
+    try:
+        sent = await stages.send(plan)
+    except VendorError as exc:
+        if exc.nothing_written:
+            if "nothing was" not in str(exc).lower():
+                exc.args = (f"{exc} Nothing was written.",)
+            raise
+        sent, lost = await _reconcile(stages, plan, exc), exc
+    await progress.step("reading it back to verify")
+    result = await stages.verify(plan, sent)
+    if lost is not None and isinstance(getattr(result, "next_steps", None), list):
+        result.next_steps.insert(0, f"The vendor's answer was lost ({lost}), but the write is there: found and "
+                                    "read back.")
+    if entry is not None:
+        await entry.written(stages.journal_result(result))
+    return result
 
 
 async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: VendorError) -> SentT:

@@ -4,9 +4,10 @@ A tool calls `SecureFormStore.create(...)` and hands the person a URL; the perso
 that page in their browser (`server/secret_form_page.py` calls `lookup` and `submit`); a later create/edit tool
 call passes `secure_form_id` and merges the values server-side with `take(...)`, which hands them out once.
 
-Values live only in this process's memory, are dropped when the form expires or is taken, and never appear in a
-repr, a status, an error message or a log line. Logs name a form by a short prefix of its id only (the full id
-is the capability that opens the page).
+Values live in this process's memory (`MemoryRecords`), or, for replicas, in the state database encrypted with a
+key derived from INTEGRATIONS_STATE_KEY (`secure_forms.persisted`); either way they are dropped when the form expires
+or is taken, and never appear in a repr, a status, an error message or a log line. Logs name a form by a short
+prefix of its id only (the full id is the capability that opens the page).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +32,8 @@ __all__ = [
     "MAX_VALUE_CHARS",
     "FormState",
     "FormField",
+    "FormRecords",
+    "MemoryRecords",
     "StoredForm",
     "SecureFormError",
     "SecureFormStatus",
@@ -138,23 +143,73 @@ class _Entry:
         return f"_Entry(form={self.form!r}, completed={self.completed}, used={self.used}, filled={self.filled})"
 
 
+class FormTransaction(Protocol):
+    """The forms as one transaction sees them; an entry got from it may be changed in place until it ends."""
+
+    def get(self, form_id: str) -> _Entry | None: ...
+
+    def add(self, entry: _Entry) -> None: ...
+
+    def count(self) -> int: ...
+
+    def sweep(self, now: float, lifetime_seconds: int) -> int: ...
+
+
+class FormRecords(Protocol):
+    def transaction(self) -> Iterator[FormTransaction]: ...  # a context manager
+
+
+class MemoryRecords:
+    """This process's memory (the default): one lock, the entries changed in place."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[FormTransaction]:
+        with self._lock:
+            yield self
+
+    def get(self, form_id: str) -> _Entry | None:
+        return self._entries.get(form_id)
+
+    def add(self, entry: _Entry) -> None:
+        self._entries[entry.form.id] = entry
+
+    def count(self) -> int:
+        return len(self._entries)
+
+    def sweep(self, now: float, lifetime_seconds: int) -> int:
+        forgotten = 0
+        # Expired forms keep a value-less record for one more lifetime so the page can say "expired" (410).
+        for form_id, entry in list(self._entries.items()):
+            if now < entry.form.expires_at:
+                continue
+            if entry.values is not None:
+                entry.values = None
+                log.info("secure form %s expired; its values were deleted", form_ref(form_id))
+            if now >= entry.form.expires_at + lifetime_seconds:
+                del self._entries[form_id]
+                forgotten += 1
+        return forgotten
+
+
 class SecureFormStore:
-    """In-memory, thread-safe store of one-time secure forms. No HTTP here.
+    """Thread-safe store of one-time secure forms, in memory unless `records` says otherwise. No HTTP here.
 
     Each form records the tool that made it (`create_tool`), which refusals name for a fresh form."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, lifetime_seconds: int = 3600) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, lifetime_seconds: int = 3600,
+                 records: FormRecords | None = None) -> None:
         if lifetime_seconds <= 0:
             raise ValueError("lifetime_seconds must be positive")
         self._clock = clock
         self.lifetime_seconds = int(lifetime_seconds)
-        self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._records = records or MemoryRecords()
 
     def __repr__(self) -> str:
-        with self._lock:
-            count = len(self._entries)
-        return f"SecureFormStore(forms={count}, lifetime_seconds={self.lifetime_seconds})"
+        return f"SecureFormStore(forms={len(self)}, lifetime_seconds={self.lifetime_seconds})"
 
     # ----------------------------------------------------------------- tool side
 
@@ -177,25 +232,25 @@ class SecureFormStore:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in purpose.items()):
             raise ValueError("purpose must map strings to strings")
         now = self._clock()
-        with self._lock:
-            self._sweep_locked(now)
+        with self._records.transaction() as tx:
+            tx.sweep(now, self.lifetime_seconds)
             form_id = secrets.token_urlsafe(24)
-            while form_id in self._entries:  # pragma: no cover - 192 random bits
+            while tx.get(form_id) is not None:  # pragma: no cover - 192 random bits
                 form_id = secrets.token_urlsafe(24)
             form = StoredForm(id=form_id, subject=subject, fields=tuple(fields), purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,
                               owner=owner, csrf_token=secrets.token_urlsafe(32), create_tool=create_tool,
                               details=tuple(details))
-            self._entries[form_id] = _Entry(form)
+            tx.add(_Entry(form))
         log.info("secure form %s created with fields %s", form_ref(form_id), [f.id for f in fields])
         return form
 
     def status(self, form_id: str, *, owner: str) -> SecureFormStatus:
         """Where the form stands. Unknown, expired and other sessions' forms are refused."""
         now = self._clock()
-        with self._lock:
-            self._sweep_locked(now)
-            entry = self._owned_locked(form_id, owner)
+        with self._records.transaction() as tx:
+            tx.sweep(now, self.lifetime_seconds)
+            entry = self._owned(tx, form_id, owner)
             if now >= entry.form.expires_at and not entry.used:
                 raise self._expired(entry.form)
             return _status(entry)
@@ -206,9 +261,9 @@ class SecureFormStore:
         Refused if the form is unknown or another session's, expired, already taken, not saved yet, or made for a
         different purpose (the message names the first key that differs). A refusal does not spend the form."""
         now = self._clock()
-        with self._lock:
-            self._sweep_locked(now)
-            entry = self._owned_locked(form_id, owner)
+        with self._records.transaction() as tx:
+            tx.sweep(now, self.lifetime_seconds)
+            entry = self._owned(tx, form_id, owner)
             form = entry.form
             if entry.used:
                 log.info("secure form %s take refused: already used", form_ref(form_id))
@@ -242,8 +297,8 @@ class SecureFormStore:
         """Undo a `take` whose values could not be used (the vendor refused or failed), so that nothing the person
         typed is lost: the form is completed again with the same values, until it expires."""
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(form_id)
+        with self._records.transaction() as tx:
+            entry = tx.get(form_id)
             if entry is None or entry.form.owner != owner or not entry.used or now >= entry.form.expires_at:
                 return
             entry.values, entry.used = dict(values), False
@@ -253,16 +308,16 @@ class SecureFormStore:
 
     def lookup(self, form_id: str) -> SecureFormView:
         """The form for display, whoever asks. Unknown → NOT_FOUND; expired → EXPIRED."""
-        with self._lock:
-            entry = self._live_locked(form_id, self._clock())
+        with self._records.transaction() as tx:
+            entry = self._live(tx, form_id, self._clock())
             return SecureFormView(entry.form, _state(entry))
 
     def submit(self, form_id: str, csrf_token: str, values: Mapping[str, str]) -> StoredForm:
         """Save the person's values once. Checks, in order: the form is live, the CSRF token, not saved before,
         no unknown field names, no over-long values, every required field non-blank. Blank optional fields are
         left out. Nothing is stored unless every check passes."""
-        with self._lock:
-            entry = self._live_locked(form_id, self._clock())
+        with self._records.transaction() as tx:
+            entry = self._live(tx, form_id, self._clock())
             form = entry.form
             if not hmac.compare_digest(csrf_token.encode(), form.csrf_token.encode()):
                 log.warning("secure form %s submit refused: CSRF token mismatch", form_ref(form_id))
@@ -298,39 +353,25 @@ class SecureFormStore:
 
     def sweep(self) -> int:
         """Drop values of expired forms and forget long-expired ones; returns how many forms were forgotten."""
-        with self._lock:
-            return self._sweep_locked(self._clock())
+        with self._records.transaction() as tx:
+            return tx.sweep(self._clock(), self.lifetime_seconds)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        with self._records.transaction() as tx:
+            return tx.count()
 
-    def _sweep_locked(self, now: float) -> int:
-        forgotten = 0
-        # Expired forms keep a value-less record for one more lifetime so the page can say "expired" (410).
-        for form_id, entry in list(self._entries.items()):
-            if now < entry.form.expires_at:
-                continue
-            if entry.values is not None:
-                entry.values = None
-                log.info("secure form %s expired; its values were deleted", form_ref(form_id))
-            if now >= entry.form.expires_at + self.lifetime_seconds:
-                del self._entries[form_id]
-                forgotten += 1
-        return forgotten
-
-    def _live_locked(self, form_id: str, now: float) -> _Entry:
+    def _live(self, tx: FormTransaction, form_id: str, now: float) -> _Entry:
         """The page's view of a form: unknown and expired forms are refused, whoever asks."""
-        self._sweep_locked(now)
-        entry = self._entries.get(form_id)
+        tx.sweep(now, self.lifetime_seconds)
+        entry = tx.get(form_id)
         if entry is None:
             raise self._not_found()
         if now >= entry.form.expires_at and not entry.used:
             raise self._expired(entry.form)
         return entry
 
-    def _owned_locked(self, form_id: str, owner: str) -> _Entry:
-        entry = self._entries.get(form_id)
+    def _owned(self, tx: FormTransaction, form_id: str, owner: str) -> _Entry:
+        entry = tx.get(form_id)
         if entry is None or not hmac.compare_digest(entry.form.owner.encode(), owner.encode()):
             raise self._not_found()
         return entry

@@ -15,20 +15,28 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
+from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.persisted import DatabaseRecords
+from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.auth.setup import auth_arguments
 from integrations_mcp.server.guide_tool import GuideTools
+from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.state.journal import JournalTable
+from integrations_mcp.state.keys import derive
+from integrations_mcp.state.store import StateStore
+from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
-from integrations_mcp.vendors.base import Runtime
+from integrations_mcp.vendors.base import Reverter, Runtime
 
-__all__ = ["approvals", "build_server"]
+__all__ = ["approvals", "build_server", "form_store"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +56,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     if not configured and not settings.placeholders:
         raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
                                  "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
-    remember_configured_secrets(settings.vendors[v.name] for v in configured)
+    remember_configured_secrets((settings.vendors[v.name] for v in configured),
+                                also=[settings.state_key, *(token.secret for token in settings.auth_tokens)])
     if settings.placeholders:
         log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
                     "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",
@@ -57,20 +66,27 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     transports = transports or {}
     forms: list[SecureFormServer] = []
 
+    state = StateStore(settings.state_url)
+
     def shared_forms() -> SecureFormServer:
         if not forms:
-            forms.append(secure_forms or SecureFormServer())
+            forms.append(secure_forms or SecureFormServer(form_store(settings, state)))
         return forms[0]
 
-    writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
-                                                   pages=shared_forms))
+    journal = Journal(JournalTable(state, retention_days=settings.journal_days))
+    writes = WriteServices(WriteLocks(state), Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
+                                                        pages=shared_forms), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     specs = []
+    reverters: dict[str, Reverter] = {}
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs)
+                          handoffs=handoffs, state=state, reverters=reverters)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
+    if configured:  # nothing to journal or revert until a vendor is configured
+        specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,
+                            hidden=lambda name: hidden_arguments(settings.confirmation, name))
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
     specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
@@ -80,6 +96,9 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                                 lifespan=connection_lifespan, tool_specs=specs, subscriptions=False,
                                 **(auth_arguments(settings) if settings.transport == "http" else {}))
     server.secure_forms = forms[0] if forms else None
+    server.state = state
+    if settings.state_key and settings.transport == "http":  # replicas bind forms and approvals alike
+        server.owner_base = derive(settings.state_key, "sessions").hex()
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
@@ -96,9 +115,18 @@ def not_configured(placeholders: tuple[str, ...]) -> str:
     return message
 
 
-def approvals(settings: Settings, pages: Callable[[], SecureFormServer]) -> ApprovalStore:
+def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
+    """The server's own secure forms: in the state database, sealed, when a key is set (replicas share them);
+    otherwise in this process's memory only (values typed by a person are never written unencrypted)."""
+    if settings.state_key is None or state.in_memory:
+        return SecureFormStore()
+    return SecureFormStore(records=DatabaseRecords(state.sync_engine(), derive(settings.state_key, "secrets")))
+
+
+def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:
     """The approvals of this server, with their page served next to the secure form page."""
-    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60)
+    key = derive(settings.state_key, "approvals") if settings.state_key else None
+    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
         pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public))
     return store

@@ -41,8 +41,14 @@ class CapabilityFilter(logging.Filter):
         return True
 
 
+# Database drivers log each statement with its parameters at DEBUG: approval ids, session bindings, sealed values.
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "psycopg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
 def install() -> None:
-    """On every handler of the root logger (where the CLI sends all logs)."""
+    """On every handler of the root logger (where the CLI sends all logs); the database drivers at WARNING."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, CapabilityFilter) for f in handler.filters):
             handler.addFilter(CapabilityFilter())

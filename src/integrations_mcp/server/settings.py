@@ -15,6 +15,8 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.state import default_url
+from integrations_mcp.state.keys import MIN_KEY_CHARS
 from integrations_mcp.vendors.base import is_placeholder
 
 __all__ = ["LOG_LEVELS", "Settings", "load_settings"]
@@ -54,6 +56,11 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.auth_tokens) or self.oauth_issuer is not None
+    # The state database (journal, spent forms). Settings() keeps it in memory; load_settings defaults to a file.
+    state_url: str = "sqlite+aiosqlite:///:memory:"
+    journal_days: float = 90.0  # how long the change journal keeps a change
+    # Shared by replicas: approvals' digest key, the HTTP session binding and secrets at rest derive from it.
+    state_key: str | None = field(default=None, repr=False)
 
     @property
     def configured_vendors(self) -> list[str]:
@@ -89,7 +96,22 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         allow_unauthenticated_remote=bool(given.get("allow_unauthenticated_remote"))
         or _boolean(env, "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE"),
         trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
+        journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
+        **_state(env),
     )
+
+
+def _state(env: Mapping[str, str]) -> dict[str, Any]:
+    url = env.get("INTEGRATIONS_STATE_URL", "").strip() or default_url()
+    key = env.get("INTEGRATIONS_STATE_KEY", "").strip() or None
+    if key is not None and len(key) < MIN_KEY_CHARS:
+        raise ConfigurationError(f"INTEGRATIONS_STATE_KEY must be at least {MIN_KEY_CHARS} characters (e.g. the "
+                                 "output of: python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    if url.startswith("postgresql") and key is None:
+        raise ConfigurationError("INTEGRATIONS_STATE_URL is PostgreSQL (several replicas), so INTEGRATIONS_STATE_KEY "
+                                 "is required: every replica needs the same key to agree on approvals and sessions "
+                                 "and to encrypt secrets at rest. Set the same random value on each replica.")
+    return {"state_url": url, "state_key": key}
 
 
 def _vendors(env: Mapping[str, str]) -> dict[str, Any]:

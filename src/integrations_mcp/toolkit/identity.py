@@ -10,6 +10,7 @@ A stateless (2026-07-28) HTTP client without auth has no session to bind to: suc
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,14 +19,16 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 
-__all__ = ["connection_lifespan", "session_key"]
+__all__ = ["connection_lifespan", "principal", "session_key"]
 
 _OWNER = "integrations_mcp.session_owner"
 
 
 @asynccontextmanager
 async def connection_lifespan(server: MCPServer) -> AsyncIterator[dict[str, Any]]:
-    yield {_OWNER: secrets.token_hex(16)}
+    # Replicas over HTTP share one base (derived from INTEGRATIONS_STATE_KEY by server.app), so a client's forms and
+    # approvals are its own on every replica; otherwise each process (stdio: each connection) has its own.
+    yield {_OWNER: getattr(server, "owner_base", None) or secrets.token_hex(16)}
 
 
 def session_key(ctx: Context) -> str:
@@ -34,3 +37,13 @@ def session_key(ctx: Context) -> str:
     headers = ctx.headers or {}
     token = get_access_token()
     return "/".join((base, headers.get("mcp-session-id", ""), token.client_id if token else ""))
+
+
+def principal(ctx: Context) -> str:
+    """Who the change journal names: the authenticated client where HTTP has auth, else the session (a short hash
+    of its key, which is not itself shown)."""
+    token = get_access_token()
+    if token is not None and token.client_id:
+        return token.client_id
+    return "session:" + hashlib.sha256(session_key(ctx).encode()).hexdigest()[:12]
+

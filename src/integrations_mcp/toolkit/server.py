@@ -16,6 +16,7 @@ from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, c
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.answers import text_answer
 from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
@@ -33,6 +34,8 @@ class IntegrationsServer(MCPServer):
         super().__init__(*args, tools=[spec.tool for spec in tool_specs], **kwargs)
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
+        self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
+        self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
 
     async def list_tools(self) -> list[MCPTool]:
         """A caller whose access token has only the read scope sees the read tools only."""

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,10 +18,13 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.state.journal import ChangeRow
+from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
-__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Runtime", "Vendor", "env_value", "http_url", "is_placeholder"]
+__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Reverter", "Runtime", "Vendor", "env_value", "http_url",
+           "is_placeholder"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,15 @@ class Finding:
     detail: str
 
 
+@dataclass(frozen=True)
+class Reverter:
+    """A vendor's hook for RevertIntegrationChange: its edit stages, built to restore a journaled change's
+    before-values (field -> value, keyed as the change's FieldChange.field) for the session `owner`."""
+
+    vendor: str  # as progress messages name it
+    edit: Callable[[ChangeRow, dict[str, Any], str], Any]
+
+
 @dataclass
 class Runtime:
     """What the server hands every vendor when it registers: shared settings and shared services."""
@@ -61,6 +73,8 @@ class Runtime:
     secure_forms: Callable[[], SecureFormServer]  # the server's own secure form page, made on first use
     writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
     handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
+    state: StateStore  # the state database (spent forms; the journal goes through `writes`)
+    reverters: dict[str, Reverter] = field(default_factory=dict)  # vendor name -> its revert hook, set by `tools`
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""

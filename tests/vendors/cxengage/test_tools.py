@@ -16,7 +16,7 @@ from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_VIEW_ONLY_TENANT_ID,
     CxEngageEmulator,
 )
-from tests.harness import SHARED_TOOLS, Session, connect, cxengage_settings
+from tests.harness import SHARED_READ_TOOLS, SHARED_TOOLS, Session, connect, cxengage_settings
 from tests.vendors.cxengage.helpers import (
     READ_TOOLS,
     REST_ID,
@@ -104,7 +104,7 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
 async def test_read_only_serves_only_the_two_read_tools(emu: CxEngageEmulator) -> None:
     async with connect(cxengage_settings(read_only=True), cxengage=emu) as cx:
         tools = (await cx.client.list_tools()).tools
-        assert {t.name for t in tools} == READ_TOOLS | SHARED_TOOLS
+        assert {t.name for t in tools} == READ_TOOLS | SHARED_READ_TOOLS
         assert all(t.annotations.read_only_hint for t in tools)
         for tool, args in (("CreateCxEngageSecureForm", {"type": "zendesk"}),
                            ("CreateCxEngageIntegration", {"name": "X", "type": "rest"}),

@@ -141,7 +141,7 @@ def form(**fields: Any) -> SecureFormRecord:
 async def test_require_usable_form(answer: SecureFormRecord | VendorError, spent: bool, needle: str | None) -> None:
     forms = SpentForms(create_tool="CreateSecureForm")
     if spent:
-        forms.spend(FORM_ID)
+        await forms.spend(FORM_ID)
 
     async def read(form_id: str) -> SecureFormRecord:
         if isinstance(answer, VendorError):

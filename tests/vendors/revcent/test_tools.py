@@ -7,7 +7,7 @@ import pytest
 from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.harness import SHARED_TOOLS, connect, ok, refused, revcent_settings
+from tests.harness import SHARED_READ_TOOLS, SHARED_TOOLS, connect, ok, refused, revcent_settings
 from tests.vendors.revcent.helpers import READ_TOOLS, WRITE_TOOLS, create, required_asset_select
 
 pytestmark = pytest.mark.anyio
@@ -34,7 +34,7 @@ async def test_read_only_mode_serves_only_read_tools(revcent: RevCentEmulator) -
     async with connect(revcent_settings(read_only=True), revcent=revcent) as session:
         client = session.client
         tools = (await client.list_tools()).tools
-        assert {t.name for t in tools} == READ_TOOLS | SHARED_TOOLS
+        assert {t.name for t in tools} == READ_TOOLS | SHARED_READ_TOOLS
         assert all(t.annotations.read_only_hint for t in tools)
         result = await client.call_tool("CreateSecureForm", {"site_third_party_integration_id": "a" * 20})
         assert result.is_error

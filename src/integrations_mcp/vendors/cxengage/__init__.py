@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
-from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
+from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
@@ -24,6 +24,7 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
     tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
+    runtime.reverters["cxengage"] = Reverter("CxEngage", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
                       hidden=runtime.hidden)
 

@@ -3,7 +3,7 @@ server's own one-time secure form."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
@@ -14,6 +14,7 @@ from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, StoredForm
+from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
 from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, Description, IntegrationName, StrictBool
 from integrations_mcp.toolkit.calls import write_call
@@ -33,7 +34,7 @@ from integrations_mcp.vendors.cxengage.models import (
     WriteResult,
 )
 from integrations_mcp.vendors.cxengage.plans import CreateArgs, EditArgs, form_purpose
-from integrations_mcp.vendors.cxengage.views import view
+from integrations_mcp.vendors.cxengage.views import PROPERTY, view
 from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditIntegration
 
 __all__ = ["CxEngageTools"]
@@ -49,6 +50,15 @@ class CxEngageTools:
     def __init__(self, api: CxEngageClient, forms: SecureFormServer, writes: WriteServices,
                  handoffs: Handoffs) -> None:
         self.api, self.forms, self.writes, self.handoffs = api, forms, writes, handoffs
+
+    def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditIntegration:
+        """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
+        properties = {k.removeprefix(PROPERTY): v for k, v in restore.items() if k.startswith(PROPERTY)}
+        args = EditArgs(tenant_id=str((change.before or {}).get("tenant_id") or ""),
+                        integration_id=change.integration or "", name=restore.get("name"),
+                        description=(restore["description"] or "") if "description" in restore else None,
+                        active=restore.get("active"), properties=properties or None)
+        return EditIntegration(self.api, self.forms.store, owner, self.writes.confirmer.policy, args)
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:

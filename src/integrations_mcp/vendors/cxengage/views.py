@@ -15,8 +15,9 @@ from integrations_mcp.vendors.cxengage.facts import VENDOR_ECHOES_SECRETS  # [I]
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 
-__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS", 
-           "property_changes", "readiness", "redact_properties", "redacted_body", "secret_values_in", "view"]
+__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS",
+           "journal_image", "property_changes", "readiness", "redact_properties", "redacted_body", "secret_changes",
+           "secret_values_in", "view"]
 
 
 # Secret values shown in diffs: never the value, only whether one is there.
@@ -107,3 +108,21 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return [value] if isinstance(value, str) else []
+
+
+def journal_image(integration: IntegrationRecord | Integration, tenant_id: str) -> dict[str, Any]:
+    """The record as the change journal keeps it, flat, keyed like FieldChange.field: secrets only as set."""
+    image: dict[str, Any] = {"name": integration.name, "description": integration.description,
+                             "active": integration.active, "tenant_id": tenant_id}
+    for name, value in integration.properties.items():
+        if SECRET_KEYS(name):
+            image[PROPERTY + name] = SECRET_SET if is_set(value) else None
+        else:
+            image[PROPERTY + name] = redact(value, SECRET_KEYS)
+    return image
+
+
+def secret_changes(changes: list[FieldChange]) -> list[str]:
+    """The changed fields that are secrets (their values are never journaled)."""
+    return [c.field for c in changes if c.field.startswith(PROPERTY) and SECRET_KEYS(c.field[len(PROPERTY):])]
+

@@ -11,6 +11,7 @@ from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import is_set
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.journal import Planned, Written
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
 from integrations_mcp.vendors.cxengage import rules
@@ -29,8 +30,10 @@ from integrations_mcp.vendors.cxengage.plans import (
 )
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 from integrations_mcp.vendors.cxengage.views import (
+    journal_image,
     redact_properties,
     redacted_body,
+    secret_changes,
     secret_values_in,
     view,
 )
@@ -69,6 +72,10 @@ class _Write:
         secrets = self.forms.take(form_id, owner=self.owner, purpose=purpose)
         return await spending(lambda: call(secrets),
                               give_back=lambda: self.forms.restore(form_id, owner=self.owner, values=secrets))
+
+    def journal_result(self, result: WriteResult) -> Written:
+        after = journal_image(result.verified.integration, self.tenant_id) if result.verified else None
+        return Written(result.integration_id, after, result.mismatches)
 
     async def verify(self, plan: WritePlan, sent: Sent) -> WriteResult:
         """The result of a write that CxEngage accepted, verified by reading it back. A failed read-back is reported
@@ -109,6 +116,9 @@ class CreateIntegration(_Write):
 
     def target(self, plan: CreatePlan) -> str:
         return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
+
+    def journal_plan(self, plan: CreatePlan) -> Planned:
+        return Planned(None, None, plan.changes, secret_changes(plan.changes))
 
     def fingerprint(self, plan: CreatePlan) -> Any:
         return {"body": plan.shown(), "changes": [c.model_dump(mode="json") for c in plan.changes]}
@@ -159,6 +169,10 @@ class EditIntegration(_Write):
 
     def target(self, plan: EditPlan) -> str:
         return f"the CxEngage integration {plan.current.name!r} ({plan.current.id}, tenant {self.tenant_id})"
+
+    def journal_plan(self, plan: EditPlan) -> Planned:
+        before = journal_image(plan.current, self.tenant_id)
+        return Planned(plan.current.id, before, plan.changes, secret_changes(plan.changes))
 
     def fingerprint(self, plan: EditPlan) -> Any:
         """The approval covers these changes to this saved state (secrets included: the digest is keyed and never

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
-from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
+from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
@@ -25,7 +25,9 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     if settings.credentials_via == "server-form":
         runtime.secure_forms()  # the page this path needs (it listens only once a form is made)
     tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs,
-                         via=settings.credentials_via, server_forms=ServerForms(runtime.secure_forms))
+                         via=settings.credentials_via, server_forms=ServerForms(runtime.secure_forms),
+                         state=runtime.state)
+    runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
 

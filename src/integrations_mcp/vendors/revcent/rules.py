@@ -135,7 +135,7 @@ async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
     """A form not yet used here, known to RevCent, made for this site integration, unexpired and completed.
     `made_for`: the site this server created the form for, used when GetSecureForm does not report
     form_source_id ([I] fact revcent.form_source_id)."""
-    spent.require_unspent(form_id)
+    await spent.require_unspent(form_id)
     try:
         form = await read(form_id)
     except VendorError as exc:

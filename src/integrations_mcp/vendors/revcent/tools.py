@@ -4,7 +4,7 @@ run the pipeline (`pipeline.write.run_write`) with the stages in `writes.py`; ev
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
@@ -14,6 +14,8 @@ from integrations_mcp.client_capabilities import can_open_urls
 from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
+from integrations_mcp.state.journal import ChangeRow
+from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, READ_ONLY
 from integrations_mcp.toolkit.arguments import (
     APPROVAL_ID,
@@ -31,6 +33,7 @@ from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.facts import CredentialsVia
 from integrations_mcp.vendors.revcent.models import (
+    OptionFieldInput,
     OptionInput,
     RevCentId,
     SecureForm,
@@ -50,6 +53,7 @@ from integrations_mcp.vendors.revcent.writes import CreateWrite, Credentials, Ed
 __all__ = ["RevCentTools"]
 
 VENDOR = "RevCent"
+OPTIONS = "third_party_options."  # how an option field's FieldChange is named: third_party_options.<option>.<field>
 FORM_LIFETIME_SECONDS = 3600  # RevCent's forms last an hour; used when an answer does not say when one expires
 FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
                  "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
@@ -67,17 +71,30 @@ class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
     def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs, *,
-                 via: CredentialsVia, server_forms: ServerForms) -> None:
+                 via: CredentialsVia, server_forms: ServerForms, state: StateStore | None = None) -> None:
         self.api, self.writes, self.handoffs, self.via = api, writes, handoffs, via
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
-        self.spent_forms = SpentForms(create_tool="CreateSecureForm")
+        self.spent_forms = SpentForms(create_tool="CreateSecureForm", state=state)
         self.credentials = Credentials(self.spent_forms, server_forms)
 
     async def _read_form(self, form_id: str, owner: str) -> SecureFormRecord:
         if self.via == "server-form":
             return self.credentials.server_forms.status(form_id, owner)
         return await self.api.get_secure_form(form_id)
+
+    def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditWrite:
+        """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
+        options: dict[str, list[OptionFieldInput]] = {}
+        for name, value in restore.items():
+            if name.startswith(OPTIONS):
+                option_id, field_id = name.removeprefix(OPTIONS).split(".", 1)
+                options.setdefault(option_id, []).append(OptionFieldInput(id=field_id, value=value or []))
+        description = (restore["description"] or "") if "description" in restore else None  # "" clears it
+        edit = EditRequest(integration_id=change.integration or "", name=restore.get("name"),
+                           description=description, enabled=restore.get("enabled"),
+                           third_party_options=[OptionInput(id=o, fields=f) for o, f in options.items()] or None)
+        return EditWrite(self.api, self.credentials, self.writes.confirmer.policy, owner, edit, self.via)
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
@@ -97,7 +114,7 @@ class RevCentTools:
         """Whether a secure form is completed, and which site integration it belongs to."""
         owner = session_key(ctx)
         form = await self._read_form(secure_form_id, owner)
-        if secure_form_id in self.spent_forms or (
+        if await self.spent_forms.is_spent(secure_form_id) or (
                 self.via == "server-form" and self.credentials.server_forms.raw_status(secure_form_id, owner).used):
             next_step = "Already used to save credentials; create a new form for any other change."
         elif form.completed:

@@ -3,6 +3,8 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import (
     COMMON_SECRET_FRAGMENTS,
@@ -10,11 +12,18 @@ from integrations_mcp.guardrails.secrets import (
     REDACTED,
     SecretKeys,
 )
-from integrations_mcp.vendors.revcent.models import Choice, MissingOption, Readiness, SelectChoice, UserIntegrationView
+from integrations_mcp.vendors.revcent.models import (
+    Choice,
+    MissingOption,
+    Readiness,
+    SavedIntegration,
+    SelectChoice,
+    UserIntegrationView,
+)
 from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
 
-__all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "missing_credentials", "missing_options",
-           "non_empty", "readiness", "saved_values", "select_choices", "stale_values", "view"]
+__all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "missing_credentials",
+           "missing_options", "non_empty", "readiness", "saved_values", "select_choices", "stale_values", "view"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -121,3 +130,15 @@ def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
 
 def non_empty(value: list[str] | None) -> bool:
     return bool(value) and any(v.strip() for v in value)
+
+
+def journal_image(record: UserIntegration | SavedIntegration) -> dict[str, Any]:
+    """The record as the change journal keeps it, flat, keyed like FieldChange.field: credentials, and option fields
+    that are secrets by name, only as saved (never their values)."""
+    image: dict[str, Any] = {"name": record.name, "description": record.description, "enabled": record.enabled,
+                             "credentials": "saved" if record.third_party_credentials_saved else None}
+    for (option_id, field_id), value in saved_values(record.third_party_options_saved).items():
+        secret = is_secret_option(option_id, field_id) and non_empty(value)
+        image[f"third_party_options.{option_id}.{field_id}"] = "saved" if secret else value or None
+    return image
+

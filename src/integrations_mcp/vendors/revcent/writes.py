@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.journal import Planned, Written
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -24,7 +25,7 @@ from integrations_mcp.vendors.revcent.plans import (
 )
 from integrations_mcp.vendors.revcent.records import UserIntegration
 from integrations_mcp.vendors.revcent.server_forms import ServerForms, credentials_body
-from integrations_mcp.vendors.revcent.views import SavedValues, saved_values, view
+from integrations_mcp.vendors.revcent.views import SavedValues, journal_image, saved_values, view
 
 __all__ = ["CreateWrite", "Credentials", "EditWrite"]
 
@@ -79,8 +80,12 @@ class _RevCentWrite:
             values = forms.take(form_id, self.owner, plan.site.id)
             body = {**plan.body, "third_party_credentials": credentials_body(plan.site, values)}
             return await spending(lambda: send(body), give_back=lambda: forms.restore(form_id, self.owner, values))
-        self.spent.spend(form_id)
+        await self.spent.spend(form_id)
         return await spending(lambda: send(plan.body), give_back=lambda: self.spent.give_back(form_id))
+
+    def journal_result(self, result: WriteResult) -> Written:
+        after = journal_image(result.verified.integration) if result.verified else None
+        return Written(result.user_third_party_integration_id, after, result.mismatches)
 
     async def verify(self, plan: WritePlan, sent: str) -> WriteResult:
         """`sent` is the integration's id. A failed read-back is reported as such: the write itself happened and
@@ -121,6 +126,9 @@ class CreateWrite(_RevCentWrite):
 
     def target(self, plan: CreatePlan) -> str:
         return f"a new integration {self.request.name!r}"
+
+    def journal_plan(self, plan: CreatePlan) -> Planned:
+        return Planned(None, None, plan.changes, ["credentials"] if plan.secure_form_id else [])
 
     def fingerprint(self, plan: CreatePlan) -> Any:
         return {"body": plan.body, "site": plan.site.model_dump(mode="json")}
@@ -166,6 +174,10 @@ class EditWrite(_RevCentWrite):
 
     def target(self, plan: EditPlan) -> str:
         return f"the RevCent integration {plan.current.name!r} ({plan.current.id})"
+
+    def journal_plan(self, plan: EditPlan) -> Planned:
+        secrets = ["credentials"] if plan.secure_form_id else []
+        return Planned(plan.current.id, journal_image(plan.current), plan.changes, secrets)
 
     def fingerprint(self, plan: EditPlan) -> Any:
         """The approval covers these changes to this saved state: any other change to it voids the approval."""

@@ -1,0 +1,101 @@
+"""Reverting a journaled change: the vendor's own edit stages, restoring the change's before-image, with two
+additions. check: the fields the change wrote must still hold what it wrote (otherwise someone changed the record
+since, and the revert would overwrite that: refused, showing the difference). confirm: a revert always needs the
+person, with the diff (one request, `confirm_revert`, whatever the edit's own rules would ask)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.secrets import REDACTED
+from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.pipeline.journal import Outcome, Planned, Written
+from integrations_mcp.state.journal import ChangeRow
+
+__all__ = ["CONFIRM_REVERT", "RevertStages", "restorable"]
+
+CONFIRM_REVERT = "confirm_revert"
+
+
+def restorable(change: ChangeRow) -> tuple[dict[str, Any], list[str]]:
+    """The before-values to restore (field -> value) and the secret fields that cannot be (a new secure form);
+    refused when nothing can be restored."""
+    if change.outcome in (Outcome.REFUSED, Outcome.FAILED):
+        raise GuardrailError(f"Refused: change {change.id} was {change.outcome}, so it wrote nothing to revert.")
+    if change.before is None or change.integration is None:
+        raise GuardrailError(f"Refused: change {change.id} created {change.target}; there is no earlier state to "
+                             "restore (no tool deletes an integration). Disable or deactivate it with the vendor's "
+                             "edit tool if the user wants it off.")
+    secrets = set(change.secrets) | {name for name, value in change.before.items() if value == REDACTED}
+    restore = {c["field"]: change.before.get(c["field"]) for c in change.changes if c["field"] not in secrets}
+    if not restore:
+        raise GuardrailError(f"Refused: change {change.id} only set secrets ({', '.join(sorted(secrets))}), which "
+                             "are never kept and cannot be restored. Create a new secure form with the vendor's "
+                             "form tool and have the user enter the old values, if they have them.")
+    return restore, sorted(secrets)
+
+
+class RevertStages:
+    """Wraps a vendor's edit stages (`pipeline.write.WriteStages`) built to restore `restore`."""
+
+    def __init__(self, inner: Any, change: ChangeRow, restore: dict[str, Any]) -> None:
+        self.inner, self.change, self.restore = inner, change, restore
+
+    def lock_keys(self) -> list[str]:
+        return self.inner.lock_keys()
+
+    async def plan(self) -> Any:
+        return await self.inner.plan()
+
+    async def check(self, plan: Any) -> None:
+        now = self.inner.journal_plan(plan).before or {}
+        wrote = self.change.after or {c["field"]: c["proposed"] for c in self.change.changes}
+        drift = [f"- {name}: after change {self.change.id}: {_show(wrote.get(name))}; now: {_show(now.get(name))}"
+                 for name in self.restore if now.get(name) != wrote.get(name)]
+        if drift:
+            raise GuardrailError(f"Refused: {self.inner.target(plan)} changed since change {self.change.id}, and "
+                                 "reverting would overwrite that. Nothing was sent. Differences:\n" + "\n".join(drift)
+                                 + "\nMake the change the user wants with the vendor's edit tool instead.")
+        await self.inner.check(plan)
+
+    def confirmations(self, plan: Any) -> list[ConfirmationRequest]:
+        changes: list[FieldChange] = self.inner.journal_plan(plan).changes
+        reasons = " ".join(r.reason for r in self.inner.confirmations(plan))
+        return [ConfirmationRequest(
+            flag=CONFIRM_REVERT, changes=changes,
+            reason=f"reverting change {self.change.id} ({self.change.tool} by {self.change.principal}) restores "
+                   "the values saved before it.",
+            consequence=reasons)]
+
+    def target(self, plan: Any) -> str:
+        return self.inner.target(plan)
+
+    def fingerprint(self, plan: Any) -> Any:
+        return {"reverts": self.change.id, "edit": self.inner.fingerprint(plan)}
+
+    def preview(self, plan: Any, needed: list[ConfirmationRequest]) -> Any:
+        return self.inner.preview(plan, needed)
+
+    def settle(self, plan: Any) -> str:
+        return self.inner.settle(plan)
+
+    async def reconcile(self, plan: Any) -> Any:
+        return await self.inner.reconcile(plan)
+
+    async def send(self, plan: Any) -> Any:
+        return await self.inner.send(plan)
+
+    async def verify(self, plan: Any, sent: Any) -> Any:
+        return await self.inner.verify(plan, sent)
+
+    def journal_plan(self, plan: Any) -> Planned:
+        return self.inner.journal_plan(plan)
+
+    def journal_result(self, result: Any) -> Written:
+        return self.inner.journal_result(result)
+
+
+def _show(value: Any) -> str:
+    return "(not set)" if value in (None, "", [], {}) else repr(value)

@@ -1,0 +1,97 @@
+"""The change journal's rows: one per write tried (written, refused or failed). Values of secrets never reach
+here: callers pass images and changes as the model may see them, and secret field names only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+
+from integrations_mcp.state.schema import journal
+from integrations_mcp.state.store import StateStore
+
+__all__ = ["ChangeFilter", "ChangeRow", "JournalTable"]
+
+PURGE_EVERY = 100  # changes; reads purge too
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    principal: str
+    tool: str
+    vendor: str
+    target: str
+    outcome: str
+    changes: list[dict[str, Any]]
+    integration: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    secrets: list[str] = field(default_factory=list)
+    call_ids: list[str] = field(default_factory=list)
+    detail: str = ""
+    reverts: int | None = None
+    at: float = 0.0
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    vendor: str | None = None
+    integration: str | None = None
+    principal: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+class JournalTable:
+    def __init__(self, store: StateStore, *, retention_days: float | None = None) -> None:
+        self.store, self.retention_days = store, retention_days
+
+    async def add(self, row: ChangeRow) -> int:
+        values = {k: v for k, v in row.__dict__.items() if k != "id"}
+        values["at"] = row.at or time.time()
+        values["detail"] = row.detail[:4000]
+        async with self.store.begin() as conn:
+            change_id = int((await conn.execute(insert(journal).values(**values).returning(journal.c.id))).scalar_one())
+            if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
+                await self._purge(conn)
+        return change_id
+
+    async def settle(self, change_id: int, **values: Any) -> None:
+        if "detail" in values:
+            values["detail"] = values["detail"][:4000]
+        async with self.store.begin() as conn:
+            await conn.execute(update(journal).where(journal.c.id == change_id).values(**values))
+
+    async def get(self, change_id: int) -> ChangeRow | None:
+        async with self.store.begin() as conn:
+            found = (await conn.execute(select(journal).where(journal.c.id == change_id))).mappings().first()
+        return ChangeRow(**found) if found else None
+
+    async def find(self, where: ChangeFilter, *, limit: int, offset: int) -> tuple[list[ChangeRow], int]:
+        """Newest first; the rows of one page and how many match in all."""
+        clauses = [journal.c[name] == value for name in ("vendor", "integration", "principal")
+                   if (value := getattr(where, name)) is not None]
+        if where.since is not None:
+            clauses.append(journal.c.at >= where.since)
+        if where.until is not None:
+            clauses.append(journal.c.at < where.until)
+        condition = and_(True, *clauses)
+        async with self.store.begin() as conn:
+            await self._purge(conn)
+            total = (await conn.execute(select(func.count()).select_from(journal).where(condition))).scalar_one()
+            rows = (await conn.execute(select(journal).where(condition).order_by(journal.c.id.desc())
+                                       .limit(limit).offset(offset))).mappings().all()
+        return [ChangeRow(**row) for row in rows], int(total)
+
+    async def purge(self) -> int:
+        async with self.store.begin() as conn:
+            return await self._purge(conn)
+
+    async def _purge(self, conn: Any) -> int:
+        if not self.retention_days:
+            return 0
+        cutoff = time.time() - self.retention_days * 86400
+        return (await conn.execute(delete(journal).where(journal.c.at < cutoff))).rowcount or 0

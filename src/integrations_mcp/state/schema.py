@@ -1,0 +1,63 @@
+"""The tables, as SQLAlchemy Core sees them. The migrations in `migrations/versions/` create them: a change here
+needs a new revision there."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
+
+__all__ = ["approvals", "journal", "metadata", "secure_forms", "spent_forms"]
+
+metadata = MetaData()
+
+journal = Table(
+    "journal", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),  # unix seconds
+    Column("principal", String(200), nullable=False, index=True),
+    Column("tool", String(100), nullable=False),
+    Column("vendor", String(50), nullable=False, index=True),
+    Column("integration", String(200), index=True),  # the vendor's id of the record; None when a create failed
+    Column("target", Text, nullable=False),  # as the person reads it
+    Column("outcome", String(30), nullable=False),
+    Column("changes", JSON, nullable=False),  # the planned FieldChanges (secrets only as set/replaced)
+    Column("before", JSON),  # the record's image before (None for a create)
+    Column("after", JSON),  # the image read back (None when not read)
+    Column("secrets", JSON, nullable=False),  # names of secret fields set or replaced, never values
+    Column("call_ids", JSON, nullable=False),  # the vendor's call ids, where it gave them
+    Column("detail", Text, nullable=False),  # the refusal or error text, or the mismatches
+    Column("reverts", Integer),  # the change this write reverted
+)
+
+spent_forms = Table(
+    "spent_forms", metadata,
+    Column("vendor", String(50), primary_key=True),
+    Column("form_id", String(200), primary_key=True),
+    Column("spent_at", Float, nullable=False),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tool", String(100), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("on_page", Boolean, nullable=False),
+)
+
+secure_forms = Table(
+    "secure_forms", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("form", JSON, nullable=False),  # subject, fields, purpose, created_at, create_tool, details
+    Column("sealed", LargeBinary),  # the person's values, AES-GCM (nonce + ciphertext); None once taken or expired
+    Column("completed", Boolean, nullable=False),
+    Column("used", Boolean, nullable=False),
+    Column("filled", JSON, nullable=False),  # field ids that hold a value (never values)
+)
