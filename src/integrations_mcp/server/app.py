@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 import httpx2
 
@@ -12,6 +14,7 @@ from integrations_mcp.approvals.page import approval_routes
 from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guides import common_guides, read_guides, register_guides
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
@@ -54,11 +57,12 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     writes = WriteServices(WriteLocks(), Confirmer(settings.confirmation, approvals(settings, shared_forms),
                                                    pages=shared_forms))
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
+    http_clients = HttpClients()
     specs = []
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs)
+                          handoffs=handoffs, http_clients=http_clients)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
@@ -66,12 +70,24 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
     # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
-                                lifespan=connection_lifespan, tool_specs=specs, subscriptions=False)
+                                lifespan=_lifespan(http_clients), tool_specs=specs, subscriptions=False)
     server.secure_forms = forms[0] if forms else None
+    server.http_clients = http_clients
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
     return server
+
+
+def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
+    """The session owner token (`connection_lifespan`), and the vendor HTTP clients closed when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(server: IntegrationsServer) -> AsyncIterator[dict[str, Any]]:
+        async with http_clients.in_use(), connection_lifespan(server) as state:
+            yield state
+
+    return lifespan
 
 
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer]) -> ApprovalStore:

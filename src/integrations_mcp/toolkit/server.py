@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.registration import ToolSpec
 
@@ -24,6 +25,7 @@ class IntegrationsServer(MCPServer):
         super().__init__(*args, tools=[spec.tool for spec in tool_specs], **kwargs)
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
+        self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         spec = self.tool_specs.get(name)

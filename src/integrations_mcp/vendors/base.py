@@ -14,6 +14,7 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
@@ -37,6 +38,7 @@ class Runtime:
     secure_forms: Callable[[], SecureFormServer]  # the server's own secure form page, made on first use
     writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
     handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
+    http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""

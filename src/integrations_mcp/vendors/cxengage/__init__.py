@@ -5,8 +5,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-import httpx2
-
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.cxengage import rules
@@ -19,8 +17,8 @@ __all__ = ["VENDOR"]
 
 
 def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
-    http = httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=runtime.timeout_seconds,
-                              transport=runtime.transport, headers={"accept": "application/json"})
+    http = runtime.http_clients.client(base_url=settings.base_url + "/v1/", timeout=runtime.timeout_seconds,
+                                      transport=runtime.transport, headers={"accept": "application/json"})
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
     tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-import httpx2
-
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -19,8 +17,8 @@ __all__ = ["VENDOR"]
 
 
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
-    http = httpx2.AsyncClient(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
-                              transport=runtime.transport, headers={"accept": "application/json"})
+    http = runtime.http_clients.client(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
+                                      transport=runtime.transport, headers={"accept": "application/json"})
     tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 

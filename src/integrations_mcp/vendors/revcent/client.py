@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import httpx2
 from pydantic import BaseModel
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub
+from integrations_mcp.lazy_http import LazyHttpClient
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.revcent.records import (
     Created,
@@ -36,7 +36,7 @@ class RevCentClient:
     """`http` carries the base URL and timeout; the key is added to each request here, the only place that
     unwraps it."""
 
-    def __init__(self, http: httpx2.AsyncClient, settings: RevCentSettings) -> None:
+    def __init__(self, http: LazyHttpClient, settings: RevCentSettings) -> None:
         self.http = http
         self._settings = settings
 
