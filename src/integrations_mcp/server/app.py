@@ -23,6 +23,7 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
@@ -58,11 +59,13 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                                                    pages=shared_forms))
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     http_clients = HttpClients()
+    completions = PromptCompletions()
     specs = []
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs, http_clients=http_clients)
+                          handoffs=handoffs, http_clients=http_clients,
+                          completions=completions)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
@@ -76,6 +79,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
+    completions.register(server)
     return server
 
 

@@ -19,6 +19,7 @@ from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.toolkit.calls import hidden_arguments
+from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["SANDBOX_REQUESTS_KEPT", "Runtime", "Vendor", "http_url"]
@@ -39,6 +40,7 @@ class Runtime:
     writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
     handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
     http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
+    completions: PromptCompletions  # where the prompts' argument values come from
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""

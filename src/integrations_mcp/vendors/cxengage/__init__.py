@@ -9,6 +9,7 @@ from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.completions import add_completions
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.cxengage.tools import CxEngageTools
@@ -21,6 +22,7 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
                                       transport=runtime.transport, headers={"accept": "application/json"})
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
+    add_completions(runtime.completions)
     tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
     return tool_specs(tools, read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
                       hidden=runtime.hidden)

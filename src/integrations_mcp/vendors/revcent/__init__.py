@@ -8,6 +8,7 @@ from typing import Any
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
@@ -19,7 +20,9 @@ __all__ = ["VENDOR"]
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     http = runtime.http_clients.client(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
                                       transport=runtime.transport, headers={"accept": "application/json"})
-    tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs)
+    api = RevCentClient(http, settings)
+    add_completions(runtime.completions, api)
+    tools = RevCentTools(api, runtime.writes, runtime.handoffs)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
 
