@@ -31,12 +31,18 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
-    from integrations_mcp.loopback import serve_loopback
-    from integrations_mcp.vendors.cxengage import emulator
+    from integrations_mcp.loopback import serve_loopback_on_demand
+    from integrations_mcp.vendors.cxengage.emulator.contract import SANDBOX_API_KEY, SANDBOX_API_SECRET
+    from integrations_mcp.vendors.cxengage.emulator.fixtures import SANDBOX_TENANT_ID
 
-    listener = stack.enter_context(serve_loopback(emulator.CxEngageEmulator(keep_requests=SANDBOX_REQUESTS_KEPT).app))
-    settings = CxEngageSettings(SecretStr(emulator.SANDBOX_API_KEY), SecretStr(emulator.SANDBOX_API_SECRET),
-                                listener.url, tenant_id=emulator.SANDBOX_TENANT_ID)
+    def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
+        from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
+
+        return CxEngageEmulator(keep_requests=SANDBOX_REQUESTS_KEPT).app
+
+    listener = stack.enter_context(serve_loopback_on_demand(emulator_app))
+    settings = CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SANDBOX_API_SECRET), listener.url,
+                                tenant_id=SANDBOX_TENANT_ID)
     return settings, listener.url
 
 

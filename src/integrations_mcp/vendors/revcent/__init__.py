@@ -29,11 +29,15 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
-    from integrations_mcp.loopback import serve_loopback
-    from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+    from integrations_mcp.loopback import serve_loopback_on_demand
+    from integrations_mcp.vendors.revcent.emulator.contract import SANDBOX_API_KEY
 
-    emulator = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=SANDBOX_REQUESTS_KEPT)
-    listener = stack.enter_context(serve_loopback(emulator.app))
+    def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
+        from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+
+        return RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=SANDBOX_REQUESTS_KEPT).app
+
+    listener = stack.enter_context(serve_loopback_on_demand(emulator_app))
     return RevCentSettings(SecretStr(SANDBOX_API_KEY), listener.url + "/v2"), listener.url
 
 
