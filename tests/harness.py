@@ -44,6 +44,7 @@ from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_SECRET as CXE
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID, CxEngageEmulator
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY as REVCENT_KEY
+from integrations_mcp.vendors.revcent.emulator import Contract as RevCentContract
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
@@ -93,10 +94,21 @@ def with_destination(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
 POLICY = ConfirmationPolicy.MODEL
 
 
-def revcent_settings(*, key: str = REVCENT_KEY, base_url: str = REVCENT_URL,
+# Most RevCent tool tests exercise the revcent-form credential path (RevCent's own secure form), which needs the
+# emulator to take the agent guide's `secure_form_id`: `revcent_emulator()` is that. The server-form path, against
+# the documents' schemas exactly, is tested in tests/vendors/revcent/test_credentials_via.py.
+REVCENT_FORM = "revcent-form"
+
+
+def revcent_emulator(**contract: Any) -> RevCentEmulator:
+    return RevCentEmulator(api_key=REVCENT_KEY, contract=RevCentContract(**{"accept_secure_form_id": True,
+                                                                           **contract}))
+
+
+def revcent_settings(*, key: str = REVCENT_KEY, base_url: str = REVCENT_URL, credentials_via: str = REVCENT_FORM,
                      **overrides: Any) -> Settings:
-    return Settings(vendors={"revcent": RevCentSettings(SecretStr(key), base_url)},
-                    **{"confirmation": POLICY, **overrides})
+    vendor = RevCentSettings(SecretStr(key), base_url, credentials_via)  # type: ignore[arg-type]
+    return Settings(vendors={"revcent": vendor}, **{"confirmation": POLICY, **overrides})
 
 
 def cxengage_settings(*, secret: str = CXENGAGE_SECRET, tenant_id: str | None = None,
@@ -242,7 +254,7 @@ async def connect(settings: Settings | None = None, *, revcent: RevCentEmulator 
                   forms: SecureFormServer | None = None, raise_exceptions: bool = True) -> AsyncIterator[Session]:
     """A client session on the server for `settings` (both vendors by default), on fresh emulators unless given."""
     settings = settings or both_settings()
-    revcent = revcent or RevCentEmulator(api_key=REVCENT_KEY)
+    revcent = revcent or revcent_emulator()
     cxengage = cxengage or CxEngageEmulator()
     server = server or make_server(settings, revcent=revcent, cxengage=cxengage, forms=forms)
     cx = settings.vendors.get("cxengage")
@@ -295,10 +307,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_http(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`integrations-mcp serve --transport http *args` on a free port; yields the MCP endpoint's URL once the
-    server accepts connections."""
-    port = free_port()
+def serve_http(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+    """`integrations-mcp serve --transport http *args` on `port` (default: a free one); yields the MCP endpoint's
+    URL once the server accepts connections."""
+    port = port or free_port()
     with tempfile.TemporaryFile() as output:
         proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port), *args], stdout=output,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})))

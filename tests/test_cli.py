@@ -48,6 +48,34 @@ def test_wheel_carries_guides_schemas_and_entry_point(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+def test_wheel_metadata_is_listing_ready(wheel: Path) -> None:
+    """SPDX licence expression with its file, valid classifiers, project URLs, and an upper bound on every
+    dependency (what PyPI and the MCP registry show)."""
+    from email.parser import Parser
+
+    from packaging.requirements import Requirement
+    from trove_classifiers import classifiers
+
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    meta = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
+    assert tuple(map(int, meta["Metadata-Version"].split("."))) >= (2, 4)
+    assert meta["License-Expression"] == "MIT" and meta["License"] is None
+    assert meta.get_all("License-File") == ["LICENSE"]
+    licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
+    assert archive.read(licence).decode().startswith("MIT License")
+    listed = meta.get_all("Classifier")
+    assert listed and set(listed) <= classifiers and not any(c.startswith("License ::") for c in listed)
+    urls = dict(url.split(", ", 1) for url in meta.get_all("Project-URL"))
+    assert {"Homepage", "Repository", "Issues", "Documentation"} <= set(urls)
+    assert "mcp-name: io.github." in meta.get_payload()  # the README is the long description PyPI shows
+    for line in meta.get_all("Requires-Dist"):
+        requirement = Requirement(line)
+        if requirement.marker is None:  # the runtime dependencies, not the test extra
+            assert any(s.operator in ("<", "<=", "~=", "==") for s in requirement.specifier), line
+
+
+@pytest.mark.slow
 def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) -> None:
     """Install the wheel alone into a folder and run the sandbox from it, not from the source tree."""
     target = tmp_path / "site"

@@ -1,4 +1,5 @@
-"""Command line: `integrations-mcp serve` (stdio or HTTP, real vendors or --sandbox) and `integrations-mcp demo`."""
+"""Command line: `integrations-mcp serve` (stdio or HTTP, real vendors or --sandbox), `integrations-mcp demo`, and
+`integrations-mcp check --vendor NAME` (read-only comparison of a real account with the facts the server relies on)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox", action="store_true", default=None,
                        help="Run the embedded vendor emulators on loopback and use them (no account needed).")
     serve.add_argument("--read-only", action="store_true", default=None, help="Serve only the read tools.")
+    serve.add_argument("--allow-unauthenticated-remote", action="store_true", default=None,
+                       help="Accept listening on a non-loopback address without authentication (loud warning; env "
+                            "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE).")
     serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ... (env INTEGRATIONS_LOG_LEVEL).")
     demo = sub.add_parser("demo", help="Run the whole set-up flow on the sandbox through a real MCP session.")
     demo.add_argument("--log-level", default="WARNING")
+    check = sub.add_parser("check", help="Read the configured vendor API (never write) and report which facts the "
+                                         "server relies on held (docs/vendor-facts.md).")
+    check.add_argument("--vendor", required=True, choices=["revcent", "cxengage"])
+    check.add_argument("--secure-form-id", help="RevCent: also read this secure form (form_source_id, expiry).")
+    check.add_argument("--tenant-id", help="CxEngage: the tenant to read (default CXENGAGE_TENANT_ID).")
     return parser
 
 
@@ -36,7 +45,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         from integrations_mcp.demo import run_demo
 
         return run_demo()
+    if args.command == "check":
+        return _check(args)
     return _serve(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    import anyio
+
+    from integrations_mcp.errors import ConfigurationError
+    from integrations_mcp.server.check import run_check
+    from integrations_mcp.server.settings import load_settings
+
+    options = {k: v for k, v in (("secure_form_id", args.secure_form_id), ("tenant_id", args.tenant_id)) if v}
+    try:
+        settings = load_settings(os.environ)
+        return anyio.run(lambda: run_check(settings, args.vendor, sys.stdout, options=options))
+    except ConfigurationError as exc:
+        print(f"integrations-mcp: {exc}", file=sys.stderr)
+        return 2
 
 
 def _log_to_stderr(level: str) -> None:
@@ -58,7 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
-                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level)
+                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level,
+                                 allow_unauthenticated_remote=args.allow_unauthenticated_remote)
         _log_to_stderr(settings.log_level)
         with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
             if urls:

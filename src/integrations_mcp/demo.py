@@ -155,7 +155,7 @@ async def _revcent_options(s: _Steps, site: dict[str, Any], integration_id: str)
     print(f"    credentials saved: {readiness['credentials_saved']}; can enable: {readiness['can_enable']}")
     for choice in readiness["choices"]:
         print(f"    choices for {choice['option_id']}.{choice['field_id']} ({choice['source']}): "
-              f"{', '.join(choice['values'])}")
+              f"{', '.join(v['label'] for v in choice['values'])}")
 
     option_id, field_id, values = _pick_overwrite_field(site)
     s.say(f"First set-up: fill the empty option {option_id}.{field_id} = {values[0]} (no confirmation needed)")
@@ -188,7 +188,7 @@ async def _revcent_enable(s: _Steps, integration_id: str) -> None:
         fields = []
         for fid in missing["field_ids"]:
             choice = choices.get((missing["option_id"], fid))
-            value = choice["values"][0] if choice and choice["values"] else "demo-value"
+            value = choice["values"][0]["value"] if choice and choice["values"] else "demo-value"
             fields.append({"id": fid, "value": [value]})
             print(f"    {missing['option_id']}.{fid} = {value}")
         options.append({"id": missing["option_id"], "fields": fields})

@@ -27,18 +27,34 @@ class ConfigurationError(Exception):
 
 
 class IntegrationsError(ToolError):
-    """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result."""
+    """Base class. Subclasses ToolError so the SDK forwards the message to the model as an isError result.
+    `kind` is the first word(s) of that result (toolkit/refusals.py frames every failure the same way)."""
+
+    kind = "Refused"
+
+    @property
+    def frame_lines(self) -> dict[str, str | None]:
+        """The field, what is valid and the next call, when the raiser named them (rendered on lines of their own)."""
+        return {}
 
 
 class GuardrailError(IntegrationsError):
     """A call refused by policy. The message says what was wrong and what to do next."""
 
-    def __init__(self, message: str, *, details: dict | None = None) -> None:
+    def __init__(self, message: str, *, details: dict | None = None, field: str | None = None,
+                 valid: str | None = None, next_call: str | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+        self._lines = {"field": field, "valid": valid, "next_call": next_call}
+
+    @property
+    def frame_lines(self) -> dict[str, str | None]:
+        return self._lines
 
 
 class VendorError(IntegrationsError):
+    kind = "Vendor error"
+
     def __init__(
         self,
         vendor: str,
@@ -50,7 +66,7 @@ class VendorError(IntegrationsError):
         api_call_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.vendor, self.operation, self.status = vendor, operation, status
+        self.vendor, self.operation, self.status, self.hint = vendor, operation, status, hint
         self.error_code, self.api_call_id = error_code, api_call_id
         parts = [f"{vendor} {operation} failed"]
         facts = [f"{k}={v}" for k, v in (("error_code", error_code), ("http_status", status),
@@ -68,6 +84,21 @@ class VendorError(IntegrationsError):
         super().__init__("".join(parts))
 
     @property
+    def frame_lines(self) -> dict[str, str | None]:
+        """A next call for a vendor refusal whose message gives none."""
+        if self.hint or not self.nothing_written or self.status is None:
+            return {}
+        if self.status in (401, 403):
+            step = "this server's credentials or permissions at the vendor are wrong: tell the operator " \
+                   "(calling again will not help)"
+        elif self.status == 404:
+            step = "nothing was written; check the id with the list tool (never invent one)"
+        else:
+            step = "nothing was written; fix what the vendor named (ask the user if it is their choice), then " \
+                   "call again"
+        return {"next_call": step}
+
+    @property
     def nothing_written(self) -> bool:
         """The vendor answered and refused, so a write did not happen. After a timeout, a 5xx or an unreadable
         answer (VendorUnavailable) it may have."""
@@ -77,6 +108,8 @@ class VendorError(IntegrationsError):
 class VendorUnavailable(VendorError):
     """No usable answer. `not_sent`: the request never left (no connection could be made), so nothing was
     written; otherwise it may have been."""
+
+    kind = "Vendor unavailable"
 
     def __init__(self, *args: Any, not_sent: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +123,8 @@ class VendorUnavailable(VendorError):
 class WriteOutcomeUnknown(VendorError):
     """A write whose outcome the vendor did not tell: it may have happened. The message names the read that
     settles it; never retry a write blindly."""
+
+    kind = "Write outcome unknown"
 
     @property
     def nothing_written(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx2
 
-__all__ = ["HttpClients", "LazyHttpClient"]
+__all__ = ["HttpClients", "HttpRequester", "LazyHttpClient"]
 
 
 class LazyHttpClient:
@@ -33,6 +33,10 @@ class LazyHttpClient:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+
+
+# What a vendor client sends through: the server's lazy client, or a plain one (e.g. `integrations-mcp check`).
+HttpRequester = LazyHttpClient | httpx2.AsyncClient
 
 
 class HttpClients:

@@ -11,14 +11,14 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from integrations_mcp.errors import VendorUnavailable
-from integrations_mcp.lazy_http import LazyHttpClient
+from integrations_mcp.lazy_http import HttpRequester
 
 __all__ = ["send", "vendor_record"]
 
 log = logging.getLogger(__name__)
 
 
-async def send(http: LazyHttpClient, vendor: str, operation: str, method: str, path: str, *,
+async def send(http: HttpRequester, vendor: str, operation: str, method: str, path: str, *,
                url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
     """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when
     the vendor cannot be reached."""

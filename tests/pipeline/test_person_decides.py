@@ -35,6 +35,7 @@ from integrations_mcp.vendors.cxengage.emulator import (
 )
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 pytestmark = pytest.mark.anyio
@@ -46,12 +47,12 @@ class World:
     """Both emulators, and a server in front of them for a given policy."""
 
     def __init__(self) -> None:
-        self.revcent = RevCentEmulator(api_key=SANDBOX_API_KEY)
+        self.revcent = RevCentEmulator(api_key=SANDBOX_API_KEY, contract=GUIDE_CONTRACT)
         self.cxengage = CxEngageEmulator()
 
     def server(self, policy: ConfirmationPolicy):  # noqa: ANN201
         settings = Settings(vendors={
-            "revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), "http://revcent.test/v2"),
+            "revcent": RevCentSettings(SecretStr(SANDBOX_API_KEY), "http://revcent.test/v2", "revcent-form"),
             "cxengage": CxEngageSettings(SecretStr(CX_KEY), SecretStr(CX_SECRET), "http://cxengage.test",
                                          tenant_id=SANDBOX_TENANT_ID)}, confirmation=policy,
                             form_wait_seconds=5)
@@ -141,7 +142,7 @@ async def test_the_schema_offers_only_what_the_policy_lets_the_model_send(policy
             assert not properties & absent, name
         uid, edit = await integration_with_option(c, world)
         hidden = next(iter(absent))
-        await refused(c, EDIT, edit(0, **{hidden: True if hidden.startswith("confirm_") else "x"}), "Unknown argument")
+        await refused(c, EDIT, edit(0, **{hidden: True if hidden.startswith("confirm_") else "x"}), "unknown argument")
 
 
 # --- policy `model`: the token from the refusal that showed the change -------------------------------------------

@@ -36,3 +36,11 @@ async def test_unknown_guides_and_sections_list_the_valid_ones(session: Session)
 async def test_read_only_servers_have_it_too() -> None:
     async with connect(both_settings(read_only=True)) as s:
         assert "GetIntegrationGuide" in {t.name for t in (await s.client.list_tools()).tools}
+
+
+async def test_a_tool_name_finds_its_guide(session: Session) -> None:
+    """Descriptions say "GetIntegrationGuide with this tool's name"."""
+    got = await session.ok("GetIntegrationGuide", guide="EditUserThirdPartyIntegration")
+    assert got["guide"] == "guide://revcent/EditUserThirdPartyIntegration"
+    assert (await session.ok("GetIntegrationGuide", guide="EditCxEngageIntegration"))["guide"].startswith(
+        "guide://cxengage/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -20,6 +21,7 @@ from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.server.auth.setup import auth_arguments
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -30,6 +32,8 @@ from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Runtime
 
 __all__ = ["approvals", "build_server"]
+
+log = logging.getLogger(__name__)
 
 INSTRUCTIONS = (
     "Set up and manage third-party integrations safely. Read guide://common/guardrails first (GetIntegrationGuide "
@@ -44,9 +48,14 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     """`transports` (vendor name -> httpx2 transport) is the test seam; None means real HTTP. `secure_forms`
     serves the server's own secure form page (a loopback listener started on first use unless given)."""
     configured = [vendor for vendor in VENDORS if settings.vendors.get(vendor.name) is not None]
-    if not configured:
+    if not configured and not settings.placeholders:
         raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
                                  "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
+    if settings.placeholders:
+        log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
+                    "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",
+                    ", ".join(settings.placeholders))
+    instructions = INSTRUCTIONS if configured else f"{not_configured(settings.placeholders)} {INSTRUCTIONS}"
     transports = transports or {}
     forms: list[SecureFormServer] = []
 
@@ -72,8 +81,9 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
     # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
     # the 2026-07-28 era advertised both, unlike the handshake era.
-    server = IntegrationsServer("integrations-mcp", version=__version__, instructions=INSTRUCTIONS,
-                                lifespan=_lifespan(http_clients), tool_specs=specs, subscriptions=False)
+    server = IntegrationsServer("integrations-mcp", version=__version__, instructions=instructions,
+                                lifespan=_lifespan(http_clients), tool_specs=specs, subscriptions=False,
+                                **(auth_arguments(settings) if settings.transport == "http" else {}))
     server.secure_forms = forms[0] if forms else None
     server.http_clients = http_clients
     register_guides(server, guides)
@@ -81,6 +91,16 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         vendor.register_prompts(server)
     completions.register(server)
     return server
+
+
+def not_configured(placeholders: tuple[str, ...]) -> str:
+    """A copied snippet still holds only placeholders: the server starts (so the client connects as printed) and
+    says, to the model and on stderr, what the person must fill in; only the guides are served meanwhile."""
+    message = (f"Not configured yet: {', '.join(placeholders)} still hold(s) a placeholder, so no vendor tools are "
+               "served. Tell the person to put the real value in this server's entry of their MCP client's "
+               "configuration (never in the chat) and restart the server.")
+    log.warning("No vendor is configured: serving only the guides until the placeholders are replaced.")
+    return message
 
 
 def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:

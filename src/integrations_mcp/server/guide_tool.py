@@ -26,6 +26,9 @@ class Guide(BaseModel):
     text: str
     sections: list[str] = Field(description="The guide's sections, for `section`.")
 
+    def answer(self) -> str:
+        return self.text  # the guide text is the answer
+
 
 class GuideTools:
     def __init__(self, guides: dict[str, str]) -> None:
@@ -35,13 +38,14 @@ class GuideTools:
     async def GetIntegrationGuide(
         self,
         guide: Annotated[str, Field(max_length=200, description="e.g. common/guardrails, revcent/lifecycle, "
-                                                                "cxengage/types (guide:// URIs work too).")],
+                                                                "cxengage/types, or a tool's name.")],
         section: Annotated[str | None, Field(max_length=200, description="Only this section, e.g. zendesk.")]
         = None,
     ) -> Guide:
-        """A guide the tool descriptions point to (guide://...), or one section of it. For clients that cannot read
-        resources."""
+        """A guide (how-to, rules, per-type requirements) or one section of it."""
         uri = guide if guide.startswith("guide://") else f"guide://{guide.strip('/')}"
+        if uri not in self.guides:  # a bare tool name: its vendor's guide of that name
+            uri = next((u for u in self.guides if u.endswith(f"/{guide.strip('/')}")), uri)
         text = self.guides.get(uri)
         if text is None:
             names = ", ".join(u.removeprefix("guide://") for u in self.guides)

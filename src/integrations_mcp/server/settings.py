@@ -4,13 +4,18 @@ variable; the CLI prints it on one line and exits with code 2."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.vendors.base import is_placeholder
 
 __all__ = ["LOG_LEVELS", "Settings", "load_settings"]
 
@@ -36,6 +41,19 @@ class Settings:
     # How long a secure form tool waits for a form the person's client opened (progress notifications meanwhile);
     # after that it answers that the form is not completed yet. Clients time tool calls out, so keep it short.
     form_wait_seconds: float = 120.0
+    # Vendor variables that still hold a snippet's placeholder ("…", "your-…", "<…>", "${…}"): read as not set.
+    placeholders: tuple[str, ...] = ()
+    # HTTP transport: who may call (server/auth/), and which proxies' X-Forwarded-* headers are believed.
+    auth_tokens: tuple[StaticToken, ...] = ()
+    oauth_issuer: str | None = None
+    oauth_jwks_url: str | None = None
+    oauth_audience: str | None = None
+    allow_unauthenticated_remote: bool = False
+    trusted_proxies: tuple[str, ...] = ()  # IP addresses or networks
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_tokens) or self.oauth_issuer is not None
 
     @property
     def configured_vendors(self) -> list[str]:
@@ -65,12 +83,23 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
                                                 tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
         approval_minutes=_number(env, "INTEGRATIONS_APPROVAL_MINUTES", 10.0, unit="minutes"),
         form_wait_seconds=_number(env, "INTEGRATIONS_FORM_WAIT_SECONDS", 120.0),
+        placeholders=() if sandbox else _placeholders(env),
+        auth_tokens=_auth_tokens(env),
+        **_oauth(env),
+        allow_unauthenticated_remote=bool(given.get("allow_unauthenticated_remote"))
+        or _boolean(env, "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE"),
+        trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
     )
 
 
 def _vendors(env: Mapping[str, str]) -> dict[str, Any]:
     found = {vendor.name: vendor.settings_from_env(env) for vendor in VENDORS}
     return {name: value for name, value in found.items() if value is not None}
+
+
+def _placeholders(env: Mapping[str, str]) -> tuple[str, ...]:
+    prefixes = tuple(f"{vendor.name.upper()}_" for vendor in VENDORS)  # each vendor's variables: REVCENT_*, ...
+    return tuple(sorted(name for name, value in env.items() if name.startswith(prefixes) and is_placeholder(value)))
 
 
 def _boolean(env: Mapping[str, str], name: str) -> bool:
@@ -115,3 +144,58 @@ def _public_url(env: Mapping[str, str]) -> str | None:
     if value and not value.startswith(("https://", "http://")):
         raise ConfigurationError("INTEGRATIONS_PUBLIC_URL must be an http(s) URL.")
     return value or None
+
+
+def _auth_tokens(env: Mapping[str, str]) -> tuple[StaticToken, ...]:
+    tokens: list[StaticToken] = []
+    path = env.get("INTEGRATIONS_AUTH_TOKENS_FILE", "").strip()
+    if path:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"INTEGRATIONS_AUTH_TOKENS_FILE: cannot read {path} "
+                                     f"({getattr(exc, 'strerror', None) or type(exc).__name__}).") from None
+        tokens += parse_tokens(text, "INTEGRATIONS_AUTH_TOKENS_FILE")
+        if not tokens:
+            raise ConfigurationError(f"INTEGRATIONS_AUTH_TOKENS_FILE: {path} holds no token (`name token [scope ...]` "
+                                     "a line).")
+    single = env.get("INTEGRATIONS_AUTH_TOKEN", "").strip()
+    if single:
+        tokens.append(single_token(single))
+    return tokens_checked(tokens, "INTEGRATIONS_AUTH_TOKENS_FILE with INTEGRATIONS_AUTH_TOKEN")
+
+
+def _oauth(env: Mapping[str, str]) -> dict[str, str | None]:
+    issuer = env.get("INTEGRATIONS_OAUTH_ISSUER", "").strip() or None
+    jwks = env.get("INTEGRATIONS_OAUTH_JWKS_URL", "").strip() or None
+    audience = env.get("INTEGRATIONS_OAUTH_AUDIENCE", "").strip() or None
+    if issuer is None and (jwks or audience):
+        raise ConfigurationError("INTEGRATIONS_OAUTH_JWKS_URL and INTEGRATIONS_OAUTH_AUDIENCE need "
+                                 "INTEGRATIONS_OAUTH_ISSUER (the authorization server's issuer URL).")
+    if issuer is not None:
+        _url(issuer, "INTEGRATIONS_OAUTH_ISSUER")
+        if jwks is None:
+            raise ConfigurationError("INTEGRATIONS_OAUTH_ISSUER needs INTEGRATIONS_OAUTH_JWKS_URL (the authorization "
+                                     "server's jwks_uri, from its /.well-known/openid-configuration).")
+        _url(jwks, "INTEGRATIONS_OAUTH_JWKS_URL")
+    return {"oauth_issuer": issuer, "oauth_jwks_url": jwks, "oauth_audience": audience}
+
+
+def _url(value: str, name: str) -> None:
+    """https, or http to a loopback address (a local test IdP): keys fetched in clear could be swapped."""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    local = host == "localhost" or host.startswith("127.") or host == "::1"
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+        raise ConfigurationError(f"{name} must be an https:// URL (http:// only on a loopback address).")
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{name} must list IP addresses or networks (e.g. 10.0.0.5, 172.18.0.0/16), "
+                                     f"not {item!r}.") from None
+    return items

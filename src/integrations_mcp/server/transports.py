@@ -1,11 +1,9 @@
-"""Running the server: stdio, or streamable HTTP on loopback with Host/Origin checks."""
+"""Running the server: stdio, or streamable HTTP (auth, Host/Origin checks, resumable SSE, /healthz)."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -13,63 +11,72 @@ from starlette.applications import Starlette
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.secure_forms.listener import SecureFormGuard
+from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
+from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
+from integrations_mcp.server.health import health_route
+from integrations_mcp.server.http_edge import (
+    ForwardedHeaders,
+    HostOriginGuard,
+    allowed_hosts,
+    allowed_origins,
+)
+from integrations_mcp.server.http_server import serve
 from integrations_mcp.server.settings import Settings
 
 __all__ = ["http_app", "run_http", "run_stdio", "transport_security"]
 
 log = logging.getLogger(__name__)
 
+METADATA_PREFIX = "/.well-known/oauth-protected-resource"
+SSE_RETRY_MS = 2000  # how soon a client whose stream dropped reconnects (the priming event's `retry`)
+
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """Loopback hosts and origins are always allowed; others only when listed in the settings.
+    """The SDK's own Host/Origin check on /mcp, with the same lists as `HostOriginGuard` in front of everything.
 
     Set explicitly because the SDK silently turns DNS-rebinding protection off for non-loopback binds."""
-    port = settings.port
-    hosts = [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"]
-    origins = [f"http://{h}" for h in hosts]
-    hosts += settings.allowed_hosts
-    origins += settings.allowed_origins
-    if not _is_loopback(settings.host) and not settings.allowed_hosts:
-        log.warning("Listening on %s: only loopback Host headers are accepted until INTEGRATIONS_ALLOWED_HOSTS "
-                    "lists the public host name(s).", settings.host)
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
-                                     allowed_origins=origins)
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts(settings),
+                                     allowed_origins=allowed_origins(settings))
 
 
 def http_app(server: MCPServer, settings: Settings) -> Starlette:
-    """The MCP endpoint at /mcp, plus the server's own secure form page when a vendor needs it."""
-    host, port = settings.host, settings.port
+    """The MCP endpoint at /mcp (behind the SDK's bearer auth when configured: `build_server` gave the server its
+    verifier), /healthz, the protected-resource metadata, and the server's own form/approval pages."""
     security = transport_security(settings)
-    app = server.streamable_http_app(host=host, transport_security=security)
+    events = BoundedEventStore()
+    app = server.streamable_http_app(host=settings.host, transport_security=security, event_store=events,
+                                     retry_interval=SSE_RETRY_MS)
+    if settings.oauth_issuer is not None:
+        app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
+        app.router.routes.extend(metadata_routes(settings))
+    app.router.routes.insert(0, health_route(settings))
     forms = getattr(server, "secure_forms", None)
     if forms is not None:
         app.router.routes[:0] = forms.routes()
         app.add_middleware(SecureFormGuard, prefix=forms.path_prefix + "/", allowed_hosts=security.allowed_hosts)
-        # The person opens the page on this machine unless a public address is configured (reverse proxy).
-        local = host if _is_loopback(host) else "127.0.0.1"
-        forms.set_base_url(settings.public_url or f"http://{local}:{port}")
+        # The person opens the pages on this machine unless a public address is configured (proxy, container).
+        forms.set_base_url(base_url(settings))
+    app.add_middleware(SessionScopes, store=events)
+    app.add_middleware(HostOriginGuard, hosts=security.allowed_hosts, origins=security.allowed_origins)
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     return app
 
 
 def run_http(server: MCPServer, settings: Settings) -> None:
+    check_exposure(settings)
+    if not is_loopback(settings.host) and not settings.allowed_hosts:
+        log.warning("Listening on %s: requests must name the server as localhost or 127.0.0.1 (Host header) until "
+                    "INTEGRATIONS_ALLOWED_HOSTS lists the name(s) clients use.", settings.host)
     app = http_app(server, settings)
-    log.info("MCP endpoint: http://%s:%d/mcp", settings.host, settings.port)
+    log.info("MCP endpoint: http://%s:%d/mcp (%s)", settings.host, settings.port,
+             "authentication required" if settings.auth_enabled else "no authentication")
     try:
         sock = bind_tcp(settings.host, settings.port)
     except OSError as exc:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); set "
                                  "another INTEGRATIONS_PORT (--port) or INTEGRATIONS_HOST (--host).") from None
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    serve(app, sock)
 
 
 def run_stdio(server: MCPServer) -> None:
     server.run("stdio")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

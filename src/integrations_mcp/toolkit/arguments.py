@@ -12,8 +12,8 @@ from integrations_mcp.guardrails.text import has_bidi_controls, is_blank
 __all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "Description", "IntegrationName", "Page", "PageSize",
            "StrictBool"]
 
-PageSize = Annotated[int, Field(ge=1, le=25, description="Results per page (1-25).")]
-Page = Annotated[int, Field(ge=1, description="1-based page number.")]
+PageSize = Annotated[int, Field(ge=1, le=25)]
+Page = Annotated[int, Field(ge=1)]
 
 
 def _readable_name(name: str) -> str:
@@ -35,6 +35,6 @@ ArgumentGuard = Callable[[dict[str, Any]], None]
 
 # Only one of the two is in a tool's schema, depending on the confirmation policy (toolkit.calls.hidden_arguments).
 CONFIRMATION_ID = Annotated[str | None, Field(max_length=64, description="From the refusal that showed the "
-                                                 "change; send with the flags the user agreed to.")]
+                                                 "change.")]
 APPROVAL_ID = Annotated[str | None, Field(max_length=64, description="From the refusal with the approval link, "
-                                          "once the user approved there.")]
+                                          "once approved there.")]

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
+from pydantic import ValidationError
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
+from integrations_mcp.toolkit.answers import text_answer
+from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
@@ -27,18 +33,38 @@ class IntegrationsServer(MCPServer):
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
         self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
 
+    async def list_tools(self) -> list[MCPTool]:
+        """A caller whose access token has only the read scope sees the read tools only."""
+        return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        """Every failure leaves here in the one refusal shape (toolkit/refusals.py)."""
         spec = self.tool_specs.get(name)
-        if spec is not None:
-            if spec.guard is not None:
-                spec.guard(arguments)
-            known = set(spec.tool.parameters.get("properties", {}))
-            unknown = sorted(set(arguments) - known)
-            if unknown:
+        try:
+            if spec is not None and not may_call(spec.tool.annotations):
                 raise GuardrailError(
-                    f"Unknown argument(s) for {name}: {', '.join(unknown)}. Nothing was sent. "
-                    f"Valid arguments: {', '.join(sorted(known)) or 'none'}."
-                )
-            arguments = {**arguments, **spec.fixed}
-        result: CallToolResult = await super().call_tool(name, arguments, context)
+                    f"Refused: {name} changes data and this access token has the {READ_SCOPE} scope only. Nothing "
+                    f"was sent. Use the read tools, or ask the server's operator for a token with {WRITE_SCOPE}.")
+            if spec is not None:
+                if spec.guard is not None:
+                    spec.guard(arguments)
+                known = set(spec.tool.parameters.get("properties", {}))
+                unknown = sorted(set(arguments) - known)
+                if unknown:
+                    raise FramedError(unknown_arguments(name, unknown, known))
+                arguments = {**arguments, **spec.fixed}
+            result = await super().call_tool(name, arguments, context)
+        except FramedError:
+            raise
+        except UnexpectedToolError as exc:
+            raise UnexpectedToolError(framed_failure(name, exc, None, self.tool_specs)) from exc.__cause__
+        except ToolError as exc:
+            schema = spec.tool.parameters if spec is not None else None
+            # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
+            cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
+            raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
+        if spec is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
+                and not result.is_error:
+            text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
+            result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result

@@ -4,7 +4,8 @@ its guides are, and how to run it on the sandbox."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +23,34 @@ from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.registration import ToolSpec
 
-__all__ = ["SANDBOX_REQUESTS_KEPT", "Runtime", "Vendor", "http_url"]
+__all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Runtime", "Vendor", "env_value", "http_url", "is_placeholder"]
 
 log = logging.getLogger(__name__)
 
 SANDBOX_REQUESTS_KEPT = 200  # a sandbox's emulators remember this many requests, without bodies (they hold secrets)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact about a vendor's API that the server relies on. `status` "C": confirmed, `source` cites the
+    document; "I": inferred, `source` gives the reason and `settle` how a real account settles it. Each vendor's
+    `facts.py` lists its facts (docs/vendor-facts.md shows the same table; a test keeps them equal)."""
+
+    id: str
+    status: str  # "C" | "I"
+    statement: str
+    source: str
+    settle: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What `integrations-mcp check` found about one fact: "held", "failed" or "not checked", and what was seen (key
+    names, counts, ids: never a value that could be a secret)."""
+
+    fact: str
+    outcome: str
+    detail: str
 
 
 @dataclass
@@ -55,6 +79,29 @@ class Vendor:
     register_prompts: Callable[[MCPServer], None]
     guides_package: str  # the package whose guides/*.md are served as resources
     start_sandbox: Callable[[ExitStack], tuple[Any, str]]  # run the emulator on loopback: (settings, its URL)
+    # `integrations-mcp check`: read-only comparison of the configured API with the vendor's facts
+    # (settings, transport or None, options) -> findings
+    live_check: Callable[..., Awaitable[list[Finding]]] | None = None
+
+
+# Values a copied configuration snippet leaves in place of a real one: "…", "...", "<your key>", "your-api-key",
+# "YOUR_API_KEY", "xxx", "***", "changeme", and "${VAR}" / "${env:VAR}" / "${input:id}" a client did not expand.
+# Kept narrow so that no real key, secret, UUID or URL can match.
+_PLACEHOLDER = re.compile(r"""(?ix)
+    .*\N{HORIZONTAL ELLIPSIS}.* | \.{3,} | <[^<>]*> | \$\{[^{}]*\} | your[\s_-].* | x{3,} | \*{3,} | change[\s_-]?me
+""")
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether `value` is an obvious placeholder left from a configuration snippet, rather than a setting."""
+    return _PLACEHOLDER.fullmatch(value.strip()) is not None
+
+
+def env_value(env: Mapping[str, str], name: str) -> str:
+    """The variable's value, stripped; "" when unset, blank or a placeholder (the server warns about those, see
+    server/settings.py), so a snippet's untouched optional lines leave the setting off instead of failing."""
+    value = env.get(name, "").strip()
+    return "" if is_placeholder(value) else value
 
 
 def http_url(value: str, variable: str) -> str:

@@ -23,9 +23,9 @@ from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_VIEW_ONLY_INTEGRATION_ID,
     SANDBOX_VIEW_ONLY_TENANT_ID,
     SECRET_PROPERTIES,
+    Contract,
     CxEngageEmulator,
     contract,
-    validation,
 )
 from tests.harness import CLOCK_START as START
 from tests.harness import FakeClock
@@ -83,7 +83,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 @pytest.fixture
 def emu(clock: FakeClock) -> CxEngageEmulator:
-    return CxEngageEmulator(api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, clock=clock)
+    # Most tests here check the UI's rules as an API could enforce them; the default (never) is tested below.
+    return CxEngageEmulator(api_key=SANDBOX_API_KEY, api_secret=SANDBOX_API_SECRET, clock=clock,
+                            contract=Contract(ui_rules="always"))
 
 
 def client(emu: CxEngageEmulator, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
@@ -425,15 +427,28 @@ async def test_ui_value_rules(http: httpx2.AsyncClient, kind: str, change: dict[
     assert_error(await http.post(COLLECTION, json=body), 400, f"properties.{field}")
 
 
-async def test_ui_rules_are_switchable(http: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validation, "ENFORCE_UI_RULES", False)
-    sf = result(await http.post(COLLECTION, json={"name": "Loose SF", "type": "salesforce", "properties": {}}))
-    assert sf["properties"]["consumerSecret"] == ""
-    twilio = {"name": "Loose Twilio", "type": "twilio", "properties": {"region": "mars1"}}
-    assert result(await http.post(COLLECTION, json=twilio))["properties"] == {"region": "mars1"}
-    # Kinds and unknown keys are still checked.
-    assert_error(await http.post(COLLECTION, json={"name": "Y", "type": "salesforce",
-                                                   "properties": {"pushEnabled": 1}}), 400, "properties.pushEnabled")
+@pytest.mark.parametrize("ui_rules", ["never", "active"])
+async def test_ui_rules_are_switchable(clock: FakeClock, ui_rules: str) -> None:
+    """By default (never) the API enforces none of the UI's rules, as the documents state none; "active" enforces
+    them only for an active integration."""
+    emu = CxEngageEmulator(clock=clock, contract=Contract(ui_rules=ui_rules))  # type: ignore[arg-type]
+    async with client(emu, basic()) as http:
+        zendesk = result(await http.post(COLLECTION, json={"name": "Docs' own", "type": "zendesk", "properties": {}}))
+        assert zendesk["properties"]["password"] == "" and zendesk["active"] is False
+        sf = result(await http.post(COLLECTION, json={"name": "Loose SF", "type": "salesforce",
+                                                       "properties": {"username": "u"}}))
+        twilio = {"name": "Loose Twilio", "type": "twilio", "properties": {"region": "mars1"}}
+        assert result(await http.post(COLLECTION, json=twilio))["properties"] == {"region": "mars1"}
+        activate = await http.put(f"{COLLECTION}/{sf['id']}", json={"active": True})
+        if ui_rules == "never":
+            assert result(activate)["active"] is True
+        else:
+            assert_error(activate, 400, *(f"properties.{k}" for k in ("password", "consumerKey", "consumerSecret",
+                                                                      "securityToken")))
+        # Kinds and unknown keys are still checked.
+        assert_error(await http.post(COLLECTION, json={"name": "Y", "type": "salesforce",
+                                                       "properties": {"pushEnabled": 1}}), 400,
+                     "properties.pushEnabled")
 
 
 async def test_names_are_unique_per_tenant_ignoring_case(emu: CxEngageEmulator, http: httpx2.AsyncClient) -> None:
@@ -494,12 +509,22 @@ async def test_put_merges_properties_key_wise(emu: CxEngageEmulator, http: httpx
     assert emu.stored(SANDBOX_TENANT_ID, record["id"]) == updated
 
 
-async def test_put_properties_replace_when_switched(http: httpx2.AsyncClient,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    record = await create(http, "rest", "REST")
-    monkeypatch.setattr(validation, "PROPERTIES_MERGE", "replace")
-    updated = result(await http.put(f"{COLLECTION}/{record['id']}", json={"properties": {"token": "fake-new"}}))
+async def test_put_properties_replace_when_switched(clock: FakeClock) -> None:
+    emu = CxEngageEmulator(clock=clock, contract=Contract(properties_edit="replace"))
+    async with client(emu, basic()) as http:
+        record = await create(http, "rest", "REST")
+        updated = result(await http.put(f"{COLLECTION}/{record['id']}", json={"properties": {"token": "fake-new"}}))
     assert updated["properties"] == {"token": "fake-new"}
+
+
+async def test_secrets_masked_when_switched(clock: FakeClock) -> None:
+    emu = CxEngageEmulator(clock=clock, contract=Contract(echo_secrets=False))
+    async with client(emu, basic()) as http:
+        record = await create(http, "rest", "REST")
+        put = result(await http.put(f"{COLLECTION}/{record['id']}", json={"properties": {"token": "fake-new"}}))
+        read = result(await http.get(f"{COLLECTION}/{record['id']}"))
+    assert put["properties"]["token"] == read["properties"]["token"] == contract.MASK
+    assert emu.stored(SANDBOX_TENANT_ID, record["id"])["properties"]["token"] == "fake-new"
 
 
 @pytest.mark.parametrize("body, fields", [

@@ -87,19 +87,23 @@ CASES: list[tuple[str, Callable[[], object], str | None]] = [
      "an integration named 'Orders' already exists in this tenant (id other)"),
     ("its own name", lambda: rules.require_unique_name(ROWS, "DESK", exclude_id=DESK_ID), None),
     ("create incomplete", lambda: rules.require_complete(ZENDESK, NO_PASSWORD),
-     "Refused: secrets not set: password (CreateCxEngageSecureForm). Required properties of type zendesk: "
-     "endpointPrefix, username, password."),
+     "Refused: cannot create it active: secrets not set: password (CreateCxEngageSecureForm). Required properties "
+     "of type zendesk (the CxEngage configuration UI's rules, applied when the integration is active): "
+     "endpointPrefix, username, password. Create it inactive"),
     ("create complete", lambda: rules.require_complete(ZENDESK, COMPLETE), None),
     ("no field given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID)), "nothing to change. Give at least"),
     ("a form given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID, secure_form_id="f" * 32)), None),
     ("every value already saved", lambda: rules.require_something_to_change([]), "this edit changes nothing"),
     ("a change", lambda: rules.require_something_to_change([CHANGE]), None),
     ("emptying a required property", lambda: rules.refuse_emptying_required(COMPLETE, NO_USERNAME),
-     "would leave required properties without a value: username"),
+     "would leave required properties without a value (the CxEngage configuration UI's rules"),
+    ("emptying one of an inactive integration", lambda: rules.refuse_emptying_required(
+        COMPLETE, NO_USERNAME, active=False), None),
     ("leaving a missing one missing", lambda: rules.refuse_emptying_required(NO_PASSWORD, NO_PASSWORD), None),
     ("activating incomplete", lambda: rules.require_complete_if_active(
         NO_PASSWORD, activating=True, stays_active=False, touches_properties=False),
-     "cannot activate an incomplete integration: secrets not set: password"),
+     "cannot activate an incomplete integration (the CxEngage configuration UI's rules, applied when the "
+     "integration is active): secrets not set: password"),
     ("property edit leaves active incomplete", lambda: rules.require_complete_if_active(
         NO_PASSWORD, activating=False, stays_active=True, touches_properties=True), "cannot leave active"),
     ("rename of an active incomplete one", lambda: rules.require_complete_if_active(

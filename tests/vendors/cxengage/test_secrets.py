@@ -92,8 +92,8 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     # A secret typed into the chat is refused without being repeated.
     await s.refused("EditCxEngageIntegration", "properties.password", integration_id=uid,
                     properties={"password": typed("password", "chat")})
-    # Clearing a required secret: refused (the rules run before any confirmation is asked for), without its value.
-    await s.refused("EditCxEngageIntegration", "without a value: consumerSecret", integration_id=uid,
+    # Clearing a required secret of this inactive integration needs the person; the diff never shows its value.
+    await s.refused("EditCxEngageIntegration", "properties.consumerSecret: 'set' → (not set)", integration_id=uid,
                     properties={"consumerSecret": ""})
     # An overwrite of a plain property: the refusal's diff, then a dry run and a write, all carry the saved secrets.
     await s.refused("EditCxEngageIntegration", "confirm_overwrite", integration_id=uid,

@@ -16,7 +16,6 @@ from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_VIEW_ONLY_TENANT_ID,
     CxEngageEmulator,
 )
-from integrations_mcp.vendors.cxengage.models import UUID_PATTERN
 from tests.harness import SHARED_TOOLS, Session, connect, cxengage_settings
 from tests.vendors.cxengage.helpers import (
     READ_TOOLS,
@@ -44,15 +43,15 @@ async def test_five_tools_with_schemas_annotations_and_short_descriptions(cx: Se
     for name, tool in tools.items():
         schema = tool.input_schema
         assert schema.get("additionalProperties") is False, name
-        assert schema["properties"]["tenant_id"]["pattern"] == UUID_PATTERN, name
+        assert schema["properties"]["tenant_id"] == {"type": "string", "format": "uuid"}, name
         assert "tenant_id" in schema["required"], name
         assert tool.output_schema and tool.output_schema.get("type") == "object", name
         assert 40 < len(tool.description or "") < 260, (name, len(tool.description or ""))
-        assert "guide://cxengage/" in (tool.description or ""), name
+        assert "guide://" not in (tool.description or ""), name  # a model cannot fetch resources everywhere
         assert "\n" not in (tool.description or ""), name
         assert tool.annotations.read_only_hint is (name in READ_TOOLS), name
     for name in ("GetCxEngageIntegration", "EditCxEngageIntegration"):
-        assert tools[name].input_schema["properties"]["integration_id"]["pattern"] == UUID_PATTERN
+        assert tools[name].input_schema["properties"]["integration_id"]["format"] == "uuid"
     assert tools["CreateCxEngageSecureForm"].annotations.open_world_hint is False  # served locally, no vendor
     assert tools["CreateCxEngageSecureForm"].annotations.destructive_hint is False
     assert tools["CreateCxEngageIntegration"].annotations.destructive_hint is False
@@ -73,8 +72,8 @@ async def test_ids_must_be_uuids_and_unknown_arguments_are_refused_before_anythi
     await cx.refused("GetCxEngageIntegrations", "tenant_id", tenant_id="acme")
     await cx.refused("GetCxEngageIntegration", "integration_id", integration_id="../../tokens")
     await cx.refused("EditCxEngageIntegration", "integration_id", integration_id="1234", description="x")
-    await cx.refused("GetCxEngageIntegrations", "Unknown argument", "limit", limit=5)
-    await cx.refused("CreateCxEngageIntegration", "Unknown argument", "enabled", name="X", type="rest",
+    await cx.refused("GetCxEngageIntegrations", "unknown argument", "limit", limit=5)
+    await cx.refused("CreateCxEngageIntegration", "unknown argument", "enabled", name="X", type="rest",
                      enabled=True)
     assert cx.cxengage.requests == []
 
@@ -88,8 +87,8 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
             assert "tenant_id" not in tool.input_schema.get("required", []), tool.name
         # A caller cannot escape the pin, not even by naming the pinned tenant itself.
         for tenant in (T, SANDBOX_VIEW_ONLY_TENANT_ID):
-            await cx.refused("GetCxEngageIntegrations", "Unknown argument", "tenant_id", tenant_id=tenant)
-        await cx.refused("CreateCxEngageSecureForm", "Unknown argument", "tenant_id", tenant_id=T, type="rest")
+            await cx.refused("GetCxEngageIntegrations", "unknown argument", "tenant_id", tenant_id=tenant)
+        await cx.refused("CreateCxEngageSecureForm", "unknown argument", "tenant_id", tenant_id=T, type="rest")
         assert emu.requests == []
         listed = await cx.ok("GetCxEngageIntegrations")
         assert listed["tenant_id"] == SANDBOX_VIEW_ONLY_TENANT_ID
@@ -121,7 +120,8 @@ async def test_guides_named_by_the_tools_are_served(cx: Session) -> None:
 
     uris = {str(r.uri) for r in (await cx.client.list_resources()).resources}
     tools = (await cx.client.list_tools()).tools
-    named = {u for t in tools for u in re.findall(r"guide://[\w/-]+", t.description or "")}
+    named = {f"guide://{u}" for t in tools
+             for u in re.findall(r"GetIntegrationGuide ([\w-]+/[\w/-]+)", t.description or "")}
     assert named and named <= uris, named - uris
     assert {f"guide://cxengage/{t.name}" for t in tools if t.name not in SHARED_TOOLS} <= uris
     assert "guide://common/guardrails" in uris and not any(u.startswith("guide://revcent/") for u in uris)
@@ -228,29 +228,43 @@ async def test_values_of_the_wrong_kind_are_refused(cx: Session) -> None:
                                name="Desk", type="zendesk", properties={**ZENDESK, "workItems": "yes", "username": 5})
     assert "endpointPrefix" not in message.split("Nothing was sent")[-1]  # only what is wrong is listed
     await cx.refused("CreateCxEngageIntegration", "globalDialParams takes an object", "region must be one of",
-                     "ie1", name="Phones", type="twilio",
+                     "ie1", "configuration UI's rules", name="Phones", type="twilio", active=True,
                      properties={"accountSid": "AC1", "region": "mars", "globalDialParams": "loud"})
     assert cx.cxengage.requests == []
 
 
-async def test_required_properties_are_checked_before_anything_is_sent(cx: Session) -> None:
+async def test_required_properties_are_checked_when_creating_it_active(cx: Session) -> None:
     form_id = await cx.form("salesforce", SALESFORCE_SECRETS)
     # The form names consumerKey 'ck-123' as where its secrets go: a create without it cannot use them.
     await cx.refused("CreateCxEngageIntegration", "for use with consumerKey 'ck-123'", "Nothing was sent",
                      name="CRM", type="salesforce", properties={"username": "sf@example.invalid"},
                      secure_form_id=form_id)
     await cx.refused("CreateCxEngageIntegration", "required properties without a value: consumerKey",
-                     "Nothing was sent", name="CRM", type="salesforce", properties={"username": "sf@example.invalid"})
+                     "configuration UI's rules", "Create it inactive", "Nothing was sent", name="CRM",
+                     type="salesforce", active=True, properties={"username": "sf@example.invalid"})
     await cx.refused("CreateCxEngageIntegration", "secrets not set: password, consumerSecret, securityToken",
-                     "CreateCxEngageSecureForm", name="CRM", type="salesforce", properties=dict(SALESFORCE))
+                     "CreateCxEngageSecureForm", name="CRM", type="salesforce", active=True,
+                     properties=dict(SALESFORCE))
     assert cx.cxengage.requests == []
     assert cx.form_state(form_id) == (True, False)  # a refused create leaves the form as it was
+
+
+async def test_an_inactive_integration_may_be_created_incomplete(cx: Session) -> None:
+    """The documents' own example creates a Zendesk integration with empty properties; the UI's rules apply at
+    activation. A Salesforce one with only username is allowed inactive too, and activating it is refused."""
+    desk = await cx.ok("CreateCxEngageIntegration", name="Docs example", type="zendesk", properties={})
+    assert desk["mismatches"] == [] and desk["verified"]["integration"]["active"] is False
+    crm = await cx.ok("CreateCxEngageIntegration", name="CRM", type="salesforce",
+                      properties={"username": "sf@example.invalid"})
+    assert not crm["verified"]["readiness"]["can_activate"]
+    await cx.refused("EditCxEngageIntegration", "cannot activate an incomplete integration",
+                     "configuration UI's rules", integration_id=crm["integration_id"], active=True)
 
 
 async def test_zendesk_work_items_need_the_interaction_field(cx: Session) -> None:
     form_id = await cx.form("zendesk", {"password": "zd-pw"})
     await cx.refused("CreateCxEngageIntegration", "interactionFieldId", "Nothing was sent", name="Desk",
-                     type="zendesk", properties={**ZENDESK, "workItems": True}, secure_form_id=form_id)
+                     type="zendesk", active=True, properties={**ZENDESK, "workItems": True}, secure_form_id=form_id)
     assert cx.writes() == []
     created = await cx.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", secure_form_id=form_id,
                           properties={**ZENDESK, "workItems": True, "interactionFieldId": "360000000001"})
@@ -260,8 +274,14 @@ async def test_zendesk_work_items_need_the_interaction_field(cx: Session) -> Non
 
 async def test_property_formats_are_checked_before_anything_is_sent(cx: Session) -> None:
     await cx.refused("CreateCxEngageIntegration", "extensionPrefix must be exactly 5 digits", name="Tw",
-                     type="twilio", properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
+                     type="twilio", active=True,
+                     properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
     assert cx.writes() == []
+    # Inactive: the UI's formats wait for activation, which then refuses.
+    tw = await cx.ok("CreateCxEngageIntegration", name="Tw", type="twilio",
+                     properties={"accountSid": "AC1", "region": "us1", "extensionPrefix": "12"})
+    await cx.refused("EditCxEngageIntegration", "extensionPrefix must be exactly 5 digits",
+                     integration_id=tw["integration_id"], active=True)
 
 
 # --- the secrets firewall -------------------------------------------------------------------------------------------

@@ -272,10 +272,16 @@ async def test_a_property_lost_by_the_write_is_flagged(cx: Session) -> None:
     assert REST_TOKEN not in json.dumps(result)
 
 
-async def test_an_edit_cannot_empty_a_required_property(cx: Session) -> None:
-    desk = cx.cxengage.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"})  # inactive
-    await cx.refused("EditCxEngageIntegration", "would leave required properties without a value: username",
-                     integration_id=desk, properties={"username": ""}, confirm_overwrite=True)
+async def test_an_edit_cannot_empty_a_required_property_of_an_active_integration(cx: Session) -> None:
+    desk = cx.cxengage.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw"}, active=True)
+    await cx.refused("EditCxEngageIntegration", "would leave required properties without a value",
+                     "configuration UI's rules", integration_id=desk, properties={"username": ""},
+                     confirm_overwrite=True)
     await cx.refused("EditCxEngageIntegration", "interactionFieldId", integration_id=desk,
                      properties={"workItems": True})
     assert cx.writes() == []
+    # Inactive, the UI's rules wait for activation: clearing is a confirmed overwrite.
+    idle = cx.cxengage.add_integration(T, "zendesk", "Idle desk", {**ZENDESK, "password": "pw"})
+    cleared = await cx.ok("EditCxEngageIntegration", integration_id=idle, properties={"username": ""},
+                          confirm_overwrite=True)
+    assert cleared["mismatches"] == [] and "username" in cleared["verified"]["readiness"]["missing_required"]

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 from mcp import Client
 
-from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
-from tests.harness import connect, revcent_settings
+from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+from tests.harness import connect, revcent_emulator, revcent_settings
 
 
 @pytest.fixture
 def revcent() -> RevCentEmulator:
-    return RevCentEmulator(api_key=SANDBOX_API_KEY)
+    return revcent_emulator()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.origin import origin_of
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator import schemas as seed
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT, Contract
 from tests.harness import CLOCK_START as START
 from tests.harness import FakeClock
 from tests.pages import ACCEPTED, OWN, REFUSED, csrf, parse
@@ -28,7 +29,7 @@ ID_RE = re.compile(r"[A-Za-z0-9]{20}")
 
 @pytest.fixture
 def emu(clock: FakeClock) -> RevCentEmulator:
-    return RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock)
+    return RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock, contract=GUIDE_CONTRACT)
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ async def test_requests_without_the_api_key_are_refused(emu: RevCentEmulator) ->
 
 
 async def test_a_custom_api_key_is_the_only_one_accepted(clock: FakeClock) -> None:
-    emu = RevCentEmulator(api_key="other-key", clock=clock)
+    emu = RevCentEmulator(api_key="other-key", clock=clock, contract=GUIDE_CONTRACT)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url=BASE) as c:
         assert_error(await c.get("/v2/site_third_party_integrations?limit=1&page=1", headers=KEY), 401,
                      "unauthorized")
@@ -550,19 +551,38 @@ async def test_edit_is_partial(http: httpx2.AsyncClient, emu: RevCentEmulator) -
     assert final["enabled"] is False and final["description"] == "d" and final["name"] == "Tax renamed"
 
 
-async def test_options_merge_by_option_id(http: httpx2.AsyncClient, emu: RevCentEmulator) -> None:
+@pytest.mark.parametrize("mode", ["field", "option", "replace"])
+async def test_options_edit_modes(clock: FakeClock, mode: str) -> None:
+    """Contract.options_edit: per field (default), per option, or the whole array replaced."""
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock, contract=Contract(options_edit=mode))  # type: ignore
     uid = emu.add_user_integration(name="Tax", site_id=emu.site_id("tax"), credentials=creds(emu, "tax"))
     path = f"/v2/user_third_party_integrations/{uid}"
     settings = {"id": "tax_settings", "fields": [{"id": "commit_transactions", "value": ["yes"]},
                                                  {"id": "origin_zip", "value": ["12345"]}]}
     company = {"id": "tax_company", "fields": [{"id": "company_id", "value": ["company_sandbox_001"]}]}
-    assert_ok(await http.post(path, json={"third_party_options": [settings]}))
-    assert_ok(await http.post(path, json={"third_party_options": [company]}))
-    saved = (await get_record(http, uid))["third_party_options_saved"]
-    assert saved == [company, settings]  # the untouched option stays, in site order
     narrowed = {"id": "tax_settings", "fields": [{"id": "commit_transactions", "value": ["no"]}]}
-    assert_ok(await http.post(path, json={"third_party_options": [narrowed]}))
-    assert (await get_record(http, uid))["third_party_options_saved"] == [company, narrowed]
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url="http://revcent.test",
+                                  headers={"x-api-key": SANDBOX_API_KEY}) as http:
+        assert_ok(await http.post(path, json={"third_party_options": [settings]}))
+        assert_ok(await http.post(path, json={"third_party_options": [company]}))
+        saved = (await get_record(http, uid))["third_party_options_saved"]
+        assert saved == ([company] if mode == "replace" else [company, settings])
+        assert_ok(await http.post(path, json={"third_party_options": [narrowed]}))
+        saved = (await get_record(http, uid))["third_party_options_saved"]
+    merged = {"id": "tax_settings", "fields": [{"id": "commit_transactions", "value": ["no"]},
+                                               {"id": "origin_zip", "value": ["12345"]}]}
+    assert saved == {"field": [company, merged], "option": [company, narrowed], "replace": [narrowed]}[mode]
+
+
+async def test_secure_form_id_is_refused_by_the_seed_schemas(clock: FakeClock) -> None:
+    """By default the emulator takes the OpenAPI bodies exactly: the guide's secure_form_id is an unknown field."""
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url="http://revcent.test",
+                                  headers={"x-api-key": SANDBOX_API_KEY}) as http:
+        body = {"name": "Tax", "site_third_party_integration": emu.site_id("tax"), "secure_form_id": "F" * 20}
+        error = assert_error(await http.post("/v2/user_third_party_integrations", json=body), 400,
+                             "validation_error")
+        assert "secure_form_id" in error["message"]
 
 
 @pytest.mark.parametrize("options", [
@@ -665,7 +685,7 @@ async def test_requests_are_recorded_with_bodies(http: httpx2.AsyncClient, emu: 
 # --- loopback ------------------------------------------------------------------------------------------------------
 
 async def test_served_on_loopback_over_real_http() -> None:
-    emu = RevCentEmulator(api_key=SANDBOX_API_KEY)
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, contract=GUIDE_CONTRACT)
     with serve_loopback(emu.app) as server:
         async with httpx2.AsyncClient(base_url=server.url, headers=KEY, timeout=10) as http:
             form = await new_form(http, emu, "offline_payment")
@@ -682,7 +702,7 @@ async def test_served_on_loopback_over_real_http() -> None:
 
 async def test_a_sandbox_emulator_keeps_few_requests_and_no_bodies_or_keys() -> None:
     """A long-running --sandbox must not pile up the secrets people typed (bodies) or the API key (headers)."""
-    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=3)
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=3, contract=GUIDE_CONTRACT)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url=BASE,
                                   headers={"x-api-key": SANDBOX_API_KEY}) as http:
         for _ in range(5):

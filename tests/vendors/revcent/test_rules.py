@@ -184,11 +184,11 @@ def test_validate_options(proposal: list[OptionInput], needle: str | None) -> No
         refuses(lambda: rules.validate_options(site(), proposal, {}), needle, "Nothing was sent")
 
 
-def test_validate_options_refuses_resending_a_saved_value_no_longer_offered() -> None:
+def test_validate_options_lets_a_saved_sibling_no_longer_offered_alone() -> None:
+    """Siblings are no longer re-sent (the Edit guide: only what changes), so a stale saved sibling is not this
+    edit's business (readiness still reports it)."""
     saved = {("rounding", "mode"): ["retired"]}
-    refuses(lambda: rules.validate_options(site(), [option("rounding", code=["1"])], saved),
-            "rounding.mode (saved, sent again with this option) holds a value no longer offered")
-    rules.validate_options(site(), [option("rounding", mode=["up"], code=["1"])], saved)
+    rules.validate_options(site(), [option("rounding", code=["1"])], saved)
 
 
 @pytest.mark.parametrize("record, refused", [
@@ -263,10 +263,21 @@ def test_plan_create(request_: CreateRequest, body: dict[str, Any]) -> None:
     assert plan.secure_form_id == request_.secure_form_id
 
 
-def test_plan_create_readiness_counts_the_form_as_credentials() -> None:
+def test_plan_create_readiness_waits_for_credentials_read_back() -> None:
+    """A form's credentials count only once a read-back shows them saved, and enabling with them is refused."""
     with_form = plan_create(site(), CreateRequest(name="T", site_id=SITE_ID, secure_form_id=FORM_ID, enabled=True))
-    assert with_form.enabling and with_form.readiness_after().credentials_saved
-    assert not plan_create(site(), CreateRequest(name="T", site_id=SITE_ID)).readiness_after().credentials_saved
+    assert with_form.enabling and not with_form.readiness_after().credentials_saved
+    refuses(lambda: rules.refuse_enabling_with_new_credentials(True, FORM_ID, enabled_now=False),
+            "enabled=true together with new credentials", "then enable", "Nothing was sent")
+    rules.refuse_enabling_with_new_credentials(True, None, enabled_now=False)
+    rules.refuse_enabling_with_new_credentials(False, FORM_ID, enabled_now=False)
+
+
+def test_plan_server_form_sends_documented_credentials_with_placeholders() -> None:
+    plan = plan_create(site(), CreateRequest(name="T", site_id=SITE_ID, secure_form_id="S" * 32), "server-form")
+    creds = plan.body["third_party_credentials"]
+    assert "secure_form_id" not in plan.body and creds["id"] == site().third_party_credentials.id
+    assert {f["value"] for f in creds["fields"]} == {"(from the secure form)"}
 
 
 @pytest.mark.parametrize("record, edit, body, changes", [
@@ -291,15 +302,15 @@ def test_plan_edit_fields(record: UserIntegration, edit: EditRequest, body: dict
     assert [(c.field, c.saved, c.proposed, c.overwrites) for c in plan.changes] == changes
 
 
-def test_plan_edit_sends_a_changed_option_with_its_saved_siblings_only() -> None:
+def test_plan_edit_sends_only_the_changed_fields_of_an_option() -> None:
+    """The Edit guide: "do not include fields that should remain unchanged" (not even an option's siblings)."""
     record = integration(options={"rounding": {"mode": ["up"], "code": ["12"]}, "profile": {"company": ["acme"]}})
     plan = plan_edit(record, EditRequest(UID, third_party_options=[
-        option("rounding", mode=["down"]), option("profile", company=["acme"])]))  # profile: unchanged
-    assert plan.body == {"third_party_options": [
-        {"id": "rounding", "fields": [{"id": "mode", "value": ["down"]}, {"id": "code", "value": ["12"]}]}]}
+        option("rounding", mode=["down"], code=["12"]), option("profile", company=["acme"])]))  # unchanged ones
+    assert plan.body == {"third_party_options": [{"id": "rounding", "fields": [{"id": "mode", "value": ["down"]}]}]}
     assert [(c.field, c.saved, c.proposed, c.overwrites) for c in plan.changes] == [
         ("third_party_options.rounding.mode", ["up"], ["down"], True)]
-    assert plan.expected_options == {("rounding", "mode"): ["down"], ("rounding", "code"): ["12"]}
+    assert plan.expected_options == {("rounding", "mode"): ["down"]}
 
 
 def test_plan_edit_fills_an_empty_option_without_overwriting() -> None:

@@ -12,6 +12,7 @@ import pytest
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from tests.harness import Transcript, connect, revcent_settings
 
 pytestmark = pytest.mark.anyio
@@ -23,7 +24,7 @@ CREDENTIAL_CANARY = "CANARY-credential-8a2c4b7d"
 @pytest.fixture
 async def session(caplog: pytest.LogCaptureFixture) -> AsyncIterator[tuple[Transcript, RevCentEmulator]]:
     caplog.set_level(logging.DEBUG)  # every logger, every level: httpx2, mcp, ours
-    emulator = RevCentEmulator(api_key=KEY_CANARY)
+    emulator = RevCentEmulator(api_key=KEY_CANARY, contract=GUIDE_CONTRACT)
     with serve_loopback(emulator.app) as vendor:  # a real HTTP path, as in production
         settings = revcent_settings(key=KEY_CANARY, base_url=vendor.url + "/v2", timeout_seconds=1)
         async with connect(settings, revcent=emulator, raise_exceptions=False) as transcript:
@@ -70,7 +71,7 @@ async def test_canaries_reach_revcent_and_nothing_else(session: tuple[Transcript
 
 async def test_a_wrong_key_error_does_not_quote_the_key(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    emulator = RevCentEmulator(api_key="the-right-key")
+    emulator = RevCentEmulator(api_key="the-right-key", contract=GUIDE_CONTRACT)
     settings = revcent_settings(key=KEY_CANARY)
     async with connect(settings, revcent=emulator, raise_exceptions=False) as session:
         result = await session.call("GetSiteThirdPartyIntegrations", {})

@@ -7,6 +7,7 @@ import pytest
 from mcp import Client
 
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from tests.harness import connect, ok, refused, revcent_settings
 from tests.vendors.revcent.helpers import completed_form, create, credential_values, integration_writes
 
@@ -36,7 +37,7 @@ async def test_raw_credentials_are_refused_at_any_depth(client: Client, revcent:
 async def test_unknown_arguments_are_refused_not_dropped(client: Client, revcent: RevCentEmulator) -> None:
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "X", "site_third_party_integration": revcent.site_id("tax"), "enable": True},
-        "Unknown argument", "enable", "enabled")
+        "unknown argument", "enable", "enabled")
     assert revcent.writes() == []
 
 
@@ -56,7 +57,7 @@ async def test_secure_form_must_be_completed_current_and_for_the_same_site(clien
 
 async def test_expired_secure_form_is_refused() -> None:
     now = [1_800_000_000.0]
-    emu = RevCentEmulator(clock=lambda: now[0])
+    emu = RevCentEmulator(clock=lambda: now[0], contract=GUIDE_CONTRACT)
     async with connect(revcent_settings(), revcent=emu) as session:
         client = session.client
         form_id = await completed_form(client, emu)

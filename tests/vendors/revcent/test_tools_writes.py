@@ -63,17 +63,31 @@ async def test_create_enabled_is_refused_when_options_are_required(client: Clien
     form_id = await completed_form(client, revcent)
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
-        "enabled": True}, "incomplete", "required option")
+        "enabled": True}, "enabled=true together with new credentials")
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "enabled": True},
+        "incomplete", "required option")
     assert integration_writes(revcent) == []
 
 
-async def test_create_enabled_is_allowed_when_complete(client: Client, revcent: RevCentEmulator) -> None:
+async def enabled_pay_later(client: Client, revcent: RevCentEmulator) -> str:
+    """Credentials first, then (once the read-back shows them saved) enabled: the Edit guide's order."""
     assert not site(revcent, "offline_payment")["third_party_options"]
     form_id = await completed_form(client, revcent, "offline_payment")
-    result = await ok(client, "CreateUserThirdPartyIntegration", {
+    created = await ok(client, "CreateUserThirdPartyIntegration", {
         "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
-        "secure_form_id": form_id, "enabled": True})
+        "secure_form_id": form_id})
+    assert created["verified"]["readiness"]["credentials_saved"] and created["mismatches"] == []
+    uid = created["user_third_party_integration_id"]
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                                 "enabled": True})
     assert result["verified"]["integration"]["enabled"] is True and result["mismatches"] == []
+    assert result["sent"] == {"enabled": True}
+    return uid
+
+
+async def test_create_then_enable_when_complete(client: Client, revcent: RevCentEmulator) -> None:
+    await enabled_pay_later(client, revcent)
 
 
 async def test_create_without_credentials_cannot_be_enabled(client: Client, revcent: RevCentEmulator) -> None:
@@ -198,7 +212,7 @@ async def test_asset_values_must_come_from_the_account(client: Client, revcent: 
     uid = await create(client, revcent)
     option_id, field_id = required_asset_select(revcent)
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    assets = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]
+    assets = [v["value"] for v in next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"]]
     message = await refused(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid,
         "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": ["made_up_company"]}]}]},
@@ -217,7 +231,8 @@ async def test_an_option_must_carry_its_required_fields(client: Client, revcent:
     choice = next(c for c in view["readiness"]["choices"] if c["field_id"] == first["id"])
     await refused(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid,
-        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"], "value": choice["values"][:1]}]}]},
+        "third_party_options": [{"id": spec["id"], "fields": [{"id": first["id"],
+                                                               "value": [choice["values"][0]["value"]]}]}]},
         "is required for option")
 
 
@@ -228,7 +243,7 @@ async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(cl
     await refused(client, "EditUserThirdPartyIntegration", enable, "incomplete")
     option_id, field_id = required_asset_select(revcent)
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]
+    value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]["value"]
     # One edit that both completes and enables counts the edit itself.
     result = await ok(client, "EditUserThirdPartyIntegration", {
         **enable, "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]})
@@ -238,13 +253,10 @@ async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(cl
 
 async def test_disabling_needs_confirmation_naming_what_depends_on_it(client: Client,
                                                                       revcent: RevCentEmulator) -> None:
-    form_id = await completed_form(client, revcent, "offline_payment")
-    uid = (await ok(client, "CreateUserThirdPartyIntegration", {
-        "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"),
-        "secure_form_id": form_id, "enabled": True}))["user_third_party_integration_id"]
+    uid = await enabled_pay_later(client, revcent)
     disable = {"user_third_party_integration_id": uid, "enabled": False}
     await refused(client, "EditUserThirdPartyIntegration", disable, "confirm_disable", "payment")
-    assert len(integration_writes(revcent)) == 1
+    assert len(integration_writes(revcent)) == 2
     result = await ok(client, "EditUserThirdPartyIntegration", {**disable, "confirm_disable": True})
     assert result["verified"]["integration"]["enabled"] is False
 
@@ -344,12 +356,12 @@ async def test_a_lost_sibling_field_is_flagged_on_read_back(client: Client, revc
     fields = []
     for f in option["fields"]:
         choice = choices.get((option["id"], f["id"]))
-        fields.append({"id": f["id"], "value": [choice["values"][0]] if choice else ["x"]})
+        fields.append({"id": f["id"], "value": [choice["values"][0]["value"]] if choice else ["x"]})
     await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
              "third_party_options": [{"id": option["id"], "fields": fields}]})
     edited, sibling = fields[0], fields[1]
-    new_value = next((v for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
-                      if [v] != edited["value"]), None)
+    new_value = next((v["value"] for v in (choices.get((option["id"], edited["id"])) or {}).get("values", [])
+                      if [v["value"]] != edited["value"]), None)
     if new_value is None:
         pytest.skip("fixture option offers no second value for its first field")
     # The read-back after the write shows the edited field but has lost its sibling.
@@ -373,7 +385,7 @@ async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent
                                                                                  revcent: RevCentEmulator) -> None:
     uid = await create(client, revcent, kind="ai_voice", name="Voice")
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
-    choices = {(c["option_id"], c["field_id"]): c["values"] for c in view["readiness"]["choices"]}
+    choices = {(c["option_id"], c["field_id"]): [v["value"] for v in c["values"]] for c in view["readiness"]["choices"]}
     voice = site(revcent, "ai_voice")
     option = next(o for o in voice["third_party_options"] if o["required"] and len(o["fields"]) > 1)
     asset = next(f for f in option["fields"] if (f.get("select_settings") or {}).get("third_party_asset"))
@@ -386,11 +398,14 @@ async def test_a_saved_value_no_longer_offered_blocks_enabling_and_is_not_resent
     writes = len(integration_writes(revcent))
     other_choices = choices.get((option["id"], other["id"]), [])
     new_other = next((v for v in other_choices if [v] != values[other["id"]]), "y")
-    await refused(client, "EditUserThirdPartyIntegration", {
+    result = await ok(client, "EditUserThirdPartyIntegration", {
         "user_third_party_integration_id": uid, "confirm_overwrite": True,
-        "third_party_options": [{"id": option["id"], "fields": [{"id": other["id"], "value": [new_other]}]}]},
-        f"{option['id']}.{asset['id']} (saved, sent again with this option) holds a value no longer offered")
-    assert len(integration_writes(revcent)) == writes
+        "third_party_options": [{"id": option["id"], "fields": [{"id": other["id"], "value": [new_other]}]}]})
+    # Only the changed field travels; the stale one is left as saved, and still blocks enabling.
+    assert result["sent"] == {"third_party_options": [{"id": option["id"],
+                                                       "fields": [{"id": other["id"], "value": [new_other]}]}]}
+    assert len(integration_writes(revcent)) == writes + 1 and result["mismatches"] == []
+    assert any("no longer offered" in b for b in result["verified"]["readiness"]["blockers"])
 
 
 @pytest.mark.parametrize("name", ["Tax\u00a0main", "Ｔａｘ main", "tax\u200b MAIN"])

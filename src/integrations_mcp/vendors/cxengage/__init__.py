@@ -46,5 +46,12 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     return settings, listener.url
 
 
+async def _live_check(settings: Any, transport: Any = None, **options: Any) -> Any:
+    from integrations_mcp.vendors.cxengage.live_check import check
+
+    return await check(settings, transport, **options)
+
+
 VENDOR = Vendor(name="cxengage", settings_from_env=CxEngageSettings.from_env, tools=_tools,
-                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox)
+                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox,
+                live_check=_live_check)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub as scrub_text
-from integrations_mcp.lazy_http import LazyHttpClient
+from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
@@ -30,7 +30,7 @@ STATUS_HINTS = {
 
 
 class CxEngageClient:
-    def __init__(self, http: LazyHttpClient, settings: CxEngageSettings) -> None:
+    def __init__(self, http: HttpRequester, settings: CxEngageSettings) -> None:
         self.http = http
         self._settings = settings
         self._token: tuple[str, float] | None = None
@@ -90,6 +90,10 @@ class CxEngageClient:
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
                           error_code=scrub_text(code, secrets) if code else code,
                           hint=STATUS_HINTS.get(response.status_code))
+
+    async def read_raw(self, operation: str, path: str) -> Any:
+        """A read's whole answer as CxEngage sent it (for `integrations-mcp check`); errors as for every call."""
+        return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
 
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
         operation = "GetIntegrations"

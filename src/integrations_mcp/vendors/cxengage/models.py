@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
+from integrations_mcp.toolkit.answers import compact_json, write_answer
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Lowercased on the way in: the vendor writes UUIDs in lowercase, and ids are compared as strings.
-TenantId = Annotated[str, Field(pattern=UUID_PATTERN, description="Tenant UUID."), AfterValidator(str.lower)]
-IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN, description="Integration UUID."), AfterValidator(str.lower)]
+# The schema says `format: uuid` (a few characters) instead of the 90-character pattern that is still enforced.
+TenantId = Annotated[str, Field(pattern=UUID_PATTERN), WithJsonSchema({"type": "string", "format": "uuid"}),
+                     AfterValidator(str.lower)]
+IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN), WithJsonSchema({"type": "string", "format": "uuid"}),
+                          AfterValidator(str.lower)]
 PropertyValue = str | bool | int | float | dict[str, Any]
 Properties = Annotated[dict[str, PropertyValue], Field(
-    description="Non-secret properties of the type (see guide://cxengage/types). Secrets: secure_form_id.")]
+    description="Non-secret properties (GetIntegrationGuide cxengage/types, section=<type>). Secrets: secure_form_id.")]
 
 
 class Integration(BaseModel):
@@ -36,10 +41,27 @@ class Readiness(BaseModel):
     can_activate: bool
     blockers: list[str]
 
+    def lines(self, *, blockers: bool = True) -> list[str]:
+        """`blockers=False` in a write's answer, whose next steps already name them."""
+        lines = [f"Readiness: can_activate={str(self.can_activate).lower()}; secrets set: "
+                 f"{', '.join(self.secrets_set) or 'none'}"
+                 + (f"; secrets missing: {', '.join(self.secrets_missing)}" if self.secrets_missing else "")
+                 + (f"; required without a value: {', '.join(self.missing_required)}" if self.missing_required
+                    else "") + "."]
+        return lines + [f"Blocker: {b}" for b in self.blockers if blockers]
+
 
 class IntegrationView(BaseModel):
     integration: Integration
     readiness: Readiness
+
+    def summary(self) -> str:
+        i = self.integration
+        return (f"{i.id} \"{i.name}\" ({i.type}): {'active' if i.active else 'inactive'}; properties "
+                f"{compact_json(i.properties)}")
+
+    def answer(self) -> str:
+        return "\n".join([f"Integration {self.summary()}.", *self.readiness.lines()])
 
 
 class IntegrationSummary(BaseModel):
@@ -55,6 +77,10 @@ class IntegrationList(BaseModel):
     count: int
     results: list[IntegrationSummary]
 
+    def answer(self) -> str:
+        rows = [f"- {r.id}: {r.name} ({r.type}, {'active' if r.active else 'inactive'})" for r in self.results]
+        return "\n".join([f"{self.count} integrations in tenant {self.tenant_id}:", *rows])
+
 
 class SecureFormCreated(BaseModel):
     secure_form_id: str
@@ -66,12 +92,26 @@ class SecureFormCreated(BaseModel):
     fields: list[str] = Field(description="The secret properties the user is asked for.")
     next_step: str
 
+    def answer(self) -> str:
+        expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.expires_at))
+        lines = [f"Secure form {self.secure_form_id} for a {self.type} integration asks for {', '.join(self.fields)}; "
+                 f"expires {expires}."]
+        if self.form_url:
+            lines.append(f"form_url (for the user to open; never open it yourself): {self.form_url}")
+        return "\n".join([*lines, f"Next: {self.next_step}"])
+
 
 class WriteResult(BaseModel):
     dry_run: bool
     integration_id: str | None = None
     sent: dict[str, Any] = Field(description="The body sent (or that would be), secrets redacted.")
-    changes: list[FieldChange]
-    verified: IntegrationView | None = Field(None, description="State read back after the write.")
+    changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
+    verified: IntegrationView | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []
+
+    def answer(self) -> str:
+        return write_answer(dry_run=self.dry_run, target=self.integration_id, changes=self.changes,
+                            read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
+                            readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
+                            next_steps=self.next_steps)

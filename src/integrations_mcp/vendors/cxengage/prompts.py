@@ -9,18 +9,16 @@ from pydantic import Field
 
 __all__ = ["register_prompts"]
 
-CXENGAGE_SETUP = """Create a CxEngage {kind}integration, safely, step by step.
+CXENGAGE_SETUP = """Create a CxEngage {kind}integration, safely.
 
-1. Read guide://cxengage/lifecycle and guide://cxengage/types (the properties of each type).
-2. GetCxEngageIntegrations: check the name you will use is not taken; agree the name with the user.
-3. Ask the user for the non-secret properties (URLs, usernames, ids). Never ask for passwords, tokens or keys.
-4. CreateCxEngageSecureForm for the type; give the user form_url to type the secrets there, and wait until
-   they say it is saved.
-5. CreateCxEngageIntegration with the properties and secure_form_id (leave active unset); try dry_run first
-   if the user wants to see exactly what will be sent.
-6. Check the verified state it returns; activate with EditCxEngageIntegration(active=true) only when
-   readiness.can_activate is true and the user agrees.
-Report each step's outcome to the user in one or two lines."""
+1. GetIntegrationGuide cxengage/types with section=<type>: its required, optional and secret properties.
+   Ask the user for the non-secret ones (URLs, usernames, ids); never for passwords, tokens or keys.
+2. CreateCxEngageSecureForm for the type (with destination); the user types the secrets there and says
+   when saved.
+3. CreateCxEngageIntegration with a unique name, the properties and secure_form_id (active=true only if the
+   user wants it live and everything required is set; dry_run first if they want to see what is sent).
+"Verified" means CxEngage stored it, not that the connection works. Nothing can be deleted: deactivate instead.
+Report each step to the user in a line or two."""
 
 
 def register_prompts(server: MCPServer) -> None:

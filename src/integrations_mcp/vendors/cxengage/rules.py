@@ -9,16 +9,22 @@ called by `run_write`) decides and asks. The catalog of types and properties is 
 | every tool                | refuse_secret_arguments (argument guard, before the tool runs)                  |
 | CreateCxEngageSecureForm  | resolve_type, require_same_type (with integration_id), choose_secret_fields,    |
 |                           | form_destination                                                                |
-| CreateCxEngageIntegration | resolve_type, check_properties, require_usable_form, require_complete,          |
-|                           | require_unique_name                                                             |
-| EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties,               |
-|                           | require_usable_form, require_something_to_change, require_unique_name (rename), |
-|                           | refuse_emptying_required, require_complete_if_active;                           |
+| CreateCxEngageIntegration | resolve_type, check_properties (UI formats only if active), require_usable_form,|
+|                           | require_complete (active=true only), require_unique_name                        |
+| EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties (UI formats    |
+|                           | if it is or becomes active), require_usable_form, require_something_to_change,  |
+|                           | require_unique_name (rename), refuse_emptying_required (active ones),           |
+|                           | require_complete_if_active;                                                     |
 |                           | confirm: overwrite_confirmation, destination_confirmation (secrets kept),       |
 |                           | rename_confirmation (active),                                                   |
 |                           | deactivation_confirmation                                                       |
 
 The secure form store adds its own refusals (unknown, expired or spent form) when the form is read or taken.
+
+Required properties, choices and formats are the configuration UI's rules [I] (facts.py: cxengage.ui_rules): the
+documents state no API validation, and their own example creates a Zendesk integration with empty properties. So they
+apply to activation (and to an active integration's edits), and each refusal says they are the UI's; an inactive
+integration may be created or edited incomplete.
 """
 
 from __future__ import annotations
@@ -46,10 +52,10 @@ __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_prope
            "require_unique_name", "require_usable_form", "resolve_type"]
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
-              "them in, then pass secure_form_id. See guide://cxengage/secure-forms.")
+              "them in, then pass secure_form_id. Guide: GetIntegrationGuide cxengage/secure-forms.")
 CONFIRM_OVERWRITE, CONFIRM_DEACTIVATE = "confirm_overwrite", "confirm_deactivate"
 
-# [I] Whether PUT merges `properties` key by key or replaces the object is undocumented (the emulator merges). The
+# [I] fact cxengage.properties_merge: whether PUT merges `properties` key by key or replaces the object. The
 # tools send only the properties that change, so secrets an edit does not touch never travel again (nor can a masked
 # echo of one be written back); the read-back then checks that every untouched property survived.
 
@@ -103,15 +109,23 @@ def choose_secret_fields(spec: TypeSpec, fields: list[str] | None) -> tuple[Prop
 # --- create and edit ------------------------------------------------------------------------------------------
 
 
-def check_properties(spec: TypeSpec, properties: Mapping[str, Any]) -> None:
-    """Refuse names the type does not have, values of the wrong kind, and values outside a property's choices."""
-    problems = [problem for name, value in properties.items() if (problem := _property_problem(spec, name, value))]
+UI_RULES_NOTE = "(the CxEngage configuration UI's rules, applied when the integration is active)"
+
+
+def check_properties(spec: TypeSpec, properties: Mapping[str, Any], *, ui_rules: bool = True) -> None:
+    """Refuse names the type does not have and values of the wrong kind; with `ui_rules` (an active integration)
+    also values outside a property's choices or format, which are the UI's rules."""
+    problems = [problem for name, value in properties.items()
+                if (problem := _property_problem(spec, name, value, ui_rules=ui_rules))]
     if problems:
-        raise GuardrailError("Refused: properties do not match the integration type. Nothing was sent.\n"
+        ui = any(_property_problem(spec, n, v, ui_rules=False) is None for n, v in properties.items()
+                 if _property_problem(spec, n, v, ui_rules=True))
+        raise GuardrailError("Refused: properties do not match the integration type"
+                             + (f" {UI_RULES_NOTE}" if ui else "") + ". Nothing was sent.\n"
                              + "\n".join(f"- {p}" for p in problems))
 
 
-def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
+def _property_problem(spec: TypeSpec, name: str, value: Any, *, ui_rules: bool = True) -> str | None:
     prop = spec.prop(name)
     if prop is None:
         return f"{name!r} is not a property of type {spec.name}. Valid: {', '.join(spec.names)}."
@@ -127,6 +141,8 @@ def _property_problem(spec: TypeSpec, name: str, value: Any) -> str | None:
         return f"{name} takes a single value, not an object."
     if prop.kind == "port" and value != "" and not _is_port(value):
         return f"{name} takes a port number from 1 to 65535 (a whole number, or its digits as a string)."
+    if not ui_rules:
+        return None
     if prop.choices and value not in prop.choices and value != "":
         return f"{name} must be one of: {', '.join(prop.choices)}."
     if prop.pattern and isinstance(value, str) and value and not re.fullmatch(prop.pattern, value):
@@ -173,11 +189,13 @@ def require_unique_name(existing: Iterable[IntegrationRow], name: str, exclude_i
 
 
 def require_complete(spec: TypeSpec, after: Readiness) -> None:
-    """A new integration has everything its type requires, even when created inactive."""
+    """A new integration created active has everything its type requires (the UI's rules); an inactive one may be
+    created incomplete, as the documents' own example does."""
     if not after.can_activate:
-        raise GuardrailError("Refused: " + "; ".join(after.blockers) + ". Required properties of type "
-                             f"{spec.name}: {', '.join(p.name for p in spec.properties if p.required)}. "
-                             "Nothing was sent.")
+        raise GuardrailError("Refused: cannot create it active: " + "; ".join(after.blockers) + ". Required "
+                             f"properties of type {spec.name} {UI_RULES_NOTE}: "
+                             f"{', '.join(p.name for p in spec.properties if p.required)}. Create it inactive "
+                             "(active=false) and complete it, or give them now. Nothing was sent.")
 
 
 # --- EditCxEngageIntegration ----------------------------------------------------------------------------------
@@ -196,12 +214,13 @@ def require_something_to_change(changes: list[FieldChange]) -> None:
                              "Nothing was sent.")
 
 
-def refuse_emptying_required(before: Readiness, after: Readiness) -> None:
-    """An edit may not empty a required property that holds a value (missing ones may stay missing)."""
+def refuse_emptying_required(before: Readiness, after: Readiness, *, active: bool = True) -> None:
+    """An edit of an active integration may not empty a required property that holds a value (missing ones may
+    stay missing); an inactive one may (the UI's rules apply at activation)."""
     emptied = [m for m in after.missing_required if m not in before.missing_required]
-    if emptied:
-        raise GuardrailError(f"Refused: this edit would leave required properties without a value: "
-                             f"{', '.join(emptied)}. Give them values too. Nothing was sent.")
+    if emptied and active:
+        raise GuardrailError(f"Refused: this edit would leave required properties without a value "
+                             f"{UI_RULES_NOTE}: {', '.join(emptied)}. Give them values too. Nothing was sent.")
 
 
 def require_complete_if_active(after: Readiness, *, activating: bool, stays_active: bool,
@@ -211,8 +230,9 @@ def require_complete_if_active(after: Readiness, *, activating: bool, stays_acti
     if not (activating or (stays_active and touches_properties)) or after.can_activate:
         return
     what = "activate" if activating else "leave active"
-    raise GuardrailError(f"Refused: cannot {what} an incomplete integration: " + "; ".join(after.blockers)
-                         + ". Set what is missing first (leave active unset). Nothing was sent.")
+    raise GuardrailError(f"Refused: cannot {what} an incomplete integration {UI_RULES_NOTE}: "
+                         + "; ".join(after.blockers) + ". Set what is missing first (leave active unset). "
+                         "Nothing was sent.")
 
 
 def overwrite_confirmation(changes: list[FieldChange], saved: Mapping[str, Any]) -> ConfirmationRequest | None:

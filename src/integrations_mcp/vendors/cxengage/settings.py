@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from integrations_mcp.errors import ConfigurationError
-from integrations_mcp.vendors.base import http_url
+from integrations_mcp.vendors.base import env_value, http_url, is_placeholder
 
 __all__ = ["REGIONS", "CxEngageSettings"]
 
@@ -27,20 +27,21 @@ class CxEngageSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CxEngageSettings | None:
-        key, secret = env.get("CXENGAGE_API_KEY", "").strip(), env.get("CXENGAGE_API_SECRET", "").strip()
+        key, secret = env_value(env, "CXENGAGE_API_KEY"), env_value(env, "CXENGAGE_API_SECRET")
         if not key and not secret:
             return None
         if not (key and secret):
             missing = "CXENGAGE_API_SECRET" if key else "CXENGAGE_API_KEY"
-            raise ConfigurationError(f"{missing} is not set: CxEngage needs both CXENGAGE_API_KEY and "
+            state = "still holds a placeholder" if is_placeholder(env.get(missing, "")) else "is not set"
+            raise ConfigurationError(f"{missing} {state}: CxEngage needs both CXENGAGE_API_KEY and "
                                      "CXENGAGE_API_SECRET (Basic auth), or neither to leave CxEngage off.")
         return cls(SecretStr(key), SecretStr(secret), _base_url(env), _tenant(env), _use_token(env))
 
 
 def _base_url(env: Mapping[str, str]) -> str:
-    base_url = env.get("CXENGAGE_BASE_URL", "").strip()
+    base_url = env_value(env, "CXENGAGE_BASE_URL")
     if not base_url:
-        region = env.get("CXENGAGE_REGION", "us").strip().lower() or "us"
+        region = env_value(env, "CXENGAGE_REGION").lower() or "us"
         if region not in REGIONS:
             raise ConfigurationError(f"CXENGAGE_REGION={region!r} is unknown; use one of "
                                      f"{', '.join(REGIONS)} or set CXENGAGE_BASE_URL.")
@@ -49,7 +50,7 @@ def _base_url(env: Mapping[str, str]) -> str:
 
 
 def _tenant(env: Mapping[str, str]) -> str | None:
-    tenant = env.get("CXENGAGE_TENANT_ID", "").strip()
+    tenant = env_value(env, "CXENGAGE_TENANT_ID")
     if not tenant:
         return None
     try:
@@ -59,7 +60,7 @@ def _tenant(env: Mapping[str, str]) -> str | None:
 
 
 def _use_token(env: Mapping[str, str]) -> bool:
-    auth = env.get("CXENGAGE_AUTH", "basic").strip().lower() or "basic"
+    auth = env_value(env, "CXENGAGE_AUTH").lower() or "basic"
     if auth not in ("basic", "token"):
         raise ConfigurationError(f"CXENGAGE_AUTH={auth!r} is unknown; use basic or token.")
     return auth == "token"

@@ -39,7 +39,7 @@ from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditInte
 __all__ = ["CxEngageTools"]
 
 NAME = Annotated[IntegrationName, Field(description="Name, unique in the tenant.")]
-DRY_RUN = Annotated[StrictBool, Field(description="Return what would be sent and the diff; write nothing.")]
+DRY_RUN = Annotated[StrictBool, Field(description="Preview; write nothing.")]
 VENDOR = "CxEngage"  # as progress messages name it
 
 
@@ -52,7 +52,8 @@ class CxEngageTools:
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
-        """List a tenant's integrations (id, name, type, active). Guide: guide://cxengage/GetCxEngageIntegrations"""
+        """A tenant's integrations (id, name, type, active). None can be deleted: deactivate instead.
+        Guide: GetIntegrationGuide cxengage/lifecycle"""
         results = [IntegrationSummary(id=row.id, name=row.name, type=row.type, active=row.active,
                                       description=row.description)
                    for row in await self.api.list_integrations(tenant_id)]
@@ -60,8 +61,8 @@ class CxEngageTools:
 
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
-        """An integration with its properties (secrets redacted) and readiness (missing required properties,
-        can_activate). Guide: guide://cxengage/GetCxEngageIntegration"""
+        """An integration, its properties (secrets redacted) and readiness (missing required properties,
+        can_activate)."""
         return view(await self.api.get_integration(tenant_id, integration_id))
 
     @tool(LOCAL_WRITE, title="Create a secure form for CxEngage secrets")
@@ -75,13 +76,12 @@ class CxEngageTools:
         fields: Annotated[list[str] | None, Field(description="Secret properties to ask for (default: all of the "
                                                   "type's secrets).")] = None,
         destination: Annotated[dict[str, str | int] | None, Field(
-            description="Where the secrets will be used: the type's endpoint/host/account properties with the "
-                        "values the integration will have, e.g. endpointPrefix, username. Shown on the form; the "
-                        "secrets work only there.")] = None,
+            description="The type's endpoint/host/account values the secrets are for, e.g. endpointPrefix. "
+                        "Shown on the form; the secrets work only there.")] = None,
     ) -> SecureFormCreated | InputRequiredResult:
-        """A one-time page of this server where the user types the type's secrets (never in chat). Their client
-        opens it if it can; else give them form_url. Then pass secure_form_id to create/edit.
-        Guide: guide://cxengage/secure-forms"""
+        """A one-time page where the user types the type's secrets (never in chat). Their client opens it if it
+        can; else give them form_url. Then pass secure_form_id to create/edit.
+        Guide: GetIntegrationGuide cxengage/secure-forms"""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
@@ -135,7 +135,7 @@ class CxEngageTools:
         active: Annotated[StrictBool, Field(description="Refused unless every required property is set.")] = False,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration. Secrets only via secure_form_id. Guide: guide://cxengage/CreateCxEngageIntegration"""
+        """Create an integration. Secrets only via secure_form_id. Guide: GetIntegrationGuide cxengage/types"""
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
         call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
@@ -161,8 +161,9 @@ class CxEngageTools:
         approval_id: APPROVAL_ID = None,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit. Replacing a property that holds a value and active=false need the user's confirmation;
-        active=true needs a complete integration. Guide: guide://cxengage/EditCxEngageIntegration"""
+        """Partial edit. Replacing a set property or active=false needs the user's confirmation; active=true
+        needs a complete integration. No delete: deactivate instead.
+        Guide: GetIntegrationGuide with this tool's name."""
         args = EditArgs(tenant_id=tenant_id, integration_id=integration_id, name=name, description=description,
                         active=active, properties=properties, secure_form_id=secure_form_id)
         rules.require_an_edit(args)

@@ -9,16 +9,13 @@ from typing import Any
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, TypeSpec, normalise_type
+from integrations_mcp.vendors.cxengage.facts import VENDOR_ECHOES_SECRETS  # [I] fact cxengage.secrets_echoed
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 
 __all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS", 
            "property_changes", "readiness", "redact_properties", "redacted_body", "secret_values_in", "view"]
 
-# [I] Whether reads return stored secrets is unknown for real values (the docs' example echoes empty strings).
-# True: readiness and read-back checks use the echoed secrets. False: secrets are taken as set once sent, and are
-# not compared on read-back.
-VENDOR_ECHOES_SECRETS = True
 
 # Secret values shown in diffs: never the value, only whether one is there.
 SECRET_SET, SECRET_REPLACED = "set", "replaced"

@@ -9,12 +9,14 @@ from typing import Any
 
 from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
+from integrations_mcp.pipeline.changes import is_set
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.facts import MASK_CHARACTERS, VENDOR_ECHOES_SECRETS
 from integrations_mcp.vendors.cxengage.models import IntegrationView, WriteResult
 from integrations_mcp.vendors.cxengage.plans import (
     CreateArgs,
@@ -27,7 +29,6 @@ from integrations_mcp.vendors.cxengage.plans import (
 )
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 from integrations_mcp.vendors.cxengage.views import (
-    VENDOR_ECHOES_SECRETS,
     redact_properties,
     redacted_body,
     secret_values_in,
@@ -82,7 +83,7 @@ class _Write:
             return result
         result.verified = view(record)
         result.mismatches = mismatches(record, sent.body, plan.saved)
-        result.next_steps = next_steps(result.verified)
+        result.next_steps = next_steps(result.verified, result.mismatches)
         return result
 
 
@@ -116,10 +117,11 @@ class CreateIntegration(_Write):
         return plan_create(rules.resolve_type(self.args.type), self.args, self.form(self.args.secure_form_id))
 
     async def check(self, plan: CreatePlan) -> None:
-        rules.check_properties(plan.spec, plan.given)
+        rules.check_properties(plan.spec, plan.given, ui_rules=self.args.active)
         if plan.form:
             rules.require_usable_form(plan.form, plan.purpose)
-        rules.require_complete(plan.spec, plan.after)
+        if self.args.active:
+            rules.require_complete(plan.spec, plan.after)
         rules.require_unique_name(await self.api.list_integrations(self.tenant_id), plan.name)
 
     def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
@@ -169,14 +171,17 @@ class EditIntegration(_Write):
         return plan_edit(rules.resolve_type(current.type), current, self.args, self.form(self.args.secure_form_id))
 
     async def check(self, plan: EditPlan) -> None:
-        rules.check_properties(plan.spec, plan.given)
+        active_after = plan.new_active if plan.new_active is not None else plan.current.active
+        rules.check_properties(plan.spec, plan.given, ui_rules=active_after)
+        if plan.new_active is True:  # activating: the UI's formats apply to what stays saved too
+            rules.check_properties(plan.spec, {**plan.saved, **plan.given}, ui_rules=True)
         if plan.form:
             rules.require_usable_form(plan.form, plan.purpose)
         rules.require_something_to_change(plan.changes)
         if plan.new_name is not None:
             rows = await self.api.list_integrations(self.tenant_id)
             rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)
-        rules.refuse_emptying_required(plan.before, plan.after)
+        rules.refuse_emptying_required(plan.before, plan.after, active=active_after)
         rules.require_complete_if_active(plan.after, activating=plan.new_active is True,
                                          stays_active=plan.new_active is None and plan.current.active,
                                          touches_properties=plan.touches_properties)
@@ -206,30 +211,44 @@ class EditIntegration(_Write):
 
 
 def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
-    """Where the read-back differs from what was sent, or from what was saved before and not sent. Secrets are
-    compared here, server-side, and never shown."""
+    """Where the read-back differs from what was sent, or from what was saved before and not sent: the latter
+    first (a property lost or changed although the edit did not name it, e.g. if PUT replaced `properties`).
+    Secrets are compared here, server-side, and never shown; one read back masked is compared by presence only
+    ([I] fact cxengage.secrets_echoed)."""
+    untouched: list[str] = []
     found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in sent.items()
              if k not in ("properties", "type") and getattr(record, k) != v]
     saved = record.properties
     sent_properties: Mapping[str, Any] = sent.get("properties") or {}
     for key, value in {**before, **sent_properties}.items():
         secret = SECRET_KEYS(key)
-        if (secret and not VENDOR_ECHOES_SECRETS) or saved.get(key) == value:
+        if _same(saved.get(key), value, secret=secret):
             continue
         if key not in sent_properties:
-            found.append(f"properties.{key}: changed although this edit did not touch it"
-                         + ("" if secret else f" (was {_shown(value)!r})"))
+            untouched.append(f"properties.{key}: changed although this edit did not touch it"
+                             + ("" if secret else f" (was {_shown(value)!r})"))
         elif secret:
             found.append(f"properties.{key}: the secret sent was not read back")
         else:
             found.append(f"properties.{key}: sent {_shown(value)!r}, read back {_shown(saved.get(key))!r}")
-    return found
+    return untouched + found
 
 
-def next_steps(verified: IntegrationView) -> list[str]:
+def _same(read: Any, expected: Any, *, secret: bool) -> bool:
+    if read == expected:
+        return True
+    masked = isinstance(read, str) and len(read) >= 3 and set(read) <= MASK_CHARACTERS
+    return secret and (masked or not VENDOR_ECHOES_SECRETS) and is_set(read) == is_set(expected)
+
+
+def next_steps(verified: IntegrationView, found: list[str] | None = None) -> list[str]:
     r, record = verified.readiness, verified.integration
+    steps = [f"The saved state differs from what this write should have left: {found[0]}. Tell the user first; "
+             "put back anything lost only with their agreement."] if found else []
     if r.blockers:
-        return [f"Still needed: {b}." for b in r.blockers]
+        return steps + [f"Still needed: {b}." for b in r.blockers]
+    if found:
+        return steps
     if not record.active:
         return ["Complete and inactive. Activate it with EditCxEngageIntegration(active=true) only when the user "
                 "asks for it."]

@@ -11,6 +11,7 @@ from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
+from integrations_mcp.vendors.revcent.server_forms import ServerForms
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 from integrations_mcp.vendors.revcent.tools import RevCentTools
 
@@ -20,9 +21,12 @@ __all__ = ["VENDOR"]
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     http = runtime.http_clients.client(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
                                       transport=runtime.transport, headers={"accept": "application/json"})
+    if settings.credentials_via == "server-form":
+        runtime.secure_forms()  # the page this path needs (it listens only once a form is made)
     api = RevCentClient(http, settings)
     add_completions(runtime.completions, api)
-    tools = RevCentTools(api, runtime.writes, runtime.handoffs)
+    tools = RevCentTools(api, runtime.writes, runtime.handoffs, via=settings.credentials_via,
+                         server_forms=ServerForms(runtime.secure_forms))
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
 
@@ -41,5 +45,12 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     return RevCentSettings(SecretStr(SANDBOX_API_KEY), listener.url + "/v2"), listener.url
 
 
+async def _live_check(settings: Any, transport: Any = None, **options: Any) -> Any:
+    from integrations_mcp.vendors.revcent.live_check import check
+
+    return await check(settings, transport, **options)
+
+
 VENDOR = Vendor(name="revcent", settings_from_env=RevCentSettings.from_env, tools=_tools,
-                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox)
+                register_prompts=register_prompts, guides_package=__name__, start_sandbox=_sandbox,
+                live_check=_live_check)

@@ -3,21 +3,28 @@ records, some of which are outputs as they are, are in `records.py`."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
+from integrations_mcp.toolkit.answers import write_answer
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
+    SavedOption,
     SecureFormRecord,
     SiteIntegration,
     UserIntegration,
     UserIntegrationSummary,
 )
 
-RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$",
-                                 description="20-character RevCent id.")]
+RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$")]
+
+
+# RevCent's forms have 20-character ids; the server's own (REVCENT_CREDENTIALS_VIA=server-form) have 32.
+SecureFormId = Annotated[str, Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]{20,64}$",
+                                    description="Secure form id from CreateSecureForm.")]
 
 
 class _Strict(BaseModel):
@@ -25,12 +32,12 @@ class _Strict(BaseModel):
 
 
 class OptionFieldInput(_Strict):
-    id: str = Field(min_length=1, description="Field id from the site integration's option schema.")
-    value: list[str] = Field(description="Values; exactly one unless the select field allows multiple.")
+    id: str = Field(min_length=1)
+    value: list[str] = Field(description="One value unless the select allows multiple.")
 
 
 class OptionInput(_Strict):
-    id: str = Field(min_length=1, description="Option id from the site integration's schema.")
+    id: str = Field(min_length=1)
     fields: list[OptionFieldInput] = Field(min_length=1)
 
 
@@ -55,6 +62,11 @@ class SiteIntegrationPage(BaseModel):
     has_more: bool
     results: list[SiteIntegrationSummary]
 
+    def answer(self) -> str:
+        rows = [f"- {s.id}: {s.name} ({s.integration_type}{', has required options' if s.has_required_options else ''})"
+                for s in self.results]
+        return "\n".join([_page_line("native integrations", self.count, self.page, self.has_more), *rows])
+
 
 class UserIntegrationPage(BaseModel):
     page: int
@@ -62,32 +74,102 @@ class UserIntegrationPage(BaseModel):
     has_more: bool
     results: list[UserIntegrationSummary]
 
+    def answer(self) -> str:
+        rows = [f"- {r.id}: {r.name} ({r.integration_type or 'type unknown'}, "
+                f"{'enabled' if r.enabled else 'disabled'})" for r in self.results]
+        return "\n".join([_page_line("integrations", self.count, self.page, self.has_more), *rows])
+
 
 class MissingOption(BaseModel):
     option_id: str
     field_ids: list[str]
 
 
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
 class SelectChoice(BaseModel):
     option_id: str
     field_id: str
+    label: str = Field(description="The option and field as RevCent names them, for the person.")
     source: Literal["asset", "static"]
     multiple: bool
-    values: list[str]
+    values: list[Choice] = Field(description="Send `value`; show the person `label`.")
 
 
 class Readiness(BaseModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
-    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value.")
+    missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
+                                                 "(required read as: saved before enabling).")
     choices: list[SelectChoice] = Field(description="Valid values of each select field.")
     can_enable: bool
     blockers: list[str]
+
+    def lines(self, *, blockers: bool = True) -> list[str]:
+        """`blockers=False` in a write's answer, whose next steps already name them."""
+        lines = [f"Readiness: can_enable={str(self.can_enable).lower()}; credentials "
+                 + ("saved" if self.credentials_saved else f"missing ({', '.join(self.missing_credentials)})") + "."]
+        lines += [f"Blocker: {b}" for b in self.blockers if blockers]
+        if self.choices:
+            lines.append("Choices (send value; show the person the label):")
+            lines += [f"- {c.option_id}.{c.field_id} \"{c.label}\" ({c.source}, "
+                      f"{'several allowed' if c.multiple else 'one'}): "
+                      + (", ".join(v.value if v.label == v.value else f"{v.label} = {v.value}" for v in c.values)
+                         or "none listed yet") for c in self.choices]
+        return lines
 
 
 class UserIntegrationView(BaseModel):
     integration: UserIntegration
     readiness: Readiness
+
+    def answer(self) -> str:
+        record, site = self.integration, self.integration.site_third_party_integration
+        lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
+                 f"{site.integration_type}, native {site.id} \"{site.name}\"."]
+        lines.append(f"Credentials saved: {', '.join(record.third_party_credentials_saved) or 'none'}.")
+        saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
+        lines.append(f"Saved options: {'; '.join(saved) or 'none'}.")
+        for option in site.third_party_options:
+            fields = ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
+            lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
+        return "\n".join(lines + self.readiness.lines())
+
+
+class SavedIntegration(BaseModel):
+    """What a write result shows of the integration read back: its saved state, not the site's schema again."""
+
+    id: str
+    name: str
+    description: str = ""
+    enabled: bool
+    third_party_credentials_saved: list[str]
+    third_party_options_saved: list[SavedOption]
+    site_third_party_integration_id: str
+    integration_type: str
+
+    @classmethod
+    def of(cls, record: UserIntegration) -> SavedIntegration:
+        site = record.site_third_party_integration
+        return cls(id=record.id, name=record.name, description=record.description, enabled=record.enabled,
+                   third_party_credentials_saved=record.third_party_credentials_saved,
+                   third_party_options_saved=record.third_party_options_saved,
+                   site_third_party_integration_id=site.id, integration_type=site.integration_type)
+
+
+class VerifiedState(BaseModel):
+    integration: SavedIntegration
+    readiness: Readiness
+
+    def summary(self) -> str:
+        record = self.integration
+        saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
+        return (f"\"{record.name}\" {'enabled' if record.enabled else 'disabled'}; credentials "
+                f"{'saved' if record.third_party_credentials_saved else 'not saved'}; options: "
+                f"{'; '.join(saved) or 'none saved'}.")
 
 
 class SecureForm(BaseModel):
@@ -98,6 +180,14 @@ class SecureForm(BaseModel):
     form_source: str | None = None
     form_source_id: str | None = None
     next_step: str
+
+    def answer(self) -> str:
+        state = "completed" if self.completed else "not completed"
+        expires = f", expires {_when(self.expiration_date_unix)}" if self.expiration_date_unix else ""
+        lines = [f"Secure form {self.secure_form_id}: {state}{expires}."]
+        if self.form_url:
+            lines.append(f"form_url (for the user to open; never open it yourself): {self.form_url}")
+        return "\n".join([*lines, f"Next: {self.next_step}"])
 
     @classmethod
     def of(cls, form: SecureFormRecord, next_step: str) -> SecureForm:
@@ -110,7 +200,21 @@ class WriteResult(BaseModel):
     dry_run: bool
     user_third_party_integration_id: str | None = None
     sent: dict[str, Any] = Field(description="The body sent to RevCent (or that would be, on a dry run).")
-    changes: list[FieldChange]
-    verified: UserIntegrationView | None = Field(None, description="State read back after the write.")
+    changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
+    verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
     next_steps: list[str] = []
+
+    def answer(self) -> str:
+        return write_answer(dry_run=self.dry_run, target=self.user_third_party_integration_id, changes=self.changes,
+                            read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
+                            readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
+                            next_steps=self.next_steps)
+
+
+def _page_line(what: str, count: int, page: int, has_more: bool) -> str:
+    return f"{count} {what} on page {page}{' (more: call with page=' + str(page + 1) + ')' if has_more else ''}:"
+
+
+def _when(unix: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(unix))

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations_mcp.pipeline.changes import FieldChange, is_set
+from integrations_mcp.vendors.revcent.facts import SECURE_FORM_FIELD, CredentialsVia
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
 from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
+from integrations_mcp.vendors.revcent.server_forms import credentials_body
 from integrations_mcp.vendors.revcent.views import SavedValues, missing_credentials, readiness, saved_values
 
 __all__ = ["CreatePlan", "CreateRequest", "EditPlan", "EditRequest", "WritePlan", "option_changes", "options_body",
@@ -50,8 +52,9 @@ class WritePlan:
     body: dict[str, Any]
     changes: list[FieldChange]
     secure_form_id: str | None  # credentials are sent through this form
+    via: CredentialsVia  # whose form: RevCent's (its id is sent) or the server's (its values are sent)
     expected: dict[str, Any]  # name, description, enabled as sent
-    expected_options: SavedValues  # every option field sent, re-sent siblings included
+    expected_options: SavedValues  # every option field sent
 
     @property
     def enabling(self) -> bool:
@@ -69,8 +72,9 @@ class WritePlan:
 @dataclass(frozen=True, kw_only=True)
 class CreatePlan(WritePlan):
     def readiness_after(self) -> Readiness:
+        """Credentials a form sends count only once a read-back shows them saved, so not here."""
         draft = UserIntegration(id=DRAFT_ID, name=self.body["name"], site_third_party_integration=self.site)
-        return readiness(draft, values={}, credentials_saved=bool(self.secure_form_id))
+        return readiness(draft, values={})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,26 +84,39 @@ class EditPlan(WritePlan):
     saved: SavedValues  # the option values saved before the edit
 
     def readiness_after(self) -> Readiness:
-        """Readiness of the state this edit leaves, so options and enabled=true can go in one call."""
-        credentials = bool(self.secure_form_id) or not missing_credentials(
-            self.site, self.current.third_party_credentials_saved)
+        """Readiness of the state this edit leaves, so options and enabled=true can go in one call. Credentials a
+        form sends count only once a read-back shows them saved."""
+        credentials = not missing_credentials(self.site, self.current.third_party_credentials_saved)
         return readiness(self.current, values=project_values(self.options, self.saved), credentials_saved=credentials)
 
 
-def plan_create(site: SiteIntegration, request: CreateRequest) -> CreatePlan:
+def _credentials_field(site: SiteIntegration, form_id: str, via: CredentialsVia) -> tuple[str, Any]:
+    """What carries the credentials: RevCent's form id, or (server form) the documented third_party_credentials,
+    shown here with placeholders; the values are filled in only when the write is sent."""
+    if via == "revcent-form":
+        return SECURE_FORM_FIELD, form_id
+    return "third_party_credentials", credentials_body(site)
+
+
+def plan_create(site: SiteIntegration, request: CreateRequest, via: CredentialsVia = "revcent-form") -> CreatePlan:
     body: dict[str, Any] = {"name": request.name, "site_third_party_integration": site.id}
     if request.description is not None:
         body["description"] = request.description
     if request.secure_form_id:
-        body["secure_form_id"] = request.secure_form_id
+        key, value = _credentials_field(site, request.secure_form_id, via)
+        body[key] = value
     if request.enabled is not None:
         body["enabled"] = request.enabled
-    return CreatePlan(site=site, body=body, changes=[FieldChange(field=k, proposed=v) for k, v in body.items()],
-                      secure_form_id=request.secure_form_id or None, expected=_expected(body), expected_options={})
+    changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "third_party_credentials"]
+    if "third_party_credentials" in body:
+        changes.append(FieldChange(field="credentials", proposed="from the secure form"))
+    return CreatePlan(site=site, body=body, changes=changes, secure_form_id=request.secure_form_id or None, via=via,
+                      expected=_expected(body), expected_options={})
 
 
-def plan_edit(current: UserIntegration, edit: EditRequest) -> EditPlan:
-    """Only what differs from the saved record is sent; an option that changes is sent with its saved siblings."""
+def plan_edit(current: UserIntegration, edit: EditRequest, via: CredentialsVia = "revcent-form") -> EditPlan:
+    """Only what differs from the saved record is sent, and of an option only the fields that change (the Edit
+    guide: "do not include fields that should remain unchanged")."""
     saved = saved_values(current.third_party_options_saved)
     body: dict[str, Any] = {}
     changes: list[FieldChange] = []
@@ -109,7 +126,8 @@ def plan_edit(current: UserIntegration, edit: EditRequest) -> EditPlan:
             body[key] = value
             changes.append(FieldChange.of(key, before, value))
     if edit.secure_form_id:
-        body["secure_form_id"] = edit.secure_form_id
+        key, value = _credentials_field(current.site_third_party_integration, edit.secure_form_id, via)
+        body[key] = value
         changes.append(_credentials_change(current))
     options = edit.third_party_options or []
     changed = [item for item in options if option_changes([item], saved)]
@@ -118,7 +136,7 @@ def plan_edit(current: UserIntegration, edit: EditRequest) -> EditPlan:
         body["third_party_options"] = sent_options
         changes += option_changes(changed, saved)
     return EditPlan(site=current.site_third_party_integration, body=body, changes=changes,
-                    secure_form_id=edit.secure_form_id or None, expected=_expected(body),
+                    secure_form_id=edit.secure_form_id or None, via=via, expected=_expected(body),
                     expected_options={(o["id"], f["id"]): f["value"] for o in sent_options for f in o["fields"]},
                     current=current, options=options, saved=saved)
 
@@ -147,15 +165,14 @@ def option_changes(proposal: list[OptionInput], saved: SavedValues) -> list[Fiel
 
 
 def options_body(proposal: list[OptionInput], saved: SavedValues) -> list[dict[str, Any]]:
-    """Wire form of the options to send: each touched option with all its fields, so that saved fields the
-    caller did not mention survive even if RevCent replaces an option as a whole."""
+    """Wire form of the options to send: of each option, only the fields whose value changes. Whether RevCent keeps
+    the fields not sent is [I] (facts.OPTIONS_EDIT); verify compares every saved field before and after."""
     body = []
     for item in proposal:
-        fields = {f.id: list(f.value) for f in item.fields}
-        for (option_id, field_id), value in saved.items():
-            if option_id == item.id and field_id not in fields and value:
-                fields[field_id] = value
-        body.append({"id": item.id, "fields": [{"id": k, "value": v} for k, v in fields.items()]})
+        fields = [{"id": f.id, "value": list(f.value)} for f in item.fields
+                  if list(f.value) != (saved.get((item.id, f.id)) or [])]
+        if fields:
+            body.append({"id": item.id, "fields": fields})
     return body
 
 

@@ -9,19 +9,16 @@ from pydantic import Field
 
 __all__ = ["register_prompts"]
 
-REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, step by step.
+REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, in four calls.
 
-1. Read guide://revcent/lifecycle and guide://common/guardrails.
-2. GetSiteThirdPartyIntegrations; show the user the matching native integrations and let them choose.
-3. GetSiteThirdPartyIntegration for the chosen one: note its credential fields and required options.
-4. CreateSecureForm; give the user form_url and ask them to enter the credentials there (never in chat).
-   When they say it is done, check it with GetSecureForm.
-5. CreateUserThirdPartyIntegration with a unique name and secure_form_id (leave enabled unset).
-6. GetUserThirdPartyIntegration: show readiness.choices (the account's assets) and let the user choose
-   each required option value. Never choose for them.
-7. EditUserThirdPartyIntegration with third_party_options; check the verified state it returns.
-8. When readiness.can_enable is true and the user agrees, enable it with EditUserThirdPartyIntegration.
-Report each step's outcome to the user in one or two lines."""
+1. GetSiteThirdPartyIntegrations: the user chooses the native integration.
+2. CreateSecureForm: the user enters the credentials in the form (never in chat) and says when done.
+3. CreateUserThirdPartyIntegration with a unique name and secure_form_id (leave enabled unset). Its readiness
+   says what is still missing and lists the choices (value/label) of each select.
+4. The user chooses each required option from readiness.choices (never choose for them); then one
+   EditUserThirdPartyIntegration with third_party_options, plus enabled=true if they want it live now.
+"Verified" means RevCent stored it, not that the connection works. Nothing can be deleted: disable instead.
+If a refusal is unclear: GetIntegrationGuide revcent/lifecycle. Report each step to the user in a line or two."""
 
 
 def register_prompts(server: MCPServer) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = ["Created", "CredentialField", "CredentialSpec", "IntegrationType", "NewSecureForm", "OptionFieldSpec",
            "OptionSpec", "SavedOption", "SavedOptionField", "SecureFormRecord", "SelectSettings", "SiteIntegration",
@@ -66,6 +66,28 @@ class SiteIntegration(_Record):
     integration_type: IntegrationType
     third_party_credentials: CredentialSpec | None = None
     third_party_options: list[OptionSpec] = []
+
+    def answer(self) -> str:
+        """The connector as text: what the secure form will ask for, and each option's fields and choices."""
+        lines = [f"Native integration {self.id} \"{self.name}\" ({self.integration_type}). {self.description}".strip()]
+        creds = self.third_party_credentials
+        if creds is not None:
+            fields = ", ".join(f"{f.id} \"{f.name}\"{' (required)' if f.required else ''}" for f in creds.fields)
+            lines.append(f"Credentials {creds.id} (typed by the user in CreateSecureForm, never in chat): {fields}")
+        for option in self.third_party_options:
+            lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: "
+                         + "; ".join(_field_line(f) for f in option.fields))
+        return "\n".join(lines)
+
+
+def _field_line(field: OptionFieldSpec) -> str:
+    line = f"{field.id} ({field.field_type}{', required' if field.required else ''}"
+    settings = field.select_settings
+    if settings is not None and settings.third_party_asset:
+        line += ", the account's assets: listed once credentials are saved"
+    elif settings is not None and settings.options:
+        line += f", {'several' if settings.multiple else 'one'} of: {', '.join(settings.options)}"
+    return line + ")"
 
 
 class SavedOptionField(_Record):
@@ -142,9 +164,9 @@ class SecureFormRecord(_Record):
 
 
 class NewSecureForm(SecureFormRecord):
-    """CreateSecureForm's answer, which names the id secure_form_id."""
+    """CreateSecureForm's answer, which names the id secure_form_id ([I] fact revcent.form_id_key: or id)."""
 
-    id: str = Field(validation_alias="secure_form_id")
+    id: str = Field(validation_alias=AliasChoices("secure_form_id", "id"))
 
 
 class Created(_Record):

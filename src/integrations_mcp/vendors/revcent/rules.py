@@ -7,12 +7,13 @@ within `run_write`) decides and asks.
 tool                              guardrails, in the order they run
 --------------------------------  --------------------------------------------------------------------------------
 every tool                        unknown arguments (refused by the server), refuse_raw_credentials (argument guard)
-CreateUserThirdPartyIntegration   require_unique_name, require_usable_form (given a form),
-                                  require_complete_to_enable (enabled=true); nothing to confirm
+CreateUserThirdPartyIntegration   require_unique_name, require_usable_form / require_usable_server_form (given a
+                                  form), refuse_enabling_with_new_credentials, require_complete_to_enable
+                                  (enabled=true); nothing to confirm
 EditUserThirdPartyIntegration     require_something_to_change (before the record is read),
-                                  require_unique_name (a rename), require_usable_form (given a form),
-                                  validate_options (given options), require_an_actual_change,
-                                  require_complete_to_enable (enabled=true);
+                                  require_unique_name (a rename), require_usable_form / require_usable_server_form
+                                  (given a form), validate_options (given options), require_an_actual_change,
+                                  refuse_enabling_with_new_credentials, require_complete_to_enable (enabled=true);
                                   to confirm: overwrite_confirmation, rename_confirmation (enabled),
                                   disable_confirmation
 CreateSecureForm, the reads       only those of every tool
@@ -33,6 +34,7 @@ from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
+from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
 from integrations_mcp.vendors.revcent.plans import EditPlan, EditRequest
 from integrations_mcp.vendors.revcent.records import (
@@ -41,10 +43,11 @@ from integrations_mcp.vendors.revcent.records import (
     SiteIntegration,
     UserIntegrationSummary,
 )
-from integrations_mcp.vendors.revcent.views import SavedValues, non_empty, stale_values
+from integrations_mcp.vendors.revcent.views import SavedValues, non_empty
 
 __all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
-           "edit_confirmations", "overwrite_confirmation", "refuse_raw_credentials", "rename_confirmation",
+           "edit_confirmations", "overwrite_confirmation", "refuse_enabling_with_new_credentials",
+           "refuse_raw_credentials", "rename_confirmation", "require_usable_server_form",
            "require_an_actual_change", "require_complete_to_enable", "require_something_to_change",
            "require_unique_name", "require_usable_form", "validate_options"]
 
@@ -77,7 +80,7 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
     paths += [f"{path} (password in the URL)" for path in url_password_paths(arguments)]
     if paths:
         raise GuardrailError(f"Refused: raw credential fields in the arguments ({', '.join(paths)}). "
-                             f"Nothing was sent. {SECURE_FORM_WAY} See guide://common/guardrails.")
+                             f"Nothing was sent. {SECURE_FORM_WAY} Guide: GetIntegrationGuide common/guardrails.")
 
 
 def require_something_to_change(edit: EditRequest) -> None:
@@ -102,9 +105,37 @@ def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *
                                  "Names must be unique; choose another. Nothing was sent.")
 
 
+def refuse_enabling_with_new_credentials(enabling: bool, form_id: str | None, enabled_now: bool) -> None:
+    """The Edit guide: enable only once credentials are saved. Credentials a form sends are saved only if RevCent
+    can use them, which a read-back shows; so enabling waits for that read-back (a second call)."""
+    if enabling and form_id and not enabled_now:
+        raise GuardrailError("Refused: enabled=true together with new credentials. Send the credentials first "
+                             "(leave enabled unset), check that GetUserThirdPartyIntegration shows them saved "
+                             "(readiness.credentials_saved), then enable with EditUserThirdPartyIntegration"
+                             "(enabled=true). Nothing was sent.")
+
+
+def require_usable_server_form(status: SecureFormStatus, site_id: str) -> None:
+    """A form of this server's page (server-form path): made for this site integration, saved, not used."""
+    made = status.purpose.get("site")
+    if status.purpose.get("vendor") != "revcent" or made != site_id:
+        raise GuardrailError(f"Refused: secure form {status.form_id} was made for {made or 'another integration'}, "
+                             f"not site integration {site_id}. Create one with CreateSecureForm"
+                             f"(site_third_party_integration_id={site_id!r}). Nothing was sent.")
+    if status.used:
+        raise GuardrailError("Refused: this secure form was already used (a form works once, and its values were "
+                             "deleted). Create a new one with CreateSecureForm. Nothing was sent.")
+    if not status.completed:
+        raise GuardrailError("Refused: the user has not saved the secure form yet. Ask them to open form_url, fill "
+                             "it in and press Save, then call again. Nothing was sent.")
+
+
 async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
-                              read: Callable[[str], Awaitable[SecureFormRecord]], now: float | None = None) -> None:
-    """A form not yet used here, known to RevCent, made for this site integration, unexpired and completed."""
+                              read: Callable[[str], Awaitable[SecureFormRecord]], now: float | None = None,
+                              made_for: str | None = None) -> None:
+    """A form not yet used here, known to RevCent, made for this site integration, unexpired and completed.
+    `made_for`: the site this server created the form for, used when GetSecureForm does not report
+    form_source_id ([I] fact revcent.form_source_id)."""
     spent.require_unspent(form_id)
     try:
         form = await read(form_id)
@@ -114,6 +145,12 @@ async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
                                  "it does not exist or has expired). Create a new one with CreateSecureForm. "
                                  "Nothing was sent.") from None
         raise
+    if form.form_source_id is None and made_for is not None:
+        form = form.model_copy(update={"form_source": "third_party_integration", "form_source_id": made_for})
+    if form.form_source_id is None:
+        raise GuardrailError(f"Refused: RevCent's GetSecureForm does not say which integration form {form_id} is for "
+                             "(no form_source_id), and this server did not create it. Create the form with this "
+                             "server's CreateSecureForm. Nothing was sent.")
     reason = _form_unusable(form, site_id, time.time() if now is None else now)
     if reason:
         raise GuardrailError(f"Refused: secure form {form_id} cannot be used: {reason}. Nothing was sent.")
@@ -141,7 +178,6 @@ def require_complete_to_enable(readiness: Readiness) -> None:
 def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: SavedValues) -> None:
     """Refuse ids, fields or values that the site schema and the account's assets do not offer."""
     options = {o.id: o for o in site.third_party_options}
-    stale = set(stale_values(site, saved))
     problems: list[str] = []
     seen: set[str] = set()
     for item in proposal:
@@ -170,10 +206,6 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
             value = proposed if proposed is not None else saved.get((item.id, f.id))
             if f.required and not non_empty(value):
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
-            elif proposed is None and f"{item.id}.{f.id}" in stale:
-                # Saved siblings are re-sent with the option: a value no longer offered would be refused upstream.
-                problems.append(f"{item.id}.{f.id} (saved, sent again with this option) holds a value no longer "
-                                "offered; include a new value the user chose for it.")
     if problems:
         raise GuardrailError("Refused: third_party_options do not match the site integration. Nothing was sent.\n"
                              + "\n".join(f"- {p}" for p in problems))

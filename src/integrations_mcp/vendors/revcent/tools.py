@@ -29,10 +29,12 @@ from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.facts import CredentialsVia
 from integrations_mcp.vendors.revcent.models import (
     OptionInput,
     RevCentId,
     SecureForm,
+    SecureFormId,
     SiteIntegrationPage,
     SiteIntegrationSummary,
     UserIntegrationPage,
@@ -40,9 +42,10 @@ from integrations_mcp.vendors.revcent.models import (
     WriteResult,
 )
 from integrations_mcp.vendors.revcent.plans import CreateRequest, EditRequest
-from integrations_mcp.vendors.revcent.records import SiteIntegration
+from integrations_mcp.vendors.revcent.records import SecureFormRecord, SiteIntegration
+from integrations_mcp.vendors.revcent.server_forms import ServerForms
 from integrations_mcp.vendors.revcent.views import view
-from integrations_mcp.vendors.revcent.writes import CreateWrite, EditWrite
+from integrations_mcp.vendors.revcent.writes import CreateWrite, Credentials, EditWrite
 
 __all__ = ["RevCentTools"]
 
@@ -50,7 +53,7 @@ VENDOR = "RevCent"
 FORM_LIFETIME_SECONDS = 3600  # RevCent's forms last an hour; used when an answer does not say when one expires
 FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
                  "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
-HANDOFF_MESSAGE = "Open RevCent's secure form to enter the integration's credentials (they never go through the chat)."
+HANDOFF_MESSAGE = "Open the secure form to enter the integration's credentials (they never go through the chat)."
 HANDED_OVER_NEXT = {
     Outcome.COMPLETED: "The user completed the form their client opened. Pass secure_form_id to "
                        "Create/EditUserThirdPartyIntegration.",
@@ -63,32 +66,39 @@ HANDED_OVER_NEXT = {
 class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
-    def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs) -> None:
-        self.api, self.writes, self.handoffs = api, writes, handoffs
+    def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs, *,
+                 via: CredentialsVia, server_forms: ServerForms) -> None:
+        self.api, self.writes, self.handoffs, self.via = api, writes, handoffs, via
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
         self.spent_forms = SpentForms(create_tool="CreateSecureForm")
+        self.credentials = Credentials(self.spent_forms, server_forms)
+
+    async def _read_form(self, form_id: str, owner: str) -> SecureFormRecord:
+        if self.via == "server-form":
+            return self.credentials.server_forms.status(form_id, owner)
+        return await self.api.get_secure_form(form_id)
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
-        """List the native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice).
-        Start here when setting one up. Guide: guide://revcent/lifecycle"""
+        """Native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice). Start here.
+        Guide: GetIntegrationGuide revcent/lifecycle"""
         sites = (await self.api.list_site_integrations(limit=limit, page=page)).results
         results = [SiteIntegrationSummary.of(site) for site in sites]
         return SiteIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent native integration's schema")
     async def GetSiteThirdPartyIntegration(self, site_third_party_integration_id: RevCentId) -> SiteIntegration:
-        """A native integration's credential fields and option schema (option/field ids, selects).
-        Guide: guide://revcent/GetSiteThirdPartyIntegration"""
+        """A native integration's credential fields and option schema (option/field ids, selects)."""
         return await self.api.get_site_integration(site_third_party_integration_id)
 
     @tool(READ_ONLY, title="Check a RevCent secure form")
-    async def GetSecureForm(self, secure_form_id: RevCentId) -> SecureForm:
-        """Whether a secure form is completed, and which site integration it belongs to.
-        Guide: guide://revcent/GetSecureForm"""
-        form = await self.api.get_secure_form(secure_form_id)
-        if secure_form_id in self.spent_forms:
+    async def GetSecureForm(self, secure_form_id: SecureFormId, ctx: Context) -> SecureForm:
+        """Whether a secure form is completed, and which site integration it belongs to."""
+        owner = session_key(ctx)
+        form = await self._read_form(secure_form_id, owner)
+        if secure_form_id in self.spent_forms or (
+                self.via == "server-form" and self.credentials.server_forms.raw_status(secure_form_id, owner).used):
             next_step = "Already used to save credentials; create a new form for any other change."
         elif form.completed:
             next_step = "Pass secure_form_id to Create/EditUserThirdPartyIntegration."
@@ -98,40 +108,46 @@ class RevCentTools:
 
     @tool(READ_ONLY, title="List the account's RevCent integrations")
     async def GetUserThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> UserIntegrationPage:
-        """List the account's integrations (id, name, enabled, type). Guide: guide://revcent/lifecycle"""
+        """The account's integrations (id, name, enabled, type). None can be deleted: disable instead."""
         results = (await self.api.list_user_integrations(limit=limit, page=page)).results
         return UserIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent integration with readiness")
     async def GetUserThirdPartyIntegration(self, user_third_party_integration_id: RevCentId) -> UserIntegrationView:
-        """An integration with saved credential ids, saved options, the option schema with the account's
-        assets, and readiness (what is missing, valid choices, can_enable).
-        Guide: guide://revcent/GetUserThirdPartyIntegration"""
+        """An integration, its option schema with the account's assets, and readiness (what is missing, choices
+        as value/label, can_enable)."""
         return view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
     async def CreateSecureForm(self, site_third_party_integration_id: RevCentId,
                                ctx: Context) -> SecureForm | InputRequiredResult:
-        """Create a one-hour secure form where the user types the integration's credentials (never in chat).
-        The user's client opens it when it can; otherwise give the user form_url (never open it yourself).
-        Guide: guide://revcent/CreateSecureForm"""
+        """A one-hour RevCent form where the user types the credentials (never in chat). Their client opens it
+        if it can; else give them form_url (never open it yourself)."""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
-            form = await self.api.create_secure_form(site_third_party_integration_id)
+            form = await self._new_form(site_third_party_integration_id, owner)
             if not (can_open_urls(ctx) and form.form_url):
                 return SecureForm.of(form, FORM_URL_NEXT)
             expires = form.expiration_date_unix or time.time() + FORM_LIFETIME_SECONDS
             handoff = new_handoff(form.id, form.form_url, owner, expires_at=expires)
         outcome = await self.handoffs.hand_over(ctx, handoff, HANDOFF_MESSAGE,
-                                                completed=lambda: self._completed(handoff.form_id))
+                                                completed=lambda: self._completed(handoff.form_id, owner))
         if isinstance(outcome, InputRequiredResult):
             return outcome
-        record = await self.api.get_secure_form(handoff.form_id)
+        record = await self._read_form(handoff.form_id, owner)
         return SecureForm.of(record, HANDED_OVER_NEXT[outcome]).model_copy(update={"form_url": None})
 
-    async def _completed(self, form_id: str) -> bool:
-        return (await self.api.get_secure_form(form_id)).completed
+    async def _new_form(self, site_id: str, owner: str) -> SecureFormRecord:
+        """RevCent's form (revcent-form), or the server's own page asking for the site's credential fields."""
+        if self.via == "server-form":
+            return await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id))
+        form = await self.api.create_secure_form(site_id)
+        self.credentials.made_for[form.id] = site_id
+        return form
+
+    async def _completed(self, form_id: str, owner: str) -> bool:
+        return (await self._read_form(form_id, owner)).completed
 
     @tool(CREATES, title="Create a RevCent integration")
     async def CreateUserThirdPartyIntegration(
@@ -139,19 +155,19 @@ class RevCentTools:
         name: Annotated[IntegrationName, Field(description="Unique integration name.")],
         site_third_party_integration: RevCentId,
         ctx: Context,
-        secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form with credentials.")]
+        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed secure form with credentials.")]
         = None,
         description: Description | None = None,
         enabled: Annotated[StrictBool | None, Field(description="Refused unless the result is complete.")] = None,
-        dry_run: Annotated[StrictBool, Field(description="Return what would be sent; write nothing.")] = False,
+        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration from a native site integration. Credentials only via secure_form_id.
-        Guide: guide://revcent/CreateUserThirdPartyIntegration"""
+        """Create an integration from a native one. Credentials only via secure_form_id.
+        Guide: GetIntegrationGuide with this tool's name."""
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
-        stages = CreateWrite(self.api, self.spent_forms, self.writes.confirmer.policy, request)
-        return await run_write(stages, write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run),
-                               self.writes)
+        call = write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run)
+        stages = CreateWrite(self.api, self.credentials, self.writes.confirmer.policy, call.owner, request, self.via)
+        return await run_write(stages, call, self.writes)
 
     @tool(EDITS, title="Edit a RevCent integration")
     async def EditUserThirdPartyIntegration(
@@ -161,27 +177,26 @@ class RevCentTools:
         name: IntegrationName | None = None,
         description: Description | None = None,
         enabled: StrictBool | None = None,
-        secure_form_id: Annotated[RevCentId | None, Field(description="Completed secure form: new credentials.")]
+        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed secure form: new credentials.")]
         = None,
         third_party_options: Annotated[list[OptionInput] | None, Field(description="Option values to save.")]
         = None,
-        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved option values.")]
+        confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved values.")]
         = False,
-        confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable (live features stop).")]
+        confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable.")]
         = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
-        dry_run: Annotated[StrictBool, Field(description="Return what would be sent and the diff; write nothing.")]
-        = False,
+        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit: only the fields given are sent. Replacing saved credentials or options and disabling
-        need the user's confirmation; enabling needs a complete integration.
-        Guide: guide://revcent/EditUserThirdPartyIntegration"""
+        """Partial edit. Replacing saved credentials/options or disabling needs the user's confirmation;
+        enabling needs a complete integration. No delete: disable instead.
+        Guide: GetIntegrationGuide with this tool's name."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)
         flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable}
         call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,
                           token=confirmation_id or approval_id)
-        return await run_write(EditWrite(self.api, self.spent_forms, self.writes.confirmer.policy, edit), call,
-                               self.writes)
+        stages = EditWrite(self.api, self.credentials, self.writes.confirmer.policy, call.owner, edit, self.via)
+        return await run_write(stages, call, self.writes)

@@ -3,7 +3,7 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 
 from __future__ import annotations
 
-from integrations_mcp.vendors.revcent.models import MissingOption, Readiness, SelectChoice, UserIntegrationView
+from integrations_mcp.vendors.revcent.models import Choice, MissingOption, Readiness, SelectChoice, UserIntegrationView
 from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
 
 __all__ = ["SavedValues", "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values",
@@ -28,6 +28,8 @@ def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> 
 
 
 def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingOption]:
+    """[I] fact revcent.option_required (facts.OPTION_REQUIRED_MEANS): an option's `required` is read as "saved
+    before enabling"; the Get document says "required when creating", and Create takes no options."""
     missing: list[MissingOption] = []
     for option in site.third_party_options:
         if not option.required:
@@ -42,12 +44,19 @@ def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingO
 
 def select_choices(site: SiteIntegration) -> list[SelectChoice]:
     return [
-        SelectChoice(option_id=option.id, field_id=f.id, multiple=f.select_settings.multiple,
+        SelectChoice(option_id=option.id, field_id=f.id, label=f"{option.name or option.id}: {f.name or f.id}",
+                     multiple=f.select_settings.multiple,
                      source="asset" if f.select_settings.third_party_asset else "static",
-                     values=list(f.select_settings.options))
+                     values=[choice(value) for value in f.select_settings.options])
         for option in site.third_party_options for f in option.fields
         if f.field_type == "select" and f.select_settings is not None
     ]
+
+
+def choice(value: str) -> Choice:
+    """RevCent documents a select's options as plain strings (an asset's own name included), so the string is both
+    what is sent and what the person reads."""
+    return Choice(value=value, label=value)
 
 
 def readiness(record: UserIntegration, *, values: SavedValues | None = None,

@@ -11,7 +11,8 @@ from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRe
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
-from integrations_mcp.vendors.revcent.models import UserIntegrationView, WriteResult
+from integrations_mcp.vendors.revcent.facts import CredentialsVia
+from integrations_mcp.vendors.revcent.models import SavedIntegration, UserIntegrationView, VerifiedState, WriteResult
 from integrations_mcp.vendors.revcent.plans import (
     CreatePlan,
     CreateRequest,
@@ -22,9 +23,10 @@ from integrations_mcp.vendors.revcent.plans import (
     plan_edit,
 )
 from integrations_mcp.vendors.revcent.records import UserIntegration
-from integrations_mcp.vendors.revcent.views import saved_values, view
+from integrations_mcp.vendors.revcent.server_forms import ServerForms, credentials_body
+from integrations_mcp.vendors.revcent.views import SavedValues, saved_values, view
 
-__all__ = ["CreateWrite", "EditWrite"]
+__all__ = ["CreateWrite", "Credentials", "EditWrite"]
 
 T = TypeVar("T")
 
@@ -35,26 +37,50 @@ def name_lock(name: str) -> str:
     return f"revcent:name:{name_key(name)}"
 
 
-class _RevCentWrite:
-    """What both writes share: the client, the forms already spent, and verifying by reading the record back."""
+class Credentials:
+    """Where a write's credentials come from (REVCENT_CREDENTIALS_VIA), shared by the tools and both writes: RevCent's
+    forms (spent here once used; the sites this server made them for) or the server's own forms, per session."""
 
-    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy) -> None:
-        self.api, self.spent, self.policy = api, spent, policy
+    def __init__(self, spent: SpentForms, server_forms: ServerForms) -> None:
+        self.spent, self.server_forms = spent, server_forms
+        self.made_for: dict[str, str] = {}  # RevCent form id -> site id, for forms this server created
+
+
+class _RevCentWrite:
+    """What both writes share: the client, the credential forms, and verifying by reading the record back."""
+
+    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str) -> None:
+        self.api, self.credentials, self.policy, self.owner = api, credentials, policy, owner
+        self.spent = credentials.spent
 
     def _form_keys(self, form_id: str | None) -> list[str]:
         return [f"revcent:form:{form_id}"] if form_id else []
 
     async def _require_usable_form(self, plan: WritePlan) -> None:
-        if plan.secure_form_id:
-            await rules.require_usable_form(plan.secure_form_id, plan.site.id, spent=self.spent,
-                                            read=self.api.get_secure_form)
-
-    async def _with_form(self, form_id: str | None, send: Callable[[], Awaitable[T]]) -> T:
-        """Spend the form with the write (the one rule: secure_forms/single_use.py)."""
+        form_id = plan.secure_form_id
         if not form_id:
-            return await send()
+            return
+        if plan.via == "server-form":
+            rules.require_usable_server_form(self.credentials.server_forms.raw_status(form_id, self.owner),
+                                             plan.site.id)
+            return
+        await rules.require_usable_form(form_id, plan.site.id, spent=self.spent, read=self.api.get_secure_form,
+                                        made_for=self.credentials.made_for.get(form_id))
+
+    async def _with_form(self, plan: WritePlan, send: Callable[[dict[str, Any]], Awaitable[T]]) -> T:
+        """Send `plan.body`, spending its form with the write (the one rule: secure_forms/single_use.py). On the
+        server-form path the form's values go into third_party_credentials only here, and come back to the form
+        if RevCent refused the write."""
+        form_id = plan.secure_form_id
+        if not form_id:
+            return await send(plan.body)
+        if plan.via == "server-form":
+            forms = self.credentials.server_forms
+            values = forms.take(form_id, self.owner, plan.site.id)
+            body = {**plan.body, "third_party_credentials": credentials_body(plan.site, values)}
+            return await spending(lambda: send(body), give_back=lambda: forms.restore(form_id, self.owner, values))
         self.spent.spend(form_id)
-        return await spending(send, give_back=lambda: self.spent.give_back(form_id))
+        return await spending(lambda: send(plan.body), give_back=lambda: self.spent.give_back(form_id))
 
     async def verify(self, plan: WritePlan, sent: str) -> WriteResult:
         """`sent` is the integration's id. A failed read-back is reported as such: the write itself happened and
@@ -62,21 +88,23 @@ class _RevCentWrite:
         result = WriteResult(dry_run=False, user_third_party_integration_id=sent, sent=plan.body,
                              changes=plan.changes)
         try:
-            result.verified = view(await self.api.get_user_integration(sent))
+            record = await self.api.get_user_integration(sent)
         except VendorError as exc:
             result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
             result.next_steps = ["Read it with GetUserThirdPartyIntegration to check the saved state first."]
             return result
-        result.mismatches = mismatches(result.verified.integration, plan)
-        result.next_steps = next_steps(result.verified)
+        read_back = view(record)
+        result.verified = VerifiedState(integration=SavedIntegration.of(record), readiness=read_back.readiness)
+        result.mismatches = mismatches(record, plan)
+        result.next_steps = next_steps(read_back, result.mismatches)
         return result
 
 
 class CreateWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy,
-                 request: CreateRequest) -> None:
-        super().__init__(api, spent, policy)
-        self.request = request
+    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str,
+                 request: CreateRequest, via: CredentialsVia) -> None:
+        super().__init__(api, credentials, policy, owner)
+        self.request, self.via = request, via
 
     async def reconcile(self, plan: CreatePlan) -> str | None:
         """The new integration, if it exists under the planned name (names are unique)."""
@@ -98,11 +126,12 @@ class CreateWrite(_RevCentWrite):
         return {"body": plan.body, "site": plan.site.model_dump(mode="json")}
 
     async def plan(self) -> CreatePlan:
-        return plan_create(await self.api.get_site_integration(self.request.site_id), self.request)
+        return plan_create(await self.api.get_site_integration(self.request.site_id), self.request, self.via)
 
     async def check(self, plan: CreatePlan) -> None:
         rules.require_unique_name(self.request.name, await self.api.all_user_integrations())
         await self._require_usable_form(plan)
+        rules.refuse_enabling_with_new_credentials(plan.enabling, plan.secure_form_id, enabled_now=False)
         if plan.enabling:
             rules.require_complete_to_enable(plan.readiness_after())
 
@@ -114,14 +143,15 @@ class CreateWrite(_RevCentWrite):
                            next_steps=dry_run_steps(needed, "to create it", self.policy))
 
     async def send(self, plan: CreatePlan) -> str:
-        created = await self._with_form(plan.secure_form_id, lambda: self.api.create_user_integration(plan.body))
+        created = await self._with_form(plan, self.api.create_user_integration)
         return created.id
 
 
 class EditWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, spent: SpentForms, policy: ConfirmationPolicy, edit: EditRequest) -> None:
-        super().__init__(api, spent, policy)
-        self.edit = edit
+    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str,
+                 edit: EditRequest, via: CredentialsVia) -> None:
+        super().__init__(api, credentials, policy, owner)
+        self.edit, self.via = edit, via
 
     async def reconcile(self, plan: EditPlan) -> str | None:
         return None  # an edit's outcome is not told by a read alone (the values may have been there already)
@@ -143,7 +173,7 @@ class EditWrite(_RevCentWrite):
                 "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
-        return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit)
+        return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit, self.via)
 
     async def check(self, plan: EditPlan) -> None:
         if plan.new_name is not None:
@@ -153,6 +183,7 @@ class EditWrite(_RevCentWrite):
         if plan.options:
             rules.validate_options(plan.site, plan.options, plan.saved)
         rules.require_an_actual_change(plan)
+        rules.refuse_enabling_with_new_credentials(plan.enabling, plan.secure_form_id, plan.current.enabled)
         if plan.enabling:
             rules.require_complete_to_enable(plan.readiness_after())
 
@@ -164,17 +195,28 @@ class EditWrite(_RevCentWrite):
                            changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit", self.policy))
 
     async def send(self, plan: EditPlan) -> str:
-        await self._with_form(plan.secure_form_id, lambda: self.api.edit_user_integration(plan.current.id, plan.body))
+        await self._with_form(plan, lambda body: self.api.edit_user_integration(plan.current.id, body))
         return plan.current.id
 
 
 def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
-    """Every field sent (the changed ones and the siblings re-sent with them) must read back as sent."""
-    found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in plan.expected.items()
-             if getattr(record, k) != v]
-    saved = saved_values(record.third_party_options_saved)
-    found += [f"third_party_options.{o}.{f}: sent {v}, read back {saved.get((o, f), [])}"
-              for (o, f), v in plan.expected_options.items() if saved.get((o, f), []) != v]
+    """Every difference between the read-back and what this write should have left: first what changed although
+    the write did not name it (a saved option field lost or altered, a field not sent), then what was sent and did
+    not read back. Whether RevCent keeps option fields not sent is [I] (facts.OPTIONS_EDIT): this is where it shows."""
+    before: SavedValues = plan.saved if isinstance(plan, EditPlan) else {}
+    after = saved_values(record.third_party_options_saved)
+    sent = plan.expected_options
+    found = [f"third_party_options.{o}.{f}: not part of this write, but {_was(before.get((o, f)))} and now "
+             f"{_was(after.get((o, f)))}" for (o, f) in sorted({*before, *after} - set(sent))
+             if (before.get((o, f)) or []) != (after.get((o, f)) or [])]
+    if isinstance(plan, EditPlan):
+        found += [f"{k}: not part of this write, but was {getattr(plan.current, k)!r} and now {getattr(record, k)!r}"
+                  for k in ("name", "description", "enabled") if k not in plan.expected
+                  and getattr(record, k) != getattr(plan.current, k)]
+    found += [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in plan.expected.items()
+              if getattr(record, k) != v]
+    found += [f"third_party_options.{o}.{f}: sent {v}, read back {after.get((o, f), [])}"
+              for (o, f), v in sent.items() if after.get((o, f), []) != v]
     creds = record.site_third_party_integration.third_party_credentials
     if plan.secure_form_id and creds is not None and creds.id not in record.third_party_credentials_saved:
         found.append("credentials: the secure form was sent but RevCent reports no saved credentials "
@@ -182,11 +224,19 @@ def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
     return found
 
 
-def next_steps(verified: UserIntegrationView) -> list[str]:
+def _was(value: list[str] | None) -> str:
+    return f"held {value}" if value else "was empty"
+
+
+def next_steps(verified: UserIntegrationView, found: list[str] | None = None) -> list[str]:
     r, record = verified.readiness, verified.integration
+    steps = [f"The saved state differs from what this write should have left: {found[0]}. Tell the user first; "
+             "put back anything lost only with their agreement."] if found else []
     if r.blockers:
-        return [f"Still needed: {b}." for b in r.blockers] + [
+        return steps + [f"Still needed: {b}." for b in r.blockers] + [
             "Ask the user to choose option values from readiness.choices; never pick for them."]
+    if found:
+        return steps
     if not record.enabled:
         return ["Complete. Enable it with EditUserThirdPartyIntegration(enabled=true) once the user agrees."]
     return ["Complete and enabled."]

@@ -3,11 +3,13 @@
 from typing import Any
 
 from integrations_mcp.vendors.cxengage.emulator.contract import (
+    INFERRED,
     INTEGRATION_TYPES,
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
     SECRET_PROPERTIES,
     ApiError,
+    Contract,
 )
 from integrations_mcp.vendors.cxengage.emulator.fixtures import (
     SANDBOX_INTEGRATION_ID,
@@ -27,7 +29,9 @@ __all__ = [
     "SANDBOX_VIEW_ONLY_INTEGRATION_ID",
     "SANDBOX_VIEW_ONLY_TENANT_ID",
     "SECRET_PROPERTIES",
+    "INFERRED",
     "ApiError",
+    "Contract",
     "CxEngageEmulator",
 ]
 

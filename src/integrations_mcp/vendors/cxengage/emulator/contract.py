@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "ACCEPT_TRAILING_SLASH",
@@ -17,7 +17,6 @@ __all__ = [
     "CREATE_STATUS",
     "DEFAULT_PROPERTIES",
     "DEFAULT_TOKEN_TTL",
-    "ENFORCE_UI_RULES",
     "FILL_DEFAULT_PROPERTIES",
     "INTEGRATION_TYPES",
     "MALFORMED_ID_STATUS",
@@ -34,7 +33,6 @@ __all__ = [
     "MSG_UNAUTHORIZED",
     "MSG_TOKEN_EXPIRED",
     "NORMALISE_TYPE_CASE",
-    "PROPERTIES_MERGE",
     "REJECT_EMPTY_UPDATE",
     "REJECT_UNKNOWN_FIELDS",
     "REJECT_UNKNOWN_PROPERTIES",
@@ -52,7 +50,11 @@ __all__ = [
     "UPDATABLE_FIELDS",
     "UUID_RE",
     "WRITABLE_FIELDS",
+    "GUIDE_CONTRACT",
+    "INFERRED",
+    "MASK",
     "ApiError",
+    "Contract",
     "Prop",
     "canonical_type",
     "name_key",
@@ -77,11 +79,9 @@ NORMALISE_TYPE_CASE = True  # [I] docs examples send "Zendesk", the answer says 
 ACCEPT_WRAPPED_BODY = True  # [I] docs curl examples wrap the body in "attribute(s)"; the SDK's flat form is real
 ACCEPT_TRAILING_SLASH = True  # [I] docs POST to ".../integrations/"; treated like ".../integrations"
 REQUIRE_PROPERTIES_ON_CREATE = True  # docs table marks `properties` required [C]; whether the API enforces it [?]
-ENFORCE_UI_RULES = True  # [?] required (`*`) properties and formats are the config UI's rules; the API's are unknown
 REJECT_UNKNOWN_FIELDS = True  # [I] top-level keys other than WRITABLE_FIELDS are refused, not ignored
 REJECT_UNKNOWN_PROPERTIES = True  # [I] property keys not known for the type are refused, not stored
 FILL_DEFAULT_PROPERTIES = True  # [I] the docs example answer holds every UI `initialProperties` key
-PROPERTIES_MERGE = "key"  # [I] "key": PUT properties merge key-wise into the stored ones; "replace": wholesale
 REJECT_EMPTY_UPDATE = True  # [I] a PUT that names no updatable field is a 400, not a silent no-op
 TYPE_CHANGE_ALLOWED = False  # [I] PUT may repeat the current type but not change it (the SDK never sends it)
 
@@ -101,12 +101,39 @@ MSG_DUPLICATE_NAME_ATTRIBUTE = "An integration with this name already exists."
 MSG_EMPTY_UPDATE = f"Send at least one of {', '.join(UPDATABLE_FIELDS)} to update."
 
 
+MASK = "********"  # what a masking API would answer for a stored secret (Contract.echo_secrets False) [?]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Every behaviour the documents do not state that changes what the server must do, as one named [I] switch.
+    Defaults follow the documents (the Create page and its examples) and, where they are silent, the reading the
+    server relies on (`vendors/cxengage/facts.py`). `INFERRED` lists each switch's other settings (tests run them)."""
+
+    # [I] the config UI's rules (required `*` properties, formats): "never" enforced by the API (the documents state
+    # none, and their own example creates a Zendesk integration with empty properties), "active" only for an active
+    # integration, "always".
+    ui_rules: Literal["never", "active", "always"] = "never"
+    # [I] PUT `properties`: "merge" key-wise into the stored ones, or "replace" the stored object wholesale.
+    properties_edit: Literal["merge", "replace"] = "merge"
+    # [I] reads return stored secrets as stored (the docs' example echoes empty ones), or masked (MASK).
+    echo_secrets: bool = True
+
+
+INFERRED: dict[str, tuple[object, ...]] = {
+    "ui_rules": ("active", "always"),
+    "properties_edit": ("replace",),
+    "echo_secrets": (False,),
+}
+GUIDE_CONTRACT = Contract()  # kept for symmetry with RevCent: the documents' reading is the default here
+
+
 @dataclass(frozen=True)
 class Prop:
     """One property of an integration type. kind: string | boolean | object | port | boolstring."""
 
     kind: str = "string"
-    required: bool = False  # the UI's `*` (enforced only while ENFORCE_UI_RULES)
+    required: bool = False  # the UI's `*` (enforced only as Contract.ui_rules says)
     secret: bool = False  # echoed by the API as stored; marked so callers know what to redact
 
 
@@ -151,7 +178,7 @@ DEFAULT_PROPERTIES: dict[str, dict[str, Any]] = {
     "zendesk": {"endpointPrefix": "", "interactionFieldId": "", "password": "", "username": "", "workItems": False},
 }
 
-# Value rules from the UI [C], applied only while ENFORCE_UI_RULES.
+# Value rules from the UI [C], applied only as Contract.ui_rules says.
 TWILIO_REGIONS = ("gll", "au1", "br1", "de1", "ie1", "jp1", "sg1", "us1", "au1-ix", "de1-ix", "ie1-tnx", "jp1-ix",
                   "sg1-ix", "us1-ix", "us2-ix")
 SMTP_ENCRYPTION_TYPES = ("ssl/tls", "starttls")

@@ -18,6 +18,7 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     DEFAULT_TOKEN_TTL,
     INTEGRATION_TYPES,
     MALFORMED_ID_STATUS,
+    MASK,
     MSG_DUPLICATE_NAME,
     MSG_DUPLICATE_NAME_ATTRIBUTE,
     MSG_FORBIDDEN_TENANT,
@@ -28,10 +29,12 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     MSG_UNAUTHORIZED,
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
+    SECRET_PROPERTIES,
     TIMESTAMP_FORMAT,
     UNKNOWN_TENANT_STATUS,
     UUID_RE,
     ApiError,
+    Contract,
     canonical_type,
     name_key,
 )
@@ -54,8 +57,11 @@ class CxEngageEmulator:
 
     def __init__(self, api_key: str = SANDBOX_API_KEY, api_secret: str = SANDBOX_API_SECRET,
                  clock: Callable[[], float] = time.time, *, fixtures: bool = True,
-                 user_id: str = SANDBOX_USER_ID, keep_requests: int | None = None) -> None:
-        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox)."""
+                 user_id: str = SANDBOX_USER_ID, keep_requests: int | None = None,
+                 contract: Contract | None = None) -> None:
+        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox). `contract`:
+        the undocumented behaviours (default: the documents, and the server's readings where they are silent)."""
+        self.contract = contract or Contract()
         self.api_key = api_key
         self.api_secret = api_secret
         self.clock = clock
@@ -174,27 +180,35 @@ class CxEngageEmulator:
 
     def list_integrations(self, tenant_id: str) -> list[dict[str, Any]]:
         tenant = self.tenant(tenant_id)
-        return [integration_view(r) for r in self.integrations[tenant.id].values()]
+        return [self._shown(r) for r in self.integrations[tenant.id].values()]
 
     def get_integration(self, tenant_id: str, integration_id: str) -> dict[str, Any]:
-        return integration_view(self.integration(tenant_id, integration_id))
+        return self._shown(self.integration(tenant_id, integration_id))
+
+    def _shown(self, record: Integration) -> dict[str, Any]:
+        """A read's answer: stored secrets as stored, or masked (Contract.echo_secrets)."""
+        view = integration_view(record)
+        if not self.contract.echo_secrets:
+            view["properties"] = {k: MASK if k in SECRET_PROPERTIES and v else v
+                                  for k, v in view["properties"].items()}
+        return view
 
     def create_integration(self, tenant_id: str, body: Any) -> dict[str, Any]:
         tenant = self.tenant(tenant_id, write=True)
-        fields = check_create(body)
+        fields = check_create(body, self.contract)
         self.check_name(tenant.id, fields["name"])
-        return integration_view(self._insert(tenant.id, fields))
+        return self._shown(self._insert(tenant.id, fields))
 
     def update_integration(self, tenant_id: str, integration_id: str, body: Any) -> dict[str, Any]:
         """A partial update: only the fields sent change (properties key-wise), and nothing unless all are valid."""
         record = self.integration(tenant_id, integration_id, write=True)
-        changes = check_update(body, record)
+        changes = check_update(body, record, self.contract)
         if "name" in changes:
             self.check_name(record.tenant_id, changes["name"], exclude=record.id)
         for key, value in changes.items():
             setattr(record, key, value)
         record.updated, record.updated_by = self.now(), self.user_id
-        return integration_view(record)
+        return self._shown(record)
 
     def _insert(self, tenant_id: str, fields: dict[str, Any]) -> Integration:
         now = self.now()

@@ -9,13 +9,11 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     ACCEPT_WRAPPED_BODY,
     ACTIVE_DEFAULT,
     DEFAULT_PROPERTIES,
-    ENFORCE_UI_RULES,
     FILL_DEFAULT_PROPERTIES,
     INTEGRATION_TYPES,
     MSG_EMPTY_UPDATE,
     MSG_INVALID,
     NORMALISE_TYPE_CASE,
-    PROPERTIES_MERGE,
     REJECT_EMPTY_UPDATE,
     REJECT_UNKNOWN_FIELDS,
     REJECT_UNKNOWN_PROPERTIES,
@@ -27,6 +25,7 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     UPDATABLE_FIELDS,
     WRITABLE_FIELDS,
     ApiError,
+    Contract,
     Prop,
     canonical_type,
 )
@@ -114,11 +113,10 @@ def _ui_rules(integration_type: str, props: dict[str, Any], errors: Errors) -> N
 
 
 def check_properties(integration_type: str, props: Any, *, base: dict[str, Any] | None = None,
-                     ui_rules: bool | None = None, errors: Errors | None = None) -> dict[str, Any]:
-    """`props` laid over `base` (or over the type's defaults on create), checked; raises 400 unless `errors`.
-
-    `ui_rules` None follows ENFORCE_UI_RULES (read at call time, so tests can flip it).
-    """
+                     ui_rules: bool = False, errors: Errors | None = None,
+                     merge: bool = True) -> dict[str, Any]:
+    """`props` laid over `base` (or over the type's defaults on create; `merge` False: not over `base`), checked;
+    raises 400 unless `errors`. `ui_rules`: also the config UI's rules."""
     own = errors is None
     errors = {} if errors is None else errors
     if not isinstance(props, dict):
@@ -139,9 +137,9 @@ def check_properties(integration_type: str, props: Any, *, base: dict[str, Any] 
     if base is None:
         start = dict(DEFAULT_PROPERTIES.get(integration_type, {})) if FILL_DEFAULT_PROPERTIES else {}
     else:
-        start = dict(base) if PROPERTIES_MERGE == "key" else {}
+        start = dict(base) if merge else {}
     merged = {**start, **checked}
-    if ENFORCE_UI_RULES if ui_rules is None else ui_rules:
+    if ui_rules:
         _ui_rules(integration_type, merged, errors)
     if own:
         _fail(errors)
@@ -181,7 +179,11 @@ def _check_type(value: Any, errors: Errors) -> str | None:
     return found
 
 
-def check_create(body: Any) -> dict[str, Any]:
+def _ui_rules_apply(contract: Contract, active: bool) -> bool:
+    return contract.ui_rules == "always" or (contract.ui_rules == "active" and active)
+
+
+def check_create(body: Any, contract: Contract) -> dict[str, Any]:
     """{name, description, active, type, properties} ready to store, or a 400 naming every field at fault."""
     body = unwrap(body)
     errors: Errors = {}
@@ -192,13 +194,14 @@ def check_create(body: Any) -> dict[str, Any]:
     if "properties" not in body and REQUIRE_PROPERTIES_ON_CREATE:
         errors["properties"] = "Required: an object of the type's properties."
     elif integration_type is not None:
-        out["properties"] = check_properties(integration_type, body.get("properties", {}), errors=errors)
+        out["properties"] = check_properties(integration_type, body.get("properties", {}), errors=errors,
+                                             ui_rules=_ui_rules_apply(contract, out["active"] is True))
     _fail(errors)
     out["type"] = integration_type
     return out
 
 
-def check_update(body: Any, record: Integration) -> dict[str, Any]:
+def check_update(body: Any, record: Integration, contract: Contract) -> dict[str, Any]:
     """The fields to change (properties already merged over the stored ones), or a 400."""
     body = unwrap(body)
     errors: Errors = {}
@@ -211,9 +214,11 @@ def check_update(body: Any, record: Integration) -> dict[str, Any]:
                 integration_type = out["type"] = sent
             else:
                 errors["type"] = f"The type of an integration cannot be changed (it is '{record.type}')."
-    if "properties" in body:
-        out["properties"] = check_properties(integration_type, body["properties"], base=record.properties,
-                                             errors=errors)
+    active = out.get("active", record.active) is True
+    if "properties" in body or (_ui_rules_apply(contract, active) and not record.active):
+        out["properties"] = check_properties(integration_type, body.get("properties", {}), base=record.properties,
+                                             errors=errors, ui_rules=_ui_rules_apply(contract, active),
+                                             merge=contract.properties_edit == "merge" or "properties" not in body)
     _fail(errors)
     if REJECT_EMPTY_UPDATE and not any(k in body for k in UPDATABLE_FIELDS):
         raise ApiError(400, MSG_EMPTY_UPDATE, {"body": "No updatable attribute sent."})

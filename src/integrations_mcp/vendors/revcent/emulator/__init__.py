@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from integrations_mcp.vendors.revcent.emulator.contract import SANDBOX_API_KEY, ErrorCode
+from integrations_mcp.vendors.revcent.emulator.contract import INFERRED, SANDBOX_API_KEY, Contract, ErrorCode
 
-__all__ = ["SANDBOX_API_KEY", "ErrorCode", "RevCentEmulator"]
+__all__ = ["INFERRED", "SANDBOX_API_KEY", "Contract", "ErrorCode", "RevCentEmulator"]
 
 
 def __getattr__(name: str) -> Any:

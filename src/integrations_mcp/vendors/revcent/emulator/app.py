@@ -20,7 +20,6 @@ from integrations_mcp.vendors.revcent.emulator.contract import (
     ID_LENGTH,
     LIMIT_MAX,
     LIMIT_MIN,
-    PAGE_FIRST,
     RESULT_CREATED,
     RESULT_UPDATED,
     ApiError,
@@ -91,9 +90,9 @@ def _path_id(request: Request, name: str) -> str:
     return value
 
 
-def _paging(request: Request) -> tuple[int, int]:
+def _paging(request: Request, page_first: int) -> tuple[int, int]:
     values = []
-    for name, low, high in (("limit", LIMIT_MIN, LIMIT_MAX), ("page", PAGE_FIRST, None)):
+    for name, low, high in (("limit", LIMIT_MIN, LIMIT_MAX), ("page", page_first, None)):
         raw = request.query_params.get(name)
         if raw is None or not _INT.fullmatch(raw):
             raise ApiError(ErrorCode.VALIDATION_ERROR, f"Query parameter '{name}' is required and must be an integer.")
@@ -118,10 +117,11 @@ class _Api:
         self.emu = emu
 
     def _page(self, request: Request, items: list[dict[str, Any]]) -> JSONResponse:
-        limit, page = _paging(request)
-        start = (page - PAGE_FIRST) * limit
+        limit, page = _paging(request, self.emu.contract.page_first)
+        start = (page - self.emu.contract.page_first) * limit
         results = items[start:start + limit]
-        return _ok(self.emu, current_count=len(results), current_page=page, results=results)
+        return _ok(self.emu, current_count=len(results), current_page=page,
+                   **{self.emu.contract.list_key: results})
 
     async def list_sites(self, request: Request) -> Response:
         return self._page(request, [site_view(s) for s in self.emu.site_integrations.values()])
@@ -138,13 +138,15 @@ class _Api:
         return _ok(self.emu, **self.emu.view(record))
 
     async def create_integration(self, request: Request) -> Response:
-        integration_id = self.emu.create_integration(schemas.check("create", await _json(request)))
+        body = schemas.check("create", await _json(request), secure_form_id=self.emu.contract.accept_secure_form_id)
+        integration_id = self.emu.create_integration(body)
         return _ok(self.emu, user_third_party_integration_id=integration_id, result=RESULT_CREATED)
 
     async def edit_integration(self, request: Request) -> Response:
         integration_id = _path_id(request, "user_third_party_integration_id")
         self.emu.integration(integration_id)  # an unknown id is "not found" whatever the body says
-        self.emu.edit_integration(integration_id, schemas.check("edit", await _json(request)))
+        body = schemas.check("edit", await _json(request), secure_form_id=self.emu.contract.accept_secure_form_id)
+        self.emu.edit_integration(integration_id, body)
         return _ok(self.emu, user_third_party_integration_id=integration_id, result=RESULT_UPDATED)
 
     async def create_form(self, request: Request) -> Response:
@@ -155,13 +157,18 @@ class _Api:
                            "form_source_id (the site third party integration ID) is required for this form_source.")
         form = self.emu.create_form(source, source_id)
         form_url = f"{str(request.base_url).rstrip('/')}/secure_forms/{form.id}"
-        public = form.public()
-        return _ok(self.emu, secure_form_id=form.id, form_url=form_url,
+        public = self._form_fields(form.public())
+        return _ok(self.emu, **{self.emu.contract.form_id_key: form.id}, form_url=form_url,
                    **{k: public[k] for k in ("expiration_date_unix", "completed", "form_source", "form_source_id")
                       if k in public})
 
     async def get_form(self, request: Request) -> Response:
-        return _ok(self.emu, **self.emu.live_form(_path_id(request, "secure_form_id")).public())
+        return _ok(self.emu, **self._form_fields(self.emu.live_form(_path_id(request, "secure_form_id")).public()))
+
+    def _form_fields(self, public: dict[str, Any]) -> dict[str, Any]:
+        if self.emu.contract.form_reports_source:
+            return public
+        return {k: v for k, v in public.items() if k not in ("form_source_id", "expiration_date_unix")}
 
     def routes(self) -> list[Route]:
         p = API_PREFIX

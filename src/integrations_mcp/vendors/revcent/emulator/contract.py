@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 import string
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 __all__ = [
+    "GUIDE_CONTRACT",
+    "INFERRED",
     "CREDENTIALS_REPLACE",
     "ERROR_RESULT",
     "ERROR_STATUS",
@@ -18,8 +22,6 @@ __all__ = [
     "LIMIT_MAX",
     "LIMIT_MIN",
     "OMIT_EMPTY_THIRD_PARTY_OPTIONS",
-    "OPTIONS_MERGE",
-    "PAGE_FIRST",
     "RESULT_CREATED",
     "RESULT_UPDATED",
     "SANDBOX_API_KEY",
@@ -27,6 +29,7 @@ __all__ = [
     "SECURE_FORM_REUSABLE",
     "STRICT_OPTION_VALUES",
     "ApiError",
+    "Contract",
     "ErrorCode",
     "name_key",
     "new_id",
@@ -37,7 +40,6 @@ SANDBOX_API_KEY = "sandbox-revcent-key"
 ID_LENGTH = 20  # every v2 object id is exactly 20 characters
 ID_ALPHABET = string.ascii_letters + string.digits  # [I] observed ids are alphanumeric; the charset is undocumented
 LIMIT_MIN, LIMIT_MAX = 1, 25  # list `limit` bounds
-PAGE_FIRST = 1  # [I] `page` is documented as required but not whether it is 0- or 1-based
 SECURE_FORM_LIFETIME = 3600  # "a lifespan of 1 hour, which upon expiration will be deleted including any saved data"
 SECURE_FORM_REUSABLE = True  # [I] nothing says a completed form is consumed by its first use; it lives until expiry
 FORM_SOURCES = ("third_party_integration", "third_party_shop", "gateway", "fulfillment_center", "smtp_profile",
@@ -45,13 +47,47 @@ FORM_SOURCES = ("third_party_integration", "third_party_shop", "gateway", "fulfi
 FORM_SOURCES_WITH_ID = ("third_party_integration", "third_party_shop", "gateway", "fulfillment_center")
 # [I] the emulator has no catalog for the other form sources, so their page asks for one generic secret.
 GENERIC_FORM_FIELDS = ({"id": "secret", "name": "Secret", "required": True},)
-OPTIONS_MERGE = "option"  # [I] "option": a sent option replaces that option's saved fields; "field": merge per field
 STRICT_OPTION_VALUES = True  # [I] reject select values outside the offered options and >1 value on single fields
 CREDENTIALS_REPLACE = True  # [I] new credentials replace the saved set wholesale (not merged per field)
 OMIT_EMPTY_THIRD_PARTY_OPTIONS = False  # [I] docs hint both "has the property" and "non-empty array"; we send []
 RESULT_CREATED = "User third party integration created."  # [I] wording of `result` is undocumented
 RESULT_UPDATED = "User third party integration updated."  # [I]
 ERROR_RESULT = "The API call failed."  # [I]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Every behaviour of the API that RevCent's documents do not state, as one named [I] switch. The defaults follow
+    the documents (the seed OpenAPI schemas, unmodified) and, where they are silent, the reading the server relies on
+    (`vendors/revcent/facts.py`); tests run the server against the other setting of each switch that changes what the
+    server must do (`INFERRED` lists them with their other settings)."""
+
+    # [I] the agent guide sends credentials as `secure_form_id`; the OpenAPI request schemas
+    # (additionalProperties: false) do not list it. False: the seed schemas exactly, so `secure_form_id` is refused.
+    accept_secure_form_id: bool = False
+    # [I] how Edit applies `third_party_options`: "field" merges per field (what "do not include fields that should
+    # remain unchanged" implies), "option" replaces a sent option's saved fields, "replace" replaces every saved
+    # option with the array sent.
+    options_edit: Literal["field", "option", "replace"] = "field"
+    # [I] the list operations' page key (GetEmailTemplates and GetAPICalls answer `results`).
+    list_key: str = "results"
+    # [I] `page` is documented as required for list operations, but not whether the first page is 1 or 0.
+    page_first: int = 1
+    # [I] GetSecureForm reports `form_source_id` and `expiration_date_unix` (not in the stored excerpt).
+    form_reports_source: bool = True
+    # [I] CreateSecureForm's answer names the id `secure_form_id` (else `id`).
+    form_id_key: str = "secure_form_id"
+
+
+# The switches the server must survive, each with its other setting (tests parametrise over these).
+INFERRED: dict[str, tuple[object, ...]] = {
+    "accept_secure_form_id": (True,),
+    "options_edit": ("option", "replace"),
+    "list_key": ("user_third_party_integrations",),
+    "page_first": (0,),
+    "form_reports_source": (False,),
+    "form_id_key": ("id",),
+}
 
 
 class ErrorCode(StrEnum):
@@ -101,3 +137,7 @@ def name_key(name: str) -> str:
 
 def new_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+# The revcent-form world: the agent guide's `secure_form_id` taken on Create and Edit.
+GUIDE_CONTRACT = Contract(accept_secure_form_id=True)

@@ -17,6 +17,7 @@ from integrations_mcp.vendors.revcent.emulator.contract import (
     SECURE_FORM_LIFETIME,
     SECURE_FORM_REUSABLE,
     ApiError,
+    Contract,
     ErrorCode,
     name_key,
     new_id,
@@ -38,9 +39,11 @@ class RevCentEmulator:
     """RevCent v2 third-party-integration operations, secure forms and the secure form page, in memory."""
 
     def __init__(self, api_key: str = SANDBOX_API_KEY, clock: Callable[[], float] = time.time, *,
-                 keep_requests: int | None = None) -> None:
-        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox)."""
+                 keep_requests: int | None = None, contract: Contract | None = None) -> None:
+        """`keep_requests`: record only that many, without bodies or headers (a long-running sandbox). `contract`:
+        the undocumented behaviours (default: the documents, and the server's readings where they are silent)."""
         self.api_key = api_key
+        self.contract = contract or Contract()
         self.clock = clock
         self.site_integrations: dict[str, dict[str, Any]] = site_integrations()
         self.user_integrations: dict[str, UserIntegration] = {}
@@ -88,7 +91,7 @@ class RevCentEmulator:
         record = UserIntegration(id=new_id(), name=name, site_id=site_id, description=description, enabled=enabled,
                                  credentials={k: v for k, v in creds.items() if v})
         # Ids are checked, values are not: a builder may set up states the API would refuse.
-        record.options = merge_options(site, {}, options_saved or [], None, check_values=False)
+        record.options = merge_options(site, {}, options_saved or [], None, check_values=False, mode="field")
         self.user_integrations[record.id] = record
         return record.id
 
@@ -217,7 +220,8 @@ class RevCentEmulator:
             credentials = sent_credentials if CREDENTIALS_REPLACE else {**credentials, **sent_credentials}
         options = record.options
         if "third_party_options" in body:
-            options = merge_options(site, options, body["third_party_options"], self.assets(site, credentials))
+            options = merge_options(site, options, body["third_party_options"], self.assets(site, credentials),
+                                    mode=self.contract.options_edit)
         record.name = body.get("name", record.name)
         record.description = body.get("description", record.description)
         record.enabled = body.get("enabled", record.enabled)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from integrations_mcp.vendors.revcent.emulator.contract import (
-    OPTIONS_MERGE,
     STRICT_OPTION_VALUES,
     ApiError,
     ErrorCode,
@@ -58,11 +57,12 @@ def _check_values(option_id: str, spec: dict[str, Any], values: list[str], asset
 
 
 def merge_options(site: dict[str, Any], saved: SavedOptions, sent: list[dict[str, Any]], assets: Assets | None,
-                  *, check_values: bool = STRICT_OPTION_VALUES) -> SavedOptions:
-    """The saved options after applying `sent`; nothing is changed unless every sent option is valid."""
+                  *, check_values: bool = STRICT_OPTION_VALUES, mode: str = "field") -> SavedOptions:
+    """The saved options after applying `sent` (`mode`: Contract.options_edit); nothing is changed unless every
+    sent option is valid."""
     specs = {o["id"]: o for o in site["third_party_options"]}
     _unique([o["id"] for o in sent], "option")
-    merged = {oid: dict(fields) for oid, fields in saved.items()}
+    merged = {} if mode == "replace" else {oid: dict(fields) for oid, fields in saved.items()}
     for option in sent:
         spec = specs.get(option["id"])
         if spec is None:  # [I] RevCent's reaction to unknown ids is undocumented; we refuse rather than ignore
@@ -76,7 +76,7 @@ def merge_options(site: dict[str, Any], saved: SavedOptions, sent: list[dict[str
                                f"valid: {sorted(fields)}.")
             if check_values:
                 _check_values(option["id"], field_spec, sent_field["value"], assets)
-        base = {} if OPTIONS_MERGE == "option" else merged.get(option["id"], {})
+        base = merged.get(option["id"], {}) if mode == "field" else {}
         updated = {**base, **{f["id"]: list(f["value"]) for f in option["fields"]}}
         merged[option["id"]] = {fid: v for fid, v in updated.items() if v}  # [I] an empty value array clears the field
         if not merged[option["id"]]:
