@@ -21,7 +21,6 @@ from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
-from integrations_mcp.server.auth.setup import auth_arguments
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -83,7 +82,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=instructions,
                                 lifespan=_lifespan(http_clients), tool_specs=specs, subscriptions=False,
-                                **(auth_arguments(settings) if settings.transport == "http" else {}))
+                                **_auth_arguments(settings))
     server.secure_forms = forms[0] if forms else None
     server.http_clients = http_clients
     register_guides(server, guides)
@@ -101,6 +100,15 @@ def not_configured(placeholders: tuple[str, ...]) -> str:
                "configuration (never in the chat) and restart the server.")
     log.warning("No vendor is configured: serving only the guides until the placeholders are replaced.")
     return message
+
+
+def _auth_arguments(settings: Settings) -> dict[str, Any]:
+    """What the SDK is told about auth; HTTP only, so stdio never imports the JWT stack (cold start)."""
+    if settings.transport != "http":
+        return {}
+    from integrations_mcp.server.auth.setup import auth_arguments
+
+    return auth_arguments(settings)
 
 
 def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:

@@ -23,7 +23,7 @@ from integrations_mcp.server.http_edge import (
 from integrations_mcp.server.http_server import serve
 from integrations_mcp.server.settings import Settings
 
-__all__ = ["http_app", "run_http", "run_stdio", "transport_security"]
+__all__ = ["http_app", "run_http", "transport_security"]
 
 log = logging.getLogger(__name__)
 
