@@ -54,7 +54,9 @@ def emulators():
 
 async def list_then_call(server):
     tools = await server.list_tools()
-    listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators()}
+    listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators(),
+              "http_stack": sorted({"jwt", "integrations_mcp.server.auth.setup", "integrations_mcp.server.transports"}
+                                   & set(sys.modules))}
     if settings.sandbox:
         result = await server.call_tool("GetSiteThirdPartyIntegrations", {})
         listed["after_call"] = emulators()
@@ -77,6 +79,7 @@ def test_serving_real_vendors_imports_no_emulator_and_makes_no_client() -> None:
     real = _probe("real")
     assert real["tools"] and real["made"] == 0
     assert real["emulators"] == []
+    assert real["http_stack"] == []  # stdio: neither the HTTP transport nor its auth (JWT) is imported
 
 
 

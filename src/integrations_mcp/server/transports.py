@@ -76,7 +76,3 @@ def run_http(server: MCPServer, settings: Settings) -> None:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); set "
                                  "another INTEGRATIONS_PORT (--port) or INTEGRATIONS_HOST (--host).") from None
     serve(app, sock)
-
-
-def run_stdio(server: MCPServer) -> None:
-    server.run("stdio")
