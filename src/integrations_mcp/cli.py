@@ -90,7 +90,6 @@ def _serve(args: argparse.Namespace) -> int:
     from integrations_mcp.server.app import build_server
     from integrations_mcp.server.sandbox import sandbox
     from integrations_mcp.server.settings import load_settings
-    from integrations_mcp.server.transports import run_http, run_stdio
 
     try:
         settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
@@ -103,9 +102,12 @@ def _serve(args: argparse.Namespace) -> int:
             server = build_server(settings)
             _prepare_state(server)
             if settings.transport == "http":
+                # Imported here: stdio never needs the HTTP stack (auth, JWT, uvicorn's protocols), so it starts faster.
+                from integrations_mcp.server.transports import run_http
+
                 run_http(server, settings)
             else:
-                run_stdio(server)
+                server.run("stdio")
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
         return 2

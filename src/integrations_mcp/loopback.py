@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import logging
+import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["LoopbackServer", "bind_tcp", "serve_loopback"]
+__all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "serve_loopback", "serve_loopback_on_demand"]
+
+log = logging.getLogger(__name__)
 
 
 def bind_tcp(host: str, port: int) -> socket.socket:
@@ -67,6 +71,61 @@ class LoopbackServer:
 @contextmanager
 def serve_loopback(app: ASGIApp) -> Iterator[LoopbackServer]:
     server = LoopbackServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class OnDemandLoopback:
+    """A loopback port that listens at once but builds and serves its app only when the first connection arrives
+    (the connection waits in the backlog meanwhile): `--sandbox` starts its emulators this way, so a server that is
+    only asked for its tools never imports or runs them. If the app cannot be built the port is closed, and callers
+    get "connection refused" instead of waiting."""
+
+    def __init__(self, make_app: Callable[[], ASGIApp], host: str = "127.0.0.1") -> None:
+        self._make_app = make_app
+        self._sock = bind_tcp(host, 0)
+        self._sock.listen(128)
+        self.host, self.port = host, self._sock.getsockname()[1]
+        self._stopping = threading.Event()
+        self._server: uvicorn.Server | None = None
+        self._thread = threading.Thread(target=self._serve_when_asked, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _serve_when_asked(self) -> None:
+        while not self._stopping.is_set():
+            readable, _, _ = select.select([self._sock], [], [], 0.2)  # waits without holding the GIL
+            if readable:
+                break
+        else:
+            return
+        try:
+            config = uvicorn.Config(self._make_app(), log_level="warning", access_log=False, lifespan="off")
+        except Exception:
+            log.exception("The app on %s could not be started; closing the port.", self.url)
+            self._sock.close()
+            return
+        self._server = uvicorn.Server(config)
+        if self._stopping.is_set():
+            return
+        self._server.run(sockets=[self._sock])
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+
+@contextmanager
+def serve_loopback_on_demand(make_app: Callable[[], ASGIApp]) -> Iterator[OnDemandLoopback]:
+    server = OnDemandLoopback(make_app)
     try:
         yield server
     finally:

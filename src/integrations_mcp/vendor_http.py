@@ -18,6 +18,7 @@ import stamina
 from pydantic import BaseModel, ValidationError
 
 from integrations_mcp.errors import VendorUnavailable
+from integrations_mcp.lazy_http import HttpRequester
 
 __all__ = ["send", "vendor_record"]
 
@@ -71,7 +72,7 @@ async def _request(http: httpx2.AsyncClient, method: str, path: str, request: di
     raise AssertionError("unreachable: stamina either returns or raises")
 
 
-async def send(http: httpx2.AsyncClient, vendor: str, operation: str, method: str, path: str, *,
+async def send(http: HttpRequester, vendor: str, operation: str, method: str, path: str, *,
                url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
     """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when
     the vendor cannot be reached."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 import httpx2
 
@@ -14,6 +16,7 @@ from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
@@ -22,7 +25,6 @@ from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.persisted import DatabaseRecords
 from integrations_mcp.secure_forms.store import SecureFormStore
-from integrations_mcp.server.auth.setup import auth_arguments
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
@@ -31,6 +33,7 @@ from integrations_mcp.state.journal import JournalTable
 from integrations_mcp.state.keys import derive
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
+from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
@@ -77,12 +80,15 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     writes = WriteServices(WriteLocks(state), Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
                                                         pages=shared_forms), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
+    http_clients = HttpClients()
+    completions = PromptCompletions()
     specs = []
     reverters: dict[str, Reverter] = {}
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs, state=state, reverters=reverters)
+                          handoffs=handoffs, state=state, reverters=reverters, http_clients=http_clients,
+                          completions=completions)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     if configured:  # nothing to journal or revert until a vendor is configured
         specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,
@@ -93,15 +99,17 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
     # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=instructions,
-                                lifespan=connection_lifespan, tool_specs=specs, subscriptions=False,
-                                **(auth_arguments(settings) if settings.transport == "http" else {}))
+                                lifespan=_lifespan(http_clients), tool_specs=specs, subscriptions=False,
+                                **_auth_arguments(settings))
     server.secure_forms = forms[0] if forms else None
     server.state = state
     if settings.state_key and settings.transport == "http":  # replicas bind forms and approvals alike
         server.owner_base = derive(settings.state_key, "sessions").hex()
+    server.http_clients = http_clients
     register_guides(server, guides)
     for vendor in configured:
         vendor.register_prompts(server)
+    completions.register(server)
     return server
 
 
@@ -121,6 +129,26 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
     if settings.state_key is None or state.in_memory:
         return SecureFormStore()
     return SecureFormStore(records=DatabaseRecords(state.sync_engine(), derive(settings.state_key, "secrets")))
+
+
+def _auth_arguments(settings: Settings) -> dict[str, Any]:
+    """What the SDK is told about auth; HTTP only, so stdio never imports the JWT stack (cold start)."""
+    if settings.transport != "http":
+        return {}
+    from integrations_mcp.server.auth.setup import auth_arguments
+
+    return auth_arguments(settings)
+
+
+def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
+    """The session owner token (`connection_lifespan`), and the vendor HTTP clients closed when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(server: IntegrationsServer) -> AsyncIterator[dict[str, Any]]:
+        async with http_clients.in_use(), connection_lifespan(server) as state:
+            yield state
+
+    return lifespan
 
 
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:

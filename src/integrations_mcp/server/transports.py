@@ -23,7 +23,7 @@ from integrations_mcp.server.http_edge import (
 from integrations_mcp.server.http_server import serve
 from integrations_mcp.server.settings import Settings
 
-__all__ = ["http_app", "run_http", "run_stdio", "transport_security"]
+__all__ = ["http_app", "run_http", "transport_security"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,3 @@ def run_http(server: MCPServer, settings: Settings) -> None:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); set "
                                  "another INTEGRATIONS_PORT (--port) or INTEGRATIONS_HOST (--host).") from None
     serve(app, sock)
-
-
-def run_stdio(server: MCPServer) -> None:
-    server.run("stdio")

@@ -15,6 +15,7 @@ from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
@@ -36,6 +37,7 @@ class IntegrationsServer(MCPServer):
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
         self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
+        self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
 
     async def list_tools(self) -> list[MCPTool]:
         """A caller whose access token has only the read scope sees the read tools only."""

@@ -15,12 +15,14 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
+from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Reverter", "Runtime", "Vendor", "env_value", "http_url",
@@ -74,6 +76,8 @@ class Runtime:
     writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
     handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
     state: StateStore  # the state database (spent forms; the journal goes through `writes`)
+    http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
+    completions: PromptCompletions  # where the prompts' argument values come from
     reverters: dict[str, Reverter] = field(default_factory=dict)  # vendor name -> its revert hook, set by `tools`
 
     def hidden(self, name: str) -> bool:

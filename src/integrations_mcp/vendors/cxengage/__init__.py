@@ -5,12 +5,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-import httpx2
-
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.completions import add_completions
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.cxengage.tools import CxEngageTools
@@ -19,10 +18,11 @@ __all__ = ["VENDOR"]
 
 
 def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
-    http = httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=runtime.timeout_seconds,
-                              transport=runtime.transport, headers={"accept": "application/json"})
+    http = runtime.http_clients.client(base_url=settings.base_url + "/v1/", timeout=runtime.timeout_seconds,
+                                      transport=runtime.transport, headers={"accept": "application/json"})
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
+    add_completions(runtime.completions)
     tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
     runtime.reverters["cxengage"] = Reverter("CxEngage", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
@@ -32,12 +32,18 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
-    from integrations_mcp.loopback import serve_loopback
-    from integrations_mcp.vendors.cxengage import emulator
+    from integrations_mcp.loopback import serve_loopback_on_demand
+    from integrations_mcp.vendors.cxengage.emulator.contract import SANDBOX_API_KEY, SANDBOX_API_SECRET
+    from integrations_mcp.vendors.cxengage.emulator.fixtures import SANDBOX_TENANT_ID
 
-    listener = stack.enter_context(serve_loopback(emulator.CxEngageEmulator(keep_requests=SANDBOX_REQUESTS_KEPT).app))
-    settings = CxEngageSettings(SecretStr(emulator.SANDBOX_API_KEY), SecretStr(emulator.SANDBOX_API_SECRET),
-                                listener.url, tenant_id=emulator.SANDBOX_TENANT_ID)
+    def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
+        from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
+
+        return CxEngageEmulator(keep_requests=SANDBOX_REQUESTS_KEPT).app
+
+    listener = stack.enter_context(serve_loopback_on_demand(emulator_app))
+    settings = CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SANDBOX_API_SECRET), listener.url,
+                                tenant_id=SANDBOX_TENANT_ID)
     return settings, listener.url
 
 

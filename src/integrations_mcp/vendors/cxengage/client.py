@@ -9,10 +9,9 @@ import time
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-import httpx2
-
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub_vendor_text as scrub_text
+from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
@@ -31,7 +30,7 @@ STATUS_HINTS = {
 
 
 class CxEngageClient:
-    def __init__(self, http: httpx2.AsyncClient, settings: CxEngageSettings) -> None:
+    def __init__(self, http: HttpRequester, settings: CxEngageSettings) -> None:
         self.http = http
         self._settings = settings
         self._token: tuple[str, float] | None = None

@@ -5,11 +5,10 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-import httpx2
-
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
@@ -20,13 +19,14 @@ __all__ = ["VENDOR"]
 
 
 def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
-    http = httpx2.AsyncClient(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
-                              transport=runtime.transport, headers={"accept": "application/json"})
+    http = runtime.http_clients.client(base_url=settings.base_url + "/", timeout=runtime.timeout_seconds,
+                                      transport=runtime.transport, headers={"accept": "application/json"})
     if settings.credentials_via == "server-form":
         runtime.secure_forms()  # the page this path needs (it listens only once a form is made)
-    tools = RevCentTools(RevCentClient(http, settings), runtime.writes, runtime.handoffs,
-                         via=settings.credentials_via, server_forms=ServerForms(runtime.secure_forms),
-                         state=runtime.state)
+    api = RevCentClient(http, settings)
+    add_completions(runtime.completions, api)
+    tools = RevCentTools(api, runtime.writes, runtime.handoffs, via=settings.credentials_via,
+                         server_forms=ServerForms(runtime.secure_forms), state=runtime.state)
     runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 
@@ -34,11 +34,15 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
-    from integrations_mcp.loopback import serve_loopback
-    from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
+    from integrations_mcp.loopback import serve_loopback_on_demand
+    from integrations_mcp.vendors.revcent.emulator.contract import SANDBOX_API_KEY
 
-    emulator = RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=SANDBOX_REQUESTS_KEPT)
-    listener = stack.enter_context(serve_loopback(emulator.app))
+    def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
+        from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
+
+        return RevCentEmulator(api_key=SANDBOX_API_KEY, keep_requests=SANDBOX_REQUESTS_KEPT).app
+
+    listener = stack.enter_context(serve_loopback_on_demand(emulator_app))
     return RevCentSettings(SecretStr(SANDBOX_API_KEY), listener.url + "/v2"), listener.url
 
 

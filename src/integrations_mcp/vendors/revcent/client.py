@@ -7,11 +7,11 @@ import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-import httpx2
 from pydantic import BaseModel
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
+from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
 from integrations_mcp.vendors.revcent.facts import LIST_KEY, PAGE_FIRST, SITE_LIST_PATH, SITE_PATH, USER_LIST_PATH
 from integrations_mcp.vendors.revcent.records import (
@@ -46,7 +46,7 @@ class RevCentClient:
     """`http` carries the base URL and timeout; the key is added to each request here, the only place that
     unwraps it."""
 
-    def __init__(self, http: httpx2.AsyncClient, settings: RevCentSettings) -> None:
+    def __init__(self, http: HttpRequester, settings: RevCentSettings) -> None:
         self.http = http
         self._settings = settings
 

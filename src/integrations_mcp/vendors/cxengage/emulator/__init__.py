@@ -1,5 +1,7 @@
 """An in-memory emulator of CxEngage's /v1 REST API for tenant integrations (tokens, list, create, get, update)."""
 
+from typing import Any
+
 from integrations_mcp.vendors.cxengage.emulator.contract import (
     INFERRED,
     INTEGRATION_TYPES,
@@ -9,7 +11,6 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     ApiError,
     Contract,
 )
-from integrations_mcp.vendors.cxengage.emulator.emulator import CxEngageEmulator
 from integrations_mcp.vendors.cxengage.emulator.fixtures import (
     SANDBOX_INTEGRATION_ID,
     SANDBOX_TENANT_ID,
@@ -33,3 +34,12 @@ __all__ = [
     "Contract",
     "CxEngageEmulator",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The emulator itself (schemas, app) is imported on first use: --sandbox builds it on the first request only.
+    if name == "CxEngageEmulator":
+        from integrations_mcp.vendors.cxengage.emulator.emulator import CxEngageEmulator
+
+        return CxEngageEmulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

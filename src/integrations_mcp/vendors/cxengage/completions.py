@@ -1,0 +1,15 @@
+"""Completions for the CxEngage prompt's arguments: the integration types of the catalogue."""
+
+from __future__ import annotations
+
+from integrations_mcp.toolkit.completions import PromptCompletions
+from integrations_mcp.vendors.cxengage.catalog import TYPES
+
+__all__ = ["add_completions"]
+
+
+def add_completions(completions: PromptCompletions) -> None:
+    async def types() -> list[str]:
+        return list(TYPES)
+
+    completions.add("setup_cxengage_integration", "integration_type", types)
