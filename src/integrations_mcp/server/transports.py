@@ -67,6 +67,9 @@ def run_http(server: MCPServer, settings: Settings) -> None:
     if not is_loopback(settings.host) and not settings.allowed_hosts:
         log.warning("Listening on %s: requests must name the server as localhost or 127.0.0.1 (Host header) until "
                     "INTEGRATIONS_ALLOWED_HOSTS lists the name(s) clients use.", settings.host)
+    if settings.forms_port or settings.forms_host != "127.0.0.1":
+        log.warning("INTEGRATIONS_FORMS_HOST/INTEGRATIONS_FORMS_PORT are for stdio: over HTTP the form and approval "
+                    "pages are served on the MCP listener (linked at INTEGRATIONS_PUBLIC_URL when set).")
     app = http_app(server, settings)
     log.info("MCP endpoint: http://%s:%d/mcp (%s)", settings.host, settings.port,
              "authentication required" if settings.auth_enabled else "no authentication")
