@@ -12,12 +12,13 @@ import socket
 import anyio
 import httpx2
 import pytest
+from mcp import Client
 from playwright.async_api import expect
 
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, decide_approval
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
 from tests.browser import needs_chromium, open_page
-from tests.harness import STARTUP_SECONDS, free_port, serve_stdio
+from tests.harness import STARTUP_SECONDS, Transcript, free_port, serve_http, serve_stdio
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -41,15 +42,30 @@ def outward_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
+async def tax_form(box: Transcript) -> tuple[dict, dict]:
+    sites = (await box.ok("GetSiteThirdPartyIntegrations", {}))["results"]
+    tax = next(site for site in sites if site["integration_type"] == "tax")
+    return tax, await box.ok("CreateSecureForm", {"site_third_party_integration_id": tax["id"]})
+
+
+async def fill_in_chromium(url: str) -> None:
+    """The person opens the link by its public name (resolved to this machine) and saves every field."""
+    async with open_page(url, args=["--host-resolver-rules=MAP forms.test 127.0.0.1"]) as page:
+        fields = page.locator("input[type=password]")
+        assert await fields.count() >= 1
+        for i in range(await fields.count()):
+            await fields.nth(i).fill(f"{CANARY}-{i}")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
+
+
 @needs_chromium
 async def test_person_opens_the_public_link_on_the_published_port_and_completes_the_form() -> None:
     port = free_port()
     public = f"http://forms.test:{port}"
     with anyio.fail_after(BOUND):
         async with serve_stdio("--sandbox", env=published(port, public)) as box:
-            sites = (await box.ok("GetSiteThirdPartyIntegrations", {}))["results"]
-            tax = next(site for site in sites if site["integration_type"] == "tax")
-            form = await box.ok("CreateSecureForm", {"site_third_party_integration_id": tax["id"]})
+            tax, form = await tax_form(box)
             url = form["form_url"]
             assert url.startswith(f"{public}/secure-forms/"), url
             path = url.removeprefix(public)
@@ -62,13 +78,7 @@ async def test_person_opens_the_public_link_on_the_published_port_and_completes_
                 async with httpx2.AsyncClient() as http:
                     other = await http.get(f"http://{address}:{port}{path}", headers=BROWSER_NAVIGATION)
                     assert other.status_code == 421  # reachable, but that name was not configured
-            async with open_page(url, args=["--host-resolver-rules=MAP forms.test 127.0.0.1"]) as page:
-                fields = page.locator("input[type=password]")
-                assert await fields.count() >= 1
-                for i in range(await fields.count()):
-                    await fields.nth(i).fill(f"{CANARY}-{i}")
-                await page.get_by_role("button", name="Save").click()
-                await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
+            await fill_in_chromium(url)
             checked = await box.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]})
             assert checked["completed"] is True
             created = await box.ok("CreateUserThirdPartyIntegration", {
@@ -77,6 +87,22 @@ async def test_person_opens_the_public_link_on_the_published_port_and_completes_
             assert created["verified"]["readiness"]["credentials_saved"] is True
     for output in [*box.seen, box.stderr]:
         assert CANARY not in output
+
+
+@needs_chromium
+async def test_over_http_a_public_plain_http_name_works_in_chromium_too() -> None:
+    """Over plain http to a name other than localhost Chromium sends no Sec-Fetch-Site: the page's referrer
+    policy must let its own POST carry its Origin (with no-referrer it was `null`, unvouched, and refused)."""
+    port = free_port()
+    public = f"http://forms.test:{port}"
+    env = {"INTEGRATIONS_PUBLIC_URL": public, "INTEGRATIONS_ALLOWED_HOSTS": f"forms.test:{port}"}
+    with anyio.fail_after(BOUND), serve_http("--sandbox", env=env, port=port) as mcp_url:
+        async with Client(mcp_url) as client:
+            box = Transcript(client=client)
+            _, form = await tax_form(box)
+            assert form["form_url"].startswith(f"{public}/secure-forms/")
+            await fill_in_chromium(form["form_url"])
+            assert (await box.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]}))["completed"] is True
 
 
 async def test_approval_link_uses_the_public_url_on_the_published_port() -> None:
