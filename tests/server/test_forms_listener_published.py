@@ -1,8 +1,9 @@
 """Under stdio (`docker run -i`, a remote dev container) the server's own form and approval pages are served by its
 page listener: with INTEGRATIONS_FORMS_HOST/INTEGRATIONS_FORMS_PORT it binds a port the operator publishes, and the
 links start with INTEGRATIONS_PUBLIC_URL. `integrations-mcp serve` runs as a subprocess; a person opens the printed
-link by its public name (Chromium resolves `forms.test` to this machine, as DNS or a port mapping would) and
-completes it; a Host the operator did not name is refused."""
+form and approval links by their public name (Chromium resolves `forms.test` to this machine, as DNS or a port
+mapping would) and completes them; a Host the operator did not name is refused; a taken port is a clear tool error.
+The same public plain-http name over the HTTP transport is checked in Chromium too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from mcp import Client
 from playwright.async_api import expect
 
-from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, decide_approval
+from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
 from tests.browser import needs_chromium, open_page
 from tests.harness import STARTUP_SECONDS, Transcript, free_port, serve_http, serve_stdio
@@ -105,10 +106,11 @@ async def test_over_http_a_public_plain_http_name_works_in_chromium_too() -> Non
             assert (await box.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]}))["completed"] is True
 
 
+@needs_chromium
 async def test_approval_link_uses_the_public_url_on_the_published_port() -> None:
-    """`docker run -p 127.0.0.1:8765:8765`: the person opens http://localhost:8765, the listener's own port."""
+    """The approval page, from the same published listener, approved in Chromium."""
     port = free_port()
-    public = f"http://localhost:{port}"
+    public = f"http://forms.test:{port}"
     deactivate = {"integration_id": SANDBOX_INTEGRATION_ID, "active": False}
     with anyio.fail_after(BOUND):
         async with serve_stdio("--sandbox", env=published(port, public)) as box:
@@ -116,7 +118,10 @@ async def test_approval_link_uses_the_public_url_on_the_published_port() -> None
             url = re.search(r"(https?://\S+/approvals/[A-Za-z0-9_-]+)", message).group(1)
             approval_id = re.search(r"approval_id=([A-Za-z0-9_-]+)", message).group(1)
             assert url.startswith(f"{public}/secure-forms/approvals/"), url
-            await decide_approval(url, approve=True)
+            async with open_page(url, args=["--host-resolver-rules=MAP forms.test 127.0.0.1"]) as page:
+                await expect(page.get_by_role("heading", level=1)).to_have_text("Approve this change?")
+                await page.get_by_role("button", name="Approve").click()
+                await expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
             done = await box.ok("EditCxEngageIntegration", deactivate, approval_id=approval_id)
             assert done["verified"]["integration"]["active"] is False
 
