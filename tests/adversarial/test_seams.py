@@ -9,12 +9,15 @@ import pytest
 
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from tests.harness import Session, both_settings, connect, revcent_emulator, text_of
-from tests.journal.test_journal import changes, database_text
-from tests.vendors.cxengage.helpers import T
+from tests.journal.test_journal import changes, database_text, rc_integration
+from tests.vendors.cxengage.helpers import T, create_zendesk
+from tests.vendors.revcent.helpers import completed_form
 
 pytestmark = pytest.mark.anyio
 
 NESTED_SECRET = "nested-Authorization-canary-3c9e"
+CX_SECRET = "cx-typed-password-canary-71d4"
+DRIFT_TOKEN = "sk_live_Vq8mZt3LkR9wXy2NbP7sJd4H"  # a key by its look
 
 
 @pytest.fixture
@@ -54,3 +57,64 @@ async def test_a_revert_never_sends_a_masked_secret_as_a_value(s: Session, db: P
     assert all("[redacted]" not in repr(body) for body in sent), sent
     assert result.is_error and "secure form" in text_of(result), text_of(result)
     assert s.cxengage.integrations[T][iid].properties[next(iter(edit))] == edit[next(iter(edit))]
+
+
+async def test_a_revert_never_enables_a_revcent_integration_now_missing_credentials(s: Session) -> None:
+    form_id = await completed_form(s.client, s.revcent, "offline_payment", secret="pay-later-canary")
+    uid = (await s.ok("CreateUserThirdPartyIntegration", name="Pay later", secure_form_id=form_id,
+                      site_third_party_integration=s.revcent.site_id("offline_payment"))
+           )["user_third_party_integration_id"]
+    await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=True)
+    await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=False,
+               confirm_disable=True)
+    disable = (await changes(s))[0]
+    s.revcent.user_integrations[uid].credentials = {}  # someone cleared them in RevCent since
+    writes = len(s.revcent.writes())
+    await s.refused("RevertIntegrationChange", "credentials", change_id=disable["id"], confirm_revert=True)
+    assert len(s.revcent.writes()) == writes
+    assert s.revcent.user_integrations[uid].enabled is False
+
+
+async def test_a_revert_never_activates_an_incomplete_cxengage_integration(s: Session) -> None:
+    created = await create_zendesk(s, name="Desk", active=True)
+    iid = created["integration_id"]
+    await s.ok("EditCxEngageIntegration", integration_id=iid, active=False, confirm_deactivate=True)
+    deactivate = (await changes(s, vendor="cxengage"))[0]
+    s.cxengage.integrations[T][iid].properties["endpointPrefix"] = ""  # emptied in the vendor's UI since
+    writes = len(s.cxengage.writes())
+    await s.refused("RevertIntegrationChange", "endpointPrefix", change_id=deactivate["id"], confirm_revert=True)
+    assert len(s.cxengage.writes()) == writes and s.cxengage.integrations[T][iid].active is False
+
+
+async def test_a_cxengage_revert_leaves_replaced_secrets_to_a_new_form(s: Session, db: Path) -> None:
+    created = await create_zendesk(s, name="Desk", password=CX_SECRET)
+    iid = created["integration_id"]
+    form_id = await s.form("zendesk", {"password": CX_SECRET + "-new"}, integration_id=iid)
+    await s.ok("EditCxEngageIntegration", integration_id=iid, name="Desk 2", secure_form_id=form_id,
+               confirm_overwrite=True)
+    both = (await changes(s, vendor="cxengage"))[0]
+    assert both["secrets"] == ["properties.password"]
+    reverted = await s.ok("RevertIntegrationChange", change_id=both["id"], confirm_revert=True)
+    assert reverted["not_restored"] == ["properties.password"]
+    saved = s.cxengage.integrations[T][iid]
+    assert saved.name == "Desk" and saved.properties["password"] == CX_SECRET + "-new"
+    shown = database_text(db) + repr(await changes(s, change_id=both["id"])) + repr(s.seen)
+    assert CX_SECRET not in shown
+
+
+async def test_a_revert_refused_for_drift_never_shows_a_secret_saved_since(s: Session, db: Path) -> None:
+    """The drift refusal quotes the current values: one that is a secret by its look (someone pasted a token into a
+    plain field in RevCent) must be masked there and in the journal, as a read masks it."""
+    uid = await rc_integration(s)
+    field = {"user_third_party_integration_id": uid}
+    await s.ok("EditUserThirdPartyIntegration", field,
+               third_party_options=[{"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["12345"]}]}])
+    change = (await changes(s))[0]
+    saved = s.revcent.user_integrations[uid].options["tax_settings"]
+    saved["origin_zip"] = [DRIFT_TOKEN]
+    read = await s.call("GetUserThirdPartyIntegration", user_third_party_integration_id=uid)
+    assert DRIFT_TOKEN not in text_of(read)  # a read masks it
+    refusal = await s.refused("RevertIntegrationChange", "changed since", change_id=change["id"],
+                              confirm_revert=True)
+    assert DRIFT_TOKEN not in refusal
+    assert DRIFT_TOKEN not in repr(await changes(s)) and DRIFT_TOKEN not in database_text(db)
