@@ -3,10 +3,13 @@ were built and tested apart."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import httpx2
 import pytest
 
+from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from tests.harness import Session, both_settings, connect, revcent_emulator, text_of
 from tests.journal.test_journal import changes, database_text, rc_integration
@@ -17,6 +20,8 @@ pytestmark = pytest.mark.anyio
 
 NESTED_SECRET = "nested-Authorization-canary-3c9e"
 CX_SECRET = "cx-typed-password-canary-71d4"
+RANDOM_SECRET = "Vq8mZt3LkR9wXy2NbP7sJd4HfG6cQ"  # random letters and digits
+KEY_LIKE = "sk_live_Hk29xQmZ81LpVt4RwY7cNe3B"
 DRIFT_TOKEN = "sk_live_Vq8mZt3LkR9wXy2NbP7sJd4H"  # a key by its look
 
 
@@ -118,3 +123,45 @@ async def test_a_revert_refused_for_drift_never_shows_a_secret_saved_since(s: Se
                               confirm_revert=True)
     assert DRIFT_TOKEN not in refusal
     assert DRIFT_TOKEN not in repr(await changes(s)) and DRIFT_TOKEN not in database_text(db)
+
+
+async def test_a_revcent_write_answer_redacts_secret_named_option_fields_as_a_read_does(s: Session) -> None:
+    """The read-back in an edit's answer is the view a read gives: a field whose id names a secret is redacted even
+    when its value looks like nothing in particular (a random token)."""
+    tax = s.revcent.site_integrations[s.revcent.site_id("tax")]
+    next(o for o in tax["third_party_options"] if o["id"] == "tax_settings")["fields"].append(
+        {"id": "webhook_secret", "name": "Webhook secret", "field_type": "input", "required": False})
+    uid = s.revcent.add_user_integration(name="Tax hooks", site_id=s.revcent.site_id("tax"), options_saved=[
+        {"id": "tax_settings", "fields": [{"id": "webhook_secret", "value": [RANDOM_SECRET]}]}])
+    read = await s.call("GetUserThirdPartyIntegration", user_third_party_integration_id=uid)
+    assert RANDOM_SECRET not in text_of(read) + repr(read.structured_content)
+    edited = await s.call("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, description="hooks")
+    assert not edited.is_error, text_of(edited)
+    assert RANDOM_SECRET not in text_of(edited) + repr(edited.structured_content)
+    saved = edited.structured_content["verified"]["integration"]["third_party_options_saved"]
+    assert saved == [{"id": "tax_settings", "fields": [{"id": "webhook_secret", "value": ["[redacted]"]}]}]
+
+
+async def test_what_the_person_is_asked_to_approve_holds_no_secret() -> None:
+    """A saved value that is a secret by its look, in the diff the person approves: masked in the elicitation
+    message (no output filter on that channel), on the approval page and in the approvals table."""
+    from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+    from tests.pipeline.test_person_decides import World, answering, session
+
+    world = World()
+    uid = world.revcent.add_user_integration(name=f"Tax {KEY_LIKE}", site_id=world.revcent.site_id("tax"),
+                                             options_saved=[{"id": "tax_settings", "fields": [
+                                                 {"id": "origin_zip", "value": [KEY_LIKE]}]}])
+    edit = {"user_third_party_integration_id": uid, "third_party_options": [
+        {"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["12345"]}]}]}
+    seen: list[str] = []
+    async with session(world, ConfirmationPolicy.PERSON, mode="legacy",
+                       elicitation_callback=answering(world, "accept", False, seen)) as c:
+        await c.call_tool("EditUserThirdPartyIntegration", edit)
+    assert seen and "Saved → proposed" in seen[0] and KEY_LIKE[:12] not in seen[0], seen
+    async with session(world, ConfirmationPolicy.PERSON) as c:  # no elicitation: the approval page
+        refusal = text_of(await c.call_tool("EditUserThirdPartyIntegration", edit))
+        url = re.search(r"(http://\S+/approvals/[A-Za-z0-9_-]+)", refusal).group(1)
+        async with httpx2.AsyncClient(timeout=10) as http:
+            page = await http.get(url, headers=BROWSER_NAVIGATION)
+    assert page.status_code == 200 and "12345" in page.text and KEY_LIKE[:12] not in page.text
