@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 
@@ -157,3 +158,23 @@ def database_text(db: Path) -> str:
         return "\n".join(repr(row) for table in tables for row in conn.execute(f"select * from {table}"))
 
 
+
+
+async def test_another_principal_cannot_replay_or_use_a_session(tmp_path: Path) -> None:
+    """A stateful session is alice's: bob, with his own valid token and alice's Mcp-Session-Id (and an event id),
+    gets none of her events and cannot call tools in it."""
+    from tests.server.test_http_auth import MCP_HEADERS, _call_and_drop, _open_session, _resume, serve
+
+    (tmp_path / "tokens").write_text(f"alice {ALICE}\nbob {BOB}\n")
+    with serve(env={"INTEGRATIONS_AUTH_TOKENS_FILE": str(tmp_path / "tokens")}) as server:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            alice = await _open_session(http, server.url, {**MCP_HEADERS, "authorization": f"Bearer {ALICE}"})
+            event_id = await _call_and_drop(http, server.url, alice, limit=1)
+            await anyio.sleep(0.5)
+            bob = {**alice, "authorization": f"Bearer {BOB}"}
+            assert await _resume(http, server.url, bob, event_id) == []
+            call = {"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+                    "params": {"name": "GetSiteThirdPartyIntegrations", "arguments": {"limit": 1}}}
+            answer = await http.post(server.url, headers=bob, json=call)
+            assert answer.status_code in (401, 403, 404), answer.text
+            assert len(await _resume(http, server.url, alice, event_id)) == 1  # alice still gets hers
