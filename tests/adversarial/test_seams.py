@@ -165,3 +165,27 @@ async def test_what_the_person_is_asked_to_approve_holds_no_secret() -> None:
         async with httpx2.AsyncClient(timeout=10) as http:
             page = await http.get(url, headers=BROWSER_NAVIGATION)
     assert page.status_code == 200 and "12345" in page.text and KEY_LIKE[:12] not in page.text
+
+
+async def test_the_journal_never_keeps_a_capability(db: Path) -> None:
+    """A refusal's confirmation_id, approval_id and approval page link are the asking session's capabilities (the
+    logs hide them too): the journal, which every principal with read scope lists and which is kept for months,
+    records the refusal without them."""
+    from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+
+    for policy in (ConfirmationPolicy.MODEL, ConfirmationPolicy.PERSON):
+        async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}", confirmation=policy),
+                           revcent=revcent_emulator(), cxengage=CxEngageEmulator()) as s:
+            uid = s.revcent.add_user_integration(name=f"Tax {policy}", site_id=s.revcent.site_id("tax"),
+                                                 options_saved=[{"id": "tax_settings", "fields": [
+                                                     {"id": "origin_zip", "value": ["11111"]}]}])
+            result = await s.client.call_tool("EditUserThirdPartyIntegration", {
+                "user_third_party_integration_id": uid, "third_party_options": [
+                    {"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["22222"]}]}]})
+            capability = re.search(r"(?:confirmation|approval)_id=([A-Za-z0-9_-]+)", text_of(result)).group(1)
+            refused = (await changes(s))[0]
+            assert refused["outcome"] == "refused" and "22222" in refused["detail"]
+            full = await s.call("GetIntegrationChanges", change_id=refused["id"])
+            for channel in (repr(refused), text_of(full), repr(full.structured_content)):
+                assert capability not in channel, channel
+    assert capability not in database_text(db).replace(f"('{capability}'", "")  # its own row in the approvals table

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations_mcp.errors import GuardrailError, IntegrationsError, VendorError, WriteOutcomeUnknown
+from integrations_mcp.guardrails.capabilities import hide_capabilities
 from integrations_mcp.guardrails.outputs import clean_output, clean_text
 from integrations_mcp.guardrails.secret_values import find_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED
@@ -100,7 +101,9 @@ class JournalEntry:
             outcome = Outcome.REFUSED
         else:
             outcome = Outcome.FAILED
-        await self._settle(outcome, detail=clean_text(str(exc)), call_ids=call_ids)
+        # A refusal hands the asking session its confirmation or approval id: the journal, which every reader lists,
+        # keeps the refusal without it.
+        await self._settle(outcome, detail=clean_text(hide_capabilities(str(exc))), call_ids=call_ids)
 
     async def _settle(self, outcome: Outcome, **values: Any) -> None:
         self.row = _with(self.row, outcome=outcome, **values)
