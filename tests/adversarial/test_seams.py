@@ -189,3 +189,20 @@ async def test_the_journal_never_keeps_a_capability(db: Path) -> None:
             for channel in (repr(refused), text_of(full), repr(full.structured_content)):
                 assert capability not in channel, channel
     assert capability not in database_text(db).replace(f"('{capability}'", "")  # its own row in the approvals table
+
+
+async def test_under_policy_person_a_revert_waits_for_the_person_whatever_the_model_passes(db: Path) -> None:
+    from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+
+    async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}", confirmation=ConfirmationPolicy.PERSON),
+                       revcent=revcent_emulator(), cxengage=CxEngageEmulator()) as s:
+        uid = await rc_integration(s)
+        await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, description="first")
+        change = (await changes(s))[0]
+        writes = len(s.revcent.writes())
+        for flags in ({"confirm_revert": True}, {"confirm_revert": True, "confirmation_id": "x" * 24},
+                      {"approval_id": "y" * 24}):
+            result = await s.client.call_tool("RevertIntegrationChange", {"change_id": change["id"], **flags})
+            assert result.is_error and "approv" in text_of(result), text_of(result)
+        assert len(s.revcent.writes()) == writes
+        assert s.revcent.user_integrations[uid].description == "first"
