@@ -105,7 +105,18 @@ async def rc_stored_then_edited(s: Session, canary: str) -> CallToolResult:
                                                                                  "value": ["12345"]}]}])
 
 
+async def rc_write_vendor_error(s: Session, canary: str) -> CallToolResult:
+    """RevCent refuses an edit quoting the canary, in its message, error code and call id (journaled: call_ids)."""
+    uid = s.revcent.add_user_integration(name=f"Tax {next(N)}", site_id=s.revcent.site_id("tax"))
+    call_id = "CCCCCCCCCCCCCCCCCCCC" if canary.isalnum() else canary  # as the canary matrix: ids are random
+    s.revcent.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", status=400,
+                            body=json.dumps({"code": 0, "error_code": canary, "message": f"rejected {canary}",
+                                             "api_call_id": call_id, "result": "error"}).encode())
+    return await s.call("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, description="x")
+
+
 WRITES: dict[str, Planted] = {
+    "rc write vendor error echo": Planted("failed write", rc_write_vendor_error),
     "rc server-form credentials": Planted("write", rc_server_form),
     "cx typed secret, echoed": Planted("write", cx_typed_secret),
     "cx stored secrets, then edited": Planted("write", cx_stored_then_edited),
@@ -158,9 +169,9 @@ async def test_a_planted_canary_never_reaches_the_journal(world: tuple, db: Path
         channels, new = await journal_channels(s, since)
         channels["result"] = [text_of(result) + json.dumps(result.structured_content)]
         channels["database"] = database_rows(db)
-    if ALL[point].kind == "write":
+    if ALL[point].kind.endswith("write"):
         assert new, f"{point}: nothing was journaled"
-        assert not result.is_error, text_of(result)
+        assert result.is_error is (ALL[point].kind == "failed write"), text_of(result)
     for channel, texts in channels.items():
         assert not leaks(canary, texts), f"{point} x {shape} leaked to {channel}: {leaks(canary, texts)}"
         counts["journal channel checks"] += 1

@@ -94,7 +94,8 @@ class JournalEntry:
                            after=journal_safe(written.after)[0], detail=clean_text("\n".join(written.mismatches)))
 
     async def stopped(self, exc: IntegrationsError) -> None:
-        call_ids = [exc.api_call_id] if isinstance(exc, VendorError) and exc.api_call_id else []
+        # The vendor's call id is random by design, but it is the vendor's text: cleaned like any output.
+        call_ids = [clean_text(exc.api_call_id)] if isinstance(exc, VendorError) and exc.api_call_id else []
         if isinstance(exc, WriteOutcomeUnknown):
             outcome = Outcome.UNKNOWN
         elif isinstance(exc, GuardrailError) and self.id is None:
