@@ -24,7 +24,8 @@ from integrations_mcp.loopback import LoopbackServer
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, decide_approval, fill_secure_form
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.harness import SERVE, Transcript, _wait_until_listening, clean_env, free_port
-from tests.server.test_http_auth import Served, session
+from tests.server.test_http_auth import ISSUER, IdP, Served, post, serve, session
+from tests.server.test_http_auth import idp as idp  # noqa: F401 (the fixture)
 from tests.vendors.revcent.helpers import credential_values
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server subprocess
@@ -163,7 +164,7 @@ def database_text(db: Path) -> str:
 async def test_another_principal_cannot_replay_or_use_a_session(tmp_path: Path) -> None:
     """A stateful session is alice's: bob, with his own valid token and alice's Mcp-Session-Id (and an event id),
     gets none of her events and cannot call tools in it."""
-    from tests.server.test_http_auth import MCP_HEADERS, _call_and_drop, _open_session, _resume, serve
+    from tests.server.test_http_auth import MCP_HEADERS, _call_and_drop, _open_session, _resume
 
     (tmp_path / "tokens").write_text(f"alice {ALICE}\nbob {BOB}\n")
     with serve(env={"INTEGRATIONS_AUTH_TOKENS_FILE": str(tmp_path / "tokens")}) as server:
@@ -178,3 +179,18 @@ async def test_another_principal_cannot_replay_or_use_a_session(tmp_path: Path) 
             answer = await http.post(server.url, headers=bob, json=call)
             assert answer.status_code in (401, 403, 404), answer.text
             assert len(await _resume(http, server.url, alice, event_id)) == 1  # alice still gets hers
+
+
+async def test_a_jwt_named_like_a_static_token_never_gets_its_forms_or_approvals(idp: IdP,  # noqa: F811
+                                                                              tmp_path: Path) -> None:
+    """The journal, forms and approvals know a principal by name: an OAuth subject named like a static token (say an
+    IdP whose subjects are user names) is refused outright, so it never holds the static token's capabilities."""
+    (tmp_path / "tokens").write_text(f"carol {ALICE}\n")
+    env = {"INTEGRATIONS_AUTH_TOKENS_FILE": str(tmp_path / "tokens"), "INTEGRATIONS_OAUTH_ISSUER": ISSUER,
+           "INTEGRATIONS_OAUTH_JWKS_URL": idp.jwks_url}
+    with serve(env=env) as server:
+        async with session(server.url, ALICE) as static:
+            await static.ok("CreateCxEngageSecureForm", type="salesforce")
+        assert (await post(server.url, idp.token(server.url, sub="carol"))).status_code == 401
+        assert (await post(server.url, idp.token(server.url, sub="dave"))).status_code == 200
+        assert "principal is the name of a static token" in server.log()
