@@ -206,3 +206,16 @@ async def test_under_policy_person_a_revert_waits_for_the_person_whatever_the_mo
             assert result.is_error and "approv" in text_of(result), text_of(result)
         assert len(s.revcent.writes()) == writes
         assert s.revcent.user_integrations[uid].description == "first"
+
+
+async def test_a_write_refused_before_its_plan_keeps_no_form_id_in_the_journal(s: Session, db: Path) -> None:
+    """Until a write is planned the journal names it by its lock keys, which hold the secure form's id: a
+    capability (its page takes the secrets). A write that stops there must not leave it in the journal."""
+    form_id = await s.form("zendesk", {"password": "typed-pw"})
+    unknown = "5a4db0c5-0000-4000-8000-00000000ffff"
+    await s.refused("EditCxEngageIntegration", integration_id=unknown, secure_form_id=form_id,
+                    confirm_overwrite=True)
+    row = (await changes(s))[0]
+    full = await s.call("GetIntegrationChanges", change_id=row["id"])
+    assert row["outcome"] == "failed" and unknown in row["target"]
+    assert form_id not in repr(row) + text_of(full) + repr(full.structured_content) + database_text(db)

@@ -12,6 +12,7 @@ _PATTERNS = (
     re.compile(r"((?:approval|confirmation|secure_form)_id=)[A-Za-z0-9_-]{6,}"),
     re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
     re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
+    re.compile(r"(:form:)[A-Za-z0-9_-]{6,}"),  # a write's lock key (`cxengage:form:<id>`)
 )
 
 

@@ -59,7 +59,8 @@ class Journal:
 
     def entry(self, *, principal: str, tool: str, vendor: str, target: str, reverts: int | None = None
               ) -> JournalEntry:
-        return JournalEntry(self, ChangeRow(principal=principal, tool=tool, vendor=vendor, target=target,
+        # Until the write is planned its target is its lock keys, which may name a secure form: a capability.
+        return JournalEntry(self, ChangeRow(principal=principal, tool=tool, vendor=vendor, target=_shown(target),
                                             outcome=Outcome.UNKNOWN, changes=[], reverts=reverts))
 
 
@@ -75,7 +76,7 @@ class JournalEntry:
             masked = journal_safe({change["field"]: change["saved"]}, {change["field"]: change["proposed"]})
             change["saved"], change["proposed"] = (masked[0] or {}).get(change["field"]), \
                 (masked[1] or {}).get(change["field"])
-        self.row = _with(self.row, target=clean_text(target), integration=planned.integration,
+        self.row = _with(self.row, target=_shown(target), integration=planned.integration,
                          before=journal_safe(planned.before)[0], changes=changes, secrets=planned.secrets)
 
     async def sending(self) -> None:
@@ -129,6 +130,10 @@ def journal_safe(*images: dict[str, Any] | None) -> list[dict[str, Any] | None]:
         safe.append({name: REDACTED if any(find_secret_values({name.rsplit(".", 1)[-1]: value})) else
                      clean_output(value) for name, value in image.items()})
     return safe
+
+
+def _shown(target: str) -> str:
+    return clean_text(hide_capabilities(target))
 
 
 def _with(row: ChangeRow, **values: Any) -> ChangeRow:

@@ -49,7 +49,7 @@ class Change(BaseModel):
     def of(cls, row: ChangeRow, *, full: bool) -> Change:
         detail = hide_capabilities(row.detail)  # rows recorded before the journal hid them too
         return cls(id=row.id or 0, at=int(row.at), principal=row.principal, tool=row.tool, vendor=row.vendor,
-                   integration=row.integration, target=row.target, outcome=row.outcome,
+                   integration=row.integration, target=hide_capabilities(row.target), outcome=row.outcome,
                    changes=[FieldChange(**c) for c in row.changes], secrets=row.secrets, call_ids=row.call_ids,
                    detail=detail if full else detail[:300], reverts=row.reverts,
                    before=row.before if full else None, after=row.after if full else None)
