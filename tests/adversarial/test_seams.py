@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from mcp.types import PromptReference
 
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
@@ -219,3 +220,16 @@ async def test_a_write_refused_before_its_plan_keeps_no_form_id_in_the_journal(s
     full = await s.call("GetIntegrationChanges", change_id=row["id"])
     assert row["outcome"] == "failed" and unknown in row["target"]
     assert form_id not in repr(row) + text_of(full) + repr(full.structured_content) + database_text(db)
+
+
+async def test_prompt_completions_never_offer_a_secret_looking_value() -> None:
+    """Completions carry the vendor's text outside any tool result, where the output filter does not run: a value
+    holding a secret by its look is left out (offering it masked would put the mask in the user's prompt)."""
+    revcent = revcent_emulator()
+    tax = revcent.site_integrations[revcent.site_id("tax")]
+    tax["name"] = f"Tax {KEY_LIKE}"
+    async with connect(revcent=revcent) as s:
+        prompt = PromptReference(type="ref/prompt", name="setup_revcent_integration")
+        offered = (await s.client.complete(prompt, {"name": "provider", "value": ""})).completion.values
+    assert "tax" in offered and "Demo Parcel Tracker (sandbox)" in offered
+    assert not [v for v in offered if KEY_LIKE[:12] in v], offered
