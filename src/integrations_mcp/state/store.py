@@ -10,7 +10,6 @@ building the server and answering tools/list never pays for them."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -102,6 +101,8 @@ class StateStore:
         file or an unmigrated one is left to the first use, which creates and migrates it."""
         if self.dialect != "sqlite" or self.in_memory or not Path(self.database).is_file():
             return
+        import sqlite3
+
         try:
             with sqlite3.connect(f"{Path(self.database).as_uri()}?mode=ro", uri=True, timeout=30) as conn:
                 row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
