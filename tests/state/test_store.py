@@ -100,6 +100,17 @@ async def test_a_database_found_newer_at_first_use_refuses_the_write_with_the_re
                               name="One", site_third_party_integration=revcent.site_id("tax"))
 
 
+async def test_a_database_that_cannot_be_opened_is_named_by_the_first_call_that_needs_it(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    url = f"sqlite+aiosqlite:///{tmp_path}/a-file/state.sqlite3"  # its folder is a file: SQLite cannot open it
+    async with connect(revcent_settings(state_url=url)) as session:
+        assert (await session.client.list_tools()).tools  # built and listed without touching the database
+        answer = await session.client.call_tool("GetIntegrationChanges", {})
+    text = answer.content[0].text
+    assert answer.is_error and text.startswith("Server error: GetIntegrationChanges cannot run: The state database")
+    assert "cannot be opened" in text and "operator must fix its configuration" in text
+
+
 @pytest.mark.parametrize("url, needle", [("nonsense", "not a database URL"),
                                          ("mysql+aiomysql://u@h/db", "must be a sqlite")])
 def test_bad_urls_are_refused(url: str, needle: str) -> None:
