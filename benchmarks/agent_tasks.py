@@ -164,8 +164,11 @@ async def deactivate(agent: Agent, integration_id: str) -> None:
 
 async def run() -> list[Task]:
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
+    # A state file of its own (created and migrated by the first write, as a new user's would be), never the user's.
+    state = Path(tempfile.mkdtemp(prefix="agent-tasks-")) / "state.sqlite3"
     params = StdioServerParameters(command=sys.executable, args=["-m", "integrations_mcp", "serve", "--sandbox"],
-                                   env={**env, "INTEGRATIONS_LOG_LEVEL": "WARNING"})
+                                   env={**env, "INTEGRATIONS_LOG_LEVEL": "WARNING",
+                                        "INTEGRATIONS_STATE_URL": f"sqlite+aiosqlite:///{state}"})
     person = Person()
     tasks = [Task("a", "tax set-up: credentials, options, enabled"), Task("b", "change one saved option"),
              Task("c", "create a Zendesk integration with a secret"), Task("d", "deactivate it")]

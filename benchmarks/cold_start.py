@@ -74,10 +74,21 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _migrated_state_file() -> dict[str, str]:
+    """A state database of the benchmark's own (never the user's, which another version may have made newer),
+    made and migrated as a returning user's would be, by the code under test (PYTHONPATH is passed on)."""
+    url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='cold-start-')) / 'state.sqlite3'}"
+    code = ("import anyio, sys; from integrations_mcp.state import StateStore; "
+            "anyio.run(StateStore(sys.argv[1]).migrate)")
+    subprocess.run([sys.executable, "-c", code, url], env=_env(), check=True, capture_output=True)
+    return {"INTEGRATIONS_STATE_URL": url}
+
+
 def cold_start(runs: int) -> None:
+    state = _migrated_state_file()
     variants = {"bare one-tool SDK server": (BARE, _env()),
-                "ours, both vendors configured": (OURS, _env(**KEYS)),
-                "ours, --sandbox": ([*OURS, "--sandbox"], _env())}
+                "ours, both vendors configured": (OURS, _env(**KEYS, **state)),
+                "ours, --sandbox": ([*OURS, "--sandbox"], _env(**state))}
     for command, env in variants.values():  # warm the file cache once
         spawn_to_tools_list(command, env)
     times: dict[str, list[float]] = {name: [] for name in variants}
@@ -121,7 +132,7 @@ async def tool_call(calls: int) -> None:
     """Both servers run side by side, ours on the sandbox and the bare one GETting ours' CxEngage emulator; their
     calls alternate, so both see the same machine load."""
     ours = StdioServerParameters(command=OURS[0], args=[*OURS[1:], "--sandbox"],
-                                 env=_env(INTEGRATIONS_LOG_LEVEL="INFO"))
+                                 env=_env(INTEGRATIONS_LOG_LEVEL="INFO", **_migrated_state_file()))
     with tempfile.TemporaryFile("w+") as errlog, tempfile.TemporaryFile("w+") as bare_log:
         async with Client(stdio_client(ours, errlog=errlog)) as client:
             await client.list_tools()

@@ -74,13 +74,20 @@ def _log_to_stderr(level: str) -> None:
     install()
 
 
-def _prepare_state(server: object) -> None:
-    """Migrate the state database before serving, or refuse to start (a StateError names the problem)."""
-    import anyio
-
+def _prepare_state(server: object, transport: str) -> None:
+    """Refuse to start on a state database this code cannot use (a StateError names the problem). HTTP, and
+    PostgreSQL under any transport: migrate before serving. stdio on SQLite: only read the schema version with the
+    standard library (a database newer than this code is refused here all the same); SQLAlchemy and Alembic (as
+    much to import as the rest of the server) wait for the first call that needs the state, which migrates."""
     state = getattr(server, "state", None)
-    if state is not None and not state.in_memory:
+    if state is None or state.in_memory:
+        return
+    if transport == "http" or state.shared:
+        import anyio
+
         anyio.run(state.prepare)
+    else:
+        state.check_version()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -100,7 +107,7 @@ def _serve(args: argparse.Namespace) -> int:
             if urls:
                 logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)
             server = build_server(settings)
-            _prepare_state(server)
+            _prepare_state(server, settings.transport)
             if settings.transport == "http":
                 # Imported here: stdio never needs the HTTP stack (auth, JWT, uvicorn's protocols), so it starts faster.
                 from integrations_mcp.server.transports import run_http

@@ -11,13 +11,15 @@ from tests.harness import both_settings, connect
 
 pytestmark = pytest.mark.anyio
 
-# Measured 16,675 characters for both vendors (14 tools) when this budget was set (benchmarks/footprint.py; 39,924
-# before the schemas were made lean); raise it only on purpose, with the reason in the commit. 19,7xx with the change
-# journal's two tools (issue 12).
-TOOLS_LIST_BUDGET_CHARS = 20_000
-# What the model reads of one tool (name, description, input schema); the write tools with many arguments are the
-# largest (about 1,650 characters).
-MODEL_VISIBLE_BUDGET_CHARS = 1_750
+# Measured 16,536 characters for both vendors under the harness's policy `model` (16 tools, with the journal's two;
+# 15,774 under the default policy `person`) when this budget was set
+# (benchmarks/footprint.py; 39,924 before the schemas were made lean, 19,7xx before hints at their MCP defaults,
+# abuse caps and `minLength: 1` were left out of the list); raise it only on purpose, with the reason in the commit.
+# In Anthropic-tokenizer tokens (benchmarks/tokens.py): 4,330 whole, 2,400 model-visible (150 a tool).
+TOOLS_LIST_BUDGET_CHARS = 17_000
+# What the model reads of one tool (name, description, input schema); RevCent's edit, with its nested options, is
+# the largest (1,381 characters under policy `model`, 1,206 under `person`).
+MODEL_VISIBLE_BUDGET_CHARS = 1_450
 
 
 def _walk(schema: object, in_properties: bool = False):
@@ -38,7 +40,7 @@ async def test_tools_list_stays_within_budget_without_generated_titles() -> None
     for tool in listing:
         keys = list(_walk(tool["inputSchema"])) + list(_walk(tool["outputSchema"]))
         assert ("title", False) not in keys, tool["name"]
-        assert len(tool["description"]) <= 240, tool["name"]
+        assert len(tool["description"]) <= 180, tool["name"]
 
 
 def _model_visible(tool: dict) -> int:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -56,30 +57,44 @@ async def list_then_call(server):
     tools = await server.list_tools()
     listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators(),
               "http_stack": sorted({"jwt", "integrations_mcp.server.auth.setup", "integrations_mcp.server.transports"}
-                                   & set(sys.modules))}
+                                   & set(sys.modules)), "state_stack": state_stack()}
     if settings.sandbox:
         result = await server.call_tool("GetSiteThirdPartyIntegrations", {})
         listed["after_call"] = emulators()
         listed["call_ok"] = not result.is_error
+        listed["state_after_read"] = state_stack()
+        changes = await server.call_tool("GetIntegrationChanges", {})
+        listed["state_after_journal"] = state_stack()
+        listed["journal_ok"] = not changes.is_error
     return listed
+
+
+def state_stack():
+    return sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "alembic", "aiosqlite", "detect_secrets"})
 
 with sandbox(settings) if settings.sandbox else __import__("contextlib").nullcontext((settings, {})) as (settings, _):
     print(json.dumps(asyncio.run(list_then_call(build_server(settings)))))
 """
 
 
-def _probe(mode: str) -> dict[str, object]:
-    env = clean_env(REVCENT_API_KEY="rc-key", CXENGAGE_API_KEY="cx-key", CXENGAGE_API_SECRET="cx-secret")
+def _probe(mode: str, **extra: str) -> dict[str, object]:
+    env = clean_env(REVCENT_API_KEY="rc-key", CXENGAGE_API_KEY="cx-key", CXENGAGE_API_SECRET="cx-secret", **extra)
     done = subprocess.run([sys.executable, "-c", _PROBE, mode], env=env, capture_output=True, text=True, timeout=120,
                           check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_serving_real_vendors_imports_no_emulator_and_makes_no_client() -> None:
+def test_serving_real_vendors_imports_no_emulator_and_makes_no_client(tmp_path: Path) -> None:
     real = _probe("real")
     assert real["tools"] and real["made"] == 0
     assert real["emulators"] == []
     assert real["http_stack"] == []  # stdio: neither the HTTP transport nor its auth (JWT) is imported
+    # Nor the state database's stack (SQLAlchemy, Alembic, the SQLite driver) or detect-secrets' rules: the state
+    # store connects and migrates on the first call that needs it; even with a key (forms sealed in the database).
+    assert real["state_stack"] == []
+    database = tmp_path / "state.sqlite3"
+    keyed = _probe("real", INTEGRATIONS_STATE_KEY="k" * 40, INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{database}")
+    assert keyed["state_stack"] == [] and not database.exists()
 
 
 
@@ -92,6 +107,10 @@ def test_the_sandbox_builds_an_emulator_when_the_first_request_reaches_it() -> N
     assert "integrations_mcp.vendors.revcent.emulator.emulator" in sandboxed["after_call"]
     assert "integrations_mcp.vendors.cxengage.emulator.emulator" not in sandboxed["after_call"]
     assert sandboxed["call_ok"]
+    assert sandboxed["state_stack"] == []
+    assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state (its answer
+    # is checked for secret values, so detect-secrets' rules are loaded by then)
+    assert {"sqlalchemy", "alembic"} <= set(sandboxed["state_after_journal"]) and sandboxed["journal_ok"]
 
 
 def test_an_on_demand_port_builds_its_app_on_the_first_request_only() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.state import StateError, StateStore
 from integrations_mcp.state.journal import ChangeFilter, ChangeRow, JournalTable
+from integrations_mcp.state.store import KNOWN_VERSIONS
 from tests.harness import SERVE, clean_env, connect, revcent_emulator, revcent_settings
 from tests.vendors.revcent.helpers import completed_form
 
@@ -65,6 +66,49 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
         await StateStore(url).migrate()
     assert "'9999', newer than this" in str(refusal.value) and "Upgrade integrations-mcp" in str(refusal.value)
     assert isinstance(refusal.value, ConfigurationError)  # the CLI prints it and exits with code 2
+
+
+def test_the_versions_known_without_alembic_are_alembics() -> None:
+    """`serve` over stdio checks a SQLite file's version with these (no Alembic at start)."""
+    script = ScriptDirectory.from_config(_CONFIG)
+    assert tuple(r.revision for r in reversed(list(script.walk_revisions()))) == KNOWN_VERSIONS
+
+
+async def test_the_start_check_refuses_a_newer_file_and_leaves_others_to_the_first_use(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/checked.sqlite3"
+    StateStore(url).check_version()  # no file yet: nothing made
+    assert not (tmp_path / "checked.sqlite3").exists()
+    store = StateStore(url)
+    async with store.begin() as conn:
+        StateStore(url).check_version()  # at head: fine (and the file is not locked by a reader)
+        await conn.execute(text("update alembic_version set version_num = '9999'"))
+    await store.close()
+    with pytest.raises(StateError, match="'9999', newer than this integrations-mcp knows"):
+        StateStore(url).check_version()
+
+
+async def test_a_database_found_newer_at_first_use_refuses_the_write_with_the_reason(tmp_path: Path) -> None:
+    """A server that started before another upgraded the file: the first write that needs the journal says why."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/later.sqlite3"
+    revcent = revcent_emulator()
+    async with connect(revcent_settings(state_url=url), revcent=revcent) as session:
+        store = StateStore(url)
+        async with store.begin() as conn:
+            await conn.execute(text("update alembic_version set version_num = '9999'"))
+        await store.close()
+        await session.refused("CreateUserThirdPartyIntegration", "newer than this integrations-mcp knows",
+                              name="One", site_third_party_integration=revcent.site_id("tax"))
+
+
+async def test_a_database_that_cannot_be_opened_is_named_by_the_first_call_that_needs_it(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    url = f"sqlite+aiosqlite:///{tmp_path}/a-file/state.sqlite3"  # its folder is a file: SQLite cannot open it
+    async with connect(revcent_settings(state_url=url)) as session:
+        assert (await session.client.list_tools()).tools  # built and listed without touching the database
+        answer = await session.client.call_tool("GetIntegrationChanges", {})
+    text = answer.content[0].text
+    assert answer.is_error and text.startswith("Server error: GetIntegrationChanges cannot run: The state database")
+    assert "cannot be opened" in text and "operator must fix its configuration" in text
 
 
 @pytest.mark.parametrize("url, needle", [("nonsense", "not a database URL"),

@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-
-from integrations_mcp.state.schema import approvals as table
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["Approval", "ApprovalState", "ApprovalStore", "Verdict"]
@@ -75,6 +72,10 @@ class ApprovalStore:
 
     async def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
                      on_page: bool = False) -> Approval:
+        from sqlalchemy import delete, insert
+
+        from integrations_mcp.state.schema import approvals as table
+
         now = self._clock()
         approval = Approval(id=secrets.token_urlsafe(18), tool=tool, target=target, summary=summary, digest=digest,
                             owner=owner, csrf_token=secrets.token_urlsafe(24), expires_at=now + self.lifetime_seconds,
@@ -119,6 +120,10 @@ class ApprovalStore:
 
     async def spend(self, approval_id: str) -> bool:
         """Mark it used: the write it allowed is being sent. False if it was already used (by another call)."""
+        from sqlalchemy import update
+
+        from integrations_mcp.state.schema import approvals as table
+
         async with self._state.begin() as conn:
             result = await conn.execute(update(table).where(table.c.id == approval_id,
                                                             table.c.state != str(ApprovalState.USED))
@@ -127,6 +132,10 @@ class ApprovalStore:
 
     async def _get(self, approval_id: str) -> Approval | None:
         """A live approval (unknown and expired ones are None)."""
+        from sqlalchemy import select
+
+        from integrations_mcp.state.schema import approvals as table
+
         async with self._state.begin() as conn:
             row = (await conn.execute(select(table).where(table.c.id == approval_id))).mappings().first()
         if row is None or self._clock() >= row["expires_at"]:
@@ -134,6 +143,10 @@ class ApprovalStore:
         return Approval(**{**row, "state": ApprovalState(row["state"])})
 
     async def _move(self, approval_id: str, before: ApprovalState, after: ApprovalState) -> bool:
+        from sqlalchemy import update
+
+        from integrations_mcp.state.schema import approvals as table
+
         async with self._state.begin() as conn:
             result = await conn.execute(update(table).where(table.c.id == approval_id, table.c.state == str(before))
                                         .values(state=str(after)))

@@ -11,8 +11,8 @@ from integrations_mcp.guardrails.text import is_blank
 __all__ = ["CHANGES_DESCRIPTION", "VERIFIED_DESCRIPTION", "FieldChange", "is_set", "render_changes"]
 
 # Output schemas name these in words rather than nested schemas (every schema keyword is paid per conversation).
-CHANGES_DESCRIPTION = "Each {field, saved, proposed, overwrites}; saved null = nothing saved before."
-VERIFIED_DESCRIPTION = "{integration, readiness} read back after the write: stored, not a connection test."
+CHANGES_DESCRIPTION = "{field, saved, proposed, overwrites}; saved null: nothing before."
+VERIFIED_DESCRIPTION = "Read back after the write: stored, not a connection test."
 
 
 class FieldChange(BaseModel):

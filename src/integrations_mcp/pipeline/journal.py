@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from integrations_mcp.errors import GuardrailError, IntegrationsError, VendorError, WriteOutcomeUnknown
 from integrations_mcp.guardrails.capabilities import hide_capabilities
 from integrations_mcp.guardrails.outputs import clean_output, clean_text
@@ -21,7 +19,7 @@ from integrations_mcp.guardrails.secret_values import find_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.state.journal import ChangeRow, JournalTable
-from integrations_mcp.state.store import StateError
+from integrations_mcp.state.store import StateError, state_failures
 
 __all__ = ["Journal", "JournalEntry", "Outcome", "Planned", "Written", "journal_safe"]
 
@@ -83,11 +81,12 @@ class JournalEntry:
         """Recorded before the vendor call; refuses the write if the journal cannot be written."""
         try:
             self.id = await self.journal.table.add(self.row)
-        except (SQLAlchemyError, OSError, StateError) as exc:
+        except state_failures() as exc:
             log.error("change journal unavailable, write refused: %s", type(exc).__name__)
-            raise GuardrailError("Refused: the change journal cannot be written (state database unavailable), and "
-                                 "no write goes unrecorded. Nothing was sent. Try again later or ask the operator "
-                                 "to check INTEGRATIONS_STATE_URL.") from None
+            why = str(exc) if isinstance(exc, StateError) else "state database unavailable"  # StateError: no secret
+            raise GuardrailError(f"Refused: the change journal cannot be written ({why}), and no write goes "
+                                 "unrecorded. Nothing was sent. Try again later or ask the operator to check "
+                                 "INTEGRATIONS_STATE_URL.") from None
 
     async def written(self, written: Written) -> None:
         outcome = Outcome.VERIFIED if written.after is not None and not written.mismatches else Outcome.UNVERIFIED
@@ -114,7 +113,7 @@ class JournalEntry:
                 self.id = await self.journal.table.add(self.row)
                 return
             await self.journal.table.settle(self.id, outcome=str(outcome), **values)
-        except (SQLAlchemyError, OSError, StateError) as exc:  # the write's own answer matters more than its record
+        except state_failures() as exc:  # the write's own answer matters more than its record
             log.error("change journal: could not record the outcome of change %s: %s", self.id, type(exc).__name__)
 
 

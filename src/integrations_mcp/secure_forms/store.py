@@ -34,6 +34,7 @@ __all__ = [
     "FormField",
     "FormRecords",
     "MemoryRecords",
+    "RecordsOnFirstUse",
     "StoredForm",
     "SecureFormError",
     "SecureFormStatus",
@@ -193,6 +194,24 @@ class MemoryRecords:
                 del self._entries[form_id]
                 forgotten += 1
         return forgotten
+
+
+class RecordsOnFirstUse:
+    """Records made by the first transaction (the database's records import SQLAlchemy and connect, which building
+    the server and tools/list do not need)."""
+
+    def __init__(self, make: Callable[[], FormRecords]) -> None:
+        self._make, self._made, self._lock = make, None, threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RecordsOnFirstUse(made={self._made is not None})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[FormTransaction]:
+        with self._lock:
+            made = self._made = self._made or self._make()
+        with made.transaction() as tx:
+            yield tx
 
 
 class SecureFormStore:

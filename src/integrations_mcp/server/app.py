@@ -23,8 +23,7 @@ from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.secure_forms.listener import SecureFormServer
-from integrations_mcp.secure_forms.persisted import DatabaseRecords
-from integrations_mcp.secure_forms.store import SecureFormStore
+from integrations_mcp.secure_forms.store import FormRecords, RecordsOnFirstUse, SecureFormStore
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.journal_tools import JournalTools
 from integrations_mcp.server.settings import Settings
@@ -130,7 +129,14 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
     otherwise in this process's memory only (values typed by a person are never written unencrypted)."""
     if settings.state_key is None or state.in_memory:
         return SecureFormStore()
-    return SecureFormStore(records=DatabaseRecords(state.sync_engine(), derive(settings.state_key, "secrets")))
+    key = derive(settings.state_key, "secrets")
+
+    def records() -> FormRecords:  # on first use: SQLAlchemy and the connection are not needed for tools/list
+        from integrations_mcp.secure_forms.persisted import DatabaseRecords
+
+        return DatabaseRecords(state.sync_engine(), key)
+
+    return SecureFormStore(records=RecordsOnFirstUse(records))
 
 
 def _auth_arguments(settings: Settings) -> dict[str, Any]:

@@ -37,12 +37,11 @@ class GuideTools:
     @tool(READ_ONLY, title="Read a guide")
     async def GetIntegrationGuide(
         self,
-        guide: Annotated[str, Field(max_length=200, description="e.g. common/guardrails, revcent/lifecycle, "
-                                                                "cxengage/types, or a tool's name.")],
-        section: Annotated[str | None, Field(max_length=200, description="Only this section, e.g. zendesk.")]
+        guide: Annotated[str, Field(max_length=200, description="e.g. common/guardrails, cxengage/types.")],
+        section: Annotated[str | None, Field(max_length=200, description="e.g. zendesk.")]
         = None,
     ) -> Guide:
-        """A guide (how-to, rules, per-type requirements) or one section of it."""
+        """A guide (how-to, rules, per-type requirements) or one section; each tool has one by its name."""
         uri = guide if guide.startswith("guide://") else f"guide://{guide.strip('/')}"
         if uri not in self.guides:  # a bare tool name: its vendor's guide of that name
             uri = next((u for u in self.guides if u.endswith(f"/{guide.strip('/')}")), uri)

@@ -25,7 +25,7 @@ from integrations_mcp.vendors.base import Reverter
 __all__ = ["JournalTools"]
 
 PAGE_SIZE = Annotated[int, Field(ge=1, le=50)]
-ChangeId = Annotated[int, Field(ge=1, description="id from GetIntegrationChanges.")]
+ChangeId = Annotated[int, Field(ge=1, description="From GetIntegrationChanges.")]
 
 
 class Change(BaseModel):
@@ -76,7 +76,7 @@ class JournalTools:
     @tool(LOCAL_READ, title="List changes made through this server")
     async def GetIntegrationChanges(
         self,
-        change_id: Annotated[int | None, Field(ge=1, description="One change, in full")] = None,
+        change_id: Annotated[int | None, Field(ge=1, description="One, in full")] = None,
         vendor: Annotated[str | None, Field(max_length=50, description="revcent or cxengage")] = None,
         integration_id: Annotated[str | None, Field(max_length=200)] = None,
         principal: Annotated[str | None, Field(max_length=200)] = None,
@@ -85,7 +85,7 @@ class JournalTools:
         limit: PAGE_SIZE = 10,
         page: Page = 1,
     ) -> ChangePage:
-        """Writes tried through this server, newest first: who, saved → proposed, outcome. Guide: common/journal."""
+        """Writes tried through this server, newest first: who, saved → proposed, outcome."""
         if change_id is not None:
             row = await self._change(change_id)
             return ChangePage(page=1, count=1, total=1, has_more=False, results=[Change.of(row, full=True)])
@@ -103,10 +103,9 @@ class JournalTools:
         confirm_revert: Annotated[StrictBool, Field(description="User agreed to this revert.")] = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
-        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
+        dry_run: StrictBool = False,
     ) -> RevertResult | InputRequiredResult:
-        """Put back what a journaled change replaced, as an edit the user confirms; not if the record changed
-        since, never secrets."""
+        """Restore what a change replaced, as an edit the user confirms; not if changed since, never secrets."""
         change = await self._change(change_id)
         reverter = self.reverters.get(change.vendor)
         if reverter is None:

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
-
-from integrations_mcp.state.schema import spent_forms
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["SpentFormTable"]
@@ -19,6 +15,10 @@ class SpentFormTable:
         self.store, self.vendor = store, vendor
 
     async def is_spent(self, form_id: str) -> bool:
+        from sqlalchemy import select
+
+        from integrations_mcp.state.schema import spent_forms
+
         query = select(spent_forms.c.form_id).where(spent_forms.c.vendor == self.vendor,
                                                     spent_forms.c.form_id == form_id)
         async with self.store.begin() as conn:
@@ -26,6 +26,11 @@ class SpentFormTable:
 
     async def spend(self, form_id: str) -> bool:
         """True if this call spent it; False if it already was."""
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        from integrations_mcp.state.schema import spent_forms
+
         try:
             async with self.store.begin() as conn:
                 await conn.execute(insert(spent_forms).values(vendor=self.vendor, form_id=form_id,
@@ -35,6 +40,10 @@ class SpentFormTable:
         return True
 
     async def give_back(self, form_id: str) -> None:
+        from sqlalchemy import delete
+
+        from integrations_mcp.state.schema import spent_forms
+
         async with self.store.begin() as conn:
             await conn.execute(delete(spent_forms).where(spent_forms.c.vendor == self.vendor,
                                                          spent_forms.c.form_id == form_id))

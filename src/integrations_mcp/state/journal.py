@@ -7,9 +7,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
-
-from integrations_mcp.state.schema import journal
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["ChangeFilter", "ChangeRow", "JournalTable"]
@@ -50,6 +47,10 @@ class JournalTable:
         self.store, self.retention_days = store, retention_days
 
     async def add(self, row: ChangeRow) -> int:
+        from sqlalchemy import insert
+
+        from integrations_mcp.state.schema import journal
+
         values = {k: v for k, v in row.__dict__.items() if k != "id"}
         values["at"] = row.at or time.time()
         values["detail"] = row.detail[:4000]
@@ -60,18 +61,30 @@ class JournalTable:
         return change_id
 
     async def settle(self, change_id: int, **values: Any) -> None:
+        from sqlalchemy import update
+
+        from integrations_mcp.state.schema import journal
+
         if "detail" in values:
             values["detail"] = values["detail"][:4000]
         async with self.store.begin() as conn:
             await conn.execute(update(journal).where(journal.c.id == change_id).values(**values))
 
     async def get(self, change_id: int) -> ChangeRow | None:
+        from sqlalchemy import select
+
+        from integrations_mcp.state.schema import journal
+
         async with self.store.begin() as conn:
             found = (await conn.execute(select(journal).where(journal.c.id == change_id))).mappings().first()
         return ChangeRow(**found) if found else None
 
     async def find(self, where: ChangeFilter, *, limit: int, offset: int) -> tuple[list[ChangeRow], int]:
         """Newest first; the rows of one page and how many match in all."""
+        from sqlalchemy import and_, func, select
+
+        from integrations_mcp.state.schema import journal
+
         clauses = [journal.c[name] == value for name in ("vendor", "integration", "principal")
                    if (value := getattr(where, name)) is not None]
         if where.since is not None:
@@ -91,6 +104,10 @@ class JournalTable:
             return await self._purge(conn)
 
     async def _purge(self, conn: Any) -> int:
+        from sqlalchemy import delete
+
+        from integrations_mcp.state.schema import journal
+
         if not self.retention_days:
             return 0
         cutoff = time.time() - self.retention_days * 86400

@@ -8,8 +8,6 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["advisory_locks", "lock_id"]
@@ -23,6 +21,8 @@ def lock_id(key: str) -> int:
 @asynccontextmanager
 async def advisory_locks(store: StateStore, keys: list[str]) -> AsyncIterator[None]:
     """Hold every key's lock across replicas (keys in sorted order, as the in-process locks take them)."""
+    from sqlalchemy import text
+
     if not store.shared or not keys:
         yield
         return

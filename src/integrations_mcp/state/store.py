@@ -2,43 +2,54 @@
 
 SQLite: one file is one host, so the server's in-process locks serialise writes (the file is shared only by the
 processes of that host, which SQLite's own locking covers). PostgreSQL: several replicas share it; they serialise
-writes per integration with advisory locks (`state.locks`)."""
+writes per integration with advisory locks (`state.locks`).
+
+This module imports neither SQLAlchemy nor Alembic (`state.engine` does, on the first use of the database), so
+building the server and answering tools/list never pays for them."""
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.resources import as_file, files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util.exc import CommandError
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
 
 from integrations_mcp.errors import ConfigurationError
 
-__all__ = ["DEFAULT_URL_HINT", "StateError", "StateStore", "default_url"]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-log = logging.getLogger(__name__)
+__all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "default_url", "state_failures"]
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
+KNOWN_VERSIONS = ("0001", "0002", "0003")  # the shipped migrations, oldest first (a test keeps this equal to Alembic's)
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
+SQLITE_MIGRATION_ATTEMPTS = 5
 LOCK_HOLDERS = POOL_SIZE  # writes holding advisory locks at once per process: the rest of the pool stays free
+_URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<rest>.*)", re.DOTALL)
 
 
 class StateError(ConfigurationError):
     """The state database cannot be used (bad URL, unreachable, or newer than this code)."""
+
+
+def newer_than_code(current: str, head: str) -> StateError:
+    return StateError(f"The state database is at schema version {current!r}, newer than this integrations-mcp "
+                      f"knows (up to {head!r}). Upgrade integrations-mcp, or point INTEGRATIONS_STATE_URL at "
+                      "another database.")
+
+
+def state_failures() -> tuple[type[BaseException], ...]:
+    """What a failing database raises, for `except state_failures():` (evaluated only when something was raised,
+    so a caller does not import SQLAlchemy to be ready for it)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError, OSError, StateError
 
 
 def default_url() -> str:
@@ -52,54 +63,73 @@ def default_url() -> str:
 
 class StateStore:
     def __init__(self, url: str) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
+        match = _URL.fullmatch(url)
+        if match is None:
             raise StateError("INTEGRATIONS_STATE_URL is not a database URL (e.g. sqlite+aiosqlite:///path or "
-                             "postgresql+asyncpg://user@host/db).") from None
-        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+                             "postgresql+asyncpg://user@host/db).")
+        self.dialect = match["scheme"].split("+")[0]
+        if self.dialect not in ("sqlite", "postgresql"):
             raise StateError("INTEGRATIONS_STATE_URL must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL.")
-        self.dialect = parsed.get_backend_name()
-        self.url = parsed
-        memory = self.in_memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
-        options: dict = {"poolclass": StaticPool} if memory else {}
-        if self.dialect == "sqlite":
-            options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
-        else:  # a write holds one connection for its advisory locks and takes others for short statements
-            options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
-        try:
-            self.engine: AsyncEngine = create_async_engine(parsed, **options)
-        except (ArgumentError, ImportError) as exc:
-            raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
-        if self.dialect == "sqlite" and not memory:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.url = url
+        # sqlite+aiosqlite:// and sqlite+aiosqlite:///:memory: are in memory; sqlite+aiosqlite:///path is a file.
+        self.database = match["rest"].partition("/")[2].partition("?")[0]
+        self.in_memory = self.dialect == "sqlite" and self.database in ("", ":memory:")
+        self._engine: AsyncEngine | None = None  # made by the first use (state.engine)
         self._ready = False
         self._ready_lock = anyio.Lock()
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
 
     def __repr__(self) -> str:  # never the password
-        return f"StateStore({self.url.render_as_string(hide_password=True)})"
+        return f"StateStore({_hide_password(self.url)})"
 
     @property
     def shared(self) -> bool:
         """Several processes on several hosts may use this database (so in-process locks are not enough)."""
         return self.dialect == "postgresql"
 
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            from integrations_mcp.state.engine import async_engine
+
+            self._engine = async_engine(self)
+        return self._engine
+
+    def check_version(self) -> None:
+        """A cheap start-up check of a SQLite file's schema version (the standard library's sqlite3, no
+        SQLAlchemy): refuses a database newer than this code with the message `migrate` would give. A missing
+        file or an unmigrated one is left to the first use, which creates and migrates it."""
+        if self.dialect != "sqlite" or self.in_memory or not Path(self.database).is_file():
+            return
+        import sqlite3
+
+        try:
+            with sqlite3.connect(f"{Path(self.database).as_uri()}?mode=ro", uri=True, timeout=30) as conn:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error:
+            return  # not migrated yet, or locked: the first use migrates (or refuses) with the full message
+        if row is not None and row[0] not in KNOWN_VERSIONS:
+            raise newer_than_code(row[0], KNOWN_VERSIONS[-1])
+
     async def migrate(self) -> None:
         """Bring the schema to this code's version, once per process. Refuses when the database is newer."""
         async with self._ready_lock:
             if self._ready:
                 return
-            for attempt in (1, 2):
+            from integrations_mcp.state.engine import SQLAlchemyError, upgrade
+
+            for attempt in range(1, SQLITE_MIGRATION_ATTEMPTS + 1):
                 try:
                     async with self.engine.begin() as conn:
-                        await conn.run_sync(_upgrade, self.shared)
+                        await conn.run_sync(upgrade, self.shared)
                     break
                 except StateError:
                     raise
                 except (SQLAlchemyError, OSError) as exc:
-                    # SQLite has no advisory lock: two processes creating one file race; the loser finds it done.
-                    if attempt == 1 and self.dialect == "sqlite":
+                    # SQLite has no advisory lock (and pysqlite runs DDL outside the transaction): processes creating
+                    # one file race; a loser waits for the winner to finish, then finds it done.
+                    if attempt < SQLITE_MIGRATION_ATTEMPTS and self.dialect == "sqlite":
+                        await anyio.sleep(0.1 * attempt)
                         continue
                     raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
                                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
@@ -108,27 +138,14 @@ class StateStore:
     def sync_engine(self) -> Engine:
         """The same database through a blocking driver (pysqlite / psycopg), for stores whose callers are not
         async (the secure form store). Migrated on its first connection."""
-        driver = "sqlite" if self.dialect == "sqlite" else "postgresql+psycopg"
-        engine = create_engine(self.url.set(drivername=driver), **({"connect_args": {"timeout": 30}}
-                                                                   if self.dialect == "sqlite" else {}))
-        if self.dialect == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-            # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the
-            # write it decides happen under one lock across processes.
-            event.listen(engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        try:
-            with engine.begin() as conn:
-                _upgrade(conn, self.shared)
-        except (SQLAlchemyError, OSError) as exc:
-            raise StateError(f"The state database ({self!r}) cannot be opened or migrated: "
-                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
-        return engine
+        from integrations_mcp.state.engine import sync_engine
+
+        return sync_engine(self)
 
     async def prepare(self) -> None:
         """At start-up, in an event loop of its own: migrate, then drop the connections made in that loop."""
         await self.migrate()
-        await self.engine.dispose()
+        await self.close()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -138,34 +155,9 @@ class StateStore:
             yield conn
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self._engine is not None:
+            await self._engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    """Write-ahead log: readers do not block the writer, and a commit is one append (synchronous=NORMAL keeps the
-    file consistent after a crash; at worst the last commits before a power loss are lost)."""
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _upgrade(conn: Connection, shared: bool) -> None:
-    if shared:  # two replicas starting together: one migrates, the other waits and finds it done
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    with as_file(files("integrations_mcp.state").joinpath("migrations")) as folder:
-        config = Config()
-        config.set_main_option("script_location", str(folder))
-        config.attributes["connection"] = conn
-        script = ScriptDirectory.from_config(config)
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current is not None:
-            try:
-                script.get_revision(current)
-            except (CommandError, RevisionError):
-                raise StateError(f"The state database is at schema version {current!r}, newer than this "
-                                 f"integrations-mcp knows (up to {script.get_current_head()!r}). Upgrade "
-                                 "integrations-mcp, or point INTEGRATIONS_STATE_URL at another database.") from None
-        if current != script.get_current_head():
-            log.info("state database: migrating schema %s -> %s", current, script.get_current_head())
-            command.upgrade(config, "head")
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)

@@ -36,5 +36,5 @@ ArgumentGuard = Callable[[dict[str, Any]], None]
 # Only one of the two is in a tool's schema, depending on the confirmation policy (toolkit.calls.hidden_arguments).
 CONFIRMATION_ID = Annotated[str | None, Field(max_length=64, description="From the refusal that showed the "
                                                  "change.")]
-APPROVAL_ID = Annotated[str | None, Field(max_length=64, description="From the refusal with the approval link, "
-                                          "once approved there.")]
+APPROVAL_ID = Annotated[str | None, Field(max_length=64,
+                                          description="From the refusal's approval link, once approved.")]

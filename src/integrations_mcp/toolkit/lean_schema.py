@@ -2,7 +2,9 @@
 
 Schemas are sent in every conversation, so every keyword costs. Inputs are made flat (no `$ref`/`$defs`, which
 strict-mode clients reject or mishandle) and an optional property is a plain optional property, not
-`anyOf [X, null]` with `default: null`. Outputs keep their shape to a fixed depth and only the type below it: the
+`anyOf [X, null]` with `default: null`; length and count caps of 50 and more (abuse guards), `minLength: 1`
+and defaults at a bound are left out.
+Outputs keep their shape to a fixed depth and only the type below it: the
 model needs to know where the data is, not a copy of every vendor record's nested schema.
 Validation is unaffected: the SDK validates arguments and results with the pydantic models, not these schemas.
 """
@@ -16,6 +18,7 @@ __all__ = ["lean_input_schema", "lean_output_schema"]
 
 OUTPUT_DEPTH = 1  # levels of named properties kept in an output schema (top level = 1)
 _ALWAYS_DROPPED = ("title",)
+ABUSE_CAP = 50  # maxLength/maxItems from here up guard the server, and say nothing a model needs
 
 
 def lean_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +56,11 @@ def _lean(node: Any, defs: dict[str, Any], *, nullable: str, drop_defaults: Any,
             continue
         if key in ("minLength", "maxLength") and _fixed_length_pattern(node):
             continue  # the pattern already says the length
-        if key == "required" and depth is not None:
+        if key in ("maxLength", "maxItems") and isinstance(value, int) and value >= ABUSE_CAP:
+            continue  # a cap against abuse, not guidance: no sensible value comes near it (still enforced)
+        if depth is None and _says_nothing(key, value, node):
+            continue
+        if key == "required" and (depth is not None or value == []):
             continue  # in an output, which fields are always present is noise to the model
         if key == "properties":
             deeper = None if depth is None else depth - 1
@@ -62,6 +69,14 @@ def _lean(node: Any, defs: dict[str, Any], *, nullable: str, drop_defaults: Any,
         else:
             out[key] = _lean(value, defs, nullable=nullable, drop_defaults=drop_defaults, depth=depth)
     return out
+
+
+def _says_nothing(key: str, value: Any, node: dict[str, Any]) -> bool:
+    """Input keywords a model would assume anyway: a non-empty string (`minLength: 1`; blank values are refused
+    with a clear error all the same), a default at one of the bounds (the first page, the largest page size)."""
+    if key == "minLength":
+        return value == 1
+    return key == "default" and isinstance(value, int) and value in (node.get("minimum"), node.get("maximum"))
 
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

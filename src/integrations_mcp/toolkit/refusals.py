@@ -17,7 +17,7 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
-from integrations_mcp.errors import IntegrationsError
+from integrations_mcp.errors import ConfigurationError, IntegrationsError
 
 __all__ = ["FramedError", "frame", "framed_failure", "invalid_arguments", "unknown_arguments", "valid_values"]
 
@@ -49,6 +49,10 @@ def framed_failure(tool: str, exc: ToolError, input_schema: Mapping[str, Any] | 
         return frame(exc.kind, str(exc), **exc.frame_lines)
     if isinstance(cause, IntegrationsError):
         return frame(cause.kind, str(cause), **cause.frame_lines)
+    if isinstance(cause, ConfigurationError):  # e.g. the state database, opened by its first use: names the setting
+        return frame("Server error", f"{tool} cannot run: {str(cause).rstrip('.')}.",
+                     next_call="tell the user that the server's operator must fix its configuration; if this was a "
+                               "write, read the integration back before anything else")
     text = str(exc)
     if text.startswith("Unknown tool:"):
         return frame("Unknown tool", f"{tool} is not a tool of this server. {NOTHING_SENT}",

@@ -19,7 +19,7 @@ IntegrationId = Annotated[str, Field(pattern=UUID_PATTERN), WithJsonSchema({"typ
                           AfterValidator(str.lower)]
 PropertyValue = str | bool | int | float | dict[str, Any]
 Properties = Annotated[dict[str, PropertyValue], Field(
-    description="Non-secret properties (GetIntegrationGuide cxengage/types, section=<type>). Secrets: secure_form_id.")]
+    description="Non-secret (GetIntegrationGuide cxengage/types, section=<type>).")]
 
 
 class Integration(BaseModel):
@@ -104,10 +104,10 @@ class SecureFormCreated(BaseModel):
 class WriteResult(BaseModel):
     dry_run: bool
     integration_id: str | None = None
-    sent: dict[str, Any] = Field(description="The body sent (or that would be), secrets redacted.")
+    sent: dict[str, Any] = Field(description="Body sent (dry run: to send), secrets redacted.")
     changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
     verified: IntegrationView | None = Field(None, description=VERIFIED_DESCRIPTION)
-    mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
+    mismatches: list[str] = Field(default_factory=list, description="Read-back differences.")
     next_steps: list[str] = []
 
     def answer(self) -> str:

@@ -39,8 +39,8 @@ from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditInte
 
 __all__ = ["CxEngageTools"]
 
-NAME = Annotated[IntegrationName, Field(description="Name, unique in the tenant.")]
-DRY_RUN = Annotated[StrictBool, Field(description="Preview; write nothing.")]
+NAME = Annotated[IntegrationName, Field(description="Unique in the tenant.")]
+DRY_RUN = StrictBool  # the name says what it does (a description would be paid in every conversation)
 VENDOR = "CxEngage"  # as progress messages name it
 
 
@@ -62,8 +62,8 @@ class CxEngageTools:
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
-        """A tenant's integrations (id, name, type, active). None can be deleted: deactivate instead.
-        Guide: GetIntegrationGuide cxengage/lifecycle"""
+        """A tenant's integrations (id, name, type, active). No delete: deactivate. How:
+        GetIntegrationGuide cxengage/lifecycle"""
         results = [IntegrationSummary(id=row.id, name=row.name, type=row.type, active=row.active,
                                       description=row.description)
                    for row in await self.api.list_integrations(tenant_id)]
@@ -71,27 +71,22 @@ class CxEngageTools:
 
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
-        """An integration, its properties (secrets redacted) and readiness (missing required properties,
-        can_activate)."""
+        """An integration, its properties (secrets redacted) and readiness (what is missing, can_activate)."""
         return view(await self.api.get_integration(tenant_id, integration_id))
 
     @tool(LOCAL_WRITE, title="Create a secure form for CxEngage secrets")
     async def CreateCxEngageSecureForm(
         self,
         tenant_id: TenantId,
-        type: Annotated[str, Field(min_length=1, description="Integration type, e.g. zendesk.")],
+        type: Annotated[str, Field(min_length=1, description="e.g. zendesk.")],
         ctx: Context,
-        integration_id: Annotated[IntegrationId | None, Field(description="Set when replacing the secrets of an "
-                                                              "existing integration.")] = None,
-        fields: Annotated[list[str] | None, Field(description="Secret properties to ask for (default: all of the "
-                                                  "type's secrets).")] = None,
+        integration_id: Annotated[IntegrationId | None, Field(description="When replacing its secrets.")] = None,
+        fields: Annotated[list[str] | None, Field(description="Secrets to ask for (default: all).")] = None,
         destination: Annotated[dict[str, str | int] | None, Field(
-            description="The type's endpoint/host/account values the secrets are for, e.g. endpointPrefix. "
-                        "Shown on the form; the secrets work only there.")] = None,
+            description="Where the secrets work, e.g. endpointPrefix.")] = None,
     ) -> SecureFormCreated | InputRequiredResult:
-        """A one-time page where the user types the type's secrets (never in chat). Their client opens it if it
-        can; else give them form_url. Then pass secure_form_id to create/edit.
-        Guide: GetIntegrationGuide cxengage/secure-forms"""
+        """A one-time page for the user to type secrets (never in chat); give them form_url unless their client
+        opened it. How: GetIntegrationGuide cxengage/secure-forms"""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
@@ -136,16 +131,16 @@ class CxEngageTools:
         self,
         tenant_id: TenantId,
         name: NAME,
-        type: Annotated[str, Field(min_length=1, description="Integration type: rest, salesforce, zendesk, ...")],
+        type: Annotated[str, Field(min_length=1, description="rest, salesforce, zendesk, ...")],
         ctx: Context,
         properties: Properties | None = None,
-        secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64, description="Completed "
-                                                    "CreateCxEngageSecureForm id carrying the secrets.")] = None,
+        secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64,
+                                                    description="Completed; has the secrets.")] = None,
         description: Description | None = None,
-        active: Annotated[StrictBool, Field(description="Refused unless every required property is set.")] = False,
+        active: Annotated[StrictBool, Field(description="Only when complete.")] = False,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration. Secrets only via secure_form_id. Guide: GetIntegrationGuide cxengage/types"""
+        """Create an integration; secrets only via secure_form_id. Per type: GetIntegrationGuide cxengage/types"""
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
         call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
@@ -162,8 +157,8 @@ class CxEngageTools:
         description: Description | None = None,
         active: StrictBool | None = None,
         properties: Properties | None = None,
-        secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64, description="Completed "
-                                                    "CreateCxEngageSecureForm id with new secrets.")] = None,
+        secure_form_id: Annotated[str | None, Field(min_length=16, max_length=64,
+                                                    description="Completed; new secrets.")] = None,
         confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace values already set.")]
         = False,
         confirm_deactivate: Annotated[StrictBool, Field(description="User agreed to deactivate it.")] = False,
@@ -171,9 +166,8 @@ class CxEngageTools:
         approval_id: APPROVAL_ID = None,
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit. Replacing a set property or active=false needs the user's confirmation; active=true
-        needs a complete integration. No delete: deactivate instead.
-        Guide: GetIntegrationGuide with this tool's name."""
+        """Partial edit. Replacing set values or active=false needs the user's consent; active=true, a complete
+        integration. No delete: deactivate."""
         args = EditArgs(tenant_id=tenant_id, integration_id=integration_id, name=name, description=description,
                         active=active, properties=properties, secure_form_id=secure_form_id)
         rules.require_an_edit(args)

@@ -34,7 +34,7 @@ class _Strict(BaseModel):
 class OptionFieldInput(_Strict):
     id: str = Field(min_length=1, max_length=200)
     value: list[Annotated[str, Field(max_length=2000)]] = Field(
-        max_length=200, description="One value unless the select allows multiple.")
+        max_length=200, description="One unless the select allows multiple.")
 
 
 class OptionInput(_Strict):
@@ -200,10 +200,10 @@ class SecureForm(BaseModel):
 class WriteResult(BaseModel):
     dry_run: bool
     user_third_party_integration_id: str | None = None
-    sent: dict[str, Any] = Field(description="The body sent to RevCent (or that would be, on a dry run).")
+    sent: dict[str, Any] = Field(description="Body sent (dry run: to send).")
     changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
     verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
-    mismatches: list[str] = Field(default_factory=list, description="Where the read-back differs from the request.")
+    mismatches: list[str] = Field(default_factory=list, description="Read-back differences.")
     next_steps: list[str] = []
 
     def answer(self) -> str:

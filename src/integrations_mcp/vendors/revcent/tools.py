@@ -98,20 +98,20 @@ class RevCentTools:
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
-        """Native integrations RevCent offers (tax, shipping, offline_payment, ai, ai_voice). Start here.
-        Guide: GetIntegrationGuide revcent/lifecycle"""
+        """Native integrations (tax, shipping, offline_payment, ai, ai_voice). Start here; how:
+        GetIntegrationGuide revcent/lifecycle"""
         sites = (await self.api.list_site_integrations(limit=limit, page=page)).results
         results = [SiteIntegrationSummary.of(site) for site in sites]
         return SiteIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent native integration's schema")
     async def GetSiteThirdPartyIntegration(self, site_third_party_integration_id: RevCentId) -> SiteIntegration:
-        """A native integration's credential fields and option schema (option/field ids, selects)."""
+        """A native integration's credential fields and options (ids, selects)."""
         return await self.api.get_site_integration(site_third_party_integration_id)
 
     @tool(READ_ONLY, title="Check a RevCent secure form")
     async def GetSecureForm(self, secure_form_id: SecureFormId, ctx: Context) -> SecureForm:
-        """Whether a secure form is completed, and which site integration it belongs to."""
+        """Whether a secure form is completed, and for which native integration."""
         owner = session_key(ctx)
         form = await self._read_form(secure_form_id, owner)
         if await self.spent_forms.is_spent(secure_form_id) or (
@@ -125,21 +125,21 @@ class RevCentTools:
 
     @tool(READ_ONLY, title="List the account's RevCent integrations")
     async def GetUserThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> UserIntegrationPage:
-        """The account's integrations (id, name, enabled, type). None can be deleted: disable instead."""
+        """The account's integrations (id, name, type, enabled). No delete: disable instead."""
         results = (await self.api.list_user_integrations(limit=limit, page=page)).results
         return UserIntegrationPage(page=page, count=len(results), has_more=len(results) == limit, results=results)
 
     @tool(READ_ONLY, title="Get a RevCent integration with readiness")
     async def GetUserThirdPartyIntegration(self, user_third_party_integration_id: RevCentId) -> UserIntegrationView:
-        """An integration, its option schema with the account's assets, and readiness (what is missing, choices
-        as value/label, can_enable)."""
+        """An integration, its options with the account's assets, and readiness (what is missing,
+        choices, can_enable)."""
         return view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
     async def CreateSecureForm(self, site_third_party_integration_id: RevCentId,
                                ctx: Context) -> SecureForm | InputRequiredResult:
-        """A one-hour RevCent form where the user types the credentials (never in chat). Their client opens it
-        if it can; else give them form_url (never open it yourself)."""
+        """A one-hour form for the user to type credentials (never in chat); give them form_url unless their
+        client opened it, never open it yourself."""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
@@ -169,17 +169,16 @@ class RevCentTools:
     @tool(CREATES, title="Create a RevCent integration")
     async def CreateUserThirdPartyIntegration(
         self,
-        name: Annotated[IntegrationName, Field(description="Unique integration name.")],
+        name: Annotated[IntegrationName, Field(description="Unique.")],
         site_third_party_integration: RevCentId,
         ctx: Context,
-        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed secure form with credentials.")]
+        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed, with credentials.")]
         = None,
         description: Description | None = None,
-        enabled: Annotated[StrictBool | None, Field(description="Refused unless the result is complete.")] = None,
-        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
+        enabled: Annotated[StrictBool | None, Field(description="Only when complete.")] = None,
+        dry_run: StrictBool = False,
     ) -> WriteResult | InputRequiredResult:
-        """Create an integration from a native one. Credentials only via secure_form_id.
-        Guide: GetIntegrationGuide with this tool's name."""
+        """Create an integration from a native one; credentials only via secure_form_id."""
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
         call = write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run)
@@ -194,9 +193,9 @@ class RevCentTools:
         name: IntegrationName | None = None,
         description: Description | None = None,
         enabled: StrictBool | None = None,
-        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed secure form: new credentials.")]
+        secure_form_id: Annotated[SecureFormId | None, Field(description="Completed; new credentials.")]
         = None,
-        third_party_options: Annotated[list[OptionInput] | None, Field(description="Option values to save.")]
+        third_party_options: Annotated[list[OptionInput] | None, Field(description="Values to save.")]
         = None,
         confirm_overwrite: Annotated[StrictBool, Field(description="User agreed to replace saved values.")]
         = False,
@@ -204,11 +203,10 @@ class RevCentTools:
         = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
-        dry_run: Annotated[StrictBool, Field(description="Preview; write nothing.")] = False,
+        dry_run: StrictBool = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit. Replacing saved credentials/options or disabling needs the user's confirmation;
-        enabling needs a complete integration. No delete: disable instead.
-        Guide: GetIntegrationGuide with this tool's name."""
+        """Partial edit. Replacing saved values or disabling needs the user's consent; enabling, a complete
+        integration. No delete: disable."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)

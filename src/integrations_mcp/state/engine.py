@@ -1,0 +1,92 @@
+"""The heavy half of the state store, imported by its first use (SQLAlchemy and Alembic cost about as much to
+import as the rest of the server, and tools/list needs neither): the engines, SQLite's settings, migrations."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import as_file, files
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from integrations_mcp.state.store import MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
+
+if TYPE_CHECKING:
+    from integrations_mcp.state.store import StateStore
+
+__all__ = ["SQLAlchemyError", "async_engine", "sync_engine", "upgrade"]
+
+log = logging.getLogger(__name__)
+
+
+def async_engine(store: StateStore) -> AsyncEngine:
+    options: dict = {"poolclass": StaticPool} if store.in_memory else {}
+    if store.dialect == "sqlite":
+        options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
+    else:  # a write holds one connection for its advisory locks and takes others for short statements
+        options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+    try:
+        engine = create_async_engine(make_url(store.url), **options)
+    except (ArgumentError, ImportError) as exc:
+        raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
+    if store.dialect == "sqlite" and not store.in_memory:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def sync_engine(store: StateStore) -> Engine:
+    """The same database through a blocking driver (pysqlite / psycopg), migrated on its first connection."""
+    driver = "sqlite" if store.dialect == "sqlite" else "postgresql+psycopg"
+    engine = create_engine(make_url(store.url).set(drivername=driver),
+                           **({"connect_args": {"timeout": 30}} if store.dialect == "sqlite" else {}))
+    if store.dialect == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the
+        # write it decides happen under one lock across processes.
+        event.listen(engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        with engine.begin() as conn:
+            upgrade(conn, store.shared)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StateError(f"The state database ({store!r}) cannot be opened or migrated: "
+                         f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """Write-ahead log: readers do not block the writer, and a commit is one append (synchronous=NORMAL keeps the
+    file consistent after a crash; at worst the last commits before a power loss are lost)."""
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def upgrade(conn: Connection, shared: bool) -> None:
+    if shared:  # two replicas starting together: one migrates, the other waits and finds it done
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    with as_file(files("integrations_mcp.state").joinpath("migrations")) as folder:
+        config = Config()
+        config.set_main_option("script_location", str(folder))
+        config.attributes["connection"] = conn
+        script = ScriptDirectory.from_config(config)
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is not None:
+            try:
+                script.get_revision(current)
+            except (CommandError, RevisionError):
+                raise newer_than_code(current, script.get_current_head()) from None
+        if current != script.get_current_head():
+            log.info("state database: migrating schema %s -> %s", current, script.get_current_head())
+            command.upgrade(config, "head")
