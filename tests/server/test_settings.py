@@ -62,3 +62,11 @@ def test_serve_with_a_bad_value_exits_2_with_one_line(variable: str, value: str)
                           timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and variable in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_sandbox_keeps_its_changes_out_of_the_users_state_file() -> None:
+    from integrations_mcp.server.settings import SANDBOX_STATE_URL
+
+    assert load_settings({}, sandbox=True).state_url == SANDBOX_STATE_URL
+    chosen = "sqlite+aiosqlite:////tmp/chosen.sqlite3"
+    assert load_settings({"INTEGRATIONS_STATE_URL": chosen}, sandbox=True).state_url == chosen

@@ -20,7 +20,9 @@ from integrations_mcp.state import default_url
 from integrations_mcp.state.keys import MIN_KEY_CHARS
 from integrations_mcp.vendors.base import is_placeholder
 
-__all__ = ["LOG_LEVELS", "Settings", "load_settings"]
+__all__ = ["LOG_LEVELS", "SANDBOX_STATE_URL", "Settings", "load_settings"]
+
+SANDBOX_STATE_URL = "sqlite+aiosqlite:///:memory:"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRANSPORTS = ("stdio", "http")
@@ -102,7 +104,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         or _boolean(env, "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE"),
         trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
         journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
-        **_state(env),
+        **_state(env, sandbox=sandbox),
     ))
 
 
@@ -115,8 +117,10 @@ def _checked(settings: Settings) -> Settings:
     return settings
 
 
-def _state(env: Mapping[str, str]) -> dict[str, Any]:
-    url = env.get("INTEGRATIONS_STATE_URL", "").strip() or default_url()
+def _state(env: Mapping[str, str], *, sandbox: bool = False) -> dict[str, Any]:
+    # The sandbox's changes are to emulators that vanish with the process: they stay out of the user's real journal
+    # (and a sandbox run never migrates the user's state file).
+    url = env.get("INTEGRATIONS_STATE_URL", "").strip() or (SANDBOX_STATE_URL if sandbox else default_url())
     key = env.get("INTEGRATIONS_STATE_KEY", "").strip() or None
     if key is not None and len(key) < MIN_KEY_CHARS:
         raise ConfigurationError(f"INTEGRATIONS_STATE_KEY must be at least {MIN_KEY_CHARS} characters (e.g. the "
