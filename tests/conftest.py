@@ -3,9 +3,20 @@ needs is imported from tests/harness.py (MCP sessions, subprocess servers) or te
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from integrations_mcp.guardrails.outputs import forget_configured_secrets
 from tests.harness import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def one_servers_secrets() -> Iterator[None]:
+    """The output filter's configured secrets are process-wide (one server a process in real use): each test starts
+    with none, so keys configured by earlier tests cannot mask parts of this test's random ids."""
+    forget_configured_secrets()
+    yield
 
 
 @pytest.fixture

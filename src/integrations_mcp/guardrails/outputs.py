@@ -20,8 +20,8 @@ from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED, scrub
 from integrations_mcp.guardrails.text import visible
 
-__all__ = ["HANDED_OVER", "MAX_ERROR_CHARS", "clean_output", "clean_text", "handed_over", "known_secrets",
-           "remember_configured_secrets"]
+__all__ = ["HANDED_OVER", "MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_secrets", "handed_over",
+           "known_secrets", "remember_configured_secrets"]
 
 MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never floods the conversation
 
@@ -37,6 +37,12 @@ def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str |
         for value in (getattr(item, name, None) for name in names):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 _known.add(value.get_secret_value())
+
+
+def forget_configured_secrets() -> None:
+    """Empty the set. A server process configures its keys once; a test process builds many servers with many
+    (often short) keys, which would otherwise pile up and mask fragments of unrelated random ids."""
+    _known.clear()
 
 
 def known_secrets() -> frozenset[str]:
