@@ -1,8 +1,8 @@
 """One state store over one database: the engine, the schema's version, and start-up.
 
-SQLite: one file is one host, so the server's in-process locks serialise writes (the file is shared only by the
-processes of that host, which SQLite's own locking covers). PostgreSQL: several replicas share it; they serialise
-writes per integration with advisory locks (`state.locks`)."""
+SQLite: one file, shared by the server processes of one host (SQLite's own locking keeps it consistent; writes per
+integration are serialised by leases in the file, `state.locks`). PostgreSQL: several replicas share it; they
+serialise writes per integration with advisory locks (`state.locks`)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,11 @@ class StateStore:
             for attempt in (1, 2):
                 try:
                     async with self.engine.begin() as conn:
+                        if self.dialect == "sqlite" and not self.in_memory:
+                            # Take the file's write lock before reading the version: two processes starting on one
+                            # file then migrate one after the other (reading first, both would wait for the other's
+                            # read lock until the busy timeout, 30 s).
+                            await conn.exec_driver_sql("BEGIN IMMEDIATE")
                         await conn.run_sync(_upgrade, self.shared)
                     break
                 except StateError:
