@@ -6,7 +6,7 @@ with it, also when the process dies).
 A SQLite file (several stdio servers of one user, e.g. two MCP clients each spawning one): a lease per key, a row
 of `write_locks` inserted on its primary key (so only one process gets it), renewed while the write runs and
 deleted when it ends. A process that dies holding one stops renewing it, and the lease runs out after
-`LEASE_SECONDS`. A waiting writer polls (short, bounded pauses) and is refused after `WAIT_SECONDS`. Not a SQLite
+`Leases.lease`. A waiting writer polls (short, bounded pauses) and is refused after `Leases.wait`. Not a SQLite
 write transaction held for the whole write (`BEGIN IMMEDIATE`): that would block every other write to the file,
 this process's own journal row included, for as long as the vendor call (or the person) takes.
 
@@ -47,7 +47,7 @@ class Leases:
 
     lease: float = 30.0  # a crashed holder blocks others this long at most
     renew_every: float = 10.0
-    wait: float = 300.0  # then the waiting write is refused, nothing sent
+    wait: float = 720.0  # then the waiting write is refused, nothing sent (the server: approval lifetime + 2 min)
     poll_max: float = 0.25  # the longest pause between tries
 
 
