@@ -2,6 +2,8 @@
 #   stdio (default):   docker run -i --rm -e REVCENT_API_KEY integrations-mcp
 #   streamable HTTP:   compose.yaml (bearer token from a secret file), or see the README's Docker section
 #   try it, no account: docker run -i --rm integrations-mcp --sandbox
+#   stdio, with the form/approval pages published: add -p 127.0.0.1:8765:8765 -e INTEGRATIONS_FORMS_HOST=0.0.0.0
+#     -e INTEGRATIONS_FORMS_PORT=8765 (README, Docker)
 
 FROM python:3.11-slim AS build
 WORKDIR /src

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,10 +20,10 @@ needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no sy
 
 
 @asynccontextmanager
-async def open_page(url: str) -> AsyncIterator[Any]:
-    """A fresh headless browser with one page open at `url`; 5 s per action."""
+async def open_page(url: str, *, args: Sequence[str] = ()) -> AsyncIterator[Any]:
+    """A fresh headless browser with one page open at `url`; 5 s per action. `args`: more Chromium switches."""
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args])
         try:
             page = await browser.new_page()
             page.set_default_timeout(5000)

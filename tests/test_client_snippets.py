@@ -79,8 +79,9 @@ async def tools_of(entry: dict[str, Any], env: dict[str, str] | None = None) -> 
 
 def test_the_readme_has_every_client_snippet() -> None:
     assert set(snippets()) >= {"claude-desktop", "claude-desktop-both", "claude-code", "cursor", "vscode", "uvx",
-                               "http-server", "claude-code-http", "http-client"}
+                               "http-server", "claude-code-http", "http-client", "vscode-http", "cursor-http"}
     assert '"servers"' in snippets()["vscode"] and '"type": "stdio"' in snippets()["vscode"]
+    assert '"servers"' in snippets()["vscode-http"] and '"type": "http"' in snippets()["vscode-http"]
 
 
 @pytest.mark.slow
@@ -202,15 +203,34 @@ def http_server_as_printed(tmp_path: Path) -> Iterator[tuple[int, str]]:
             proc.wait(timeout=10)
 
 
+def expanded(name: str, token: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """An HTTP snippet's server entry and its headers as its client expands them: `${VAR}` (Claude Code's
+    .mcp.json) and `${env:VAR}` (Cursor) from the environment the token was exported in, `${input:id}` (VS Code)
+    with what the person typed at the prompt of that declared input. Anything left unexpanded fails."""
+    doc = json.loads(snippets()[name])
+    entry = (doc.get("mcpServers") or doc["servers"])["integrations"]
+    environment = {"INTEGRATIONS_AUTH_TOKEN": token}
+    prompts = {i["id"]: token for i in doc.get("inputs", []) if i["type"] == "promptString" and i.get("password")}
+
+    def expand(value: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            kind, _, key = match[1].rpartition(":")
+            found = (prompts if kind == "input" else environment if kind in ("", "env") else {}).get(key)
+            assert found is not None, f"{name}: ${{{match[1]}}} is not something its client expands"
+            return found
+        return re.sub(r"\$\{([^}]+)\}", one, value)
+
+    return entry, {k: expand(v) for k, v in entry["headers"].items()}
+
+
 @pytest.mark.slow
 @pytest.mark.anyio
-async def test_an_http_client_with_the_bearer_token_lists_the_tools(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["http-client", "vscode-http", "cursor-http"])
+async def test_an_http_client_with_the_bearer_token_lists_the_tools(tmp_path: Path, name: str) -> None:
     with http_server_as_printed(tmp_path) as (port, token):
-        entry = json.loads(snippets()["http-client"])["mcpServers"]["integrations"]
+        entry, headers = expanded(name, token)
         url = entry["url"].replace(":8000/", f":{port}/")
-        # The client expands ${INTEGRATIONS_AUTH_TOKEN} from its environment, as Claude Code does in .mcp.json.
-        headers = {k: v.replace("${INTEGRATIONS_AUTH_TOKEN}", token) for k, v in entry["headers"].items()}
-        assert entry["type"] == "http" and headers["Authorization"] == f"Bearer {token}"
+        assert entry.get("type", "http") == "http" and headers["Authorization"] == f"Bearer {token}"
         async with httpx2.AsyncClient(headers=headers, timeout=STARTUP_SECONDS) as http, \
                 Client(streamable_http_client(url, http_client=http)) as client:
             tools = [tool.name for tool in (await client.list_tools()).tools]

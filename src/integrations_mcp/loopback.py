@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import select
 import socket
@@ -15,9 +16,31 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "serve_loopback", "serve_loopback_on_demand"]
+__all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "is_loopback", "link_host", "serve_loopback",
+           "serve_loopback_on_demand"]
 
 log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def link_host(host: str) -> str:
+    """The host to put in a link to a listener bound to `host`: a wildcard bind (0.0.0.0, ::) is reached on this
+    machine's loopback; IPv6 addresses in brackets."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.is_unspecified:
+        return "127.0.0.1" if address.version == 4 else "[::1]"
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def bind_tcp(host: str, port: int) -> socket.socket:
@@ -45,7 +68,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{link_host(self.host)}:{self.port}"
 
     def start(self) -> LoopbackServer:
         sock = bind_tcp(self.host, self.port)

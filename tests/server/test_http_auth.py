@@ -145,6 +145,7 @@ async def test_no_token_is_401_pointing_at_the_protected_resource_metadata(serve
     challenge = answer.headers["www-authenticate"]
     metadata_url = f"{served.base}/.well-known/oauth-protected-resource/mcp"
     assert challenge.startswith("Bearer ") and f'resource_metadata="{metadata_url}"' in challenge
+    assert challenge.endswith(', scope="integrations:read integrations:write"'), challenge  # RFC 6750 §3
     async with httpx2.AsyncClient(timeout=10) as http:
         metadata = (await http.get(metadata_url)).json()
     assert metadata["resource"] == served.url and metadata["authorization_servers"] == [ISSUER]
@@ -170,6 +171,7 @@ async def test_a_bad_token_is_401_and_never_a_session(served: Served, idp: IdP, 
     answer = await post(served.url, token)
     assert answer.status_code == 401 and "mcp-session-id" not in answer.headers
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+    assert answer.headers["www-authenticate"].count("scope=") == 1
 
 
 def _public_key_as_hmac_secret(idp: IdP, audience: str) -> str:
@@ -217,7 +219,10 @@ async def test_read_scope_sees_and_calls_only_read_tools(served: Served, idp: Id
 
 async def test_a_token_without_an_integrations_scope_is_403(served: Served, idp: IdP) -> None:
     answer = await post(served.url, idp.token(served.url, scope="openid profile"))
-    assert answer.status_code == 403 and 'error="insufficient_scope"' in answer.headers["www-authenticate"]
+    challenge = answer.headers["www-authenticate"]
+    assert answer.status_code == 403 and 'error="insufficient_scope"' in challenge
+    assert challenge.endswith(', scope="integrations:read"'), challenge  # what /mcp requires (RFC 6750 §3)
+    assert "mcp-session-id" not in answer.headers
 
 
 # --- whose forms and approvals ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.outputs import clean_text
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 from integrations_mcp.secure_forms.listener import SecureFormServer
 
@@ -72,6 +73,8 @@ class PersonAnswer(BaseModel):
 
 
 def summary(requests: list[ConfirmationRequest]) -> str:
+    """The diff and its consequences, cleaned here: besides the refusal (filtered with every answer) it goes where the
+    output filter does not, to the approvals table, the approval page and the elicitation message."""
     lines: list[str] = []
     for request in requests:
         lines.append(request.reason[:1].upper() + request.reason[1:])
@@ -79,7 +82,7 @@ def summary(requests: list[ConfirmationRequest]) -> str:
             lines += ["Saved → proposed:", render_changes(request.changes)]
         if request.consequence:
             lines.append(request.consequence)
-    return "\n".join(lines)
+    return clean_text("\n".join(lines))
 
 
 def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: ConfirmationPolicy) -> list[str]:
@@ -170,7 +173,7 @@ class Confirmer:
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult:
         ctx = call.ctx
-        text = f"Approve this change to {call.target}?\n{summary(requests)}"
+        text = f"Approve this change to {clean_text(call.target)}?\n{summary(requests)}"
         if is_modern(ctx):
             answer = (ctx.input_responses or {}).get(ANSWER_KEY)
             if answer is None or not ctx.request_state:
@@ -197,7 +200,7 @@ class Confirmer:
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
-        return await self.approvals.create(tool=call.tool, target=call.target, summary=summary(requests),
+        return await self.approvals.create(tool=call.tool, target=clean_text(call.target), summary=summary(requests),
                                            digest=digest, owner=call.owner, on_page=on_page)
 
 

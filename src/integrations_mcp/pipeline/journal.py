@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations_mcp.errors import GuardrailError, IntegrationsError, VendorError, WriteOutcomeUnknown
+from integrations_mcp.guardrails.capabilities import hide_capabilities
 from integrations_mcp.guardrails.outputs import clean_output, clean_text
 from integrations_mcp.guardrails.secret_values import find_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED
@@ -58,7 +59,8 @@ class Journal:
 
     def entry(self, *, principal: str, tool: str, vendor: str, target: str, reverts: int | None = None,
               integration: str | None = None) -> JournalEntry:
-        return JournalEntry(self, ChangeRow(principal=principal, tool=tool, vendor=vendor, target=target,
+        # Until the write is planned its target is its lock keys, which may name a secure form: a capability.
+        return JournalEntry(self, ChangeRow(principal=principal, tool=tool, vendor=vendor, target=_shown(target),
                                             outcome=Outcome.UNKNOWN, changes=[], reverts=reverts,
                                             integration=integration))
 
@@ -75,7 +77,7 @@ class JournalEntry:
             masked = journal_safe({change["field"]: change["saved"]}, {change["field"]: change["proposed"]})
             change["saved"], change["proposed"] = (masked[0] or {}).get(change["field"]), \
                 (masked[1] or {}).get(change["field"])
-        self.row = _with(self.row, target=clean_text(target), integration=planned.integration,
+        self.row = _with(self.row, target=_shown(target), integration=planned.integration,
                          before=journal_safe(planned.before)[0], changes=changes, secrets=planned.secrets)
 
     async def sending(self) -> None:
@@ -94,14 +96,17 @@ class JournalEntry:
                            after=journal_safe(written.after)[0], detail=clean_text("\n".join(written.mismatches)))
 
     async def stopped(self, exc: IntegrationsError) -> None:
-        call_ids = [exc.api_call_id] if isinstance(exc, VendorError) and exc.api_call_id else []
+        # The vendor's call id is random by design, but it is the vendor's text: cleaned like any output.
+        call_ids = [clean_text(exc.api_call_id)] if isinstance(exc, VendorError) and exc.api_call_id else []
         if isinstance(exc, WriteOutcomeUnknown):
             outcome = Outcome.UNKNOWN
         elif isinstance(exc, GuardrailError) and self.id is None:
             outcome = Outcome.REFUSED
         else:
             outcome = Outcome.FAILED
-        await self._settle(outcome, detail=clean_text(str(exc)), call_ids=call_ids)
+        # A refusal hands the asking session its confirmation or approval id: the journal, which every reader lists,
+        # keeps the refusal without it.
+        await self._settle(outcome, detail=clean_text(hide_capabilities(str(exc))), call_ids=call_ids)
 
     async def _settle(self, outcome: Outcome, **values: Any) -> None:
         self.row = _with(self.row, outcome=outcome, **values)
@@ -126,6 +131,10 @@ def journal_safe(*images: dict[str, Any] | None) -> list[dict[str, Any] | None]:
         safe.append({name: REDACTED if any(find_secret_values({name.rsplit(".", 1)[-1]: value})) else
                      clean_output(value) for name, value in image.items()})
     return safe
+
+
+def _shown(target: str) -> str:
+    return clean_text(hide_capabilities(target))
 
 
 def _with(row: ChangeRow, **values: Any) -> ChangeRow:

@@ -28,7 +28,9 @@ def restorable(change: ChangeRow) -> tuple[dict[str, Any], list[str]]:
         raise GuardrailError(f"Refused: change {change.id} created {change.target}; there is no earlier state to "
                              "restore (no tool deletes an integration). Disable or deactivate it with the vendor's "
                              "edit tool if the user wants it off.")
-    secrets = set(change.secrets) | {name for name, value in change.before.items() if value == REDACTED}
+    # A value holding the mask anywhere (a nested secret, a URL password) is a secret too: restoring it would write
+    # the mask over the real secret.
+    secrets = set(change.secrets) | {name for name, value in change.before.items() if _holds_mask(value)}
     restore = {c["field"]: change.before.get(c["field"]) for c in change.changes if c["field"] not in secrets}
     if not restore:
         raise GuardrailError(f"Refused: change {change.id} only set secrets ({', '.join(sorted(secrets))}), which "
@@ -95,6 +97,16 @@ class RevertStages:
 
     def journal_result(self, result: Any) -> Written:
         return self.inner.journal_result(result)
+
+
+def _holds_mask(value: Any) -> bool:
+    if isinstance(value, str):
+        return REDACTED in value
+    if isinstance(value, dict):
+        return any(_holds_mask(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_mask(item) for item in value)
+    return False
 
 
 def _show(value: Any) -> str:

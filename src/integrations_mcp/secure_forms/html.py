@@ -14,7 +14,10 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it a same-origin POST carries `Origin: null`, and over plain http to a name other than
+    # localhost (a published container port) Chromium sends no Sec-Fetch-Site to vouch for it. Other sites still
+    # get no referrer, so the link (a capability) never leaves the page's own origin.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }

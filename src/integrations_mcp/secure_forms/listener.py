@@ -2,8 +2,13 @@
 
 - HTTP transport: the transport mounts `SecureFormServer.routes()` on its own app, puts `SecureFormGuard` in
   front, and calls `set_base_url(...)`.
-- stdio: nothing listens, so `ensure_listening()` starts a small uvicorn listener on 127.0.0.1 (random port,
-  daemon thread) the first time a form is needed, and `close()` stops it.
+- stdio: nothing listens, so `ensure_listening()` starts a small uvicorn listener (daemon thread) the first time a
+  form is needed, and `close()` stops it. By default on 127.0.0.1, a random port; in a container or remote dev box
+  the operator gives a bind address and fixed port to publish, and the public URL people open (the links use it).
+
+A listener other machines can reach needs no authentication beyond the pages' own: each link is a capability (an
+unguessable one-time id, expiring, for one form or approval), a browser cannot send a bearer token, and nothing
+else is served there. The Host allowlist (DNS rebinding) and the POST checks (origin, anti-forgery token) stay.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 import anyio
 from starlette.applications import Starlette
@@ -20,13 +26,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from integrations_mcp.loopback import LoopbackServer
+from integrations_mcp.errors import IntegrationsError
+from integrations_mcp.loopback import LoopbackServer, is_loopback, link_host
 from integrations_mcp.secure_forms.html import FORM_GONE, SECURITY_HEADERS, UNKNOWN_HOST, message
 from integrations_mcp.secure_forms.origin import origin_of
 from integrations_mcp.secure_forms.page import DEFAULT_PATH_PREFIX, secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
-__all__ = ["LOOPBACK_HOSTS", "PageRoutes", "SecureFormGuard", "SecureFormServer", "host_allowed"]
+__all__ = ["LOOPBACK_HOSTS", "PageListenerUnavailable", "PageRoutes", "SecureFormGuard", "SecureFormServer",
+           "host_allowed"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,8 @@ PageRoutes = Callable[[str, Callable[[], str | None]], list[Route]]
 """Routes of more pages: given the path prefix and the public origin (None: the request's own)."""
 
 
+class PageListenerUnavailable(IntegrationsError):
+    kind = "Unavailable"
 
 # The SDK's allowlist language: exact "host:port", or "host:*" for any port.
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
@@ -93,10 +103,19 @@ class SecureFormServer:
     Mode (b), stdio: `await ensure_listening()` starts a loopback listener on first use; `close()` stops it."""
 
     def __init__(self, store: SecureFormStore | None = None, *, base_url: str | None = None,
-                 path_prefix: str = DEFAULT_PATH_PREFIX, host: str = "127.0.0.1") -> None:
+                 path_prefix: str = DEFAULT_PATH_PREFIX, host: str = "127.0.0.1", port: int = 0,
+                 public_url: str | None = None, allowed_hosts: Iterable[str] = ()) -> None:
+        """Mode (b)'s listener binds `host`:`port` (0: any free port); its links start with `public_url` when
+        given (a published port, a proxy); its Host allowlist is loopback, the bind address, the public URL's host
+        and `allowed_hosts`."""
         self.store = store if store is not None else SecureFormStore()
         self.path_prefix = f"/{path_prefix.strip('/')}"
-        self.host = host
+        self.host, self.port = host, port
+        self.public_url = public_url.rstrip("/") if public_url else None
+        wildcard = link_host(host) in ("127.0.0.1", "[::1]")  # 0.0.0.0 or ::, linked as loopback
+        own = [] if is_loopback(host) or wildcard else [f"{link_host(host)}:*"]
+        public = [urlsplit(self.public_url).netloc.lower()] if self.public_url else []
+        self.allowed_hosts = (*LOOPBACK_HOSTS, *own, *public, *allowed_hosts)
         self._base_url = base_url.rstrip("/") if base_url else None
         self._listener: LoopbackServer | None = None
         self._lock = threading.Lock()
@@ -142,10 +161,17 @@ class SecureFormServer:
             if self._base_url is not None:
                 return self._base_url
             app = SecureFormGuard(Starlette(routes=self.routes(), exception_handlers={
-                404: _not_found_page, 405: _not_allowed_page}))
-            self._listener = LoopbackServer(app, host=self.host).start()
-            self._base_url = self._listener.url
-        log.info("secure form page listening on %s%s/", self._base_url, self.path_prefix)
+                404: _not_found_page, 405: _not_allowed_page}), allowed_hosts=self.allowed_hosts)
+            try:
+                self._listener = LoopbackServer(app, host=self.host, port=self.port).start()
+            except OSError as exc:
+                raise PageListenerUnavailable(
+                    f"The secure form page cannot listen on {self.host}:{self.port} ({exc.strerror or exc}), so no "
+                    "form or approval link can be given. Tell the server's operator (settings "
+                    "INTEGRATIONS_FORMS_HOST, INTEGRATIONS_FORMS_PORT).") from None
+            self._base_url = self.public_url or self._listener.url
+        log.info("secure form page listening on %s:%d, linked as %s%s/", self.host, self._listener.port,
+                 self._base_url, self.path_prefix)
         return self._base_url
 
     async def ensure_listening(self) -> str:

@@ -2,8 +2,10 @@
 
 What browsers send with the person's own submit:
 - `Sec-Fetch-Site: same-origin` (every current browser), and
-- `Origin: <the page's origin>`, or `Origin: null` when the page is served with `Referrer-Policy: no-referrer`
-  (ours are), so `null` alone proves nothing and is accepted only together with `Sec-Fetch-Site: same-origin`.
+- `Origin: <the page's origin>` (ours are served with `Referrer-Policy: same-origin`), or `Origin: null` from a
+  page served with `no-referrer` (ours were), so `null` alone proves nothing and is accepted only together with
+  `Sec-Fetch-Site: same-origin`. Browsers send `Sec-Fetch-*` only to trustworthy origins (https, localhost): over
+  plain http to another name the page's own `Origin` is the proof.
 A post from another page carries `Sec-Fetch-Site: cross-site` or `same-site` (another port of the same host is
 same-site) and that page's origin. A client that is not a browser sends neither header: it is not a CSRF vector
 (it cannot ride the person's session) and still needs the form's anti-forgery token.

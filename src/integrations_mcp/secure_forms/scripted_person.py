@@ -1,9 +1,9 @@
 """What a person's browser does with a secure form page, for the demo and the tests: open the link, type a value
 into every field, press Save.
 
-It sends the headers a current browser sends (the pages' referrer policy makes Chromium send `Origin: null`
-together with `Sec-Fetch-Site: same-origin`), so a page rule that a real browser would trip over fails here too
-instead of passing only for scripts.
+It sends headers a browser sends (the strictest accepted: `Origin: null`, vouched for by `Sec-Fetch-Site:
+same-origin`, as Chromium sends from a no-referrer page), so a page rule that a real browser would trip over fails
+here too instead of passing only for scripts.
 """
 
 from __future__ import annotations

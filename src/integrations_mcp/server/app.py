@@ -74,7 +74,9 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
 
     def shared_forms() -> SecureFormServer:
         if not forms:
-            forms.append(secure_forms or SecureFormServer(form_store(settings, state)))
+            forms.append(secure_forms or SecureFormServer(
+                form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
+                public_url=settings.public_url, allowed_hosts=settings.allowed_hosts))
         return forms[0]
 
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))

@@ -10,6 +10,7 @@ from mcp.types import InputRequiredResult
 from pydantic import BaseModel, Field
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.capabilities import hide_capabilities
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.revert import CONFIRM_REVERT, RevertStages, restorable
@@ -48,10 +49,11 @@ class Change(BaseModel):
 
     @classmethod
     def of(cls, row: ChangeRow, *, full: bool) -> Change:
+        detail = hide_capabilities(row.detail)  # rows recorded before the journal hid them too
         return cls(id=row.id or 0, at=int(row.at), principal=row.principal, tool=row.tool, vendor=row.vendor,
-                   integration=row.integration, target=row.target, outcome=row.outcome,
+                   integration=row.integration, target=hide_capabilities(row.target), outcome=row.outcome,
                    changes=[FieldChange(**c) for c in row.changes], secrets=row.secrets, call_ids=row.call_ids,
-                   detail=row.detail if full else row.detail[:300], reverts=row.reverts,
+                   detail=detail if full else detail[:300], reverts=row.reverts,
                    before=row.before if full else None, after=row.after if full else None)
 
 

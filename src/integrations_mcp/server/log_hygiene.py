@@ -10,23 +10,14 @@ record also passes the output filter (`guardrails.outputs.clean_text`): configur
 from __future__ import annotations
 
 import logging
-import re
 
+from integrations_mcp.guardrails.capabilities import hide_capabilities
 from integrations_mcp.guardrails.outputs import clean_text
 
 __all__ = ["CapabilityFilter", "install"]
 
-_PATTERNS = (
-    re.compile(r"((?:approval|confirmation|secure_form)_id=)[A-Za-z0-9_-]{6,}"),
-    re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
-    re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
-)
-
-
 def scrub(text: str) -> str:
-    for pattern in _PATTERNS:
-        text = pattern.sub(r"\1[hidden]", text)
-    return text
+    return hide_capabilities(text)
 
 
 class CapabilityFilter(logging.Filter):

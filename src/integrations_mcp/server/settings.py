@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.loopback import is_loopback
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
@@ -37,6 +38,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # extra Host values accepted over HTTP (loopback always is)
     allowed_origins: tuple[str, ...] = ()
     public_url: str | None = None  # where people open the server's own pages, when not the listener itself
+    # stdio: where the server's own page listener binds (0: any free port); HTTP serves the pages on its listener.
+    forms_host: str = "127.0.0.1"
+    forms_port: int = 0
     sandbox: bool = False
     confirmation: ConfirmationPolicy = ConfirmationPolicy.PERSON  # who confirms risky changes
     approval_minutes: float = 10.0  # how long an approval (or a confirmation token) stays valid
@@ -71,7 +75,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
     """Settings from `env`, overridden by the command-line `flags` that were given (None means not given)."""
     given = {key: value for key, value in flags.items() if value is not None}
     sandbox = bool(given.get("sandbox"))
-    return Settings(
+    return _checked(Settings(
         # Under --sandbox the emulators provide the vendor settings (server/sandbox.py), not the environment.
         vendors={} if sandbox else _vendors(env),
         read_only=bool(given.get("read_only")) or _boolean(env, "INTEGRATIONS_READ_ONLY"),
@@ -85,6 +89,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         allowed_hosts=_list(env, "INTEGRATIONS_ALLOWED_HOSTS"),
         allowed_origins=_list(env, "INTEGRATIONS_ALLOWED_ORIGINS"),
         public_url=_public_url(env),
+        **_forms_listener(env),
         sandbox=sandbox,
         confirmation=ConfirmationPolicy(_choice(env.get("INTEGRATIONS_CONFIRMATION", "").strip().lower() or "person",
                                                 tuple(ConfirmationPolicy), "INTEGRATIONS_CONFIRMATION")),
@@ -98,7 +103,16 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
         journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
         **_state(env),
-    )
+    ))
+
+
+def _checked(settings: Settings) -> Settings:
+    if settings.transport == "stdio" and settings.public_url and not settings.forms_port:
+        raise ConfigurationError(
+            "INTEGRATIONS_PUBLIC_URL under stdio links the secure form and approval pages to that address, which "
+            "must lead to the page listener: set INTEGRATIONS_FORMS_PORT (and INTEGRATIONS_FORMS_HOST=0.0.0.0 in "
+            "a container) to the port it reaches, or unset INTEGRATIONS_PUBLIC_URL.")
+    return settings
 
 
 def _state(env: Mapping[str, str]) -> dict[str, Any]:
@@ -144,11 +158,24 @@ def _number(env: Mapping[str, str], name: str, default: float, unit: str = "seco
     return number
 
 
-def _port(env: Mapping[str, str]) -> int:
-    value = env.get("INTEGRATIONS_PORT", "").strip() or "8000"
+def _port(env: Mapping[str, str], name: str = "INTEGRATIONS_PORT", default: str = "8000") -> int:
+    value = env.get(name, "").strip() or default
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigurationError(f"INTEGRATIONS_PORT must be a port number (1-65535), not {value!r}.")
+        raise ConfigurationError(f"{name} must be a port number (1-65535), not {value!r}.")
     return int(value)
+
+
+def _forms_listener(env: Mapping[str, str]) -> dict[str, Any]:
+    """Fail closed: the pages leave loopback only when both settings say so (a random port on every interface
+    could not be published, only found)."""
+    host = env.get("INTEGRATIONS_FORMS_HOST", "").strip() or "127.0.0.1"
+    port = _port(env, "INTEGRATIONS_FORMS_PORT", "0") if env.get("INTEGRATIONS_FORMS_PORT", "").strip() else 0
+    if not is_loopback(host) and port == 0:
+        raise ConfigurationError(
+            f"INTEGRATIONS_FORMS_HOST={host} puts the secure form and approval pages on a non-loopback address: set "
+            "INTEGRATIONS_FORMS_PORT to the port you publish (e.g. 8765 with docker run -p 127.0.0.1:8765:8765), "
+            "or unset INTEGRATIONS_FORMS_HOST to keep them on 127.0.0.1.")
+    return {"forms_host": host, "forms_port": port}
 
 
 def _choice(value: str, choices: tuple[str, ...], name: str) -> str:

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.secure_forms.listener import SecureFormGuard
+from integrations_mcp.server.auth.challenge import with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
 from integrations_mcp.server.health import health_route
@@ -27,6 +28,7 @@ __all__ = ["http_app", "run_http", "transport_security"]
 
 log = logging.getLogger(__name__)
 
+MCP_PATH = "/mcp"  # the SDK's default streamable_http_path
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 SSE_RETRY_MS = 2000  # how soon a client whose stream dropped reconnects (the priming event's `retry`)
 
@@ -46,6 +48,8 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
     events = BoundedEventStore()
     app = server.streamable_http_app(host=settings.host, transport_security=security, event_store=events,
                                      retry_interval=SSE_RETRY_MS)
+    if settings.auth_enabled:
+        with_scope_challenge(app.router.routes, MCP_PATH)
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))
@@ -67,6 +71,9 @@ def run_http(server: MCPServer, settings: Settings) -> None:
     if not is_loopback(settings.host) and not settings.allowed_hosts:
         log.warning("Listening on %s: requests must name the server as localhost or 127.0.0.1 (Host header) until "
                     "INTEGRATIONS_ALLOWED_HOSTS lists the name(s) clients use.", settings.host)
+    if settings.forms_port or settings.forms_host != "127.0.0.1":
+        log.warning("INTEGRATIONS_FORMS_HOST/INTEGRATIONS_FORMS_PORT are for stdio: over HTTP the form and approval "
+                    "pages are served on the MCP listener (linked at INTEGRATIONS_PUBLIC_URL when set).")
     app = http_app(server, settings)
     log.info("MCP endpoint: http://%s:%d/mcp (%s)", settings.host, settings.port,
              "authentication required" if settings.auth_enabled else "no authentication")

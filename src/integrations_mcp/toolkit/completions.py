@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import Completion, PromptReference
 
 from integrations_mcp.errors import IntegrationsError
+from integrations_mcp.guardrails.outputs import clean_text
 
 __all__ = ["MAX_VALUES", "PromptCompletions", "ValueSource", "cached", "matching"]
 
@@ -59,7 +60,9 @@ class PromptCompletions:
         if source is None:
             return Completion(values=[])
         try:
-            values = matching(await source(), typed)
+            # The vendor's text outside any tool result (no output filter here): a value holding a secret by its
+            # look is left out, as masking it would put the mask in the user's prompt.
+            values = [v for v in matching(await source(), typed) if clean_text(v) == v]
         except IntegrationsError as exc:  # the vendor is unreachable or refused: no suggestions
             log.warning("No completions for %s.%s: %s", prompt, argument, type(exc).__name__)
             return Completion(values=[])

@@ -3,7 +3,6 @@ the fail-closed rule for binds other people can reach."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from mcp.server.auth.settings import AuthSettings
 from starlette.routing import Route
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.loopback import is_loopback
 from integrations_mcp.server.auth.jwt_tokens import JwksCache, JwtVerifier
 from integrations_mcp.server.auth.tokens import StaticTokenVerifier
 from integrations_mcp.server.settings import Settings
@@ -40,15 +40,6 @@ class FirstMatch:
             if found is not None:
                 return found
         return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def base_url(settings: Settings) -> str:

@@ -99,7 +99,9 @@ class _RevCentWrite:
             result.next_steps = ["Read it with GetUserThirdPartyIntegration to check the saved state first."]
             return result
         read_back = view(record)
-        result.verified = VerifiedState(integration=SavedIntegration.of(record), readiness=read_back.readiness)
+        # The view, not the record: option fields that name a secret are redacted there, as on every read.
+        result.verified = VerifiedState(integration=SavedIntegration.of(read_back.integration),
+                                        readiness=read_back.readiness)
         result.mismatches = mismatches(record, plan)
         result.next_steps = next_steps(read_back, result.mismatches)
         return result

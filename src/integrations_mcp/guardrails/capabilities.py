@@ -1,0 +1,22 @@
+"""Capabilities that only their creator may hold: a secure form id, an approval id or a confirmation id (whoever
+holds one can open the form, approve the change or confirm it). They travel only in the tool result to the session
+that asked; logs and the change journal keep the text around them, with the capability hidden."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["hide_capabilities"]
+
+_PATTERNS = (
+    re.compile(r"((?:approval|confirmation|secure_form)_id=)[A-Za-z0-9_-]{6,}"),
+    re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
+    re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
+    re.compile(r"(:form:)[A-Za-z0-9_-]{6,}"),  # a write's lock key (`cxengage:form:<id>`)
+)
+
+
+def hide_capabilities(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(r"\1[hidden]", text)
+    return text
