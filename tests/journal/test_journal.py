@@ -147,6 +147,29 @@ async def test_creates_refusals_and_secrets_cannot_be_reverted(s: Session) -> No
                     change_id=only_secret["id"])
 
 
+async def test_revert_refusals_before_the_pipeline_are_journaled(s: Session, db: Path) -> None:
+    """An unknown change, a create, a secrets-only change: refused before any vendor read, and journaled as refused
+    with who tried and which change (a dry run is not a write, as in the pipeline)."""
+    uid = await rc_integration(s)
+    create = (await changes(s))[0]
+    await s.refused("RevertIntegrationChange", "no change 999", change_id=999)
+    await s.refused("RevertIntegrationChange", "no earlier state", change_id=create["id"])
+    await s.refused("RevertIntegrationChange", "no earlier state", change_id=create["id"], dry_run=True)
+    form_id = await completed_form(s.client, s.revcent, "tax", secret=RC_CANARY + "-3")
+    await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, secure_form_id=form_id,
+               confirm_overwrite=True)
+    secret_edit = (await changes(s))[0]
+    await s.refused("RevertIntegrationChange", "only set secrets", change_id=secret_edit["id"])
+    reverts = [row for row in await changes(s, principal=create["principal"])
+               if row["tool"] == "RevertIntegrationChange"]
+    assert [(r["reverts"], r["outcome"], r["vendor"], r["integration"]) for r in reverts] == [
+        (secret_edit["id"], "refused", "revcent", uid), (create["id"], "refused", "revcent", uid),
+        (999, "refused", "unknown", None)]
+    assert "only set secrets" in reverts[0]["detail"] and "no change 999" in reverts[2]["detail"]
+    assert reverts[2]["target"] == "change 999" and reverts[2]["changes"] == []
+    assert RC_CANARY not in database_text(db)
+
+
 async def test_cxengage_revert_and_no_secret_in_the_database(s: Session, db: Path) -> None:
     form_id = await s.form("zendesk", {"password": CX_CANARY})
     created = await s.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),

@@ -55,11 +55,12 @@ class Journal:
     def __init__(self, table: JournalTable) -> None:
         self.table = table
 
-    def entry(self, *, principal: str, tool: str, vendor: str, target: str, reverts: int | None = None
-              ) -> JournalEntry:
+    def entry(self, *, principal: str, tool: str, vendor: str, target: str, reverts: int | None = None,
+              integration: str | None = None) -> JournalEntry:
         # Until the write is planned its target is its lock keys, which may name a secure form: a capability.
         return JournalEntry(self, ChangeRow(principal=principal, tool=tool, vendor=vendor, target=_shown(target),
-                                            outcome=Outcome.UNKNOWN, changes=[], reverts=reverts))
+                                            outcome=Outcome.UNKNOWN, changes=[], reverts=reverts,
+                                            integration=integration))
 
 
 class JournalEntry:

@@ -1,6 +1,7 @@
 """One write at a time per target: the check and the write it allows happen under one lock, so a second writer waits
-and is planned again against what the first one wrote. Within this process an anyio lock per key; across replicas
-sharing a PostgreSQL state database, an advisory lock per key as well (`state.locks`)."""
+and is planned again against what the first one wrote. Within this process an anyio lock per key; across processes
+sharing the state database, a lock per key as well (`state.locks`: PostgreSQL advisory locks, or leases in a SQLite
+file)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
-from integrations_mcp.state.locks import advisory_locks
+from integrations_mcp.state.locks import Leases, cross_process_locks
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["WriteLocks"]
 
 
 class WriteLocks:
-    def __init__(self, state: StateStore | None = None) -> None:
-        self._state = state
+    def __init__(self, state: StateStore | None = None, leases: Leases | None = None) -> None:
+        self._state, self._leases = state, leases or Leases()
         self._locks: dict[str, anyio.Lock] = {}
         self._holders: dict[str, int] = {}
 
@@ -29,7 +30,7 @@ class WriteLocks:
             for key in ordered:
                 await stack.enter_async_context(self._one(key))
             if self._state is not None:
-                await stack.enter_async_context(advisory_locks(self._state, ordered))
+                await stack.enter_async_context(cross_process_locks(self._state, ordered, self._leases))
             yield
 
     @asynccontextmanager

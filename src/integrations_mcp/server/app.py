@@ -30,6 +30,7 @@ from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state.journal import JournalTable
 from integrations_mcp.state.keys import derive
+from integrations_mcp.state.locks import Leases
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.completions import PromptCompletions
@@ -78,8 +79,10 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         return forms[0]
 
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))
-    writes = WriteServices(WriteLocks(state), Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
-                                                        pages=shared_forms), journal)
+    # A write may hold its lock while the person decides (at most an approval's lifetime), then send and read back.
+    locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
+    writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
+                                            pages=shared_forms), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     http_clients = HttpClients()
     completions = PromptCompletions()

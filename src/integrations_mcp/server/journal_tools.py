@@ -20,11 +20,13 @@ from integrations_mcp.toolkit.annotations import EDITS, LOCAL_READ
 from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, Page, StrictBool
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
+from integrations_mcp.toolkit.identity import principal
 from integrations_mcp.vendors.base import Reverter
 
 __all__ = ["JournalTools"]
 
 PAGE_SIZE = Annotated[int, Field(ge=1, le=50)]
+UNKNOWN_VENDOR = "unknown"  # a refused revert of a change id the journal does not hold
 ChangeId = Annotated[int, Field(ge=1, description="From GetIntegrationChanges.")]
 
 
@@ -106,12 +108,13 @@ class JournalTools:
         dry_run: StrictBool = False,
     ) -> RevertResult | InputRequiredResult:
         """Restore what a change replaced, as an edit the user confirms; not if changed since, never secrets."""
-        change = await self._change(change_id)
-        reverter = self.reverters.get(change.vendor)
-        if reverter is None:
-            raise GuardrailError(f"Refused: change {change_id} was made in {change.vendor}, which this server is not "
-                                 "configured for. Nothing was sent.")
-        restore, secrets = restorable(change)
+        change = await self.journal.table.get(change_id)
+        try:
+            reverter, restore, secrets = self._revertible(change_id, change)
+        except GuardrailError as refusal:
+            if not dry_run:  # as in the pipeline: a dry run is not a write
+                await self._refused(ctx, change_id, change, refusal)
+            raise
         call = write_call(ctx, "RevertIntegrationChange", reverter.vendor, dry_run=dry_run,
                           flags={CONFIRM_REVERT: confirm_revert}, token=confirmation_id or approval_id,
                           reverts=change_id)
@@ -122,8 +125,29 @@ class JournalTools:
         return RevertResult(change_id=change_id, result=result.model_dump(mode="json"), not_restored=secrets)
 
     async def _change(self, change_id: int) -> ChangeRow:
-        row = await self.journal.table.get(change_id)
-        if row is None:
-            raise GuardrailError(f"Refused: no change {change_id} in the journal (it may be older than the "
-                                 "retention, INTEGRATIONS_JOURNAL_DAYS). List changes with GetIntegrationChanges.")
-        return row
+        return _known(change_id, await self.journal.table.get(change_id))
+
+    def _revertible(self, change_id: int, change: ChangeRow | None) -> tuple[Reverter, dict[str, Any], list[str]]:
+        """The refusals that come before the pipeline: an unknown change, a vendor not configured, nothing to
+        restore (a create, a refused or failed write, secrets only)."""
+        change = _known(change_id, change)
+        reverter = self.reverters.get(change.vendor)
+        if reverter is None:
+            raise GuardrailError(f"Refused: change {change_id} was made in {change.vendor}, which this server is not "
+                                 "configured for. Nothing was sent.")
+        return (reverter, *restorable(change))
+
+    async def _refused(self, ctx: Context, change_id: int, change: ChangeRow | None, refusal: GuardrailError) -> None:
+        """Journaled like the pipeline's own refusals: who tried to revert which change, and why it was refused."""
+        entry = self.journal.entry(principal=principal(ctx), tool="RevertIntegrationChange",
+                                   vendor=change.vendor if change else UNKNOWN_VENDOR,
+                                   target=change.target if change else f"change {change_id}", reverts=change_id,
+                                   integration=change.integration if change else None)
+        await entry.stopped(refusal)
+
+
+def _known(change_id: int, row: ChangeRow | None) -> ChangeRow:
+    if row is None:
+        raise GuardrailError(f"Refused: no change {change_id} in the journal (it may be older than the "
+                             "retention, INTEGRATIONS_JOURNAL_DAYS). List changes with GetIntegrationChanges.")
+    return row

@@ -12,6 +12,7 @@ from integrations_mcp.state.store import StateStore
 __all__ = ["ChangeFilter", "ChangeRow", "JournalTable"]
 
 PURGE_EVERY = 100  # changes; reads purge too
+PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class JournalTable:
         return ChangeRow(**found) if found else None
 
     async def find(self, where: ChangeFilter, *, limit: int, offset: int) -> tuple[list[ChangeRow], int]:
-        """Newest first; the rows of one page and how many match in all."""
+        """Newest first; the rows of one page (without their images) and how many match in all."""
         from sqlalchemy import and_, func, select
 
         from integrations_mcp.state.schema import journal
@@ -95,7 +96,8 @@ class JournalTable:
         async with self.store.begin() as conn:
             await self._purge(conn)
             total = (await conn.execute(select(func.count()).select_from(journal).where(condition))).scalar_one()
-            rows = (await conn.execute(select(journal).where(condition).order_by(journal.c.id.desc())
+            page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
+            rows = (await conn.execute(select(*page_columns).where(condition).order_by(journal.c.id.desc())
                                        .limit(limit).offset(offset))).mappings().all()
         return [ChangeRow(**row) for row in rows], int(total)
 

@@ -1,16 +1,39 @@
-"""Write serialisation across replicas: a PostgreSQL advisory lock per key, held by one transaction for as long as
-the write runs (released with it, also when the process dies). SQLite needs none: one file is one host, and the
-server's in-process locks already serialise its writes."""
+"""Write serialisation across processes sharing one state database, on top of the in-process locks.
+
+PostgreSQL (replicas): an advisory lock per key, held by one transaction for as long as the write runs (released
+with it, also when the process dies).
+
+A SQLite file (several stdio servers of one user, e.g. two MCP clients each spawning one): a lease per key, a row
+of `write_locks` inserted on its primary key (so only one process gets it), renewed while the write runs and
+deleted when it ends. A process that dies holding one stops renewing it, and the lease runs out after
+`Leases.lease`. A waiting writer polls (short, bounded pauses) and is refused after `Leases.wait`. Not a SQLite
+write transaction held for the whole write (`BEGIN IMMEDIATE`): that would block every other write to the file,
+this process's own journal row included, for as long as the vendor call (or the person) takes.
+
+An in-memory SQLite database belongs to one process: the in-process locks suffice.
+
+SQLAlchemy and the schema are imported by the functions that use them, so building the server never pays for them
+(`state.engine`)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+import anyio
+
+from integrations_mcp.errors import GuardrailError
 from integrations_mcp.state.store import StateStore
 
-__all__ = ["advisory_locks", "lock_id"]
+__all__ = ["Leases", "cross_process_locks", "lock_id"]
+
+log = logging.getLogger(__name__)
 
 
 def lock_id(key: str) -> int:
@@ -18,17 +41,140 @@ def lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
-@asynccontextmanager
-async def advisory_locks(store: StateStore, keys: list[str]) -> AsyncIterator[None]:
-    """Hold every key's lock across replicas (keys in sorted order, as the in-process locks take them)."""
-    from sqlalchemy import text
+@dataclass(frozen=True)
+class Leases:
+    """How leases behave on a SQLite file (seconds)."""
 
-    if not store.shared or not keys:
+    lease: float = 30.0  # a crashed holder blocks others this long at most
+    renew_every: float = 10.0
+    wait: float = 720.0  # then the waiting write is refused, nothing sent (the server: approval lifetime + 2 min)
+    poll_max: float = 0.25  # the longest pause between tries
+
+
+@asynccontextmanager
+async def cross_process_locks(store: StateStore, keys: list[str], leases: Leases = Leases()) -> AsyncIterator[None]:
+    """Hold every key's lock against the other processes using this database (keys taken in sorted order, as the
+    in-process locks take them, so two writers never wait on each other)."""
+    ordered = sorted(set(keys))
+    if not ordered or store.in_memory:
         yield
-        return
+    elif store.shared:
+        async with _advisory_locks(store, ordered):
+            yield
+    else:
+        async with _leased(store, ordered, leases):
+            yield
+
+
+@asynccontextmanager
+async def _advisory_locks(store: StateStore, keys: list[str]) -> AsyncIterator[None]:
     # Each holder keeps a connection for the whole write and needs others meanwhile (journal, approvals): bounded,
     # so that the pool never runs dry with every connection waiting for a second one.
+    from sqlalchemy import text
+
     async with store.lock_holders, store.begin() as conn:
-        for key in sorted(set(keys)):
+        for key in keys:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id(key)})
         yield
+
+
+def _row_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@asynccontextmanager
+async def _leased(store: StateStore, keys: list[str], leases: Leases) -> AsyncIterator[None]:
+    owner = f"pid {os.getpid()} {secrets.token_hex(8)}"
+    held: list[str] = []
+    try:
+        for key in keys:
+            await _acquire(store, key, owner, leases)
+            held.append(key)
+        failed: BaseException | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_renew, store, held, owner, leases)
+            try:
+                yield
+            except BaseException as exc:  # re-raised as is below, not wrapped in the task group's exception group
+                failed = exc
+            finally:
+                tg.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
+    finally:
+        with anyio.CancelScope(shield=True):  # a cancelled write still gives its leases back
+            await _release(store, held, owner)
+
+
+async def _acquire(store: StateStore, key: str, owner: str, leases: Leases) -> None:
+    from sqlalchemy import delete, insert
+    from sqlalchemy.exc import IntegrityError
+
+    from integrations_mcp.state.schema import write_locks
+
+    deadline, pause = time.monotonic() + leases.wait, 0.01
+    while True:
+        now = time.time()
+        try:
+            async with store.begin() as conn:  # the delete takes SQLite's write lock: one process at a time here
+                await conn.execute(delete(write_locks).where(write_locks.c.id == _row_id(key),
+                                                             write_locks.c.expires_at < now))
+                await conn.execute(insert(write_locks).values(id=_row_id(key), name=key, owner=owner,
+                                                              expires_at=now + leases.lease))
+            return
+        except IntegrityError:
+            pass  # held by another write, whose lease has not run out
+        if time.monotonic() >= deadline:
+            raise GuardrailError(f"Refused: another integrations-mcp process ({await _holder(store, key)}) sharing "
+                                 f"this state database has been writing to {key} for over {leases.wait:.0f} s. "
+                                 "Nothing was sent. Try again once it has finished.")
+        await anyio.sleep(pause)
+        pause = min(pause * 2, leases.poll_max)
+
+
+async def _holder(store: StateStore, key: str) -> str:
+    from sqlalchemy import select
+
+    from integrations_mcp.state.schema import write_locks
+
+    async with store.begin() as conn:
+        owner = (await conn.execute(select(write_locks.c.owner).where(write_locks.c.id == _row_id(key)))).scalar()
+    return (owner or "finished").rsplit(" ", 1)[0]
+
+
+async def _renew(store: StateStore, keys: list[str], owner: str, leases: Leases) -> None:
+    from sqlalchemy import update
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from integrations_mcp.state.schema import write_locks
+
+    ids = [_row_id(key) for key in keys]
+    while True:
+        await anyio.sleep(leases.renew_every)
+        try:
+            async with store.begin() as conn:
+                renewed = (await conn.execute(update(write_locks)
+                                              .where(write_locks.c.id.in_(ids), write_locks.c.owner == owner)
+                                              .values(expires_at=time.time() + leases.lease))).rowcount
+        except (SQLAlchemyError, OSError) as exc:  # tried again at the next turn; the lease outlasts two misses
+            log.warning("write lock: could not renew the lease of %s: %s", ", ".join(keys), type(exc).__name__)
+            continue
+        if renewed != len(ids):
+            log.error("write lock: lost the lease of %s (this process stalled past its expiry); another process may "
+                      "write to it at the same time", ", ".join(keys))
+
+
+async def _release(store: StateStore, keys: list[str], owner: str) -> None:
+    if not keys:
+        return
+    from sqlalchemy import delete
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from integrations_mcp.state.schema import write_locks
+
+    try:
+        async with store.begin() as conn:
+            await conn.execute(delete(write_locks).where(write_locks.c.id.in_([_row_id(key) for key in keys]),
+                                                         write_locks.c.owner == owner))
+    except (SQLAlchemyError, OSError) as exc:  # the lease then runs out by itself
+        log.error("write lock: could not release %s: %s", ", ".join(keys), type(exc).__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["approvals", "journal", "metadata", "secure_forms", "spent_forms"]
+__all__ = ["approvals", "journal", "metadata", "secure_forms", "spent_forms", "write_locks"]
 
 metadata = MetaData()
 
@@ -60,4 +60,12 @@ secure_forms = Table(
     Column("completed", Boolean, nullable=False),
     Column("used", Boolean, nullable=False),
     Column("filled", JSON, nullable=False),  # field ids that hold a value (never values)
+)
+
+write_locks = Table(  # leases serialising writes across processes sharing one SQLite file (state.locks)
+    "write_locks", metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the lock key
+    Column("name", Text, nullable=False),  # the lock key, for whoever looks into the file
+    Column("owner", String(100), nullable=False),  # pid and a random token of the holding write
+    Column("expires_at", Float, nullable=False),  # renewed while the write runs; a crashed holder's lease runs out
 )

@@ -1,8 +1,8 @@
 """One state store over one database: the engine, the schema's version, and start-up.
 
-SQLite: one file is one host, so the server's in-process locks serialise writes (the file is shared only by the
-processes of that host, which SQLite's own locking covers). PostgreSQL: several replicas share it; they serialise
-writes per integration with advisory locks (`state.locks`).
+SQLite: one file, shared by the server processes of one host (SQLite's own locking keeps it consistent; writes per
+integration are serialised by leases in the file, `state.locks`). PostgreSQL: several replicas share it; they
+serialise writes per integration with advisory locks (`state.locks`).
 
 This module imports neither SQLAlchemy nor Alembic (`state.engine` does, on the first use of the database), so
 building the server and answering tools/list never pays for them."""
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "default_url", "state_failures"]
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
-KNOWN_VERSIONS = ("0001", "0002", "0003")  # the shipped migrations, oldest first (a test keeps this equal to Alembic's)
+# The shipped migrations, oldest first (a test keeps this equal to Alembic's).
+KNOWN_VERSIONS = ("0001", "0002", "0003", "0004")
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
 SQLITE_MIGRATION_ATTEMPTS = 5
@@ -121,6 +122,11 @@ class StateStore:
             for attempt in range(1, SQLITE_MIGRATION_ATTEMPTS + 1):
                 try:
                     async with self.engine.begin() as conn:
+                        if self.dialect == "sqlite" and not self.in_memory:
+                            # Take the file's write lock before reading the version: two processes starting on one
+                            # file then migrate one after the other (reading first, both would wait for the other's
+                            # read lock until the busy timeout, 30 s).
+                            await conn.exec_driver_sql("BEGIN IMMEDIATE")
                         await conn.run_sync(upgrade, self.shared)
                     break
                 except StateError:
