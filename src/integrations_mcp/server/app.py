@@ -37,7 +37,7 @@ from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.identity import connection_lifespan
 from integrations_mcp.toolkit.registration import tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
-from integrations_mcp.vendors.base import Reverter, Runtime
+from integrations_mcp.vendors.base import Reverter, Runtime, Vendor
 
 __all__ = ["approvals", "build_server", "form_store"]
 
@@ -55,17 +55,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                  secure_forms: SecureFormServer | None = None) -> IntegrationsServer:
     """`transports` (vendor name -> httpx2 transport) is the test seam; None means real HTTP. `secure_forms`
     serves the server's own secure form page (a loopback listener started on first use unless given)."""
-    configured = [vendor for vendor in VENDORS if settings.vendors.get(vendor.name) is not None]
-    if not configured and not settings.placeholders:
-        raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
-                                 "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
-    remember_configured_secrets((settings.vendors[v.name] for v in configured),
-                                also=[settings.state_key, *(token.secret for token in settings.auth_tokens)])
-    if settings.placeholders:
-        log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
-                    "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",
-                    ", ".join(settings.placeholders))
-    instructions = INSTRUCTIONS if configured else f"{not_configured(settings.placeholders)} {INSTRUCTIONS}"
+    configured, instructions = _configured(settings)
     transports = transports or {}
     forms: list[SecureFormServer] = []
 
@@ -115,6 +105,22 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         vendor.register_prompts(server)
     completions.register(server)
     return server
+
+
+def _configured(settings: Settings) -> tuple[list[Vendor], str]:
+    """The vendors to serve and the server's instructions; refuses when none is configured (placeholders aside).
+    The configured keys, the state key and the bearer tokens join the output filter's known secrets."""
+    configured = [vendor for vendor in VENDORS if settings.vendors.get(vendor.name) is not None]
+    if not configured and not settings.placeholders:
+        raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
+                                 "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
+    remember_configured_secrets((settings.vendors[v.name] for v in configured),
+                                also=[settings.state_key, *(token.secret for token in settings.auth_tokens)])
+    if settings.placeholders:
+        log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
+                    "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",
+                    ", ".join(settings.placeholders))
+    return configured, INSTRUCTIONS if configured else f"{not_configured(settings.placeholders)} {INSTRUCTIONS}"
 
 
 def not_configured(placeholders: tuple[str, ...]) -> str:
