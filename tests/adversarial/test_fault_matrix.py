@@ -337,8 +337,8 @@ async def test_a_write_applied_but_answered_after_the_timeout(vendor: str, op_na
     revcent, cxengage = revcent_emulator(), CxEngageEmulator()
     emu = cxengage if vendor == "cxengage" else revcent
     with serve_loopback(emu.app) as listener:
-        settings = (cxengage_settings(base_url=listener.url, timeout_seconds=0.3) if vendor == "cxengage"
-                    else revcent_settings(base_url=listener.url + "/v2", timeout_seconds=0.3))
+        settings = (cxengage_settings(base_url=listener.url, timeout_seconds=1.0) if vendor == "cxengage"
+                    else revcent_settings(base_url=listener.url + "/v2", timeout_seconds=1.0))
         async with connect(settings, revcent=revcent, cxengage=cxengage) as s:
             c: dict[str, Any] = {"name": "Late", "form": None}
             if vendor == "cxengage":
@@ -347,7 +347,7 @@ async def test_a_write_applied_but_answered_after_the_timeout(vendor: str, op_na
                 c["site"] = revcent.site_id("tax")
                 c["uid"] = revcent.add_user_integration(name="Tax late", site_id=c["site"])
             op = VENDORS[vendor][op_name]
-            result = await run(op, s, c, emu, path_prefix=op.path(c), method=op.method, after=True, delay=1.0)
+            result = await run(op, s, c, emu, path_prefix=op.path(c), method=op.method, after=True, delay=2.5)
             got = outcome(result)
             assert got == (DONE if op.creates else MAY), text_of(result)
             if op.creates:

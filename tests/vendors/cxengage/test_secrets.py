@@ -46,7 +46,7 @@ async def session(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixtu
     emu = CxEngageEmulator(api_secret=SECRET_CANARY)
     with serve_loopback(emu.app) as vendor:  # a real HTTP path, as in production
         settings = cxengage_settings(secret=SECRET_CANARY, base_url=vendor.url, use_token=request.param,
-                                     timeout_seconds=0.3)
+                                     timeout_seconds=1.0)  # slow enough for a loaded 2-core CI machine
         # The secure form page on its own loopback listener, as under stdio.
         async with connect(settings, cxengage=emu, forms=SecureFormServer(), raise_exceptions=False) as s:
             yield s
@@ -77,7 +77,7 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
                       body=error_body(f"Rejected: {quoted}", **{"properties.password": f"bad {typed('password')}"}))
     await s.refused("CreateCxEngageIntegration", "http_status=400", "Rejected: [redacted]", **create)
     # A timeout on the write: it may have happened, so the form is spent; the person fills a new one.
-    emu.faults.inject(path_prefix=COLLECTION, method="POST", status=504, delay=0.6)
+    emu.faults.inject(path_prefix=COLLECTION, method="POST", status=504, delay=2.0)
     await s.refused("CreateCxEngageIntegration", "timed out", **create)
     await s.refused("CreateCxEngageIntegration", "already used", **create)
     form = await s.ok("CreateCxEngageSecureForm", type="salesforce")
@@ -123,7 +123,7 @@ async def test_canaries_reach_cxengage_and_nothing_else(session: Session, caplog
     assert rotated["mismatches"] == []
 
     # Reads that go wrong: a timeout, an unreadable answer, a server error, a malformed record.
-    emu.faults.inject(path_prefix=COLLECTION, method="GET", delay=0.6)
+    emu.faults.inject(path_prefix=COLLECTION, method="GET", delay=2.0)
     await s.refused("GetCxEngageIntegrations", "timed out")
     emu.faults.inject(path_prefix=COLLECTION, method="GET", status=200, body=b"<html>oops</html>")
     await s.refused("GetCxEngageIntegrations", "not JSON")
