@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying to reach outside hosts; as root it needs no-sandbox.
@@ -31,3 +31,13 @@ async def open_page(url: str, *, args: Sequence[str] = ()) -> AsyncIterator[Any]
             yield page
         finally:
             await browser.close()
+
+
+async def save_every_secret(page: Any, value: str) -> None:
+    """As the person does: type `value`-<n> into each password field of the open form, press Save, see "Saved"."""
+    fields = page.locator("input[type=password]")
+    assert await fields.count() >= 1
+    for i in range(await fields.count()):
+        await fields.nth(i).fill(f"{value}-{i}")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")

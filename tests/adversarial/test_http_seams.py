@@ -11,9 +11,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -23,8 +21,8 @@ import pytest
 from integrations_mcp.loopback import LoopbackServer
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, decide_approval, fill_secure_form
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
-from tests.harness import SERVE, Transcript, _wait_until_listening, clean_env, free_port
-from tests.server.test_http_auth import ISSUER, IdP, Served, post, serve, session
+from tests.harness import Transcript, clean_env
+from tests.server.test_http_auth import ISSUER, IdP, post, serve, session
 from tests.server.test_http_auth import idp as idp  # noqa: F401 (the fixture)
 from tests.vendors.revcent.helpers import credential_values
 
@@ -59,22 +57,6 @@ def env(revcent: tuple[RevCentEmulator, str], tmp_path_factory: pytest.TempPathF
             "INTEGRATIONS_STATE_KEY": STATE_KEY, "INTEGRATIONS_LOG_LEVEL": "DEBUG"}
 
 
-@contextmanager
-def serve_real(env: dict[str, str]) -> Iterator[Served]:
-    """`serve --transport http` without --sandbox (the vendor is the loopback emulator, reached with the real key);
-    stdout and stderr kept to search."""
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port)], stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**env))
-        try:
-            _wait_until_listening(proc, port, output)
-            yield Served(f"http://127.0.0.1:{port}/mcp", port, output)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 def link(text: str, kind: str) -> str:
     return re.search(rf"(http://\S+/{kind}/[A-Za-z0-9_-]+)", text).group(1)
 
@@ -88,7 +70,7 @@ async def test_principals_forms_approvals_journal_and_no_secret_anywhere(
     emu, _ = revcent
     site = emu.site_id(SITE_KIND)
     pages: list[str] = []
-    with serve_real(env) as served:
+    with serve(env=env, sandbox=False) as served:
         async with session(served.url, ALICE) as alice:
             form = await alice.ok("CreateSecureForm", site_third_party_integration_id=site)
             pages.append(await fill_secure_form(form["form_url"], credential_values(emu, SITE_KIND, TYPED)))

@@ -14,6 +14,8 @@ from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from tests.harness import Session, both_settings, connect, revcent_emulator, text_of
 from tests.journal.test_journal import changes, database_text, rc_integration
+from tests.journal.test_journal import db as db  # noqa: F401 (the fixtures: a state file, a session on it)
+from tests.journal.test_journal import s as s  # noqa: F401
 from tests.vendors.cxengage.helpers import T, create_zendesk
 from tests.vendors.revcent.helpers import completed_form
 
@@ -24,18 +26,6 @@ CX_SECRET = "cx-typed-password-canary-71d4"
 RANDOM_SECRET = "Vq8mZt3LkR9wXy2NbP7sJd4HfG6cQ"  # random letters and digits
 KEY_LIKE = "sk_live_Hk29xQmZ81LpVt4RwY7cNe3B"
 DRIFT_TOKEN = "sk_live_Vq8mZt3LkR9wXy2NbP7sJd4H"  # a key by its look
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state.sqlite3"
-
-
-@pytest.fixture
-async def s(db: Path) -> Session:
-    async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}"),
-                       revcent=revcent_emulator(), cxengage=CxEngageEmulator()) as session:
-        yield session
 
 
 MASKED_BEFORE = {  # type, saved properties, the edit's properties

@@ -18,7 +18,7 @@ from playwright.async_api import expect
 
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
-from tests.browser import needs_chromium, open_page
+from tests.browser import needs_chromium, open_page, save_every_secret
 from tests.harness import STARTUP_SECONDS, Transcript, free_port, serve_http, serve_stdio
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -52,12 +52,7 @@ async def tax_form(box: Transcript) -> tuple[dict, dict]:
 async def fill_in_chromium(url: str) -> None:
     """The person opens the link by its public name (resolved to this machine) and saves every field."""
     async with open_page(url, args=["--host-resolver-rules=MAP forms.test 127.0.0.1"]) as page:
-        fields = page.locator("input[type=password]")
-        assert await fields.count() >= 1
-        for i in range(await fields.count()):
-            await fields.nth(i).fill(f"{CANARY}-{i}")
-        await page.get_by_role("button", name="Save").click()
-        await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
+        await save_every_secret(page, CANARY)
 
 
 @needs_chromium

@@ -95,11 +95,13 @@ class Served:
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str]) -> Iterator[Served]:
-    """Like harness.serve_http, keeping the server's output to search it for secrets."""
+def serve(*args: str, env: dict[str, str], sandbox: bool = True) -> Iterator[Served]:
+    """Like harness.serve_http, keeping the server's output to search it for secrets. `sandbox=False`: the vendors
+    come from `env` (e.g. an emulator on loopback reached with a real-looking key)."""
     port = free_port()
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([*SERVE, "--sandbox", "--transport", "http", "--port", str(port), *args],
+        proc = subprocess.Popen([*SERVE, *(["--sandbox"] if sandbox else []), "--transport", "http", "--port",
+                                 str(port), *args],
                                 stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=clean_env(**env))
         try:

@@ -21,7 +21,7 @@ from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, read_form
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
-from tests.browser import needs_chromium, open_page
+from tests.browser import needs_chromium, open_page, save_every_secret
 from tests.harness import Stdio, serve_stdio
 
 CANARY = "CANARY-revcent-browser-5e1f"
@@ -58,12 +58,7 @@ async def test_person_completes_the_form_in_chromium_and_the_create_uses_it(via:
         async with SERVERS[via]() as box:
             site_id, form = await tax_form(box)
             async with open_page(form["form_url"]) as page:
-                fields = page.locator("input[type=password]")
-                assert await fields.count() >= 1
-                for i in range(await fields.count()):
-                    await fields.nth(i).fill(f"{CANARY}-{i}")
-                await page.get_by_role("button", name="Save").click()
-                await expect(page.get_by_role("heading", level=1)).to_contain_text("Saved")
+                await save_every_secret(page, CANARY)
                 assert CANARY not in await page.content()
             checked = await box.ok("GetSecureForm", {"secure_form_id": form["secure_form_id"]})
             assert checked["completed"] is True
