@@ -2,7 +2,7 @@
 # One command, fresh machine: install the project, the browser the secure-form test drives, then lint and test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/bootstrap.sh"
+EXTRAS=test source "$ROOT/scripts/bootstrap.sh"
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "Installing Debian's chromium for the real-browser test (a few minutes)..." >&2
     { apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; } >/dev/null 2>&1 \

@@ -1,4 +1,4 @@
-"""The README's client snippets work as printed: each is read from the README, the server is started exactly as the
+"""The client snippets of the README and docs/clients.md work as printed: each is read from its file, the server is started exactly as the
 snippet says (command, args, env, placeholders left in) and a real MCP client completes initialize + tools/list.
 The only substitutions are the ones the README names: `/path/to/.venv` (this virtual environment), `/path/to/
 integrations-mcp` (this checkout) and, for HTTP, the port. Where the client has a CLI (Claude Code, from npm) the
@@ -35,8 +35,16 @@ GUIDE_TOOL = "GetIntegrationGuide"
 CLAUDE = Path(os.environ.get("CLAUDE_CLI") or ROOT / ".cache/npm/node_modules/.bin/claude")
 
 
+SNIPPET_FILES = ("README.md", "docs/clients.md")
+
+
 def snippets() -> dict[str, str]:
-    return {m["name"]: m["body"] for m in SNIPPET.finditer((ROOT / "README.md").read_text())}
+    """Every snippet by name; one printed in both files (the README's Claude Code) must read the same in both."""
+    found: dict[str, str] = {}
+    for name in SNIPPET_FILES:
+        for m in SNIPPET.finditer((ROOT / name).read_text()):
+            assert found.setdefault(m["name"], m["body"]) == m["body"], f"{m['name']} differs in {name}"
+    return found
 
 
 def localised(text: str) -> str:
@@ -77,11 +85,13 @@ async def tools_of(entry: dict[str, Any], env: dict[str, str] | None = None) -> 
         return names, instructions, errlog.read()
 
 
-def test_the_readme_has_every_client_snippet() -> None:
+def test_the_docs_have_every_client_snippet() -> None:
     assert set(snippets()) >= {"claude-desktop", "claude-desktop-both", "claude-code", "cursor", "vscode", "uvx",
                                "http-server", "claude-code-http", "http-client", "vscode-http", "cursor-http"}
     assert '"servers"' in snippets()["vscode"] and '"type": "stdio"' in snippets()["vscode"]
     assert '"servers"' in snippets()["vscode-http"] and '"type": "http"' in snippets()["vscode-http"]
+    readme = {m["name"] for m in SNIPPET.finditer((ROOT / "README.md").read_text())}
+    assert readme == {"claude-code"}, "the README connects one client; the others are in docs/clients.md"
 
 
 @pytest.mark.slow

@@ -84,7 +84,7 @@ def test_one_version_everywhere() -> None:
 
 
 def test_server_json_lists_the_vendor_variables_secret_ones_as_secret() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs/configuration.md").read_text()
     for package in SERVER_JSON["packages"]:
         for variable in package["environmentVariables"]:
             assert f"`{variable['name']}`" in readme, variable["name"]

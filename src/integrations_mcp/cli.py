@@ -90,6 +90,20 @@ def _prepare_state(server: object, transport: str) -> None:
         state.check_version()
 
 
+def _hint_when_in_a_terminal(settings: object) -> None:
+    """Someone typed `serve` in a terminal: stdio waits silently for JSON-RPC, which looks hung. Say what it is doing
+    and how a client starts it (stderr: stdout is the protocol's)."""
+    if not sys.stdin.isatty():
+        return
+    command = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("integrations-mcp") \
+        else "integrations-mcp"
+    sandbox = " --sandbox" if getattr(settings, "sandbox", False) else ""
+    print(f"integrations-mcp is waiting for an MCP client on stdin (stdio transport): a client starts it itself.\n"
+          f"Connect one, e.g. Claude Code:  claude mcp add integrations -- {command} serve{sandbox}\n"
+          "Other clients: docs/clients.md. Over HTTP instead: serve --transport http. Ctrl-C stops it.",
+          file=sys.stderr, flush=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
@@ -114,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
 
                 run_http(server, settings)
             else:
+                _hint_when_in_a_terminal(settings)
                 server.run("stdio")
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
