@@ -1,17 +1,18 @@
 # integrations-mcp in a container. Build: docker build -t integrations-mcp .
 #   stdio (default):   docker run -i --rm -e REVCENT_API_KEY integrations-mcp
-#   streamable HTTP:   compose.yaml (bearer token from a secret file), or see the README's Docker section
+#   streamable HTTP:   compose.yaml (bearer token from a secret file), or see docs/deployment.md
 #   try it, no account: docker run -i --rm integrations-mcp --sandbox
 #   stdio, with the form/approval pages published: add -p 127.0.0.1:8765:8765 -e INTEGRATIONS_FORMS_HOST=0.0.0.0
-#     -e INTEGRATIONS_FORMS_PORT=8765 (README, Docker)
+#     -e INTEGRATIONS_FORMS_PORT=8765 (docs/deployment.md)
 
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY packaging/constraints.txt ./packaging/
 COPY src ./src
-# The project's wheel and every dependency's, at the exact versions of packaging/constraints.txt.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels -c packaging/constraints.txt .
+# The project's wheel and every dependency's (with the postgres extra, for replicas sharing PostgreSQL), at the
+# exact versions of packaging/constraints.txt.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c packaging/constraints.txt ".[postgres]"
 
 FROM python:3.11-slim
 ARG VERSION=0.1.0
@@ -29,7 +30,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels integrations-mcp && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "integrations-mcp[postgres]" && rm -rf /wheels
 RUN useradd --create-home --uid 10001 mcp
 USER mcp
 # The server's state (the default SQLite file) lives here; mount a volume on it to keep it across restarts.

@@ -5,6 +5,7 @@ compose service work when run (without Docker: the same commands, on this machin
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import json
 import re
@@ -41,14 +42,21 @@ def schema_errors(document: dict[str, Any]) -> list[str]:
     return [error.message for error in validator.iter_errors(document)]
 
 
+# The published https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json (packaging/README.md).
+SCHEMA_SHA256 = "3fba09590c99f61735d234822279f4223fab9e300c0a81e81c91ab62a4114de0"
+
+
 def test_server_json_is_valid_against_the_registry_schema() -> None:
-    assert SERVER_JSON["$schema"] == SCHEMA["$id"]
+    assert hashlib.sha256((ROOT / "packaging/server.schema.json").read_bytes()).hexdigest() == SCHEMA_SHA256
+    assert SERVER_JSON["$schema"] == SCHEMA["$id"] == "https://static.modelcontextprotocol.io/schemas/2025-12-11/" \
+                                                       "server.schema.json"
     assert schema_errors(SERVER_JSON) == []
 
 
 @pytest.mark.parametrize(("path", "bad"), [
     (("description",), "x" * 101), (("name",), "integrations-mcp"), (("packages", 0, "version"), "latest"),
-    (("packages", 1, "registryType"), "apt"), (("repository", "source"), None), (("title",), ""),
+    (("packages", 1, "transport"), None), (("packages", 0, "transport", "type"), "carrier-pigeon"),
+    (("repository", "source"), None), (("title",), ""), (("version",), None),
 ])
 def test_the_schema_check_catches_what_the_registry_would_refuse(path: tuple[Any, ...], bad: str | None) -> None:
     document = copy.deepcopy(SERVER_JSON)

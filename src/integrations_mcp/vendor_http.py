@@ -94,6 +94,12 @@ async def send(http: HttpRequester, vendor: str, operation: str, method: str, pa
     try:
         return response, response.json()
     except ValueError:
+        if response.status_code in (404, 405, 410):  # no API answers there: the base URL is wrong, not the vendor
+            url = response.url
+            where = f"{url.scheme}://{url.host}{f':{url.port}' if url.port else ''}{url.path}"
+            raise VendorUnavailable(vendor, operation, f"{where} answered HTTP {response.status_code} with a page "
+                                    f"that is not {vendor}'s API.", status=response.status_code,
+                                    hint=f"Check {url_setting}: it should be the API's base URL.") from None
         return response, None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
+import psycopg
 import pytest
 
 from tests.harness import free_port
@@ -26,15 +26,13 @@ class PostgresServer:
         self.bindir, self.root, self.port = bindir, root, port
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     async def new_database(self) -> str:
         name = "t_" + secrets.token_hex(6)
-        conn = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
-        try:
+        async with await psycopg.AsyncConnection.connect(host="127.0.0.1", port=self.port, user="postgres",
+                                                         dbname="postgres", autocommit=True) as conn:
             await conn.execute(f"CREATE DATABASE {name}")
-        finally:
-            await conn.close()
         return self.url(name)
 
 

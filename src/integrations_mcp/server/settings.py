@@ -5,6 +5,7 @@ variable; the CLI prints it on one line and exits with code 2."""
 from __future__ import annotations
 
 import ipaddress
+from importlib.util import find_spec
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state import default_url
+from integrations_mcp.state.store import checked_url
 from integrations_mcp.state.keys import MIN_KEY_CHARS
 from integrations_mcp.vendors.base import is_placeholder
 
@@ -121,6 +123,10 @@ def _state(env: Mapping[str, str], *, sandbox: bool = False) -> dict[str, Any]:
     # The sandbox's changes are to emulators that vanish with the process: they stay out of the user's real journal
     # (and a sandbox run never migrates the user's state file).
     url = env.get("INTEGRATIONS_STATE_URL", "").strip() or (SANDBOX_STATE_URL if sandbox else default_url())
+    # A URL the store cannot use is refused at start (and by `config`), not at the first write.
+    if checked_url(url).startswith("postgresql") and find_spec("psycopg") is None:
+        raise ConfigurationError("INTEGRATIONS_STATE_URL is PostgreSQL, whose driver is not installed: install the "
+                                 "postgres extra (pip install 'integrations-mcp[postgres]').")
     key = env.get("INTEGRATIONS_STATE_KEY", "").strip() or None
     if key is not None and len(key) < MIN_KEY_CHARS:
         raise ConfigurationError(f"INTEGRATIONS_STATE_KEY must be at least {MIN_KEY_CHARS} characters (e.g. the "

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.secure_forms.listener import SecureFormGuard
-from integrations_mcp.server.auth.challenge import with_scope_challenge
+from integrations_mcp.server.auth.challenge import registration_hint_route, with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
 from integrations_mcp.server.health import health_route
@@ -50,6 +50,8 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
                                      retry_interval=SSE_RETRY_MS)
     if settings.auth_enabled:
         with_scope_challenge(app.router.routes, MCP_PATH)
+        if settings.oauth_issuer is None:  # static tokens only: a client trying OAuth learns it needs the header
+            app.router.routes.append(registration_hint_route())
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "default_url", "state_failures"]
+__all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url", "state_failures"]
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 # The shipped migrations, oldest first (a test keeps this equal to Alembic's).
@@ -62,15 +62,35 @@ def default_url() -> str:
     return f"sqlite+aiosqlite:///{folder / 'state.sqlite3'}"
 
 
+def checked_url(url: str) -> str:
+    """The state URL with the driver this code uses (SQLite: aiosqlite; PostgreSQL: psycopg, async and blocking
+    alike, so one driver is installed); a URL naming a driver this code cannot use is refused here, at start, rather
+    than by the first write. `postgresql://` and `postgresql+asyncpg://` (the earlier documented form) both mean
+    psycopg."""
+    match = _URL.fullmatch(url)
+    if match is None:
+        raise StateError("INTEGRATIONS_STATE_URL is not a database URL (e.g. sqlite+aiosqlite:///path or "
+                         "postgresql://user@host/db).")
+    dialect, _, driver = match["scheme"].partition("+")
+    if dialect == "sqlite":
+        if driver != "aiosqlite":
+            raise StateError(f"INTEGRATIONS_STATE_URL={match['scheme']}://… names SQLite's blocking driver, which "
+                             "the server (async) cannot use: write sqlite+aiosqlite:///path/to/state.sqlite3.")
+        return url
+    if dialect in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg", "asyncpg"):
+            raise StateError(f"INTEGRATIONS_STATE_URL={match['scheme']}://… names a PostgreSQL driver this server "
+                             "does not use: write postgresql://user:password@host/db (psycopg, the postgres extra).")
+        return f"postgresql+psycopg://{match['rest']}"
+    raise StateError("INTEGRATIONS_STATE_URL must be a sqlite+aiosqlite:// or postgresql:// URL.")
+
+
 class StateStore:
     def __init__(self, url: str) -> None:
+        url = checked_url(url)
         match = _URL.fullmatch(url)
-        if match is None:
-            raise StateError("INTEGRATIONS_STATE_URL is not a database URL (e.g. sqlite+aiosqlite:///path or "
-                             "postgresql+asyncpg://user@host/db).")
+        assert match is not None  # checked_url
         self.dialect = match["scheme"].split("+")[0]
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise StateError("INTEGRATIONS_STATE_URL must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL.")
         self.url = url
         # sqlite+aiosqlite:// and sqlite+aiosqlite:///:memory: are in memory; sqlite+aiosqlite:///path is a file.
         self.database = match["rest"].partition("/")[2].partition("?")[0]
