@@ -1,8 +1,8 @@
-"""The client snippets of the README and docs/clients.md work as printed: each is read from its file, the server is started exactly as the
-snippet says (command, args, env, placeholders left in) and a real MCP client completes initialize + tools/list.
-The only substitutions are the ones the README names: `/path/to/.venv` (this virtual environment), `/path/to/
-integrations-mcp` (this checkout) and, for HTTP, the port. Where the client has a CLI (Claude Code, from npm) the
-CLI itself adds the server and health-checks it."""
+"""The client snippets of the README and docs/clients.md work as printed: each is read from its file, the server is
+started exactly as the snippet says (command, args, env, placeholders left in) and a real MCP client completes
+initialize + tools/list. The only substitutions are the ones the docs name: `/path/to/.venv` (this virtual
+environment), `/path/to/integrations-mcp` (this checkout) and, for HTTP, the port. Where the client has a CLI (Claude
+Code, from npm) the CLI itself adds the server and health-checks it."""
 
 from __future__ import annotations
 

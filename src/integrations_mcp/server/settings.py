@@ -5,9 +5,9 @@ variable; the CLI prints it on one line and exits with code 2."""
 from __future__ import annotations
 
 import ipaddress
-from importlib.util import find_spec
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,8 +18,8 @@ from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state import default_url
-from integrations_mcp.state.store import checked_url
 from integrations_mcp.state.keys import MIN_KEY_CHARS
+from integrations_mcp.state.store import checked_url
 from integrations_mcp.vendors.base import is_placeholder
 
 __all__ = ["LOG_LEVELS", "SANDBOX_STATE_URL", "Settings", "load_settings"]

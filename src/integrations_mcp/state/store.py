@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url", "state_failures"]
+__all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url",
+           "state_failures"]
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 # The shipped migrations, oldest first (a test keeps this equal to Alembic's).
