@@ -32,7 +32,8 @@ from integrations_mcp.guardrails.outputs import clean_text
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 from integrations_mcp.secure_forms.listener import SecureFormServer
 
-__all__ = ["ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer", "Granted", "dry_run_steps"]
+__all__ = ["ApprovedHow", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer", "Granted",
+           "dry_run_steps"]
 
 ANSWER_KEY = "confirm"  # the input request's key on 2026-07-28
 
@@ -66,6 +67,15 @@ class ConfirmCall:
 class Granted:
     approval_id: str | None  # to spend when the write is sent; None when nothing needed confirming
     live: bool = False  # the person answered while this call waited: re-plan before writing
+    how: ApprovedHow | None = None  # how it was approved (the journal keeps it); None when nothing needed approval
+
+
+class ApprovedHow(StrEnum):
+    """How a change was approved, as the journal shows it."""
+
+    IN_CLIENT = "in the client"  # the person answered the client's question (elicitation)
+    ON_PAGE = "on the approval page"  # the person opened the one-time link and approved there
+    MODEL_TOKEN = "by the model's confirmation token"  # policy `model`: the agent confirmed
 
 
 class PersonAnswer(BaseModel):
@@ -131,7 +141,7 @@ class Confirmer:
             verdict = await self.approvals.check(call.token, owner=call.owner, digest=digest,
                                                  granted_by_caller=True)
             if verdict == Verdict.GRANTED:
-                return Granted(call.token)
+                return Granted(call.token, how=ApprovedHow.MODEL_TOKEN)
             note = ("The confirmation_id does not match this change (the saved values changed since, or it "
                     "expired or was used). ")
         elif flags & call.flags and not call.token:
@@ -149,7 +159,7 @@ class Confirmer:
         assert call.token is not None
         verdict = await self.approvals.check(call.token, owner=call.owner, digest=digest)
         if verdict == Verdict.GRANTED:
-            return Granted(call.token)
+            return Granted(call.token, how=ApprovedHow.ON_PAGE)
         if verdict == Verdict.REJECTED:
             raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
                                  "Ask them what they want instead.")
@@ -188,13 +198,13 @@ class Confirmer:
             if verdict != Verdict.GRANTED:
                 raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
                                      "changed meanwhile). Nothing was sent. Call again to show them the new change.")
-            return Granted(ctx.request_state)
+            return Granted(ctx.request_state, how=ApprovedHow.IN_CLIENT)
         # The write lock is held while the person decides: bound the wait, so other writes are not held forever.
         with anyio.move_on_after(self.approvals.lifetime_seconds):
             result = await ctx.elicit(text, PersonAnswer)
             _refuse_unless(result.action == "accept" and bool(getattr(result, "data", None) and result.data.approve),
                            result.action)
-            return Granted(None, live=True)
+            return Granted(None, live=True, how=ApprovedHow.IN_CLIENT)
         raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they are "
                              "ready to decide.")
 

@@ -78,6 +78,11 @@ class JournalEntry:
         self.row = _with(self.row, target=_shown(target), integration=planned.integration,
                          before=journal_safe(planned.before)[0], changes=changes, secrets=planned.secrets)
 
+    def approved(self, by: str, how: str) -> None:
+        """Who approved the change and how (the person in the client, on the approval page, or the model's token
+        under policy `model`): `by` is the principal whose call asked (on the page: the person it gave the link)."""
+        self.row = _with(self.row, approved_by=by, approved_how=str(how))
+
     async def sending(self) -> None:
         """Recorded before the vendor call; refuses the write if the journal cannot be written."""
         try:

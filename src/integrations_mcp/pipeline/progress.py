@@ -19,3 +19,8 @@ class Progress:
     async def step(self, message: str) -> None:
         self.done += 1
         await self.ctx.report_progress(self.done, self.total, clean_text(message))
+
+    async def finish(self, message: str) -> None:
+        """The last step, when the steps in between do not happen (a dry run sends nothing): a client shows done."""
+        self.done = self.total - 1
+        await self.step(message)

@@ -118,6 +118,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
         raise
     requests = stages.confirmations(plan)
     if call.dry_run:
+        await progress.finish("dry run: checked, nothing sent")
         return stages.preview(plan, requests)
     change = stages.fingerprint(plan)
     granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
@@ -129,6 +130,8 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
             entry.planned(stages.target(plan), stages.journal_plan(plan))
     await services.confirmer.spend(granted)
     if entry is not None:
+        if granted.how is not None:
+            entry.approved(call.principal, granted.how)
         await entry.sending()
     await progress.step(f"saving it in {call.vendor}")
     lost: VendorError | None = None

@@ -43,11 +43,14 @@ __all__ = ["approvals", "build_server", "form_store"]
 
 log = logging.getLogger(__name__)
 
+# What every conversation starts with: the rules the model must follow, no reading list. The server enforces them, and
+# each refusal says what was wrong and what to do next; the guides are there when a task needs them.
 INSTRUCTIONS = (
-    "Set up and manage third-party integrations safely. Read guide://common/guardrails first (GetIntegrationGuide "
-    "reads guides where resources cannot be read). Never ask the "
-    "user for credentials or secrets in chat: use a secure form. Never pick option values for the user. Refusals "
-    "say what to do next; a change the user must approve is approved by the user, never on their behalf."
+    "Sets up and manages RevCent and CxEngage integrations. The server enforces the guardrails: a refusal says what "
+    "was wrong and what to do next, so follow it. Never ask the user for credentials or secrets in chat: a secure "
+    "form collects them. Never pick option values for the user; offer the valid choices. A change the user must "
+    "approve is approved by the user, never on their behalf: never open a form or approval link yourself. "
+    "GetIntegrationGuide has details when a task needs them."
 )
 
 

@@ -3,6 +3,8 @@ a change back through the same write pipeline as any edit (`pipeline.revert`).""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -11,58 +13,123 @@ from pydantic import BaseModel, Field
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.capabilities import hide_capabilities
-from integrations_mcp.pipeline.changes import FieldChange
+from integrations_mcp.pipeline.changes import FieldChange, render_changes
 from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.revert import CONFIRM_REVERT, RevertStages, restorable
 from integrations_mcp.pipeline.write import WriteServices, run_write
-from integrations_mcp.state.journal import ChangeFilter, ChangeRow
+from integrations_mcp.state.journal import COUNT_CAP, ChangeFilter, ChangeRow
 from integrations_mcp.toolkit.annotations import EDITS, LOCAL_READ
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, Page, StrictBool
+from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, StrictBool
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import principal
 from integrations_mcp.vendors.base import Reverter
 
-__all__ = ["JournalTools"]
+__all__ = ["Change", "ChangePage", "JournalTools", "iso_time"]
 
 PAGE_SIZE = Annotated[int, Field(ge=1, le=50)]
 UNKNOWN_VENDOR = "unknown"  # a refused revert of a change id the journal does not hold
 ChangeId = Annotated[int, Field(ge=1, description="From GetIntegrationChanges.")]
+# A page is a screen: one line per change (about 70 characters); the details of one change are one call away.
+DETAIL_ON_A_PAGE = 120
+TARGET_CHARS = 24
+WHAT_CHARS = 28
+VERBS = {"CreateUserThirdPartyIntegration": "create", "EditUserThirdPartyIntegration": "edit",
+         "CreateCxEngageIntegration": "create", "EditCxEngageIntegration": "edit",
+         "RevertIntegrationChange": "revert"}
+SHORT_OUTCOMES = {"written and verified": "verified", "written, not verified": "NOT verified"}
+SHORT_APPROVALS = {"in the client": "approved in client", "on the approval page": "approved on page",
+                   "by the model's confirmation token": "model-confirmed"}
 
 
 class Change(BaseModel):
     id: int
-    at: int  # unix seconds
-    principal: str
+    at: str  # ISO 8601, UTC
+    principal: str  # who: a token's name, an OAuth subject, os:<user> under stdio, else session:<hash>
     tool: str
     vendor: str
     integration: str | None = None
     target: str
     outcome: str  # written and verified | written, not verified | may have happened | refused | failed
-    changes: list[FieldChange]
+    what: str  # the fields it changed, in short
+    approved: str | None = None  # who approved it and how, when it needed approval
     secrets: list[str] = []  # secret fields set or replaced (never their values)
-    call_ids: list[str] = []
     detail: str = ""
     reverts: int | None = None
-    before: dict[str, Any] | None = None  # the images, only when one change_id is asked for
+    # Only for one change_id: the diff, the vendor's call ids and the images.
+    changes: list[FieldChange] | None = None
+    call_ids: list[str] | None = None
+    before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: ChangeRow, *, full: bool) -> Change:
         detail = hide_capabilities(row.detail)  # rows recorded before the journal hid them too
-        return cls(id=row.id or 0, at=int(row.at), principal=row.principal, tool=row.tool, vendor=row.vendor,
+        changes = [FieldChange(**c) for c in row.changes]
+        return cls(id=row.id or 0, at=iso_time(row.at), principal=row.principal, tool=row.tool, vendor=row.vendor,
                    integration=row.integration, target=hide_capabilities(row.target), outcome=row.outcome,
-                   changes=[FieldChange(**c) for c in row.changes], secrets=row.secrets, call_ids=row.call_ids,
-                   detail=detail if full else detail[:300], reverts=row.reverts,
+                   what=_what(changes, row.secrets), secrets=row.secrets, reverts=row.reverts,
+                   approved=f"{row.approved_by} {row.approved_how}" if row.approved_how else None,
+                   detail=detail if full else detail[:DETAIL_ON_A_PAGE],
+                   changes=changes if full else None, call_ids=row.call_ids if full else None,
                    before=row.before if full else None, after=row.after if full else None)
+
+    def line(self) -> str:
+        """One row of a page, as a person reads it: #id, when, who, what, outcome."""
+        verb = VERBS.get(self.tool, self.tool)
+        target = self.target if len(self.target) <= TARGET_CHARS else self.target[:TARGET_CHARS - 1] + "…"
+        what = f" ({self.what})" if self.what else ""
+        outcome = SHORT_OUTCOMES.get(self.outcome, self.outcome)
+        approved = "" if not self.approved else ", " + next(
+            (short for how, short in SHORT_APPROVALS.items() if self.approved.endswith(how)), "approved")
+        return f"#{self.id} {self.at[:16]}Z {self.principal} {verb} {target}{what}: {outcome}{approved}"
+
+    def full_text(self) -> str:
+        lines = [f"Change #{self.id} at {self.at} by {self.principal}: {self.tool} in {self.vendor}, {self.target}"
+                 f"{f' (id {self.integration})' if self.integration else ''}.", f"Outcome: {self.outcome}."]
+        if self.approved:
+            lines.append(f"Approved by {self.approved}.")
+        if self.reverts:
+            lines.append(f"It reverted change #{self.reverts}.")
+        if self.changes:
+            lines += ["Changed (saved → proposed):", render_changes(self.changes)]
+        if self.secrets:
+            lines.append(f"Secrets set or replaced: {', '.join(self.secrets)} (values never kept).")
+        if self.call_ids:
+            lines.append(f"Vendor call ids: {', '.join(self.call_ids)}.")
+        if self.detail:
+            lines.append(f"Detail: {self.detail}")
+        return "\n".join(lines)
 
 
 class ChangePage(BaseModel):
-    page: int
     count: int
-    total: int
+    total: int  # counted up to COUNT_CAP: at COUNT_CAP, there may be more
     has_more: bool
+    next_before: int | None = None  # pass as `before` for the next (older) page
     results: list[Change]
+
+    def answer(self) -> str:
+        if len(self.results) == 1 and self.results[0].changes is not None:
+            return self.results[0].full_text()
+        if not self.results:
+            return "No changes match."
+        total = f"{self.total}+" if self.total >= COUNT_CAP else str(self.total)
+        head = f"{self.count} of {total} changes, newest first (UTC); change_id=<n> shows one in full:"
+        more = [f"Older: before={self.next_before}."] if self.has_more else []
+        return "\n".join([head, *(change.line() for change in self.results), *more])
+
+
+def iso_time(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _what(changes: list[FieldChange], secrets: list[str]) -> str:
+    """The fields a change touched, by their last name part, at most WHAT_CHARS (the full diff is one call away)."""
+    names = list(dict.fromkeys(c.field.rsplit(".", 1)[-1] for c in changes))
+    names += [s for s in secrets if s not in names]
+    text = ", ".join(names)
+    return text if len(text) <= WHAT_CHARS else text[:WHAT_CHARS - 1] + "…"
 
 
 class RevertResult(BaseModel):
@@ -78,23 +145,27 @@ class JournalTools:
     @tool(LOCAL_READ, title="List changes made through this server")
     async def GetIntegrationChanges(
         self,
-        change_id: Annotated[int | None, Field(ge=1, description="One, in full")] = None,
+        change_id: Annotated[int | None, Field(ge=1, description="One, in full: the diff")] = None,
         vendor: Annotated[str | None, Field(max_length=50, description="revcent or cxengage")] = None,
         integration_id: Annotated[str | None, Field(max_length=200)] = None,
         principal: Annotated[str | None, Field(max_length=200)] = None,
+        days: Annotated[int | None, Field(ge=1, le=3660, description="The last N days")] = None,
         since: Annotated[int | None, Field(ge=0, description="Unix seconds")] = None,
         until: Annotated[int | None, Field(ge=0)] = None,
-        limit: PAGE_SIZE = 10,
-        page: Page = 1,
+        limit: PAGE_SIZE = 20,
+        before: Annotated[int | None, Field(ge=1, description="A page's next_before: older changes")] = None,
     ) -> ChangePage:
-        """Writes tried through this server, newest first: who, saved → proposed, outcome."""
+        """Writes tried through this server, newest first: when, who, what, outcome, approval."""
         if change_id is not None:
             row = await self._change(change_id)
-            return ChangePage(page=1, count=1, total=1, has_more=False, results=[Change.of(row, full=True)])
+            return ChangePage(count=1, total=1, has_more=False, results=[Change.of(row, full=True)])
+        if days is not None:
+            since = max(since or 0, int(time.time()) - days * 86400)
         where = ChangeFilter(vendor=vendor.strip().lower() if vendor else None, integration=integration_id,
                              principal=principal, since=since, until=until)
-        rows, total = await self.journal.table.find(where, limit=limit, offset=(page - 1) * limit)
-        return ChangePage(page=page, count=len(rows), total=total, has_more=page * limit < total,
+        rows, total, more = await self.journal.table.find(where, limit=limit, before=before)
+        return ChangePage(count=len(rows), total=total, has_more=more,
+                          next_before=rows[-1].id if more and rows else None,
                           results=[Change.of(row, full=False) for row in rows])
 
     @tool(EDITS, title="Revert a change")

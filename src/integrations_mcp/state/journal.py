@@ -9,10 +9,13 @@ from typing import Any
 
 from integrations_mcp.state.store import StateStore
 
-__all__ = ["ChangeFilter", "ChangeRow", "JournalTable"]
+__all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
 PURGE_EVERY = 100  # changes; reads purge too
 PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
+# A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
+# grows with the table (55 ms at 100 k rows); paging itself is by id (keyset), so its cost does not grow.
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class ChangeRow:
     call_ids: list[str] = field(default_factory=list)
     detail: str = ""
     reverts: int | None = None
+    approved_by: str | None = None  # who approved it, when it needed approval
+    approved_how: str | None = None  # Approval: in the client, on the approval page, by the model's token
     at: float = 0.0
     id: int | None = None
 
@@ -80,8 +85,11 @@ class JournalTable:
             found = (await conn.execute(select(journal).where(journal.c.id == change_id))).mappings().first()
         return ChangeRow(**found) if found else None
 
-    async def find(self, where: ChangeFilter, *, limit: int, offset: int) -> tuple[list[ChangeRow], int]:
-        """Newest first; the rows of one page (without their images) and how many match in all."""
+    async def find(self, where: ChangeFilter, *, limit: int, before: int | None = None,
+                   offset: int = 0) -> tuple[list[ChangeRow], int, bool]:
+        """Newest first: the rows of one page (without their images) older than change `before` (keyset paging),
+        how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and whether there are
+        more rows after this page."""
         from sqlalchemy import and_, func, select
 
         from integrations_mcp.state.schema import journal
@@ -93,13 +101,15 @@ class JournalTable:
         if where.until is not None:
             clauses.append(journal.c.at < where.until)
         condition = and_(True, *clauses)
+        paged = and_(condition, journal.c.id < before) if before is not None else condition
         async with self.store.begin() as conn:
             await self._purge(conn)
-            total = (await conn.execute(select(func.count()).select_from(journal).where(condition))).scalar_one()
+            capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
+            total = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
             page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
-            rows = (await conn.execute(select(*page_columns).where(condition).order_by(journal.c.id.desc())
-                                       .limit(limit).offset(offset))).mappings().all()
-        return [ChangeRow(**row) for row in rows], int(total)
+            rows = (await conn.execute(select(*page_columns).where(paged).order_by(journal.c.id.desc())
+                                       .limit(limit + 1).offset(offset))).mappings().all()
+        return [ChangeRow(**row) for row in rows[:limit]], int(total), len(rows) > limit
 
     async def purge(self) -> int:
         async with self.store.begin() as conn:

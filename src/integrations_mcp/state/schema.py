@@ -26,6 +26,8 @@ journal = Table(
     Column("call_ids", JSON, nullable=False),  # the vendor's call ids, where it gave them
     Column("detail", Text, nullable=False),  # the refusal or error text, or the mismatches
     Column("reverts", Integer),  # the change this write reverted
+    Column("approved_by", String(200)),  # who approved the change (a principal), when it needed approval
+    Column("approved_how", String(50)),  # in the client, on the approval page, by the model's confirmation token
 )
 
 spent_forms = Table(

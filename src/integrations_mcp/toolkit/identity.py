@@ -10,6 +10,8 @@ A stateless (2026-07-28) HTTP client without auth has no session to bind to: suc
 
 from __future__ import annotations
 
+import functools
+import getpass
 import hashlib
 import secrets
 from collections.abc import AsyncIterator
@@ -40,10 +42,21 @@ def session_key(ctx: Context) -> str:
 
 
 def principal(ctx: Context) -> str:
-    """Who the change journal names: the authenticated client where HTTP has auth, else the session (a short hash
-    of its key, which is not itself shown)."""
+    """Who the change journal names: the authenticated client where HTTP has auth (a token's name, a JWT's
+    subject); under stdio, where the client that started this process is the person's own, the OS user running it
+    (`os:<name>`); else (HTTP without auth) the session, as a short hash of its key, which is not itself shown."""
     token = get_access_token()
     if token is not None and token.client_id:
         return token.client_id
+    if ctx.headers is None and (user := _os_user()):
+        return f"os:{user}"
     return "session:" + hashlib.sha256(session_key(ctx).encode()).hexdigest()[:12]
+
+
+@functools.cache
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()[:100] or None
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return None
 

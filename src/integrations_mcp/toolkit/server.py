@@ -7,7 +7,8 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
@@ -42,6 +43,19 @@ class IntegrationsServer(MCPServer):
     async def list_tools(self) -> list[MCPTool]:
         """A caller whose access token has only the read scope sees the read tools only."""
         return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context | None = None) -> Any:
+        """An unknown prompt or bad prompt arguments: an invalid-params error naming what is valid (the SDK raises a
+        bare ValueError, which reaches the client as error code 0 and the log as a traceback)."""
+        known = sorted(prompt.name for prompt in await self.list_prompts())
+        if name not in known:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {clean_text(name[:100])!r}. Prompts: "
+                                           f"{', '.join(known) or 'none'}.")
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, f"Prompt {name}: {clean_text(str(exc), limit=1000)}") from None
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or

@@ -21,7 +21,7 @@ from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.cxengage import rules
-from integrations_mcp.vendors.cxengage.catalog import PropertySpec
+from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.models import (
     IntegrationId,
@@ -38,6 +38,11 @@ from integrations_mcp.vendors.cxengage.views import PROPERTY, view
 from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditIntegration
 
 __all__ = ["CxEngageTools"]
+
+# The schema names what the tool refuses: a new integration's form must say where its secrets will work.
+DESTINATION_HELP = "Where the secrets will work (the integration's values). Required for a new one: " + "; ".join(
+    f"{spec.name}: {', '.join(p.name for p in spec.destinations if p.required)}"
+    for spec in TYPES.values() if any(p.required for p in spec.destinations)) + "."
 
 NAME = Annotated[IntegrationName, Field(description="Unique in the tenant.")]
 DRY_RUN = StrictBool  # the name says what it does (a description would be paid in every conversation)
@@ -82,8 +87,7 @@ class CxEngageTools:
         ctx: Context,
         integration_id: Annotated[IntegrationId | None, Field(description="When replacing its secrets.")] = None,
         fields: Annotated[list[str] | None, Field(description="Secrets to ask for (default: all).")] = None,
-        destination: Annotated[dict[str, str | int] | None, Field(
-            description="Where the secrets work, e.g. endpointPrefix.")] = None,
+        destination: Annotated[dict[str, str | int] | None, Field(description=DESTINATION_HELP)] = None,
     ) -> SecureFormCreated | InputRequiredResult:
         """A one-time page for the user to type secrets (never in chat); give them form_url unless their client
         opened it. How: GetIntegrationGuide cxengage/secure-forms"""
