@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -120,3 +123,152 @@ def test_demo_exits_non_zero_when_a_step_misbehaves(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(demo, "_revcent_flow", misbehaving)
     assert demo.run_demo() == 1
     assert "DEMO FAILED: planted" in capsys.readouterr().err
+
+
+# --- a command line that explains itself (issue 21) ---------------------------------------------------------------
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
+            **env: str) -> tuple[int, str, str]:
+    """`integrations-mcp *args` in process, with exactly `env` (plus a state database in memory unless given)."""
+    from integrations_mcp.cli import main
+
+    for name in [n for n in os.environ if n.startswith(("INTEGRATIONS_", "REVCENT_", "CXENGAGE_"))]:
+        monkeypatch.delenv(name)
+    for name, value in {"INTEGRATIONS_STATE_URL": "sqlite+aiosqlite:///:memory:", **env}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from integrations_mcp import __version__
+
+    assert run_cli(monkeypatch, capsys, "--version")[:2] == (0, f"integrations-mcp {__version__}\n")
+
+
+def test_serve_help_names_every_setting(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from integrations_mcp.server.config_report import setting_names
+
+    code, out, _ = run_cli(monkeypatch, capsys, "serve", "--help")
+    flat = " ".join(out.split())
+    assert code == 0 and "integrations-mcp config" in flat
+    assert len(setting_names()) >= 30
+    for name in setting_names():
+        assert name in flat, name
+
+
+def test_config_lists_each_setting_with_source_and_value_secrets_hidden(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    key, token, state_key = "rk-" + "9" * 30, "t" * 40, "s" * 40
+    code, out, err = run_cli(monkeypatch, capsys, "config", "--transport", "http", REVCENT_API_KEY=key,
+                             INTEGRATIONS_AUTH_TOKEN=token, INTEGRATIONS_STATE_KEY=state_key,
+                             INTEGRATIONS_STATE_URL="postgresql://mcp:hunter2-password@db.example/x",
+                             INTEGRATIONS_APPROVAL_MINUTES="5")
+    assert code == 0, err
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in out.splitlines()[1:-1]}
+    assert rows["REVCENT_API_KEY"] == ["env", "<set, hidden>"]
+    assert rows["INTEGRATIONS_STATE_KEY"] == ["env", "<set, hidden>"]
+    assert rows["INTEGRATIONS_AUTH_TOKEN"] == ["env", "default (integrations:read integrations:write)"]
+    assert rows["INTEGRATIONS_STATE_URL"] == ["env", "postgresql://mcp:***@db.example/x"]
+    assert rows["INTEGRATIONS_TRANSPORT"] == ["flag", "http"]
+    assert rows["INTEGRATIONS_APPROVAL_MINUTES"] == ["env", "5.0"]
+    assert rows["INTEGRATIONS_JOURNAL_DAYS"] == ["default", "90.0"]
+    assert rows["REVCENT_BASE_URL"] == ["default", "https://api.revcent.com/v2"]
+    assert out.splitlines()[-1].startswith("Valid")
+    for secret in (key, token, state_key, "hunter2"):
+        assert secret not in out + err
+    code, out, _ = run_cli(monkeypatch, capsys, "config", "--sandbox", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["valid"] is True
+    assert {row["name"] for row in document["settings"]} >= {"INTEGRATIONS_HTTP_TIMEOUT", "CXENGAGE_AUTH"}
+
+
+@pytest.mark.parametrize(("env", "needle"), [
+    ({"INTEGRATIONS_STATE_URL": "sqlite:///state.db"}, "sqlite+aiosqlite:///"),
+    ({"INTEGRATIONS_STATE_URL": "postgresql+psycopg2://u@h/db"}, "postgresql://"),
+    ({"INTEGRATIONS_PORT": "eighty"}, "INTEGRATIONS_PORT"),
+    ({}, "No vendor is configured"),
+])
+def test_config_refuses_what_serve_refuses_at_start(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str], env: dict[str, str],
+                                                    needle: str) -> None:
+    code, _, err = run_cli(monkeypatch, capsys, "config", **{"REVCENT_API_KEY": "k" * 20, **env}
+                           if env else {})
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_a_blocking_sqlite_url_is_refused_when_serve_starts() -> None:
+    """Not at the first write: serve exits 2 before it serves anything."""
+    done = subprocess.run([sys.executable, "-m", "integrations_mcp", "serve"], capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL,
+                          env=clean_env(REVCENT_API_KEY="k" * 20, INTEGRATIONS_STATE_URL="sqlite:///state.db"))
+    assert done.returncode == 2 and "sqlite+aiosqlite:///" in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize("vendor", ["revcent", "cxengage"])
+def test_check_runs_against_the_sandbox(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                        vendor: str) -> None:
+    code, out, err = run_cli(monkeypatch, capsys, "check", "--vendor", vendor, "--sandbox")
+    assert code == 0, out + err
+    assert out.startswith(f"{vendor} facts against http://127.0.0.1:") and " 0 failed" in out
+
+
+def test_changes_lists_and_filters_the_journal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    import anyio
+
+    from integrations_mcp.state import StateStore
+    from integrations_mcp.state.journal import ChangeRow, JournalTable
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"
+
+    async def fill() -> None:
+        table = JournalTable(StateStore(url))
+        for n, (who, at) in enumerate([("alice", 1_800_000_000.0), ("bob", 1_800_086_400.0),
+                                       ("alice", 1_800_172_800.0)]):
+            await table.add(ChangeRow(principal=who, tool="EditUserThirdPartyIntegration", vendor="revcent",
+                                      target=f"Tax {n}", outcome="written and verified", at=at,
+                                      changes=[{"field": "description", "saved": "a", "proposed": "b",
+                                                "overwrites": True}], approved_by=who, approved_how="in the client"))
+
+    anyio.run(fill)
+    code, out, err = run_cli(monkeypatch, capsys, "changes", INTEGRATIONS_STATE_URL=url)
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["2027-01-17", "#3 T08:00Z alice Tax 2 (description): verified ✓client",
+                                    "2027-01-16", "#2 T08:00Z bob Tax 1 (description): verified ✓client",
+                                    "2027-01-15", "#1 T08:00Z alice Tax 0 (description): verified ✓client"]
+    code, out, _ = run_cli(monkeypatch, capsys, "changes", "--principal", "alice", "--since", "2027-01-16",
+                           "--json", INTEGRATIONS_STATE_URL=url)
+    page = json.loads(out)
+    assert code == 0 and [c["id"] for c in page["results"]] == [3] and page["results"][0]["at"] == \
+        "2027-01-17T08:00:00Z"
+    code, out, _ = run_cli(monkeypatch, capsys, "changes", "--limit", "1", INTEGRATIONS_STATE_URL=url)
+    assert out.splitlines()[-1] == "Older: before=3."
+    code, out, _ = run_cli(monkeypatch, capsys, "changes", "--id", "2", INTEGRATIONS_STATE_URL=url)
+    assert code == 0 and "Change #2 at 2027-01-16T08:00:00Z by bob" in out and "description: 'a' → 'b'" in out
+    code, _, err = run_cli(monkeypatch, capsys, "changes", "--since", "last week", INTEGRATIONS_STATE_URL=url)
+    assert code == 2 and "ISO 8601" in err
+
+
+@pytest.mark.slow
+def test_serve_in_a_terminal_says_it_waits_for_a_client() -> None:
+    """stdin a terminal (a person typed `serve`): stderr says what it is waiting for and how to connect a client."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "integrations_mcp", "serve", "--sandbox"], stdin=terminal,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(), text=True)
+    try:
+        deadline, err = time.monotonic() + 60, ""
+        while "Ctrl-C" not in err and time.monotonic() < deadline and proc.poll() is None:
+            err += os.read(proc.stderr.fileno(), 4096).decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.close(controller)
+        os.close(terminal)
+    assert "waiting for an MCP client" in err and "claude mcp add integrations" in err and "serve --sandbox" in err

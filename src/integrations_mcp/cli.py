@@ -1,5 +1,6 @@
-"""Command line: `integrations-mcp serve` (stdio or HTTP, real vendors or --sandbox), `integrations-mcp demo`, and
-`integrations-mcp check --vendor NAME` (read-only comparison of a real account with the facts the server relies on)."""
+"""Command line: `integrations-mcp serve` (stdio or HTTP, real vendors or --sandbox), `config` (every setting, its
+source and value), `changes` (the change journal), `check --vendor NAME` (read-only comparison of an account with
+the facts the server relies on) and `demo`."""
 
 from __future__ import annotations
 
@@ -12,27 +13,73 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+class _SettingsHelp(argparse.ArgumentParser):
+    """`serve --help` and `config --help` end with every setting's variable, read from the settings modules when
+    the help is shown (not at every start)."""
+
+    lists_settings = False
+
+    def format_help(self) -> str:
+        if not self.lists_settings:
+            return super().format_help()
+        from integrations_mcp.server.config_report import setting_names
+
+        names = setting_names()
+        self.epilog = ("Settings (environment variables; a flag above overrides its variable): " + ", ".join(names)
+                       + ". `integrations-mcp config` shows each one's value and source; docs/configuration.md "
+                         "explains them.")
+        return super().format_help()
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
     # Defaults are None: the settings module reads the environment and applies only the flags that were given.
+    parser.add_argument("--transport", choices=["stdio", "http"],
+                        help="stdio (default) or streamable HTTP (env INTEGRATIONS_TRANSPORT).")
+    parser.add_argument("--host", help="HTTP bind address (default 127.0.0.1; env INTEGRATIONS_HOST).")
+    parser.add_argument("--port", type=int, help="HTTP port (default 8000; env INTEGRATIONS_PORT).")
+    parser.add_argument("--sandbox", action="store_true", default=None,
+                        help="Run the embedded vendor emulators on loopback and use them (no account needed).")
+    parser.add_argument("--read-only", action="store_true", default=None, help="Serve only the read tools.")
+    parser.add_argument("--allow-unauthenticated-remote", action="store_true", default=None,
+                        help="Accept listening on a non-loopback address without authentication (loud warning; env "
+                             "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE).")
+    parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ... (env INTEGRATIONS_LOG_LEVEL).")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from integrations_mcp import __version__
+
     parser = argparse.ArgumentParser(prog="integrations-mcp", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="Serve MCP (stdio by default). Vendor keys come from the environment.")
-    serve.add_argument("--transport", choices=["stdio", "http"],
-                       help="stdio (default) or streamable HTTP (env INTEGRATIONS_TRANSPORT).")
-    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1; env INTEGRATIONS_HOST).")
-    serve.add_argument("--port", type=int, help="HTTP port (default 8000; env INTEGRATIONS_PORT).")
-    serve.add_argument("--sandbox", action="store_true", default=None,
-                       help="Run the embedded vendor emulators on loopback and use them (no account needed).")
-    serve.add_argument("--read-only", action="store_true", default=None, help="Serve only the read tools.")
-    serve.add_argument("--allow-unauthenticated-remote", action="store_true", default=None,
-                       help="Accept listening on a non-loopback address without authentication (loud warning; env "
-                            "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE).")
-    serve.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ... (env INTEGRATIONS_LOG_LEVEL).")
+    parser.add_argument("--version", action="version", version=f"integrations-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_SettingsHelp)
+    serve = sub.add_parser("serve", help="Serve MCP (stdio by default). Vendor keys come from the environment.",
+                           description="Serve MCP: over stdio for a client that starts it (the default), or over "
+                                       "streamable HTTP.")
+    _server_flags(serve)
+    serve.lists_settings = True
+    config = sub.add_parser("config", help="List every setting with its value (secrets hidden) and source, checked "
+                                           "as serve checks them at start.")
+    _server_flags(config)
+    config.lists_settings = True
+    config.add_argument("--json", action="store_true", help="One JSON object instead of a table.")
+    changes = sub.add_parser("changes", help="The change journal: who changed what, when, with what outcome.")
+    changes.add_argument("--id", type=int, help="One change in full: its diff, approval and vendor call ids.")
+    changes.add_argument("--since", help="From this time: ISO 8601 (2027-01-08, 2027-01-08T09:00Z) or a span back "
+                                         "from now (7d, 12h).")
+    changes.add_argument("--until", help="Before this time (same forms as --since).")
+    changes.add_argument("--vendor", choices=["revcent", "cxengage"])
+    changes.add_argument("--integration", help="One integration's id.")
+    changes.add_argument("--principal", help="Who: a token's name, an OAuth subject, os:<user>, session:<hash>.")
+    changes.add_argument("--limit", type=int, default=20, help="Rows per page (default 20, at most 500).")
+    changes.add_argument("--before", type=int, help="Older than this change id (a page's next_before).")
+    changes.add_argument("--json", action="store_true", help="JSON, as GetIntegrationChanges answers.")
     demo = sub.add_parser("demo", help="Run the whole set-up flow on the sandbox through a real MCP session.")
     demo.add_argument("--log-level", default="WARNING")
     check = sub.add_parser("check", help="Read the configured vendor API (never write) and report which facts the "
                                          "server relies on held (docs/vendor-facts.md).")
     check.add_argument("--vendor", required=True, choices=["revcent", "cxengage"])
+    check.add_argument("--sandbox", action="store_true",
+                       help="Check the embedded emulators instead of a real account (no keys needed).")
     check.add_argument("--secure-form-id", help="RevCent: also read this secure form (form_source_id, expiry).")
     check.add_argument("--tenant-id", help="CxEngage: the tenant to read (default CXENGAGE_TENANT_ID).")
     return parser
@@ -47,20 +94,141 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo()
     if args.command == "check":
         return _check(args)
+    if args.command == "config":
+        return _config(args)
+    if args.command == "changes":
+        return _changes(args)
     return _serve(args)
 
 
+def _flags(args: argparse.Namespace) -> dict[str, object]:
+    return {"transport": args.transport, "host": args.host, "port": args.port, "sandbox": args.sandbox,
+            "read_only": args.read_only, "log_level": args.log_level,
+            "allow_unauthenticated_remote": args.allow_unauthenticated_remote}
+
+
+def _config(args: argparse.Namespace) -> int:
+    """The settings as `serve` would load them, checked as `serve` checks them before it serves (the server is
+    built, the HTTP exposure checked, a SQLite state file's version read), without starting or writing anything."""
+    import json
+    from contextlib import nullcontext
+
+    from integrations_mcp import __version__
+    from integrations_mcp.errors import ConfigurationError
+    from integrations_mcp.server.app import build_server
+    from integrations_mcp.server.config_report import config_rows
+    from integrations_mcp.server.sandbox import sandbox
+
+    logging.basicConfig(stream=sys.stderr, level="WARNING", format="integrations-mcp: %(message)s")
+    try:
+        settings, rows = config_rows(os.environ, **_flags(args))
+        with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (ready, _):
+            server = build_server(ready)
+            if ready.transport == "http":
+                from integrations_mcp.server.auth.setup import check_exposure
+
+                check_exposure(ready)
+            state = getattr(server, "state", None)
+            if state is not None and not state.in_memory:
+                state.check_version()
+    except ConfigurationError as exc:
+        print(f"integrations-mcp: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"version": __version__, "valid": True, "settings": [r.as_dict() for r in rows]}, indent=2))
+        return 0
+    width = max(len(r.name) for r in rows)
+    print(f"integrations-mcp {__version__}: every setting, its source (flag, env, default) and the value in effect")
+    for row in rows:
+        print(f"  {row.name:<{width}}  {row.source:<7}  {row.value}")
+    print("Valid: serve would start with these settings.")
+    return 0
+
+
+def _when(value: str | None, name: str) -> float | None:
+    """ISO 8601 (a date, or a time with or without a zone: UTC when none) or a span back from now (7d, 12h, 30m)."""
+    import re
+    import time
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    span = re.fullmatch(r"\s*(\d+)\s*([dhm])\s*", value)
+    if span:
+        return time.time() - int(span[1]) * {"d": 86400, "h": 3600, "m": 60}[span[2]]
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        print(f"integrations-mcp: --{name} must be ISO 8601 (2027-01-08, 2027-01-08T09:00Z) or a span like 7d or "
+              f"12h, not {value!r}.", file=sys.stderr)
+        raise SystemExit(2) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def _changes(args: argparse.Namespace) -> int:
+    import json
+
+    import anyio
+
+    from integrations_mcp.errors import ConfigurationError
+    from integrations_mcp.server.journal_tools import Change, ChangePage
+    from integrations_mcp.server.settings import load_settings
+    from integrations_mcp.state import StateStore
+    from integrations_mcp.state.journal import ChangeFilter, JournalTable
+
+    if not 1 <= args.limit <= 500:
+        print("integrations-mcp: --limit must be 1 to 500.", file=sys.stderr)
+        return 2
+    where = ChangeFilter(vendor=args.vendor, integration=args.integration, principal=args.principal,
+                         since=_when(args.since, "since"), until=_when(args.until, "until"))
+
+    async def read() -> ChangePage | None:
+        store = StateStore(settings.state_url)
+        table = JournalTable(store)  # no retention here: reading never deletes
+        try:
+            if args.id is not None:
+                row = await table.get(args.id)
+                return None if row is None else ChangePage(count=1, total=1, has_more=False,
+                                                           results=[Change.of(row, full=True)])
+            rows, total, more = await table.find(where, limit=args.limit, before=args.before)
+            return ChangePage(count=len(rows), total=total, has_more=more,
+                              next_before=rows[-1].id if more and rows else None,
+                              results=[Change.of(row, full=False) for row in rows])
+        finally:
+            await store.close()
+
+    try:
+        settings = load_settings(os.environ)
+        if settings.state_url.startswith("sqlite") and ":memory:" in settings.state_url:
+            print("integrations-mcp: INTEGRATIONS_STATE_URL is in memory: there is no journal to read.",
+                  file=sys.stderr)
+            return 2
+        page = anyio.run(read)
+    except ConfigurationError as exc:
+        print(f"integrations-mcp: {exc}", file=sys.stderr)
+        return 2
+    if page is None:
+        print(f"integrations-mcp: no change {args.id} in the journal.", file=sys.stderr)
+        return 1
+    print(json.dumps(page.model_dump(mode="json", exclude_none=True), indent=2) if args.json else page.answer())
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     import anyio
 
     from integrations_mcp.errors import ConfigurationError
     from integrations_mcp.server.check import run_check
+    from integrations_mcp.server.sandbox import sandbox
     from integrations_mcp.server.settings import load_settings
 
     options = {k: v for k, v in (("secure_form_id", args.secure_form_id), ("tenant_id", args.tenant_id)) if v}
     try:
-        settings = load_settings(os.environ)
-        return anyio.run(lambda: run_check(settings, args.vendor, sys.stdout, options=options))
+        settings = load_settings(os.environ, sandbox=args.sandbox or None)
+        with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, _):
+            return anyio.run(lambda: run_check(settings, args.vendor, sys.stdout, options=options))
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
         return 2
@@ -113,9 +281,7 @@ def _serve(args: argparse.Namespace) -> int:
     from integrations_mcp.server.settings import load_settings
 
     try:
-        settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
-                                 sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level,
-                                 allow_unauthenticated_remote=args.allow_unauthenticated_remote)
+        settings = load_settings(os.environ, **_flags(args))
         _log_to_stderr(settings.log_level)
         with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
             if urls:

@@ -34,12 +34,11 @@ ChangeId = Annotated[int, Field(ge=1, description="From GetIntegrationChanges.")
 DETAIL_ON_A_PAGE = 120
 TARGET_CHARS = 24
 WHAT_CHARS = 28
-VERBS = {"CreateUserThirdPartyIntegration": "create", "EditUserThirdPartyIntegration": "edit",
-         "CreateCxEngageIntegration": "create", "EditCxEngageIntegration": "edit",
-         "RevertIntegrationChange": "revert"}
+VERBS = {"CreateUserThirdPartyIntegration": "create ", "EditUserThirdPartyIntegration": "",
+         "CreateCxEngageIntegration": "create ", "EditCxEngageIntegration": "", "RevertIntegrationChange": "revert "}
 SHORT_OUTCOMES = {"written and verified": "verified", "written, not verified": "NOT verified"}
-SHORT_APPROVALS = {"in the client": "approved in client", "on the approval page": "approved on page",
-                   "by the model's confirmation token": "model-confirmed"}
+SHORT_APPROVALS = {"in the client": "client", "on the approval page": "page",
+                   "by the model's confirmation token": "model"}
 
 
 class Change(BaseModel):
@@ -75,14 +74,14 @@ class Change(BaseModel):
                    before=row.before if full else None, after=row.after if full else None)
 
     def line(self) -> str:
-        """One row of a page, as a person reads it: #id, when, who, what, outcome."""
+        """One row of a page, as a person reads it: #id, time (the page gives the date), who, what, outcome."""
         verb = VERBS.get(self.tool, self.tool)
         target = self.target if len(self.target) <= TARGET_CHARS else self.target[:TARGET_CHARS - 1] + "…"
         what = f" ({self.what})" if self.what else ""
         outcome = SHORT_OUTCOMES.get(self.outcome, self.outcome)
-        approved = "" if not self.approved else ", " + next(
-            (short for how, short in SHORT_APPROVALS.items() if self.approved.endswith(how)), "approved")
-        return f"#{self.id} {self.at[:16]}Z {self.principal} {verb} {target}{what}: {outcome}{approved}"
+        approved = "" if not self.approved else " ✓" + next(
+            (short for how, short in SHORT_APPROVALS.items() if self.approved.endswith(how)), "")
+        return f"#{self.id} {self.at[10:16]}Z {self.principal} {verb}{target}{what}: {outcome}{approved}"
 
     def full_text(self) -> str:
         lines = [f"Change #{self.id} at {self.at} by {self.principal}: {self.tool} in {self.vendor}, {self.target}"
@@ -115,9 +114,17 @@ class ChangePage(BaseModel):
         if not self.results:
             return "No changes match."
         total = f"{self.total}+" if self.total >= COUNT_CAP else str(self.total)
-        head = f"{self.count} of {total} changes, newest first (UTC); change_id=<n> shows one in full:"
-        more = [f"Older: before={self.next_before}."] if self.has_more else []
-        return "\n".join([head, *(change.line() for change in self.results), *more])
+        lines = [f"{self.count} of {total} changes, newest first, times UTC; ✓ approved in the client, on the page "
+                 "or by the model's token; change_id=<n>: one in full."]
+        day = ""
+        for change in self.results:  # the date once per day, then each change's time: ISO 8601 read together
+            if change.at[:10] != day:
+                day = change.at[:10]
+                lines.append(day)
+            lines.append(change.line())
+        if self.has_more:
+            lines.append(f"Older: before={self.next_before}.")
+        return "\n".join(lines)
 
 
 def iso_time(at: float) -> str:
