@@ -28,6 +28,7 @@ from tests.pipeline.test_person_decides import (
     session,
     token_in,
 )
+from tests.vendors.cxengage.helpers import ZENDESK
 
 pytestmark = pytest.mark.anyio
 
@@ -127,3 +128,41 @@ async def test_days_filters_and_an_empty_page_says_so() -> None:
     async with connect(both_settings()) as s:
         result = await s.call("GetIntegrationChanges", days=7)
     assert text_of(result) == "No changes match." and result.structured_content["total"] == 0
+
+
+# --- a revert asks exactly when the same edit would, and lists only what it could not restore ------------------
+
+LONG_CONSUMER_KEY = "3MVG9lKcPoNINVBIPJjdw1J9LLM82HnFVVX19KY1uA5mu0QqLWDRmnmoVLuVTHQcL9bKs7f"
+
+
+async def test_reverting_a_deactivation_asks_nobody_as_activating_would_not() -> None:
+    async with connect(both_settings()) as s:
+        form_id = await s.form("zendesk", {"password": "pw-for-the-desk"})
+        created = await s.ok("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),
+                             secure_form_id=form_id, active=True)
+        iid = created["integration_id"]
+        await s.ok("EditCxEngageIntegration", integration_id=iid, active=False, confirm_deactivate=True)
+        deactivation = (await s.ok("GetIntegrationChanges", vendor="cxengage"))["results"][0]
+        assert deactivation["approved"] == f"{ME} by the model's confirmation token"
+        reverted = await s.ok("RevertIntegrationChange", change_id=deactivation["id"])  # no confirm_revert
+        assert reverted["result"]["mismatches"] == [] and reverted["not_restored"] == []
+        assert (await s.ok("GetCxEngageIntegration", integration_id=iid))["integration"]["active"] is True
+        # Reverting the revert deactivates again: that, as the edit would, needs the confirmation.
+        newest = (await s.ok("GetIntegrationChanges", vendor="cxengage"))["results"][0]
+        await s.refused("RevertIntegrationChange", "confirm_revert", change_id=newest["id"])
+
+
+async def test_a_masked_value_the_change_did_not_touch_is_not_listed_as_not_restored() -> None:
+    destination = {"username": "sf@example.invalid", "consumerKey": LONG_CONSUMER_KEY}
+    async with connect(both_settings()) as s:
+        form_id = await s.form("salesforce", {"password": "pw-sf", "consumerSecret": "cs-sf-secret",
+                                              "securityToken": "tok-sf"}, destination=destination)
+        created = await s.ok("CreateCxEngageIntegration", name="CRM", type="salesforce", properties=destination,
+                             secure_form_id=form_id)
+        iid = created["integration_id"]
+        await s.ok("EditCxEngageIntegration", integration_id=iid, description="Cases")
+        edit = (await s.ok("GetIntegrationChanges", vendor="cxengage"))["results"][0]
+        full = (await s.ok("GetIntegrationChanges", change_id=edit["id"]))["results"][0]
+        assert full["before"]["properties.consumerKey"] == "[redacted]"  # kept masked: it looks like a key
+        reverted = await s.ok("RevertIntegrationChange", change_id=edit["id"], confirm_revert=True)
+    assert reverted["not_restored"] == [] and reverted["result"]["mismatches"] == []

@@ -1,7 +1,7 @@
 """Reverting a journaled change: the vendor's own edit stages, restoring the change's before-image, with two
 additions. check: the fields the change wrote must still hold what it wrote (otherwise someone changed the record
-since, and the revert would overwrite that: refused, showing the difference). confirm: a revert always needs the
-person, with the diff (one request, `confirm_revert`, whatever the edit's own rules would ask)."""
+since, and the revert would overwrite that: refused, showing the difference). confirm: a revert needs the person
+exactly when the same edit would (one request, `confirm_revert`, with the diff and the edit's own reasons)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def restorable(change: ChangeRow) -> tuple[dict[str, Any], list[str]]:
                              "edit tool if the user wants it off.")
     # A value holding the mask anywhere (a nested secret, a URL password) is a secret too: restoring it would write
     # the mask over the real secret.
-    secrets = set(change.secrets) | {name for name, value in change.before.items() if _holds_mask(value)}
+    # Only what the change wrote counts: a masked value the change did not touch (say a long Salesforce consumerKey
+    # in the before-image) is not something the revert failed to restore.
+    changed = {c["field"] for c in change.changes}
+    secrets = set(change.secrets) | ({name for name, value in change.before.items() if _holds_mask(value)} & changed)
     restore = {c["field"]: change.before.get(c["field"]) for c in change.changes if c["field"] not in secrets}
     if not restore:
         raise GuardrailError(f"Refused: change {change.id} only set secrets ({', '.join(sorted(secrets))}), which "
@@ -63,8 +66,13 @@ class RevertStages:
         await self.inner.check(plan)
 
     def confirmations(self, plan: Any) -> list[ConfirmationRequest]:
+        """Exactly when the same edit would ask (replacing a saved value, disabling, renaming a live one), as one
+        request under `confirm_revert`; a revert that only fills empty values asks nobody, as that edit would not."""
+        needed = self.inner.confirmations(plan)
+        if not needed:
+            return []
         changes: list[FieldChange] = self.inner.journal_plan(plan).changes
-        reasons = " ".join(r.reason for r in self.inner.confirmations(plan))
+        reasons = " ".join(r.reason for r in needed)
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
             reason=f"reverting change {self.change.id} ({self.change.tool} by {self.change.principal}) restores "
