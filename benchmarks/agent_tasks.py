@@ -9,8 +9,11 @@ choices for options are the first value offered. Tasks:
   b. change one saved option
   c. create a Zendesk integration with a secret
   d. deactivate it
+  e. "what changed this week, and who did it?" (the journal)
 
-Figures, not assertions: `python benchmarks/agent_tasks.py [-v]` (-v prints every answer's text)."""
+Each task is counted as its own conversation: the server's instructions (read first, once per conversation) plus
+the text of every answer. Figures, not assertions: `python benchmarks/agent_tasks.py [-v]` (-v prints every
+answer's text)."""
 
 from __future__ import annotations
 
@@ -162,7 +165,13 @@ async def deactivate(agent: Agent, integration_id: str) -> None:
         raise RuntimeError(f"still active: {done}")
 
 
-async def run() -> list[Task]:
+async def this_week(agent: Agent) -> None:
+    page = await agent.call("GetIntegrationChanges", {"days": 7})
+    if not page.get("results"):
+        raise RuntimeError(f"the journal shows nothing: {page}")
+
+
+async def run() -> tuple[list[Task], str]:
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
     # A state file of its own (created and migrated by the first write, as a new user's would be), never the user's.
     state = Path(tempfile.mkdtemp(prefix="agent-tasks-")) / "state.sqlite3"
@@ -171,7 +180,8 @@ async def run() -> list[Task]:
                                         "INTEGRATIONS_STATE_URL": f"sqlite+aiosqlite:///{state}"})
     person = Person()
     tasks = [Task("a", "tax set-up: credentials, options, enabled"), Task("b", "change one saved option"),
-             Task("c", "create a Zendesk integration with a secret"), Task("d", "deactivate it")]
+             Task("c", "create a Zendesk integration with a secret"), Task("d", "deactivate it"),
+             Task("e", "what changed this week, and who did it?")]
     with tempfile.TemporaryFile("w+") as errlog:
         async with Client(stdio_client(params, errlog=errlog), elicitation_callback=person.answer) as client:
             agent = person.agent = Agent(client)
@@ -183,32 +193,38 @@ async def run() -> list[Task]:
             cx_id = await zendesk(agent)
             agent.task = tasks[3]
             await deactivate(agent, cx_id)
-    return tasks
+            agent.task = tasks[4]
+            await this_week(agent)
+            instructions = client.instructions or ""
+    return tasks, instructions
 
 
-def report(tasks: list[Task]) -> None:
+def report(tasks: list[Task], instructions: str) -> None:
+    print(f"instructions (read first in every conversation): {len(instructions)} characters\n")
     calls = [c for t in tasks for c in t.calls]
     counts = count_tokens([c.text for c in calls] + [c.structured for c in calls])
     text_tokens = dict(zip(map(id, calls), counts[:len(calls)], strict=True))
     structured_tokens = dict(zip(map(id, calls), counts[len(calls):], strict=True))
     print(f"{'task':<48}{'calls':>6}{'goal':>6}{'asked':>6}{'text chars':>11}{'tokens':>7}{'structured':>11}"
-          f"{'tokens':>7}")
+          f"{'tokens':>7}{'read':>7}")
     for t in tasks:
         goal = GOALS.get(t.key)
         print(f"{t.key + '. ' + t.title:<48}{len(t.calls):>6}{('≤' + str(goal)) if goal else '—':>6}{t.asked:>6}"
               f"{sum(len(c.text) for c in t.calls):>11}{sum(text_tokens[id(c)] for c in t.calls):>7}"
-              f"{sum(len(c.structured) for c in t.calls):>11}{sum(structured_tokens[id(c)] for c in t.calls):>7}")
+              f"{sum(len(c.structured) for c in t.calls):>11}{sum(structured_tokens[id(c)] for c in t.calls):>7}"
+              f"{len(instructions) + sum(len(c.text) for c in t.calls):>7}")
     print(f"\n{'call':<48}{'text chars':>11}{'tokens':>7}{'structured':>11}{'tokens':>7}")
     for t in tasks:
         for c in t.calls:
             print(f"{t.key}. {c.tool:<45}{len(c.text):>11}{text_tokens[id(c)]:>7}{len(c.structured):>11}"
                   f"{structured_tokens[id(c)]:>7}")
-    print("\n'text' is the answer's text content (what most clients show the model); 'structured' its "
+    print("\n'read': the instructions plus every answer's text, characters (the goal: at most 3,000 a task).")
+    print("'text' is the answer's text content (what most clients show the model); 'structured' its "
           "structuredContent. 'asked': questions the person answered through the client (form, approvals).")
 
 
 def main() -> None:
-    report(anyio.run(run))
+    report(*anyio.run(run))
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ async def measure(url: str, count: int) -> list[str]:
         "page 1 integration": (one_integration, 0),
         "page 1 principal": (ChangeFilter(principal=f"session:{3:012d}"), 0),
         "page 1 vendor+since": (ChangeFilter(vendor="cxengage", since=now - 200 * 86400), 0),
-        "page 100": (ChangeFilter(), 990),
+        "page 100 (offset)": (ChangeFilter(), 990),
     }
     lines = []
     # Measured before the purge (retention off), then the purge itself, then the pages again on what remains.
@@ -80,20 +80,25 @@ async def measure(url: str, count: int) -> list[str]:
     for label, (where, offset) in queries.items():
         ms = await _median_ms(lambda w=where, o=offset: table.find(w, limit=10, offset=o))
         lines.append(f"  {label:<22} {ms:8.2f} ms")
+    # What GetIntegrationChanges does for a deep page: keyset paging (before=<id>), no offset to skip.
+    deep = count - 990
+    ms = await _median_ms(lambda: table.find(ChangeFilter(), limit=10, before=deep))
+    lines.append(f"  {'page 100 (before=id)':<22} {ms:8.2f} ms")
     table.retention_days = 90
     started = time.perf_counter()
     purged = await table.purge()
     lines.append(f"  {'purge (90 days)':<22} {(time.perf_counter() - started) * 1000:8.2f} ms   {purged} rows")
     lines.append(f"  {'purge, nothing due':<22} {await _median_ms(table.purge):8.2f} ms")
-    ms = await _median_ms(lambda: table.find(ChangeFilter(), limit=10, offset=0))
+    ms = await _median_ms(lambda: table.find(ChangeFilter(), limit=10))
     lines.append(f"  {'page 1 (after purge)':<22} {ms:8.2f} ms   (each read purges too)")
     for limit in (10, 50):
-        found, total = await table.find(ChangeFilter(), limit=limit, offset=0)
-        page = ChangePage(page=1, count=len(found), total=total, has_more=limit < total,
+        found, total, more = await table.find(ChangeFilter(), limit=limit)
+        page = ChangePage(count=len(found), total=total, has_more=more, next_before=found[-1].id,
                           results=[Change.of(row, full=False) for row in found])
         size = len(page.model_dump_json(exclude_defaults=True))
         lines.append(f"  {'page of ' + str(limit) + ' (JSON)':<22} {size:8d} B    {size // limit} B a change")
-    newest = (await table.find(ChangeFilter(), limit=1, offset=0))[0][0]
+        lines.append(f"  {'page of ' + str(limit) + ' (text)':<22} {len(page.answer()):8d} ch")
+    newest = (await table.find(ChangeFilter(), limit=1))[0][0]
     full = Change.of(await table.get(newest.id or 0), full=True)  # type: ignore[arg-type]
     lines.append(f"  {'one change_id (JSON)':<22} {len(full.model_dump_json(exclude_defaults=True)):8d} B")
     await store.close()

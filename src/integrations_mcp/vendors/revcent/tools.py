@@ -55,14 +55,15 @@ __all__ = ["RevCentTools"]
 VENDOR = "RevCent"
 OPTIONS = "third_party_options."  # how an option field's FieldChange is named: third_party_options.<option>.<field>
 FORM_LIFETIME_SECONDS = 3600  # RevCent's forms last an hour; used when an answer does not say when one expires
+# The write itself checks the form (refusing one not completed yet): no GetSecureForm call in between.
 FORM_URL_NEXT = ("Give the user form_url to open (never open it yourself), enter the credentials and say when done; "
-                 "check with GetSecureForm, then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
+                 "then pass secure_form_id to Create/EditUserThirdPartyIntegration.")
 HANDOFF_MESSAGE = "Open the secure form to enter the integration's credentials (they never go through the chat)."
 HANDED_OVER_NEXT = {
     Outcome.COMPLETED: "The user completed the form their client opened. Pass secure_form_id to "
                        "Create/EditUserThirdPartyIntegration.",
     Outcome.WAITING: "The user's client opened the form but it is not completed yet. Ask the user to finish it, then "
-                     "check with GetSecureForm.",
+                     "pass secure_form_id to Create/EditUserThirdPartyIntegration.",
     Outcome.DECLINED: "The user declined to open the form; nothing was saved. Ask them how they want to go on.",
 }
 
