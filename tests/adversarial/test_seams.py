@@ -175,28 +175,40 @@ async def test_the_journal_never_keeps_a_capability(db: Path) -> None:
                     {"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["22222"]}]}]})
             capability = re.search(r"(?:confirmation|approval)_id=([A-Za-z0-9_-]+)", text_of(result)).group(1)
             refused = (await changes(s))[0]
-            assert refused["outcome"] == "refused" and "22222" in refused["detail"]
             full = await s.call("GetIntegrationChanges", change_id=refused["id"])
+            assert refused["outcome"] == "refused" and "22222" in full.structured_content["results"][0]["detail"]
             for channel in (repr(refused), text_of(full), repr(full.structured_content)):
                 assert capability not in channel, channel
     assert capability not in database_text(db).replace(f"('{capability}'", "")  # its own row in the approvals table
 
 
 async def test_under_policy_person_a_revert_waits_for_the_person_whatever_the_model_passes(db: Path) -> None:
+    """A revert that replaces a saved value needs the person, as that edit would: no flag or made-up id the model
+    passes stands in for them. (A revert the same edit would not ask about, such as clearing a description that a
+    change filled, asks nobody.)"""
     from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 
-    async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}", confirmation=ConfirmationPolicy.PERSON),
-                       revcent=revcent_emulator(), cxengage=CxEngageEmulator()) as s:
-        uid = await rc_integration(s)
+    revcent = revcent_emulator()
+    uid = revcent.add_user_integration(name="Tax zip", site_id=revcent.site_id("tax"), options_saved=[
+        {"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["11111"]}]}])
+    async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}", confirmation=ConfirmationPolicy.MODEL),
+                       revcent=revcent, cxengage=CxEngageEmulator()) as s:
+        await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, confirm_overwrite=True,
+                   third_party_options=[{"id": "tax_settings", "fields": [{"id": "origin_zip", "value": ["22222"]}]}])
         await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, description="first")
-        change = (await changes(s))[0]
+        overwrite, fill = (await changes(s))[1], (await changes(s))[0]
+    async with connect(both_settings(state_url=f"sqlite+aiosqlite:///{db}", confirmation=ConfirmationPolicy.PERSON),
+                       revcent=revcent, cxengage=CxEngageEmulator()) as s:
         writes = len(s.revcent.writes())
         for flags in ({"confirm_revert": True}, {"confirm_revert": True, "confirmation_id": "x" * 24},
                       {"approval_id": "y" * 24}):
-            result = await s.client.call_tool("RevertIntegrationChange", {"change_id": change["id"], **flags})
+            result = await s.client.call_tool("RevertIntegrationChange", {"change_id": overwrite["id"], **flags})
             assert result.is_error and "approv" in text_of(result), text_of(result)
         assert len(s.revcent.writes()) == writes
-        assert s.revcent.user_integrations[uid].description == "first"
+        assert "22222" in repr(s.revcent.user_integrations[uid].options) and "11111" not in repr(
+            s.revcent.user_integrations[uid].options)
+        await s.ok("RevertIntegrationChange", change_id=fill["id"])  # as the edit clearing it would: nobody asked
+        assert s.revcent.user_integrations[uid].description == ""
 
 
 async def test_a_write_refused_before_its_plan_keeps_no_form_id_in_the_journal(s: Session, db: Path) -> None:
