@@ -11,7 +11,7 @@ from integrations_mcp.state.store import StateStore
 
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
-PURGE_EVERY = 100  # changes; reads purge too
+PURGE_EVERY = 100  # changes; reads leave out what is due, without deleting (a read stays a read)
 PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
 # grows with the table (55 ms at 100 k rows); paging itself is by id (keyset), so its cost does not grow.
@@ -100,10 +100,11 @@ class JournalTable:
             clauses.append(journal.c.at >= where.since)
         if where.until is not None:
             clauses.append(journal.c.at < where.until)
+        if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
+            clauses.append(journal.c.at >= time.time() - self.retention_days * 86400)
         condition = and_(True, *clauses)
         paged = and_(condition, journal.c.id < before) if before is not None else condition
         async with self.store.begin() as conn:
-            await self._purge(conn)
             capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
             total = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
             page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
