@@ -219,7 +219,7 @@ async def test_person_without_elicitation_approves_on_the_page_and_the_retry_wri
         assert world.edits() == before
         done = await ok(c, EDIT, edit(1, approval_id=approval))
         assert done["mismatches"] == [] and world.edits() == before + 1
-        await refused(c, EDIT, edit(0, approval_id=approval), "not the one approved")  # single use
+        await refused(c, EDIT, edit(0, approval_id=approval), "already used")  # single use
 
 
 async def test_person_rejects_on_the_page_and_nothing_is_written() -> None:

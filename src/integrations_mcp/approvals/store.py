@@ -37,7 +37,9 @@ class Verdict(StrEnum):
     GRANTED = "granted"
     PENDING = "pending"
     REJECTED = "rejected"
-    VOID = "void"  # unknown, expired, used, another session's, or the change differs from the one approved
+    VOID = "void"  # unknown, expired, or another session's: no such approval, as far as the caller can tell
+    USED = "used"  # spent by the write it allowed
+    CHANGED = "changed"  # the caller's own, but the change differs from the one approved
 
 
 @dataclass(eq=False)
@@ -108,13 +110,15 @@ class ApprovalStore:
         """What a retry finds. `granted_by_caller`: policy `model`, where presenting the token from the refusal with
         the confirmation flags set is the approval."""
         approval = await self._get(approval_id)
-        if (approval is None or approval.state == ApprovalState.USED
-                or not hmac.compare_digest(approval.owner.encode(), owner.encode())
-                or not hmac.compare_digest(approval.digest.encode(), digest.encode())):
+        if approval is None or not hmac.compare_digest(approval.owner.encode(), owner.encode()):
             return Verdict.VOID
+        if approval.state == ApprovalState.USED:
+            return Verdict.USED
+        if not hmac.compare_digest(approval.digest.encode(), digest.encode()):
+            return Verdict.CHANGED
         if approval.state == ApprovalState.REJECTED:
             return Verdict.REJECTED
-        if approval.state == ApprovalState.APPROVED or granted_by_caller:
+        if approval.state == ApprovalState.APPROVED or (granted_by_caller and not approval.on_page):
             return Verdict.GRANTED
         return Verdict.PENDING
 
