@@ -32,8 +32,8 @@ from mcp.types import CallToolResult
 from pydantic import SecretStr
 
 from integrations_mcp.emulation import RecordedRequest
+from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
-from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from integrations_mcp.approvals.page import CSRF_FIELD, approval_routes
 from integrations_mcp.approvals.store import ApprovalState, ApprovalStore
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.pages.listener import SecureFormServer
 from tests.browser import needs_chromium, open_page
 
 pytestmark = [pytest.mark.anyio, needs_chromium]

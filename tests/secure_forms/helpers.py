@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 
-from integrations_mcp.secure_forms.html import SECURITY_HEADERS
+from integrations_mcp.pages.shell import SECURITY_HEADERS
 from integrations_mcp.secure_forms.page import CSRF_FIELD
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore
 

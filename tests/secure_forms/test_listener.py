@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from tests.secure_forms.helpers import CANARY, FIELDS, OWNER, PURPOSE, assert_secure_headers, post_data
 

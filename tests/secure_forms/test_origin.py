@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
 from tests.pages import ACCEPTED, OWN, REFUSED
 
 

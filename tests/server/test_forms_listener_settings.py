@@ -9,7 +9,7 @@ import pytest
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import link_host
-from integrations_mcp.secure_forms.listener import PageListenerUnavailable, SecureFormServer
+from integrations_mcp.pages.listener import PageListenerUnavailable, SecureFormServer
 from integrations_mcp.server.settings import load_settings
 from tests.harness import free_port
 from tests.secure_forms.helpers import FIELDS, OWNER, PURPOSE

@@ -17,8 +17,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from integrations_mcp.approvals.store import Approval, ApprovalState, ApprovalStore
-from integrations_mcp.secure_forms.html import CROSS_SITE, STALE_PAGE, TOO_LARGE, document, message
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.shell import CROSS_SITE, STALE_PAGE, TOO_LARGE, document, message
 
 __all__ = ["CSRF_FIELD", "approval_routes"]
 

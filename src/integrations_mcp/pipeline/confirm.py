@@ -31,8 +31,8 @@ from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import clean_text
+from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
-from integrations_mcp.secure_forms.listener import SecureFormServer
 
 __all__ = ["ANSWER_SCHEMA", "AskPerson", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer",
            "Granted", "approves", "dry_run_steps"]

@@ -18,15 +18,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from integrations_mcp.secure_forms.html import (
+from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.shell import (
     CROSS_SITE,
     FORM_GONE,
     STALE_PAGE,
     TOO_LARGE,
 )
-from integrations_mcp.secure_forms.html import document as _document
-from integrations_mcp.secure_forms.html import message as _message
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.shell import document as _document
+from integrations_mcp.pages.shell import message as _message
 from integrations_mcp.secure_forms.store import (
     FormState,
     SecureFormError,

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import bind_tcp
-from integrations_mcp.secure_forms.listener import SecureFormGuard
+from integrations_mcp.pages.listener import SecureFormGuard
 from integrations_mcp.server.auth.challenge import with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.vendors.cxengage.emulator import (

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.pages.origin import origin_of
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator import schemas as seed
 from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT, Contract

@@ -28,8 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrations_mcp.errors import IntegrationsError
 from integrations_mcp.loopback import LoopbackServer, is_loopback, link_host
-from integrations_mcp.secure_forms.html import FORM_GONE, SECURITY_HEADERS, UNKNOWN_HOST, message
-from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.pages.origin import origin_of
+from integrations_mcp.pages.shell import FORM_GONE, SECURITY_HEADERS, UNKNOWN_HOST, message
 from integrations_mcp.secure_forms.page import DEFAULT_PATH_PREFIX, secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
