@@ -17,9 +17,9 @@ from mcp.client import ClientRequestContext
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 from pydantic import SecretStr
 
-from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, BROWSER_SUBMIT, read_form
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.vendors.cxengage.emulator import (

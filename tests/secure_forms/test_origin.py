@@ -1,4 +1,4 @@
-"""The one rule for every secure form page: a POST is accepted only from the form's own page."""
+"""The one rule for every page a person submits: a POST is accepted only from the page's own form in a browser."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import clean_text
-from integrations_mcp.pages.listener import SecureFormServer
+from integrations_mcp.pages.listener import PageServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 
 __all__ = ["ANSWER_SCHEMA", "AskPerson", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer",
@@ -113,7 +113,7 @@ def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: Confirma
 
 class Confirmer:
     def __init__(self, policy: ConfirmationPolicy, approvals: ApprovalStore,
-                 pages: Callable[[], SecureFormServer]) -> None:
+                 pages: Callable[[], PageServer]) -> None:
         self.policy, self.approvals, self._pages = policy, approvals, pages
 
     async def confirm(self, requests: list[ConfirmationRequest], change: Any, call: ConfirmCall, *,

@@ -17,12 +17,12 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.lazy_http import HttpClients
-from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormRecords, RecordsOnFirstUse, SecureFormStore
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.journal_tools import JournalTools
@@ -145,7 +145,7 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
 
         return DatabaseRecords(state.sync_engine(), key)
 
-    return SecureFormStore(records=RecordsOnFirstUse(records))
+    return SecureFormStore(records=RecordsOnFirstUse(records), key=derive(settings.state_key, "form-pages"))
 
 
 def _auth_arguments(settings: Settings) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from mcp.server.mcpserver import MCPServer
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.lazy_http import HttpClients
-from integrations_mcp.pages.listener import SecureFormServer
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments

@@ -18,7 +18,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
-from integrations_mcp.pages.shell import CROSS_SITE, FORM_GONE, STALE_PAGE, document, message
+from integrations_mcp.pages.shell import document, message
+from integrations_mcp.secure_forms.texts import CROSS_SITE, FORM_GONE, STALE_PAGE
 from integrations_mcp.vendors.revcent.emulator.contract import ApiError, ErrorCode
 from integrations_mcp.vendors.revcent.emulator.records import SecureForm
 
