@@ -37,6 +37,7 @@ from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
+from tests.vendors.revcent.helpers import revcent_form_id
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +101,7 @@ async def integration_with_option(c: Client, world: World, name: str = "Tax main
     form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
     site = emu.site_integrations[emu.site_id("tax")]
     if not form["completed"]:  # an eliciting client had the person fill it already
-        emu.complete_secure_form(form["secure_form_id"], {f["id"]: f"v-{f['id']}"
+        emu.complete_secure_form(revcent_form_id(form), {f["id"]: f"v-{f['id']}"
                                                           for f in site["third_party_credentials"]["fields"]})
     created = await ok(c, "CreateUserThirdPartyIntegration", {
         "name": name, "site_third_party_integration": emu.site_id("tax"), "secure_form_id": form["secure_form_id"]})
@@ -325,7 +326,7 @@ async def test_parallel_creates_with_one_secure_form_save_its_credentials_once()
         form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
         site = emu.site_integrations[emu.site_id("tax")]
         fields = site["third_party_credentials"]["fields"]
-        emu.complete_secure_form(form["secure_form_id"], {f["id"]: "v" for f in fields})
+        emu.complete_secure_form(revcent_form_id(form), {f["id"]: "v" for f in fields})
         results: list[CallToolResult] = []
 
         async def create(name: str) -> None:

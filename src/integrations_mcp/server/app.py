@@ -82,7 +82,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
                           handoffs=handoffs, state=state, reverters=reverters, http_clients=http_clients,
-                          completions=completions)
+                          completions=completions,
+                          key=lambda use: derive(settings.state_key, use) if settings.state_key else None)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     if configured:  # nothing to journal or revert until a vendor is configured
         specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,

@@ -79,6 +79,8 @@ class Runtime:
     http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
     completions: PromptCompletions  # where the prompts' argument values come from
     reverters: dict[str, Reverter] = field(default_factory=dict)  # vendor name -> its revert hook, set by `tools`
+    # A key for `use` derived from INTEGRATIONS_STATE_KEY (shared by replicas); None without one.
+    key: Callable[[str], bytes | None] = lambda use: None
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""
