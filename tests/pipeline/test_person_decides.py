@@ -215,6 +215,12 @@ async def test_person_without_elicitation_approves_on_the_page_and_the_retry_wri
         # Another page cannot approve it, even with the page's own token.
         forged = await decide_on_page(url, "approve", {"origin": "http://localhost:1", "sec-fetch-site": "cross-site"})
         assert forged.status_code == 403
+        # Nor can a program that is not a browser (an agent's shell: curl), even with the page's own token.
+        async with httpx2.AsyncClient(timeout=10) as curl:
+            token = read_form((await curl.get(url)).text).hidden
+            scripted = await curl.post(url, data={**token, "decision": "approve"})
+        assert scripted.status_code == 403 and "not sent from the approval page" in scripted.text
+        await refused(c, EDIT, edit(1, approval_id=approval), "not approved this change yet")
         assert (await decide_on_page(url, "approve")).status_code == 200
         await refused(c, EDIT, edit(1, approval_id=approval, description="and this"), "not the one approved")
         assert world.edits() == before
