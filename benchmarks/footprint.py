@@ -15,7 +15,7 @@ import httpx2
 from mcp import Client
 from pydantic import SecretStr
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.vendors.cxengage import emulator as cxengage

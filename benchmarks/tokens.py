@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tokenizer import count_tokens, fastmcp_baseline_tools  # noqa: E402
 
-from integrations_mcp.secure_forms.listener import SecureFormServer  # noqa: E402
+from integrations_mcp.secure_forms.server import SecureFormServer  # noqa: E402
 from integrations_mcp.server.app import build_server  # noqa: E402
 from integrations_mcp.server.settings import Settings  # noqa: E402
 from integrations_mcp.vendors.cxengage import emulator as cxengage  # noqa: E402

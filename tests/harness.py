@@ -13,6 +13,7 @@ Nothing the project owns is mocked.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -33,7 +34,7 @@ from pydantic import SecretStr
 
 from integrations_mcp.emulation import RecordedRequest
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings
@@ -215,9 +216,20 @@ class Session(Transcript):
         assert self.server.secure_forms is not None
         return self.server.secure_forms.store
 
+    def page_of(self, form_id: str) -> str:
+        """The page id of a form this session created: the last part of the form_url the model was given with its
+        secure_form_id (the id itself does not open the page)."""
+        for seen in reversed(self.seen):
+            dumped = json.loads(seen)
+            data = dumped.get("structured_content") or dumped.get("structuredContent") or {}
+            if data.get("secure_form_id") == form_id and data.get("form_url"):
+                return data["form_url"].rstrip("/").rsplit("/", 1)[1]
+        raise AssertionError(f"no form_url was given for secure form {form_id}")
+
     def fill(self, form_id: str, values: dict[str, str]) -> None:
         """The person saves one of the server's own forms (what the page does, without a browser)."""
-        self.store.submit(form_id, self.store.lookup(form_id).form.csrf_token, values)
+        page_id = self.page_of(form_id)
+        self.store.submit(page_id, self.store.lookup(page_id).form.csrf_token, values)
 
     async def form(self, type: str, values: dict[str, str] | None = None, **arguments: Any) -> str:
         """A CxEngage secure form (the server serves it itself), filled with `values` unless None; its id. A form for
@@ -229,7 +241,7 @@ class Session(Transcript):
 
     def form_state(self, form_id: str) -> tuple[bool, bool]:
         """(completed, used) of one of the server's own forms."""
-        view = self.store.lookup(form_id)
+        view = self.store.lookup(self.page_of(form_id))
         return view.state.value == "completed", view.state.value == "used"
 
     def writes(self) -> list[RecordedRequest]:

@@ -86,7 +86,7 @@ ACCEPTED = [
     pytest.param(dict(BROWSER_SUBMIT), id="chromium-own-page-no-referrer"),
     pytest.param({"origin": OWN, "sec-fetch-site": "same-origin"}, id="browser-own-origin"),
     pytest.param({"origin": OWN}, id="older-browser-own-origin"),
-    pytest.param({}, id="not-a-browser"),
+    pytest.param({"sec-fetch-site": "same-origin"}, id="browser-vouched-no-origin"),
 ]
 REFUSED = [
     pytest.param({"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, id="other-site"),
@@ -98,4 +98,8 @@ REFUSED = [
     pytest.param({"origin": OWN, "sec-fetch-site": "cross-site"}, id="own-origin-but-cross-site"),
     pytest.param({"origin": "https://evil.example"}, id="older-browser-other-origin"),
     pytest.param({"origin": OWN + ".evil.example"}, id="prefix-look-alike"),
+    pytest.param({}, id="no-headers-curl"),  # a script or an agent's shell: not what the page sends
+    pytest.param({"sec-fetch-site": "none"}, id="fetch-site-none"),  # typed address: never a POST from the page
+    pytest.param({"origin": "", "sec-fetch-site": ""}, id="blank-headers"),
+    pytest.param({"origin": OWN, "sec-fetch-site": "same-origin, cross-site"}, id="folded-fetch-site"),
 ]

@@ -26,6 +26,7 @@ from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.harness import Session, both_settings, connect, make_server, revcent_emulator, text_of
 from tests.vendors.cxengage.helpers import T, collection_path, item_path
+from tests.vendors.revcent.helpers import revcent_form_id
 
 pytestmark = pytest.mark.anyio
 
@@ -142,9 +143,9 @@ UI = "/v2/user_third_party_integrations"
 
 
 async def rc_form(s: Session, c: dict) -> None:
-    form = (await s.ok("CreateSecureForm", site_third_party_integration_id=c["site"]))["secure_form_id"]
-    s.revcent.complete_secure_form(form, {"account_id": "acct-2", "license_key": "lk-2"})
-    c["form"] = form
+    form = await s.ok("CreateSecureForm", site_third_party_integration_id=c["site"])
+    s.revcent.complete_secure_form(revcent_form_id(form), {"account_id": "acct-2", "license_key": "lk-2"})
+    c["form"] = form["secure_form_id"]
 
 
 async def rc_read(s: Session, c: dict) -> CallToolResult:

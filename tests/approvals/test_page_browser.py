@@ -15,7 +15,7 @@ from starlette.routing import Route
 from integrations_mcp.approvals.page import CSRF_FIELD, approval_routes
 from integrations_mcp.approvals.store import ApprovalState, ApprovalStore
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from tests.browser import needs_chromium, open_page
 
 pytestmark = [pytest.mark.anyio, needs_chromium]
@@ -63,7 +63,7 @@ async def test_a_page_on_another_origin_cannot_approve() -> None:
     try:
         with serve_loopback(Starlette(routes=[Route("/", attacker)])) as other, anyio.fail_after(30):
             async with open_page(f"http://localhost:{other.port}/") as page:
-                await expect(page.get_by_role("heading", level=1)).to_have_text("Refused")
+                await expect(page.get_by_role("heading", level=1)).to_have_text("Not counted")
         assert (await store.lookup(approval_id)).state == ApprovalState.PENDING
     finally:
         await server.aclose()

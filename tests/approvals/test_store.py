@@ -40,19 +40,22 @@ async def test_rejected_is_reported_as_such() -> None:
     assert await store.check(approval_id, owner="me", digest=digest) == Verdict.REJECTED
 
 
-async def test_void_for_another_change_another_session_after_use_or_expiry() -> None:
+async def test_void_for_another_session_or_after_expiry_and_named_for_another_change_or_after_use() -> None:
     clock = FakeClock()
     store, approval_id, digest = await make(clock)
     await store.decide(approval_id, (await store.lookup(approval_id)).csrf_token, approve=True)
-    assert await store.check(approval_id, owner="me", digest=store.digest({"other": 1})) == Verdict.VOID
+    assert await store.check(approval_id, owner="me", digest=store.digest({"other": 1})) == Verdict.CHANGED
     assert await store.check(approval_id, owner="someone else", digest=digest) == Verdict.VOID
     assert await store.check("unknown", owner="me", digest=digest) == Verdict.VOID
     clock.now += 601
     assert await store.check(approval_id, owner="me", digest=digest) == Verdict.VOID
     store2, second, digest2 = await make()
-    assert await store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
-    assert await store2.spend(second) and not await store2.spend(second)
-    assert await store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.VOID
+    # The caller's own token grants a policy-`model` approval, never one made for the person's page.
+    assert await store2.check(second, owner="me", digest=digest2, granted_by_caller=True) == Verdict.PENDING
+    third = await store2.create(tool="Edit", target="x", summary="s", digest=digest2, owner="me")
+    assert await store2.check(third.id, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
+    assert await store2.spend(third.id) and not await store2.spend(third.id)
+    assert await store2.check(third.id, owner="me", digest=digest2, granted_by_caller=True) == Verdict.USED
 
 
 async def test_repr_shows_no_digest_owner_or_token() -> None:

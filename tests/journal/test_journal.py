@@ -14,7 +14,7 @@ from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.app import form_store
 from integrations_mcp.state import StateStore
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator

@@ -18,8 +18,8 @@ from mcp.types import CallToolResult, ElicitRequestParams, ElicitRequestURLParam
 from pydantic import SecretStr
 
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
-from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, BROWSER_SUBMIT, read_form
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.vendors.cxengage.emulator import (
@@ -37,6 +37,7 @@ from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
+from tests.vendors.revcent.helpers import revcent_form_id
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +101,7 @@ async def integration_with_option(c: Client, world: World, name: str = "Tax main
     form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
     site = emu.site_integrations[emu.site_id("tax")]
     if not form["completed"]:  # an eliciting client had the person fill it already
-        emu.complete_secure_form(form["secure_form_id"], {f["id"]: f"v-{f['id']}"
+        emu.complete_secure_form(revcent_form_id(form), {f["id"]: f"v-{f['id']}"
                                                           for f in site["third_party_credentials"]["fields"]})
     created = await ok(c, "CreateUserThirdPartyIntegration", {
         "name": name, "site_third_party_integration": emu.site_id("tax"), "secure_form_id": form["secure_form_id"]})
@@ -214,12 +215,18 @@ async def test_person_without_elicitation_approves_on_the_page_and_the_retry_wri
         # Another page cannot approve it, even with the page's own token.
         forged = await decide_on_page(url, "approve", {"origin": "http://localhost:1", "sec-fetch-site": "cross-site"})
         assert forged.status_code == 403
+        # Nor can a program that is not a browser (an agent's shell: curl), even with the page's own token.
+        async with httpx2.AsyncClient(timeout=10) as curl:
+            token = read_form((await curl.get(url)).text).hidden
+            scripted = await curl.post(url, data={**token, "decision": "approve"})
+        assert scripted.status_code == 403 and "not sent from the approval page" in scripted.text
+        await refused(c, EDIT, edit(1, approval_id=approval), "not approved this change yet")
         assert (await decide_on_page(url, "approve")).status_code == 200
         await refused(c, EDIT, edit(1, approval_id=approval, description="and this"), "not the one approved")
         assert world.edits() == before
         done = await ok(c, EDIT, edit(1, approval_id=approval))
         assert done["mismatches"] == [] and world.edits() == before + 1
-        await refused(c, EDIT, edit(0, approval_id=approval), "not the one approved")  # single use
+        await refused(c, EDIT, edit(0, approval_id=approval), "already used")  # single use
 
 
 async def test_person_rejects_on_the_page_and_nothing_is_written() -> None:
@@ -325,7 +332,7 @@ async def test_parallel_creates_with_one_secure_form_save_its_credentials_once()
         form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": emu.site_id("tax")})
         site = emu.site_integrations[emu.site_id("tax")]
         fields = site["third_party_credentials"]["fields"]
-        emu.complete_secure_form(form["secure_form_id"], {f["id"]: "v" for f in fields})
+        emu.complete_secure_form(revcent_form_id(form), {f["id"]: "v" for f in fields})
         results: list[CallToolResult] = []
 
         async def create(name: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 
-from integrations_mcp.secure_forms.html import SECURITY_HEADERS
+from integrations_mcp.pages.shell import SECURITY_HEADERS
 from integrations_mcp.secure_forms.page import CSRF_FIELD
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore
 
@@ -25,11 +25,11 @@ def new_form(store: SecureFormStore, owner: str = OWNER, **overrides: Any):
 
 
 def fill(store: SecureFormStore, form, **values: str) -> None:
-    store.submit(form.id, form.csrf_token, values or {"password": CANARY, "token": "tok-1"})
+    store.submit(form.page_id, form.csrf_token, values or {"password": CANARY, "token": "tok-1"})
 
 
 def path(form) -> str:
-    return f"/secure-forms/{form.id}"
+    return f"/secure-forms/{form.page_id}"
 
 
 def assert_secure_headers(response: httpx2.Response) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import pytest
 from mcp.client import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
-from integrations_mcp.secure_forms.scripted_person import fill_secure_form
+from integrations_mcp.secure_forms.scripted_person import BROWSER_NAVIGATION, fill_secure_form
 from tests.pipeline.test_person_decides import World, ok, session
 
 pytestmark = pytest.mark.anyio
@@ -86,3 +87,31 @@ async def test_a_client_without_elicitation_gets_form_url_to_hand_over() -> None
         assert form["form_url"] and form["completed"] is False and "never open it yourself" in form["next_step"]
         cx = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk", "destination": DESK})
         assert cx["form_url"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize("vendor", ["revcent", "cxengage"])
+async def test_after_a_declined_hand_off_nothing_the_model_holds_opens_the_page(mode: str, vendor: str) -> None:
+    """Issue 18: the person declined to open the form; an agent with a shell tries the page with what it was given.
+    secure_form_id is a handle, not the page's address (nor RevCent's id), and no page id reached the model."""
+    world = World()
+    seen: list[str] = []
+    async with session(world, ConfirmationPolicy.PERSON, mode=mode,
+                       elicitation_callback=person(world, action="decline", seen=seen)) as c:
+        if vendor == "revcent":
+            form = await ok(c, "CreateSecureForm", {"site_third_party_integration_id": world.revcent.site_id("tax")})
+        else:
+            form = await ok(c, "CreateCxEngageSecureForm", {"type": "zendesk", "destination": DESK})
+        page = seen[0]
+        page_id = page.rstrip("/").rsplit("/", 1)[1]
+        assert page_id not in str(form) and form["form_url"] is None
+        handle = form["secure_form_id"]
+        guessed = page[: -len(page_id)] + handle
+        if vendor == "revcent":
+            async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=world.revcent.app)) as http:
+                opened = await http.get(guessed)
+        else:
+            async with httpx2.AsyncClient(timeout=10) as http:
+                opened = await http.get(guessed, headers=BROWSER_NAVIGATION)
+        assert opened.status_code == 404, opened.text
+        assert handle not in (world.revcent.secure_forms if vendor == "revcent" else {})

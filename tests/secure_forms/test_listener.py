@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from tests.secure_forms.helpers import CANARY, FIELDS, OWNER, PURPOSE, assert_secure_headers, post_data
 
@@ -18,7 +18,8 @@ async def test_listener_serves_real_http_on_loopback(store: SecureFormStore) -> 
         server.url_for("x")
     try:
         form, url = await server.create_form(owner=OWNER, subject="Zendesk", fields=FIELDS, purpose=PURPOSE)
-        assert server.listening and url.startswith("http://127.0.0.1:") and url.endswith(f"/secure-forms/{form.id}")
+        assert server.listening and url.startswith("http://127.0.0.1:")
+        assert url.endswith(f"/secure-forms/{form.page_id}") and form.id not in url  # the handle is not the page
         assert await server.ensure_listening() == server.base_url  # started once
         async with httpx2.AsyncClient() as client:
             page = await client.get(url)
@@ -47,6 +48,6 @@ async def test_http_transport_mode_uses_the_given_base_url(store: SecureFormStor
     assert await server.ensure_listening() == "http://127.0.0.1:8000"
     assert not server.listening
     assert server.url_for("abc") == "http://127.0.0.1:8000/secure-forms/abc"
-    assert [r.path for r in server.routes()] == ["/secure-forms/{form_id}"] * 2
+    assert [r.path for r in server.routes()] == ["/secure-forms/{page_id}"] * 2
     server.close()
     assert server.base_url == "http://127.0.0.1:8000"

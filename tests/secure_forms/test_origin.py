@@ -1,10 +1,10 @@
-"""The one rule for every secure form page: a POST is accepted only from the form's own page."""
+"""The one rule for every page a person submits: a POST is accepted only from the page's own form in a browser."""
 
 from __future__ import annotations
 
 import pytest
 
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
 from tests.pages import ACCEPTED, OWN, REFUSED
 
 

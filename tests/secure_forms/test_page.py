@@ -11,6 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from integrations_mcp.secure_forms.page import CSRF_FIELD, secure_form_routes
+from integrations_mcp.secure_forms.scripted_person import BROWSER_SUBMIT
 from integrations_mcp.secure_forms.store import SecureFormStore
 from tests.harness import CLOCK_START as START
 from tests.harness import FakeClock
@@ -24,6 +25,17 @@ BASE = "http://127.0.0.1:9999"
 
 @pytest.fixture
 async def http(store: SecureFormStore) -> AsyncIterator[httpx2.AsyncClient]:
+    """A browser at the page: its POSTs carry what the page's own submit carries (a test gives other headers to
+    `raw`)."""
+    app = Starlette(routes=secure_form_routes(store))
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE,
+                                  headers=BROWSER_SUBMIT) as client:
+        yield client
+
+
+@pytest.fixture
+async def raw(store: SecureFormStore) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client that sends only the headers a test gives (curl, a script, another page)."""
     app = Starlette(routes=secure_form_routes(store))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as client:
         yield client
@@ -109,13 +121,13 @@ async def test_csrf_failure_is_403(store: SecureFormStore, http: httpx2.AsyncCli
 
 @pytest.mark.parametrize(("headers", "accepted"), [*[pytest.param(*p.values, True, id=p.id) for p in ACCEPTED],
                                                   *[pytest.param(*p.values, False, id=p.id) for p in REFUSED]])
-async def test_only_the_forms_own_page_can_submit(store: SecureFormStore, http: httpx2.AsyncClient,
+async def test_only_the_forms_own_page_can_submit(store: SecureFormStore, raw: httpx2.AsyncClient,
                                                   headers: dict[str, str], accepted: bool) -> None:
     """`Origin: null` is what browsers send for a page with Referrer-Policy: no-referrer; Sec-Fetch-Site vouches.
     Any other page is refused, and the person is told what to do."""
     form = new_form(store)
     headers = {k: (BASE if v == OWN else v) for k, v in headers.items()}
-    response = await http.post(path(form), data=post_data(form, password=CANARY, token="t"), headers=headers)
+    response = await raw.post(path(form), data=post_data(form, password=CANARY, token="t"), headers=headers)
     if accepted:
         assert response.status_code == 200 and "Saved" in response.text
     else:
@@ -146,6 +158,19 @@ async def test_only_plain_url_encoded_submissions(store: SecureFormStore, http: 
     assert huge.status_code == 413
     repeated = await http.post(path(form), content=f"{CSRF_FIELD}={form.csrf_token}&password=a&password=b&token=t",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert repeated.status_code == 400
+    # A declared length over the cap is refused before anything is read; so is a stream that grows past it.
+    declared = await http.post(path(form), content=b"x", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(10**12)})
+    assert declared.status_code == 413
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"password=" + b"x" * 65536
+
+    streamed = await http.post(path(form), content=endless(),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert streamed.status_code == 413
     assert repeated.status_code == 400
     extra = await http.post(path(form), data=post_data(form, password=CANARY, token="t", apiKey=CANARY))
     assert extra.status_code == 400 and CANARY not in extra.text and parse(extra.text).find("p", role="alert")

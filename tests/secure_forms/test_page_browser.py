@@ -6,7 +6,7 @@ import anyio
 import pytest
 from playwright.async_api import expect
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore
 from tests.browser import needs_chromium, open_page
 

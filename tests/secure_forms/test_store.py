@@ -79,7 +79,7 @@ def test_take_is_one_time(store: SecureFormStore) -> None:
         store.take(form.id, owner=OWNER, purpose=PURPOSE)
     status = store.status(form.id, owner=OWNER)
     assert status.used and status.completed
-    assert store.lookup(form.id).state == FormState.USED
+    assert store.lookup(form.page_id).state == FormState.USED
 
 
 def test_take_before_completion_is_refused_and_says_what_to_do(store: SecureFormStore) -> None:
@@ -130,29 +130,29 @@ def test_expiry_drops_values_then_forgets_the_form(store: SecureFormStore, clock
     with refusal(SecureFormError.EXPIRED):
         store.status(form.id, owner=OWNER)
     with refusal(SecureFormError.EXPIRED):
-        store.lookup(form.id)
+        store.lookup(form.page_id)
     with refusal(SecureFormError.EXPIRED):
         fill(store, form)
     assert store._records.get(form.id).values is None  # the values themselves are gone
     clock.now = START + 2 * 3600
     assert store.sweep() == 1 and len(store) == 0
     with refusal(SecureFormError.NOT_FOUND):
-        store.lookup(form.id)
+        store.lookup(form.page_id)
 
 
 def test_submit_checks_csrf_required_and_unknown_fields_and_stores_nothing_on_refusal(store: SecureFormStore) -> None:
     form = new_form(store)
     with refusal(SecureFormError.CSRF, "security check"):
-        store.submit(form.id, "forged", {"password": CANARY, "token": "t"})
+        store.submit(form.page_id, "forged", {"password": CANARY, "token": "t"})
     with refusal(SecureFormError.MISSING_FIELDS, "API token") as r:
-        store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "   "})
+        store.submit(form.page_id, form.csrf_token, {"password": CANARY, "token": "   "})
     assert r.error and r.error.details["fields"] == ["token"]
     with refusal(SecureFormError.MISSING_FIELDS, "Zendesk password", "API token"):
-        store.submit(form.id, form.csrf_token, {})
+        store.submit(form.page_id, form.csrf_token, {})
     with refusal(SecureFormError.UNKNOWN_FIELDS):
-        store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "t", "apiKey": "x"})
+        store.submit(form.page_id, form.csrf_token, {"password": CANARY, "token": "t", "apiKey": "x"})
     with refusal(SecureFormError.TOO_LONG, "Zendesk password"):
-        store.submit(form.id, form.csrf_token, {"password": "x" * 10_000, "token": "t"})
+        store.submit(form.page_id, form.csrf_token, {"password": "x" * 10_000, "token": "t"})
     with refusal(SecureFormError.NOT_FOUND):
         store.submit("nope", form.csrf_token, {})
     assert not store.status(form.id, owner=OWNER).completed
@@ -160,12 +160,12 @@ def test_submit_checks_csrf_required_and_unknown_fields_and_stores_nothing_on_re
 
 def test_blank_optional_fields_are_left_out_and_completed_forms_cannot_be_modified(store: SecureFormStore) -> None:
     form = new_form(store)
-    store.submit(form.id, form.csrf_token, {"password": CANARY, "token": "tok-1", "securityToken": ""})
+    store.submit(form.page_id, form.csrf_token, {"password": CANARY, "token": "tok-1", "securityToken": ""})
     with refusal(SecureFormError.COMPLETED, "already completed"):
-        store.submit(form.id, form.csrf_token, {"password": "overwrite", "token": "overwrite"})
+        store.submit(form.page_id, form.csrf_token, {"password": "overwrite", "token": "overwrite"})
     assert store.take(form.id, owner=OWNER, purpose=PURPOSE) == {"password": CANARY, "token": "tok-1"}
     with refusal(SecureFormError.COMPLETED):
-        store.submit(form.id, form.csrf_token, {"password": "again", "token": "again"})
+        store.submit(form.page_id, form.csrf_token, {"password": "again", "token": "again"})
 
 
 def test_errors_are_guardrail_errors(store: SecureFormStore) -> None:
@@ -177,7 +177,7 @@ def test_errors_are_guardrail_errors(store: SecureFormStore) -> None:
 def test_reprs_never_include_values(store: SecureFormStore) -> None:
     form = new_form(store)
     fill(store, form)
-    for text in (repr(store), repr(store._records._entries), repr(form), repr(store.lookup(form.id)),
+    for text in (repr(store), repr(store._records._entries), repr(form), repr(store.lookup(form.page_id)),
                  repr(store.status(form.id, owner=OWNER))):
         assert CANARY not in text
 
@@ -190,7 +190,7 @@ def test_concurrent_submits_store_exactly_one(store: SecureFormStore) -> None:
     def attempt(n: int) -> None:
         barrier.wait()
         try:
-            store.submit(form.id, form.csrf_token, {"password": f"p{n}", "token": f"t{n}"})
+            store.submit(form.page_id, form.csrf_token, {"password": f"p{n}", "token": f"t{n}"})
             outcomes.append(f"ok{n}")
         except SecureFormError as exc:
             outcomes.append(exc.reason)

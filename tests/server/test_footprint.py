@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from tests.harness import both_settings, connect
 
 pytestmark = pytest.mark.anyio

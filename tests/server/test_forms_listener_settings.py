@@ -9,7 +9,8 @@ import pytest
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import link_host
-from integrations_mcp.secure_forms.listener import PageListenerUnavailable, SecureFormServer
+from integrations_mcp.pages.listener import PageListenerUnavailable
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.settings import load_settings
 from tests.harness import free_port
 from tests.secure_forms.helpers import FIELDS, OWNER, PURPOSE
@@ -58,7 +59,7 @@ async def test_a_listener_on_every_interface_answers_only_configured_host_names(
                               allowed_hosts=["proxy.internal:*"])
     try:
         form, url = await server.create_form(owner=OWNER, subject="Zendesk", fields=FIELDS, purpose=PURPOSE)
-        assert url == f"https://forms.example.com/secure-forms/{form.id}"
+        assert url == f"https://forms.example.com/secure-forms/{form.page_id}"
         path = url.removeprefix("https://forms.example.com")
         async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for host, status in [("forms.example.com", 200), (f"127.0.0.1:{port}", 200), ("proxy.internal:81", 200),

@@ -22,7 +22,7 @@ from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY
 from tests.harness import DESTINATIONS, TOKEN, revcent_emulator, serve_http, text_of
 from tests.state.postgres import PostgresServer
-from tests.vendors.revcent.helpers import credential_values, static_single_select
+from tests.vendors.revcent.helpers import credential_values, revcent_form_id, static_single_select
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -66,7 +66,7 @@ async def test_two_replicas_share_forms_approvals_locks_and_the_journal(postgres
         # A form created through A is used once through B, and refused on A afterwards.
         form = await ok(a, "CreateSecureForm", site_third_party_integration_id=emu.site_id("tax"))
         form_id = form["secure_form_id"]
-        emu.complete_secure_form(form_id, credential_values(emu, "tax"))
+        emu.complete_secure_form(revcent_form_id(form), credential_values(emu, "tax"))
         uid = (await ok(b, "CreateUserThirdPartyIntegration", name="Tax", secure_form_id=form_id,
                         site_third_party_integration=emu.site_id("tax")))["user_third_party_integration_id"]
         await refused(a, "CreateUserThirdPartyIntegration", "already used", name="Tax 2", secure_form_id=form_id,

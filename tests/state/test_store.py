@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.state import StateError, StateStore
+from integrations_mcp.state.forms import SpentFormTable, spent_form_key
 from integrations_mcp.state.journal import ChangeFilter, ChangeRow, JournalTable
 from integrations_mcp.state.store import KNOWN_VERSIONS
 from tests.harness import SERVE, clean_env, connect, revcent_emulator, revcent_settings
@@ -47,7 +48,9 @@ async def test_an_older_schema_is_upgraded_and_keeps_its_rows(tmp_path: Path) ->
     store = StateStore(url)
     async with store.begin() as conn:
         assert (await conn.execute(text("select version_num from alembic_version"))).scalar_one() == HEAD
-        assert (await conn.execute(text("select form_id from spent_forms"))).scalar_one() == "F1"
+        assert (await conn.execute(text("select form_id from spent_forms"))).scalar_one() == spent_form_key("revcent",
+                                                                                                             "F1")
+    assert await SpentFormTable(store, "revcent").is_spent("F1")  # hashed in place: a used form stays used
     await store.close()
 
 

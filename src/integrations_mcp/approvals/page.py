@@ -1,8 +1,8 @@
 """The one-time page where the person approves or rejects one planned change.
 
-Served next to the secure form page (same listener, same guard, same own-page POST rule and anti-forgery token):
-GET shows what will change and what it affects; POST records the person's decision. Nothing here writes to a
-vendor: the agent's retry does, and only if the change is still exactly the one approved.
+Served with the other pages (`pages/`: same listener, guard, shell and POST rule), with its own texts: GET shows
+what will change and what it affects; POST records the person's decision. Nothing here writes to a vendor: the
+agent's retry does, and only if the change is still exactly the one approved.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from html import escape
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from integrations_mcp.approvals.store import Approval, ApprovalState, ApprovalStore
-from integrations_mcp.secure_forms.html import CROSS_SITE, STALE_PAGE, TOO_LARGE, document, message
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.post import PostRefused, read_own_post
+from integrations_mcp.pages.shell import document, message
 
 __all__ = ["CSRF_FIELD", "approval_routes"]
 
@@ -28,6 +27,12 @@ CSRF_FIELD = "_csrf"
 MAX_BODY_BYTES = 4096
 GONE = ("There is no pending approval at this address: it was already decided, used or has expired. Ask your "
         "assistant to make the change again; it will give you a new link.")
+CROSS_SITE = ("This decision was not sent from the approval page itself, so it was not counted. Open the link your "
+              "assistant gave you in this browser and press Approve or Reject there.")
+STALE = ("This page is out of date, so the decision was not counted. Reload the page, check the change again and "
+         "press Approve or Reject.")
+POST_REFUSED = {PostRefused.CROSS_SITE: CROSS_SITE, PostRefused.TOO_LARGE: STALE, PostRefused.ENCODING: STALE,
+                PostRefused.UNREADABLE: STALE}
 
 
 def _page(approval: Approval) -> HTMLResponse:
@@ -54,26 +59,20 @@ class _Page:
         return _page(approval)
 
     async def decide(self, request: Request) -> Response:
-        own = [origin_of(str(request.url)), *filter(None, [self.public_origin()])]
-        if not submitted_from_own_page(request.headers, own):
-            log.warning("approval page: cross-origin decision refused")
-            return message("Refused", CROSS_SITE, 403, alert=True)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return message("Refused", TOO_LARGE, 413, alert=True)
         try:
-            fields = dict(parse_qsl(body.decode("utf-8"), max_num_fields=10))
-        except (UnicodeDecodeError, ValueError):
-            return message("Refused", STALE_PAGE, 400, alert=True)
+            fields = await read_own_post(request, self.public_origin, max_bytes=MAX_BODY_BYTES, max_fields=10)
+        except PostRefused as refused:
+            log.warning("approval page: decision refused (%s)", refused.reason)
+            return message("Not counted", POST_REFUSED[refused.reason], refused.status, alert=True)
         decision = fields.get("decision")
         if decision not in ("approve", "reject"):
-            return message("Refused", STALE_PAGE, 400, alert=True)
+            return message("Not counted", STALE, 400, alert=True)
         approval_id = request.path_params["approval_id"]
         if await self.store.lookup(approval_id) is None:
             return message("No pending approval", GONE, 404)
         decided = await self.store.decide(approval_id, fields.get(CSRF_FIELD, ""), decision == "approve")
         if decided is None:
-            return message("Refused", STALE_PAGE + " If it was already decided, return to your assistant.", 403,
+            return message("Not counted", STALE + " If you already decided, return to your assistant.", 403,
                            alert=True)
         log.info("approval %s…: %s by the person", approval_id[:6], decided.state)
         if decided.state == ApprovalState.APPROVED:

@@ -5,10 +5,15 @@ fields before → after and the saved state, so it cannot be recomputed by anyon
 own, or one derived from INTEGRATIONS_STATE_KEY, which replicas share) and what to show the person. It is spent by
 the write it allowed, once (a conditional update: two replicas cannot both spend it); a write whose re-planned
 digest differs finds it void.
+
+The database holds no usable capability: an approval's id is stored only as a keyed hash (HMAC with this store's
+key), and the page's anti-forgery token is derived from the id, never stored; so read access to the state database
+cannot open, decide or use an approval.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -37,7 +42,9 @@ class Verdict(StrEnum):
     GRANTED = "granted"
     PENDING = "pending"
     REJECTED = "rejected"
-    VOID = "void"  # unknown, expired, used, another session's, or the change differs from the one approved
+    VOID = "void"  # unknown, expired, or another session's: no such approval, as far as the caller can tell
+    USED = "used"  # spent by the write it allowed
+    CHANGED = "changed"  # the caller's own, but the change differs from the one approved
 
 
 @dataclass(eq=False)
@@ -48,7 +55,7 @@ class Approval:
     summary: str  # the diff and its consequence, as shown to the person
     digest: str = field(repr=False)
     owner: str = field(repr=False)
-    csrf_token: str = field(repr=False)
+    csrf_token: str = field(repr=False)  # derived from the id (`ApprovalStore.csrf`), never stored
     expires_at: float = 0.0
     state: ApprovalState = ApprovalState.PENDING
     on_page: bool = False  # only approvals made for the approval page can be decided there
@@ -70,6 +77,14 @@ class ApprovalStore:
         canonical = json.dumps(change, sort_keys=True, separators=(",", ":"), default=str)
         return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()
 
+    def _hash(self, approval_id: str) -> str:
+        """What the database holds of an id: a keyed hash, useless without this store's key."""
+        return hmac.new(self._key, f"approval-id:{approval_id}".encode(), hashlib.sha256).hexdigest()
+
+    def _csrf(self, approval_id: str) -> str:
+        digest = hmac.new(self._key, f"approval-csrf:{approval_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     async def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
                      on_page: bool = False) -> Approval:
         from sqlalchemy import delete, insert
@@ -77,12 +92,15 @@ class ApprovalStore:
         from integrations_mcp.state.schema import approvals as table
 
         now = self._clock()
-        approval = Approval(id=secrets.token_urlsafe(18), tool=tool, target=target, summary=summary, digest=digest,
-                            owner=owner, csrf_token=secrets.token_urlsafe(24), expires_at=now + self.lifetime_seconds,
+        approval_id = secrets.token_urlsafe(18)
+        approval = Approval(id=approval_id, tool=tool, target=target, summary=summary, digest=digest, owner=owner,
+                            csrf_token=self._csrf(approval_id), expires_at=now + self.lifetime_seconds,
                             on_page=on_page)
+        row = {k: v for k, v in approval.__dict__.items() if k != "csrf_token"}
         async with self._state.begin() as conn:
             await conn.execute(delete(table).where(table.c.expires_at <= now))
-            await conn.execute(insert(table).values(**{**approval.__dict__, "state": str(approval.state)}))
+            await conn.execute(insert(table).values(**{**row, "id": self._hash(approval_id),
+                                                       "state": str(approval.state)}))
         return approval
 
     async def lookup(self, approval_id: str) -> Approval | None:
@@ -96,7 +114,7 @@ class ApprovalStore:
         approval = await self._get(approval_id)
         if approval is None or not approval.on_page or approval.state != ApprovalState.PENDING:
             return None
-        if not hmac.compare_digest(approval.csrf_token.encode(), csrf_token.encode()):
+        if not hmac.compare_digest(self._csrf(approval_id).encode(), csrf_token.encode()):
             return None
         decided = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
         if not await self._move(approval_id, ApprovalState.PENDING, decided):
@@ -108,13 +126,15 @@ class ApprovalStore:
         """What a retry finds. `granted_by_caller`: policy `model`, where presenting the token from the refusal with
         the confirmation flags set is the approval."""
         approval = await self._get(approval_id)
-        if (approval is None or approval.state == ApprovalState.USED
-                or not hmac.compare_digest(approval.owner.encode(), owner.encode())
-                or not hmac.compare_digest(approval.digest.encode(), digest.encode())):
+        if approval is None or not hmac.compare_digest(approval.owner.encode(), owner.encode()):
             return Verdict.VOID
+        if approval.state == ApprovalState.USED:
+            return Verdict.USED
+        if not hmac.compare_digest(approval.digest.encode(), digest.encode()):
+            return Verdict.CHANGED
         if approval.state == ApprovalState.REJECTED:
             return Verdict.REJECTED
-        if approval.state == ApprovalState.APPROVED or granted_by_caller:
+        if approval.state == ApprovalState.APPROVED or (granted_by_caller and not approval.on_page):
             return Verdict.GRANTED
         return Verdict.PENDING
 
@@ -125,7 +145,7 @@ class ApprovalStore:
         from integrations_mcp.state.schema import approvals as table
 
         async with self._state.begin() as conn:
-            result = await conn.execute(update(table).where(table.c.id == approval_id,
+            result = await conn.execute(update(table).where(table.c.id == self._hash(approval_id),
                                                             table.c.state != str(ApprovalState.USED))
                                         .values(state=str(ApprovalState.USED)))
         return bool(result.rowcount)
@@ -137,10 +157,11 @@ class ApprovalStore:
         from integrations_mcp.state.schema import approvals as table
 
         async with self._state.begin() as conn:
-            row = (await conn.execute(select(table).where(table.c.id == approval_id))).mappings().first()
+            row = (await conn.execute(select(table).where(table.c.id == self._hash(approval_id)))).mappings().first()
         if row is None or self._clock() >= row["expires_at"]:
             return None
-        return Approval(**{**row, "state": ApprovalState(row["state"])})
+        return Approval(**{**row, "id": approval_id, "csrf_token": self._csrf(approval_id),
+                           "state": ApprovalState(row["state"])})
 
     async def _move(self, approval_id: str, before: ApprovalState, after: ApprovalState) -> bool:
         from sqlalchemy import update
@@ -148,6 +169,7 @@ class ApprovalStore:
         from integrations_mcp.state.schema import approvals as table
 
         async with self._state.begin() as conn:
-            result = await conn.execute(update(table).where(table.c.id == approval_id, table.c.state == str(before))
+            result = await conn.execute(update(table).where(table.c.id == self._hash(approval_id),
+                                                            table.c.state == str(before))
                                         .values(state=str(after)))
         return bool(result.rowcount)

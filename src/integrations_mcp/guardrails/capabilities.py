@@ -13,6 +13,7 @@ _PATTERNS = (
     re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
     re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
     re.compile(r"(:form:)[A-Za-z0-9_-]{6,}"),  # a write's lock key (`cxengage:form:<id>`)
+    re.compile(r"(\bform )[A-Za-z0-9_-]{16,}"),  # a refusal naming the form ("secure form <id> cannot be used")
 )
 
 

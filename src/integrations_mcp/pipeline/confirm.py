@@ -15,25 +15,27 @@ computed from (a keyed digest), is used once, expires, and belongs to the sessio
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import anyio
+from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
-from pydantic import BaseModel, Field
+from pydantic import ValidationError
 
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import clean_text
+from integrations_mcp.pages.listener import PageServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
-from integrations_mcp.secure_forms.listener import SecureFormServer
 
-__all__ = ["ApprovedHow", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer", "Granted",
-           "dry_run_steps"]
+__all__ = ["ANSWER_SCHEMA", "ApprovedHow", "AskPerson", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer",
+           "Granted", "approves", "dry_run_steps"]
 
 ANSWER_KEY = "confirm"  # the input request's key on 2026-07-28
 
@@ -78,8 +80,19 @@ class ApprovedHow(StrEnum):
     MODEL_TOKEN = "by the model's confirmation token"  # policy `model`: the agent confirmed
 
 
-class PersonAnswer(BaseModel):
-    approve: bool = Field(description="Approve exactly this change?")
+@dataclass(frozen=True)
+class AskPerson:
+    """A question for the person on a 2025-era session, asked by `Confirmer.ask` once the write lock is released."""
+
+    ctx: Context
+    text: str
+    digest: str  # of the change asked about
+
+
+# One boolean: only `true` approves (anything else, a string "true" included, is a decline).
+ANSWER_SCHEMA: dict[str, Any] = {"type": "object", "required": ["approve"], "properties": {
+    "approve": {"type": "boolean", "title": "Approve", "description": "Approve exactly this change?",
+                "default": False}}}
 
 
 def summary(requests: list[ConfirmationRequest]) -> str:
@@ -109,21 +122,29 @@ def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: Confirma
 
 class Confirmer:
     def __init__(self, policy: ConfirmationPolicy, approvals: ApprovalStore,
-                 pages: Callable[[], SecureFormServer]) -> None:
+                 pages: Callable[[], PageServer]) -> None:
         self.policy, self.approvals, self._pages = policy, approvals, pages
 
-    async def confirm(self, requests: list[ConfirmationRequest], change: Any,
-                      call: ConfirmCall) -> Granted | InputRequiredResult:
-        """Granted, an input request for the client (2026-07-28 elicitation), or a refusal (GuardrailError)."""
+    async def confirm(self, requests: list[ConfirmationRequest], change: Any, call: ConfirmCall, *,
+                      approved: str | None = None) -> Granted | InputRequiredResult | AskPerson:
+        """Granted, an input request for the client (2026-07-28 elicitation), a question to put to the person
+        once the write lock is released (2025-era elicitation: `ask`, then this again with `approved`, the digest
+        they approved), or a refusal (GuardrailError)."""
         if not requests:
             return Granted(None)
         digest = self.approvals.digest({"tool": call.tool, "target": call.target, "change": change})
+        if approved is not None:
+            if not hmac.compare_digest(approved, digest):
+                raise GuardrailError("Refused: the saved values changed while the user was deciding, so their "
+                                     "approval does not cover what would now be written. Nothing was sent. Call "
+                                     "again to show them the new change.")
+            return Granted(None, live=True, how=ApprovedHow.IN_CLIENT)
         if self.policy == ConfirmationPolicy.MODEL:
             return await self._by_model(requests, digest, call)
+        if can_ask_in_a_form(call.ctx):  # no argument moves the question out of the client that can ask it
+            return await self._by_elicitation(requests, digest, call)
         if call.token:
             return await self._by_page_retry(requests, digest, call)
-        if can_ask_in_a_form(call.ctx):
-            return await self._by_elicitation(requests, digest, call)
         return await self._refuse_with_page(requests, digest, call, "")
 
     async def spend(self, granted: Granted) -> None:
@@ -142,8 +163,11 @@ class Confirmer:
                                                  granted_by_caller=True)
             if verdict == Verdict.GRANTED:
                 return Granted(call.token, how=ApprovedHow.MODEL_TOKEN)
-            note = ("The confirmation_id does not match this change (the saved values changed since, or it "
-                    "expired or was used). ")
+            note = {Verdict.CHANGED: "The confirmation_id does not match this change (the saved values or the "
+                                     "arguments changed since). ",
+                    Verdict.USED: "The confirmation_id does not match: it was already used. "}.get(
+                verdict, "The confirmation_id does not match: no such confirmation for this session (unknown or "
+                         "expired). ")
         elif flags & call.flags and not call.token:
             note = "A confirmation flag counts only with the confirmation_id of the refusal that showed the change. "
         approval = await self._create(requests, digest, call)
@@ -168,50 +192,75 @@ class Confirmer:
             raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
                                  f"this link again: {url} (never open it yourself); call again with "
                                  f"approval_id={call.token} when they say they approved.")
-        return await self._refuse_with_page(requests, digest, call, "This change is not the one approved (the saved "
-                                            "values changed since, or the approval expired or was used). ")
+        note = {Verdict.CHANGED: "This change is not the one approved (the saved values changed since, or the "
+                                 "arguments differ). ",
+                Verdict.USED: "That approval was already used for the change it covered. "}.get(
+            verdict, "There is no such approval for this session (the approval_id is unknown or expired). ")
+        return await self._refuse_with_page(requests, digest, call, note)
 
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
                                 note: str) -> Granted:
         approval = await self._create(requests, digest, call, on_page=True)
         url = await self._pages().page_url(f"approvals/{approval.id}")
-        raise GuardrailError(f"Refused: {note}this change needs the user's approval.\n{summary(requests)}\nNothing "
+        needs = "This change needs" if note else "this change needs"
+        raise GuardrailError(f"Refused: {note}{needs} the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
                              f"submit it yourself). When they say they approved, call again with the same arguments "
                              f"and approval_id={approval.id}.")
 
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
-                              call: ConfirmCall) -> Granted | InputRequiredResult:
+                              call: ConfirmCall) -> Granted | InputRequiredResult | AskPerson:
         ctx = call.ctx
         text = f"Approve this change to {clean_text(call.target)}?\n{summary(requests)}"
-        if is_modern(ctx):
-            answer = (ctx.input_responses or {}).get(ANSWER_KEY)
-            if answer is None or not ctx.request_state:
-                approval = await self._create(requests, digest, call)
-                form = ElicitRequestFormParams(message=text, requested_schema=PersonAnswer.model_json_schema())
-                return InputRequiredResult(input_requests={ANSWER_KEY: ElicitRequest(params=form)},
-                                           request_state=approval.id)
-            accepted = getattr(answer, "action", None) == "accept" and bool((answer.content or {}).get("approve"))
-            _refuse_unless(accepted, getattr(answer, "action", "decline"))
-            verdict = await self.approvals.check(ctx.request_state, owner=call.owner, digest=digest,
-                                                 granted_by_caller=True)
-            if verdict != Verdict.GRANTED:
-                raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
-                                     "changed meanwhile). Nothing was sent. Call again to show them the new change.")
-            return Granted(ctx.request_state, how=ApprovedHow.IN_CLIENT)
-        # The write lock is held while the person decides: bound the wait, so other writes are not held forever.
-        with anyio.move_on_after(self.approvals.lifetime_seconds):
-            result = await ctx.elicit(text, PersonAnswer)
-            _refuse_unless(result.action == "accept" and bool(getattr(result, "data", None) and result.data.approve),
-                           result.action)
-            return Granted(None, live=True, how=ApprovedHow.IN_CLIENT)
-        raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they are "
-                             "ready to decide.")
+        if not is_modern(ctx):
+            # Asked outside the write lock (pipeline.write): the write is planned again once the person answered.
+            return AskPerson(ctx, text, digest)
+        answer = (ctx.input_responses or {}).get(ANSWER_KEY)
+        if answer is None or not ctx.request_state:
+            approval = await self._create(requests, digest, call)
+            form = ElicitRequestFormParams(message=text, requested_schema=ANSWER_SCHEMA)
+            return InputRequiredResult(input_requests={ANSWER_KEY: ElicitRequest(params=form)},
+                                       request_state=approval.id)
+        _refuse_unless(approves(answer), _action(answer))
+        verdict = await self.approvals.check(ctx.request_state, owner=call.owner, digest=digest,
+                                             granted_by_caller=True)
+        if verdict != Verdict.GRANTED:
+            raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
+                                 "changed meanwhile). Nothing was sent. Call again to show them the new change.")
+        return Granted(ctx.request_state, how=ApprovedHow.IN_CLIENT)
+
+    async def ask(self, question: AskPerson) -> str:
+        """Put a 2025-era question to the person (a live `elicitation/create`), holding no write lock; the digest
+        of what they approved, which the re-planned write must match. Any answer but an explicit approval, any
+        malformed answer, no answer in time: a refusal."""
+        answer: Any = None
+        with anyio.move_on_after(self.approvals.lifetime_seconds) as waited:
+            try:
+                answer = await question.ctx.session.elicit_form(question.text, ANSWER_SCHEMA,
+                                                                related_request_id=question.ctx.request_id)
+            except (MCPError, ValidationError, ValueError):  # the client failed or answered out of schema
+                answer = None
+        if waited.cancelled_caught:
+            raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they "
+                                 "are ready to decide.")
+        _refuse_unless(approves(answer), _action(answer))
+        return question.digest
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
         return await self.approvals.create(tool=call.tool, target=clean_text(call.target), summary=summary(requests),
                                            digest=digest, owner=call.owner, on_page=on_page)
+
+
+def approves(answer: Any) -> bool:
+    """Only an accepted answer whose `approve` is the boolean true approves: not "true", 1, "yes" or a list."""
+    content = getattr(answer, "content", None) if not isinstance(answer, dict) else answer.get("content")
+    return _action(answer) == "accept" and isinstance(content, dict) and content.get("approve") is True
+
+
+def _action(answer: Any) -> str:
+    action = answer.get("action") if isinstance(answer, dict) else getattr(answer, "action", None)
+    return action if action in ("accept", "decline", "cancel") else "decline"
 
 
 def _refuse_unless(accepted: bool, action: str) -> None:

@@ -25,8 +25,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
 
-from integrations_mcp.errors import GuardrailError, IntegrationsError, VendorError, WriteOutcomeUnknown
-from integrations_mcp.pipeline.confirm import ConfirmationRequest, ConfirmCall, Confirmer
+from integrations_mcp.errors import IntegrationsError, VendorError, WriteOutcomeUnknown
+from integrations_mcp.pipeline.confirm import AskPerson, ConfirmationRequest, ConfirmCall, Confirmer
 from integrations_mcp.pipeline.journal import Journal, JournalEntry, Planned, Written
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
@@ -95,9 +95,16 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
     entry = None if call.dry_run or services.journal is None else services.journal.entry(
         principal=call.principal, tool=call.tool, vendor=call.vendor.lower(), target=", ".join(stages.lock_keys()),
         reverts=call.reverts)
-    async with services.locks.hold(stages.lock_keys()):
+    approved: str | None = None  # what the person approved while no lock was held
+    while True:  # at most twice: `confirm` given `approved` grants or refuses, it never asks again
         try:
-            return await _run(stages, call, services, entry)
+            async with services.locks.hold(stages.lock_keys()):
+                outcome = await _run(stages, call, services, entry, approved)
+            if not isinstance(outcome, AskPerson):
+                return outcome
+            # A person can take minutes: other writes to this target go on meanwhile, and this one is planned
+            # again afterwards and must be exactly what they approved.
+            approved = await services.confirmer.ask(outcome)
         except IntegrationsError as exc:
             if entry is not None:
                 await entry.stopped(exc)
@@ -105,7 +112,7 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
 
 
 async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, services: WriteServices,
-               entry: JournalEntry | None) -> ResultT | InputRequiredResult:
+               entry: JournalEntry | None, approved: str | None) -> ResultT | InputRequiredResult | AskPerson:
     progress = Progress(call.ctx, 3)
     await progress.step("checking the change")
     try:
@@ -121,13 +128,9 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
         await progress.finish("dry run: checked, nothing sent")
         return stages.preview(plan, requests)
     change = stages.fingerprint(plan)
-    granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
-    if isinstance(granted, InputRequiredResult):
+    granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call), approved=approved)
+    if isinstance(granted, InputRequiredResult | AskPerson):
         return granted
-    if granted.live:
-        plan = await _replan_after_waiting(stages, plan, call, services)
-        if entry is not None:
-            entry.planned(stages.target(plan), stages.journal_plan(plan))
     await services.confirmer.spend(granted)
     if entry is not None:
         if granted.how is not None:
@@ -171,17 +174,3 @@ async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: V
 def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:
     return ConfirmCall(ctx=call.ctx, tool=call.tool, target=stages.target(plan), owner=call.owner, flags=call.flags,
                        token=call.token)
-
-
-async def _replan_after_waiting(stages: WriteStages[PlanT, Any, Any], plan: PlanT, call: WriteCall,
-                                services: WriteServices) -> PlanT:
-    """The person answered while the call waited: what they approved must still be exactly what is written."""
-    fresh = await stages.plan()
-    await stages.check(fresh)
-    digest = services.confirmer.approvals.digest
-    if digest(stages.fingerprint(fresh)) != digest(stages.fingerprint(plan)):
-        raise GuardrailError("Refused: the saved values changed while the user was deciding, so their approval does "
-                             "not cover what would now be written. Nothing was sent. Call again to show them the new "
-                             "change.")
-    return fresh
-

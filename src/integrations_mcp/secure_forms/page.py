@@ -1,9 +1,10 @@
 """The page where a person types secrets for a `SecureFormStore` form: `secure_form_routes(store)` are plain
-Starlette routes, mounted by the HTTP transport on its own app or by `listener.SecureFormServer` on loopback.
+Starlette routes, served with the other pages (`pages/`, registered by `server.SecureFormServer`).
 
 The page: accessible HTML, no scripts and no external assets, strict security headers, a per-form CSRF token,
-POSTs from its own page only (`origin.py`). It never shows a stored or typed value back, and logs only form
-references and outcomes.
+POSTs from its own page in a browser only, read with a size cap as they stream (`pages/post.py`). It never shows a
+stored or typed value back, and logs only form references and outcomes. Its address is the form's page id, not the
+handle (`secure_form_id`) the model holds.
 """
 
 from __future__ import annotations
@@ -12,36 +13,34 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from integrations_mcp.secure_forms.html import (
+from integrations_mcp.pages.listener import DEFAULT_PATH_PREFIX
+from integrations_mcp.pages.post import PostRefused, read_own_post
+from integrations_mcp.pages.shell import document as _document
+from integrations_mcp.pages.shell import message as _message
+from integrations_mcp.secure_forms.store import FormState, SecureFormError, SecureFormStore, StoredForm, form_ref
+from integrations_mcp.secure_forms.texts import (
     CROSS_SITE,
     FORM_GONE,
     STALE_PAGE,
     TOO_LARGE,
-)
-from integrations_mcp.secure_forms.html import document as _document
-from integrations_mcp.secure_forms.html import message as _message
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
-from integrations_mcp.secure_forms.store import (
-    FormState,
-    SecureFormError,
-    SecureFormStore,
-    StoredForm,
-    form_ref,
+    UNREADABLE,
+    WRONG_ENCODING,
 )
 
-__all__ = ["CSRF_FIELD", "DEFAULT_PATH_PREFIX", "secure_form_routes"]
+__all__ = ["CSRF_FIELD", "MAX_BODY_BYTES", "secure_form_routes"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PATH_PREFIX = "/secure-forms"
 CSRF_FIELD = "_csrf"  # field ids cannot start with "_", so this never collides with a form field
 MAX_BODY_BYTES = 64 * 1024
+MAX_FIELDS = 200
+POST_REFUSED = {PostRefused.CROSS_SITE: CROSS_SITE, PostRefused.ENCODING: WRONG_ENCODING,
+                PostRefused.TOO_LARGE: TOO_LARGE, PostRefused.UNREADABLE: UNREADABLE}
 
 
 def _when(unix: int) -> tuple[str, str]:
@@ -99,40 +98,32 @@ class _Page:
         self.store, self.public_origin = store, public_origin
 
     async def show(self, request: Request) -> Response:
-        form_id = request.path_params["form_id"]
+        page_id = request.path_params["page_id"]
         try:
-            view = self.store.lookup(form_id)
+            view = self.store.lookup(page_id)
         except SecureFormError as exc:
-            log.info("secure form page %s: %s", form_ref(form_id), exc.reason)
+            log.info("secure form page %s: %s", form_ref(page_id), exc.reason)
             return _refusal(exc, post=False)
         if view.state != FormState.OPEN:
             return _completed(200)
         return _form_page(view.form)
 
     async def submit(self, request: Request) -> Response:
-        form_id = request.path_params["form_id"]
-        own = [origin_of(str(request.url)), *filter(None, [self.public_origin()])]
-        if not submitted_from_own_page(request.headers, own):
-            log.warning("secure form page %s: cross-origin submission refused", form_ref(form_id))
-            return _message("Refused", CROSS_SITE, 403, alert=True)
+        page_id = request.path_params["page_id"]
         try:
-            view = self.store.lookup(form_id)
+            fields = await read_own_post(request, self.public_origin, max_bytes=MAX_BODY_BYTES,
+                                         max_fields=MAX_FIELDS)
+        except PostRefused as refused:
+            log.warning("secure form page %s: submission refused (%s)", form_ref(page_id), refused.reason)
+            return _message("Refused", POST_REFUSED[refused.reason], refused.status, alert=True)
+        try:
+            view = self.store.lookup(page_id)
         except SecureFormError as exc:
-            log.info("secure form page %s: %s", form_ref(form_id), exc.reason)
+            log.info("secure form page %s: %s", form_ref(page_id), exc.reason)
             return _refusal(exc, post=True)
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            return _message("Refused", "Unsupported form encoding. Reload the form and try again.", 415, alert=True)
-        body = await _read_body(request)
-        if body is None:
-            return _message("Refused", TOO_LARGE, 413, alert=True)
-        fields = _parse(body)
-        if fields is None:
-            return _message("Refused", "The submission could not be read. Reload the form and try again.", 400,
-                            alert=True)
         csrf = fields.pop(CSRF_FIELD, "")
         try:
-            form = self.store.submit(form_id, csrf, fields)
+            form = self.store.submit(page_id, csrf, fields)
         except SecureFormError as exc:
             if exc.reason in (SecureFormError.MISSING_FIELDS, SecureFormError.TOO_LONG,
                               SecureFormError.UNKNOWN_FIELDS):
@@ -146,36 +137,10 @@ class _Page:
                          "page and tell your assistant you are done.</p>")
 
 
-async def _read_body(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return None
-    return bytes(body)
-
-
-def _parse(body: bytes) -> dict[str, str] | None:
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=200,
-                          errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return None
-    fields: dict[str, str] = {}
-    for key, value in pairs:
-        if key in fields:  # a repeated name is never sent by the page itself
-            return None
-        fields[key] = value
-    return fields
-
-
 def secure_form_routes(store: SecureFormStore, path_prefix: str = DEFAULT_PATH_PREFIX,
                        public_origin: Callable[[], str | None] = lambda: None) -> list[Route]:
-    """`GET` and `POST {path_prefix}/{form_id}`, to mount on any Starlette app. `public_origin` gives the origin
+    """`GET` and `POST {path_prefix}/{page_id}`, to mount on any Starlette app. `public_origin` gives the origin
     people open the page at when it differs from the request's own (a reverse proxy)."""
     page = _Page(store, public_origin)
-    path = f"/{path_prefix.strip('/')}/{{form_id}}"
+    path = f"/{path_prefix.strip('/')}/{{page_id}}"
     return [Route(path, page.show, methods=["GET"]), Route(path, page.submit, methods=["POST"])]

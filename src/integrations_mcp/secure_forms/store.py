@@ -1,17 +1,23 @@
 """One-time secure forms served by integrations-mcp itself, for vendors (CxEngage) that have none of their own.
 
 A tool calls `SecureFormStore.create(...)` and hands the person a URL; the person types the secret fields into
-that page in their browser (`server/secret_form_page.py` calls `lookup` and `submit`); a later create/edit tool
-call passes `secure_form_id` and merges the values server-side with `take(...)`, which hands them out once.
+that page in their browser (`secure_forms/page.py` calls `lookup` and `submit`); a later create/edit tool call
+passes `secure_form_id` and merges the values server-side with `take(...)`, which hands them out once.
+
+Two ids per form: `id` (the handle the model holds: `secure_form_id`, good only for the session that made it) and
+`page_id` (the page's address, the capability the person's browser holds). The model never needs the page id when
+its client opens the link for the person (URL elicitation), and it cannot be computed from the handle.
 
 Values live in this process's memory (`MemoryRecords`), or, for replicas, in the state database encrypted with a
-key derived from INTEGRATIONS_STATE_KEY (`secure_forms.persisted`); either way they are dropped when the form expires
-or is taken, and never appear in a repr, a status, an error message or a log line. Logs name a form by a short
-prefix of its id only (the full id is the capability that opens the page).
+key derived from INTEGRATIONS_STATE_KEY (`secure_forms.persisted`, where both ids are stored only as keyed hashes);
+either way they are dropped when the form expires or is taken, and never appear in a repr, a status, an error
+message or a log line. Logs name a form by a short prefix of its handle only.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 import re
@@ -20,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -97,7 +103,8 @@ class StoredForm:
     created_at: int
     expires_at: int
     owner: str = field(repr=False)
-    csrf_token: str = field(repr=False)
+    page_id: str = field(default="", repr=False)  # the page's address (known when created or read by it)
+    csrf_token: str = field(default="", repr=False)  # the page's anti-forgery token (with the page id)
     create_tool: str = "the tool that created it"  # named by refusals: where a fresh form comes from
     details: tuple[tuple[str, str], ...] = ()  # (label, value) shown to the person, e.g. where the secrets go
 
@@ -149,6 +156,8 @@ class FormTransaction(Protocol):
 
     def get(self, form_id: str) -> _Entry | None: ...
 
+    def get_by_page(self, page_id: str) -> _Entry | None: ...
+
     def add(self, entry: _Entry) -> None: ...
 
     def count(self) -> int: ...
@@ -166,6 +175,7 @@ class MemoryRecords:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
+        self._pages: dict[str, str] = {}  # page id -> form id
 
     @contextmanager
     def transaction(self) -> Iterator[FormTransaction]:
@@ -175,8 +185,12 @@ class MemoryRecords:
     def get(self, form_id: str) -> _Entry | None:
         return self._entries.get(form_id)
 
+    def get_by_page(self, page_id: str) -> _Entry | None:
+        return self._entries.get(self._pages.get(page_id, ""))
+
     def add(self, entry: _Entry) -> None:
         self._entries[entry.form.id] = entry
+        self._pages[entry.form.page_id] = entry.form.id
 
     def count(self) -> int:
         return len(self._entries)
@@ -191,7 +205,7 @@ class MemoryRecords:
                 entry.values = None
                 log.info("secure form %s expired; its values were deleted", form_ref(form_id))
             if now >= entry.form.expires_at + lifetime_seconds:
-                del self._entries[form_id]
+                del self._entries[form_id], self._pages[entry.form.page_id]
                 forgotten += 1
         return forgotten
 
@@ -220,9 +234,12 @@ class SecureFormStore:
     Each form records the tool that made it (`create_tool`), which refusals name for a fresh form."""
 
     def __init__(self, clock: Callable[[], float] = time.time, lifetime_seconds: int = 3600,
-                 records: FormRecords | None = None) -> None:
+                 records: FormRecords | None = None, key: bytes | None = None) -> None:
+        """`key`: of the pages' anti-forgery tokens (derived from the page id, never stored); replicas sharing
+        `records` share it too."""
         if lifetime_seconds <= 0:
             raise ValueError("lifetime_seconds must be positive")
+        self._key = key or secrets.token_bytes(32)
         self._clock = clock
         self.lifetime_seconds = int(lifetime_seconds)
         self._records = records or MemoryRecords()
@@ -253,12 +270,11 @@ class SecureFormStore:
         now = self._clock()
         with self._records.transaction() as tx:
             tx.sweep(now, self.lifetime_seconds)
-            form_id = secrets.token_urlsafe(24)
-            while tx.get(form_id) is not None:  # pragma: no cover - 192 random bits
-                form_id = secrets.token_urlsafe(24)
-            form = StoredForm(id=form_id, subject=subject, fields=tuple(fields), purpose=dict(purpose),
+            form_id, page_id = secrets.token_urlsafe(24), secrets.token_urlsafe(24)  # 192 random bits each
+            form = StoredForm(id=form_id, page_id=page_id, subject=subject, fields=tuple(fields),
+                              purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,
-                              owner=owner, csrf_token=secrets.token_urlsafe(32), create_tool=create_tool,
+                              owner=owner, csrf_token=self._csrf(page_id), create_tool=create_tool,
                               details=tuple(details))
             tx.add(_Entry(form))
         log.info("secure form %s created with fields %s", form_ref(form_id), [f.id for f in fields])
@@ -323,22 +339,23 @@ class SecureFormStore:
             entry.values, entry.used = dict(values), False
         log.info("secure form %s restored after a failed write", form_ref(form_id))
 
-    # ----------------------------------------------------------------- page side (the URL id is the capability)
+    # ----------------------------------------------------------------- page side (the page id is the capability)
 
-    def lookup(self, form_id: str) -> SecureFormView:
-        """The form for display, whoever asks. Unknown → NOT_FOUND; expired → EXPIRED."""
+    def lookup(self, page_id: str) -> SecureFormView:
+        """The form for display, whoever holds its page id. Unknown → NOT_FOUND; expired → EXPIRED."""
         with self._records.transaction() as tx:
-            entry = self._live(tx, form_id, self._clock())
-            return SecureFormView(entry.form, _state(entry))
+            entry = self._live(tx, page_id, self._clock())
+            return SecureFormView(replace(entry.form, page_id=page_id, csrf_token=self._csrf(page_id)),
+                                  _state(entry))
 
-    def submit(self, form_id: str, csrf_token: str, values: Mapping[str, str]) -> StoredForm:
+    def submit(self, page_id: str, csrf_token: str, values: Mapping[str, str]) -> StoredForm:
         """Save the person's values once. Checks, in order: the form is live, the CSRF token, not saved before,
         no unknown field names, no over-long values, every required field non-blank. Blank optional fields are
         left out. Nothing is stored unless every check passes."""
         with self._records.transaction() as tx:
-            entry = self._live(tx, form_id, self._clock())
-            form = entry.form
-            if not hmac.compare_digest(csrf_token.encode(), form.csrf_token.encode()):
+            entry = self._live(tx, page_id, self._clock())
+            form, form_id = entry.form, entry.form.id or page_id  # (logs: the database knows no clear handle)
+            if not hmac.compare_digest(csrf_token.encode(), self._csrf(page_id).encode()):
                 log.warning("secure form %s submit refused: CSRF token mismatch", form_ref(form_id))
                 raise SecureFormError("The security check failed. Reload the form and try again.",
                                       reason=SecureFormError.CSRF)
@@ -370,6 +387,10 @@ class SecureFormStore:
 
     # ----------------------------------------------------------------- housekeeping
 
+    def _csrf(self, page_id: str) -> str:
+        digest = hmac.new(self._key, f"csrf:{page_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     def sweep(self) -> int:
         """Drop values of expired forms and forget long-expired ones; returns how many forms were forgotten."""
         with self._records.transaction() as tx:
@@ -379,10 +400,10 @@ class SecureFormStore:
         with self._records.transaction() as tx:
             return tx.count()
 
-    def _live(self, tx: FormTransaction, form_id: str, now: float) -> _Entry:
+    def _live(self, tx: FormTransaction, page_id: str, now: float) -> _Entry:
         """The page's view of a form: unknown and expired forms are refused, whoever asks."""
         tx.sweep(now, self.lifetime_seconds)
-        entry = tx.get(form_id)
+        entry = tx.get_by_page(page_id)
         if entry is None:
             raise self._not_found()
         if now >= entry.form.expires_at and not entry.used:

@@ -22,7 +22,7 @@ from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormRecords, RecordsOnFirstUse, SecureFormStore
 from integrations_mcp.server.guide_tool import GuideTools
 from integrations_mcp.server.journal_tools import JournalTools
@@ -85,7 +85,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
                           handoffs=handoffs, state=state, reverters=reverters, http_clients=http_clients,
-                          completions=completions)
+                          completions=completions,
+                          key=lambda use: derive(settings.state_key, use) if settings.state_key else None)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     if configured:  # nothing to journal or revert until a vendor is configured
         specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,
@@ -148,7 +149,7 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
 
         return DatabaseRecords(state.sync_engine(), key)
 
-    return SecureFormStore(records=RecordsOnFirstUse(records))
+    return SecureFormStore(records=RecordsOnFirstUse(records), key=derive(settings.state_key, "form-pages"))
 
 
 def _auth_arguments(settings: Settings) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from integrations_mcp.secure_forms.listener import host_allowed
-from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.pages.listener import host_allowed
+from integrations_mcp.pages.origin import origin_of
 from integrations_mcp.server.settings import Settings
 
 __all__ = ["ForwardedHeaders", "HostOriginGuard", "allowed_hosts", "allowed_origins", "origin_allowed"]

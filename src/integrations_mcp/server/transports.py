@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import bind_tcp
-from integrations_mcp.secure_forms.listener import SecureFormGuard
+from integrations_mcp.pages.listener import PageGuard
 from integrations_mcp.server.auth.challenge import registration_hint_route, with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
@@ -59,7 +59,7 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
     forms = getattr(server, "secure_forms", None)
     if forms is not None:
         app.router.routes[:0] = forms.routes()
-        app.add_middleware(SecureFormGuard, prefix=forms.path_prefix + "/", allowed_hosts=security.allowed_hosts)
+        app.add_middleware(PageGuard, prefix=forms.path_prefix + "/", allowed_hosts=security.allowed_hosts)
         # The person opens the pages on this machine unless a public address is configured (proxy, container).
         forms.set_base_url(base_url(settings))
     app.add_middleware(SessionScopes, store=events)

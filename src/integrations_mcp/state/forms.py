@@ -1,13 +1,20 @@
 """Vendor-hosted secure forms already spent by this deployment: single use made atomic by the primary key, so two
-processes (or replicas) spending one form at once cannot both succeed."""
+processes (or replicas) spending one form at once cannot both succeed. A form's id opens the vendor's page, so the
+table holds only a hash of it (a random id cannot be found from its SHA-256; no key is needed, and none could be
+shared by every stdio server of a user without one)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from integrations_mcp.state.store import StateStore
 
-__all__ = ["SpentFormTable"]
+__all__ = ["SpentFormTable", "spent_form_key"]
+
+
+def spent_form_key(vendor: str, form_id: str) -> str:
+    return hashlib.sha256(f"integrations-mcp/spent-form:{vendor}:{form_id}".encode()).hexdigest()
 
 
 class SpentFormTable:
@@ -20,7 +27,7 @@ class SpentFormTable:
         from integrations_mcp.state.schema import spent_forms
 
         query = select(spent_forms.c.form_id).where(spent_forms.c.vendor == self.vendor,
-                                                    spent_forms.c.form_id == form_id)
+                                                    spent_forms.c.form_id == spent_form_key(self.vendor, form_id))
         async with self.store.begin() as conn:
             return (await conn.execute(query)).first() is not None
 
@@ -33,8 +40,8 @@ class SpentFormTable:
 
         try:
             async with self.store.begin() as conn:
-                await conn.execute(insert(spent_forms).values(vendor=self.vendor, form_id=form_id,
-                                                              spent_at=time.time()))
+                await conn.execute(insert(spent_forms).values(
+                    vendor=self.vendor, form_id=spent_form_key(self.vendor, form_id), spent_at=time.time()))
         except IntegrityError:
             return False
         return True
@@ -46,4 +53,4 @@ class SpentFormTable:
 
         async with self.store.begin() as conn:
             await conn.execute(delete(spent_forms).where(spent_forms.c.vendor == self.vendor,
-                                                         spent_forms.c.form_id == form_id))
+                                                         spent_forms.c.form_id == spent_form_key(self.vendor, form_id)))

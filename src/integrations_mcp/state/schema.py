@@ -33,19 +33,18 @@ journal = Table(
 spent_forms = Table(
     "spent_forms", metadata,
     Column("vendor", String(50), primary_key=True),
-    Column("form_id", String(200), primary_key=True),
+    Column("form_id", String(200), primary_key=True),  # a hash of the vendor's form id (state.forms)
     Column("spent_at", Float, nullable=False),
 )
 
 approvals = Table(
     "approvals", metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),  # a keyed hash of the approval id (approvals.store)
     Column("tool", String(100), nullable=False),
     Column("target", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("owner", Text, nullable=False),
-    Column("csrf_token", String(64), nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
     Column("state", String(20), nullable=False),
     Column("on_page", Boolean, nullable=False),
@@ -53,9 +52,9 @@ approvals = Table(
 
 secure_forms = Table(
     "secure_forms", metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),  # a keyed hash of the form's handle (secure_forms.persisted)
+    Column("page", String(64), nullable=False, unique=True),  # a keyed hash of its page id
     Column("owner", Text, nullable=False),
-    Column("csrf_token", String(64), nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
     Column("form", JSON, nullable=False),  # subject, fields, purpose, created_at, create_tool, details
     Column("sealed", LargeBinary),  # the person's values, AES-GCM (nonce + ciphertext); None once taken or expired

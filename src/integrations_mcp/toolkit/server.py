@@ -17,7 +17,7 @@ from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, c
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.lazy_http import HttpClients
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.answers import text_answer

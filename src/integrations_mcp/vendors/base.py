@@ -18,7 +18,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.write import WriteServices
 from integrations_mcp.secure_forms.handoff import Handoffs
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.calls import hidden_arguments
@@ -79,6 +79,8 @@ class Runtime:
     http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
     completions: PromptCompletions  # where the prompts' argument values come from
     reverters: dict[str, Reverter] = field(default_factory=dict)  # vendor name -> its revert hook, set by `tools`
+    # A key for `use` derived from INTEGRATIONS_STATE_KEY (shared by replicas); None without one.
+    key: Callable[[str], bytes | None] = lambda use: None
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""

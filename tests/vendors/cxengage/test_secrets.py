@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.vendors.cxengage.emulator import (
     SANDBOX_API_KEY,
     SANDBOX_INTEGRATION_ID,

@@ -98,7 +98,7 @@ async def test_pinned_tenant_is_hidden_from_schemas_refused_as_an_argument_and_u
                                                   item_path(SANDBOX_VIEW_ONLY_INTEGRATION_ID,
                                                             SANDBOX_VIEW_ONLY_TENANT_ID)}
         form = await cx.ok("CreateCxEngageSecureForm", type="zendesk")
-        assert cx.store.lookup(form["secure_form_id"]).form.purpose["tenant"] == SANDBOX_VIEW_ONLY_TENANT_ID
+        assert cx.store.lookup(cx.page_of(form["secure_form_id"])).form.purpose["tenant"] == SANDBOX_VIEW_ONLY_TENANT_ID
 
 
 async def test_read_only_serves_only_the_two_read_tools(emu: CxEngageEmulator) -> None:
@@ -193,7 +193,7 @@ async def test_readiness_names_missing_properties_and_secrets(cx: Session) -> No
 async def test_type_names_are_normalised(cx: Session, given: str, wire: str, fields: list[str]) -> None:
     form = await cx.ok("CreateCxEngageSecureForm", type=given)
     assert form["type"] == wire and form["fields"] == fields
-    assert cx.store.lookup(form["secure_form_id"]).form.purpose["type"] == wire
+    assert cx.store.lookup(cx.page_of(form["secure_form_id"])).form.purpose["type"] == wire
     assert cx.cxengage.requests == []
 
 

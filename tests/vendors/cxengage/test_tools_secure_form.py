@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.scripted_person import fill_secure_form
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.vendors.cxengage.emulator import (
     CxEngageEmulator,
@@ -35,10 +35,11 @@ async def test_a_form_asks_for_the_types_secrets(cx: Session) -> None:
     before = int(time.time())
     form = await cx.ok("CreateCxEngageSecureForm", type="salesforce")
     assert form["fields"] == ["password", "consumerSecret", "securityToken"]
-    assert form["form_url"] == f"{FORMS_URL}/secure-forms/{form['secure_form_id']}"
+    # The page's address is not the handle the model holds (nothing in secure_form_id opens the page).
+    assert form["form_url"].startswith(f"{FORMS_URL}/secure-forms/") and form["secure_form_id"] not in form["form_url"]
     assert before + 3590 <= form["expires_at"] <= before + 3610
     assert form["integration_id"] is None and "CreateCxEngageIntegration" in form["next_step"]
-    stored = cx.store.lookup(form["secure_form_id"]).form
+    stored = cx.store.lookup(cx.page_of(form["secure_form_id"])).form
     assert [(f.id, f.label, f.required) for f in stored.fields] == [
         ("password", "Password", True), ("consumerSecret", "Consumer secret", True),
         ("securityToken", "Security token", True)]
@@ -49,14 +50,14 @@ async def test_a_form_asks_for_the_types_secrets(cx: Session) -> None:
     subset = await cx.ok("CreateCxEngageSecureForm", type="salesforce", fields=["consumerSecret"])
     assert subset["fields"] == ["consumerSecret"]
     rest = await cx.ok("CreateCxEngageSecureForm", type="rest")  # neither REST secret is required
-    assert [f.required for f in cx.store.lookup(rest["secure_form_id"]).form.fields] == [False, False]
+    assert [f.required for f in cx.store.lookup(cx.page_of(rest["secure_form_id"])).form.fields] == [False, False]
     assert cx.cxengage.requests == []
 
 
 async def test_a_form_for_an_existing_integration_checks_its_type(cx: Session) -> None:
     form = await cx.ok("CreateCxEngageSecureForm", type="rest", integration_id=REST_ID, fields=["token"])
     assert form["integration_id"] == REST_ID and "EditCxEngageIntegration" in form["next_step"]
-    stored = cx.store.lookup(form["secure_form_id"]).form
+    stored = cx.store.lookup(cx.page_of(form["secure_form_id"])).form
     assert stored.purpose["integration"] == REST_ID and REST_NAME in stored.subject
     assert [f.required for f in stored.fields] == [True]  # a single field to replace must be typed
     await cx.refused("CreateCxEngageSecureForm", "is of type 'rest', not 'salesforce'", type="salesforce",
@@ -251,5 +252,5 @@ async def test_moving_an_integration_that_holds_a_secret_needs_the_person(cx: Se
 
 
 async def test_the_form_page_shows_where_the_secrets_go(cx: Session) -> None:
-    form = cx.store.lookup(await cx.form("zendesk", destination=ZENDESK)).form  # what the page renders
+    form = cx.store.lookup(cx.page_of(await cx.form("zendesk", destination=ZENDESK))).form  # what the page renders
     assert dict(form.details) == {"API URI": ZENDESK["endpointPrefix"], "Username": ZENDESK["username"]}

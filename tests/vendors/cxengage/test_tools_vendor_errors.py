@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.server.app import build_server
 from integrations_mcp.vendor_http import READ_ATTEMPTS
 from integrations_mcp.vendors.cxengage.emulator import (

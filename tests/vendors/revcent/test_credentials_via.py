@@ -10,7 +10,13 @@ import pytest
 
 from integrations_mcp.vendors.revcent.emulator import Contract, RevCentEmulator
 from tests.harness import Session, connect, revcent_settings
-from tests.vendors.revcent.helpers import credential_values, integration_writes, site, static_single_select
+from tests.vendors.revcent.helpers import (
+    credential_values,
+    integration_writes,
+    revcent_form_id,
+    site,
+    static_single_select,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -69,7 +75,7 @@ async def test_revcent_form_against_the_documents_names_the_setting_to_change() 
     emu = RevCentEmulator()  # accept_secure_form_id=False: the seed schemas
     async with connect(revcent_settings(credentials_via="revcent-form"), revcent=emu) as s:
         form = await s.ok("CreateSecureForm", site_third_party_integration_id=emu.site_id("tax"))
-        emu.complete_secure_form(form["secure_form_id"], credential_values(emu, "tax"))
+        emu.complete_secure_form(revcent_form_id(form), credential_values(emu, "tax"))
         await s.refused("CreateUserThirdPartyIntegration", "secure_form_id", "REVCENT_CREDENTIALS_VIA=server-form",
                         name="Tax", site_third_party_integration=emu.site_id("tax"),
                         secure_form_id=form["secure_form_id"])
@@ -122,14 +128,14 @@ async def test_revcent_form_survives_form_answers_without_the_inferred_keys(cont
     emu = RevCentEmulator(contract=contract)
     async with connect(revcent_settings(), revcent=emu) as s:
         form = await s.ok("CreateSecureForm", site_third_party_integration_id=emu.site_id("tax"))
-        emu.complete_secure_form(form["secure_form_id"], credential_values(emu, "tax"))
+        emu.complete_secure_form(revcent_form_id(form), credential_values(emu, "tax"))
         created = await s.ok("CreateUserThirdPartyIntegration", name="Tax", secure_form_id=form["secure_form_id"],
                              site_third_party_integration=emu.site_id("tax"))
         assert created["mismatches"] == []
-        if not contract.form_reports_source:  # a form made elsewhere cannot be tied to a site: refused
+        if not contract.form_reports_source:  # a form made elsewhere is no form of this session: refused
             other = emu.create_form("third_party_integration", emu.site_id("tax"))
             emu.complete_secure_form(other.id, credential_values(emu, "tax"))
-            await s.refused("CreateUserThirdPartyIntegration", "no form_source_id", name="Tax 2",
+            await s.refused("CreateUserThirdPartyIntegration", "for this session", name="Tax 2",
                             site_third_party_integration=emu.site_id("tax"), secure_form_id=other.id)
 
 
@@ -139,7 +145,7 @@ async def test_enabling_waits_for_credentials_read_back() -> None:
     uid = emu.add_user_integration(name="Pay", site_id=emu.site_id("offline_payment"))
     async with connect(revcent_settings(), revcent=emu) as s:
         form = await s.ok("CreateSecureForm", site_third_party_integration_id=emu.site_id("offline_payment"))
-        emu.complete_secure_form(form["secure_form_id"], credential_values(emu, "offline_payment"))
+        emu.complete_secure_form(revcent_form_id(form), credential_values(emu, "offline_payment"))
         await s.refused("EditUserThirdPartyIntegration", "enabled=true together with new credentials",
                         user_third_party_integration_id=uid, secure_form_id=form["secure_form_id"], enabled=True)
         saved = await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid,

@@ -12,7 +12,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.secure_forms.origin import origin_of
+from integrations_mcp.pages.origin import origin_of
+from integrations_mcp.secure_forms.scripted_person import BROWSER_SUBMIT
 from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator import schemas as seed
 from integrations_mcp.vendors.revcent.emulator.contract import GUIDE_CONTRACT, Contract
@@ -95,9 +96,11 @@ def asset_options(record: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
 
 
 async def fill_page(http: httpx2.AsyncClient, form_url: str, values: dict[str, str],
-                    **headers: str) -> httpx2.Response:
+                    headers: dict[str, str] | None = None) -> httpx2.Response:
+    """Open the page and submit it with `headers` (default: what a browser's own submit sends)."""
     page = await http.get(form_url)
-    return await http.post(form_url, data={"csrf_token": csrf(page.text), **values}, headers=headers)
+    return await http.post(form_url, data={"csrf_token": csrf(page.text), **values},
+                           headers=BROWSER_SUBMIT if headers is None else headers)
 
 
 # --- transport, auth, envelope -------------------------------------------------------------------------------------
@@ -434,7 +437,7 @@ async def test_anonymous_browser_can_open_the_page_without_a_key(emu: RevCentEmu
 async def test_submitting_the_page_saves_and_says_so(http: httpx2.AsyncClient, emu: RevCentEmulator) -> None:
     form = await new_form(http, emu)
     values = creds(emu, "tax", required_only=True)
-    response = await fill_page(http, form["form_url"], values, origin=BASE)
+    response = await fill_page(http, form["form_url"], values, {"origin": BASE})
     assert response.status_code == 200 and "Saved" in response.text and "return to your assistant" in response.text
     assert not any(v in response.text for v in values.values())
     stored = emu.secure_forms[form["secure_form_id"]]
@@ -464,7 +467,7 @@ async def test_page_takes_only_the_persons_own_submit(http: httpx2.AsyncClient, 
     form = await new_form(http, emu)
     own = origin_of(form["form_url"])
     headers = {k: (own if v == OWN else v) for k, v in headers.items()}
-    response = await fill_page(http, form["form_url"], creds(emu, "tax"), **headers)
+    response = await fill_page(http, form["form_url"], creds(emu, "tax"), headers)
     if accepted:
         assert response.status_code == 200 and "Saved" in response.text
     else:
@@ -487,14 +490,15 @@ async def test_page_refuses_completed_and_expired_forms(http: httpx2.AsyncClient
     page = await http.get(form["form_url"])
     token = csrf(page.text)
     emu.complete_secure_form(form["secure_form_id"], creds(emu, "tax"))
-    again = await http.post(form["form_url"], data={"csrf_token": token, **creds(emu, "tax")})
+    again = await http.post(form["form_url"], data={"csrf_token": token, **creds(emu, "tax")}, headers=BROWSER_SUBMIT)
     assert again.status_code == 409 and "already completed and cannot be modified" in again.text
     assert emu.secure_forms[form["secure_form_id"]].values == creds(emu, "tax")
 
     late = await new_form(http, emu)
     token = csrf((await http.get(late["form_url"])).text)
     clock.now += 3600
-    expired = await http.post(late["form_url"], data={"csrf_token": token, **creds(emu, "tax")})
+    expired = await http.post(late["form_url"], data={"csrf_token": token, **creds(emu, "tax")},
+                              headers=BROWSER_SUBMIT)
     assert expired.status_code == 410 and late["secure_form_id"] not in emu.secure_forms
 
 
@@ -691,7 +695,7 @@ async def test_served_on_loopback_over_real_http() -> None:
             form = await new_form(http, emu, "offline_payment")
             assert form["form_url"] == f"{server.url}/secure_forms/{form['secure_form_id']}"
             values = creds(emu, "offline_payment", required_only=True)
-            saved = await fill_page(http, form["form_url"], values, origin=server.url)
+            saved = await fill_page(http, form["form_url"], values, {"origin": server.url})
             assert saved.status_code == 200 and "Saved" in saved.text
             uid = await create(http, emu, "offline_payment", "Pay later", secure_form_id=form["secure_form_id"],
                                enabled=True)

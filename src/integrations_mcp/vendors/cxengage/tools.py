@@ -12,7 +12,7 @@ from pydantic import Field
 from integrations_mcp.client_capabilities import can_open_urls
 from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, StoredForm
 from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY

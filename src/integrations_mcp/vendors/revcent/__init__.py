@@ -9,6 +9,7 @@ from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.completions import add_completions
+from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.prompts import register_prompts
 from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
@@ -26,7 +27,8 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
     api = RevCentClient(http, settings)
     add_completions(runtime.completions, api)
     tools = RevCentTools(api, runtime.writes, runtime.handoffs, via=settings.credentials_via,
-                         server_forms=ServerForms(runtime.secure_forms), state=runtime.state)
+                         server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
+                         handles=FormHandles(runtime.key("revcent-form-handles")))
     runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
     return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
 

@@ -23,7 +23,7 @@ RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-
 
 
 # RevCent's forms have 20-character ids; the server's own (REVCENT_CREDENTIALS_VIA=server-form) have 32.
-SecureFormId = Annotated[str, Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]{20,64}$",
+SecureFormId = Annotated[str, Field(min_length=20, max_length=128, pattern=r"^[A-Za-z0-9_-]{20,128}$",
                                     description="Secure form id from CreateSecureForm.")]
 
 

@@ -107,8 +107,9 @@ def plan_create(site: SiteIntegration, request: CreateRequest, via: CredentialsV
         body[key] = value
     if request.enabled is not None:
         body["enabled"] = request.enabled
-    changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "third_party_credentials"]
-    if "third_party_credentials" in body:
+    credentials = ("third_party_credentials", SECURE_FORM_FIELD)  # shown as one line, never as a form id
+    changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k not in credentials]
+    if request.secure_form_id:
         changes.append(FieldChange(field="credentials", proposed="from the secure form"))
     return CreatePlan(site=site, body=body, changes=changes, secure_form_id=request.secure_form_id or None, via=via,
                       expected=_expected(body), expected_options={})

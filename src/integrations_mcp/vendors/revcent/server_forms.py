@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.secure_forms.listener import SecureFormServer
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, SecureFormStatus
 from integrations_mcp.vendors.revcent.records import SecureFormRecord, SiteIntegration
 

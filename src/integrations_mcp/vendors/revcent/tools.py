@@ -32,6 +32,7 @@ from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.facts import CredentialsVia
+from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.models import (
     OptionFieldInput,
     OptionInput,
@@ -72,17 +73,21 @@ class RevCentTools:
     """The RevCent tools. They share the client and the record of secure forms already used."""
 
     def __init__(self, api: RevCentClient, writes: WriteServices, handoffs: Handoffs, *,
-                 via: CredentialsVia, server_forms: ServerForms, state: StateStore | None = None) -> None:
+                 via: CredentialsVia, server_forms: ServerForms, state: StateStore | None = None,
+                 handles: FormHandles | None = None) -> None:
         self.api, self.writes, self.handoffs, self.via = api, writes, handoffs, via
         # RevCent lets a completed form be read until it expires; this server lets each one save credentials once,
         # so a form the user filled for one integration cannot later be replayed onto another.
         self.spent_forms = SpentForms(create_tool="CreateSecureForm", state=state)
-        self.credentials = Credentials(self.spent_forms, server_forms)
+        self.credentials = Credentials(self.spent_forms, server_forms, handles)
 
     async def _read_form(self, form_id: str, owner: str) -> SecureFormRecord:
+        """The form as the model may see it: its handle, never RevCent's id or the page's address (the model got
+        the address once, from CreateSecureForm, when it had to hand it over)."""
         if self.via == "server-form":
             return self.credentials.server_forms.status(form_id, owner)
-        return await self.api.get_secure_form(form_id)
+        record = await self.api.get_secure_form(self.credentials.handles.open(form_id, owner))
+        return record.model_copy(update={"id": form_id, "form_url": None})
 
     def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditWrite:
         """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
@@ -161,8 +166,9 @@ class RevCentTools:
         if self.via == "server-form":
             return await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id))
         form = await self.api.create_secure_form(site_id)
-        self.credentials.made_for[form.id] = site_id
-        return form
+        handle = self.credentials.handles.seal(form.id, owner)  # RevCent's id (the page's address) stays here
+        self.credentials.made_for[handle] = site_id
+        return form.model_copy(update={"id": handle})
 
     async def _completed(self, form_id: str, owner: str) -> bool:
         return (await self._read_form(form_id, owner)).completed

@@ -12,7 +12,8 @@ from integrations_mcp.pipeline.journal import Planned, Written
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
-from integrations_mcp.vendors.revcent.facts import CredentialsVia
+from integrations_mcp.vendors.revcent.facts import SECURE_FORM_FIELD, CredentialsVia
+from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.models import SavedIntegration, UserIntegrationView, VerifiedState, WriteResult
 from integrations_mcp.vendors.revcent.plans import (
     CreatePlan,
@@ -23,7 +24,7 @@ from integrations_mcp.vendors.revcent.plans import (
     plan_create,
     plan_edit,
 )
-from integrations_mcp.vendors.revcent.records import UserIntegration
+from integrations_mcp.vendors.revcent.records import SecureFormRecord, UserIntegration
 from integrations_mcp.vendors.revcent.server_forms import ServerForms, credentials_body
 from integrations_mcp.vendors.revcent.views import SavedValues, journal_image, saved_values, view
 
@@ -42,9 +43,10 @@ class Credentials:
     """Where a write's credentials come from (REVCENT_CREDENTIALS_VIA), shared by the tools and both writes: RevCent's
     forms (spent here once used; the sites this server made them for) or the server's own forms, per session."""
 
-    def __init__(self, spent: SpentForms, server_forms: ServerForms) -> None:
+    def __init__(self, spent: SpentForms, server_forms: ServerForms, handles: FormHandles | None = None) -> None:
         self.spent, self.server_forms = spent, server_forms
-        self.made_for: dict[str, str] = {}  # RevCent form id -> site id, for forms this server created
+        self.handles = handles or FormHandles()  # RevCent's form ids behind the handles the model holds
+        self.made_for: dict[str, str] = {}  # handle -> site id, for RevCent forms this server created
 
 
 class _RevCentWrite:
@@ -65,7 +67,12 @@ class _RevCentWrite:
             rules.require_usable_server_form(self.credentials.server_forms.raw_status(form_id, self.owner),
                                              plan.site.id)
             return
-        await rules.require_usable_form(form_id, plan.site.id, spent=self.spent, read=self.api.get_secure_form,
+        revcent_id = self.credentials.handles.open(form_id, self.owner)  # only the session that made it
+
+        async def read(_: str) -> SecureFormRecord:
+            return await self.api.get_secure_form(revcent_id)
+
+        await rules.require_usable_form(form_id, plan.site.id, spent=self.spent, read=read,
                                         made_for=self.credentials.made_for.get(form_id))
 
     async def _with_form(self, plan: WritePlan, send: Callable[[dict[str, Any]], Awaitable[T]]) -> T:
@@ -80,8 +87,10 @@ class _RevCentWrite:
             values = forms.take(form_id, self.owner, plan.site.id)
             body = {**plan.body, "third_party_credentials": credentials_body(plan.site, values)}
             return await spending(lambda: send(body), give_back=lambda: forms.restore(form_id, self.owner, values))
+        # RevCent's own id goes only into the request: plans, results and the journal show the handle.
+        body = {**plan.body, SECURE_FORM_FIELD: self.credentials.handles.open(form_id, self.owner)}
         await self.spent.spend(form_id)
-        return await spending(lambda: send(plan.body), give_back=lambda: self.spent.give_back(form_id))
+        return await spending(lambda: send(body), give_back=lambda: self.spent.give_back(form_id))
 
     def journal_result(self, result: WriteResult) -> Written:
         after = journal_image(result.verified.integration) if result.verified else None

@@ -2,7 +2,7 @@
 HTML, no API key, no external assets.
 
 It is the only place RevCent credentials are typed in. The page never shows stored values, accepts a submit only
-from its own page (the same rule as the server's own form page: `secure_forms.origin`) and each form carries its
+from its own page (the same rule as the server's own form page: `pages.origin`) and each form carries its
 own random CSRF token. The document shell and refusal texts are shared with the server's page.
 """
 
@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from integrations_mcp.secure_forms.html import CROSS_SITE, FORM_GONE, STALE_PAGE, document, message
-from integrations_mcp.secure_forms.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.origin import origin_of, submitted_from_own_page
+from integrations_mcp.pages.shell import document, message
+from integrations_mcp.secure_forms.texts import CROSS_SITE, FORM_GONE, STALE_PAGE
 from integrations_mcp.vendors.revcent.emulator.contract import ApiError, ErrorCode
 from integrations_mcp.vendors.revcent.emulator.records import SecureForm
 

@@ -1,5 +1,6 @@
-"""The shell of every secure form page: one document, one stylesheet, one set of security headers, and the
-refusal texts both pages show. Each text says what the person can do next, not only what went wrong."""
+"""The shell of every page a person opens (secure forms, approvals): one document, one stylesheet, one set of
+security headers, and the texts of the listener itself. Each kind of page has its own texts (`secure_forms.texts`,
+`approvals.page`); each says what the person can do next, not only what went wrong."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from html import escape
 
 from starlette.responses import HTMLResponse
 
-__all__ = ["CROSS_SITE", "FORM_GONE", "SECURITY_HEADERS", "STALE_PAGE", "TOO_LARGE", "UNKNOWN_HOST", "document",
-           "message"]
+__all__ = ["NO_PAGE", "SECURITY_HEADERS", "UNKNOWN_HOST", "document", "message"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -27,19 +27,17 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto
          ".hint{margin:.1rem 0 .3rem;color:#444;font-size:.9rem}"
          "input{display:block;width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box;border:1px solid #555}"
          "input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}"
-         "button{margin-top:1.5rem;padding:.6rem 1.6rem;font-size:1rem;cursor:pointer}"
+         "button{margin-top:1.5rem;margin-right:.75rem;padding:.6rem 1.6rem;font-size:1rem;cursor:pointer}"
+         "table{border-collapse:collapse;margin:.75rem 0;width:100%}th,td{text-align:left;vertical-align:top;"
+         "padding:.35rem .5rem;border-bottom:1px solid #ccc}th{font-weight:600}"
+         ".change{background:#f4f7fb;border-left:4px solid #1a5fb4;padding:.5rem .75rem}"
          "[role=alert]{border:2px solid #b00020;padding:.5rem .75rem;color:#6d0016;background:#fff5f6}"
          "[aria-invalid=true]{border:2px solid #b00020}")
 
-NEW_FORM = "ask your assistant for a new form"
-CROSS_SITE = ("This form only accepts what is typed on its own page, and this submission came from somewhere else. "
-              "Open the link your assistant gave you in this browser, type the values there and press Save. "
-              f"If this keeps happening, {NEW_FORM}.")
-STALE_PAGE = "The security check failed. Reload this page, type the values again and press Save."
-TOO_LARGE = "The submission is too large. Reload this page and type only the requested values."
-FORM_GONE = f"There is no secure form at this address. Check that the link is complete, or {NEW_FORM}."
+NO_PAGE = ("There is nothing at this address. Check that the link is complete, or ask your assistant for a new "
+           "link.")
 UNKNOWN_HOST = ("This server does not answer to this address. Open the link exactly as your assistant gave it, "
-                f"or {NEW_FORM}.")
+                "or ask your assistant for a new link.")
 
 
 def document(title: str, body: str, status: int = 200) -> HTMLResponse:

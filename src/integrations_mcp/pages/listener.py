@@ -1,10 +1,13 @@
-"""Where the secure form page is served from.
+"""Where the pages a person opens (secure forms, approvals) are served from.
 
-- HTTP transport: the transport mounts `SecureFormServer.routes()` on its own app, puts `SecureFormGuard` in
+- HTTP transport: the transport mounts `PageServer.routes()` on its own app, puts `PageGuard` in
   front, and calls `set_base_url(...)`.
 - stdio: nothing listens, so `ensure_listening()` starts a small uvicorn listener (daemon thread) the first time a
   form is needed, and `close()` stops it. By default on 127.0.0.1, a random port; in a container or remote dev box
   the operator gives a bind address and fixed port to publish, and the public URL people open (the links use it).
+
+Each kind of page registers its routes with `add_pages` (the secure form: `secure_forms.server.SecureFormServer`,
+a `PageServer` with a form store; approvals: `approvals.page`); a sign-in page would be one more.
 
 A listener other machines can reach needs no authentication beyond the pages' own: each link is a capability (an
 unguessable one-time id, expiring, for one form or approval), a browser cannot send a bearer token, and nothing
@@ -17,6 +20,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from typing import Self
 from urllib.parse import urlsplit
 
 import anyio
@@ -28,15 +32,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrations_mcp.errors import IntegrationsError
 from integrations_mcp.loopback import LoopbackServer, is_loopback, link_host
-from integrations_mcp.secure_forms.html import FORM_GONE, SECURITY_HEADERS, UNKNOWN_HOST, message
-from integrations_mcp.secure_forms.origin import origin_of
-from integrations_mcp.secure_forms.page import DEFAULT_PATH_PREFIX, secure_form_routes
-from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
+from integrations_mcp.pages.origin import origin_of
+from integrations_mcp.pages.shell import NO_PAGE, SECURITY_HEADERS, UNKNOWN_HOST, message
 
-__all__ = ["LOOPBACK_HOSTS", "PageListenerUnavailable", "PageRoutes", "SecureFormGuard", "SecureFormServer",
-           "host_allowed"]
+__all__ = ["DEFAULT_PATH_PREFIX", "LOOPBACK_HOSTS", "PageListenerUnavailable", "PageRoutes", "PageServer",
+           "PageGuard", "host_allowed"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PATH_PREFIX = "/secure-forms"  # every page's links start with it (the name predates the approval page)
 
 PageRoutes = Callable[[str, Callable[[], str | None]], list[Route]]
 """Routes of more pages: given the path prefix and the public origin (None: the request's own)."""
@@ -57,7 +61,7 @@ def host_allowed(host: str, allowed: Iterable[str]) -> bool:
     return host in patterns or f"{name}:*" in patterns
 
 
-class SecureFormGuard:
+class PageGuard:
     """In front of the page, wherever it is served: refuse a Host outside the allowlist (DNS rebinding) and put
     the security headers on every answer under `prefix`, including a router's own 404/405. The SDK guards /mcp
     only, so the HTTP transport adds this for the page; the loopback listener guards everything with it."""
@@ -86,29 +90,28 @@ class SecureFormGuard:
 
 
 async def _not_found_page(request: Request, exc: Exception) -> Response:
-    return message("Not found", FORM_GONE, 404)
+    return message("Not found", NO_PAGE, 404)
 
 
 async def _not_allowed_page(request: Request, exc: Exception) -> Response:
-    response = message("Not allowed", "This address only serves secure forms. Open the link exactly as your "
-                        "assistant gave it.", 405)
+    response = message("Not allowed", "This address only serves pages your assistant gives you links to. Open "
+                        "the link exactly as your assistant gave it.", 405)
     response.headers.update(getattr(exc, "headers", None) or {})
     return response
 
 
-class SecureFormServer:
-    """A `SecureFormStore` plus where its page is reachable.
+class PageServer:
+    """Where the pages are reachable.
 
     Mode (a), HTTP transport: mount `routes()` on the transport's app and call `set_base_url(...)`.
     Mode (b), stdio: `await ensure_listening()` starts a loopback listener on first use; `close()` stops it."""
 
-    def __init__(self, store: SecureFormStore | None = None, *, base_url: str | None = None,
-                 path_prefix: str = DEFAULT_PATH_PREFIX, host: str = "127.0.0.1", port: int = 0,
-                 public_url: str | None = None, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(self, *, base_url: str | None = None, path_prefix: str = DEFAULT_PATH_PREFIX,
+                 host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
+                 allowed_hosts: Iterable[str] = ()) -> None:
         """Mode (b)'s listener binds `host`:`port` (0: any free port); its links start with `public_url` when
         given (a published port, a proxy); its Host allowlist is loopback, the bind address, the public URL's host
         and `allowed_hosts`."""
-        self.store = store if store is not None else SecureFormStore()
         self.path_prefix = f"/{path_prefix.strip('/')}"
         self.host, self.port = host, port
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -122,7 +125,7 @@ class SecureFormServer:
         self._pages: list[PageRoutes] = []
 
     def __repr__(self) -> str:
-        return f"SecureFormServer(base_url={self._base_url!r}, listening={self.listening}, store={self.store!r})"
+        return f"{type(self).__name__}(base_url={self._base_url!r}, listening={self.listening})"
 
     @property
     def base_url(self) -> str | None:
@@ -134,13 +137,11 @@ class SecureFormServer:
         return self._listener is not None
 
     def routes(self) -> list[Route]:
-        public = self._public_origin
-        return [*secure_form_routes(self.store, self.path_prefix, public),
-                *(route for pages in self._pages for route in pages(self.path_prefix, public))]
+        return [route for pages in self._pages for route in pages(self.path_prefix, self._public_origin)]
 
     def add_pages(self, pages: PageRoutes) -> None:
-        """Serve more one-time pages (e.g. approvals) under the same prefix, guard and listener. Call before the
-        page is served (the HTTP transport mounts `routes()` once; the loopback listener starts on first use)."""
+        """Serve one kind of page (a secure form, an approval) under the prefix, guard and listener. Call before
+        the page is served (the HTTP transport mounts `routes()` once; the loopback listener starts on first use)."""
         self._pages.append(pages)
 
     def _public_origin(self) -> str | None:
@@ -160,17 +161,17 @@ class SecureFormServer:
         with self._lock:
             if self._base_url is not None:
                 return self._base_url
-            app = SecureFormGuard(Starlette(routes=self.routes(), exception_handlers={
+            app = PageGuard(Starlette(routes=self.routes(), exception_handlers={
                 404: _not_found_page, 405: _not_allowed_page}), allowed_hosts=self.allowed_hosts)
             try:
                 self._listener = LoopbackServer(app, host=self.host, port=self.port).start()
             except OSError as exc:
                 raise PageListenerUnavailable(
-                    f"The secure form page cannot listen on {self.host}:{self.port} ({exc.strerror or exc}), so no "
+                    f"The page listener cannot listen on {self.host}:{self.port} ({exc.strerror or exc}), so no "
                     "form or approval link can be given. Tell the server's operator (settings "
                     "INTEGRATIONS_FORMS_HOST, INTEGRATIONS_FORMS_PORT).") from None
             self._base_url = self.public_url or self._listener.url
-        log.info("secure form page listening on %s:%d, linked as %s%s/", self.host, self._listener.port,
+        log.info("pages listening on %s:%d, linked as %s%s/", self.host, self._listener.port,
                  self._base_url, self.path_prefix)
         return self._base_url
 
@@ -180,21 +181,6 @@ class SecureFormServer:
             return self._base_url
         return await anyio.to_thread.run_sync(self.start_listening)
 
-    def url_for(self, form_id: str) -> str:
-        if self._base_url is None:
-            raise RuntimeError("secure form page has no address yet: call ensure_listening() or set_base_url()")
-        return f"{self._base_url}{self.path_prefix}/{form_id}"
-
-    async def create_form(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
-                          create_tool: str = StoredForm.create_tool,
-                          details: tuple[tuple[str, str], ...] = ()) -> tuple[StoredForm, str]:
-        """Make sure the page is reachable, create the form and return it with its URL. `create_tool`: the tool
-        that makes a fresh form, named in refusals."""
-        await self.ensure_listening()
-        form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose,
-                                 create_tool=create_tool, details=details)
-        return form, self.url_for(form.id)
-
     def close(self) -> None:
         """Stop the loopback listener if this object started one (mode (a) base URLs are kept)."""
         with self._lock:
@@ -203,18 +189,18 @@ class SecureFormServer:
                 self._base_url = None
         if listener is not None:
             listener.stop()
-            log.info("secure form page listener stopped")
+            log.info("page listener stopped")
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
 
-    def __enter__(self) -> SecureFormServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> SecureFormServer:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
