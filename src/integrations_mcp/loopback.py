@@ -21,6 +21,8 @@ __all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "is_loopback", "lin
 
 log = logging.getLogger(__name__)
 
+LISTENER_CONNECTIONS = 1024  # a page listener serves one person (and the emulators a test or the sandbox)
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -56,6 +58,15 @@ def bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listener_config(app: ASGIApp) -> uvicorn.Config:
+    """uvicorn with the HTTP transport's listener limits (server/http_server.py): a deadline for each request's
+    head, the keep-alive timeout, a header-size bound and a connection cap, so that half-open connections cannot pin
+    the page listener or the emulators."""
+    from integrations_mcp.server.http_server import uvicorn_config
+
+    return uvicorn_config(app, access_log=False, lifespan="off", max_connections=LISTENER_CONNECTIONS)
+
+
 @dataclass
 class LoopbackServer:
     """A uvicorn server on 127.0.0.1 running in its own thread; `url` is its base address."""
@@ -73,7 +84,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         sock = bind_tcp(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = listener_config(self.app)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -128,7 +139,7 @@ class OnDemandLoopback:
         else:
             return
         try:
-            config = uvicorn.Config(self._make_app(), log_level="warning", access_log=False, lifespan="off")
+            config = listener_config(self._make_app())
         except Exception:
             log.exception("The app on %s could not be started; closing the port.", self.url)
             self._sock.close()

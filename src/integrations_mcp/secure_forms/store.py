@@ -27,6 +27,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.server.limits import Limits, OwnerQuota, quota_refusal
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -220,10 +221,11 @@ class SecureFormStore:
     Each form records the tool that made it (`create_tool`), which refusals name for a fresh form."""
 
     def __init__(self, clock: Callable[[], float] = time.time, lifetime_seconds: int = 3600,
-                 records: FormRecords | None = None) -> None:
+                 records: FormRecords | None = None, max_per_owner: int = Limits.session_forms) -> None:
         if lifetime_seconds <= 0:
             raise ValueError("lifetime_seconds must be positive")
         self._clock = clock
+        self._quota = OwnerQuota(max_per_owner, clock)  # forms per session: server/limits.py
         self.lifetime_seconds = int(lifetime_seconds)
         self._records = records or MemoryRecords()
 
@@ -256,6 +258,9 @@ class SecureFormStore:
             form_id = secrets.token_urlsafe(24)
             while tx.get(form_id) is not None:  # pragma: no cover - 192 random bits
                 form_id = secrets.token_urlsafe(24)
+            self._quota.admit(owner, form_id, now + self.lifetime_seconds, lambda: quota_refusal(
+                "secure forms that have not expired", self._quota.limit, "INTEGRATIONS_MAX_OPEN_FORMS",
+                "Use the forms already made (their ids are in earlier answers), or wait until they expire."))
             form = StoredForm(id=form_id, subject=subject, fields=tuple(fields), purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,
                               owner=owner, csrf_token=secrets.token_urlsafe(32), create_tool=create_tool,
