@@ -47,7 +47,7 @@ class Limits:
     client_sessions: int = 100  # open MCP sessions per client (token principal, or address without auth)
     client_requests_per_minute: int = 6000  # per client; a burst of a tenth of it is allowed at once
     session_forms: int = 50  # open secure forms per MCP session (the owner of a form)
-    session_approvals: int = 20  # pending approvals per MCP session
+    session_approvals: int = 100  # pending approvals (and confirmation tokens) per MCP session
 
 
 # --- plain ASGI answers ------------------------------------------------------------------------------------------
