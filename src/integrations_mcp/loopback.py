@@ -22,6 +22,7 @@ __all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "is_loopback", "lin
 log = logging.getLogger(__name__)
 
 LISTENER_CONNECTIONS = 1024  # a page listener serves one person (and the emulators a test or the sandbox)
+LISTENER_HEADER_TIMEOUT = 10.0  # seconds for each request head
 
 
 def is_loopback(host: str) -> bool:
@@ -58,13 +59,14 @@ def bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
-def listener_config(app: ASGIApp) -> uvicorn.Config:
+def listener_config(app: ASGIApp, header_timeout: float = LISTENER_HEADER_TIMEOUT) -> uvicorn.Config:
     """uvicorn with the HTTP transport's listener limits (server/http_server.py): a deadline for each request's
     head, the keep-alive timeout, a header-size bound and a connection cap, so that half-open connections cannot pin
     the page listener or the emulators."""
     from integrations_mcp.server.http_server import uvicorn_config
 
-    return uvicorn_config(app, access_log=False, lifespan="off", max_connections=LISTENER_CONNECTIONS)
+    return uvicorn_config(app, access_log=False, lifespan="off", max_connections=LISTENER_CONNECTIONS,
+                          header_timeout=header_timeout)
 
 
 @dataclass
@@ -74,6 +76,7 @@ class LoopbackServer:
     app: ASGIApp
     host: str = "127.0.0.1"
     port: int = 0
+    header_timeout: float = LISTENER_HEADER_TIMEOUT
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -84,7 +87,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         sock = bind_tcp(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = listener_config(self.app)
+        config = listener_config(self.app, self.header_timeout)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
