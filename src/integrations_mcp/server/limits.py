@@ -220,6 +220,15 @@ class TokenBuckets:
             self._buckets.popitem(last=False)
 
 
+def _stateful(scope: dict) -> bool:
+    """A request of the handshake era (no protocol header, or one of its versions): the SDK may open a session for
+    it. Later versions are stateless: every call is a POST without a session, and opens none."""
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+    version = _header(scope, b"mcp-protocol-version")
+    return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
+
+
 class ClientShares:
     """Around the /mcp endpoint: each client's request rate, and its open MCP sessions.
 
@@ -253,7 +262,7 @@ class ClientShares:
                                      "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE). Retry after the Retry-After "
                                      "seconds.\n", retry_after=wait)
             return
-        opening = scope.get("method") == "POST" and _header(scope, SESSION_HEADER) is None
+        opening = scope.get("method") == "POST" and _header(scope, SESSION_HEADER) is None and _stateful(scope)
         if not opening:
             await self.app(scope, receive, send)
             if scope.get("method") == "DELETE":

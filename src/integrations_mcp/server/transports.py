@@ -55,10 +55,13 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
                                      retry_interval=SSE_RETRY_MS, max_request_body_size=limits.max_body_bytes)
     if settings.auth_enabled:
         with_scope_challenge(app.router.routes, MCP_PATH)
-    sessions = server.session_manager._server_instances  # the SDK's open sessions (it has no public view of them)
+    manager = server.session_manager
+
+    def is_open(session_id: str) -> bool:  # the SDK's open sessions (it has no public view of them)
+        return session_id in manager._server_instances
+
     wrap_endpoint(app.router.routes, MCP_PATH, lambda endpoint: ClientShares(
-        endpoint, sessions=limits.client_sessions, per_minute=limits.client_requests_per_minute,
-        is_open=sessions.__contains__))
+        endpoint, sessions=limits.client_sessions, per_minute=limits.client_requests_per_minute, is_open=is_open))
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))
