@@ -20,11 +20,11 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import LoopbackServer, bind_tcp
 from integrations_mcp.server.auth.jwt_tokens import JwksCache, JwtVerifier
 from integrations_mcp.server.auth.tokens import StaticTokenVerifier, parse_tokens
 from integrations_mcp.server.http_server import config
-from integrations_mcp.server.limits import Limits
 from integrations_mcp.server.settings import load_settings
 
 pytestmark = pytest.mark.anyio

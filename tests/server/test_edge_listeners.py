@@ -16,12 +16,12 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import LoopbackServer
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import form_store
-from integrations_mcp.server.limits import Limits
 from integrations_mcp.server.settings import Settings, load_settings
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID, CxEngageEmulator

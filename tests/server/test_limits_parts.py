@@ -1,4 +1,4 @@
-"""The parts of server/limits.py on their own, driven through the ASGI interface (the HTTP tests in
+"""The parts of limits.py on their own, driven through the ASGI interface (the HTTP tests in
 test_edge_limits.py drive them as clients meet them): the token buckets, the in-flight queue, a stalled body, and
 which requests count as opening an MCP session."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from integrations_mcp.server.limits import BodyLimit, ClientShares, InFlightLimit, TokenBuckets
+from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit, TokenBuckets
 
 pytestmark = pytest.mark.anyio
 

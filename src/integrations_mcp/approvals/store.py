@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from integrations_mcp.server.limits import Limits, check_pending
+from integrations_mcp.limits import Limits, check_pending
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["Approval", "ApprovalState", "ApprovalStore", "Verdict"]
@@ -60,7 +60,7 @@ class ApprovalStore:
                  state: StateStore | None = None, key: bytes | None = None,
                  max_pending_per_owner: int = Limits.session_approvals) -> None:
         self.lifetime_seconds = lifetime_seconds
-        self.max_pending_per_owner = max_pending_per_owner  # server/limits.py
+        self.max_pending_per_owner = max_pending_per_owner  # limits.py
         self._clock = clock
         self._key = key or secrets.token_bytes(32)
         self._state = state or StateStore("sqlite+aiosqlite:///:memory:")

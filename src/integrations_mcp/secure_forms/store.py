@@ -27,7 +27,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.server.limits import Limits, OwnerQuota, quota_refusal
+from integrations_mcp.limits import Limits, OwnerQuota, quota_refusal
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -225,7 +225,7 @@ class SecureFormStore:
         if lifetime_seconds <= 0:
             raise ValueError("lifetime_seconds must be positive")
         self._clock = clock
-        self._quota = OwnerQuota(max_per_owner, clock)  # forms per session: server/limits.py
+        self._quota = OwnerQuota(max_per_owner, clock)  # forms per session: limits.py
         self.lifetime_seconds = int(lifetime_seconds)
         self._records = records or MemoryRecords()
 

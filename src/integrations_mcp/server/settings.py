@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import is_loopback
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
-from integrations_mcp.server.limits import Limits
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state import default_url
 from integrations_mcp.state.keys import MIN_KEY_CHARS
@@ -59,7 +59,7 @@ class Settings:
     oauth_audience: str | None = None
     allow_unauthenticated_remote: bool = False
     trusted_proxies: tuple[str, ...] = ()  # IP addresses or networks
-    # Capacity and fair shares at the edges (server/limits.py): INTEGRATIONS_MAX_IN_FLIGHT, _MAX_CONNECTIONS,
+    # Capacity and fair shares at the edges (limits.py): INTEGRATIONS_MAX_IN_FLIGHT, _MAX_CONNECTIONS,
     # _HEADER_TIMEOUT, _MAX_BODY_BYTES, _CLIENT_MAX_SESSIONS, _CLIENT_REQUESTS_PER_MINUTE, _MAX_OPEN_FORMS,
     # _MAX_PENDING_APPROVALS.
     limits: Limits = field(default_factory=Limits)

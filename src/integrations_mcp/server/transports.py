@@ -12,6 +12,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.secure_forms.listener import SecureFormGuard
 from integrations_mcp.server.auth.challenge import with_scope_challenge
@@ -25,7 +26,6 @@ from integrations_mcp.server.http_edge import (
     allowed_origins,
 )
 from integrations_mcp.server.http_server import serve
-from integrations_mcp.server.limits import BodyLimit, ClientShares, InFlightLimit
 from integrations_mcp.server.settings import Settings
 
 __all__ = ["http_app", "run_http", "transport_security"]
