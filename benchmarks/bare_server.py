@@ -1,10 +1,16 @@
-"""The baseline the cold-start benchmark compares against: a bare one-tool SDK server over stdio.
+"""The baseline the benchmarks compare against: a bare one-tool SDK server, over stdio (or streamable HTTP on
+127.0.0.1:BARE_HTTP_PORT when that is set).
 
-With BARE_GET_URL set, its tool does one GET of that URL with an httpx2 client made at start (the sandbox tool-call
-baseline); otherwise it echoes."""
+Its tool `fetch`:
+- with BARE_REQUESTS (a JSON list of {"method", "url", "headers", "body"}), sends those requests in order (the same
+  requests one of our tools sent: benchmarks/team.py records them) and returns the last answer's body;
+- with BARE_GET_URL, does one GET of that URL (BARE_GET_HEADERS: `name:value|...`);
+- otherwise echoes `text`.
+One httpx2 client, made at start."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import httpx2
@@ -14,17 +20,28 @@ server = MCPServer("bare")
 URL = os.environ.get("BARE_GET_URL")
 HEADERS = {key: value for key, value in (h.split(":", 1) for h in os.environ.get("BARE_GET_HEADERS", "").split("|")
                                          if h)}
-http = httpx2.AsyncClient(headers=HEADERS) if URL else None
+REQUESTS = json.loads(os.environ.get("BARE_REQUESTS", "[]"))
+http = httpx2.AsyncClient(headers=HEADERS) if URL or REQUESTS else None
 
 
 @server.tool()
 async def fetch(text: str = "") -> str:
-    """Echo `text`, or GET the configured URL and return its body."""
+    """Echo `text`, or send the configured request(s) and return the last body."""
     if http is None:
         return text
+    if REQUESTS:
+        body = ""
+        for request in REQUESTS:
+            response = await http.request(request["method"], request["url"], headers=request["headers"],
+                                          content=request["body"].encode("latin-1") or None)
+            body = response.text
+        return body
     response = await http.get(URL)
     return response.text
 
 
 if __name__ == "__main__":
-    server.run()
+    if port := os.environ.get("BARE_HTTP_PORT"):
+        server.run("streamable-http", host="127.0.0.1", port=int(port))
+    else:
+        server.run()

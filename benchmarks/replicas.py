@@ -1,14 +1,15 @@
 """200 MCP sessions over streamable HTTP against one replica, then split across two replicas sharing one
 PostgreSQL (issue 12). Each session connects, lists the native integrations (a read) and creates an integration
 with a name of its own (a journaled write under a name lock), all sessions at once. One RevCent emulator on
-loopback plays the vendor for every replica (REVCENT_BASE_URL). Prints errors, p50/p99 session time and each
-replica's resident memory afterwards. Figures, not assertions: `python benchmarks/replicas.py` (needs Debian's
-postgresql)."""
+loopback, in a process of its own, plays the vendor for every replica (REVCENT_BASE_URL). Prints errors, p50/p99
+session time and each replica's resident memory afterwards. Figures, not assertions: `python benchmarks/replicas.py`
+(needs Debian's postgresql)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import ssl
 import statistics
 import subprocess
 import sys
@@ -19,13 +20,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import anyio
+import httpx2
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
-from integrations_mcp.loopback import serve_loopback
-from integrations_mcp.vendors.revcent.emulator import SANDBOX_API_KEY, RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator.fixtures import SITE_IDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from team import emulators, real_length_keys  # noqa: E402  (benchmarks/team.py)
 from tests.harness import SERVE, _wait_until_listening, clean_env, free_port  # noqa: E402
 from tests.state.postgres import PostgresServer, running_postgres  # noqa: E402
 
@@ -58,13 +60,20 @@ FIRST_ERRORS: list[str] = []
 
 
 async def load(urls: list[str], run: str) -> tuple[int, list[float]]:
+    """Every session at once. One SSL context and one pooled HTTP client per replica, shared by its sessions (a
+    client per session built a TLS context each: 42 % of this process's CPU, slowing the load it measured)."""
     errors, times = 0, []
+    context = ssl.create_default_context()
+    limits = httpx2.Limits(max_connections=SESSIONS, max_keepalive_connections=SESSIONS)
+    clients = [httpx2.AsyncClient(verify=context, limits=limits, timeout=httpx2.Timeout(300, connect=60))
+               for _ in urls]
 
     async def session(n: int) -> None:
         nonlocal errors
         started = time.perf_counter()
         try:
-            async with Client(urls[n % len(urls)]) as client:
+            async with Client(streamable_http_client(urls[n % len(urls)], http_client=clients[n % len(urls)])) \
+                    as client:
                 read = await client.call_tool("GetSiteThirdPartyIntegrations", {})
                 write = await client.call_tool("CreateUserThirdPartyIntegration", {
                     "name": f"{run} {n}", "site_third_party_integration": SITE_IDS["tax"]})
@@ -78,15 +87,17 @@ async def load(urls: list[str], run: str) -> tuple[int, list[float]]:
     async with anyio.create_task_group() as tg:
         for n in range(SESSIONS):
             tg.start_soon(session, n)
+    for client in clients:
+        await client.aclose()
     return errors, times
 
 
 async def measure(postgres: PostgresServer, label: str, replicas: int) -> str:
     """A fresh emulator, database and replicas for each figure, so that none inherits the other's records."""
-    emu = RevCentEmulator(api_key=SANDBOX_API_KEY)
+    keys = real_length_keys()
     with ExitStack() as stack:
-        vendor = stack.enter_context(serve_loopback(emu.app))
-        env = {"REVCENT_API_KEY": SANDBOX_API_KEY, "REVCENT_BASE_URL": vendor.url + "/v2",
+        vendor = stack.enter_context(emulators(keys))  # in a process of its own, not this load generator's
+        env = {"REVCENT_API_KEY": keys["REVCENT_API_KEY"], "REVCENT_BASE_URL": vendor["revcent"] + "/v2",
                "INTEGRATIONS_STATE_URL": await postgres.new_database(),
                "INTEGRATIONS_STATE_KEY": secrets.token_urlsafe(32)}
         started = [stack.enter_context(replica(env)) for _ in range(replicas)]

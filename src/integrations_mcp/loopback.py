@@ -1,8 +1,12 @@
-"""A uvicorn server on a loopback port in its own thread: the on-demand secure form page, and the emulators in
---sandbox and end-to-end tests."""
+"""A uvicorn server on a loopback port in its own thread (the on-demand secure form page, and the emulators in
+--sandbox and end-to-end tests), and the listener limits every uvicorn of the server gets (`uvicorn_config`): a
+deadline for each request's head (uvicorn has none: a client that connects, or finishes one request, and then sends
+a byte now and then would hold the connection forever), the keep-alive timeout, a header-size bound and a
+connection cap."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import select
@@ -15,11 +19,26 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["LoopbackServer", "OnDemandLoopback", "bind_tcp", "is_loopback", "link_host", "serve_loopback",
-           "serve_loopback_on_demand"]
+from integrations_mcp.limits import Limits
+
+__all__ = ["HEADER_TIMEOUT_SECONDS", "LoopbackServer", "OnDemandLoopback", "bind_tcp", "is_loopback", "link_host",
+           "serve_loopback", "serve_loopback_on_demand", "uvicorn_config"]
 
 log = logging.getLogger(__name__)
+
+HEADER_TIMEOUT_SECONDS = Limits.header_timeout  # for each request head
+KEEP_ALIVE_SECONDS = 5
+MAX_HEADER_BYTES = 16 * 1024
+SPARE_FILES = 64  # descriptors kept for everything but connections (state database, logs, vendor clients)
+LISTENER_CONNECTIONS = 1024  # a page listener serves one person (and the emulators a test or the sandbox)
+LISTENER_HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
+
+try:
+    import resource
+except ImportError:  # Windows: no open-file limit to raise
+    resource = None  # type: ignore[assignment]
 
 
 def is_loopback(host: str) -> bool:
@@ -56,6 +75,79 @@ def bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
+class HeaderTimeoutProtocol(H11Protocol):
+    """Closes a connection whose next request head is not complete within `header_timeout` seconds: counted from
+    the connection's start, and again from the end of each response (the keep-alive timeout alone is cancelled by
+    the first byte of the next request, so a trickle would keep it forever)."""
+
+    header_timeout: float = HEADER_TIMEOUT_SECONDS
+    _header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+        waiting_after = self.cycle  # a new request head replaces it
+        self._header_deadline = asyncio.get_running_loop().call_later(
+            self.header_timeout, self._headers_too_slow, waiting_after)
+
+    def _headers_too_slow(self, waiting_after: object) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if self.cycle is waiting_after and idle and not self.transport.is_closing():
+            self.transport.close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+        super().connection_lost(exc)
+
+
+def uvicorn_config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECONDS,
+                   max_connections: int = Limits.max_connections, **options: object) -> uvicorn.Config:
+    """A uvicorn Config with the listener limits (`options`: more of uvicorn's own): every listener of the server
+    (the HTTP transport, the stdio page listener, the sandbox emulators) is made with it."""
+    protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
+    return uvicorn.Config(app, **{"log_level": "warning", "http": protocol, "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+                                  "limit_concurrency": _connections_allowed(max_connections),
+                                  "h11_max_incomplete_event_size": MAX_HEADER_BYTES, **options})
+
+
+def _connections_allowed(wanted: int) -> int:
+    """`wanted`, with the process's open-file limit raised to fit it where the hard limit allows (accepting past the
+    limit fails with EMFILE, which uvicorn only logs: new clients would hang instead of getting a 503)."""
+    if resource is None:
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        log.warning("Only %d open files are allowed: serving at most %d connections (raise `ulimit -n`).",
+                    soft, max(1, soft - SPARE_FILES))
+        return max(1, soft - SPARE_FILES)
+    return wanted
+
+
+def listener_config(app: ASGIApp, header_timeout: float = LISTENER_HEADER_TIMEOUT) -> uvicorn.Config:
+    """The page listener's and the emulators' uvicorn: the HTTP transport's listener limits, so that half-open
+    connections cannot pin them."""
+    return uvicorn_config(app, access_log=False, lifespan="off", max_connections=LISTENER_CONNECTIONS,
+                          header_timeout=header_timeout)
+
+
 @dataclass
 class LoopbackServer:
     """A uvicorn server on 127.0.0.1 running in its own thread; `url` is its base address."""
@@ -63,6 +155,7 @@ class LoopbackServer:
     app: ASGIApp
     host: str = "127.0.0.1"
     port: int = 0
+    header_timeout: float = LISTENER_HEADER_TIMEOUT
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -73,7 +166,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         sock = bind_tcp(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = listener_config(self.app, self.header_timeout)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -128,7 +221,7 @@ class OnDemandLoopback:
         else:
             return
         try:
-            config = uvicorn.Config(self._make_app(), log_level="warning", access_log=False, lifespan="off")
+            config = listener_config(self._make_app())
         except Exception:
             log.exception("The app on %s could not be started; closing the port.", self.url)
             self._sock.close()

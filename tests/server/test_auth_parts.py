@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import LoopbackServer, bind_tcp
 from integrations_mcp.server.auth.jwt_tokens import JwksCache, JwtVerifier
 from integrations_mcp.server.auth.tokens import StaticTokenVerifier, parse_tokens
@@ -161,7 +162,7 @@ def test_a_connection_that_sends_no_request_is_closed() -> None:
 
     sock = bind_tcp("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(config(Starlette(routes=[Route("/", hello)]), header_timeout=0.5))
+    server = uvicorn.Server(config(Starlette(routes=[Route("/", hello)]), Limits(header_timeout=0.5)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from integrations_mcp.limits import Limits, check_pending
 from integrations_mcp.state.store import StateStore
 
 __all__ = ["Approval", "ApprovalState", "ApprovalStore", "Verdict"]
@@ -63,8 +64,10 @@ class Approval:
 
 class ApprovalStore:
     def __init__(self, *, lifetime_seconds: float = 600, clock: Callable[[], float] = time.time,
-                 state: StateStore | None = None, key: bytes | None = None) -> None:
+                 state: StateStore | None = None, key: bytes | None = None,
+                 max_pending_per_owner: int = Limits.session_approvals) -> None:
         self.lifetime_seconds = lifetime_seconds
+        self.max_pending_per_owner = max_pending_per_owner  # limits.py
         self._clock = clock
         self._key = key or secrets.token_bytes(32)
         self._state = state or StateStore("sqlite+aiosqlite:///:memory:")
@@ -87,7 +90,7 @@ class ApprovalStore:
 
     async def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
                      on_page: bool = False) -> Approval:
-        from sqlalchemy import delete, insert
+        from sqlalchemy import delete, func, insert, select
 
         from integrations_mcp.state.schema import approvals as table
 
@@ -99,6 +102,9 @@ class ApprovalStore:
         row = {k: v for k, v in approval.__dict__.items() if k != "csrf_token"}
         async with self._state.begin() as conn:
             await conn.execute(delete(table).where(table.c.expires_at <= now))
+            check_pending((await conn.execute(select(func.count()).select_from(table).where(
+                table.c.owner == owner, table.c.state == str(ApprovalState.PENDING)))).scalar_one(),
+                self.max_pending_per_owner)
             await conn.execute(insert(table).values(**{**row, "id": self._hash(approval_id),
                                                        "state": str(approval.state)}))
         return approval

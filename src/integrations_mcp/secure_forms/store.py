@@ -33,6 +33,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.limits import Limits, OwnerQuota, quota_refusal
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -234,13 +235,15 @@ class SecureFormStore:
     Each form records the tool that made it (`create_tool`), which refusals name for a fresh form."""
 
     def __init__(self, clock: Callable[[], float] = time.time, lifetime_seconds: int = 3600,
-                 records: FormRecords | None = None, key: bytes | None = None) -> None:
+                 records: FormRecords | None = None, key: bytes | None = None,
+                 max_per_owner: int = Limits.session_forms) -> None:
         """`key`: of the pages' anti-forgery tokens (derived from the page id, never stored); replicas sharing
         `records` share it too."""
         if lifetime_seconds <= 0:
             raise ValueError("lifetime_seconds must be positive")
         self._key = key or secrets.token_bytes(32)
         self._clock = clock
+        self._quota = OwnerQuota(max_per_owner, clock)  # forms per session: limits.py
         self.lifetime_seconds = int(lifetime_seconds)
         self._records = records or MemoryRecords()
 
@@ -271,6 +274,9 @@ class SecureFormStore:
         with self._records.transaction() as tx:
             tx.sweep(now, self.lifetime_seconds)
             form_id, page_id = secrets.token_urlsafe(24), secrets.token_urlsafe(24)  # 192 random bits each
+            self._quota.admit(owner, form_id, now + self.lifetime_seconds, lambda: quota_refusal(
+                "secure forms that have not expired", self._quota.limit, "INTEGRATIONS_MAX_OPEN_FORMS",
+                "Use the forms already made (their ids are in earlier answers), or wait until they expire."))
             form = StoredForm(id=form_id, page_id=page_id, subject=subject, fields=tuple(fields),
                               purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,

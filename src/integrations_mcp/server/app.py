@@ -141,7 +141,7 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
     """The server's own secure forms: in the state database, sealed, when a key is set (replicas share them);
     otherwise in this process's memory only (values typed by a person are never written unencrypted)."""
     if settings.state_key is None or state.in_memory:
-        return SecureFormStore()
+        return SecureFormStore(max_per_owner=settings.limits.session_forms)
     key = derive(settings.state_key, "secrets")
 
     def records() -> FormRecords:  # on first use: SQLAlchemy and the connection are not needed for tools/list
@@ -149,7 +149,8 @@ def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
 
         return DatabaseRecords(state.sync_engine(), key)
 
-    return SecureFormStore(records=RecordsOnFirstUse(records), key=derive(settings.state_key, "form-pages"))
+    return SecureFormStore(records=RecordsOnFirstUse(records), key=derive(settings.state_key, "form-pages"),
+                           max_per_owner=settings.limits.session_forms)
 
 
 def _auth_arguments(settings: Settings) -> dict[str, Any]:
@@ -175,7 +176,8 @@ def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:
     """The approvals of this server, with their page served next to the secure form page."""
     key = derive(settings.state_key, "approvals") if settings.state_key else None
-    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key)
+    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key,
+                          max_pending_per_owner=settings.limits.session_approvals)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
         pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public))
     return store

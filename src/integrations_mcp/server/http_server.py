@@ -1,49 +1,27 @@
-"""The uvicorn server of the HTTP transport, with limits a public listener needs: a deadline for a new connection's
-first request headers (uvicorn has none: a client that connects and sends nothing would hold the connection
-forever), the keep-alive idle timeout, a bound on request-header size and on concurrent connections."""
+"""The uvicorn server of the HTTP transport, with the listener limits of `loopback.uvicorn_config` (a deadline for
+each request's head, keep-alive timeout, header-size bound, a connection cap that is only a last-resort guard): work
+in flight is limited by limits.py:InFlightLimit, so idle keep-alive connections never cause a 503."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from integrations_mcp.limits import Limits
+from integrations_mcp.loopback import HEADER_TIMEOUT_SECONDS, uvicorn_config
 
 __all__ = ["HEADER_TIMEOUT_SECONDS", "config", "serve"]
 
-HEADER_TIMEOUT_SECONDS = 10.0
-KEEP_ALIVE_SECONDS = 5
-MAX_CONNECTIONS = 200  # more concurrent connections/requests are answered 503
-MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_LIMITS = Limits()
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """Closes a connection that has not sent a complete request head within HEADER_TIMEOUT_SECONDS."""
-
-    header_timeout: float = HEADER_TIMEOUT_SECONDS
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._header_deadline = asyncio.get_running_loop().call_later(self.header_timeout, self._headers_too_slow)
-
-    def _headers_too_slow(self) -> None:
-        if self.cycle is None and not self.transport.is_closing():
-            self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._header_deadline.cancel()
-        super().connection_lost(exc)
-
-
-def config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECONDS) -> uvicorn.Config:
-    protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, log_level="warning", http=protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                          limit_concurrency=MAX_CONNECTIONS, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+def config(app: ASGIApp, limits: Limits = DEFAULT_LIMITS) -> uvicorn.Config:
+    return uvicorn_config(app, header_timeout=limits.header_timeout, max_connections=limits.max_connections,
                           proxy_headers=False,  # server/http_edge.py:ForwardedHeaders decides whom to believe
                           timeout_graceful_shutdown=5)
 
 
-def serve(app: ASGIApp, sock: socket.socket) -> None:
-    uvicorn.Server(config(app)).run(sockets=[sock])
+def serve(app: ASGIApp, sock: socket.socket, limits: Limits = DEFAULT_LIMITS) -> None:
+    uvicorn.Server(config(app, limits)).run(sockets=[sock])

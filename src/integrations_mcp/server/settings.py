@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import is_loopback
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
@@ -60,6 +61,10 @@ class Settings:
     oauth_audience: str | None = None
     allow_unauthenticated_remote: bool = False
     trusted_proxies: tuple[str, ...] = ()  # IP addresses or networks
+    # Capacity and fair shares at the edges (limits.py): INTEGRATIONS_MAX_IN_FLIGHT, _MAX_CONNECTIONS,
+    # _HEADER_TIMEOUT, _MAX_BODY_BYTES, _CLIENT_MAX_SESSIONS, _CLIENT_REQUESTS_PER_MINUTE, _MAX_OPEN_FORMS,
+    # _MAX_PENDING_APPROVALS.
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def auth_enabled(self) -> bool:
@@ -105,6 +110,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         allow_unauthenticated_remote=bool(given.get("allow_unauthenticated_remote"))
         or _boolean(env, "INTEGRATIONS_ALLOW_UNAUTHENTICATED_REMOTE"),
         trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
+        limits=_limits(env),
         journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
         **_state(env, sandbox=sandbox),
     ))
@@ -136,6 +142,29 @@ def _state(env: Mapping[str, str], *, sandbox: bool = False) -> dict[str, Any]:
                                  "is required: every replica needs the same key to agree on approvals and sessions "
                                  "and to encrypt secrets at rest. Set the same random value on each replica.")
     return {"state_url": url, "state_key": key}
+
+
+LIMIT_VARIABLES = {  # Limits field -> its variable
+    "max_in_flight": "INTEGRATIONS_MAX_IN_FLIGHT", "max_connections": "INTEGRATIONS_MAX_CONNECTIONS",
+    "header_timeout": "INTEGRATIONS_HEADER_TIMEOUT", "max_body_bytes": "INTEGRATIONS_MAX_BODY_BYTES",
+    "client_sessions": "INTEGRATIONS_CLIENT_MAX_SESSIONS",
+    "client_requests_per_minute": "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE",
+    "session_forms": "INTEGRATIONS_MAX_OPEN_FORMS", "session_approvals": "INTEGRATIONS_MAX_PENDING_APPROVALS",
+}
+
+
+def _limits(env: Mapping[str, str]) -> Limits:
+    values: dict[str, Any] = {}
+    for name, variable in LIMIT_VARIABLES.items():
+        default = getattr(Limits, name)
+        if isinstance(default, float):
+            values[name] = _number(env, variable, default)
+            continue
+        value = env.get(variable, "").strip()
+        if value and (not value.isdigit() or int(value) < 1):
+            raise ConfigurationError(f"{variable} must be a whole number of at least 1, not {value[:40]!r}.")
+        values[name] = int(value) if value else default
+    return Limits(**values)
 
 
 def _vendors(env: Mapping[str, str]) -> dict[str, Any]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.pages.listener import PageGuard
 from integrations_mcp.server.auth.challenge import registration_hint_route, with_scope_challenge
@@ -46,12 +50,20 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
     verifier), /healthz, the protected-resource metadata, and the server's own form/approval pages."""
     security = transport_security(settings)
     events = BoundedEventStore()
+    limits = settings.limits
     app = server.streamable_http_app(host=settings.host, transport_security=security, event_store=events,
-                                     retry_interval=SSE_RETRY_MS)
+                                     retry_interval=SSE_RETRY_MS, max_request_body_size=limits.max_body_bytes)
     if settings.auth_enabled:
         with_scope_challenge(app.router.routes, MCP_PATH)
         if settings.oauth_issuer is None:  # static tokens only: a client trying OAuth learns it needs the header
             app.router.routes.append(registration_hint_route())
+    manager = server.session_manager
+
+    def is_open(session_id: str) -> bool:  # the SDK's open sessions (it has no public view of them)
+        return session_id in manager._server_instances
+
+    wrap_endpoint(app.router.routes, MCP_PATH, lambda endpoint: ClientShares(
+        endpoint, sessions=limits.client_sessions, per_minute=limits.client_requests_per_minute, is_open=is_open))
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))
@@ -64,8 +76,18 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
         forms.set_base_url(base_url(settings))
     app.add_middleware(SessionScopes, store=events)
     app.add_middleware(HostOriginGuard, hosts=security.allowed_hosts, origins=security.allowed_origins)
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes, chunk_timeout=limits.header_timeout)
+    app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
     app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     return app
+
+
+def wrap_endpoint(routes: list, path: str, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Wrap the endpoint of the Route at `path` in place (inside the SDK's bearer middleware: the client is known)."""
+    for i, route in enumerate(routes):
+        if isinstance(route, Route) and route.path == path:
+            routes[i] = Route(path, endpoint=wrap(route.endpoint), methods=route.methods, name=route.name,
+                              include_in_schema=route.include_in_schema)
 
 
 def run_http(server: MCPServer, settings: Settings) -> None:
@@ -84,4 +106,4 @@ def run_http(server: MCPServer, settings: Settings) -> None:
     except OSError as exc:
         raise ConfigurationError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); set "
                                  "another INTEGRATIONS_PORT (--port) or INTEGRATIONS_HOST (--host).") from None
-    serve(app, sock)
+    serve(app, sock, settings.limits)

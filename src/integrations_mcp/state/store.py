@@ -100,6 +100,9 @@ class StateStore:
         self._ready = False
         self._ready_lock = anyio.Lock()
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
+        # In memory there is one connection (the database lives in it), and SQLite has one transaction per
+        # connection: transactions take turns on it, as they would on a file's write lock.
+        self._turns = anyio.Lock() if self.in_memory else None
 
     def __repr__(self) -> str:  # never the password
         return f"StateStore({_hide_password(self.url)})"
@@ -178,7 +181,11 @@ class StateStore:
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """One transaction, on a migrated database."""
         await self.migrate()
-        async with self.engine.begin() as conn:
+        if self._turns is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._turns, self.engine.begin() as conn:
             yield conn
 
     async def close(self) -> None:

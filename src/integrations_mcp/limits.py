@@ -1,0 +1,329 @@
+"""Capacity and fair shares at the server's edges.
+
+- `InFlightLimit`: work in flight, not connections. Requests being served are counted (not idle keep-alive
+  connections, not a session's idle SSE stream, not /healthz); past the limit a request waits briefly for a slot,
+  then gets 503 with `Retry-After`. The listener's connection cap (server/http_server.py) is only a last resort.
+- `BodyLimit`: request bodies are counted while they stream in; a declared or actual excess gets 413 at once, before
+  anything reads the whole body.
+- `ClientShares` (around /mcp, where the bearer middleware has named the client): per client (the token's principal,
+  or the client address without auth) a request rate and a number of open MCP sessions, refused with 429 and
+  `Retry-After` so that one client cannot take what the others need.
+- `OwnerQuota` and `check_pending`: open secure forms and pending approvals per owner (an MCP session), refused at the
+  tool level with a clear isError answer.
+
+Plain ASGI (no Starlette import): settings.py imports `Limits`, and stdio start-up should not pay for a web stack.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+
+from integrations_mcp.errors import GuardrailError
+
+__all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota", "TokenBuckets", "check_pending",
+           "client_of", "quota_refusal"]
+
+MiB = 1024 * 1024
+QUEUE_SECONDS = 5.0  # how long a request past the in-flight limit waits for a slot before its 503
+HEALTH_PATH = "/healthz"
+SESSION_HEADER = b"mcp-session-id"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit of the edge; the defaults are what `load_settings` uses when nothing is set."""
+
+    max_in_flight: int = 256  # HTTP requests served at once (more wait up to QUEUE_SECONDS, then 503)
+    max_connections: int = 4096  # open connections, idle ones included: a last-resort guard (then 503)
+    header_timeout: float = 10.0  # seconds for a request's head, on a new connection and between requests
+    max_body_bytes: int = 4 * MiB  # an HTTP request body (413 past it)
+    client_sessions: int = 100  # open MCP sessions per client (token principal, or address without auth)
+    client_requests_per_minute: int = 6000  # per client; a burst of a tenth of it is allowed at once
+    session_forms: int = 50  # open secure forms per MCP session (the owner of a form)
+    session_approvals: int = 100  # pending approvals (and confirmation tokens) per MCP session
+
+
+# --- plain ASGI answers ------------------------------------------------------------------------------------------
+
+async def _answer(send: Callable, status: int, text: str, retry_after: float | None = None) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-content-type-options", b"nosniff"),
+               (b"connection", b"close") if status == 413 else (b"cache-control", b"no-store")]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+    body = text.encode()
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: dict, name: bytes) -> bytes | None:
+    return next((v for k, v in scope.get("headers", ()) if k == name), None)
+
+
+def _is_event_stream(scope: dict) -> bool:
+    """A GET that opens a session's SSE stream: it waits for server messages, it is not work."""
+    return scope.get("method") == "GET" and b"text/event-stream" in (_header(scope, b"accept") or b"")
+
+
+# --- work in flight ----------------------------------------------------------------------------------------------
+
+class InFlightLimit:
+    def __init__(self, app: Callable, *, limit: int, queue_seconds: float = QUEUE_SECONDS) -> None:
+        self.app, self.limit, self.queue_seconds = app, limit, queue_seconds
+        self._slots = anyio.Semaphore(limit)  # FIFO: waiting requests are served in arrival order
+        self.waiting = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self.limit - self._slots.value
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or _is_event_stream(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:
+            if not await self._wait_for_slot():
+                await _answer(send, 503, f"The server is busy ({self.limit} requests in flight). Retry after the "
+                                         "Retry-After seconds.\n", retry_after=1)
+                return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._slots.release()
+
+    async def _wait_for_slot(self) -> bool:
+        if self.waiting >= self.limit:  # the queue is bounded too: past it, overload is answered at once
+            return False
+        self.waiting += 1
+        try:
+            with anyio.move_on_after(self.queue_seconds):
+                await self._slots.acquire()
+                return True
+            return False
+        finally:
+            self.waiting -= 1
+
+
+# --- body size -----------------------------------------------------------------------------------------------------
+
+class BodyLimit:
+    """413 for a body past `limit` bytes: at once when Content-Length says so, else as soon as the streamed bytes
+    pass it; 408 when the next part of a body takes more than `chunk_timeout` seconds (a trickled body would hold a
+    slot of work in flight). Either way the app then sees the client disconnect, and whatever it sends is dropped."""
+
+    def __init__(self, app: Callable, *, limit: int, chunk_timeout: float = Limits.header_timeout) -> None:
+        self.app, self.limit, self.chunk_timeout = app, limit, chunk_timeout
+
+    def _refusal(self) -> str:
+        return (f"Request body too large: at most {self.limit} bytes (INTEGRATIONS_MAX_BODY_BYTES). Send smaller "
+                "arguments; a credential never goes in a request anyway (use a secure form).\n")
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > self.limit):
+            await _answer(send, 413, self._refusal())
+            return
+        received, started, refused, body_done = 0, False, False, False
+
+        async def refuse(status: int, text: str) -> dict:
+            nonlocal refused
+            refused = True
+            if not started:
+                await _answer(send, status, text)
+            return {"type": "http.disconnect"}
+
+        async def counted_receive() -> dict:
+            nonlocal received, body_done
+            if refused:
+                return {"type": "http.disconnect"}
+            if body_done:  # waiting for the client to go away (an SSE stream): no deadline
+                return await receive()
+            message: dict | None = None
+            with anyio.move_on_after(self.chunk_timeout):
+                message = await receive()
+            if message is None:
+                return await refuse(408, f"The request body stalled (no data for {self.chunk_timeout:g} s).\n")
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
+                if received > self.limit:
+                    return await refuse(413, self._refusal())
+            return message
+
+        async def tracked_send(message: dict) -> None:
+            nonlocal started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counted_receive, tracked_send)
+
+
+# --- per client ----------------------------------------------------------------------------------------------------
+
+def client_of(scope: dict) -> str:
+    """Who a request counts against: the authenticated principal, else the client address (as ForwardedHeaders
+    settled it)."""
+    token = getattr(scope.get("user"), "access_token", None)
+    if token is not None and getattr(token, "client_id", None):
+        return f"token:{token.client_id}"
+    client = scope.get("client") or ("unknown", 0)
+    return f"address:{client[0]}"
+
+
+class TokenBuckets:
+    """A token bucket per key: `per_minute` tokens a minute, holding at most a tenth of that (a burst). Full buckets
+    are forgotten when there are many keys, so addresses seen once cost nothing for long."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, per_minute / 10.0)
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def take(self, key: str) -> float:
+        """0 when the request may go now; else the seconds until it may."""
+        now = self._clock()
+        tokens, at = self._buckets.pop(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > self.MAX_KEYS:
+            self._forget_full(now)
+        return wait
+
+    def _forget_full(self, now: float) -> None:
+        for key, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * self.rate >= self.capacity:
+                del self._buckets[key]
+        while len(self._buckets) > self.MAX_KEYS:  # still too many: the least recently seen go
+            self._buckets.popitem(last=False)
+
+
+def _stateful(scope: dict) -> bool:
+    """A request of the handshake era (no protocol header, or one of its versions): the SDK may open a session for
+    it. Later versions are stateless: every call is a POST without a session, and opens none."""
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+    version = _header(scope, b"mcp-protocol-version")
+    return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+class ClientShares:
+    """Around the /mcp endpoint: each client's request rate, and its open MCP sessions.
+
+    A session is counted from the response that opens it (its `Mcp-Session-Id`) until the client deletes it or the
+    SDK forgets it (idle timeout): `is_open(session_id)` asks the session manager. Openings in progress count too, so
+    a burst of parallel openings cannot slip past the cap."""
+
+    def __init__(self, app: Callable, *, sessions: int, per_minute: int,
+                 is_open: Callable[[str], bool], clock: Callable[[], float] = time.monotonic) -> None:
+        self.app, self.sessions, self.is_open = app, sessions, is_open
+        self.rate = TokenBuckets(per_minute, clock)
+        self._open: dict[str, set[str]] = {}
+        self._opening: dict[str, int] = {}
+
+    def open_sessions(self, client: str) -> int:
+        ids = self._open.get(client)
+        if ids:
+            ids.intersection_update({i for i in ids if self.is_open(i)})
+            if not ids:
+                del self._open[client]
+        return len(self._open.get(client, ())) + self._opening.get(client, 0)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = client_of(scope)
+        wait = self.rate.take(client)
+        if wait:
+            await _answer(send, 429, f"Too many requests from this client ({self.rate.rate * 60:.0f} a minute, "
+                                     "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE). Retry after the Retry-After "
+                                     "seconds.\n", retry_after=wait)
+            return
+        opening = scope.get("method") == "POST" and _header(scope, SESSION_HEADER) is None and _stateful(scope)
+        if not opening:
+            await self.app(scope, receive, send)
+            if scope.get("method") == "DELETE":
+                self.open_sessions(client)  # prunes the deleted one
+            return
+        if self.open_sessions(client) >= self.sessions:
+            await _answer(send, 429, f"Too many open MCP sessions for this client ({self.sessions}, "
+                                     "INTEGRATIONS_CLIENT_MAX_SESSIONS). Close sessions you no longer use (an MCP "
+                                     "client does on exit), or retry once idle ones have expired.\n", retry_after=60)
+            return
+        self._opening[client] = self._opening.get(client, 0) + 1
+
+        async def learn(message: dict) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 300:
+                opened = next((v for k, v in message.get("headers", ()) if k == SESSION_HEADER), None)
+                if opened:
+                    self._open.setdefault(client, set()).add(opened.decode("latin-1"))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, learn)
+        finally:
+            self._opening[client] -= 1
+            if not self._opening[client]:
+                del self._opening[client]
+
+
+# --- per owner (tool level) ----------------------------------------------------------------------------------------
+
+def quota_refusal(what: str, limit: int, setting: str, next_step: str) -> GuardrailError:
+    return GuardrailError(f"Refused: this session already has {limit} {what} (the most allowed, {setting}). "
+                          f"Nothing was created. {next_step}")
+
+
+class OwnerQuota:
+    """Items per owner that are still live (until each one's expiry, or `release`), counted in this process."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.time) -> None:
+        self.limit, self._clock = limit, clock
+        self._lock = threading.Lock()  # the form store is used from the event loop and from page threads
+        self._items: dict[str, dict[str, float]] = {}  # owner -> item id -> expires at
+
+    def admit(self, owner: str, item: str, expires_at: float, refusal: Callable[[], Exception]) -> None:
+        now = self._clock()
+        with self._lock:
+            live = {i: at for i, at in self._items.get(owner, {}).items() if at > now}
+            if len(live) >= self.limit:
+                self._items[owner] = live
+                raise refusal()
+            live[item] = expires_at
+            self._items[owner] = live
+            if len(self._items) > TokenBuckets.MAX_KEYS:
+                self._items = {o: items for o, items in self._items.items() if any(at > now for at in items.values())}
+
+    def release(self, owner: str, item: str) -> None:
+        with self._lock:
+            self._items.get(owner, {}).pop(item, None)
+
+
+def check_pending(pending: int, limit: int) -> None:
+    """For the approval store: refuse a new approval when `pending` of this owner's are still waiting."""
+    if pending >= limit:
+        raise quota_refusal("approvals waiting for a decision", limit, "INTEGRATIONS_MAX_PENDING_APPROVALS",
+                            "Ask the person to decide the open ones (or wait until they expire), then call again.")

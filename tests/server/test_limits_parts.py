@@ -1,0 +1,129 @@
+"""The parts of limits.py on their own, driven through the ASGI interface (the HTTP tests in
+test_edge_limits.py drive them as clients meet them): the token buckets, the in-flight queue, a stalled body, and
+which requests count as opening an MCP session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit, TokenBuckets
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def request(path: str = "/mcp", method: str = "POST", client: str = "10.0.0.1", **headers: str) -> dict[str, Any]:
+    return {"type": "http", "path": path, "method": method, "client": (client, 5000),
+            "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]}
+
+
+async def call(app: Any, scope: dict[str, Any], body: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run one request; the response's status, headers and body."""
+    incoming = list(body if body is not None else [{"type": "http.request", "body": b"", "more_body": False}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return {"status": start["status"], "headers": dict(start["headers"]),
+            "body": b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")}
+
+
+async def ok_app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_a_bucket_allows_a_burst_then_says_how_long_to_wait() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(60, clock)  # one a second, a burst of 6
+    assert [buckets.take("a") for _ in range(6)] == [0.0] * 6
+    wait = buckets.take("a")
+    assert 0 < wait <= 1
+    assert buckets.take("b") == 0.0  # another client has its own
+    clock.now += 2
+    assert buckets.take("a") == 0.0
+
+
+async def test_past_the_limit_a_request_waits_for_a_slot_and_probes_and_streams_do_not_count() -> None:
+    release = anyio.Event()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await ok_app(scope, receive, send)
+
+    limit = InFlightLimit(slow, limit=1, queue_seconds=0.2)
+    async with anyio.create_task_group() as group:
+        group.start_soon(call, limit, request())
+        await anyio.sleep(0.05)
+        assert limit.in_flight == 1
+        busy = await call(limit, request())
+        assert busy["status"] == 503 and busy["headers"][b"retry-after"] == b"1"
+        # A probe and a session's SSE stream are not work: they pass (and wait for `slow` like any request).
+        group.start_soon(call, limit, request("/healthz", "GET"))
+        group.start_soon(call, limit, request(method="GET", accept="text/event-stream"))
+        await anyio.sleep(0.05)
+        assert limit.in_flight == 1
+        waiting = []
+        group.start_soon(lambda: _append(waiting, call(limit, request())))
+        await anyio.sleep(0.05)
+        release.set()
+    assert [r["status"] for r in waiting] == [200]  # it waited for the slot instead of a 503
+
+
+async def _append(into: list[Any], awaitable: Any) -> None:
+    into.append(await awaitable)
+
+
+async def test_a_body_that_stalls_is_answered_408_and_one_too_long_413() -> None:
+    async def reads_body(scope: Any, receive: Any, send: Any) -> None:
+        while (message := await receive())["type"] == "http.request" and message.get("more_body"):
+            pass
+        if message["type"] == "http.disconnect":
+            return
+        await ok_app(scope, receive, send)
+
+    stalled = await call(BodyLimit(reads_body, limit=100, chunk_timeout=0.1), request(),
+                         [{"type": "http.request", "body": b"{", "more_body": True}])
+    assert stalled["status"] == 408
+    chunks = [{"type": "http.request", "body": b"x" * 60, "more_body": True}] * 3
+    too_long = await call(BodyLimit(reads_body, limit=100), request(), chunks)
+    assert too_long["status"] == 413 and b"INTEGRATIONS_MAX_BODY_BYTES" in too_long["body"]
+    declared = await call(BodyLimit(reads_body, limit=100), request(content_length="101"))
+    assert declared["status"] == 413
+    assert (await call(BodyLimit(reads_body, limit=100), request(content_length="2"),
+                       [{"type": "http.request", "body": b"{}", "more_body": False}]))["status"] == 200
+
+
+async def test_only_handshake_era_posts_without_a_session_count_as_openings() -> None:
+    async def opens(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"mcp-session-id", b"s1")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    shares = ClientShares(opens, sessions=1, per_minute=6000, is_open=lambda session_id: True)
+    modern = request(mcp_protocol_version="2026-07-28")
+    assert (await call(shares, modern))["status"] == 200
+    assert shares.open_sessions("address:10.0.0.1") == 0  # stateless: no session
+    assert (await call(shares, request()))["status"] == 200
+    refused = await call(shares, request())
+    assert refused["status"] == 429 and b"INTEGRATIONS_CLIENT_MAX_SESSIONS" in refused["body"]
+    assert (await call(shares, request(client="10.0.0.2")))["status"] == 200  # another address
+    assert (await call(shares, modern))["status"] == 200  # calls of the stateless era still pass
