@@ -8,6 +8,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from integrations_mcp.server.settings import Settings
 
 __all__ = ["main"]
 
@@ -66,12 +70,11 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
-def _log_to_stderr(level: str) -> None:
-    # stdout carries JSON-RPC under stdio: every log line goes to stderr.
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from integrations_mcp.server.log_hygiene import install
+def _log_to_stderr(level: str, format: str = "text") -> None:
+    # stdout carries JSON-RPC under stdio: every log line goes to stderr (text or JSON, quiet libraries, filtered).
+    from integrations_mcp.server.log_hygiene import configure
 
-    install()
+    configure(level, format)
 
 
 def _prepare_state(server: object, transport: str) -> None:
@@ -90,6 +93,14 @@ def _prepare_state(server: object, transport: str) -> None:
         state.check_version()
 
 
+def _telemetry(settings: Settings) -> None:
+    """OpenTelemetry's SDK, only when OTLP export or /metrics is configured (docs/operations.md)."""
+    if settings.otlp_traces or settings.otlp_metrics or settings.metrics:
+        from integrations_mcp.server.telemetry import configure
+
+        configure(otlp_traces=settings.otlp_traces, otlp_metrics=settings.otlp_metrics, prometheus=settings.metrics)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
@@ -102,7 +113,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings = load_settings(os.environ, transport=args.transport, host=args.host, port=args.port,
                                  sandbox=args.sandbox, read_only=args.read_only, log_level=args.log_level,
                                  allow_unauthenticated_remote=args.allow_unauthenticated_remote)
-        _log_to_stderr(settings.log_level)
+        _log_to_stderr(settings.log_level, settings.log_format)
+        _telemetry(settings)
         with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
             if urls:
                 logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)

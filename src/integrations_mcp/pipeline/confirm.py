@@ -25,6 +25,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
 from pydantic import BaseModel, Field
 
+from integrations_mcp import telemetry
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
@@ -107,6 +108,17 @@ class Confirmer:
         """Granted, an input request for the client (2026-07-28 elicitation), or a refusal (GuardrailError)."""
         if not requests:
             return Granted(None)
+        try:
+            decided = await self._decide(requests, change, call)
+        except GuardrailError as exc:  # each refusal below says which outcome it is (`_outcome`)
+            telemetry.approval(call.tool, self.policy.value, exc.details.get(OUTCOME, "asked"))
+            raise
+        telemetry.approval(call.tool, self.policy.value,
+                           "asked" if isinstance(decided, InputRequiredResult) else "granted")
+        return decided
+
+    async def _decide(self, requests: list[ConfirmationRequest], change: Any,
+                      call: ConfirmCall) -> Granted | InputRequiredResult:
         digest = self.approvals.digest({"tool": call.tool, "target": call.target, "change": change})
         if self.policy == ConfirmationPolicy.MODEL:
             return await self._by_model(requests, digest, call)
@@ -152,23 +164,24 @@ class Confirmer:
             return Granted(call.token)
         if verdict == Verdict.REJECTED:
             raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
-                                 "Ask them what they want instead.")
+                                 "Ask them what they want instead.", details=_outcome("rejected"))
         if verdict == Verdict.PENDING:
             url = await self._pages().page_url(f"approvals/{call.token}")
             raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
                                  f"this link again: {url} (never open it yourself); call again with "
-                                 f"approval_id={call.token} when they say they approved.")
+                                 f"approval_id={call.token} when they say they approved.", details=_outcome("pending"))
         return await self._refuse_with_page(requests, digest, call, "This change is not the one approved (the saved "
-                                            "values changed since, or the approval expired or was used). ")
+                                            "values changed since, or the approval expired or was used). ",
+                                            outcome="stale")
 
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
-                                note: str) -> Granted:
+                                note: str, outcome: str = "asked") -> Granted:
         approval = await self._create(requests, digest, call, on_page=True)
         url = await self._pages().page_url(f"approvals/{approval.id}")
         raise GuardrailError(f"Refused: {note}this change needs the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
                              f"submit it yourself). When they say they approved, call again with the same arguments "
-                             f"and approval_id={approval.id}.")
+                             f"and approval_id={approval.id}.", details=_outcome(outcome))
 
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult:
@@ -187,7 +200,8 @@ class Confirmer:
                                                  granted_by_caller=True)
             if verdict != Verdict.GRANTED:
                 raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
-                                     "changed meanwhile). Nothing was sent. Call again to show them the new change.")
+                                     "changed meanwhile). Nothing was sent. Call again to show them the new change.",
+                                     details=_outcome("stale"))
             return Granted(ctx.request_state)
         # The write lock is held while the person decides: bound the wait, so other writes are not held forever.
         with anyio.move_on_after(self.approvals.lifetime_seconds):
@@ -196,7 +210,7 @@ class Confirmer:
                            result.action)
             return Granted(None, live=True)
         raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they are "
-                             "ready to decide.")
+                             "ready to decide.", details=_outcome("timeout"))
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
@@ -207,4 +221,14 @@ class Confirmer:
 def _refuse_unless(accepted: bool, action: str) -> None:
     if not accepted:
         how = "cancelled the question" if action == "cancel" else "did not approve"
-        raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.")
+        raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.",
+                             details=_outcome("rejected"))
+
+
+OUTCOME = "approval_outcome"
+
+
+def _outcome(outcome: str) -> dict[str, str]:
+    """What a refusal of the confirm stage stands for in the metrics (`integrations.approvals`): asked (the person
+    or the model was asked, the default), rejected, pending, stale (not the change approved), timeout."""
+    return {OUTCOME: outcome}

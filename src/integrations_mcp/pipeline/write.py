@@ -30,6 +30,7 @@ from integrations_mcp.pipeline.confirm import ConfirmationRequest, ConfirmCall, 
 from integrations_mcp.pipeline.journal import Journal, JournalEntry, Planned, Written
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
+from integrations_mcp.telemetry import stage
 
 __all__ = ["WriteCall", "WriteServices", "WriteStages", "run_write"]
 
@@ -109,10 +110,10 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     progress = Progress(call.ctx, 3)
     await progress.step("checking the change")
     try:
-        plan = await stages.plan()
+        plan = await stage("plan", call, stages.plan())
         if entry is not None:
             entry.planned(stages.target(plan), stages.journal_plan(plan))
-        await stages.check(plan)
+        await stage("check", call, stages.check(plan))
     except VendorError as exc:  # a read of the plan or check stage: the write was never sent
         exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
         raise
@@ -120,7 +121,8 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     if call.dry_run:
         return stages.preview(plan, requests)
     change = stages.fingerprint(plan)
-    granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call))
+    granted = await stage("confirm", call,
+                          services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call)))
     if isinstance(granted, InputRequiredResult):
         return granted
     if granted.live:
@@ -133,7 +135,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     await progress.step(f"saving it in {call.vendor}")
     lost: VendorError | None = None
     try:
-        sent = await stages.send(plan)
+        sent = await stage("send", call, stages.send(plan))
     except VendorError as exc:
         if exc.nothing_written:
             if "nothing was" not in str(exc).lower():
@@ -141,7 +143,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
             raise
         sent, lost = await _reconcile(stages, plan, exc), exc
     await progress.step("reading it back to verify")
-    result = await stages.verify(plan, sent)
+    result = await stage("verify", call, stages.verify(plan, sent))
     if lost is not None and isinstance(getattr(result, "next_steps", None), list):
         result.next_steps.insert(0, f"The vendor's answer was lost ({lost}), but the write is there: found and "
                                     "read back.")

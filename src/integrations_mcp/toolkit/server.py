@@ -11,6 +11,7 @@ from mcp.types import CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
+from integrations_mcp import telemetry
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
 from integrations_mcp.guardrails.secret_values import mask_secret_values
@@ -43,6 +44,7 @@ class IntegrationsServer(MCPServer):
         """A caller whose access token has only the read scope sees the read tools only."""
         return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
 
+    @telemetry.tool_calls  # calls per tool and outcome, refusals by rule
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or
         logs it."""
