@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import functools
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mcp.server.mcpserver.exceptions import ToolError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Meter
 
-__all__ = ["KINDS", "approval", "outcome_of", "refusal_rule", "stage", "tool_calls", "use_meter", "vendor_calls"]
+__all__ = ["KINDS", "approval", "known_name", "outcome_of", "refusal_rule", "serving", "stage", "tool_calls",
+           "use_meter", "vendor_calls"]
 
 T = TypeVar("T")
 SCOPE = "integrations-mcp"
@@ -62,6 +65,20 @@ class _Instruments:
 
 
 _instruments: _Instruments | None = None
+_servers: weakref.WeakSet[Any] = weakref.WeakSet()  # whose tool and prompt names a span may carry
+
+
+def serving(server: Any) -> None:
+    """`server`'s tool and prompt names are names this code chose (`known_name`). Called by IntegrationsServer."""
+    _servers.add(server)
+
+
+def known_name(name: Any) -> bool:
+    """A tool or prompt of a server of this process: the MCP SDK's spans name whatever a client asked for, which
+    may be anything (a pasted secret), so exported spans keep only known names (server.telemetry.Scrubbed)."""
+    return isinstance(name, str) and any(
+        name in getattr(server, "tool_specs", {}) or server._prompt_manager.get_prompt(name) is not None
+        for server in list(_servers))
 
 
 def use_meter(meter: Meter | None) -> None:
@@ -81,9 +98,9 @@ def outcome_of(failure: BaseException | None, result: Any = None) -> str:
     if not isinstance(failure, Exception):
         return "cancelled"
     kind = getattr(failure, "kind", None)  # an IntegrationsError
-    if not isinstance(kind, str):  # a framed ToolError: its text starts with the kind
-        kind = str(failure).partition(":")[0] if hasattr(failure, "args") and failure.args else ""
-    return KINDS.get(kind, "server_error")
+    if not isinstance(kind, str) and isinstance(failure, ToolError):  # framed: its text starts with the kind
+        kind = str(failure).partition(":")[0]
+    return KINDS.get(kind, "server_error") if isinstance(kind, str) else "server_error"
 
 
 def refusal_rule(failure: BaseException) -> str:

@@ -126,9 +126,13 @@ def _cleaned(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return {key: _clean(value) for key, value in (attributes or {}).items()}
 
 
+NAMED = {"gen_ai.tool.name", "gen_ai.prompt.name"}
+
+
 class Scrubbed(SpanExporter):
     """Every span passes the output filter before it leaves: our attributes are names and fixed words, but a
-    library's may not be (the SDK sets an unexpected exception's text as a span status and event)."""
+    library's may not be (the SDK sets an unexpected exception's text as a span status and event, and names its
+    span after the tool or prompt the client asked for: kept only when it is one of ours)."""
 
     def __init__(self, exporter: SpanExporter) -> None:
         self.exporter = exporter
@@ -142,8 +146,13 @@ class Scrubbed(SpanExporter):
         if status.description:
             status = Status(status.status_code, _clean(status.description))
         events = [Event(e.name, _cleaned(e.attributes), e.timestamp) for e in span.events]
-        return ReadableSpan(name=_clean(span.name), context=span.context, parent=span.parent, resource=span.resource,
-                            attributes=_cleaned(span.attributes), events=events, links=span.links, kind=span.kind,
+        attributes, name = _cleaned(span.attributes), _clean(span.name)
+        for key in NAMED & attributes.keys():  # the SDK's span of a call of a tool or prompt a client made up
+            if not telemetry.known_name(attributes[key]):
+                attributes[key] = "unknown"
+                name = f"{attributes.get('mcp.method.name', 'call')} unknown"
+        return ReadableSpan(name=name, context=span.context, parent=span.parent, resource=span.resource,
+                            attributes=attributes, events=events, links=span.links, kind=span.kind,
                             status=status, start_time=span.start_time, end_time=span.end_time,
                             instrumentation_scope=span.instrumentation_scope)
 

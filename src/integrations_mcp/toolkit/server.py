@@ -39,6 +39,7 @@ class IntegrationsServer(MCPServer):
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
         self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
         self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
+        telemetry.serving(self)  # its tool and prompt names may appear in exported spans
 
     async def list_tools(self) -> list[MCPTool]:
         """A caller whose access token has only the read scope sees the read tools only."""
