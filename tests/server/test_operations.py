@@ -229,7 +229,10 @@ async def test_readyz_fails_with_a_short_reason_when_the_state_database_is_unrea
     app = http_app(build_server(settings), settings)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
         ready, health = await http.get("/readyz"), await http.get("/healthz")
+        # An orchestrator probes by the pod's address: the probes skip the Host allowlist, nothing else does.
+        by_address = [await http.get(path, headers={"host": "10.1.2.3:8000"}) for path in ("/readyz", "/mcp")]
     assert health.status_code == 200
+    assert [r.status_code for r in by_address] == [503, 421]
     assert ready.status_code == 503 and ready.headers["cache-control"] == "no-store"
     assert ready.json()["status"] == "unavailable"
     reason = ready.json()["reason"]
