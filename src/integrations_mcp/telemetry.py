@@ -105,7 +105,8 @@ def outcome_of(failure: BaseException | None, result: Any = None) -> str:
 
 def refusal_rule(failure: BaseException) -> str:
     """The function of this package that raised the refusal (e.g. `require_complete_to_enable`), found in the
-    traceback of the IntegrationsError behind `failure`; `arguments` for a schema violation."""
+    traceback of the IntegrationsError behind `failure`; `arguments` for a schema violation or an unknown argument,
+    `tool_name` for an unknown tool."""
     seen: BaseException | None = failure
     for _ in range(4):
         if seen is None:
@@ -117,7 +118,7 @@ def refusal_rule(failure: BaseException) -> str:
             if name:
                 return name
         seen = seen.__cause__ or seen.__context__
-    return "arguments" if outcome_of(failure) == "invalid_argument" else "other"
+    return {"invalid_argument": "arguments", "unknown_tool": "tool_name"}.get(outcome_of(failure), "other")
 
 
 def _raiser(exc: BaseException) -> str:
@@ -177,7 +178,8 @@ def _tool_done(tool: str, started: float, failure: BaseException | None, result:
 
 async def stage(name: str, call: Any, work: Awaitable[T]) -> T:
     """`await stage("plan", call, stages.plan())`: the awaited work inside a span `stage <name>`, timed."""
-    attributes = {"integrations.stage": name, "integrations.tool": call.tool, "integrations.vendor": call.vendor}
+    attributes = {"integrations.stage": name, "integrations.tool": call.tool,
+                  "integrations.vendor": call.vendor.lower()}
     started = time.perf_counter()
     with _tracer.start_as_current_span(f"stage {name}", attributes=attributes, record_exception=False,
                                        set_status_on_exception=False) as span:

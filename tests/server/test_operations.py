@@ -211,7 +211,7 @@ async def test_otlp_export_carries_the_stage_spans_and_the_figures_after_one_wri
         (span,) = [s for s in spans if s.name == f"stage {stage}"]
         assert span.trace_id == tool_span.trace_id
         assert attributes(span) == {"integrations.stage": stage, "integrations.tool": "CreateCxEngageIntegration",
-                                    "integrations.vendor": "CxEngage", "integrations.outcome": "ok"}
+                                    "integrations.vendor": "cxengage", "integrations.outcome": "ok"}
     posts = [s for s in spans if s.name == "cxengage CreateIntegration"]
     assert [attributes(s)["http.response.status_code"] for s in posts] == [200]
     metrics = exported_metrics(received["metrics"])

@@ -94,7 +94,7 @@ async def test_a_write_has_a_span_per_stage_and_vendor_call_under_the_sdks_tool_
         span = by_name[f"stage {stage}"]
         assert span.parent is not None and span.context.trace_id == tool_span.context.trace_id
         assert dict(span.attributes) == {"integrations.stage": stage, "integrations.tool": "EditCxEngageIntegration",
-                                         "integrations.vendor": "CxEngage", "integrations.outcome": "ok"}
+                                         "integrations.vendor": "cxengage", "integrations.outcome": "ok"}
     vendor = [s for s in recorded if s.kind == SpanKind.CLIENT and s.name.startswith("cxengage ")]
     assert {s.attributes["http.request.method"] for s in vendor} >= {"GET", "PUT"}
     assert all(s.attributes["http.response.status_code"] == 200 for s in vendor)
@@ -124,6 +124,8 @@ async def test_refusals_are_counted_by_kind_and_rule_and_unknown_tools_stay_unkn
         await cx.call("GetCxEngageIntegration", integration_id=12)  # not a string
         bogus = f"Bogus-{TYPED_CANARY}"
         await cx.call(bogus, {})
+        with pytest.raises(Exception):  # noqa: B017 (whichever error the SDK raises for an unknown prompt)
+            await cx.client.get_prompt(bogus, {})
 
     rules = {p.attributes["rule"] for p in points("integrations.refusals") if p.attributes["kind"] == "refused"}
     assert total("integrations.refusals", kind="refused", rule="require_complete_if_active") == before + 1, rules
@@ -131,12 +133,14 @@ async def test_refusals_are_counted_by_kind_and_rule_and_unknown_tools_stay_unkn
     assert total("integrations.refusals", kind="invalid_argument", tool="GetCxEngageIntegration",
                  rule="arguments") >= 1
     assert total("integrations.tool.calls", tool="unknown", outcome="unknown_tool") >= 1
+    assert total("integrations.refusals", kind="unknown_tool", tool="unknown", rule="tool_name") >= 1
     assert not [p for p in points("integrations.tool.calls") if p.attributes["tool"] == bogus]
     refused = [s for s in spans() if s.attributes.get("integrations.refusal.kind") == "refused"]
     assert {s.attributes["integrations.refusal.rule"] for s in refused} >= {"require_complete_if_active",
                                                                              "refuse_secret_arguments"}
     assert all(s.status.status_code != StatusCode.UNSET or s.name.startswith("tools/call") for s in refused)
     assert TYPED_CANARY not in everything_recorded()
+    assert {"tools/call unknown", "prompts/get unknown"} <= {s.name for s in spans()}
 
 
 async def test_approvals_are_counted_by_outcome() -> None:

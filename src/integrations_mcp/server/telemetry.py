@@ -114,25 +114,28 @@ def _otlp(signal: str, protocol: str) -> Any:
                                  "OTEL_EXPORTER_OTLP_ENDPOINT.") from None
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: Any, made_up: Sequence[str] = ()) -> Any:
     if isinstance(value, str):
+        for name in made_up:
+            value = value.replace(name, "unknown")
         return clean_text(hide_capabilities(value))
     if isinstance(value, tuple | list):
-        return type(value)(_clean(v) for v in value)
+        return type(value)(_clean(v, made_up) for v in value)
     return value
 
 
-def _cleaned(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {key: _clean(value) for key, value in (attributes or {}).items()}
+def _cleaned(attributes: Mapping[str, Any] | None, made_up: Sequence[str]) -> dict[str, Any]:
+    return {key: _clean(value, made_up) for key, value in (attributes or {}).items()}
 
 
-NAMED = {"gen_ai.tool.name", "gen_ai.prompt.name"}
+NAMED = ("gen_ai.tool.name", "gen_ai.prompt.name")
 
 
 class Scrubbed(SpanExporter):
     """Every span passes the output filter before it leaves: our attributes are names and fixed words, but a
-    library's may not be (the SDK sets an unexpected exception's text as a span status and event, and names its
-    span after the tool or prompt the client asked for: kept only when it is one of ours)."""
+    library's may not be. The SDK names its span after the tool or prompt the client asked for, and sets an error's
+    text (which repeats that name) as the span's status and exception event: a name that is not one of ours is
+    replaced by `unknown` wherever it appears."""
 
     def __init__(self, exporter: SpanExporter) -> None:
         self.exporter = exporter
@@ -142,19 +145,17 @@ class Scrubbed(SpanExporter):
 
     @staticmethod
     def _scrubbed(span: ReadableSpan) -> ReadableSpan:
+        given = span.attributes or {}
+        made_up = sorted({v for k in NAMED if isinstance(v := given.get(k), str) and v and not telemetry.known_name(v)},
+                         key=len, reverse=True)  # a name inside another is replaced after it
         status = span.status
         if status.description:
-            status = Status(status.status_code, _clean(status.description))
-        events = [Event(e.name, _cleaned(e.attributes), e.timestamp) for e in span.events]
-        attributes, name = _cleaned(span.attributes), _clean(span.name)
-        for key in NAMED & attributes.keys():  # the SDK's span of a call of a tool or prompt a client made up
-            if not telemetry.known_name(attributes[key]):
-                attributes[key] = "unknown"
-                name = f"{attributes.get('mcp.method.name', 'call')} unknown"
-        return ReadableSpan(name=name, context=span.context, parent=span.parent, resource=span.resource,
-                            attributes=attributes, events=events, links=span.links, kind=span.kind,
-                            status=status, start_time=span.start_time, end_time=span.end_time,
-                            instrumentation_scope=span.instrumentation_scope)
+            status = Status(status.status_code, _clean(status.description, made_up))
+        events = [Event(e.name, _cleaned(e.attributes, made_up), e.timestamp) for e in span.events]
+        return ReadableSpan(name=_clean(span.name, made_up), context=span.context, parent=span.parent,
+                            resource=span.resource, attributes=_cleaned(given, made_up), events=events,
+                            links=span.links, kind=span.kind, status=status, start_time=span.start_time,
+                            end_time=span.end_time, instrumentation_scope=span.instrumentation_scope)
 
     def shutdown(self) -> None:
         self.exporter.shutdown()
