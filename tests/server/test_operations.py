@@ -231,13 +231,42 @@ async def test_readyz_fails_with_a_short_reason_when_the_state_database_is_unrea
         ready, health = await http.get("/readyz"), await http.get("/healthz")
         # An orchestrator probes by the pod's address: the probes skip the Host allowlist, nothing else does.
         by_address = [await http.get(path, headers={"host": "10.1.2.3:8000"}) for path in ("/readyz", "/mcp")]
+        together = await _at_once(http, 25)
     assert health.status_code == 200
     assert [r.status_code for r in by_address] == [503, 421]
+    assert {r.status_code for r in together} == {503} and len({r.text for r in together}) == 1
     assert ready.status_code == 503 and ready.headers["cache-control"] == "no-store"
     assert ready.json()["status"] == "unavailable"
     reason = ready.json()["reason"]
     assert reason.startswith("state database unavailable (") and len(reason) < 80
     assert PASSWORD_CANARY not in ready.text and "127.0.0.1" not in ready.text and "ops" not in reason
+
+
+async def _at_once(http: httpx2.AsyncClient, count: int) -> list[httpx2.Response]:
+    """`count` probes at the same time (those arriving during a check share its answer)."""
+    answers: list[httpx2.Response] = []
+
+    async def probe() -> None:
+        answers.append(await http.get("/readyz"))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(count):
+            group.start_soon(probe)
+    return answers
+
+
+async def test_readyz_answers_every_probe_of_a_flood_from_one_check_at_a_time(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"
+    settings = replace(cxengage_settings(), transport="http", state_url=url)
+    server = build_server(settings)
+    await server.state.prepare()  # what `serve` does before listening over HTTP
+    app = http_app(server, settings)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
+        ready = await _at_once(http, 40)
+        (tmp_path / "state.sqlite3").unlink()
+        gone = await _at_once(http, 40)
+    assert [r.status_code for r in ready] == [200] * 40
+    assert [r.status_code for r in gone] == [503] * 40
 
 
 @pytest.mark.slow

@@ -206,3 +206,13 @@ def test_outcome_words_are_a_closed_set() -> None:
     assert telemetry.outcome_of(ValueError("Refused: but not ours")) == "server_error"
     assert set(telemetry.KINDS.values()) >= {"refused", "invalid_argument", "unknown_tool"}
     assert json.dumps(sorted(telemetry.BUCKETS))  # seconds, up to an approval's wait
+
+
+def test_the_collectors_credentials_are_masked_wherever_they_would_appear() -> None:
+    from integrations_mcp.guardrails.outputs import clean_text
+
+    token = "otlp-canary-token-9f8e7d6c"
+    setup.remember_otlp_headers({"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{token},x-tenant=7",
+                                 "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "api-key=trace-canary-key-1234"})
+    line = clean_text(f"export failed: sent Bearer {token} and trace-canary-key-1234 for tenant 7")
+    assert token not in line and "trace-canary-key-1234" not in line and "tenant 7" in line

@@ -25,7 +25,7 @@ from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state.store import StateStore
 
-__all__ = ["health_route", "operator_routes", "ready_route", "state_problem"]
+__all__ = ["SingleFlight", "health_route", "operator_routes", "ready_route", "state_problem"]
 
 READY_TIMEOUT = 3.0  # seconds a probe waits for the database (orchestrators time probes out after a few seconds)
 NO_STORE = {"cache-control": "no-store"}
@@ -54,13 +54,40 @@ def health_route(settings: Settings, path: str = "/healthz") -> Route:
 
 
 def ready_route(state: StateStore, path: str = "/readyz") -> Route:
+    check = SingleFlight(state)
+
     async def ready(request: Request) -> Response:
-        problem = await state_problem(state)
+        problem = await check()
         if problem is None:
             return JSONResponse({"status": "ready"}, headers=NO_STORE)
         return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503, headers=NO_STORE)
 
     return Route(path, ready, methods=["GET"])
+
+
+class SingleFlight:
+    """The probe needs no auth and skips the Host allowlist: however many arrive at once, one check runs, and those
+    that arrived meanwhile get its answer (a flood cannot open connections or take threads)."""
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        self._running: anyio.Event | None = None
+        self._answer: str | None = "state database not checked yet"
+
+    async def __call__(self) -> str | None:
+        if self._running is not None:
+            await self._running.wait()
+            return self._answer
+        self._running = running = anyio.Event()
+        try:
+            self._answer = await state_problem(self.state)
+        except BaseException:  # cancelled (the prober went away): those waiting are not told "ready"
+            self._answer = "state database check interrupted"
+            raise
+        finally:
+            self._running = None
+            running.set()
+        return self._answer
 
 
 async def state_problem(state: StateStore, timeout: float = READY_TIMEOUT) -> str | None:

@@ -21,6 +21,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -41,11 +42,13 @@ from starlette.routing import Route, request_response
 from integrations_mcp import __version__, telemetry
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.capabilities import hide_capabilities
-from integrations_mcp.guardrails.outputs import clean_text
+from integrations_mcp.guardrails.outputs import clean_text, remember_configured_secrets
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.toolkit.access import READ_SCOPE
 
-__all__ = ["Scrubbed", "Telemetry", "configure", "current", "metrics_route"]
+__all__ = ["Scrubbed", "Telemetry", "configure", "current", "metrics_route", "remember_otlp_headers"]
+
+MIN_SECRET_CHARS = 8  # shorter header values (a tenant number) would mask fragments of unrelated text
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def configure(*, otlp_traces: bool = False, otlp_metrics: bool = False, promethe
     if _current is not None:
         return _current
     env = os.environ if env is None else env
+    remember_otlp_headers(env)
     protocol = env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").strip() or "http/protobuf"
     resource = Resource.create({"service.version": __version__,
                                 **({} if env.get("OTEL_SERVICE_NAME") else {"service.name": "integrations-mcp"})})
@@ -95,6 +99,17 @@ def configure(*, otlp_traces: bool = False, otlp_metrics: bool = False, promethe
     telemetry.use_meter(meter_provider.get_meter(telemetry.SCOPE, __version__))
     _current = Telemetry(tracer_provider, meter_provider, registry)
     return _current
+
+
+def remember_otlp_headers(env: Mapping[str, str]) -> None:
+    """The collector's credentials (OTEL_EXPORTER_OTLP_*HEADERS, e.g. `authorization=Bearer%20...`) join the output
+    filter's known secrets, so an exporter's error line cannot print them."""
+    values = []
+    for signal in ("", "TRACES_", "METRICS_"):
+        for item in env.get(f"OTEL_EXPORTER_OTLP_{signal}HEADERS", "").split(","):
+            value = unquote(item.partition("=")[2]).strip()
+            values += [value, value.rpartition(" ")[2]]  # the whole value, and the token after `Bearer `
+    remember_configured_secrets([], also=[v for v in values if len(v) >= MIN_SECRET_CHARS])
 
 
 def _otlp(signal: str, protocol: str) -> Any:
