@@ -76,9 +76,13 @@ def serving(server: Any) -> None:
 def known_name(name: Any) -> bool:
     """A tool or prompt of a server of this process: the MCP SDK's spans name whatever a client asked for, which
     may be anything (a pasted secret), so exported spans keep only known names (server.telemetry.Scrubbed)."""
-    return isinstance(name, str) and any(
-        name in getattr(server, "tool_specs", {}) or server._prompt_manager.get_prompt(name) is not None
-        for server in list(_servers))
+    return isinstance(name, str) and any(name in getattr(server, "tool_specs", {}) or _has_prompt(server, name)
+                                         for server in list(_servers))
+
+
+def _has_prompt(server: Any, name: str) -> bool:
+    prompts = getattr(server, "_prompt_manager", None)  # MCPServer's; no public lookup by name
+    return prompts is not None and prompts.get_prompt(name) is not None
 
 
 def use_meter(meter: Meter | None) -> None:
