@@ -43,7 +43,9 @@ def telemetry_on() -> Iterator[setup.Telemetry]:
     configured = setup.configure(prometheus=True, span_exporters=[SPANS], metric_readers=[READER])
     assert configured.registry is not None, "telemetry was configured earlier in this process without these"
     yield configured
-    SPANS.clear()
+    # The providers stay (global, once a process): the tests after these keep neither spans nor figures.
+    SPANS.shutdown()
+    telemetry.use_meter(None)
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +193,7 @@ def test_every_exported_span_passes_the_output_filter() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(setup.Scrubbed(exporter)))
-    with provider.get_tracer("test").start_as_current_span("boom") as span:
+    with provider.get_tracer("a-library").start_as_current_span("boom") as span:
         span.set_status(StatusCode.ERROR, f"connect failed for key {KEY_CANARY}")
         span.set_attribute("url.full", f"https://user:{KEY_CANARY}@example.invalid/")
         span.add_event("exception", {"exception.message": f"with approval_id=abcDEF123_-xyz {KEY_CANARY}"})
