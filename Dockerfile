@@ -10,9 +10,9 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY packaging/constraints.txt ./packaging/
 COPY src ./src
-# The project's wheel and every dependency's (with the postgres extra, for replicas sharing PostgreSQL), at the
+# The project's wheel and every dependency's (with the postgres extra, for replicas sharing PostgreSQL, and the telemetry extra: OTLP export and /metrics, docs/operations.md), at the
 # exact versions of packaging/constraints.txt.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels -c packaging/constraints.txt ".[postgres]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c packaging/constraints.txt ".[postgres,telemetry]"
 
 FROM python:3.11-slim
 ARG VERSION=0.1.0
@@ -30,7 +30,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels "integrations-mcp[postgres]" && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "integrations-mcp[postgres,telemetry]" && rm -rf /wheels
 RUN useradd --create-home --uid 10001 mcp
 USER mcp
 # The server's state (the default SQLite file) lives here; mount a volume on it to keep it across restarts.

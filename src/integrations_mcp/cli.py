@@ -9,6 +9,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from integrations_mcp.server.settings import Settings
 
 __all__ = ["main"]
 
@@ -234,12 +238,11 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
-def _log_to_stderr(level: str) -> None:
-    # stdout carries JSON-RPC under stdio: every log line goes to stderr.
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from integrations_mcp.server.log_hygiene import install
+def _log_to_stderr(level: str, format: str = "text") -> None:
+    # stdout carries JSON-RPC under stdio: every log line goes to stderr (text or JSON, quiet libraries, filtered).
+    from integrations_mcp.server.log_hygiene import configure
 
-    install()
+    configure(level, format)
 
 
 def _prepare_state(server: object, transport: str) -> None:
@@ -272,6 +275,14 @@ def _hint_when_in_a_terminal(settings: object) -> None:
           file=sys.stderr, flush=True)
 
 
+def _telemetry(settings: Settings) -> None:
+    """OpenTelemetry's SDK, only when OTLP export or /metrics is configured (docs/operations.md)."""
+    if settings.otlp_traces or settings.otlp_metrics or settings.metrics:
+        from integrations_mcp.server.telemetry import configure
+
+        configure(otlp_traces=settings.otlp_traces, otlp_metrics=settings.otlp_metrics, prometheus=settings.metrics)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
@@ -282,7 +293,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(os.environ, **_flags(args))
-        _log_to_stderr(settings.log_level)
+        _log_to_stderr(settings.log_level, settings.log_format)
+        _telemetry(settings)
         with sandbox(settings) if settings.sandbox else nullcontext((settings, {})) as (settings, urls):
             if urls:
                 logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)

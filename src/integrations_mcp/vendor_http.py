@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx2
 from pydantic import BaseModel, ValidationError
 
+from integrations_mcp import telemetry
 from integrations_mcp.errors import VendorUnavailable
 from integrations_mcp.lazy_http import HttpRequester
 
@@ -73,6 +74,7 @@ async def _request(http: httpx2.AsyncClient, method: str, path: str, request: di
     raise AssertionError("unreachable: stamina either returns or raises")
 
 
+@telemetry.vendor_calls  # a client span and a duration per call, by status
 async def send(http: HttpRequester, vendor: str, operation: str, method: str, path: str, *,
                url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
     """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when

@@ -27,6 +27,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
 from pydantic import ValidationError
 
+from integrations_mcp import telemetry
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
@@ -34,8 +35,8 @@ from integrations_mcp.guardrails.outputs import clean_text
 from integrations_mcp.pages.listener import PageServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 
-__all__ = ["ANSWER_SCHEMA", "ApprovedHow", "AskPerson", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest", "Confirmer",
-           "Granted", "approves", "dry_run_steps"]
+__all__ = ["ANSWER_SCHEMA", "ApprovedHow", "AskPerson", "ConfirmCall", "ConfirmationPolicy", "ConfirmationRequest",
+           "Confirmer", "Granted", "approves", "dry_run_steps"]
 
 ANSWER_KEY = "confirm"  # the input request's key on 2026-07-28
 
@@ -132,6 +133,17 @@ class Confirmer:
         they approved), or a refusal (GuardrailError)."""
         if not requests:
             return Granted(None)
+        try:
+            decided = await self._decide(requests, change, call, approved)
+        except GuardrailError as exc:  # each refusal below says which outcome it is (`_outcome`)
+            telemetry.approval(call.tool, self.policy.value, exc.details.get(OUTCOME, "asked"))
+            raise
+        telemetry.approval(call.tool, self.policy.value,
+                           "asked" if isinstance(decided, InputRequiredResult | AskPerson) else "granted")
+        return decided
+
+    async def _decide(self, requests: list[ConfirmationRequest], change: Any, call: ConfirmCall,
+                      approved: str | None) -> Granted | InputRequiredResult | AskPerson:
         digest = self.approvals.digest({"tool": call.tool, "target": call.target, "change": change})
         if approved is not None:
             if not hmac.compare_digest(approved, digest):
@@ -186,27 +198,27 @@ class Confirmer:
             return Granted(call.token, how=ApprovedHow.ON_PAGE)
         if verdict == Verdict.REJECTED:
             raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
-                                 "Ask them what they want instead.")
+                                 "Ask them what they want instead.", details=_outcome("rejected"))
         if verdict == Verdict.PENDING:
             url = await self._pages().page_url(f"approvals/{call.token}")
             raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
                                  f"this link again: {url} (never open it yourself); call again with "
-                                 f"approval_id={call.token} when they say they approved.")
+                                 f"approval_id={call.token} when they say they approved.", details=_outcome("pending"))
         note = {Verdict.CHANGED: "This change is not the one approved (the saved values changed since, or the "
                                  "arguments differ). ",
                 Verdict.USED: "That approval was already used for the change it covered. "}.get(
             verdict, "There is no such approval for this session (the approval_id is unknown or expired). ")
-        return await self._refuse_with_page(requests, digest, call, note)
+        return await self._refuse_with_page(requests, digest, call, note, outcome="stale")
 
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
-                                note: str) -> Granted:
+                                note: str, outcome: str = "asked") -> Granted:
         approval = await self._create(requests, digest, call, on_page=True)
         url = await self._pages().page_url(f"approvals/{approval.id}")
         needs = "This change needs" if note else "this change needs"
         raise GuardrailError(f"Refused: {note}{needs} the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
                              f"submit it yourself). When they say they approved, call again with the same arguments "
-                             f"and approval_id={approval.id}.")
+                             f"and approval_id={approval.id}.", details=_outcome(outcome))
 
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult | AskPerson:
@@ -226,7 +238,8 @@ class Confirmer:
                                              granted_by_caller=True)
         if verdict != Verdict.GRANTED:
             raise GuardrailError("Refused: the change is no longer the one the user approved (the saved values "
-                                 "changed meanwhile). Nothing was sent. Call again to show them the new change.")
+                                 "changed meanwhile). Nothing was sent. Call again to show them the new change.",
+                                 details=_outcome("stale"))
         return Granted(ctx.request_state, how=ApprovedHow.IN_CLIENT)
 
     async def ask(self, question: AskPerson) -> str:
@@ -242,7 +255,7 @@ class Confirmer:
                 answer = None
         if waited.cancelled_caught:
             raise GuardrailError("Refused: the user did not answer in time. Nothing was sent. Call again when they "
-                                 "are ready to decide.")
+                                 "are ready to decide.", details=_outcome("timeout"))
         _refuse_unless(approves(answer), _action(answer))
         return question.digest
 
@@ -266,4 +279,14 @@ def _action(answer: Any) -> str:
 def _refuse_unless(accepted: bool, action: str) -> None:
     if not accepted:
         how = "cancelled the question" if action == "cancel" else "did not approve"
-        raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.")
+        raise GuardrailError(f"Refused: the user {how}. Nothing was sent. Ask them what they want instead.",
+                             details=_outcome("rejected"))
+
+
+OUTCOME = "approval_outcome"
+
+
+def _outcome(outcome: str) -> dict[str, str]:
+    """What a refusal of the confirm stage stands for in the metrics (`integrations.approvals`): asked (the person
+    or the model was asked, the default), rejected, pending, stale (not the change approved), timeout."""
+    return {OUTCOME: outcome}

@@ -30,6 +30,7 @@ from integrations_mcp.pipeline.confirm import AskPerson, ConfirmationRequest, Co
 from integrations_mcp.pipeline.journal import Journal, JournalEntry, Planned, Written
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
+from integrations_mcp.telemetry import stage
 
 __all__ = ["WriteCall", "WriteServices", "WriteStages", "run_write"]
 
@@ -116,10 +117,10 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     progress = Progress(call.ctx, 3)
     await progress.step("checking the change")
     try:
-        plan = await stages.plan()
+        plan = await stage("plan", call, stages.plan())
         if entry is not None:
             entry.planned(stages.target(plan), stages.journal_plan(plan))
-        await stages.check(plan)
+        await stage("check", call, stages.check(plan))
     except VendorError as exc:  # a read of the plan or check stage: the write was never sent
         exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
         raise
@@ -128,7 +129,8 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
         await progress.finish("dry run: checked, nothing sent")
         return stages.preview(plan, requests)
     change = stages.fingerprint(plan)
-    granted = await services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call), approved=approved)
+    asked = services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call), approved=approved)
+    granted = await stage("confirm", call, asked)
     if isinstance(granted, InputRequiredResult | AskPerson):
         return granted
     await services.confirmer.spend(granted)
@@ -139,7 +141,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     await progress.step(f"saving it in {call.vendor}")
     lost: VendorError | None = None
     try:
-        sent = await stages.send(plan)
+        sent = await stage("send", call, stages.send(plan))
     except VendorError as exc:
         if exc.nothing_written:
             if "nothing was" not in str(exc).lower():
@@ -147,7 +149,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
             raise
         sent, lost = await _reconcile(stages, plan, exc), exc
     await progress.step("reading it back to verify")
-    result = await stages.verify(plan, sent)
+    result = await stage("verify", call, stages.verify(plan, sent))
     if lost is not None and isinstance(getattr(result, "next_steps", None), list):
         result.next_steps.insert(0, f"The vendor's answer was lost ({lost}), but the write is there: found and "
                                     "read back.")

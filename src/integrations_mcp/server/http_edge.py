@@ -1,6 +1,6 @@
 """What every HTTP request meets before the MCP endpoint: the proxy headers the operator trusts, then the Host and
-Origin allowlists (DNS rebinding), with refusals that name the setting to change. `/healthz` skips the allowlists
-(orchestrators probe it by IP address) and says nothing secret."""
+Origin allowlists (DNS rebinding), with refusals that name the setting to change. `/healthz` and `/readyz` skip the
+allowlists (orchestrators probe them by IP address) and say nothing secret."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from integrations_mcp.server.settings import Settings
 __all__ = ["ForwardedHeaders", "HostOriginGuard", "allowed_hosts", "allowed_origins", "origin_allowed"]
 
 HEALTH_PATH = "/healthz"
+PROBE_PATHS = (HEALTH_PATH, "/readyz")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _PORT = re.compile(r":(\d+|\*)$")
 
@@ -55,7 +56,7 @@ class HostOriginGuard:
         self.app, self.hosts, self.origins = app, tuple(hosts), tuple(origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         host, origin = _header(scope, b"host") or "", _header(scope, b"origin")

@@ -4,6 +4,7 @@ variable; the CLI prints it on one line and exits with code 2."""
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ SANDBOX_STATE_URL = "sqlite+aiosqlite:///:memory:"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRANSPORTS = ("stdio", "http")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # The operator's view (docs/operations.md): JSON log lines, /metrics on the HTTP listener, OTLP export (from the
+    # standard OTEL_* variables).
+    log_format: str = "text"
+    metrics: bool = False
+    otlp_traces: bool = False
+    otlp_metrics: bool = False
     allowed_hosts: tuple[str, ...] = ()  # extra Host values accepted over HTTP (loopback always is)
     allowed_origins: tuple[str, ...] = ()
     public_url: str | None = None  # where people open the server's own pages, when not the listener itself
@@ -95,6 +103,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         port=given["port"] if "port" in given else _port(env),
         log_level=_choice((given.get("log_level") or env.get("INTEGRATIONS_LOG_LEVEL", "").strip() or "INFO").upper(),
                           LOG_LEVELS, "INTEGRATIONS_LOG_LEVEL (--log-level)"),
+        **_telemetry(env),
         allowed_hosts=_list(env, "INTEGRATIONS_ALLOWED_HOSTS"),
         allowed_origins=_list(env, "INTEGRATIONS_ALLOWED_ORIGINS"),
         public_url=_public_url(env),
@@ -117,6 +126,10 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
 
 
 def _checked(settings: Settings) -> Settings:
+    if settings.metrics and settings.transport != "http":
+        raise ConfigurationError("INTEGRATIONS_METRICS serves /metrics on the HTTP listener: use it with "
+                                 "INTEGRATIONS_TRANSPORT=http, or export by OTLP under stdio "
+                                 "(OTEL_EXPORTER_OTLP_ENDPOINT).")
     if settings.transport == "stdio" and settings.public_url and not settings.forms_port:
         raise ConfigurationError(
             "INTEGRATIONS_PUBLIC_URL under stdio links the secure form and approval pages to that address, which "
@@ -165,6 +178,29 @@ def _limits(env: Mapping[str, str]) -> Limits:
             raise ConfigurationError(f"{variable} must be a whole number of at least 1, not {value[:40]!r}.")
         values[name] = int(value) if value else default
     return Limits(**values)
+
+
+def _telemetry(env: Mapping[str, str]) -> dict[str, Any]:
+    """INTEGRATIONS_LOG_FORMAT, INTEGRATIONS_METRICS, and whether OTLP export is asked for (the OpenTelemetry
+    variables, read as the SDK reads them; the exporters read their endpoint, headers and timeouts themselves)."""
+    on = not _boolean(env, "OTEL_SDK_DISABLED")
+
+    def otlp(signal: str) -> bool:
+        wanted = env.get(f"OTEL_{signal}_EXPORTER", "").strip().lower() or "otlp"
+        endpoint = env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT", "").strip() or \
+            env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+        return on and bool(endpoint) and wanted != "none"
+
+    found = {"log_format": _choice(env.get("INTEGRATIONS_LOG_FORMAT", "").strip().lower() or "text", LOG_FORMATS,
+                                   "INTEGRATIONS_LOG_FORMAT"),
+             "metrics": _boolean(env, "INTEGRATIONS_METRICS"), "otlp_traces": otlp("TRACES"),
+             "otlp_metrics": otlp("METRICS")}
+    needed = {"opentelemetry.sdk": found["metrics"] or found["otlp_traces"] or found["otlp_metrics"],
+              "opentelemetry.exporter.prometheus": found["metrics"]}
+    if any(wanted and importlib.util.find_spec(module) is None for module, wanted in needed.items()):
+        raise ConfigurationError("INTEGRATIONS_METRICS and OTEL_EXPORTER_OTLP_ENDPOINT need the telemetry extra: "
+                                 "pip install 'integrations-mcp[telemetry]' (or unset them).")
+    return found
 
 
 def _vendors(env: Mapping[str, str]) -> dict[str, Any]:

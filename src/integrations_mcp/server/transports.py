@@ -1,4 +1,5 @@
-"""Running the server: stdio, or streamable HTTP (auth, Host/Origin checks, resumable SSE, /healthz)."""
+"""Running the server: stdio, or streamable HTTP (auth, Host/Origin checks, resumable SSE, /healthz, /readyz,
+/metrics)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from integrations_mcp.pages.listener import PageGuard
 from integrations_mcp.server.auth.challenge import registration_hint_route, with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
-from integrations_mcp.server.health import health_route
+from integrations_mcp.server.health import operator_routes
 from integrations_mcp.server.http_edge import (
     ForwardedHeaders,
     HostOriginGuard,
@@ -67,7 +68,7 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))
-    app.router.routes.insert(0, health_route(settings))
+    app.router.routes[:0] = operator_routes(settings, server)  # /healthz, /readyz, /metrics
     forms = getattr(server, "secure_forms", None)
     if forms is not None:
         app.router.routes[:0] = forms.routes()

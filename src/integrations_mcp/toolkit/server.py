@@ -12,6 +12,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
+from integrations_mcp import telemetry
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
 from integrations_mcp.guardrails.secret_values import mask_secret_values
@@ -39,6 +40,7 @@ class IntegrationsServer(MCPServer):
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
         self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
         self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
+        telemetry.serving(self)  # its tool and prompt names may appear in exported spans
 
     async def list_tools(self) -> list[MCPTool]:
         """A caller whose access token has only the read scope sees the read tools only."""
@@ -57,6 +59,7 @@ class IntegrationsServer(MCPServer):
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, f"Prompt {name}: {clean_text(str(exc), limit=1000)}") from None
 
+    @telemetry.tool_calls  # calls per tool and outcome, refusals by rule
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or
         logs it."""
