@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
@@ -20,10 +21,13 @@ from integrations_mcp.secure_forms.listener import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.answers import text_answer
-from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
+from integrations_mcp.toolkit.arguments import argument_size
+from integrations_mcp.toolkit.refusals import FramedError, framed_failure, too_large, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
+
+INLINE_GUARD_CHARS = 4_000  # arguments larger than this are scanned in a worker thread
 
 
 class IntegrationsServer(MCPServer):
@@ -70,7 +74,14 @@ class IntegrationsServer(MCPServer):
                     f"Refused: {name} changes data and this access token has the {READ_SCOPE} scope only. Nothing "
                     f"was sent. Use the read tools, or ask the server's operator for a token with {WRITE_SCOPE}.")
             if spec is not None:
-                if spec.guard is not None:
+                size, where = argument_size(arguments)
+                if where is not None:
+                    raise FramedError(too_large(name, where, spec.tool.parameters.get("properties", {})))
+                if spec.guard is not None and size > INLINE_GUARD_CHARS:
+                    # A scan of tens of thousands of characters takes tens of ms: off the event loop, so other
+                    # sessions' requests (a ping, a read) are answered meanwhile.
+                    await anyio.to_thread.run_sync(spec.guard, arguments)
+                elif spec.guard is not None:
                     spec.guard(arguments)
                 known = set(spec.tool.parameters.get("properties", {}))
                 unknown = sorted(set(arguments) - known)
