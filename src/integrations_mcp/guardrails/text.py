@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import string
 import unicodedata
 
 __all__ = ["BIDI_CONTROLS", "canonical", "canonical_chars", "control_characters", "fold_key", "has_bidi_controls",
@@ -98,6 +99,14 @@ def _confusables() -> dict[int, str]:
                     parent[max(a, b, key=_rank)] = min(a, b, key=_rank)
             elif len(key) == 1 and len(other) > 1:
                 sequences[key] = other
+    # Names compare case-insensitively too: an ASCII capital and its small letter are one class (`I` is `l` and `i`
+    # alike). Not every character and its case fold: chains through them (`s`, `ſ`, `f`) would merge letters apart.
+    for c in string.ascii_uppercase:
+        folded = c.lower()
+        if c not in sequences and folded not in sequences:
+            a, b = find(c), find(folded)
+            if a != b:
+                parent[max(a, b, key=_rank)] = min(a, b, key=_rank)
     table = {ord(c): find(c) for c in parent if find(c) != c}
     for c, sequence in sequences.items():
         table[ord(c)] = "".join(find(s) for s in sequence)
@@ -120,9 +129,11 @@ def skeleton(text: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """What two names must share to count as the same name: the skeleton of the canonical text, case folded (mapped
-    before and after folding, so `I`, `l` and `1` are one letter, and so are `O`, `o` and `0`)."""
-    return skeleton(skeleton(canonical(name)).casefold()).casefold()
+    """What two names must share to count as the same name: the skeleton of the canonical text, case folded, and
+    mapped again (capitals are mapped before folding: Cyrillic `Т` is `T`, while its small letter `т` is not `t`). An
+    ASCII capital and its small letter are one class, so `I`, `i`, `l` and `1` are one letter, and so are `O`, `o`
+    and `0`: conservative, two names that could be read alike are the same."""
+    return skeleton(skeleton(canonical(name)).casefold())
 
 
 def fold_key(key: str) -> str:
