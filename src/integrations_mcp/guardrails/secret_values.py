@@ -111,7 +111,7 @@ KNOWN_FORMATS: tuple[Format, ...] = (
     _f("OpenAI Token", r"T3BlbkFJ[A-Za-z0-9_-]{20,}", "T3BlbkFJ", _DS + "openai.py",
        "sk-proj-a1B2c3D4e5F6g7H8i9J0T3BlbkFJk1L2m3N4o5P6q7R8s9T0", back=200, start="sk-"),
     _f("Private Key", r"PuTTY-User-Key-File-[23]", "PuTTY-User-Key-File-", _DS + "private_key.py",
-       "PuTTY-User-Key-File-2: ssh-rsa"),
+       "PuTTY-User-Key-File-3"),
     _f("Private Key", r"-----BEGIN [A-Z0-9 ]{0,20}?(?:PRIVATE KEY|SECRET)[A-Z ]{0,10}-----"
        r"[\s\S]*?(?:-----END [A-Z0-9 ]{0,60}-----|\Z)", "-----BEGIN ", _DS + "private_key.py; RFC 7468",
        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----"),
@@ -129,7 +129,7 @@ KNOWN_FORMATS: tuple[Format, ...] = (
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
     _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", prefixed=False),
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"

@@ -38,6 +38,7 @@ _INVISIBLE_RANGES = (
 _INVISIBLE = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _INVISIBLE_RANGES) + "]+")
 # Blanks: White_Space (`\s`), the Braille blank, and control characters (C0, DEL, C1), which show as nothing.
 _BLANK = re.compile(r"[\s\u2800\x00-\x1f\x7f-\x9f]+")
+_WIDE_BLANK = re.compile("[\u3164\uffa0\u2800]")  # default-ignorable, yet drawn as wide as a letter
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -55,8 +56,9 @@ def canonical_chars(text: str) -> str:
 
 
 def canonical(text: str) -> str:
-    """The canonical text: NFKC, invisible characters removed, every run of blanks one space, trimmed."""
-    return _BLANK.sub(" ", canonical_chars(text)).strip()
+    """The canonical text: NFKC, invisible characters removed, every run of blanks one space, trimmed. The fillers
+    that show as a space (Hangul filler, its half-width form, the Braille blank) are a space."""
+    return _BLANK.sub(" ", canonical_chars(_WIDE_BLANK.sub(" ", text))).strip()
 
 
 def is_blank(value: str) -> bool:
