@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import json
-import unicodedata
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
+
+from integrations_mcp.guardrails.text import quoted
 
 MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
@@ -69,8 +69,9 @@ class VendorError(IntegrationsError):
         self.vendor, self.operation, self.status, self.hint = vendor, operation, status, hint
         self.error_code, self.api_call_id = error_code, api_call_id
         parts = [f"{vendor} {operation} failed"]
-        facts = [f"{k}={v}" for k, v in (("error_code", error_code), ("http_status", status),
-                                          ("api_call_id", api_call_id)) if v is not None]
+        # The code and call id are the vendor's text too: quoted, so they cannot start a line of ours ("Next:").
+        facts = [f"{k}={quoted(v, 100) if isinstance(v, str) else v}" for k, v in (
+            ("error_code", error_code), ("http_status", status), ("api_call_id", api_call_id)) if v is not None]
         if facts:
             parts.append(f" ({', '.join(facts)})")
         if isinstance(self, VendorUnavailable | WriteOutcomeUnknown):  # our own words (a timeout, an unreadable answer)
@@ -78,7 +79,7 @@ class VendorError(IntegrationsError):
         else:
             # The vendor's words are data, not instructions: quoted as such, without invisible or text-direction
             # characters, and cut to a size that cannot flood the conversation.
-            parts.append(f": {vendor} said {json.dumps(_visible(message)[:MAX_VENDOR_TEXT], ensure_ascii=False)}")
+            parts.append(f": {vendor} said {quoted(message, MAX_VENDOR_TEXT)}")
         if hint:
             parts.append(f" {hint}")
         super().__init__("".join(parts))
@@ -130,6 +131,3 @@ class WriteOutcomeUnknown(VendorError):
     def nothing_written(self) -> bool:
         return False
 
-
-def _visible(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")

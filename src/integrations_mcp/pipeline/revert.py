@@ -9,6 +9,7 @@ from typing import Any
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.secrets import REDACTED
+from integrations_mcp.guardrails.text import quoted
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.pipeline.journal import Outcome, Planned, Written
@@ -67,8 +68,8 @@ class RevertStages:
         reasons = " ".join(r.reason for r in self.inner.confirmations(plan))
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
-            reason=f"reverting change {self.change.id} ({self.change.tool} by {self.change.principal}) restores "
-                   "the values saved before it.",
+            reason=f"reverting change {self.change.id} ({self.change.tool} by {quoted(self.change.principal)}) "
+                   "restores the values saved before it.",
             consequence=reasons)]
 
     def target(self, plan: Any) -> str:

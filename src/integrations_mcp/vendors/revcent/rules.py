@@ -31,7 +31,7 @@ from typing import Any
 from integrations_mcp.errors import GuardrailError, VendorError
 from integrations_mcp.guardrails.secret_values import secret_kinds
 from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
-from integrations_mcp.guardrails.text import is_blank, name_key
+from integrations_mcp.guardrails.text import is_blank, name_key, quoted
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
@@ -140,7 +140,8 @@ async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
         form = await read(form_id)
     except VendorError as exc:
         if exc.error_code or (exc.status is not None and exc.status < 500):
-            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({exc.error_code or exc.status}: "
+            why = quoted(exc.error_code, 100) if exc.error_code else exc.status
+            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({why}: "
                                  "it does not exist or has expired). Create a new one with CreateSecureForm. "
                                  "Nothing was sent.") from None
         raise
