@@ -27,7 +27,7 @@ from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
 
-INLINE_GUARD_CHARS = 4_000  # arguments larger than this are scanned in a worker thread
+INLINE_GUARD_CHARS = 4_000  # arguments (and answers) larger than this are scanned in a worker thread
 
 
 class IntegrationsServer(MCPServer):
@@ -58,11 +58,12 @@ class IntegrationsServer(MCPServer):
             exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS),)
             raise
         if isinstance(result, CallToolResult):
-            links = handed_over(result.structured_content)
-            result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
-                              if isinstance(c, TextContent) else c for c in result.content]
-            if result.structured_content is not None:
-                result.structured_content = clean_output(result.structured_content)
+            if argument_size({"content": [getattr(c, "text", "") for c in result.content],
+                              "structured": result.structured_content}, INLINE_GUARD_CHARS)[1] is not None:
+                # A large answer (long texts stored at the vendor) is filtered off the event loop.
+                await anyio.to_thread.run_sync(_clean_result, result)
+            else:
+                _clean_result(result)
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
@@ -104,3 +105,11 @@ class IntegrationsServer(MCPServer):
             text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
             result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result
+
+
+def _clean_result(result: CallToolResult) -> None:
+    links = handed_over(result.structured_content)
+    result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
+                      if isinstance(c, TextContent) else c for c in result.content]
+    if result.structured_content is not None:
+        result.structured_content = clean_output(result.structured_content)
