@@ -10,16 +10,29 @@
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from integrations_mcp.guardrails.text import quoted
-
 MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
 __all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable",
-           "WriteOutcomeUnknown"]
+           "WriteOutcomeUnknown", "quoted"]
+
+_UNESCAPED_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")  # line breaks and controls json.dumps leaves as they are
+
+
+def quoted(text: object, limit: int = 200) -> str:
+    """Text that is not ours (a vendor's words, error code or call id, an identity provider's subject name) as one
+    delimited, inert string: in double quotes, format characters (zero-width, bidi controls) removed, every line
+    break and control character escaped (`\\n`, `\\u2028`), cut at `limit` characters. It can never start a line
+    of the server's own (a `Next:` line)."""
+    shown = "".join(ch for ch in str(text) if unicodedata.category(ch) != "Cf")
+    shown = shown if len(shown) <= limit else shown[:limit] + "…"
+    return _UNESCAPED_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(shown, ensure_ascii=False))
 
 
 class ConfigurationError(Exception):

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from integrations_mcp.errors import VendorError
-from integrations_mcp.guardrails.text import quoted
+from integrations_mcp.errors import VendorError, quoted
 from integrations_mcp.toolkit.refusals import frame
 from tests.harness import connect
 

@@ -10,7 +10,7 @@
   Unicode's confusables table as the `confusable-homoglyphs` package ships it, loaded on first use.
 - `fold_key`: a field name as compared with secret names: the same, reduced to ASCII letters and digits.
 - `control_characters`: control characters (NUL, line breaks, escapes), refused in names.
-- `quoted`: text that is not ours, as an inert quoted string inside the server's own text.
+- Text that is not ours is written inside the server's own through `errors.quoted`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import string
 import unicodedata
 
 __all__ = ["BIDI_CONTROLS", "canonical", "canonical_chars", "control_characters", "fold_key", "has_bidi_controls",
-           "is_blank", "name_key", "quoted", "skeleton", "visible"]
+           "is_blank", "name_key", "skeleton", "visible"]
 
 # Explicit direction embeddings, overrides and isolates: they make text read differently from how it is stored.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -147,18 +147,6 @@ def fold_key(key: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.casefold().translate(_non_ascii_confusables()))
     return "".join(ch for ch in text.casefold() if ch.isascii() and ch.isalnum())
-
-
-_UNESCAPED_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")  # line breaks and controls json.dumps leaves as they are
-
-
-def quoted(text: object, limit: int = 200) -> str:
-    """Text that is not ours (a vendor's error code, an identity provider's subject name) as one delimited, inert
-    string: in double quotes, invisible characters removed, every line break and control character escaped (`\n`,
-    `\u2028`), cut at `limit` characters. It can never start a line of the server's own (a `Next:` line)."""
-    shown = visible(str(text))
-    shown = shown if len(shown) <= limit else shown[:limit] + "…"
-    return _UNESCAPED_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(shown, ensure_ascii=False))
 
 
 def has_bidi_controls(text: str) -> bool:

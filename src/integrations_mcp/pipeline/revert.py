@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations_mcp.errors import GuardrailError
+from integrations_mcp.errors import GuardrailError, quoted
 from integrations_mcp.guardrails.secrets import REDACTED
-from integrations_mcp.guardrails.text import quoted
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.pipeline.journal import Outcome, Planned, Written

@@ -28,10 +28,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.errors import GuardrailError, VendorError, quoted
 from integrations_mcp.guardrails.secret_values import secret_kinds
 from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
-from integrations_mcp.guardrails.text import is_blank, name_key, quoted
+from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
