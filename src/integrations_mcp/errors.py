@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import Any
 
@@ -19,7 +20,19 @@ from mcp.server.mcpserver.exceptions import ToolError
 MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
 __all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable",
-           "WriteOutcomeUnknown"]
+           "WriteOutcomeUnknown", "quoted"]
+
+_UNESCAPED_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")  # line breaks and controls json.dumps leaves as they are
+
+
+def quoted(text: object, limit: int = 200) -> str:
+    """Text that is not ours (a vendor's words, error code or call id, an identity provider's subject name) as one
+    delimited, inert string: in double quotes, format characters (zero-width, bidi controls) removed, every line
+    break and control character escaped (`\\n`, `\\u2028`), cut at `limit` characters. It can never start a line
+    of the server's own (a `Next:` line)."""
+    shown = "".join(ch for ch in str(text) if unicodedata.category(ch) != "Cf")
+    shown = shown if len(shown) <= limit else shown[:limit] + "…"
+    return _UNESCAPED_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(shown, ensure_ascii=False))
 
 
 class ConfigurationError(Exception):
@@ -69,8 +82,9 @@ class VendorError(IntegrationsError):
         self.vendor, self.operation, self.status, self.hint = vendor, operation, status, hint
         self.error_code, self.api_call_id = error_code, api_call_id
         parts = [f"{vendor} {operation} failed"]
-        facts = [f"{k}={v}" for k, v in (("error_code", error_code), ("http_status", status),
-                                          ("api_call_id", api_call_id)) if v is not None]
+        # The code and call id are the vendor's text too: quoted, so they cannot start a line of ours ("Next:").
+        facts = [f"{k}={quoted(v, 100) if isinstance(v, str) else v}" for k, v in (
+            ("error_code", error_code), ("http_status", status), ("api_call_id", api_call_id)) if v is not None]
         if facts:
             parts.append(f" ({', '.join(facts)})")
         if isinstance(self, VendorUnavailable | WriteOutcomeUnknown):  # our own words (a timeout, an unreadable answer)
@@ -78,7 +92,7 @@ class VendorError(IntegrationsError):
         else:
             # The vendor's words are data, not instructions: quoted as such, without invisible or text-direction
             # characters, and cut to a size that cannot flood the conversation.
-            parts.append(f": {vendor} said {json.dumps(_visible(message)[:MAX_VENDOR_TEXT], ensure_ascii=False)}")
+            parts.append(f": {vendor} said {quoted(message, MAX_VENDOR_TEXT)}")
         if hint:
             parts.append(f" {hint}")
         super().__init__("".join(parts))
@@ -130,6 +144,3 @@ class WriteOutcomeUnknown(VendorError):
     def nothing_written(self) -> bool:
         return False
 
-
-def _visible(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")

@@ -10,20 +10,39 @@ from tests.harness import connect
 pytestmark = pytest.mark.anyio
 
 
-async def test_twenty_thousand_unknown_property_names_give_a_short_refusal() -> None:
+async def test_two_thousand_unknown_property_names_give_a_short_refusal() -> None:
     async with connect() as s:
-        properties = {f"unknown_property_{i}": "x" for i in range(20_000)}
-        text = await s.refused("CreateCxEngageIntegration", "is not a property of type rest", "and 19980 more",
+        properties = {f"unknown_{i}": "x" for i in range(2_000)}
+        text = await s.refused("CreateCxEngageIntegration", "is not a property of type rest", "and 1980 more",
                                name="Big", type="rest", properties=properties)
         assert len(text) < 5_000
         assert s.writes() == []
 
 
-async def test_twenty_thousand_unknown_arguments_give_a_short_refusal() -> None:
+async def test_two_thousand_unknown_arguments_give_a_short_refusal() -> None:
     async with connect() as s:
-        text = await s.refused("GetCxEngageIntegrations", "unknown argument", "and 19980 more",
-                               **{f"arg{i}": 1 for i in range(20_000)})
+        text = await s.refused("GetCxEngageIntegrations", "unknown argument", "and 1980 more",
+                               **{f"arg{i}": 1 for i in range(2_000)})
         assert len(text) < 5_000
+
+
+def _nested(depth: int) -> list:
+    value: list = ["deep"]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("many", [{f"unknown_property_{i}": "x" for i in range(20_000)}, {"a": _nested(40)}],
+                         ids=["20000 names", "34 levels"])
+async def test_arguments_over_the_size_limit_are_refused_before_they_are_read(many: dict) -> None:
+    async with connect() as s:
+        text = await s.refused("CreateCxEngageIntegration", "too large at properties", "Nothing was sent",
+                               name="Big", type="rest", properties=many)
+        assert len(text) < 1_000 and "unknown_property" not in text and "deep" not in text
+        assert s.writes() == []
+        text = await s.refused("GetCxEngageIntegrations", "too large", **{f"arg{i}": 1 for i in range(20_000)})
+        assert "arg1" not in text  # an unknown name is never echoed (it may be a pasted secret)
 
 
 async def test_a_huge_property_value_is_refused_without_being_echoed() -> None:

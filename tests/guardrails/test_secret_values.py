@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import time
+
 import pytest
 
-from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, secret_kinds
+from integrations_mcp.guardrails.secret_values import (
+    KNOWN_FORMATS,
+    Format,
+    find_secret_values,
+    mask_secret_values,
+    secret_kinds,
+)
 from integrations_mcp.guardrails.secrets import SecretKeys, redact, secret_paths
 from integrations_mcp.guardrails.text import fold_key
 
@@ -106,3 +117,108 @@ def test_the_output_filter_keeps_handed_over_links_whole() -> None:
                       keep=handed_over(result))
     assert link in text and "abc123def" not in text
     assert clean_text("bidi \u202eevil\u200b") == "bidi evil"
+
+
+# --- our own formats (detect-secrets is no longer a dependency) ------------------------------------------------------
+
+@pytest.mark.parametrize("rule", KNOWN_FORMATS, ids=lambda rule: f"{rule.kind}: {rule.sample[:16]}")
+def test_every_known_format_names_its_source_and_finds_its_sample(rule: Format) -> None:
+    assert rule.source and ("detect-secrets" in rule.source or "docs" in rule.source or "RFC" in rule.source)
+    assert any(hint in rule.sample for hint in rule.hints) or rule.pattern.flags & re.I
+    assert rule.kind in secret_kinds(f"see {rule.sample} here", entropy=False)
+    masked = mask_secret_values(f"see {rule.sample} here", entropy=False)
+    assert masked.startswith("see ") and masked.endswith("[redacted] here") and rule.sample[-6:] not in masked, masked
+
+
+def test_the_value_scan_loads_no_scanner_package() -> None:
+    code = ("import sys; from integrations_mcp.guardrails.secret_values import secret_kinds; "
+            "secret_kinds('sk_live_4eC39HqLyjWDarjtT1zdp7dc'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('detect_secrets', 'requests', 'yaml')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+# --- linear time on pathological texts ------------------------------------------------------------------------------
+
+def pathological(n: int) -> dict[str, str]:
+    """Texts of `n` characters repeating what a rule starts with or is made of (each rule's worst case)."""
+    seeds = ["a", "aB3", "a-", "a ", "0f", "eyJ", "eyJ=", "http://", "a://", "?token=a&", "bearer \t ", "-----BEGIN ",
+             "-----BEGIN PRIVATE KEY ", "1234567890:", "xoxb-1-", "sk-", "sk-T3BlbkFJ", "a\u200b", "ａ", "@:"]
+    for rule in KNOWN_FORMATS:
+        seeds += [*rule.hints, rule.sample[:-1], rule.sample[:len(rule.sample) // 2]]
+    return {seed: (seed * (n // len(seed) + 1))[:n] for seed in dict.fromkeys(seeds)}
+
+
+def test_every_rule_is_linear_on_pathological_texts() -> None:
+    """64,000 characters (the argument limit) of each worst case: the old rules took 7-19 s on 100,000 letters."""
+    slowest = (0.0, "")
+    for seed, text in pathological(64_000).items():
+        started = time.process_time()
+        secret_kinds(text, hex_tokens=True)
+        mask_secret_values(text)
+        slowest = max(slowest, (time.process_time() - started, seed))
+    assert slowest[0] < 1.0, slowest
+
+
+def test_a_url_with_many_parameters_is_read_once() -> None:
+    url = "https://x.example/?" + "&".join(f"p{i}=v{i}" for i in range(8_000)) + "&api_key=abc123def"
+    started = time.process_time()
+    assert mask_secret_values(url).endswith("api_key=[redacted]")
+    assert time.process_time() - started < 1.0
+
+
+# --- disguised secrets ----------------------------------------------------------------------------------------------
+
+STRIPE = SECRETS["stripe"]
+DISGUISED = {
+    "zero-width inside": STRIPE[:10] + "\u200b" + STRIPE[10:],
+    "soft hyphen inside": STRIPE[:10] + "\u00ad" + STRIPE[10:],
+    "word joiner inside": SECRETS["github"][:8] + "\u2060" + SECRETS["github"][8:],
+    "full width": "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in STRIPE),
+    "split by spaces": "key: " + " ".join(STRIPE[i:i + 6] for i in range(0, len(STRIPE), 6)),
+    "split by line breaks": SECRETS["github"][:20] + "\n" + SECRETS["github"][20:],
+    "JWT with a zero-width space": JWT[:30] + "\u200b" + JWT[30:],
+}
+
+
+@pytest.mark.parametrize("text", DISGUISED.values(), ids=DISGUISED.keys())
+def test_a_disguised_key_is_still_a_key(text: str) -> None:
+    assert secret_kinds(text, entropy=False), text
+    masked = mask_secret_values(text, entropy=False)
+    assert "4eC39Hq" not in masked and "16C7e42F" not in masked and "dozjgNry" not in masked, masked
+    assert "[redacted]" in masked
+
+
+def test_json_inside_a_value_is_read_for_secret_names() -> None:
+    keys = SecretKeys.of(["password"])
+    arguments = {"description": '{"user": "ops", "password": "hunter2"}', "name": "[1, 2"}
+    assert secret_paths(arguments, keys) == ["description (JSON).password"]
+    deep = "[" * 5_000 + "]" * 5_000  # too many containers: not parsed, no recursion error
+    assert secret_paths({"description": deep}, keys) == []
+
+
+TWILIO_AUTH_TOKEN = "9f3c1e7a2b4d6f8091a3c5e7b9d1f2a4"  # 32 hex, the documented format of a Twilio auth token
+
+
+def test_hex_tokens_are_secrets_where_credentials_belong_only() -> None:
+    assert secret_kinds(TWILIO_AUTH_TOKEN) == []  # a hash or a record id, in a description
+    assert secret_kinds(TWILIO_AUTH_TOKEN, hex_tokens=True) == ["hex token"]
+    assert secret_kinds("a" * 40 + "1", hex_tokens=True) == []  # 41 digits: not a key length
+    assert secret_kinds("AC" + TWILIO_AUTH_TOKEN, hex_tokens=True) == []  # an account SID
+    assert secret_kinds("0" * 64, hex_tokens=True) == []  # digits only
+    keys = SecretKeys.of(["password"])
+    found = secret_paths({"properties": {"accountSid": TWILIO_AUTH_TOKEN, "region": TWILIO_AUTH_TOKEN},
+                          "description": TWILIO_AUTH_TOKEN}, keys, hex_in=("properties",))
+    assert found == ["properties.region (hex token)"]  # ids exempt; descriptions may hold hashes
+
+
+@pytest.mark.anyio
+async def test_a_hex_auth_token_in_a_plain_property_is_refused_before_anything_is_sent() -> None:
+    from tests.harness import connect
+
+    async with connect() as s:
+        await s.refused("CreateCxEngageIntegration", "properties.extensionPrefix (hex token)", "Nothing was sent",
+                        name="Voice", type="twilio", properties={"extensionPrefix": TWILIO_AUTH_TOKEN})
+        zero_width = STRIPE[:9] + "\u200b" + STRIPE[9:]
+        await s.refused("CreateCxEngageIntegration", "description (Stripe Access Key", name="Desk", type="rest",
+                        description=f"key {zero_width}")
+        assert s.writes() == []

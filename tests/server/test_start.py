@@ -70,7 +70,7 @@ async def list_then_call(server):
 
 
 def state_stack():
-    return sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "alembic", "aiosqlite", "detect_secrets"})
+    return sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "alembic", "aiosqlite"})
 
 with sandbox(settings) if settings.sandbox else __import__("contextlib").nullcontext((settings, {})) as (settings, _):
     print(json.dumps(asyncio.run(list_then_call(build_server(settings)))))
@@ -89,7 +89,7 @@ def test_serving_real_vendors_imports_no_emulator_and_makes_no_client(tmp_path: 
     assert real["tools"] and real["made"] == 0
     assert real["emulators"] == []
     assert real["http_stack"] == []  # stdio: neither the HTTP transport nor its auth (JWT) is imported
-    # Nor the state database's stack (SQLAlchemy, Alembic, the SQLite driver) or detect-secrets' rules: the state
+    # Nor the state database's stack (SQLAlchemy, Alembic, the SQLite driver): the state
     # store connects and migrates on the first call that needs it; even with a key (forms sealed in the database).
     assert real["state_stack"] == []
     database = tmp_path / "state.sqlite3"
@@ -108,8 +108,7 @@ def test_the_sandbox_builds_an_emulator_when_the_first_request_reaches_it() -> N
     assert "integrations_mcp.vendors.cxengage.emulator.emulator" not in sandboxed["after_call"]
     assert sandboxed["call_ok"]
     assert sandboxed["state_stack"] == []
-    assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state (its answer
-    # is checked for secret values, so detect-secrets' rules are loaded by then)
+    assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state
     assert {"sqlalchemy", "alembic"} <= set(sandboxed["state_after_journal"]) and sandboxed["journal_ok"]
 
 

@@ -1,67 +1,153 @@
 """Secrets recognised by what they look like, wherever they are (a name, a description, an option value).
 
-Known key and token formats come from the rules of Yelp's `detect-secrets` scanner (its regex plugins: AWS, GitHub,
-GitLab, Stripe, Slack, JWT, private keys, SendGrid, OpenAI, Discord, ...), kept up to date there rather than copied
-here. Around them, what a scanner of source files does not look for in free text: Bearer/Basic values, URL userinfo
-(with or without a colon), secret-named query parameters, and long high-entropy tokens. The entropy rule is tuned
-to let ordinary values through (UUIDs, hex ids, words joined in camelCase, URLs): see `looks_random`.
+Known key and token formats (`KNOWN_FORMATS`): each names its source, the rule of Yelp's `detect-secrets` scanner it
+was taken from and/or the vendor's documented format. Around them, what a scanner of source files does not look for
+in free text: Bearer/Basic values, URL userinfo (with or without a colon), secret-named query parameters, long
+high-entropy tokens and bare 32/40/64-digit hex tokens (a Twilio auth token is 32 hex). The entropy and hex rules
+are tuned to let ordinary values through (UUIDs, words joined in camelCase, URLs; ids are exempt by their key): see
+`looks_random`.
+
+Untrusted text of any length is scanned here, on the event loop, so every pattern runs in linear time: every
+repetition before a literal is bounded, no two unbounded repetitions can trade characters, and each format is
+tried only when its literal part (`hint`) is in the text. A text is also scanned in its canonical form
+(`text.canonical`: width folded, invisible characters removed), so a key with a zero-width or full-width character
+inside is still a key, and with its blanks removed for the formats with a distinctive prefix (a key split by
+spaces). Not recognised: a secret split across two values, or encoded (base64, hex of a text).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import importlib
+import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote
 
-from integrations_mcp.guardrails.text import fold_key
+from integrations_mcp.guardrails.text import canonical_chars, fold_key
 
-__all__ = ["Finding", "find_secret_values", "looks_random", "mask_secret_values", "names_random", "secret_kinds"]
-
-# Left out on purpose: basic auth (the URL rule below also finds a token without a colon), Twilio (its "AC..."
-# pattern is an account SID, a CxEngage destination, not a secret), Artifactory ("AP" + 9 letters/digits also
-# matches ordinary codes), the keyword, IP and vendor-keyword plugins (they read assignments in source files).
-_PLUGINS = ("aws.AWSKeyDetector", "azure_storage_key.AzureStorageKeyDetector", "discord.DiscordBotTokenDetector",
-            "github_token.GitHubTokenDetector", "gitlab_token.GitLabTokenDetector", "jwt.JwtTokenDetector",
-            "mailchimp.MailchimpDetector", "npm.NpmDetector", "openai.OpenAIDetector",
-            "private_key.PrivateKeyDetector", "pypi_token.PypiTokenDetector", "sendgrid.SendGridDetector",
-            "slack.SlackDetector", "square_oauth.SquareOAuthDetector", "stripe.StripeDetector",
-            "telegram_token.TelegramBotTokenDetector")
+__all__ = ["KNOWN_FORMATS", "Finding", "Format", "find_secret_values", "looks_random", "mask_secret_values",
+           "names_random", "secret_kinds"]
 
 
-@functools.cache
-def _detectors() -> tuple[tuple[str, re.Pattern[str], bool], ...]:
-    """(secret type, regex, is a JWT) of each plugin rule. Imported on first use: detect-secrets' package import
-    costs about 0.2 s, which a server start should not pay."""
-    rules = []
-    for plugin in _PLUGINS:
-        module, name = plugin.rsplit(".", 1)
-        detector = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)()
-        rules += [(detector.secret_type, regex, name == "JwtTokenDetector") for regex in detector.denylist]
-    return tuple(rules)
+@dataclass(frozen=True)
+class Format:
+    """A known key or token format: `pattern` is tried only on a text holding one of the `hints` (all literal)."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+    source: str
+    sample: str  # a made-up value of the format (tests/guardrails/test_secret_values.py checks each)
+    prefixed: bool = True  # its prefix is distinctive enough to look for with blanks removed
+    valid: Callable[[str], bool] | None = None
+    # Where the format's literal is not at its start: the match is extended back over token characters (at most this
+    # many) to the first `start` found there, or dropped if none is.
+    back: int = 0
+    start: str = ""
 
 
-def _formally_valid_jwt(token: str) -> bool:
-    from detect_secrets.plugins.jwt import JwtTokenDetector
+def _jwt_valid(token: str) -> bool:
+    """Header and payload are base64url JSON objects (detect-secrets' `JwtTokenDetector.is_formally_valid`)."""
+    parts = token.split(".")
+    if len(parts) < 2:
+        return False
+    try:
+        for part in parts[:2]:
+            if len(part) % 4 == 1:
+                return False
+            if not isinstance(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))), dict):
+                return False
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return True
 
-    return JwtTokenDetector.is_formally_valid(token)
 
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY|SECRET)[A-Z ]*-----.*?(?:-----END [A-Z0-9 ]*-----|$)", re.S)
-_AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)\s*[:=]?\s+(?P<value>[A-Za-z0-9._~+/=-]{12,})",
-                          re.I)
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
+       prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "") -> Format:
+    return Format(kind, re.compile(pattern, flags), (hints,) if isinstance(hints, str) else hints, source, sample,
+                  prefixed, valid, back, start)
+
+
+_DS = "detect-secrets plugins/"
+# Left out on purpose: basic auth (the URL rule below also finds a token without a colon), Twilio's "AC..." rule
+# (an account SID, a CxEngage destination, not a secret), Artifactory ("AP" + 9 letters/digits also matches ordinary
+# codes), the keyword, IP and vendor-keyword plugins (they read assignments in source files), and AWSKeyDetector's
+# `aws...key = '<40 characters>'` assignment (its nested lazy repetitions cost thousands of steps per "aws"; a
+# secret key is found by its look instead: `_AWS_SECRET`).
+# A format whose body can hold its own prefix starts only where no token character stands before it: otherwise a
+# run of repeated prefixes (`eyJeyJeyJ...`) is scanned again from each of them.
+KNOWN_FORMATS: tuple[Format, ...] = (
+    _f("AWS Access Key", r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}", ("A3T", "ABIA", "ACCA", "AKIA", "ASIA"),
+       _DS + "aws.py; AWS IAM unique id prefixes", "AKIAIOSFODNN7EXAMPLE", prefixed=False),
+    _f("Azure Storage Account access key", r"AccountKey=[a-zA-Z0-9+/=]{88}", "AccountKey=",
+       _DS + "azure_storage_key.py", "AccountKey=" + "Zm9vYmFy" * 11),
+    _f("Discord Bot Token", r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}", ".",
+       _DS + "discord.py", "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs", prefixed=False),
+    _f("GitHub Token", r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+       _DS + "github_token.py", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    _f("GitHub Token", r"github_pat_[A-Za-z0-9_]{82}", "github_pat_",
+       "GitHub docs: fine-grained personal access tokens", "github_pat_" + "11ABCDEFG0" * 8 + "ab"),
+    _f("GitLab Token", r"(?<![A-Za-z0-9_-])(?:glpat|gldt|glft|glsoat|glrt|glcbt|glimt|glptt|glagent|gloas)-"
+       r"[A-Za-z0-9_-]{20,1024}(?!\w)",
+       "gl", _DS + "gitlab_token.py; GitLab docs: token prefixes", "glpat-xYz12AbC34dEf56GhI78"),
+    _f("GitLab Token", r"(?<![A-Za-z0-9_-])GR1348941[A-Za-z0-9_-]{20,50}(?!\w)", "GR1348941", _DS + "gitlab_token.py",
+       "GR1348941xYz12AbC34dEf56GhI78"),
+    _f("JSON Web Token", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{1,4096}={0,2}\.[A-Za-z0-9_=-]+\.?[A-Za-z0-9_.+/=-]*",
+       "eyJ", _DS + "jwt.py; RFC 7519",
+       "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+       valid=_jwt_valid),
+    _f("Mailchimp Access Key", r"(?<![0-9a-z])[0-9a-z]{32}-us[0-9]{1,2}", "-us", _DS + "mailchimp.py",
+       "2a4c6e8f0b1d3f5a7c9e1b3d5f7a9c1e-us12", prefixed=False),
+    _f("NPM tokens", r"npm_[A-Za-z0-9]{36}", "npm_", _DS + "npm.py; npm docs: access tokens",
+       "npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+    _f("NPM tokens", r":_authToken=[ \t]{0,16}[A-Fa-f0-9-]{36}", ":_authToken=", _DS + "npm.py",
+       "//registry.npmjs.org/:_authToken=1b2c3d4e-5f6a-7b8c-9d0e-1f2a3b4c5d6e"),
+    # The literal in the middle comes first here: OpenAIToken's `sk-[...]*` would rescan each run for every "sk-".
+    _f("OpenAI Token", r"T3BlbkFJ[A-Za-z0-9_-]{20,}", "T3BlbkFJ", _DS + "openai.py",
+       "sk-proj-a1B2c3D4e5F6g7H8i9J0T3BlbkFJk1L2m3N4o5P6q7R8s9T0", back=200, start="sk-"),
+    _f("Private Key", r"PuTTY-User-Key-File-[23]", "PuTTY-User-Key-File-", _DS + "private_key.py",
+       "PuTTY-User-Key-File-3"),
+    _f("Private Key", r"-----BEGIN [A-Z0-9 ]{0,20}?(?:PRIVATE KEY|SECRET)[A-Z ]{0,10}-----"
+       r"[\s\S]*?(?:-----END [A-Z0-9 ]{0,60}-----|\Z)", "-----BEGIN ", _DS + "private_key.py; RFC 7468",
+       "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----"),
+    _f("PyPI Token", r"pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{70,}", "pypi-Ag",
+       _DS + "pypi_token.py", "pypi-AgEIcHlwaS5vcmc" + "A1b2C3d4E5" * 7),
+    _f("SendGrid API Key", r"SG\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9_-]{43}", "SG.", _DS + "sendgrid.py",
+       "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"),
+    _f("Slack Token", r"xox[abposr]-(?:[0-9]{1,32}-){1,8}[a-z0-9]{1,255}", "xox", _DS + "slack.py",
+       "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", flags=re.I),
+    _f("Slack Token", r"https://hooks\.slack\.com/services/T[a-zA-Z0-9_]{1,64}/B[a-zA-Z0-9_]{1,64}/[a-zA-Z0-9_]{1,64}",
+       "hooks.slack.com", _DS + "slack.py", "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXX",
+       flags=re.I),
+    _f("Square OAuth Secret", r"sq0csp-[0-9A-Za-z\\_-]{43}", "sq0csp-", _DS + "square_oauth.py",
+       "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
+    _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
+       "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False),
+)
+
+_AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
+                          r"(?P<value>[A-Za-z0-9._~+/=-]{12,})", re.I)
+# The scheme is bounded: `[A-Za-z][A-Za-z0-9+.-]*://` scanned each run of letters once per letter (quadratic).
+_URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"'<>]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20,}")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z_-])[0-9a-fA-F]{32,64}(?![0-9A-Za-z_-])")
+_HEX_LENGTHS = (32, 40, 64)  # MD5-sized (a Twilio auth token), SHA-1-sized and SHA-256-sized secrets
 _SEPARATORS = re.compile(r"[-_+=]+")
+_LOWER_RUN = re.compile(r"[a-z]{8}")
+_DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile(r"[A-Z]"), re.compile(r"[a-z]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F_-]+")
+_BLANKS = re.compile(r"\s+")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]*")
 # Query parameters that carry a credential when they have a value (compared after fold_key).
 _SECRET_PARAMS = frozenset({"apikey", "key", "token", "accesstoken", "authtoken", "refreshtoken", "idtoken",
                             "secret", "clientsecret", "password", "passwd", "pwd", "pass", "sig", "signature",
@@ -78,14 +164,24 @@ class Finding:
     end: int
 
 
-def secret_kinds(text: str) -> list[str]:
-    """The kinds of secret `text` holds ([] when none)."""
-    return sorted({f.kind for f in _findings(text)})
+def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> list[str]:
+    """The kinds of secret `text` holds ([] when none), in the text as given or in its canonical form. With
+    `hex_tokens` (where a credential belongs: an integration's properties, a typed option value), a bare 32-, 40- or
+    64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
+    return sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
+                  | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
 
 
 def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = True) -> str:
-    """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log)."""
+    """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log). A
+    secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
+    then what is returned."""
+    if _hidden_kinds(text, entropy=entropy):
+        text = canonical_chars(text)
     findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
+    if not findings and len(text) >= 8 and (compact := _BLANKS.sub("", text)) != text \
+            and any(True for _ in _prefixed_findings(compact)):
+        return mask  # a key split by blanks: where it stands is lost with the blanks, so the whole text goes
     out, at = [], 0
     for f in findings:
         if f.start <= at and out:  # overlapping or touching (a JWT's parts): one mask
@@ -96,7 +192,7 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     return "".join(out) + text[at:] if findings else text
 
 
-def find_secret_values(value: Any, *, path: str = "", entropy: bool = True,
+def find_secret_values(value: Any, *, path: str = "", entropy: bool = True, hex_tokens: bool = False,
                        random_keys: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
     """(path, kind) for every string, at any depth, that holds a recognised secret. Values under keys that name an
     id (`integration_id`, `secure_form_id`, `accountSid`) or under `random_keys` (folded names of public values
@@ -105,12 +201,14 @@ def find_secret_values(value: Any, *, path: str = "", entropy: bool = True,
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
             random = names_random(key, random_keys)
-            yield from find_secret_values(item, path=here, entropy=entropy and not random, random_keys=random_keys)
+            yield from find_secret_values(item, path=here, entropy=entropy and not random,
+                                          hex_tokens=hex_tokens and not random, random_keys=random_keys)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from find_secret_values(item, path=f"{path}[{index}]", entropy=entropy, random_keys=random_keys)
+            yield from find_secret_values(item, path=f"{path}[{index}]", entropy=entropy, hex_tokens=hex_tokens,
+                                          random_keys=random_keys)
     elif isinstance(value, str):
-        kinds = sorted({f.kind for f in _findings(value, entropy=entropy)})
+        kinds = secret_kinds(value, entropy=entropy, hex_tokens=hex_tokens)
         if kinds:
             yield path, ", ".join(kinds)
 
@@ -122,21 +220,59 @@ def names_random(key: object, random_keys: frozenset[str] = frozenset()) -> bool
     return k.endswith(("id", "ids")) or k in random_keys
 
 
-def _findings(text: str, *, entropy: bool = True) -> Iterator[Finding]:
+def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[str]:
+    """Kinds found only once the text is canonical (a zero-width or full-width character inside a key) or only with
+    its blanks removed (a key split by spaces or line breaks; formats with a distinctive prefix only)."""
+    if len(text) < 8:
+        return set()
+    kinds: set[str] = set()
+    seen = canonical_chars(text)
+    if seen != text:
+        kinds |= {f.kind for f in _findings(seen, entropy=entropy, hex_tokens=hex_tokens)} \
+            - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
+    compact = _BLANKS.sub("", seen)
+    if compact != seen:
+        kinds |= {f.kind for f in _prefixed_findings(compact)} - {f.kind for f in _prefixed_findings(seen)}
+    return kinds
+
+
+def _prefixed_findings(text: str) -> Iterator[Finding]:
+    yield from _format_findings(text, prefixed_only=True)
+
+
+def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Finding]:
+    lowered: str | None = None
+    for rule in KNOWN_FORMATS:
+        if prefixed_only and not rule.prefixed:
+            continue
+        if rule.pattern.flags & re.I:
+            lowered = lowered if lowered is not None else text.lower()
+            if not any(hint.lower() in lowered for hint in rule.hints):
+                continue
+        elif not any(hint in text for hint in rule.hints):
+            continue
+        for match in rule.pattern.finditer(text):
+            start = match.start()
+            if rule.back:
+                run = _TOKEN_RUN.match(text[max(0, start - rule.back):start][::-1])  # read backwards, anchored
+                at = text.find(rule.start, start - run.end(), start)
+                if at < 0:
+                    continue
+                start = at
+            if rule.valid is None or rule.valid(text[start:match.end()]):
+                yield Finding(rule.kind, start, match.end())
+
+
+def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> Iterator[Finding]:
     if len(text) < 8:
         return
-    for secret_type, regex, jwt in _detectors():
-        for match in regex.finditer(text):
-            if jwt and not _formally_valid_jwt(match.group(0)):
-                continue
-            yield Finding(secret_type, match.start(), match.end())
-    for match in _PEM.finditer(text):
-        yield Finding("Private Key", match.start(), match.end())
+    yield from _format_findings(text)
     for match in _AUTH_SCHEME.finditer(text):
         if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
             yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
-    for match in _URL.finditer(text):
-        yield from _url_findings(match.group(0), match.start())
+    if "://" in text:
+        for match in _URL.finditer(text):
+            yield from _url_findings(match.group(0), match.start())
     if entropy:
         for match in _AWS_SECRET.finditer(text):
             if looks_random(match.group(0)):
@@ -145,6 +281,11 @@ def _findings(text: str, *, entropy: bool = True) -> Iterator[Finding]:
             # Joined words (`CANARY-7f3a9c-not-a-value`) are not random: one segment must be random on its own.
             if any(looks_random(part, min_length=16) for part in _SEPARATORS.split(match.group(0))):
                 yield Finding("high-entropy token", match.start(), match.end())
+    if hex_tokens:
+        for match in _HEX_TOKEN.finditer(text):
+            token = match.group(0)
+            if len(token) in _HEX_LENGTHS and not token.isdigit() and not token.isalpha():
+                yield Finding("hex token", match.start(), match.end())
 
 
 def _auth_value_is_secret(scheme: str, value: str) -> bool:
@@ -158,23 +299,28 @@ def _auth_value_is_secret(scheme: str, value: str) -> bool:
 
 
 def _url_findings(url: str, offset: int) -> Iterator[Finding]:
-    try:
-        parts = urlsplit(url)
-        userinfo, _, _ = parts.netloc.rpartition("@")
-    except ValueError:
-        return
-    if userinfo:
+    """The password or token in the userinfo, and secret-named query parameters, found in one pass (each parameter's
+    place is counted, not searched for: a search per parameter is quadratic in their number)."""
+    rest = url.split("://", 1)[1]
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    userinfo, at, _ = authority.rpartition("@")
+    if at and userinfo:
         user, colon, password = userinfo.partition(":")
         secret = password if colon else user
         # A password always; a user name alone only when it is a token (https://ghp_...@github.com).
         if secret and (colon or looks_random(user, min_length=16) or secret_kinds(user)):
-            start = offset + url.index(userinfo) + (len(user) + 1 if colon else 0)
+            start = offset + url.index("://") + 3 + (len(user) + 1 if colon else 0)
             yield Finding("password in the URL" if colon else "token in the URL", start, start + len(secret))
-    for name, value in parse_qsl(parts.query, keep_blank_values=False):
-        if fold_key(name) in _SECRET_PARAMS and value:
-            at = url.find(value, url.find("?"))
-            if at >= 0:
-                yield Finding(f"secret in URL parameter {name!r}", offset + at, offset + at + len(value))
+    query_at = url.find("?")
+    if query_at < 0:
+        return
+    pos = offset + query_at + 1
+    for part in url[query_at + 1:].split("#", 1)[0].split("&"):
+        name, eq, value = part.partition("=")
+        if eq and value and len(name) <= 64 and fold_key(unquote(name)) in _SECRET_PARAMS:
+            start = pos + len(name) + 1
+            yield Finding(f"secret in URL parameter {unquote(name)[:64]!r}", start, start + len(value))
+        pos += len(part) + 1
 
 
 def looks_random(token: str, *, min_length: int = 20) -> bool:
@@ -183,11 +329,11 @@ def looks_random(token: str, *, min_length: int = 20) -> bool:
     which repeat letters and have long lower-case runs."""
     if len(token) < min_length or _UUID.fullmatch(token) or _HEX.fullmatch(token):
         return False
-    letters_digits = [c for c in token if c.isalnum()]
-    if not (any(c.isdigit() for c in token) and any(c.isupper() for c in token) and any(c.islower() for c in token)):
+    if not (_DIGIT.search(token) and _UPPER.search(token) and _LOWER.search(token)):
         return False
-    if max((len(run) for run in re.findall(r"[a-z]+", token)), default=0) > 7:
+    if _LOWER_RUN.search(token):
         return False  # an ordinary word in it: random base62 rarely has 8 lower-case letters in a row
-    counts = Counter(letters_digits)
-    entropy = -sum(n / len(letters_digits) * math.log2(n / len(letters_digits)) for n in counts.values())
-    return entropy >= 0.85 * math.log2(min(len(letters_digits), 62))
+    letters_digits = _NOT_ALNUM.sub("", token)
+    n = len(letters_digits)
+    entropy = -sum(k / n * math.log2(k / n) for k in Counter(letters_digits).values())
+    return entropy >= 0.85 * math.log2(min(n, 62))

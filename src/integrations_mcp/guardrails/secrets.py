@@ -45,18 +45,44 @@ def listing(items: list[str], limit: int = MAX_LISTED, *, each: int = 120) -> st
 
 
 def secret_paths(arguments: dict[str, Any], keys: SecretKeys, *, has_value: Any = None,
-                 no_entropy: Iterable[str] = (), random_keys: Iterable[str] = ()) -> list[str]:
+                 no_entropy: Iterable[str] = (), random_keys: Iterable[str] = (),
+                 hex_in: Iterable[str] = ()) -> list[str]:
     """Where `arguments` hold a secret: a value under a secret name (`has_value` decides what counts as a value;
-    default: anything but "" and None), or a value that looks like one (`secret_values`). Paths and kinds only,
-    never the value. Top-level arguments in `no_entropy` are checked for known formats only."""
+    default: anything but "" and None), also inside a string that holds a JSON object or list, or a value that looks
+    like one (`secret_values`). Paths and kinds only, never the value. Top-level arguments in `no_entropy` are
+    checked for known formats only; in those of `hex_in` (where credentials belong) bare hex tokens count too."""
     filled = has_value or (lambda v: v not in ("", None))
     paths = [path for path, value in find_keys(arguments, keys) if filled(value)]
-    skip, folded = frozenset(no_entropy), frozenset(map(fold_key, random_keys))
+    paths += [path for where, parsed in _json_inside(arguments)
+              for path, value in find_keys(parsed, keys, path=where) if filled(value)]
+    skip, folded, hexed = frozenset(no_entropy), frozenset(map(fold_key, random_keys)), frozenset(hex_in)
     for name, value in arguments.items():
-        for path, kind in find_secret_values(value, path=name, random_keys=folded,
+        for path, kind in find_secret_values(value, path=name, random_keys=folded, hex_tokens=name in hexed,
                                               entropy=name not in skip and not names_random(name, folded)):
             paths.append(f"{path} ({kind})")
     return [mask_secret_values(p) for p in dict.fromkeys(paths)]
+
+
+MAX_JSON_CONTAINERS = 200  # a JSON text with more lists and objects is not parsed (nesting depth stays bounded)
+
+
+def _json_inside(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, parsed value) of every string, at any depth, that holds a JSON object or list: `{"password": "..."}`
+    pasted as a description is a secret under a secret name all the same."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_inside(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_inside(item, f"{path}[{index}]")
+    elif isinstance(value, str) and value.lstrip()[:1] in ("{", "[") \
+            and value.count("{") + value.count("[") <= MAX_JSON_CONTAINERS:
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            return
+        if isinstance(parsed, dict | list):
+            yield f"{path} (JSON)", parsed
 
 
 def normalize_key(key: str) -> str:

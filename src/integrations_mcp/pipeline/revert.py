@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations_mcp.errors import GuardrailError
+from integrations_mcp.errors import GuardrailError, quoted
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
@@ -75,8 +75,8 @@ class RevertStages:
         reasons = " ".join(r.reason for r in needed)
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
-            reason=f"reverting change {self.change.id} ({self.change.tool} by {self.change.principal}) restores "
-                   "the values saved before it.",
+            reason=f"reverting change {self.change.id} ({self.change.tool} by {quoted(self.change.principal)}) "
+                   "restores the values saved before it.",
             consequence=reasons)]
 
     def target(self, plan: Any) -> str:

@@ -7,18 +7,66 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
-from integrations_mcp.guardrails.text import has_bidi_controls, is_blank
+from integrations_mcp.guardrails.text import control_characters, has_bidi_controls, is_blank
 
-__all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "ArgumentGuard", "Description", "IntegrationName", "Page", "PageSize",
-           "StrictBool"]
+__all__ = ["APPROVAL_ID", "CONFIRMATION_ID", "MAX_ARGUMENT_CHARS", "MAX_ARGUMENT_DEPTH", "ArgumentGuard",
+           "Description", "IntegrationName", "Page", "PageSize", "StrictBool", "argument_size", "oversized"]
+
+# One call's arguments, counted as JSON text (keys, strings, numbers): checked before any guard scans them, so the
+# work a call can cause is bounded. No tool needs more: a name is at most 200 characters, a description 2000, one
+# CxEngage property value 10000.
+MAX_ARGUMENT_CHARS = 64_000
+MAX_ARGUMENT_DEPTH = 32  # nesting of lists and objects
 
 PageSize = Annotated[int, Field(ge=1, le=25)]
 Page = Annotated[int, Field(ge=1)]
 
 
+def argument_size(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS) -> tuple[int, str | None]:
+    """(characters counted, the top-level argument at which `arguments` pass `limit` characters or
+    MAX_ARGUMENT_DEPTH levels, None when they fit). Counting stops there, so its cost is bounded by `limit`, whatever
+    the size of the arguments."""
+    where = oversized(arguments, limit, _counted := [0])
+    return _counted[0], where
+
+
+def oversized(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS, _counted: list[int] | None = None) \
+        -> str | None:
+    """The top-level argument at which `arguments` pass the limits (see `argument_size`), or None."""
+    budget = limit
+    counted = _counted if _counted is not None else [0]
+    for name, value in arguments.items():
+        budget -= len(name) + 4
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack and budget >= 0:
+            item, depth = stack.pop()
+            if isinstance(item, str):
+                budget -= len(item) + 2
+            elif isinstance(item, dict | list):
+                if depth > MAX_ARGUMENT_DEPTH:
+                    counted[0] = limit - budget
+                    return name
+                budget -= 2
+                for key, inner in item.items() if isinstance(item, dict) else enumerate(item):
+                    budget -= len(key) + 4 if isinstance(key, str) else 1
+                    stack.append((inner, depth + 1))
+                    if budget < 0:
+                        break
+            else:
+                budget -= 8  # a number, true, false or null
+        counted[0] = limit - budget
+        if budget < 0:
+            return name
+    return None
+
+
 def _readable_name(name: str) -> str:
+    if controls := control_characters(name):
+        raise ValueError(f"a name cannot hold control characters (found {', '.join(controls[:5])}): give it as one "
+                         "line of visible text")
     if is_blank(name):
-        raise ValueError("a name needs visible characters")
+        raise ValueError("a name needs visible characters (spaces, zero-width and other blank characters do not "
+                         "count)")
     if has_bidi_controls(name):
         raise ValueError("a name cannot hold text-direction control characters (they make it read differently)")
     return name

@@ -18,8 +18,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
 from integrations_mcp.errors import ConfigurationError, IntegrationsError
+from integrations_mcp.toolkit.arguments import MAX_ARGUMENT_CHARS, MAX_ARGUMENT_DEPTH
 
-__all__ = ["FramedError", "frame", "framed_failure", "invalid_arguments", "unknown_arguments", "valid_values"]
+__all__ = ["FramedError", "frame", "framed_failure", "invalid_arguments", "too_large", "unknown_arguments",
+           "valid_values"]
 
 NOTHING_SENT = "Nothing was sent."
 
@@ -66,6 +68,18 @@ def unknown_arguments(tool: str, unknown: list[str], known: Iterable[str]) -> st
     return frame("Invalid argument", f"unknown argument(s) for {tool}: {', '.join(unknown)}. {NOTHING_SENT}",
                  field=", ".join(unknown), valid=", ".join(sorted(known)) or "no arguments",
                  next_call=f"call {tool} again without them")
+
+
+def too_large(tool: str, where: str, known: Iterable[str]) -> str:
+    """Arguments over the size limit (toolkit.arguments.oversized), refused before anything reads them. Only a known
+    argument is named (an unknown name may be anything, a pasted secret too)."""
+    field = where if where in set(known) else None
+    return frame("Invalid argument", f"the arguments of {tool} are too large{f' at {field}' if field else ''}: more "
+                 f"than {MAX_ARGUMENT_CHARS} characters in all, or nested more than {MAX_ARGUMENT_DEPTH} levels. They "
+                 f"were not read. {NOTHING_SENT}", field=field,
+                 valid=f"at most {MAX_ARGUMENT_CHARS} characters of arguments (a name at most 200, a description at "
+                       "most 2000)",
+                 next_call=f"call {tool} again with shorter values; never put file contents or logs in arguments")
 
 
 def invalid_arguments(tool: str, error: ValidationError, input_schema: Mapping[str, Any]) -> str:

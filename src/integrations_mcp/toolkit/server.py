@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
@@ -22,10 +23,13 @@ from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
 from integrations_mcp.toolkit.answers import text_answer
-from integrations_mcp.toolkit.refusals import FramedError, framed_failure, unknown_arguments
+from integrations_mcp.toolkit.arguments import argument_size
+from integrations_mcp.toolkit.refusals import FramedError, framed_failure, too_large, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["IntegrationsServer"]
+
+INLINE_GUARD_CHARS = 4_000  # arguments (and answers) larger than this are scanned in a worker thread
 
 
 class IntegrationsServer(MCPServer):
@@ -71,11 +75,12 @@ class IntegrationsServer(MCPServer):
             exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS),)
             raise
         if isinstance(result, CallToolResult):
-            links = handed_over(result.structured_content)
-            result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
-                              if isinstance(c, TextContent) else c for c in result.content]
-            if result.structured_content is not None:
-                result.structured_content = clean_output(result.structured_content)
+            if argument_size({"content": [getattr(c, "text", "") for c in result.content],
+                              "structured": result.structured_content}, INLINE_GUARD_CHARS)[1] is not None:
+                # A large answer (long texts stored at the vendor) is filtered off the event loop.
+                await anyio.to_thread.run_sync(_clean_result, result)
+            else:
+                _clean_result(result)
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
@@ -87,7 +92,14 @@ class IntegrationsServer(MCPServer):
                     f"Refused: {name} changes data and this access token has the {READ_SCOPE} scope only. Nothing "
                     f"was sent. Use the read tools, or ask the server's operator for a token with {WRITE_SCOPE}.")
             if spec is not None:
-                if spec.guard is not None:
+                size, where = argument_size(arguments)
+                if where is not None:
+                    raise FramedError(too_large(name, where, spec.tool.parameters.get("properties", {})))
+                if spec.guard is not None and size > INLINE_GUARD_CHARS:
+                    # A scan of tens of thousands of characters takes tens of ms: off the event loop, so other
+                    # sessions' requests (a ping, a read) are answered meanwhile.
+                    await anyio.to_thread.run_sync(spec.guard, arguments)
+                elif spec.guard is not None:
                     spec.guard(arguments)
                 known = set(spec.tool.parameters.get("properties", {}))
                 unknown = sorted(set(arguments) - known)
@@ -110,3 +122,11 @@ class IntegrationsServer(MCPServer):
             text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
             result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result
+
+
+def _clean_result(result: CallToolResult) -> None:
+    links = handed_over(result.structured_content)
+    result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
+                      if isinstance(c, TextContent) else c for c in result.content]
+    if result.structured_content is not None:
+        result.structured_content = clean_output(result.structured_content)

@@ -74,7 +74,7 @@ async def test_a_vendor_400_surfaces_with_its_code_and_message(cx: Session) -> N
     cx.cxengage.faults.inject(path_prefix=collection_path(), method="POST", status=400, body=json.dumps({"error": {
         "code": 400, "message": "Invalid", "attribute": {"properties.accountSid": "Must start with AC and 32 hex "
                                                          "characters (got tw-typed-token)"}}}).encode())
-    message = await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "error_code=400",
+    message = await cx.refused("CreateCxEngageIntegration", "CreateIntegration failed", "error_code=\"400\"",
                                "http_status=400", "properties.accountSid: Must start with AC", **arguments)
     assert "tw-typed-token" not in message
     assert len(cx.writes()) == 1 and cx.form_state(form_id) == (True, False)

@@ -20,8 +20,8 @@ async def test_vendor_errors_become_tool_errors_with_code_and_call_id(client: Cl
                           body=b'{"api_call_id":"BBBBBBBBBBBBBBBBBBBB","api_call_unix":1,"code":0,'
                                b'"error_code":"service_unavailable","message":"Try later","result":"error"}',
                           times=None)  # every attempt: a 503 read is retried
-    await refused(client, "GetSiteThirdPartyIntegrations", {}, "error_code=service_unavailable",
-                  "api_call_id=BBBBBBBBBBBBBBBBBBBB", "Try later")
+    await refused(client, "GetSiteThirdPartyIntegrations", {}, "error_code=\"service_unavailable\"",
+                  "api_call_id=\"BBBBBBBBBBBBBBBBBBBB\"", "Try later")
     revcent.faults.clear()
     revcent.faults.inject(path_prefix="/v2/site_third_party_integrations", status=200, body=b"<html>oops")
     await refused(client, "GetSiteThirdPartyIntegrations", {}, "not a JSON object")

@@ -75,7 +75,8 @@ MAX_PROPERTY_CHARS = 10_000  # one property value, as JSON: no CxEngage setting 
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     """Argument guard: a non-empty secret property (by name, any depth, look-alike spellings too), or a value that
     is a secret by its look (a token, a key, a password in a URL), anywhere in the arguments refuses the whole call."""
-    paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN)
+    paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN,
+                         hex_in=("properties",))  # where credentials belong: a bare hex token is one (Twilio's)
     if paths:
         raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
                              + SECURE_WAY)

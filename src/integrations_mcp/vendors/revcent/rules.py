@@ -28,10 +28,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from integrations_mcp.errors import GuardrailError, VendorError
+from integrations_mcp.errors import GuardrailError, VendorError, quoted
 from integrations_mcp.guardrails.secret_values import secret_kinds
 from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
-from integrations_mcp.guardrails.text import name_key
+from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.secure_forms.single_use import SpentForms
@@ -140,7 +140,8 @@ async def require_usable_form(form_id: str, site_id: str, *, spent: SpentForms,
         form = await read(form_id)
     except VendorError as exc:
         if exc.error_code or (exc.status is not None and exc.status < 500):
-            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({exc.error_code or exc.status}: "
+            why = quoted(exc.error_code, 100) if exc.error_code else exc.status
+            raise GuardrailError(f"Refused: secure form {form_id} cannot be used ({why}: "
                                  "it does not exist or has expired). Create a new one with CreateSecureForm. "
                                  "Nothing was sent.") from None
         raise
@@ -220,9 +221,10 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
 def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: list[str]) -> list[str]:
     where = f"{option_id}.{field_id}"
     if f.field_type == "input":
-        if len(values) != 1 or not values[0].strip():
+        if len(values) != 1 or is_blank(values[0]):
             return [f"{where} is an input field: give exactly one non-empty value."]
-        kinds = secret_kinds(values[0])  # with the random-token rule: an input is typed, never a provider's id
+        # With the random-token and hex rules: an input is typed, never a provider's id.
+        kinds = secret_kinds(values[0], hex_tokens=True)
         if kinds:
             return [f"{where} looks like a secret ({', '.join(kinds)}); it was not sent. {SECURE_FORM_WAY}"]
         return []

@@ -12,6 +12,7 @@ from integrations_mcp.guardrails.secrets import (
     REDACTED,
     SecretKeys,
 )
+from integrations_mcp.guardrails.text import is_blank
 from integrations_mcp.vendors.revcent.models import (
     Choice,
     MissingOption,
@@ -129,7 +130,8 @@ def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
 
 
 def non_empty(value: list[str] | None) -> bool:
-    return bool(value) and any(v.strip() for v in value)
+    """A value with visible text: zero-width, BOM, Hangul filler or Braille blank alone is blank (text.is_blank)."""
+    return bool(value) and any(not is_blank(v) for v in value)
 
 
 def journal_image(record: UserIntegration | SavedIntegration) -> dict[str, Any]:
