@@ -16,18 +16,20 @@ of it (nearly all) cost one `translate` and one search.
 
 from __future__ import annotations
 
+import array
 import base64
 import bisect
 import functools
 import json
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import quote
 
 from integrations_mcp.guardrails.secrets import REDACTED, SCRUB_MIN_CHARS, SHORT_SECRET_CHARS
 
-__all__ = ["CASED_BELOW", "Scrubber", "case_class", "scrubber_for", "variants"]
+__all__ = ["CASED_BELOW", "Scrubber", "case_class", "case_classes", "scrubber_for", "variants"]
 
 CASED_BELOW = 0x20000  # no character from here on has a letter case (tests/guardrails/test_scrubber.py checks)
 
@@ -43,23 +45,45 @@ def variants(secrets: Iterable[str]) -> set[str]:
 
 
 @functools.cache
-def _cased() -> str:
-    """Every character that has a letter case: the only ones IGNORECASE lets match another character."""
-    return "".join(c for c in map(chr, range(CASED_BELOW)) if c.lower() != c or c.upper() != c)
+def _all_chars() -> str:
+    codes = array.array("I", range(CASED_BELOW))
+    if codes.itemsize != 4:  # pragma: no cover - unsigned int is 4 bytes on every platform CPython supports
+        return "".join(map(chr, range(CASED_BELOW)))
+    return codes.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be", "surrogatepass")
 
 
-@functools.lru_cache(maxsize=4096)
+_CLASSES: dict[str, frozenset[str]] = {}  # character -> its IGNORECASE class, for every character met in a secret
+
+
+def case_classes(chars: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each of `chars`, the characters `re.IGNORECASE` matches it with, itself included: taken from `re` itself
+    (one scan of every cased character for those not met before), so a folded match is exactly a regex one."""
+    wanted = set(chars)
+    new = sorted(wanted - _CLASSES.keys())
+    if new:
+        union = set(re.findall(f"[{''.join(map(re.escape, new))}]", _all_chars(), re.IGNORECASE))
+        # Which of `new` each character matches first: IGNORECASE matching is an equivalence, so a character's
+        # class is the characters that first match the same one (tests/guardrails/test_scrubber.py checks).
+        first = re.compile("|".join(f"({re.escape(char)})" for char in new), re.IGNORECASE)
+        groups: dict[int, set[str]] = defaultdict(set)
+        for char in union | set(new):
+            found = first.fullmatch(char)
+            if found is not None:
+                groups[found.lastindex or 0].add(char)
+        for char in new:
+            found = first.fullmatch(char)
+            _CLASSES[char] = frozenset(groups[found.lastindex or 0] if found else ()) | {char}
+    return {char: _CLASSES[char] for char in wanted}
+
+
 def case_class(char: str) -> frozenset[str]:
-    """The characters `re.IGNORECASE` matches `char` with, itself included."""
-    if char.lower() == char == char.upper():
-        return frozenset(char)
-    return frozenset(re.findall(re.escape(char), _cased(), re.IGNORECASE)) | {char}
+    return case_classes(char)[char]
 
 
 @functools.cache
 def _word_chars() -> frozenset[str]:
     """What the short-secret rule counts as a letter or digit next to a match: `[0-9A-Za-z]` under IGNORECASE."""
-    return frozenset("0123456789") | frozenset(re.findall("[A-Za-z]", _cased(), re.IGNORECASE))
+    return frozenset(re.findall("[0-9A-Za-z]", _all_chars(), re.IGNORECASE))
 
 
 def _fold_table(chars: Iterable[str]) -> dict[int, str]:
@@ -68,10 +92,10 @@ def _fold_table(chars: Iterable[str]) -> dict[int, str]:
     would only mask more)."""
     table: dict[int, str] = {}
     members: dict[str, set[str]] = {}
-    for char in set(chars):
+    for char, found in case_classes(chars).items():
         if ord(char) in table:
             continue
-        group = set(case_class(char))
+        group = set(found)
         for rep in {table[ord(c)] for c in group if ord(c) in table}:
             group |= members.pop(rep)
         rep = min(group)
