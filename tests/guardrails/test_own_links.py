@@ -46,3 +46,16 @@ def test_only_the_exact_registered_string_passes_whole() -> None:
     assert cleaned["form_url"] == link and cleaned["other"] == [link]
     assert "Secret-Key" not in cleaned["approval_url"]
     assert own_link("http://elsewhere.invalid/") and not links - {link}  # outside a call nothing is registered
+
+
+def test_a_vendors_link_is_handed_over_whole_only_without_a_known_secret_or_hidden_characters() -> None:
+    from integrations_mcp.guardrails.outputs import vendor_link
+
+    remember_configured_secrets((), also=["Secret-Key-0123456789"])
+    fine, leaky, hidden = ("https://revcent.invalid/secure_forms/abc?token=Zx9Lk2Qw8Rt5Yp3V",
+                           "https://revcent.invalid/secure_forms/abc?k=secret-key-0123456789",
+                           f"https://revcent.invalid/secure_forms/{BIDI}abc")
+    with own_links() as links:
+        for link in (fine, leaky, hidden):
+            vendor_link(link)
+    assert links == {fine}
