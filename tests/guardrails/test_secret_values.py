@@ -107,14 +107,14 @@ def test_a_refusal_path_never_holds_the_value() -> None:
     assert "4eC39" not in repr(paths)
 
 
-def test_the_output_filter_keeps_handed_over_links_whole() -> None:
-    from integrations_mcp.guardrails.outputs import clean_output, clean_text, handed_over
+def test_the_output_filter_keeps_the_servers_own_links_whole() -> None:
+    from integrations_mcp.guardrails.outputs import clean_output, clean_text
     link = "https://revcent.example/forms/abc?token=Zx9Lk2Qw8Rt5Yp3V"
     result = {"form_url": link, "note": f"see {link}", "leak": "https://x.example/?api_key=abc123def"}
-    cleaned = clean_output(result)
+    cleaned = clean_output(result, keep={link})
     assert cleaned["form_url"] == link and "Zx9Lk2Qw" not in cleaned["note"] and "abc123def" not in cleaned["leak"]
-    text = clean_text(f"form_url={link} and https://x.example/?api_key=abc123def",
-                      keep=handed_over(result))
+    assert "Zx9Lk2Qw" not in clean_output(result)["form_url"]  # a key's name exempts nothing
+    text = clean_text(f"form_url={link} and https://x.example/?api_key=abc123def", keep={link})
     assert link in text and "abc123def" not in text
     assert clean_text("bidi \u202eevil\u200b") == "bidi evil"
 

@@ -11,68 +11,95 @@ are redacted by name earlier, where the vendor's field names are known (`views.p
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import SecretStr
 
+from integrations_mcp.guardrails.scrubber import Scrubber
 from integrations_mcp.guardrails.secret_values import mask_secret_values
-from integrations_mcp.guardrails.secrets import REDACTED, scrub
+from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.guardrails.text import visible
 
-__all__ = ["HANDED_OVER", "MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_secrets", "handed_over",
-           "known_secrets", "remember_configured_secrets"]
+__all__ = ["MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_secrets", "known_secrets",
+           "own_link", "own_links", "remember_configured_secrets", "vendor_link"]
 
 MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never floods the conversation
 
-_known: set[str] = set()
+_known: frozenset[str] = frozenset()
+_scrubber = Scrubber(())  # for `_known`: built when the set changes, never per text
+
+
+def _know(secrets: frozenset[str]) -> None:
+    global _known, _scrubber
+    if secrets != _known:
+        _known, _scrubber = secrets, Scrubber(secrets)
 
 
 def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str | None] = ()) -> None:
     """Every `SecretStr` field of the given settings objects, and the `also` values (the server's own keys and
     tokens), is masked wherever it would appear."""
-    _known.update(value for value in also if value)
+    found = {value for value in also if value}
     for item in settings:
         names = [f.name for f in dataclasses.fields(item)] if dataclasses.is_dataclass(item) else vars(item)
         for value in (getattr(item, name, None) for name in names):
             if isinstance(value, SecretStr) and value.get_secret_value():
-                _known.add(value.get_secret_value())
+                found.add(value.get_secret_value())
+    _know(_known | found)
 
 
 def forget_configured_secrets() -> None:
     """Empty the set. A server process configures its keys once; a test process builds many servers with many
     (often short) keys, which would otherwise pile up and mask fragments of unrelated random ids."""
-    _known.clear()
+    _know(frozenset())
 
 
 def known_secrets() -> frozenset[str]:
-    return frozenset(_known)
+    return _known
 
 
-# Links the server hands to the person on purpose (a secure form, an approval page): capability URLs whose query may
-# carry a token, passed through whole.
-HANDED_OVER = frozenset({"form_url", "approval_url"})
+# Links the server hands to the person on purpose (its secure form page, an approval page, a vendor's hosted form):
+# capability URLs whose path or query may carry a token. Exempt by origin, not by the key they stand under: the tool
+# code that makes one registers the exact string for the current call, and only that string passes whole.
+_own_links: ContextVar[set[str] | None] = ContextVar("own_links", default=None)
 
 
-def handed_over(value: Any) -> list[str]:
-    """The HANDED_OVER links in a result, at any depth."""
-    if isinstance(value, dict):
-        return [v for k, v in value.items() if k in HANDED_OVER and isinstance(v, str)] + \
-            [link for v in value.values() for link in handed_over(v)]
-    if isinstance(value, list):
-        return [link for v in value for link in handed_over(v)]
-    return []
+@contextmanager
+def own_links() -> Iterator[set[str]]:
+    """The links registered (`own_link`, `vendor_link`) while a tool call runs; `toolkit.server` opens one per call."""
+    links: set[str] = set()
+    token = _own_links.set(links)
+    try:
+        yield links
+    finally:
+        _own_links.reset(token)
+
+
+def own_link(url: str) -> str:
+    """`url`, a link this server made for the person, registered to pass the current call's output filter whole."""
+    links = _own_links.get()
+    if links is not None and url:
+        links.add(url)
+    return url
+
+
+def vendor_link(url: str) -> str:
+    """A vendor's link the server hands over on purpose (RevCent's hosted form): registered like `own_link` only
+    when it holds no known secret and nothing invisible; otherwise it is filtered like any vendor text."""
+    if url and _scrubber(visible(url)) == url:
+        own_link(url)
+    return url
 
 
 def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ()) -> str:
     """`text` without known secrets, secret-looking values and invisible characters; cut at `limit`. The `keep`
-    strings (handed-over links) pass unchanged."""
+    strings (the server's own links) pass unchanged."""
     kept = [k for k in dict.fromkeys(keep) if k and k in text]
     for index, link in enumerate(kept):
         text = text.replace(link, f"\x00{index}\x00")
-    text = mask_secret_values(visible(text), REDACTED, entropy=False)
-    if _known:
-        text = scrub(text, _known)
+    text = _scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
     for index, link in enumerate(kept):
         text = text.replace(f"\x00{index}\x00", link)
     if limit is not None and len(text) > limit:
@@ -80,13 +107,18 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     return text
 
 
-def clean_output(value: Any) -> Any:
-    """A JSON value with every string (keys included) cleaned by `clean_text`, HANDED_OVER links left whole."""
+def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
+    """A JSON value with every string (keys included) cleaned by `clean_text`, whatever its key; a string that is
+    exactly one of `keep` (the server's own links) is left whole."""
+    links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
+    return _clean(value, links)
+
+
+def _clean(value: Any, keep: set[str] | frozenset[str]) -> Any:
     if isinstance(value, str):
-        return clean_text(value)
+        return value if value in keep else clean_text(value)
     if isinstance(value, dict):
-        return {clean_text(k) if isinstance(k, str) else k:
-                v if k in HANDED_OVER and isinstance(v, str) else clean_output(v) for k, v in value.items()}
+        return {clean_text(k) if isinstance(k, str) else k: _clean(v, keep) for k, v in value.items()}
     if isinstance(value, list):
-        return [clean_output(item) for item in value]
+        return [_clean(item, keep) for item in value]
     return value

@@ -7,13 +7,9 @@ random tokens)."""
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
 from integrations_mcp.guardrails.text import fold_key
@@ -147,26 +143,8 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret replaced by REDACTED, in any letter case: as given, trimmed, base64-, URL- or
     JSON-encoded, or quoted only by its first SCRUB_MIN_CHARS or more characters (vendors echo rejected values,
     sometimes shortened). A secret shorter than SHORT_SECRET_CHARS is replaced only where it stands alone, so that
-    scrubbing it does not garble the text and show by its cuts what it was."""
-    variants = sorted(_variants(secrets), key=len, reverse=True)
-    for secret in variants:  # whole values first, so a prefix shared by two secrets cannot split either
-        pattern = re.escape(secret)
-        if len(secret) < SHORT_SECRET_CHARS:
-            pattern = rf"(?<![0-9A-Za-z]){pattern}(?![0-9A-Za-z])"
-        text = re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
-    for secret in variants:
-        for length in range(len(secret) - 1, SCRUB_MIN_CHARS - 1, -1):
-            prefix = re.compile(re.escape(secret[:length]), re.IGNORECASE)
-            if prefix.search(text):
-                text = prefix.sub(REDACTED, text)
-                break
-    return text
+    scrubbing it does not garble the text and show by its cuts what it was. One pass over the text, whatever the
+    number of secrets: `scrubber.Scrubber`, built once per set of secrets."""
+    from integrations_mcp.guardrails.scrubber import scrubber_for  # it imports this module's constants
 
-
-def _variants(secrets: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for secret in secrets:
-        for value in {secret, secret.strip()} - {""}:
-            found |= {value, base64.b64encode(value.encode()).decode().rstrip("="), quote(value, safe=""),
-                      json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    return found
+    return scrubber_for(secrets if isinstance(secrets, frozenset) else frozenset(secrets))(text)

@@ -31,7 +31,7 @@ from integrations_mcp import telemetry
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.outputs import clean_text
+from integrations_mcp.guardrails.outputs import clean_text, own_link
 from integrations_mcp.pages.listener import PageServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 
@@ -200,7 +200,7 @@ class Confirmer:
             raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
                                  "Ask them what they want instead.", details=_outcome("rejected"))
         if verdict == Verdict.PENDING:
-            url = await self._pages().page_url(f"approvals/{call.token}")
+            url = own_link(await self._pages().page_url(f"approvals/{call.token}"))
             raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
                                  f"this link again: {url} (never open it yourself); call again with "
                                  f"approval_id={call.token} when they say they approved.", details=_outcome("pending"))
@@ -213,7 +213,7 @@ class Confirmer:
     async def _refuse_with_page(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall,
                                 note: str, outcome: str = "asked") -> Granted:
         approval = await self._create(requests, digest, call, on_page=True)
-        url = await self._pages().page_url(f"approvals/{approval.id}")
+        url = own_link(await self._pages().page_url(f"approvals/{approval.id}"))
         needs = "This change needs" if note else "this change needs"
         raise GuardrailError(f"Refused: {note}{needs} the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "

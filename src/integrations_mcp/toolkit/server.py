@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from integrations_mcp import telemetry
 from integrations_mcp.errors import GuardrailError
-from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, handed_over
+from integrations_mcp.guardrails.outputs import MAX_ERROR_CHARS, clean_output, clean_text, own_links
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import listing
 from integrations_mcp.lazy_http import HttpClients
@@ -67,20 +67,21 @@ class IntegrationsServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
         """Every result and every failure passes the output filter (`guardrails.outputs`) before the SDK sends or
         logs it."""
-        try:
-            result = await self._call_tool(name, arguments, context)
-        except ToolError as exc:
-            # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
-            # field names of a ValidationError cause).
-            exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS),)
-            raise
+        with own_links() as links:  # the links the tool makes for the person (outputs.own_link) pass whole
+            try:
+                result = await self._call_tool(name, arguments, context)
+            except ToolError as exc:
+                # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
+                # field names of a ValidationError cause).
+                exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS, keep=links),)
+                raise
         if isinstance(result, CallToolResult):
             if argument_size({"content": [getattr(c, "text", "") for c in result.content],
                               "structured": result.structured_content}, INLINE_GUARD_CHARS)[1] is not None:
                 # A large answer (long texts stored at the vendor) is filtered off the event loop.
-                await anyio.to_thread.run_sync(_clean_result, result)
+                await anyio.to_thread.run_sync(_clean_result, result, links)
             else:
-                _clean_result(result)
+                _clean_result(result, links)
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
@@ -124,9 +125,8 @@ class IntegrationsServer(MCPServer):
         return result
 
 
-def _clean_result(result: CallToolResult) -> None:
-    links = handed_over(result.structured_content)
+def _clean_result(result: CallToolResult, links: set[str]) -> None:
     result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
                       if isinstance(c, TextContent) else c for c in result.content]
     if result.structured_content is not None:
-        result.structured_content = clean_output(result.structured_content)
+        result.structured_content = clean_output(result.structured_content, keep=links)

@@ -10,6 +10,7 @@ from mcp.types import InputRequiredResult
 from pydantic import Field
 
 from integrations_mcp.client_capabilities import can_open_urls
+from integrations_mcp.guardrails.outputs import own_link
 from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.server import SecureFormServer
@@ -95,6 +96,7 @@ class CxEngageTools:
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
             form, url = await self._new_form(tenant_id, type, integration_id, fields, destination or {}, owner)
+            own_link(url)
             created = SecureFormCreated(
                 secure_form_id=form.id, form_url=url, expires_at=form.expires_at, type=form.purpose["type"],
                 integration_id=integration_id, fields=[f.id for f in form.fields],

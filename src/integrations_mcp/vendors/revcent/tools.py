@@ -11,6 +11,7 @@ from mcp.types import InputRequiredResult
 from pydantic import Field
 
 from integrations_mcp.client_capabilities import can_open_urls
+from integrations_mcp.guardrails.outputs import own_link, vendor_link
 from integrations_mcp.pipeline.write import WriteServices, run_write
 from integrations_mcp.secure_forms.handoff import Handoffs, Outcome, new_handoff
 from integrations_mcp.secure_forms.single_use import SpentForms
@@ -164,8 +165,11 @@ class RevCentTools:
     async def _new_form(self, site_id: str, owner: str) -> SecureFormRecord:
         """RevCent's form (revcent-form), or the server's own page asking for the site's credential fields."""
         if self.via == "server-form":
-            return await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id))
+            form = await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id))
+            own_link(form.form_url or "")
+            return form
         form = await self.api.create_secure_form(site_id)
+        vendor_link(form.form_url or "")  # RevCent's hosted form: handed over whole unless it holds a known secret
         handle = self.credentials.handles.seal(form.id, owner)  # RevCent's id (the page's address) stays here
         self.credentials.made_for[handle] = site_id
         return form.model_copy(update={"id": handle})
