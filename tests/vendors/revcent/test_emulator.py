@@ -156,15 +156,15 @@ async def test_success_envelope_is_flat_with_a_fresh_call_id(http: httpx2.AsyncC
 async def test_site_list_pages_with_limit_and_one_based_page(http: httpx2.AsyncClient) -> None:
     pages = [assert_ok(await http.get("/v2/site_third_party_integrations", params={"limit": 2, "page": p}))
              for p in (1, 2, 3, 4)]
-    assert [p["current_count"] for p in pages] == [2, 2, 1, 0]
+    assert [p["current_count"] for p in pages] == [2, 2, 2, 0]
     assert [p["current_page"] for p in pages] == [1, 2, 3, 4]
     ids = [s["id"] for p in pages for s in p["results"]]
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 6
     assert {s["integration_type"] for p in pages for s in p["results"]} == {
         "tax", "shipping", "offline_payment", "ai", "ai_voice"}
     assert all("total_count" not in p for p in pages)
     full = assert_ok(await http.get("/v2/site_third_party_integrations", params={"limit": 25, "page": 1}))
-    assert full["current_count"] == 5
+    assert full["current_count"] == 6
 
 
 @pytest.mark.parametrize("params", [{}, {"limit": 5}, {"page": 1}, {"limit": 0, "page": 1}, {"limit": 26, "page": 1},
@@ -194,7 +194,7 @@ async def test_unknown_or_malformed_site_ids(http: httpx2.AsyncClient) -> None:
 def test_fixtures_cover_every_shape(emu: RevCentEmulator) -> None:
     sites = list(emu.site_integrations.values())
     assert sorted(s["integration_type"] for s in sites) == sorted(["tax", "shipping", "offline_payment", "ai",
-                                                                   "ai_voice"])
+                                                                   "ai_voice", "ai_voice"])
     assert all(ID_RE.fullmatch(s["id"]) and "(sandbox)" in s["name"] for s in sites)
     cred_fields = [f for s in sites for f in s["third_party_credentials"]["fields"]]
     assert {f["required"] for f in cred_fields} == {True, False}

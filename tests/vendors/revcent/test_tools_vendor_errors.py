@@ -28,7 +28,7 @@ async def test_vendor_errors_become_tool_errors_with_code_and_call_id(client: Cl
     await refused(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": "Q" * 20},
                   "GetUserThirdPartyIntegration failed", "api_call_id=")
     # The server is still fine afterwards.
-    assert (await ok(client, "GetSiteThirdPartyIntegrations", {}))["count"] == 5
+    assert (await ok(client, "GetSiteThirdPartyIntegrations", {}))["count"] == 6
 
 
 async def test_vendor_duplicate_name_error_is_mapped(client: Client, revcent: RevCentEmulator) -> None:
