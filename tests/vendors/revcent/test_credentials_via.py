@@ -104,13 +104,19 @@ async def test_verify_reports_every_saved_option_lost_first(via: str, options_ed
         assert result["next_steps"][0].startswith("The saved state differs")
 
 
-async def test_a_list_under_another_key_is_refused_not_read_as_empty() -> None:
-    """[I] revcent.list_key: were the rows under another key, the unique-name check must not pass silently."""
+async def test_a_list_under_another_key_is_read_there_and_an_unreadable_one_refused() -> None:
+    """[I] revcent.list_key: rows under another key are found (the one list on the page); a page where they cannot be
+    found is refused, never read as empty (the unique-name check must not pass silently)."""
     emu = RevCentEmulator(contract=Contract(accept_secure_form_id=True, list_key="user_third_party_integrations"))
     emu.add_user_integration(name="Tax main", site_id=emu.site_id("tax"))
     async with connect(revcent_settings(), revcent=emu) as s:
+        await s.refused("CreateUserThirdPartyIntegration", "already used", name="Tax main",
+                        site_third_party_integration=emu.site_id("tax"))
+        assert [r["name"] for r in (await s.ok("GetUserThirdPartyIntegrations"))["results"]] == ["Tax main"]
+        emu.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", times=None,
+                          body=b'{"api_call_id":"CCCCCCCCCCCCCCCCCCCC","api_call_unix":1,"code":1,"a":[],"b":[]}')
         await s.refused("CreateUserThirdPartyIntegration", "no 'results' key", "revcent.list_key",
-                        name="Tax main", site_third_party_integration=emu.site_id("tax"))
+                        name="Tax 2", site_third_party_integration=emu.site_id("tax"))
         await s.refused("GetUserThirdPartyIntegrations", "integrations-mcp check")
     assert integration_writes(emu) == []
 

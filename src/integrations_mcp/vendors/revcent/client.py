@@ -56,7 +56,7 @@ from integrations_mcp.vendors.revcent.records import (
 )
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
-__all__ = ["RevCentClient"]
+__all__ = ["RevCentClient", "rows_key"]
 
 VENDOR = "RevCent"
 # A vendor refusal naming one of these fields means the account's API does not take that credential path.
@@ -116,12 +116,16 @@ class RevCentClient:
                 hint=_setting_hint(message, body),
             )
         if list_key and LIST_KEY not in data:
-            # [I] fact revcent.list_key: a page without it would read as "no integrations" (and pass name checks).
-            keys = ", ".join(sorted(k for k in data if k not in ENVELOPE_KEYS))
-            raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key (it has: {keys or 'none'}).",
-                                    status=response.status_code,
-                                    hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "
-                                         "`integrations-mcp check --vendor revcent` and report it.")
+            # [I] fact revcent.list_key: the rows under another key are taken only if no other key could hold them;
+            # a page whose rows cannot be found is refused, never read as "no integrations" (which passes name checks).
+            rows = rows_key(data)
+            if rows is None:
+                keys = ", ".join(sorted(k for k in data if k not in ENVELOPE_KEYS))
+                raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key, nor one other list "
+                                        f"(it has: {keys or 'none'}).", status=response.status_code,
+                                        hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "
+                                             "`integrations-mcp check --vendor revcent` and report it.")
+            data = {**data, LIST_KEY: data[rows]}
         return data
 
     async def read_raw(self, operation: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -238,6 +242,14 @@ def _credential_values(body: dict[str, Any]) -> list[str]:
     creds = body.get(CREDENTIALS_KEY)
     fields = creds.get(CREDENTIAL_FIELDS, []) if isinstance(creds, dict) else []
     return [f[VALUE] for f in fields if isinstance(f, dict) and isinstance(f.get(VALUE), str) and f[VALUE]]
+
+
+def rows_key(page: dict[str, Any]) -> str | None:
+    """The one key of a list page, besides the envelope, whose value is a list of objects (or empty): where the rows
+    are when they are not under `results`. None when there is no such key, or more than one."""
+    lists = [k for k, v in page.items() if k not in ENVELOPE_KEYS and isinstance(v, list)
+             and all(isinstance(row, dict) for row in v)]
+    return lists[0] if len(lists) == 1 else None
 
 
 def _row_id(row: Any) -> Any:

@@ -251,7 +251,8 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
         for f in spec.fields:
             proposed = next((x.value for x in item.fields if x.id == f.id), None)
             value = proposed if proposed is not None else saved.get((item.id, f.id))
-            if f.required and not non_empty(value):
+            # A secret field is set in RevCent itself and may not be shown (readiness.unseen_secrets).
+            if f.required and not non_empty(value) and not is_secret_option(item.id, f.id):
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
     if problems:
         raise GuardrailError("Refused: third_party_options do not match the site integration. Nothing was sent.\n"

@@ -304,9 +304,7 @@ def options_edit_shown(plan: EditPlan, record: UserIntegration) -> tuple[Options
         return "option", repairable
     if any(o in sent_options for o, _ in unsent):
         return "field", {}
-    if unsent:  # only other options were left out, and kept: not "replace"
-        return ("option" if plan.options_edit == "option" else "field"), {}
-    return None
+    return None  # nothing, or only other options, left out (and kept): that alone does not tell field from option
 
 
 def recheck_after_credentials(record: UserIntegration) -> list[str]:
