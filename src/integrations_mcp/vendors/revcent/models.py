@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import write_answer
-from integrations_mcp.vendors.revcent.facts import ID_LENGTH, ID_PATTERN
+from integrations_mcp.vendors.revcent.facts import ID_LENGTH, ID_PATTERN, OPTION_REQUIRED_MEANS
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
     SavedOption,
@@ -108,7 +108,7 @@ class Readiness(BaseModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
     missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
-                                                 "(required read as: saved before enabling).")
+                                                 f"(required read as: {OPTION_REQUIRED_MEANS}).")
     unseen_secrets: list[str] = Field(default_factory=list, description="Required secret option fields RevCent "
                                       "shows no value for: set in RevCent itself; the user confirms when enabling.")
     choices: list[SelectChoice] = Field(description="Valid values of each select field.")
