@@ -446,3 +446,22 @@ async def test_an_edit_whose_answer_was_lost_may_have_happened(client: Client, r
                                                             "description": "new"},
                   "The write may have happened", f"GetUserThirdPartyIntegration(user_third_party_integration_id="
                                                  f"'{uid}')", "do not simply call again")
+
+
+async def test_the_name_check_reads_a_bounded_number_of_pages(client: Client, revcent: RevCentEmulator) -> None:
+    """1,000 integrations: the unique-name check reads 4 pages (plus the 2 reads that find the first page's number,
+    once per process), not all 40 (41 GETs before); a name beyond them is left to RevCent's own rule."""
+    for n in range(1000):
+        revcent.add_user_integration(name=f"Filler {n:04}", site_id=revcent.site_id("offline_payment"))
+    before = len(revcent.requests)
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "filler 0042", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True},
+        "already used")
+    lists = [r for r in revcent.requests[before:]
+             if r.method == "GET" and r.path == "/v2/user_third_party_integrations"]
+    assert len(lists) == 6
+    before = len(revcent.requests)
+    late = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Filler 0999", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True})
+    assert late["dry_run"] and len([r for r in revcent.requests[before:] if r.method == "GET"
+                                    and r.path == "/v2/user_third_party_integrations"]) == 4

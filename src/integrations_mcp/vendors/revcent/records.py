@@ -210,7 +210,7 @@ class SecureFormRecord(_Record):
     completed: VendorBool = False
     expiration_date_unix: int | None = None
     form_source: str | None = None
-    form_source_id: str | None = None
+    form_source_id: VendorId | None = None
 
 
 class NewSecureForm(SecureFormRecord):
