@@ -110,7 +110,7 @@ def test_installed_wheel_serves_guides_and_tools(wheel: Path, tmp_path: Path) ->
                           env=clean_env(PYTHONPATH=str(target)), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     resources, sites = map(int, done.stdout.split())
-    assert resources >= 10 and sites == 5
+    assert resources >= 10 and sites == 6
 
 
 def test_demo_exits_non_zero_when_a_step_misbehaves(monkeypatch: pytest.MonkeyPatch,

@@ -60,7 +60,7 @@ async def test_a_revert_never_enables_a_revcent_integration_now_missing_credenti
     uid = (await s.ok("CreateUserThirdPartyIntegration", name="Pay later", secure_form_id=form_id,
                       site_third_party_integration=s.revcent.site_id("offline_payment"))
            )["user_third_party_integration_id"]
-    await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=True)
+    await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=True, confirm_enable=True)
     await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=False,
                confirm_disable=True)
     disable = (await changes(s))[0]

@@ -105,10 +105,10 @@ async def test_revert_restores_the_before_image_with_confirmation_and_read_back(
     change = {"user_third_party_integration_id": uid}
     await s.ok("EditUserThirdPartyIntegration", change,
                third_party_options=[{"id": option, "fields": [{"id": field, "value": [values[0]]}]}])
-    await s.ok("EditUserThirdPartyIntegration", change, name="Tax renamed", confirm_overwrite=True,
+    await s.ok("EditUserThirdPartyIntegration", change, confirm_overwrite=True,
                third_party_options=[{"id": option, "fields": [{"id": field, "value": [values[1]]}]}])
     latest = (await changes(s))[0]
-    shown = await s.refused("RevertIntegrationChange", "confirm_revert", "Tax renamed", change_id=latest["id"])
+    shown = await s.refused("RevertIntegrationChange", "confirm_revert", change_id=latest["id"])
     assert values[1] in shown and values[0] in shown  # the diff the person confirms
     reverted = await s.ok("RevertIntegrationChange", change_id=latest["id"], confirm_revert=True)
     assert reverted["result"]["mismatches"] == [] and reverted["not_restored"] == []

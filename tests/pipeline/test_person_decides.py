@@ -222,7 +222,9 @@ async def test_person_without_elicitation_approves_on_the_page_and_the_retry_wri
         assert scripted.status_code == 403 and "not sent from the approval page" in scripted.text
         await refused(c, EDIT, edit(1, approval_id=approval), "not approved this change yet")
         assert (await decide_on_page(url, "approve")).status_code == 200
-        await refused(c, EDIT, edit(1, approval_id=approval, description="and this"), "not the one approved")
+        wider = edit(1, approval_id=approval)  # one more option field than the person approved
+        wider["third_party_options"][0]["fields"].append({"id": "origin_zip", "value": ["12345"]})
+        await refused(c, EDIT, wider, "not the one approved")
         assert world.edits() == before
         done = await ok(c, EDIT, edit(1, approval_id=approval))
         assert done["mismatches"] == [] and world.edits() == before + 1

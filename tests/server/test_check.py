@@ -35,6 +35,9 @@ def revcent(contract: Contract | None = None, integrations: int = 3) -> RevCentE
     for i in range(integrations):
         emu.add_user_integration(name=f"Tax {i}", site_id=emu.site_id("tax"),
                                  credentials={"account_id": "a", "license_key": STORED_CANARY})
+    emu.add_user_integration(name="Calls", site_id=emu.site_id("call_events"), credentials={"api_key": "k"},
+                             options_saved=[{"id": "webhook", "fields": [{"id": "signing_secret",
+                                                                          "value": [STORED_CANARY]}]}])
     return emu
 
 
@@ -56,21 +59,50 @@ async def test_revcent_facts_hold_against_the_default_emulator() -> None:
     assert code == 0, text
     for fact in ("revcent.auth", "revcent.envelope", "revcent.site_paths", "revcent.user_list_path",
                  "revcent.list_key", "revcent.paging", "revcent.user_integration_paths",
-                 "revcent.credentials_not_echoed", "revcent.form_source_id"):
+                 "revcent.credentials_not_echoed", "revcent.form_source_id", "revcent.id_charset",
+                 "revcent.select_names", "revcent.booleans", "revcent.secret_options", "revcent.list_rows"):
         assert outcomes[fact] == "held", text
     assert outcomes["revcent.secure_form_id"] == "not" and set(outcomes) >= {f.id for f in REVCENT_FACTS}
 
 
-@pytest.mark.parametrize("contract, fact", [
-    (Contract(list_key="user_third_party_integrations"), "revcent.list_key"),
-    (Contract(form_reports_source=False), "revcent.form_source_id"),
-    (Contract(page_first=0), "revcent.paging"),
-])
-async def test_revcent_check_detects_a_flipped_switch(contract: Contract, fact: str) -> None:
-    emu = revcent(contract)
+# Every Contract setting a read can reveal, and what check prints for it. The others (accept_secure_form_id,
+# options_edit, form_id_key, secret_options="omitted") only a write, or nothing, reveals: test_the_rest_are_named.
+REVEALED = [
+    ({"list_key": "user_third_party_integrations"}, "revcent.list_key", "FAILED", "rows are under"),
+    ({"form_reports_source": False}, "revcent.form_source_id", "FAILED", "missing form_source_id"),
+    ({"page_first": 0}, "revcent.paging", "FAILED", "the first page is page 0"),
+    ({"id_alphabet": "urlsafe"}, "revcent.id_charset", "FAILED", "digits: - _"),
+    ({"select_names": "remote_asset"}, "revcent.select_names", "held", "spelled is_multiple, remote_asset"),
+    ({"booleans": "strings"}, "revcent.booleans", "FAILED", "came as: str"),
+    ({"secret_options": "masked"}, "revcent.secret_options", "FAILED", "values read: masked"),
+]
+
+
+@pytest.mark.parametrize("switch, fact, outcome, detail", REVEALED, ids=[next(iter(r[0])) for r in REVEALED])
+async def test_revcent_check_detects_each_read_observable_switch(switch: dict, fact: str, outcome: str,
+                                                                  detail: str) -> None:
+    emu = revcent(Contract(**switch))
     form = emu.create_form("third_party_integration", emu.site_id("tax"))
     code, outcomes, text = await check_revcent(emu, secure_form_id=form.id)
-    assert code == 1 and outcomes[fact] == "FAILED", text
+    line = next(line for line in text.splitlines() if f" {fact}:" in line)
+    assert outcomes[fact] == outcome and detail in line, text
+    assert code == (1 if "FAILED" in text else 0)
+    documents = revcent()
+    form = documents.create_form("third_party_integration", documents.site_id("tax"))
+    code, outcomes, default = await check_revcent(documents, secure_form_id=form.id)
+    assert code == 0 and outcomes[fact] == "held" and detail not in default  # the documents' reading: another line
+
+
+def test_the_rest_are_named() -> None:
+    """Each switch is either revealed by a read (REVEALED) or concerns writes (listed by check as such)."""
+    from integrations_mcp.vendors.revcent.emulator.contract import INFERRED
+    from integrations_mcp.vendors.revcent.facts import SWITCHES
+    from integrations_mcp.vendors.revcent.live_check import WRITES_ONLY
+
+    revealed = {next(iter(r[0])) for r in REVEALED}
+    by_switch = {switch: fact for fact, switch in SWITCHES.items()}
+    for switch in INFERRED:
+        assert switch in revealed or by_switch[switch] in WRITES_ONLY or switch == "secret_options", switch
 
 
 async def test_revcent_check_with_a_wrong_key_fails_without_printing_it() -> None:

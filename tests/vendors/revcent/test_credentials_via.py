@@ -110,13 +110,19 @@ async def test_verify_reports_every_saved_option_lost_first(via: str, options_ed
         assert result["next_steps"][0].startswith("The saved state differs")
 
 
-async def test_a_list_under_another_key_is_refused_not_read_as_empty() -> None:
-    """[I] revcent.list_key: were the rows under another key, the unique-name check must not pass silently."""
+async def test_a_list_under_another_key_is_read_there_and_an_unreadable_one_refused() -> None:
+    """[I] revcent.list_key: rows under another key are found (the one list on the page); a page where they cannot be
+    found is refused, never read as empty (the unique-name check must not pass silently)."""
     emu = RevCentEmulator(contract=Contract(accept_secure_form_id=True, list_key="user_third_party_integrations"))
     emu.add_user_integration(name="Tax main", site_id=emu.site_id("tax"))
     async with connect(revcent_settings(), revcent=emu) as s:
+        await s.refused("CreateUserThirdPartyIntegration", "already used", name="Tax main",
+                        site_third_party_integration=emu.site_id("tax"))
+        assert [r["name"] for r in (await s.ok("GetUserThirdPartyIntegrations"))["results"]] == ["Tax main"]
+        emu.faults.inject(path_prefix="/v2/user_third_party_integrations", method="GET", times=None,
+                          body=b'{"api_call_id":"CCCCCCCCCCCCCCCCCCCC","api_call_unix":1,"code":1,"a":[],"b":[]}')
         await s.refused("CreateUserThirdPartyIntegration", "no 'results' key", "revcent.list_key",
-                        name="Tax main", site_third_party_integration=emu.site_id("tax"))
+                        name="Tax 2", site_third_party_integration=emu.site_id("tax"))
         await s.refused("GetUserThirdPartyIntegrations", "integrations-mcp check")
     assert integration_writes(emu) == []
 
@@ -146,13 +152,13 @@ async def test_enabling_waits_for_credentials_read_back() -> None:
     async with connect(revcent_settings(), revcent=emu) as s:
         form = await s.ok("CreateSecureForm", site_third_party_integration_id=emu.site_id("offline_payment"))
         emu.complete_secure_form(revcent_form_id(form), credential_values(emu, "offline_payment"))
-        await s.refused("EditUserThirdPartyIntegration", "enabled=true together with new credentials",
+        await s.refused("EditUserThirdPartyIntegration", "combines credentials + enabled state",
                         user_third_party_integration_id=uid, secure_form_id=form["secure_form_id"], enabled=True)
         saved = await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid,
                            secure_form_id=form["secure_form_id"])
         assert saved["verified"]["readiness"]["credentials_saved"]
-        assert (await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid,
-                           enabled=True))["verified"]["integration"]["enabled"]
+        assert (await s.ok("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, enabled=True,
+                           confirm_enable=True))["verified"]["integration"]["enabled"]
 
 
 async def test_server_form_values_never_reach_the_model_even_when_revcent_quotes_them() -> None:
@@ -174,12 +180,17 @@ async def test_server_form_values_never_reach_the_model_even_when_revcent_quotes
         assert all(CANARY not in seen for seen in s.seen)
 
 
-async def test_zero_based_pages_leave_the_duplicate_name_to_revcent() -> None:
-    """[I] revcent.paging: were pages 0-based, the first page would be skipped by the server's unique-name check;
-    RevCent's own rule ("Must be unique", documented) still refuses the duplicate, and nothing is created."""
+async def test_zero_based_pages_are_detected_by_the_name_check_and_the_list() -> None:
+    """[I] revcent.paging: were pages 0-based, the first page used to be skipped (the list answered 0 rows, the
+    name check passed); the client finds which page is first, so the server itself refuses the duplicate."""
     emu = RevCentEmulator(contract=Contract(page_first=0))
     emu.add_user_integration(name="Tax main", site_id=emu.site_id("tax"))
     async with connect(revcent_settings(credentials_via="server-form"), revcent=emu) as s:
-        await s.refused("CreateUserThirdPartyIntegration", "RevCent CreateUserThirdPartyIntegration failed",
-                        "already exists", name="Tax main", site_third_party_integration=emu.site_id("tax"))
-    assert len(emu.user_integrations) == 1
+        await s.refused("CreateUserThirdPartyIntegration", "is already used by integration", "Nothing was sent",
+                        name="Tax main", site_third_party_integration=emu.site_id("tax"))
+        listed = await s.ok("GetUserThirdPartyIntegrations")
+        assert [r["name"] for r in listed["results"]] == ["Tax main"]
+        sites = await s.ok("GetSiteThirdPartyIntegrations", limit=4)
+        more = await s.ok("GetSiteThirdPartyIntegrations", limit=4, page=2)
+        assert len({r["id"] for r in sites["results"] + more["results"]}) == len(emu.site_integrations)
+    assert len(emu.user_integrations) == 1 and integration_writes(emu) == []

@@ -159,15 +159,15 @@ async def test_success_envelope_is_flat_with_a_fresh_call_id(http: httpx2.AsyncC
 async def test_site_list_pages_with_limit_and_one_based_page(http: httpx2.AsyncClient) -> None:
     pages = [assert_ok(await http.get("/v2/site_third_party_integrations", params={"limit": 2, "page": p}))
              for p in (1, 2, 3, 4)]
-    assert [p["current_count"] for p in pages] == [2, 2, 1, 0]
+    assert [p["current_count"] for p in pages] == [2, 2, 2, 0]
     assert [p["current_page"] for p in pages] == [1, 2, 3, 4]
     ids = [s["id"] for p in pages for s in p["results"]]
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 6
     assert {s["integration_type"] for p in pages for s in p["results"]} == {
         "tax", "shipping", "offline_payment", "ai", "ai_voice"}
     assert all("total_count" not in p for p in pages)
     full = assert_ok(await http.get("/v2/site_third_party_integrations", params={"limit": 25, "page": 1}))
-    assert full["current_count"] == 5
+    assert full["current_count"] == 6
 
 
 @pytest.mark.parametrize("params", [{}, {"limit": 5}, {"page": 1}, {"limit": 0, "page": 1}, {"limit": 26, "page": 1},
@@ -197,7 +197,7 @@ async def test_unknown_or_malformed_site_ids(http: httpx2.AsyncClient) -> None:
 def test_fixtures_cover_every_shape(emu: RevCentEmulator) -> None:
     sites = list(emu.site_integrations.values())
     assert sorted(s["integration_type"] for s in sites) == sorted(["tax", "shipping", "offline_payment", "ai",
-                                                                   "ai_voice"])
+                                                                   "ai_voice", "ai_voice"])
     assert all(ID_RE.fullmatch(s["id"]) and "(sandbox)" in s["name"] for s in sites)
     cred_fields = [f for s in sites for f in s["third_party_credentials"]["fields"]]
     assert {f["required"] for f in cred_fields} == {True, False}
@@ -714,3 +714,33 @@ async def test_a_sandbox_emulator_keeps_few_requests_and_no_bodies_or_keys() -> 
                                                        "form_source_id": emu.site_id("tax")})
     assert len(emu.requests) == 3
     assert all(r.body == b"" and r.headers == {} for r in emu.requests)
+
+
+# --- the switches for what the documents allow but do not settle ---------------------------------------------------
+
+async def test_switches_for_ids_select_names_booleans_and_secret_options(clock: FakeClock) -> None:
+    """Contract.id_alphabet, select_names, booleans, secret_options: each changes only what it names."""
+    contract = Contract(id_alphabet="urlsafe", select_names="remote_asset", booleans="strings",
+                        secret_options="masked")
+    emu = RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock, contract=contract)
+    uid = emu.add_user_integration(name="Calls", site_id=emu.site_id("call_events"), credentials={"api_key": "k"},
+                                   options_saved=[{"id": "webhook", "fields": [
+                                       {"id": "signing_secret", "value": ["s3cret-value"]},
+                                       {"id": "endpoint_url", "value": ["https://x.invalid"]}]}])
+    assert "_" in uid and "-" in uid and len(uid) == 20
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=emu.app), base_url="http://revcent.test",
+                                  headers={"x-api-key": SANDBOX_API_KEY}) as http:
+        record = assert_ok(await http.get(f"/v2/user_third_party_integrations/{uid}"))  # off the seed schema
+        site = assert_ok(await http.get(f"/v2/site_third_party_integrations/{emu.site_id('tax')}"))
+    assert record["enabled"] == "false" and "s3cret-value" not in str(record)
+    assert record["third_party_options_saved"] == [{"id": "webhook", "fields": [
+        {"id": "endpoint_url", "value": ["https://x.invalid"]}, {"id": "signing_secret", "value": ["********"]}]}] \
+        or record["third_party_options_saved"] == [{"id": "webhook", "fields": [
+            {"id": "signing_secret", "value": ["********"]}, {"id": "endpoint_url", "value": ["https://x.invalid"]}]}]
+    settings = site["third_party_options"][0]["fields"][0]["select_settings"]
+    assert set(settings) == {"remote_asset", "options", "is_multiple"} and settings["remote_asset"] == "true"
+    omitted = RevCentEmulator(api_key=SANDBOX_API_KEY, clock=clock, contract=Contract(secret_options="omitted"))
+    oid = omitted.add_user_integration(name="Calls", site_id=omitted.site_id("call_events"),
+                                       options_saved=[{"id": "webhook", "fields": [
+                                           {"id": "signing_secret", "value": ["s3cret-value"]}]}])
+    assert omitted.view(omitted.user_integrations[oid])["third_party_options_saved"] == []

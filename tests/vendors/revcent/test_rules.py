@@ -217,11 +217,16 @@ SAVED_MODE = {"rounding": {"mode": ["up"]}}
      EditRequest(UID, enabled=False, third_party_options=[option("rounding", mode=["down"])]),
      ["confirm_overwrite", "confirm_disable"]),
     (integration(enabled=True), EditRequest(UID, name="Tax renamed"), ["confirm_overwrite"]),  # renamed while live
-    # No confirmation: filling an empty option, first credentials, a rename, a new description, enabling.
+    # The Edit guide's "confirm live changes": enabling, and first values on an enabled integration.
+    (integration(), EditRequest(UID, enabled=True), ["confirm_enable"]),
+    (integration(enabled=True), EditRequest(UID, third_party_options=[option("rounding", mode=["down"])]),
+     ["confirm_overwrite"]),
+    (integration(credentials=False, enabled=True), EditRequest(UID, secure_form_id=FORM_ID), ["confirm_overwrite"]),
+    # No confirmation: filling an empty option or first credentials while disabled (set-up), a rename, a new
+    # description.
     (integration(), EditRequest(UID, third_party_options=[option("rounding", mode=["down"])]), []),
     (integration(credentials=False), EditRequest(UID, secure_form_id=FORM_ID), []),
     (integration(description="old"), EditRequest(UID, name="Tax renamed", description="new"), []),
-    (integration(), EditRequest(UID, enabled=True), []),
 ])
 def test_edit_confirmations(record: UserIntegration, edit: EditRequest, flags: list[str]) -> None:
     requests = rules.edit_confirmations(plan_edit(record, edit))
@@ -269,10 +274,8 @@ def test_plan_create_readiness_waits_for_credentials_read_back() -> None:
     """A form's credentials count only once a read-back shows them saved, and enabling with them is refused."""
     with_form = plan_create(site(), CreateRequest(name="T", site_id=SITE_ID, secure_form_id=FORM_ID, enabled=True))
     assert with_form.enabling and not with_form.readiness_after().credentials_saved
-    refuses(lambda: rules.refuse_enabling_with_new_credentials(True, FORM_ID, enabled_now=False),
-            "enabled=true together with new credentials", "then enable", "Nothing was sent")
-    rules.refuse_enabling_with_new_credentials(True, None, enabled_now=False)
-    rules.refuse_enabling_with_new_credentials(False, FORM_ID, enabled_now=False)
+    refuses(lambda: rules.refuse_enabling_at_create(True), "enabled=true at create")
+    rules.refuse_enabling_at_create(False)
 
 
 def test_plan_server_form_sends_documented_credentials_with_placeholders() -> None:

@@ -59,14 +59,15 @@ async def test_create_refuses_a_duplicate_name(client: Client, revcent: RevCentE
     assert integration_writes(revcent) == []
 
 
-async def test_create_enabled_is_refused_when_options_are_required(client: Client, revcent: RevCentEmulator) -> None:
+async def test_create_enabled_is_refused(client: Client, revcent: RevCentEmulator) -> None:
+    """Enabling waits for the read-back and the user's go-ahead: never at create (the Edit guide's set-up order)."""
     form_id = await completed_form(client, revcent)
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "secure_form_id": form_id,
-        "enabled": True}, "enabled=true together with new credentials")
+        "enabled": True}, "enabled=true at create")
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "Tax", "site_third_party_integration": revcent.site_id("tax"), "enabled": True},
-        "incomplete", "required option")
+        "enabled=true at create", "once the user agrees")
     assert integration_writes(revcent) == []
 
 
@@ -79,8 +80,10 @@ async def enabled_pay_later(client: Client, revcent: RevCentEmulator) -> str:
         "secure_form_id": form_id})
     assert created["verified"]["readiness"]["credentials_saved"] and created["mismatches"] == []
     uid = created["user_third_party_integration_id"]
-    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
-                                                                 "enabled": True})
+    enable = {"user_third_party_integration_id": uid, "enabled": True}
+    await refused(client, "EditUserThirdPartyIntegration", enable, "confirm_enable=true", "puts it in live use",
+                  "alternate (pay-later) payment flows")
+    result = await ok(client, "EditUserThirdPartyIntegration", {**enable, "confirm_enable": True})
     assert result["verified"]["integration"]["enabled"] is True and result["mismatches"] == []
     assert result["sent"] == {"enabled": True}
     return uid
@@ -93,7 +96,7 @@ async def test_create_then_enable_when_complete(client: Client, revcent: RevCent
 async def test_create_without_credentials_cannot_be_enabled(client: Client, revcent: RevCentEmulator) -> None:
     await refused(client, "CreateUserThirdPartyIntegration", {
         "name": "Pay later", "site_third_party_integration": revcent.site_id("offline_payment"), "enabled": True},
-        "credentials not saved")
+        "enabled=true at create")
     assert integration_writes(revcent) == []
 
 
@@ -135,7 +138,7 @@ async def test_the_name_check_stops_when_revcent_ignores_the_page(client: Client
     assert result.is_error and "already used" in result.content[0].text
     lists = [r for r in revcent.requests[before:] if r.method == "GET"
              and r.path == "/v2/user_third_party_integrations"]
-    assert len(lists) == 2  # the second page repeated the first: stop
+    assert len(lists) == 4  # pages 0 and 1 to find the first page's number, then page 2 repeated page 1: stop
 
 
 async def revcent_list_page(revcent: RevCentEmulator) -> str:
@@ -244,11 +247,14 @@ async def test_enabling_is_refused_while_incomplete_and_allowed_once_complete(cl
     option_id, field_id = required_asset_select(revcent)
     view = await ok(client, "GetUserThirdPartyIntegration", {"user_third_party_integration_id": uid})
     value = next(c for c in view["readiness"]["choices"] if c["field_id"] == field_id)["values"][0]["value"]
-    # One edit that both completes and enables counts the edit itself.
-    result = await ok(client, "EditUserThirdPartyIntegration", {
-        **enable, "third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]})
-    assert result["verified"]["integration"]["enabled"] is True and result["verified"]["readiness"]["can_enable"]
-    assert integration_writes(revcent)[-1].json()["enabled"] is True
+    options = {"third_party_options": [{"id": option_id, "fields": [{"id": field_id, "value": [value]}]}]}
+    # The Edit guide keeps risky changes apart: options and enabling are two calls.
+    await refused(client, "EditUserThirdPartyIntegration", {**enable, **options}, "combines options + enabled state")
+    saved = await ok(client, "EditUserThirdPartyIntegration", {**enable, "enabled": None, **options})
+    assert saved["verified"]["readiness"]["can_enable"]
+    result = await ok(client, "EditUserThirdPartyIntegration", {**enable, "confirm_enable": True})
+    assert result["verified"]["integration"]["enabled"] is True
+    assert integration_writes(revcent)[-1].json() == {"enabled": True}
 
 
 async def test_disabling_needs_confirmation_naming_what_depends_on_it(client: Client,
@@ -442,3 +448,22 @@ async def test_an_edit_whose_answer_was_lost_may_have_happened(client: Client, r
                                                             "description": "new"},
                   "The write may have happened", f"GetUserThirdPartyIntegration(user_third_party_integration_id="
                                                  f"'{uid}')", "do not simply call again")
+
+
+async def test_the_name_check_reads_a_bounded_number_of_pages(client: Client, revcent: RevCentEmulator) -> None:
+    """1,000 integrations: the unique-name check reads 4 pages (plus the 2 reads that find the first page's number,
+    once per process), not all 40 (41 GETs before); a name beyond them is left to RevCent's own rule."""
+    for n in range(1000):
+        revcent.add_user_integration(name=f"Filler {n:04}", site_id=revcent.site_id("offline_payment"))
+    before = len(revcent.requests)
+    await refused(client, "CreateUserThirdPartyIntegration", {
+        "name": "filler 0042", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True},
+        "already used")
+    lists = [r for r in revcent.requests[before:]
+             if r.method == "GET" and r.path == "/v2/user_third_party_integrations"]
+    assert len(lists) == 6
+    before = len(revcent.requests)
+    late = await ok(client, "CreateUserThirdPartyIntegration", {
+        "name": "Filler 0999", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True})
+    assert late["dry_run"] and len([r for r in revcent.requests[before:] if r.method == "GET"
+                                    and r.path == "/v2/user_third_party_integrations"]) == 4

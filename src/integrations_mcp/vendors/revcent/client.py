@@ -13,7 +13,37 @@ from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
 from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
-from integrations_mcp.vendors.revcent.facts import LIST_KEY, PAGE_FIRST, SITE_LIST_PATH, SITE_PATH, USER_LIST_PATH
+from integrations_mcp.vendors.revcent.facts import (
+    AUTH_HEADER,
+    CODE_KEY,
+    CODE_OK,
+    CREDENTIAL_FIELDS,
+    CREDENTIALS_KEY,
+    ENVELOPE_KEYS,
+    ERROR_KEYS,
+    FORM_ID_KEYS,
+    FORM_PATH,
+    FORM_SOURCE,
+    FORM_SOURCE_KEYS,
+    FORMS_PATH,
+    LIST_KEY,
+    METHOD_READ,
+    METHOD_WRITE,
+    OPTIONS_EDIT,
+    PAGE_BASES,
+    PAGE_FIRST,
+    PAGE_PARAMS,
+    PAGE_SIZE_MAX,
+    ROW_KEYS,
+    SECURE_FORM_FIELD,
+    SITE_LIST_PATH,
+    SITE_PATH,
+    USER_LIST_PATH,
+    USER_PATH,
+    VALUE,
+    Operation,
+    OptionsEdit,
+)
 from integrations_mcp.vendors.revcent.records import (
     Created,
     NewSecureForm,
@@ -26,18 +56,20 @@ from integrations_mcp.vendors.revcent.records import (
 )
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
-__all__ = ["RevCentClient"]
+__all__ = ["RevCentClient", "rows_key"]
 
 VENDOR = "RevCent"
-PAGE_SIZE_MAX = 25  # RevCent list operations take limit 1..25
 # A vendor refusal naming one of these fields means the account's API does not take that credential path.
 FIELD_SETTING = {
-    "secure_form_id": "This RevCent API does not take secure_form_id: set REVCENT_CREDENTIALS_VIA=server-form (the "
-                      "server's own secure form, sent as third_party_credentials) and create a new form.",
-    "third_party_credentials": "This RevCent API does not take third_party_credentials: set "
-                               "REVCENT_CREDENTIALS_VIA=revcent-form (RevCent's secure form) and create a new form.",
+    SECURE_FORM_FIELD: f"This RevCent API does not take {SECURE_FORM_FIELD}: set REVCENT_CREDENTIALS_VIA=server-form "
+                       f"(the server's own secure form, sent as {CREDENTIALS_KEY}) and create a new form.",
+    CREDENTIALS_KEY: f"This RevCent API does not take {CREDENTIALS_KEY}: set REVCENT_CREDENTIALS_VIA=revcent-form "
+                     "(RevCent's secure form) and create a new form.",
 }
-MAX_PAGES = 400  # 10,000 integrations: far beyond any account, short of looping forever on a vendor fault
+# The unique-name check reads at most this many pages (100 integrations) rather than the whole account: RevCent
+# itself refuses a duplicate name ([C] revcent.name_unique), so the check only has to catch the likely cases early
+# (and look-alike names RevCent may not compare) without 40 reads in a 1,000-integration account.
+NAME_CHECK_PAGES = 4
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,6 +81,11 @@ class RevCentClient:
     def __init__(self, http: HttpRequester, settings: RevCentSettings) -> None:
         self.http = http
         self._settings = settings
+        self._bases: dict[str, int] = {}  # list path -> the number of its first page, once found
+        # [I] revcent.options_edit: what Edit does with saved option fields it is not sent, as far as this process
+        # has seen (a write's read-back shows it: writes.learn_options_edit); plans send what it needs.
+        self.options_edit: OptionsEdit = OPTIONS_EDIT
+        self.options_edit_seen = False  # True once a read-back showed it (else it is the fact's reading)
 
     def _key(self) -> str:
         return self._settings.api_key.get_secret_value()
@@ -57,12 +94,12 @@ class RevCentClient:
                        body: dict[str, Any] | None = None, list_key: bool = False,
                        scrub_values: Iterable[str] = ()) -> dict[str, Any]:
         response, data = await send(self.http, VENDOR, operation, method, path, url_setting="REVCENT_BASE_URL",
-                                    params=params, json=body, headers={"x-api-key": self._key()})
+                                    params=params, json=body, headers={AUTH_HEADER: self._key()})
         if not isinstance(data, dict):
             raise VendorUnavailable(VENDOR, operation, "RevCent sent an answer that is not a JSON object.",
                                     status=response.status_code, hint="Try again; if it persists, report it.")
         # RevCent signals errors with code 0 in the body, whatever the HTTP status.
-        if data.get("code") != 1 or response.status_code >= 400:
+        if data.get(CODE_KEY) != CODE_OK or response.status_code >= 400:
             # RevCent may quote a rejected key back, in any field of its answer; it must not reach the chat.
             def clean(value: Any, *, words: bool = True) -> str | None:
                 if value is None:
@@ -71,88 +108,124 @@ class RevCentClient:
                 secrets = [self._key(), *scrub_values]
                 return scrub_vendor_text(text, secrets) if words else scrub(text, secrets)
 
-            message = clean(data.get("message") or data.get("result") or "RevCent reported an error.") or ""
+            text_key, result_key, code_key, call_key = ERROR_KEYS
+            message = clean(data.get(text_key) or data.get(result_key) or "RevCent reported an error.") or ""
             raise VendorError(
-                VENDOR, operation, message, status=response.status_code, error_code=clean(data.get("error_code")),
-                api_call_id=clean(data.get("api_call_id"), words=False),  # random by design: known secrets only
+                VENDOR, operation, message, status=response.status_code, error_code=clean(data.get(code_key)),
+                api_call_id=clean(data.get(call_key), words=False),  # random by design: known secrets only
                 hint=_setting_hint(message, body),
             )
         if list_key and LIST_KEY not in data:
-            # [I] fact revcent.list_key: a page without it would read as "no integrations" (and pass name checks).
-            keys = ", ".join(sorted(k for k in data if k not in ("api_call_id", "api_call_unix", "code")))
-            raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key (it has: {keys or 'none'}).",
-                                    status=response.status_code,
-                                    hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "
-                                         "`integrations-mcp check --vendor revcent` and report it.")
+            # [I] fact revcent.list_key: the rows under another key are taken only if no other key could hold them;
+            # a page whose rows cannot be found is refused, never read as "no integrations" (which passes name checks).
+            rows = rows_key(data)
+            if rows is None:
+                keys = ", ".join(sorted(k for k in data if k not in ENVELOPE_KEYS))
+                raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key, nor one other list "
+                                        f"(it has: {keys or 'none'}).", status=response.status_code,
+                                        hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "
+                                             "`integrations-mcp check --vendor revcent` and report it.")
+            data = {**data, LIST_KEY: data[rows]}
         return data
 
     async def read_raw(self, operation: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """A read operation's answer as RevCent sent it (for `integrations-mcp check`); errors as for every call."""
-        return await self._request(operation, "GET", path, params=params)
+        return await self._request(operation, METHOD_READ, path, params=params)
 
     def _read(self, model: type[M], data: dict[str, Any], operation: str, *, hint: str | None = None) -> M:
         return vendor_record(model, data, VENDOR, operation, hint=hint)
 
+    async def _page(self, operation: str, path: str, limit: int, page: int) -> dict[str, Any]:
+        """Page `page` (1 = the first) of a list, numbered as this account numbers them ([I] revcent.paging)."""
+        base = await self.page_base(operation, path)
+        limit_key, page_key = PAGE_PARAMS
+        return await self._request(operation, METHOD_READ, path, list_key=True,
+                                   params={limit_key: limit, page_key: page - 1 + base})
+
+    async def page_base(self, operation: str, path: str) -> int:
+        """The number of a list's first page, found once per list: 0 or 1 is undocumented ([I] revcent.paging),
+        and assuming wrong answers a 0-based account's first page as nothing at all. Page 0 and page 1 at limit 1:
+        page 0 refused, empty, or the same row as page 1 (a vendor that clamps) means 1-based; a row on page 0
+        that page 1 does not repeat means 0-based. Both empty: an empty list, either way (decided later)."""
+        if path in self._bases:
+            return self._bases[path]
+        limit_key, page_key = PAGE_PARAMS
+        try:
+            zero = (await self._request(operation, METHOD_READ, path, list_key=True,
+                                        params={limit_key: 1, page_key: PAGE_BASES[0]})).get(LIST_KEY) or []
+        except VendorUnavailable:
+            raise
+        except VendorError as exc:
+            if not (exc.error_code or (exc.status is not None and exc.status < 500)):
+                raise
+            zero = []  # RevCent refused it: page 0 is not a page here
+        one = (await self._request(operation, METHOD_READ, path, list_key=True,
+                                   params={limit_key: 1, page_key: PAGE_BASES[1]})).get(LIST_KEY) or []
+        if not zero and not one:
+            return PAGE_FIRST
+        first = _row_id(zero[0]) if zero else None
+        base = PAGE_BASES[0] if first is not None and (not one or _row_id(one[0]) != first) else PAGE_BASES[1]
+        self._bases[path] = base
+        return base
+
     async def list_site_integrations(self, *, limit: int, page: int) -> SiteIntegrationList:
-        operation = "GetSiteThirdPartyIntegrations"
-        data = await self._request(operation, "GET", SITE_LIST_PATH, list_key=True,
-                                   params={"limit": limit, "page": page - 1 + PAGE_FIRST})
-        return self._read(SiteIntegrationList, data, operation)
+        operation = Operation.GET_SITES
+        return self._read(SiteIntegrationList, await self._page(operation, SITE_LIST_PATH, limit, page), operation)
 
     async def get_site_integration(self, site_id: str) -> SiteIntegration:
-        operation = "GetSiteThirdPartyIntegration"
-        data = await self._request(operation, "GET", SITE_PATH.format(id=site_id))
+        operation = Operation.GET_SITE
+        data = await self._request(operation, METHOD_READ, SITE_PATH.format(id=site_id))
         return self._read(SiteIntegration, data, operation)
 
     async def create_secure_form(self, site_id: str) -> NewSecureForm:
-        operation = "CreateSecureForm"
-        data = await self._request(operation, "POST", "secure_forms",
-                                   body={"form_source": "third_party_integration", "form_source_id": site_id})
+        operation = Operation.CREATE_FORM
+        source_key, source_id_key = FORM_SOURCE_KEYS
+        data = await self._request(operation, METHOD_WRITE, FORMS_PATH,
+                                   body={source_key: FORM_SOURCE, source_id_key: site_id})
         return self._read(NewSecureForm, data, operation)
 
     async def get_secure_form(self, form_id: str) -> SecureFormRecord:
-        operation = "GetSecureForm"
-        data = await self._request(operation, "GET", f"secure_forms/{form_id}")
-        return self._read(SecureFormRecord, {"id": form_id, **data}, operation)  # the id asked for, if none given
+        operation = Operation.GET_FORM
+        data = await self._request(operation, METHOD_READ, FORM_PATH.format(id=form_id))
+        # The id asked for, if the answer gives none.
+        return self._read(SecureFormRecord, {FORM_ID_KEYS[-1]: form_id, **data}, operation)
 
     async def list_user_integrations(self, *, limit: int, page: int) -> UserIntegrationList:
-        operation = "GetUserThirdPartyIntegrations"
-        data = await self._request(operation, "GET", USER_LIST_PATH, list_key=True,
-                                   params={"limit": limit, "page": page - 1 + PAGE_FIRST})
-        return self._read(UserIntegrationList, data, operation)
+        operation = Operation.GET_USERS
+        return self._read(UserIntegrationList, await self._page(operation, USER_LIST_PATH, limit, page), operation)
 
-    async def all_user_integrations(self) -> list[UserIntegrationSummary]:
-        """Every page of the account's integrations (used for the unique-name check). Stops at a short page, at a
-        page that repeats one already seen (a vendor ignoring `page`), or after MAX_PAGES."""
+    async def user_integrations_for_names(self) -> tuple[list[UserIntegrationSummary], bool]:
+        """The account's integrations for the unique-name check: up to NAME_CHECK_PAGES pages, and whether that
+        was all of them. The list takes no name filter (none is documented). Stops at a short page, or at a page
+        that repeats one already seen (a vendor ignoring `page`)."""
         results: list[UserIntegrationSummary] = []
         seen: set[str] = set()
-        for page in range(1, MAX_PAGES + 1):
+        for page in range(1, NAME_CHECK_PAGES + 1):
             batch = (await self.list_user_integrations(limit=PAGE_SIZE_MAX, page=page)).results
             ids = {row.id for row in batch}
             if ids and ids <= seen:
-                break
+                return results, True
             seen |= ids
             results += batch
             if len(batch) < PAGE_SIZE_MAX:
-                break
-        return results
+                return results, True
+        return results, False
 
     async def create_user_integration(self, body: dict[str, Any]) -> Created:
-        operation = "CreateUserThirdPartyIntegration"
-        data = await self._request(operation, "POST", "user_third_party_integrations", body=body,
+        operation = Operation.CREATE_USER
+        data = await self._request(operation, METHOD_WRITE, USER_LIST_PATH, body=body,
                                    scrub_values=_credential_values(body))
         return self._read(Created, data, operation,
                           hint="It may have been created all the same: list the integrations before trying again.")
 
     async def get_user_integration(self, integration_id: str) -> UserIntegration:
-        operation = "GetUserThirdPartyIntegration"
-        data = await self._request(operation, "GET", f"user_third_party_integrations/{integration_id}")
+        operation = Operation.GET_USER
+        data = await self._request(operation, METHOD_READ, USER_PATH.format(id=integration_id))
         return self._read(UserIntegration, data, operation)
 
     async def edit_user_integration(self, integration_id: str, body: dict[str, Any]) -> None:
         # The answer only echoes the id; the write is verified by reading the record back.
-        await self._request("EditUserThirdPartyIntegration", "POST",
-                            f"user_third_party_integrations/{integration_id}", body=body,
+        await self._request(Operation.EDIT_USER, METHOD_WRITE, USER_PATH.format(id=integration_id), body=body,
                             scrub_values=_credential_values(body))
 
 
@@ -166,6 +239,18 @@ def _setting_hint(message: str, body: dict[str, Any] | None) -> str | None:
 
 def _credential_values(body: dict[str, Any]) -> list[str]:
     """The credential values a body carries (server-form path): never quoted back to the model."""
-    creds = body.get("third_party_credentials")
-    fields = creds.get("fields", []) if isinstance(creds, dict) else []
-    return [f["value"] for f in fields if isinstance(f, dict) and isinstance(f.get("value"), str) and f["value"]]
+    creds = body.get(CREDENTIALS_KEY)
+    fields = creds.get(CREDENTIAL_FIELDS, []) if isinstance(creds, dict) else []
+    return [f[VALUE] for f in fields if isinstance(f, dict) and isinstance(f.get(VALUE), str) and f[VALUE]]
+
+
+def rows_key(page: dict[str, Any]) -> str | None:
+    """The one key of a list page, besides the envelope, whose value is a list of objects (or empty): where the rows
+    are when they are not under `results`. None when there is no such key, or more than one."""
+    lists = [k for k, v in page.items() if k not in ENVELOPE_KEYS and isinstance(v, list)
+             and all(isinstance(row, dict) for row in v)]
+    return lists[0] if len(lists) == 1 else None
+
+
+def _row_id(row: Any) -> Any:
+    return row.get(ROW_KEYS[0]) if isinstance(row, dict) else None

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import write_answer
+from integrations_mcp.vendors.revcent.facts import ID_LENGTH, ID_PATTERN, OPTION_REQUIRED_MEANS
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
     SavedOption,
@@ -17,9 +18,12 @@ from integrations_mcp.vendors.revcent.records import (
     SiteIntegration,
     UserIntegration,
     UserIntegrationSummary,
+    vendor_id,
 )
 
-RevCentId = Annotated[str, Field(min_length=20, max_length=20, pattern=r"^[A-Za-z0-9]{20}$")]
+# [C] revcent.id_length, [I] revcent.id_charset: `_` and `-` too; a known key or token format is refused besides.
+RevCentId = Annotated[str, Field(min_length=ID_LENGTH, max_length=ID_LENGTH, pattern=ID_PATTERN),
+                      AfterValidator(vendor_id)]
 
 
 # RevCent's forms have 20-character ids; the server's own (REVCENT_CREDENTIALS_VIA=server-form) have 32.
@@ -77,7 +81,7 @@ class UserIntegrationPage(BaseModel):
 
     def answer(self) -> str:
         rows = [f"- {r.id}: {r.name} ({r.integration_type or 'type unknown'}, "
-                f"{'enabled' if r.enabled else 'disabled'})" for r in self.results]
+                f"{ {True: 'enabled', False: 'disabled'}.get(r.enabled, 'enabled unknown')})" for r in self.results]
         return "\n".join([_page_line("integrations", self.count, self.page, self.has_more), *rows])
 
 
@@ -104,7 +108,9 @@ class Readiness(BaseModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
     missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
-                                                 "(required read as: saved before enabling).")
+                                                 f"(required read as: {OPTION_REQUIRED_MEANS}).")
+    unseen_secrets: list[str] = Field(default_factory=list, description="Required secret option fields RevCent "
+                                      "shows no value for: set in RevCent itself; the user confirms when enabling.")
     choices: list[SelectChoice] = Field(description="Valid values of each select field.")
     can_enable: bool
     blockers: list[str]
@@ -114,6 +120,8 @@ class Readiness(BaseModel):
         lines = [f"Readiness: can_enable={str(self.can_enable).lower()}; credentials "
                  + ("saved" if self.credentials_saved else f"missing ({', '.join(self.missing_credentials)})") + "."]
         lines += [f"Blocker: {b}" for b in self.blockers if blockers]
+        if self.unseen_secrets:
+            lines.append(f"Not shown by RevCent (secrets, set in RevCent itself): {', '.join(self.unseen_secrets)}.")
         if self.choices:
             lines.append("Choices (send value; show the person the label):")
             lines += [f"- {c.option_id}.{c.field_id} \"{c.label}\" ({c.source}, "
@@ -204,13 +212,15 @@ class WriteResult(BaseModel):
     changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
     verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Read-back differences.")
+    learned: list[str] = Field(default_factory=list, description="What this write showed of RevCent's behaviour, "
+                               "and how the server now adapts (fact: finding).")
     next_steps: list[str] = []
 
     def answer(self) -> str:
         return write_answer(dry_run=self.dry_run, target=self.user_third_party_integration_id, changes=self.changes,
                             read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
                             readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
-                            next_steps=self.next_steps)
+                            next_steps=[*(f"Learned: {x}" for x in self.learned), *self.next_steps])
 
 
 def _page_line(what: str, count: int, page: int, has_more: bool) -> str:

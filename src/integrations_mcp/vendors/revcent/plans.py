@@ -4,19 +4,28 @@ change (the body to send, each field's saved → proposed, what must read back a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from integrations_mcp.pipeline.changes import FieldChange, is_set
-from integrations_mcp.vendors.revcent.facts import SECURE_FORM_FIELD, CredentialsVia
+from integrations_mcp.vendors.revcent.facts import OPTIONS_EDIT, SECURE_FORM_FIELD, CredentialsVia, OptionsEdit
 from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
 from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
 from integrations_mcp.vendors.revcent.server_forms import credentials_body
-from integrations_mcp.vendors.revcent.views import SavedValues, missing_credentials, readiness, saved_values
+from integrations_mcp.vendors.revcent.views import (
+    SavedValues,
+    is_secret_option,
+    looks_masked,
+    missing_credentials,
+    readiness,
+    saved_values,
+)
 
 __all__ = ["CreatePlan", "CreateRequest", "EditPlan", "EditRequest", "WritePlan", "option_changes", "options_body",
            "plan_create", "plan_edit", "project_values"]
 
 DRAFT_ID = "-" * 20  # stands in for the id RevCent has not assigned yet
+GUIDE_ORDER = ("name/description", "credentials", "options", "enabled state")  # the Edit guide's "Edit 1..4"
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class WritePlan:
     def new_name(self) -> str | None:
         return self.body.get("name")
 
+    def readiness_after(self) -> Readiness:
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, kw_only=True)
 class CreatePlan(WritePlan):
@@ -82,10 +94,31 @@ class EditPlan(WritePlan):
     current: UserIntegration
     options: list[OptionInput]  # as given, checked against the site's schema by rules.validate_options
     saved: SavedValues  # the option values saved before the edit
+    options_edit: OptionsEdit = OPTIONS_EDIT  # what RevCent does with option fields not sent, as far as known
+    # Saved fields sent again only because options_edit needs it; secret fields RevCent would drop (never re-sent).
+    resent: SavedValues = dataclass_field(default_factory=dict)
+    unsent: list[tuple[str, str]] = dataclass_field(default_factory=list)
+    options_edit_seen: bool = False  # whether a write here has shown options_edit (else it is the fact's reading)
+
+    @property
+    def touched_secrets(self) -> list[tuple[str, str]]:
+        """Secret fields of the options this edit sends: at risk while RevCent's edit behaviour is unseen."""
+        sent = {o["id"] for o in self.body.get("third_party_options", [])}
+        return [(o.id, f.id) for o in self.site.third_party_options if o.id in sent for f in o.fields
+                if is_secret_option(o.id, f.id)]
+
+    @property
+    def groups(self) -> list[str]:
+        """The kinds of change this edit makes, as the Edit guide separates risky ones ("Edit 1: name / description,
+        Edit 2: credentials, Edit 3: options/assets, Edit 4: enabled state")."""
+        kinds = {"name": "name/description", "description": "name/description", "enabled": "enabled state",
+                 "third_party_options": "options"}
+        found = {kinds.get(key, "credentials") for key in self.body}
+        return [kind for kind in GUIDE_ORDER if kind in found]
 
     def readiness_after(self) -> Readiness:
-        """Readiness of the state this edit leaves, so options and enabled=true can go in one call. Credentials a
-        form sends count only once a read-back shows them saved."""
+        """Readiness of the state this edit leaves. Credentials a form sends count only once a read-back shows them
+        saved."""
         credentials = not missing_credentials(self.site, self.current.third_party_credentials_saved)
         return readiness(self.current, values=project_values(self.options, self.saved), credentials_saved=credentials)
 
@@ -115,9 +148,12 @@ def plan_create(site: SiteIntegration, request: CreateRequest, via: CredentialsV
                       expected=_expected(body), expected_options={})
 
 
-def plan_edit(current: UserIntegration, edit: EditRequest, via: CredentialsVia = "revcent-form") -> EditPlan:
-    """Only what differs from the saved record is sent, and of an option only the fields that change (the Edit
-    guide: "do not include fields that should remain unchanged")."""
+def plan_edit(current: UserIntegration, edit: EditRequest, via: CredentialsVia = "revcent-form",
+              options_edit: OptionsEdit = OPTIONS_EDIT, options_edit_seen: bool = False) -> EditPlan:
+    """Only what differs from the saved record is sent (the Edit guide: "do not include fields that should remain
+    unchanged"). Of the options, what RevCent's edit behaviour ([I] revcent.options_edit) needs so that nothing saved
+    is lost: the fields that change ("field"), the whole of each option that changes ("option"), or every saved
+    option ("replace"). Fields that hold a secret are never sent back; the rules refuse an edit that would have to."""
     saved = saved_values(current.third_party_options_saved)
     body: dict[str, Any] = {}
     changes: list[FieldChange] = []
@@ -132,14 +168,25 @@ def plan_edit(current: UserIntegration, edit: EditRequest, via: CredentialsVia =
         changes.append(_credentials_change(current))
     options = edit.third_party_options or []
     changed = [item for item in options if option_changes([item], saved)]
-    sent_options = options_body(changed, saved)
+    sent_options, resent = options_body(changed, saved, options_edit), {}
     if sent_options:
         body["third_party_options"] = sent_options
         changes += option_changes(changed, saved)
-    return EditPlan(site=current.site_third_party_integration, body=body, changes=changes,
-                    secure_form_id=edit.secure_form_id or None, via=via, expected=_expected(body),
+        given = {(o.id, f.id) for o in changed for f in o.fields}
+        resent = {(o["id"], f["id"]): f["value"] for o in sent_options for f in o["fields"]
+                  if (o["id"], f["id"]) not in given}
+    site = current.site_third_party_integration
+    scope = {o["id"] for o in sent_options} if options_edit != "replace" or not sent_options else \
+        {o.id for o in site.third_party_options}
+    projected = project_values(changed, saved)
+    unsent = [(o.id, f.id) for o in site.third_party_options if o.id in scope and options_edit != "field"
+              for f in o.fields if is_secret_option(o.id, f.id)
+              or _never_resent(o.id, f.id, projected.get((o.id, f.id)) or [])] if sent_options else []
+    return EditPlan(site=site, body=body, changes=changes, secure_form_id=edit.secure_form_id or None, via=via,
+                    expected=_expected(body),
                     expected_options={(o["id"], f["id"]): f["value"] for o in sent_options for f in o["fields"]},
-                    current=current, options=options, saved=saved)
+                    current=current, options=options, saved=saved, options_edit=options_edit, resent=resent,
+                    unsent=unsent, options_edit_seen=options_edit_seen)
 
 
 def _expected(body: dict[str, Any]) -> dict[str, Any]:
@@ -165,16 +212,37 @@ def option_changes(proposal: list[OptionInput], saved: SavedValues) -> list[Fiel
     return changes
 
 
-def options_body(proposal: list[OptionInput], saved: SavedValues) -> list[dict[str, Any]]:
-    """Wire form of the options to send: of each option, only the fields whose value changes. Whether RevCent keeps
-    the fields not sent is [I] (facts.OPTIONS_EDIT); verify compares every saved field before and after."""
+def options_body(proposal: list[OptionInput], saved: SavedValues,
+                 options_edit: OptionsEdit = OPTIONS_EDIT) -> list[dict[str, Any]]:
+    """Wire form of the options to send (`proposal`: the options that change). "field": of each, only the fields
+    whose value changes; "option": each one whole (its saved fields with the proposal over them); "replace": every
+    option saved or proposed, whole. Secret fields are left out (never sent back); `EditPlan.unsent` names them."""
+    if options_edit == "field":
+        body = []
+        for item in proposal:
+            fields = [{"id": f.id, "value": list(f.value)} for f in item.fields
+                      if list(f.value) != (saved.get((item.id, f.id)) or [])]
+            if fields:
+                body.append({"id": item.id, "fields": fields})
+        return body
+    if not proposal:
+        return []
+    projected = project_values(proposal, saved)
+    touched = {item.id for item in proposal}
+    order = [item.id for item in proposal] + sorted({o for o, _ in saved} - touched)
+    scope = order if options_edit == "replace" else [item.id for item in proposal]
     body = []
-    for item in proposal:
-        fields = [{"id": f.id, "value": list(f.value)} for f in item.fields
-                  if list(f.value) != (saved.get((item.id, f.id)) or [])]
+    for option_id in scope:
+        fields = [{"id": f, "value": list(v)} for (o, f), v in projected.items()
+                  if o == option_id and v and not _never_resent(o, f, v)]
         if fields:
-            body.append({"id": item.id, "fields": fields})
+            body.append({"id": option_id, "fields": fields})
     return body
+
+
+def _never_resent(option_id: str, field_id: str, value: list[str]) -> bool:
+    """A secret (by its id) or a value RevCent masked: never sent back."""
+    return is_secret_option(option_id, field_id) or any(looks_masked(v) for v in value)
 
 
 def project_values(proposal: list[OptionInput], saved: SavedValues) -> SavedValues:

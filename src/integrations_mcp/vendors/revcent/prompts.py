@@ -9,14 +9,15 @@ from pydantic import Field
 
 __all__ = ["register_prompts"]
 
-REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, in four calls.
+REVCENT_SETUP = """Set up a RevCent third-party integration{what}, safely, in five calls.
 
 1. GetSiteThirdPartyIntegrations: the user chooses the native integration.
 2. CreateSecureForm: the user enters the credentials in the form (never in chat) and says when done.
 3. CreateUserThirdPartyIntegration with a unique name and secure_form_id (leave enabled unset). Its readiness
    says what is still missing and lists the choices (value/label) of each select.
 4. The user chooses each required option from readiness.choices (never choose for them); then one
-   EditUserThirdPartyIntegration with third_party_options, plus enabled=true if they want it live now.
+   EditUserThirdPartyIntegration with third_party_options.
+5. If they want it live now: EditUserThirdPartyIntegration with enabled=true alone (it needs their approval).
 "Verified" means RevCent stored it, not that the connection works. Nothing can be deleted: disable instead.
 If a refusal is unclear: GetIntegrationGuide revcent/lifecycle. Report each step to the user in a line or two."""
 

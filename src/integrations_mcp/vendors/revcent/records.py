@@ -7,17 +7,65 @@ because a model's docstring would become part of the published output schema.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.vendors.revcent.facts import (
+    ASSET_KEYS,
+    BOOLEAN_STRINGS,
+    CREATED_ID_KEY,
+    FORM_ID_KEYS,
+    ID_PATTERN,
+    MULTIPLE_KEYS,
+    ROW_KEYS,
+    ROW_SITE_KEYS,
+    SITE_KEY,
+    FieldType,
+)
 
 __all__ = ["Created", "CredentialField", "CredentialSpec", "IntegrationType", "NewSecureForm", "OptionFieldSpec",
            "OptionSpec", "SavedOption", "SavedOptionField", "SecureFormRecord", "SelectSettings", "SiteIntegration",
-           "SiteIntegrationList", "UserIntegration", "UserIntegrationList", "UserIntegrationSummary"]
+           "SiteIntegrationList", "UserIntegration", "UserIntegrationList", "UserIntegrationSummary", "VendorBool",
+           "VendorId", "id_problem", "vendor_id"]
 
 # Documented: ai, ai_voice, offline_payment, tax, shipping. Kept open so that a type RevCent adds later does not
 # make the whole catalogue unreadable.
 IntegrationType = Annotated[str, Field(description="ai, ai_voice, offline_payment, tax or shipping.")]
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` is not a RevCent id ([C] 20 characters; [I] revcent.id_charset: letters, digits, `_`, `-`), or
+    None. Ids in that alphabet can still be a known key format (an AWS key id is 20 letters and digits): refused
+    too, so a secret can ride in an id neither into RevCent's URL paths nor out of its answers."""
+    if not re.fullmatch(ID_PATTERN, value):
+        return "a RevCent id is 20 letters, digits, '_' or '-'"
+    if mask_secret_values(value, entropy=False) != value:
+        return "it has the form of a known secret (a key or token), not of an id"
+    return None
+
+
+def vendor_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _vendor_bool(value: Any) -> Any:
+    """[I] revcent.booleans: JSON true/false, or exactly the strings "true"/"false"; anything else (a number, "yes",
+    null) is not read as a boolean at all, so "false" can never read as true."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_STRINGS:
+        return BOOLEAN_STRINGS[value.strip().lower()]
+    raise ValueError("expected true or false")
+
+
+VendorId = Annotated[str, AfterValidator(vendor_id)]
+VendorBool = Annotated[bool, BeforeValidator(_vendor_bool)]
 
 
 class _Record(BaseModel):
@@ -27,7 +75,7 @@ class _Record(BaseModel):
 class CredentialField(_Record):
     id: str
     name: str = ""
-    required: bool = False
+    required: VendorBool = False
 
 
 class CredentialSpec(_Record):
@@ -38,16 +86,18 @@ class CredentialSpec(_Record):
 
 
 class SelectSettings(_Record):
-    third_party_asset: bool = False
+    # [C] revcent.select_names: the Get schema spells them third_party_asset/multiple, the Edit description
+    # remote_asset/is_multiple; either is read.
+    third_party_asset: VendorBool = Field(False, validation_alias=AliasChoices(*ASSET_KEYS))
     options: list[str] = []
-    multiple: bool = False
+    multiple: VendorBool = Field(False, validation_alias=AliasChoices(*MULTIPLE_KEYS))
 
 
 class OptionFieldSpec(_Record):
     id: str
     name: str = ""
-    field_type: Literal["select", "input"]
-    required: bool = False
+    field_type: FieldType
+    required: VendorBool = False
     select_settings: SelectSettings | None = None
 
 
@@ -55,12 +105,12 @@ class OptionSpec(_Record):
     id: str
     name: str = ""
     description: str = ""
-    required: bool = False
+    required: VendorBool = False
     fields: list[OptionFieldSpec] = []
 
 
 class SiteIntegration(_Record):
-    id: str
+    id: VendorId
     name: str
     description: str = ""
     integration_type: IntegrationType
@@ -101,10 +151,10 @@ class SavedOption(_Record):
 
 
 class UserIntegration(_Record):
-    id: str
+    id: VendorId
     name: str
     description: str = ""
-    enabled: bool = False
+    enabled: VendorBool = False
     third_party_credentials_saved: list[str] = []
     third_party_options_saved: list[SavedOption] = []
     site_third_party_integration: SiteIntegration
@@ -112,11 +162,11 @@ class UserIntegration(_Record):
 
 class UserIntegrationSummary(BaseModel):
     # One row of RevCent's list, flattened: the row nests its site integration (or gives only its id).
-    id: str
+    id: VendorId
     name: str
-    description: str = ""
-    enabled: bool
-    site_third_party_integration_id: str | None = None
+    description: Annotated[str, BeforeValidator(lambda v: v or "")] = ""
+    enabled: VendorBool | None = Field(description="null: RevCent's row did not say.")
+    site_third_party_integration_id: VendorId | None = None
     site_name: str | None = None
     integration_type: str | None = None
 
@@ -125,15 +175,15 @@ class UserIntegrationSummary(BaseModel):
     def _flatten(cls, row: Any) -> Any:
         if not isinstance(row, dict):
             return row  # an instance passes; anything else is refused by validation
-        if "site_third_party_integration" in row:
-            site = row["site_third_party_integration"]
-            site = site if isinstance(site, dict) else {"id": site} if isinstance(site, str) else {}
-            flat = {"site_third_party_integration_id": site.get("id"), "site_name": site.get("name"),
-                    "integration_type": site.get("integration_type")}
+        own = {key: row.get(key) for key in ROW_KEYS}
+        if SITE_KEY in row:  # [I] revcent.list_rows: the site nested, or only its id
+            site = row[SITE_KEY]
+            site = site if isinstance(site, dict) else {ROW_SITE_KEYS["site_third_party_integration_id"]: site} \
+                if isinstance(site, str) else {}
+            flat = {ours: site.get(theirs) for ours, theirs in ROW_SITE_KEYS.items()}
         else:  # already flat (built here), or a row without its site
-            flat = {k: row.get(k) for k in ("site_third_party_integration_id", "site_name", "integration_type")}
-        return {"id": row.get("id"), "name": row.get("name", ""), "description": row.get("description") or "",
-                "enabled": bool(row.get("enabled")), **flat}
+            flat = {ours: row.get(ours) for ours in ROW_SITE_KEYS}
+        return {**own, **flat}
 
 
 def _list(value: Any) -> Any:
@@ -157,19 +207,19 @@ class SecureFormRecord(_Record):
 
     id: str
     form_url: str | None = None
-    completed: Annotated[bool, BeforeValidator(bool)] = False
+    completed: VendorBool = False
     expiration_date_unix: int | None = None
     form_source: str | None = None
-    form_source_id: str | None = None
+    form_source_id: VendorId | None = None
 
 
 class NewSecureForm(SecureFormRecord):
     """CreateSecureForm's answer, which names the id secure_form_id ([I] fact revcent.form_id_key: or id)."""
 
-    id: str = Field(validation_alias=AliasChoices("secure_form_id", "id"))
+    id: VendorId = Field(validation_alias=AliasChoices(*FORM_ID_KEYS))
 
 
 class Created(_Record):
     """RevCent's answer to a create."""
 
-    id: str = Field(validation_alias="user_third_party_integration_id", min_length=1)
+    id: VendorId = Field(validation_alias=CREATED_ID_KEY)

@@ -1,4 +1,6 @@
-"""Every refusal of the RevCent tools, one function per guardrail, and the confirmations a change needs.
+"""Every refusal of the RevCent tools, one function per guardrail, and the confirmations a change needs. Each one is
+a "Rule:" heading of a guide in guides/ (a test keeps the two lists equal); docs/revcent-guide-rules.md maps RevCent's
+agent guide, rule by rule, to these functions or to the model.
 
 The `refuse_*`, `require_*` and `validate_*` functions raise GuardrailError (nothing has been sent) or return. The
 `*_confirmation` functions only say what needs the person; the confirm stage (`pipeline.confirm.Confirmer`,
@@ -8,14 +10,14 @@ tool                              guardrails, in the order they run
 --------------------------------  --------------------------------------------------------------------------------
 every tool                        unknown arguments (refused by the server), refuse_raw_credentials (argument guard)
 CreateUserThirdPartyIntegration   require_unique_name, require_usable_form / require_usable_server_form (given a
-                                  form), refuse_enabling_with_new_credentials, require_complete_to_enable
-                                  (enabled=true); nothing to confirm
+                                  form), refuse_enabling_at_create; nothing to confirm
 EditUserThirdPartyIntegration     require_something_to_change (before the record is read),
                                   require_unique_name (a rename), require_usable_form / require_usable_server_form
                                   (given a form), validate_options (given options), require_an_actual_change,
-                                  refuse_enabling_with_new_credentials, require_complete_to_enable (enabled=true);
-                                  to confirm: overwrite_confirmation, rename_confirmation (enabled),
-                                  disable_confirmation
+                                  refuse_combined_changes, refuse_dropping_secrets, require_offered_resent_values,
+                                  require_complete_to_enable (enabled=true); to confirm: overwrite_confirmation,
+                                  live_settings_confirmation, secret_at_risk_confirmation, rename_confirmation,
+                                  enable_confirmation, disable_confirmation
 CreateSecureForm, the reads       only those of every tool
 
 A secure form is also spent atomically with the write that uses it (`SpentForms.spend`, in `writes.py`): one that a
@@ -44,13 +46,22 @@ from integrations_mcp.vendors.revcent.records import (
     SiteIntegration,
     UserIntegrationSummary,
 )
-from integrations_mcp.vendors.revcent.views import CREDENTIAL_KEYS, SavedValues, is_secret_option, non_empty
+from integrations_mcp.vendors.revcent.views import (
+    CREDENTIAL_KEYS,
+    SavedValues,
+    is_secret_option,
+    looks_masked,
+    non_empty,
+    stale_values,
+)
 
-__all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features", "disable_confirmation",
-           "edit_confirmations", "is_secret_option", "overwrite_confirmation", "refuse_enabling_with_new_credentials",
-           "refuse_raw_credentials", "rename_confirmation", "require_usable_server_form",
-           "require_an_actual_change", "require_complete_to_enable", "require_something_to_change",
-           "require_unique_name", "require_usable_form", "validate_options"]
+__all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features",
+           "disable_confirmation", "edit_confirmations", "enable_confirmation", "is_secret_option",
+           "live_settings_confirmation", "overwrite_confirmation", "refuse_combined_changes", "refuse_dropping_secrets",
+           "refuse_enabling_at_create", "refuse_raw_credentials", "rename_confirmation",
+           "require_an_actual_change", "require_complete_to_enable", "require_offered_resent_values",
+           "require_something_to_change", "require_unique_name", "require_usable_form", "require_usable_server_form",
+           "secret_at_risk_confirmation", "validate_options"]
 
 SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
                    "the user to open form_url and enter the credentials there, then pass secure_form_id.")
@@ -94,6 +105,38 @@ def require_an_actual_change(plan: EditPlan) -> None:
                              "Nothing was sent.")
 
 
+def refuse_combined_changes(plan: EditPlan) -> None:
+    """The Edit guide: "For safer review, separate risky changes: Edit 1: name / description, Edit 2: credentials,
+    Edit 3: options/assets, Edit 4: enabled state". One kind per call, so each is approved and verified alone."""
+    if len(plan.groups) > 1:
+        raise GuardrailError(f"Refused: this edit combines {' + '.join(plan.groups)}. RevCent's guide keeps risky "
+                             "changes apart so each is reviewed and verified on its own: send one call per kind "
+                             "(name/description, credentials, options, enabled state), in that order, reading the "
+                             "result of each. Nothing was sent.")
+
+
+def refuse_dropping_secrets(plan: EditPlan) -> None:
+    """Where RevCent replaces whole options on edit (learned from a read-back, [I] revcent.options_edit), an option
+    holding a secret field cannot be edited here: the server never sends a secret back, so the edit would erase it."""
+    if plan.unsent:
+        where = listing([f"{o}.{f}" for o, f in plan.unsent])
+        what = "every option" if plan.options_edit == "replace" else "whole options"
+        raise GuardrailError(f"Refused: RevCent replaces {what} "
+                             f"on edit (seen on this account: fact revcent.options_edit), and {where} holds a secret "
+                             "this server never sends back, so this edit would erase it. Change these options in "
+                             "RevCent itself. Nothing was sent.")
+
+
+def require_offered_resent_values(plan: EditPlan) -> None:
+    """Saved fields sent again only because RevCent replaces whole options must still be offered, or RevCent (and
+    the person) would get a value the field no longer takes."""
+    stale = stale_values(plan.site, plan.resent)
+    if stale:
+        raise GuardrailError(f"Refused: {listing(stale)} (saved, sent again with this option because RevCent replaces "
+                             "whole options) holds a value no longer offered; include a new value the user chose for "
+                             "it (readiness.choices). Nothing was sent.")
+
+
 def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *,
                         exclude_id: str | None = None) -> None:
     """Names that look the same are the same (guardrails.text.name_key); `exclude_id` is the one being renamed."""
@@ -104,14 +147,14 @@ def require_unique_name(name: str, existing: Iterable[UserIntegrationSummary], *
                                  "Names must be unique; choose another. Nothing was sent.")
 
 
-def refuse_enabling_with_new_credentials(enabling: bool, form_id: str | None, enabled_now: bool) -> None:
-    """The Edit guide: enable only once credentials are saved. Credentials a form sends are saved only if RevCent
-    can use them, which a read-back shows; so enabling waits for that read-back (a second call)."""
-    if enabling and form_id and not enabled_now:
-        raise GuardrailError("Refused: enabled=true together with new credentials. Send the credentials first "
-                             "(leave enabled unset), check that GetUserThirdPartyIntegration shows them saved "
-                             "(readiness.credentials_saved), then enable with EditUserThirdPartyIntegration"
-                             "(enabled=true). Nothing was sent.")
+def refuse_enabling_at_create(enabling: bool) -> None:
+    """The Edit guide's set-up order: create, read back (credentials saved? options?), save options, verify, and
+    "enable integration only after required settings are complete", with the user's go-ahead for live use. A create
+    cannot show any of that before it happens, so enabled=true waits for an edit (enable_confirmation)."""
+    if enabling:
+        raise GuardrailError("Refused: enabled=true at create. Create it with enabled unset, check the read-back "
+                             "(readiness: credentials saved, options chosen), then enable with "
+                             "EditUserThirdPartyIntegration(enabled=true) once the user agrees. Nothing was sent.")
 
 
 def require_usable_server_form(status: SecureFormStatus, site_id: str) -> None:
@@ -209,7 +252,8 @@ def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: 
         for f in spec.fields:
             proposed = next((x.value for x in item.fields if x.id == f.id), None)
             value = proposed if proposed is not None else saved.get((item.id, f.id))
-            if f.required and not non_empty(value):
+            # A secret field is set in RevCent itself and may not be shown (readiness.unseen_secrets).
+            if f.required and not non_empty(value) and not is_secret_option(item.id, f.id):
                 problems.append(f"{item.id}.{f.id} is required for option {item.id}; include it.")
     if problems:
         raise GuardrailError("Refused: third_party_options do not match the site integration. Nothing was sent.\n"
@@ -223,6 +267,9 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
     if f.field_type == "input":
         if len(values) != 1 or is_blank(values[0]):
             return [f"{where} is an input field: give exactly one non-empty value."]
+        if looks_masked(values[0]):
+            return [f"{where}: {values[0]!r} is a masked value as RevCent shows a secret; sending it would replace the "
+                    "secret with the mask. Leave the field out."]
         # With the random-token and hex rules: an input is typed, never a provider's id.
         kinds = secret_kinds(values[0], hex_tokens=True)
         if kinds:
@@ -251,8 +298,11 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
 
 # --- what needs the person (decided and asked by the confirm stage) ---------------------------------------------
 
+OPTIONS_PREFIX = "third_party_options."
+
+
 def _is_setting(change: FieldChange) -> bool:
-    return change.field == "credentials" or change.field.startswith("third_party_options.")
+    return change.field == "credentials" or change.field.startswith(OPTIONS_PREFIX)
 
 
 def overwrite_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
@@ -285,7 +335,54 @@ def rename_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
         consequence="People and reports that know it by its name will see the new one.")
 
 
+def live_settings_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    """The Edit guide: "Do not edit production integration settings without explicit user confirmation". On an
+    enabled integration even a first value (an empty option, credentials where none were saved) changes what live
+    features do; replacing a saved value is overwrite_confirmation's."""
+    if not plan.current.enabled:
+        return None
+    filled = [c for c in plan.changes if _is_setting(c) and not c.overwrites]
+    if not filled:
+        return None
+    return ConfirmationRequest(
+        flag="confirm_overwrite", reason=f"this edit sets new values on the enabled integration {plan.current.name!r}.",
+        changes=filled,
+        consequence=f"Live features use them at once: {dependent_features(plan.site.integration_type)}.")
+
+
+def secret_at_risk_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    """Until a write here has shown what Edit does with option fields it is not sent ([I] revcent.options_edit), an
+    edit of an option that holds a secret field may erase it if RevCent replaces whole options; a read-back may not
+    show that (secrets can be left out of reads), so the person hears it before, not after."""
+    if plan.options_edit_seen or plan.options_edit != "field" or not plan.touched_secrets:
+        return None
+    where = listing([f"{o}.{f}" for o, f in plan.touched_secrets])
+    return ConfirmationRequest(
+        flag="confirm_overwrite", reason=f"this edit sends an option that holds the secret {where}, which this server "
+                                         "never sends.",
+        changes=[c for c in plan.changes if c.field.startswith(OPTIONS_PREFIX)],
+        consequence="If RevCent replaces whole options (not yet seen on this account), the secret is erased and the "
+                    "user must enter it again in RevCent.")
+
+
+def enable_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
+    """The Edit guide, before enabling: "user understands the integration may be used by live workflows". Only
+    complete integrations get here (require_complete_to_enable); the person still says go. Secret option fields
+    RevCent does not show are named, for the person to confirm they are set in RevCent."""
+    if not plan.enabling or plan.current.enabled:
+        return None
+    readiness = plan.readiness_after()
+    unseen = (f" The secret option field(s) {listing(readiness.unseen_secrets)} are not shown by RevCent: confirm "
+              "they are set in RevCent.") if readiness.unseen_secrets else ""
+    return ConfirmationRequest(
+        flag="confirm_enable", reason=f"enabling {plan.current.name!r} puts it in live use.",
+        changes=[c for c in plan.changes if c.field == "enabled"],
+        consequence=f"From now on it drives {dependent_features(plan.site.integration_type)}.{unseen}")
+
+
 def edit_confirmations(plan: EditPlan) -> list[ConfirmationRequest]:
     """In the order the person is asked."""
-    requests = (overwrite_confirmation(plan), rename_confirmation(plan), disable_confirmation(plan))
+    requests = (overwrite_confirmation(plan), live_settings_confirmation(plan), secret_at_risk_confirmation(plan),
+                rename_confirmation(plan), enable_confirmation(plan),
+                disable_confirmation(plan))
     return [request for request in requests if request is not None]

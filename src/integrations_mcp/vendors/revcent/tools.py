@@ -101,7 +101,7 @@ class RevCentTools:
         edit = EditRequest(integration_id=change.integration or "", name=restore.get("name"),
                            description=description, enabled=restore.get("enabled"),
                            third_party_options=[OptionInput(id=o, fields=f) for o, f in options.items()] or None)
-        return EditWrite(self.api, self.credentials, self.writes.confirmer.policy, owner, edit, self.via)
+        return EditWrite(self.api, self.credentials, self.writes.confirmer.policy, owner, edit, self.via, revert=True)
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
@@ -186,7 +186,7 @@ class RevCentTools:
         secure_form_id: Annotated[SecureFormId | None, Field(description="Completed, with credentials.")]
         = None,
         description: Description | None = None,
-        enabled: Annotated[StrictBool | None, Field(description="Only when complete.")] = None,
+        enabled: Annotated[StrictBool | None, Field(description="Never true: enable by an edit.")] = None,
         dry_run: StrictBool = False,
     ) -> WriteResult | InputRequiredResult:
         """Create an integration from a native one; credentials only via secure_form_id."""
@@ -212,16 +212,19 @@ class RevCentTools:
         = False,
         confirm_disable: Annotated[StrictBool, Field(description="User agreed to disable.")]
         = False,
+        confirm_enable: Annotated[StrictBool, Field(description="User agreed to enable.")]
+        = False,
         confirmation_id: CONFIRMATION_ID = None,
         approval_id: APPROVAL_ID = None,
         dry_run: StrictBool = False,
     ) -> WriteResult | InputRequiredResult:
-        """Partial edit. Replacing saved values or disabling needs the user's consent; enabling, a complete
-        integration. No delete: disable."""
+        """Partial edit, one kind of change per call; replacing, live changes, enabling, disabling need consent.
+        No delete."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_something_to_change(edit)
-        flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable}
+        flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable,
+                 "confirm_enable": confirm_enable}
         call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,
                           token=confirmation_id or approval_id)
         stages = EditWrite(self.api, self.credentials, self.writes.confirmer.policy, call.owner, edit, self.via)

@@ -3,6 +3,7 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from integrations_mcp.guardrails.secret_values import mask_secret_values
@@ -13,6 +14,7 @@ from integrations_mcp.guardrails.secrets import (
     SecretKeys,
 )
 from integrations_mcp.guardrails.text import is_blank
+from integrations_mcp.vendors.revcent.facts import SECRET_MASK_PATTERN
 from integrations_mcp.vendors.revcent.models import (
     Choice,
     MissingOption,
@@ -23,8 +25,9 @@ from integrations_mcp.vendors.revcent.models import (
 )
 from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegration, UserIntegration
 
-__all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "missing_credentials",
-           "missing_options", "non_empty", "readiness", "saved_values", "select_choices", "stale_values", "view"]
+__all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "looks_masked",
+           "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values", "select_choices",
+           "stale_values", "unseen_secrets", "view"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -38,6 +41,11 @@ def is_secret_option(option_id: str, field_id: str) -> bool:
     """An option field whose id (or its option's id) names a secret, e.g. `webhook_secret`: a credential, never
     taken in chat (rules.validate_options), redacted on read (`view`)."""
     return CREDENTIAL_KEYS(field_id) or CREDENTIAL_KEYS(option_id)
+
+
+def looks_masked(value: str) -> bool:
+    """[I] revcent.secret_options: a value RevCent masked ("********", "****1234"): set, but never to be sent back."""
+    return re.fullmatch(SECRET_MASK_PATTERN, value.strip()) is not None
 
 
 def saved_values(options: list[SavedOption]) -> SavedValues:
@@ -64,15 +72,24 @@ def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> 
     return [f.id for f in creds.fields if f.required] or [creds.id]
 
 
+def unseen_secrets(site: SiteIntegration, values: SavedValues) -> list[str]:
+    """`option.field` of each required secret field the read shows no value for: [I] revcent.secret_options, RevCent
+    may leave secrets out of a read, so no value may mean set (in RevCent itself) as well as unset."""
+    return [f"{o.id}.{f.id}" for o in site.third_party_options if o.required for f in o.fields
+            if f.required and is_secret_option(o.id, f.id) and not non_empty(values.get((o.id, f.id)))]
+
+
 def missing_options(site: SiteIntegration, values: SavedValues) -> list[MissingOption]:
     """[I] fact revcent.option_required (facts.OPTION_REQUIRED_MEANS): an option's `required` is read as "saved
-    before enabling"; the Get document says "required when creating", and Create takes no options."""
+    before enabling"; the Get document says "required when creating", and Create takes no options. A secret field
+    with no value shown is not counted missing (unseen_secrets: the person confirms it when enabling)."""
     missing: list[MissingOption] = []
     for option in site.third_party_options:
         if not option.required:
             continue
         required = [f.id for f in option.fields if f.required] or [f.id for f in option.fields]
-        unset = [fid for fid in required if not non_empty(values.get((option.id, fid)))]
+        unset = [fid for fid in required if not non_empty(values.get((option.id, fid)))
+                 and not is_secret_option(option.id, fid)]
         # An option with no required fields counts as set once any of its fields has a value.
         if unset and (any(f.required for f in option.fields) or len(unset) == len(required)):
             missing.append(MissingOption(option_id=option.id, field_ids=unset))
@@ -112,7 +129,8 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
                  for where in stale_values(site, values)]
     return Readiness(
         credentials_saved=not creds_missing, missing_credentials=creds_missing, missing_options=opts_missing,
-        choices=select_choices(site), can_enable=not blockers, blockers=blockers,
+        unseen_secrets=unseen_secrets(site, values), choices=select_choices(site), can_enable=not blockers,
+        blockers=blockers,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -12,7 +13,7 @@ from integrations_mcp.pipeline.journal import Planned, Written
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
-from integrations_mcp.vendors.revcent.facts import SECURE_FORM_FIELD, CredentialsVia
+from integrations_mcp.vendors.revcent.facts import OPTIONS_EDIT_MODES, SECURE_FORM_FIELD, CredentialsVia, OptionsEdit
 from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.models import SavedIntegration, UserIntegrationView, VerifiedState, WriteResult
 from integrations_mcp.vendors.revcent.plans import (
@@ -26,7 +27,15 @@ from integrations_mcp.vendors.revcent.plans import (
 )
 from integrations_mcp.vendors.revcent.records import SecureFormRecord, UserIntegration
 from integrations_mcp.vendors.revcent.server_forms import ServerForms, credentials_body
-from integrations_mcp.vendors.revcent.views import SavedValues, journal_image, saved_values, view
+from integrations_mcp.vendors.revcent.views import (
+    SavedValues,
+    is_secret_option,
+    journal_image,
+    looks_masked,
+    non_empty,
+    saved_values,
+    view,
+)
 
 __all__ = ["CreateWrite", "Credentials", "EditWrite"]
 
@@ -113,7 +122,32 @@ class _RevCentWrite:
                                         readiness=read_back.readiness)
         result.mismatches = mismatches(record, plan)
         result.next_steps = next_steps(read_back, result.mismatches)
+        if isinstance(plan, EditPlan):
+            self._learn(plan, record, result)
+        if plan.secure_form_id:
+            result.next_steps[:0] = recheck_after_credentials(record)
         return result
+
+    def _learn(self, plan: EditPlan, record: UserIntegration, result: WriteResult) -> None:
+        """[I] revcent.options_edit: what this write's read-back shows RevCent does with option fields it is not
+        sent. A harsher behaviour than assumed is adopted for the rest of the process, and said, with the repair."""
+        shown = options_edit_shown(plan, record)
+        if shown is None:
+            return
+        mode, lost = shown
+        self.api.options_edit_seen = True
+        if RANK[mode] <= RANK[self.api.options_edit]:
+            return
+        self.api.options_edit = mode
+        result.learned.append(f"revcent.options_edit: RevCent {LEARNED[mode]} on this edit. From now on this server "
+                              f"sends {SENDS[mode]}, so later edits keep what is saved.")
+        repair = [{"id": o, "fields": [{"id": f, "value": v} for (o2, f), v in lost.items() if o2 == o]}
+                  for o in dict.fromkeys(o for o, _ in lost)]
+        if repair:
+            at = 1 if result.mismatches else 0  # after "The saved state differs ...: tell the user first"
+            result.next_steps.insert(at, "To put back what RevCent dropped (with the user's agreement), call "
+                                        "EditUserThirdPartyIntegration with third_party_options="
+                                        f"{json.dumps(repair)}.")
 
 
 class CreateWrite(_RevCentWrite):
@@ -125,7 +159,8 @@ class CreateWrite(_RevCentWrite):
     async def reconcile(self, plan: CreatePlan) -> str | None:
         """The new integration, if it exists under the planned name (names are unique)."""
         wanted = name_key(self.request.name)
-        return next((row.id for row in await self.api.all_user_integrations() if name_key(row.name) == wanted), None)
+        rows, _ = await self.api.user_integrations_for_names()
+        return next((row.id for row in rows if name_key(row.name) == wanted), None)
 
     def settle(self, plan: CreatePlan) -> str:
         return (f"list the integrations (GetUserThirdPartyIntegrations) and look for {self.request.name!r}; the "
@@ -148,14 +183,12 @@ class CreateWrite(_RevCentWrite):
         return plan_create(await self.api.get_site_integration(self.request.site_id), self.request, self.via)
 
     async def check(self, plan: CreatePlan) -> None:
-        rules.require_unique_name(self.request.name, await self.api.all_user_integrations())
+        rules.require_unique_name(self.request.name, (await self.api.user_integrations_for_names())[0])
         await self._require_usable_form(plan)
-        rules.refuse_enabling_with_new_credentials(plan.enabling, plan.secure_form_id, enabled_now=False)
-        if plan.enabling:
-            rules.require_complete_to_enable(plan.readiness_after())
+        rules.refuse_enabling_at_create(plan.enabling)
 
     def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
-        return []  # a new integration replaces nothing, and is enabled only when complete
+        return []  # a new integration replaces nothing, and is never enabled at create
 
     def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
         return WriteResult(dry_run=True, sent=plan.body, changes=plan.changes,
@@ -168,9 +201,10 @@ class CreateWrite(_RevCentWrite):
 
 class EditWrite(_RevCentWrite):
     def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str,
-                 edit: EditRequest, via: CredentialsVia) -> None:
+                 edit: EditRequest, via: CredentialsVia, *, revert: bool = False) -> None:
         super().__init__(api, credentials, policy, owner)
         self.edit, self.via = edit, via
+        self.revert = revert  # restoring one journaled change (written as one edit, even from before the rule)
 
     async def reconcile(self, plan: EditPlan) -> str | None:
         return None  # an edit's outcome is not told by a read alone (the values may have been there already)
@@ -196,17 +230,21 @@ class EditWrite(_RevCentWrite):
                 "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
-        return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit, self.via)
+        return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit, self.via,
+                         self.api.options_edit, self.api.options_edit_seen)
 
     async def check(self, plan: EditPlan) -> None:
         if plan.new_name is not None:
-            rules.require_unique_name(plan.new_name, await self.api.all_user_integrations(),
+            rules.require_unique_name(plan.new_name, (await self.api.user_integrations_for_names())[0],
                                       exclude_id=plan.current.id)
         await self._require_usable_form(plan)
         if plan.options:
             rules.validate_options(plan.site, plan.options, plan.saved)
         rules.require_an_actual_change(plan)
-        rules.refuse_enabling_with_new_credentials(plan.enabling, plan.secure_form_id, plan.current.enabled)
+        if not self.revert:
+            rules.refuse_combined_changes(plan)
+        rules.refuse_dropping_secrets(plan)
+        rules.require_offered_resent_values(plan)
         if plan.enabling:
             rules.require_complete_to_enable(plan.readiness_after())
 
@@ -229,9 +267,10 @@ def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
     before: SavedValues = plan.saved if isinstance(plan, EditPlan) else {}
     after = saved_values(record.third_party_options_saved)
     sent = plan.expected_options
-    found = [f"third_party_options.{o}.{f}: not part of this write, but {_was(before.get((o, f)))} and now "
-             f"{_was(after.get((o, f)))}" for (o, f) in sorted({*before, *after} - set(sent))
-             if (before.get((o, f)) or []) != (after.get((o, f)) or [])]
+    found = [f"third_party_options.{o}.{f}: not part of this write, but {_was(before.get((o, f)), secret)} and now "
+             f"{_was(after.get((o, f)), secret)}" for (o, f) in sorted({*before, *after} - set(sent))
+             if (before.get((o, f)) or []) != (after.get((o, f)) or [])
+             for secret in [is_secret_option(o, f) or any(looks_masked(x) for x in before.get((o, f)) or [])]]
     if isinstance(plan, EditPlan):
         found += [f"{k}: not part of this write, but was {getattr(plan.current, k)!r} and now {getattr(record, k)!r}"
                   for k in ("name", "description", "enabled") if k not in plan.expected
@@ -247,8 +286,48 @@ def mismatches(record: UserIntegration, plan: WritePlan) -> list[str]:
     return found
 
 
-def _was(value: list[str] | None) -> str:
-    return f"held {value}" if value else "was empty"
+def _was(value: list[str] | None, secret: bool = False) -> str:
+    return ("held [redacted]" if secret else f"held {value}") if value else "was empty"
+
+
+RANK = {mode: rank for rank, mode in enumerate(OPTIONS_EDIT_MODES)}
+LEARNED = {"option": "dropped the saved fields not sent of the option it was sent",
+           "replace": "dropped every saved option it was not sent"}
+SENDS = {"option": "each option it changes whole", "replace": "every saved option with each options edit"}
+
+
+def options_edit_shown(plan: EditPlan, record: UserIntegration) -> tuple[OptionsEdit, SavedValues] | None:
+    """What the read-back shows of [I] revcent.options_edit, and the visible non-secret values lost: None when the
+    write sent no options, or nothing saved was left out of it."""
+    if "third_party_options" not in plan.body:
+        return None
+    before, after = plan.saved, saved_values(record.third_party_options_saved)
+    sent = set(plan.expected_options)
+    sent_options = {o for o, _ in sent}
+    unsent = [(o, f) for (o, f), v in before.items() if (o, f) not in sent and non_empty(v)]
+    lost = {(o, f): before[(o, f)] for (o, f) in unsent if not non_empty(after.get((o, f)))}
+    repairable = {k: v for k, v in lost.items() if not is_secret_option(*k) and not any(looks_masked(x) for x in v)}
+    if any(o not in sent_options for o, _ in lost):
+        return "replace", repairable
+    if lost:
+        return "option", repairable
+    if any(o in sent_options for o, _ in unsent):
+        return "field", {}
+    return None  # nothing, or only other options, left out (and kept): that alone does not tell field from option
+
+
+def recheck_after_credentials(record: UserIntegration) -> list[str]:
+    """The Edit guide: "Re-check options/assets because changed credentials may expose different provider assets";
+    "Do not assume previously saved options are still valid after credential changes"."""
+    site = record.site_third_party_integration
+    saved = saved_values(record.third_party_options_saved)
+    assets = [f"{o.id}.{f.id}" + (f" (saved: {', '.join(saved[(o.id, f.id)])})" if saved.get((o.id, f.id)) else "")
+              for o in site.third_party_options for f in o.fields
+              if f.select_settings is not None and f.select_settings.third_party_asset]
+    if not assets:
+        return []
+    return [f"New credentials can expose other provider assets: re-check with the user {', '.join(assets)} against "
+            "readiness.choices before relying on them; saved values may no longer be valid."]
 
 
 def next_steps(verified: UserIntegrationView, found: list[str] | None = None) -> list[str]:

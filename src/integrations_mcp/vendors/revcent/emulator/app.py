@@ -50,7 +50,20 @@ def _error(emu: RevCentEmulator, error: ApiError) -> JSONResponse:
 
 
 def _ok(emu: RevCentEmulator, **fields: Any) -> JSONResponse:
+    if emu.contract.booleans == "strings":
+        fields = _bool_strings(fields)
     return JSONResponse({"api_call_id": new_id(), "api_call_unix": emu.now(), "code": 1, **fields})
+
+
+def _bool_strings(value: Any) -> Any:
+    """Contract.booleans="strings": every boolean of an answer as "true"/"false"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return {k: _bool_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bool_strings(v) for v in value]
+    return value
 
 
 def _is_api(path: str) -> bool:
@@ -124,10 +137,12 @@ class _Api:
                    **{self.emu.contract.list_key: results})
 
     async def list_sites(self, request: Request) -> Response:
-        return self._page(request, [site_view(s) for s in self.emu.site_integrations.values()])
+        return self._page(request, [site_view(s, contract=self.emu.contract)
+                                    for s in self.emu.site_integrations.values()])
 
     async def get_site(self, request: Request) -> Response:
-        return _ok(self.emu, **site_view(self.emu.site(_path_id(request, "site_third_party_integration_id"))))
+        site = self.emu.site(_path_id(request, "site_third_party_integration_id"))
+        return _ok(self.emu, **site_view(site, contract=self.emu.contract))
 
     async def list_integrations(self, request: Request) -> Response:
         # [I] list rows are the Get record without provider assets (a list should not call every provider).

@@ -25,6 +25,7 @@ __all__ = [
     "RESULT_CREATED",
     "RESULT_UPDATED",
     "SANDBOX_API_KEY",
+    "SECRET_MASK",
     "SECURE_FORM_LIFETIME",
     "SECURE_FORM_REUSABLE",
     "STRICT_OPTION_VALUES",
@@ -77,6 +78,17 @@ class Contract:
     form_reports_source: bool = True
     # [I] CreateSecureForm's answer names the id `secure_form_id` (else `id`).
     form_id_key: str = "secure_form_id"
+    # [I] ids are 20 characters (documented); their alphabet is not: letters and digits as observed ("alnum"), or
+    # also `_` and `-` ("urlsafe": the ids this emulator then makes always hold both).
+    id_alphabet: Literal["alnum", "urlsafe"] = "alnum"
+    # [C] both spellings are in the seeds: the Get schema's `third_party_asset`/`multiple`, the Edit description's
+    # `remote_asset`/`is_multiple`. Which one a real Get answers with is not said.
+    select_names: Literal["third_party_asset", "remote_asset"] = "third_party_asset"
+    # [I] how a Get shows an option field holding a secret (its id names one): as saved ("shown", what the Get
+    # schema's "value(s) ... that have been saved" says), masked, or left out.
+    secret_options: Literal["shown", "masked", "omitted"] = "shown"
+    # [I] booleans are JSON true/false (the seed schemas); "strings" answers "true"/"false" instead.
+    booleans: Literal["json", "strings"] = "json"
 
 
 # The switches the server must survive, each with its other setting (tests parametrise over these).
@@ -87,7 +99,13 @@ INFERRED: dict[str, tuple[object, ...]] = {
     "page_first": (0,),
     "form_reports_source": (False,),
     "form_id_key": ("id",),
+    "id_alphabet": ("urlsafe",),
+    "select_names": ("remote_asset",),
+    "secret_options": ("masked", "omitted"),
+    "booleans": ("strings",),
 }
+SECRET_MASK = "********"  # [I] what a masked secret reads as (secret_options="masked")
+URLSAFE_EXTRA = "_-"
 
 
 class ErrorCode(StrEnum):
@@ -135,8 +153,12 @@ def name_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def new_id() -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+def new_id(alphabet: str = "alnum") -> str:
+    """A fresh id; "urlsafe" ids always hold `_` and `-` (so a test of that alphabet never passes by chance)."""
+    chars = [secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH)]
+    if alphabet == "urlsafe":
+        chars[4], chars[11] = URLSAFE_EXTRA
+    return "".join(chars)
 
 
 # The revcent-form world: the agent guide's `secure_form_id` taken on Create and Edit.

@@ -88,7 +88,7 @@ class RevCentEmulator:
         creds = credentials or {}
         check_credentials(site, {"id": site["third_party_credentials"]["id"],
                                  "fields": [{"id": k, "value": v} for k, v in creds.items()]})
-        record = UserIntegration(id=new_id(), name=name, site_id=site_id, description=description, enabled=enabled,
+        record = UserIntegration(id=self.new_id(), name=name, site_id=site_id, description=description, enabled=enabled,
                                  credentials={k: v for k, v in creds.items() if v})
         # Ids are checked, values are not: a builder may set up states the API would refuse.
         record.options = merge_options(site, {}, options_saved or [], None, check_values=False, mode="field")
@@ -99,6 +99,9 @@ class RevCentEmulator:
 
     def now(self) -> int:
         return int(self.clock())
+
+    def new_id(self) -> str:
+        return new_id(self.contract.id_alphabet)
 
     def site(self, site_id: str) -> dict[str, Any]:
         site = self.site_integrations.get(site_id)
@@ -118,7 +121,8 @@ class RevCentEmulator:
 
     def view(self, record: UserIntegration, *, with_assets: bool = True) -> dict[str, Any]:
         site = self.site_integrations[record.site_id]
-        return integration_view(record, site, self.assets(site, record.credentials) if with_assets else None)
+        return integration_view(record, site, self.assets(site, record.credentials) if with_assets else None,
+                                self.contract)
 
     # --- secure forms ------------------------------------------------------------------------------------------
 
@@ -133,7 +137,7 @@ class RevCentEmulator:
         if form_source == "third_party_integration":
             self.site(form_source_id or "")
         created = self.now()
-        form = SecureForm(id=new_id(), form_source=form_source,
+        form = SecureForm(id=self.new_id(), form_source=form_source,
                           form_source_id=form_source_id if form_source in FORM_SOURCES_WITH_ID else None,
                           created_date_unix=created, expiration_date_unix=created + SECURE_FORM_LIFETIME,
                           csrf_token=secrets.token_urlsafe(32))
@@ -202,7 +206,7 @@ class RevCentEmulator:
         site = self.site(body["site_third_party_integration"])
         self.check_name(body["name"])
         credentials = self._credentials(site, body) or {}
-        record = UserIntegration(id=new_id(), name=body["name"], site_id=site["id"],
+        record = UserIntegration(id=self.new_id(), name=body["name"], site_id=site["id"],
                                  description=body.get("description", ""), enabled=body.get("enabled", False),
                                  credentials=credentials)
         self.user_integrations[record.id] = record

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ASSET_CATALOG", "SITE_IDS", "site_integrations"]
+__all__ = ["ASSET_CATALOG", "SECRET_OPTION_FIELDS", "SITE_IDS", "site_integrations"]
 
 SITE_IDS: dict[str, str] = {
     "tax": "sandboxSiteTax000001",
@@ -17,7 +17,11 @@ SITE_IDS: dict[str, str] = {
     "offline_payment": "sandboxSitePay000001",
     "ai": "sandboxSiteAi0000001",
     "ai_voice": "sandboxSiteVoice0001",
+    # A second ai_voice connector whose required option holds a secret (a webhook signing secret): the user sets it
+    # in RevCent itself, and a Get may show, mask or leave out its value (Contract.secret_options).
+    "call_events": "sandboxSiteCallEvt01",
 }
+SECRET_OPTION_FIELDS = frozenset({"signing_secret"})  # option field ids whose values are secrets
 
 # What the provider would return for the sandbox account once credentials are saved: site -> option -> field.
 ASSET_CATALOG: dict[str, dict[str, dict[str, list[str]]]] = {
@@ -58,8 +62,9 @@ def _input(fid: str, name: str, required: bool) -> dict[str, Any]:
 
 
 def _site(kind: str, name: str, description: str, credentials: dict[str, Any],
-          *options: dict[str, Any]) -> dict[str, Any]:
-    return {"id": SITE_IDS[kind], "name": name, "description": description, "integration_type": kind,
+          *options: dict[str, Any], integration_type: str | None = None) -> dict[str, Any]:
+    return {"id": SITE_IDS[kind], "name": name, "description": description,
+            "integration_type": integration_type or kind,
             "third_party_credentials": credentials, "third_party_options": list(options)}
 
 
@@ -104,5 +109,11 @@ def site_integrations() -> dict[str, dict[str, Any]]:
                       _select("voice_id", "Voice", True, asset=True),
                       _select("phone_numbers", "Phone numbers", True, asset=True, multiple=True),
                       _select("language", "Language", True, options=("en-US", "es-US", "fr-CA")))),
+        _site("call_events", "Mock Call Events (sandbox)", "Sends AI voice call events to a webhook (fake provider).",
+              _cred("call_events_credentials", "Mock Call Events API key", "Found on the Mock Call Events console.",
+                    ("api_key", "API key", True)),
+              _option("webhook", "Webhook", "Where call events are sent, and the secret that signs them.", True,
+                      _input("endpoint_url", "Endpoint URL", True), _input("signing_secret", "Signing secret", True)),
+              integration_type="ai_voice"),
     ]
     return {site["id"]: site for site in sites}
