@@ -60,7 +60,7 @@ class Readiness(BaseModel):
 class IntegrationView(BaseModel):
     integration: Integration
     readiness: Readiness
-    learned: list[str] = Field(default_factory=list, description="What this read taught the server about CxEngage.")
+    learned: list[str] = []  # what this read taught the server about CxEngage (learned.py)
 
     def summary(self) -> str:
         i = self.integration
@@ -92,11 +92,11 @@ def _bounded(text: str, limit: int = ROW_TEXT_CHARS) -> str:
 
 class IntegrationList(BaseModel):
     tenant_id: str
-    count: int = Field(description="Integrations that match (all pages).")
+    count: int  # integrations that match, on every page
     page: int = 1
     limit: int = LIST_LIMIT
-    next_page: int | None = Field(None, description="Call again with page=next_page for more.")
-    complete: bool = Field(True, description="False: CxEngage's answer may leave integrations out (see note).")
+    next_page: int | None = None
+    complete: bool = True  # False: CxEngage's answer may leave integrations out (`note` says why)
     note: str | None = None
     results: list[IntegrationSummary]
 

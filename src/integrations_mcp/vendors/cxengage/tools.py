@@ -72,12 +72,12 @@ class CxEngageTools:
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(
         self, tenant_id: TenantId,
-        type: Annotated[str | None, Field(max_length=100, description="Only this type.")] = None,
-        name: Annotated[str | None, Field(max_length=200, description="Name contains.")] = None,
+        type: Annotated[str | None, Field(max_length=100)] = None,
+        name: Annotated[str | None, Field(max_length=200, description="Contained in the name.")] = None,
         page: Page = 1, limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)] = LIST_LIMIT,
     ) -> IntegrationList:
-        """A tenant's integrations (id, name, type, active), a page at a time. No delete: deactivate. How:
-        GetIntegrationGuide cxengage/lifecycle"""
+        """A tenant's integrations, a page at a time. No delete: deactivate. How: GetIntegrationGuide
+        cxengage/lifecycle"""
         listing = await self.api.list_all(tenant_id)
         wanted = (normalise_type(type) or type.strip()).casefold() if type else None
         needle = name.strip().casefold() if name else None
