@@ -69,7 +69,8 @@ class IntegrationRecord(IntegrationRow):
     @model_validator(mode="before")
     @classmethod
     def _boolean_properties(cls, data: Any) -> Any:
-        spec = TYPES.get(normalise_type(data.get(TYPE_KEY) or "") or "") if isinstance(data, dict) else None
+        kind = data.get(TYPE_KEY) if isinstance(data, dict) else None
+        spec = TYPES.get(normalise_type(kind) or "") if isinstance(kind, str) else None
         properties = data.get(PROPERTIES_KEY) if spec is not None else None
         if spec is None or not isinstance(properties, dict):
             return data
