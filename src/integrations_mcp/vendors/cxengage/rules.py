@@ -235,13 +235,20 @@ def require_something_to_change(changes: list[FieldChange]) -> None:
                              "Nothing was sent.")
 
 
-def refuse_emptying_required(before: Readiness, after: Readiness, *, active: bool = True) -> None:
+def refuse_emptying_required(before: Readiness, after: Readiness, *, active: bool = True,
+                             erased: Iterable[str] = (), type_name: str = "") -> None:
     """An edit of an active integration may not empty a required property that holds a value (missing ones may
-    stay missing); an inactive one may (the UI's rules apply at activation)."""
+    stay missing); an inactive one may (the UI's rules apply at activation). `erased`: secrets a replacing PUT
+    would erase because CxEngage does not return them (the way out is a form, not a value)."""
     emptied = [m for m in after.missing_required if m not in before.missing_required]
-    if emptied and active:
-        raise GuardrailError(f"Refused: this edit would leave required properties without a value "
-                             f"{UI_RULES_NOTE}: {', '.join(emptied)}. Give them values too. Nothing was sent.")
+    if not (emptied and active):
+        return
+    lost = [m for m in emptied if m in set(erased)]
+    how = (f" CxEngage replaces properties as a whole and never returns {', '.join(lost)} in clear, so this edit "
+           f"would erase them: bring them in a form (CreateCxEngageSecureForm type={type_name}, integration_id, "
+           f"fields={json.dumps(lost)}) with this edit." if lost else " Give them values too.")
+    raise GuardrailError(f"Refused: this edit would leave required properties without a value "
+                         f"{UI_RULES_NOTE}: {', '.join(emptied)}.{how} Nothing was sent.")
 
 
 def require_complete_if_active(after: Readiness, *, activating: bool, stays_active: bool,

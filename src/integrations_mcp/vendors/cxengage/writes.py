@@ -99,6 +99,7 @@ class _Write:
         found = mismatches(record, sent.body, plan.saved, learned)
         if any(m.startswith(PROPERTY) and UNTOUCHED in m for m in found) and (note := learned.note_replace()):
             notes.append(note)
+        found = _unseen_secret_losses(plan, record, sent_properties, learned, self.tenant_id) + found
         learned.secrets_written(self.tenant_id, sent.integration_id,
                                 {k for k in sent_secrets if not any(m.startswith(PROPERTY + k + ":") for m in found)})
         learned.secrets_cleared(self.tenant_id, sent.integration_id,
@@ -213,7 +214,8 @@ class EditIntegration(_Write):
         if plan.new_name is not None:
             rows = await self.api.list_integrations(self.tenant_id)
             rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)
-        rules.refuse_emptying_required(plan.before, plan.after, active=active_after)
+        rules.refuse_emptying_required(plan.before, plan.after, active=active_after, erased=plan.erased,
+                                       type_name=plan.spec.name)
         rules.require_complete_if_active(plan.after, activating=plan.new_active is True,
                                          stays_active=plan.new_active is None and plan.current.active,
                                          touches_properties=plan.touches_properties)
@@ -275,6 +277,20 @@ def _same(read: Any, expected: Any, *, secret: bool) -> bool:
     if read == expected:
         return True
     return secret and (looks_masked(read) or looks_masked(expected)) and is_set(read) == is_set(expected)
+
+
+def _unseen_secret_losses(plan: WritePlan, record: IntegrationRecord, sent: Mapping[str, Any], learned: Learned,
+                          tenant_id: str) -> list[str]:
+    """Secrets this process set that a replacing PUT erased although the edit did not touch them, which a read
+    cannot show when CxEngage leaves secrets out: reported like any other loss (and no longer counted as set).
+    Secrets the person agreed to erase (`plan.erased`) are no loss."""
+    if learned.properties_edit != "replace" or not sent or not isinstance(plan, EditPlan):
+        return []
+    written = learned.written_secrets.get((tenant_id, record.id), set())
+    lost = sorted(k for k in written if k not in sent and k not in record.properties and k not in plan.erased)
+    learned.secrets_cleared(tenant_id, record.id, set(lost) | set(plan.erased))
+    return [f"{PROPERTY}{k}: {UNTOUCHED} (CxEngage does not return secrets; it replaced the properties)"
+            for k in lost]
 
 
 def repair(plan: WritePlan, record: IntegrationRecord, found: list[str]) -> str:
