@@ -81,3 +81,21 @@ async def test_check_detects_each_read_revealed_switch(switch: tuple[str, str]) 
     fact, words = REVEALED[switch]
     code, lines, text = await check(emulator(**{switch[0]: switch[1]}))
     assert code == 1 and lines[fact].startswith("FAILED") and words in lines[fact], text
+
+
+def test_check_and_the_facts_name_the_auth_setting_the_server_reads() -> None:
+    """The server reads CXENGAGE_AUTH=token; nothing may tell an operator to set another variable."""
+    from pathlib import Path
+
+    import integrations_mcp.vendors.cxengage as package
+    from integrations_mcp.vendors.cxengage.facts import FACTS
+    from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
+
+    assert CxEngageSettings.from_env({"CXENGAGE_API_KEY": "k", "CXENGAGE_API_SECRET": "s",
+                                      "CXENGAGE_AUTH": "token"}).use_token  # type: ignore[union-attr]
+    root = Path(package.__file__).parents[3]
+    texts = [p.read_text(encoding="utf-8") for p in (*Path(package.__file__).parent.rglob("*.py"),
+                                                      root / "docs" / "vendor-facts.md")]
+    assert not any("CXENGAGE_USE_TOKEN" in text for text in texts)
+    assert "CXENGAGE_AUTH=token" in next(f.statement for f in FACTS if f.id == "cxengage.token_auth")
+    assert "CXENGAGE_AUTH" in (Path(package.__file__).parent / "live_check.py").read_text(encoding="utf-8")
