@@ -93,7 +93,7 @@ def test_check_and_the_facts_name_the_auth_setting_the_server_reads() -> None:
 
     assert CxEngageSettings.from_env({"CXENGAGE_API_KEY": "k", "CXENGAGE_API_SECRET": "s",
                                       "CXENGAGE_AUTH": "token"}).use_token  # type: ignore[union-attr]
-    root = Path(package.__file__).parents[3]
+    root = Path(package.__file__).parents[4]
     texts = [p.read_text(encoding="utf-8") for p in (*Path(package.__file__).parent.rglob("*.py"),
                                                       root / "docs" / "vendor-facts.md")]
     assert not any("CXENGAGE_USE_TOKEN" in text for text in texts)
