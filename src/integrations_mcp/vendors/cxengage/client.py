@@ -40,6 +40,9 @@ __all__ = ["CxEngageClient", "Listing"]
 R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
+SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: cxengage.record, cxengage.ids, "
+              "cxengage.booleans); `integrations-mcp check --vendor cxengage` shows which. Nothing was changed by "
+              "reading it.")
 MAX_LIST_PAGES = 200  # a paged list is read at most this many pages deep (fact cxengage.no_paging)
 
 
@@ -183,14 +186,14 @@ def _rows(operation: str, data: dict[str, Any]) -> list[IntegrationRow]:
     result = data.get(RESULT_KEY)
     if not isinstance(result, list) or not all(_is_record(item) for item in result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
-    return [vendor_record(IntegrationRow, item, VENDOR, operation) for item in result]
+    return [vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT) for item in result]
 
 
 def _record(model: type[R], operation: str, result: Any, hint: str | None = None) -> R:
     """An integration as `model`, or VendorUnavailable: a malformed answer must not reach the tools as data."""
     if not _is_record(result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not an integration.", hint=hint)
-    return vendor_record(model, result, VENDOR, operation, hint=hint)
+    return vendor_record(model, result, VENDOR, operation, hint=hint or SHAPE_HINT)
 
 
 def _error_text(data: Any) -> tuple[str, str | None]:

@@ -82,7 +82,8 @@ class IntegrationSummary(BaseModel):
     def of(cls, row: IntegrationRow) -> IntegrationSummary:
         """A list row as the model sees it: bounded, and any secret-looking text in it masked."""
         description = _bounded(mask_secret_values(row.description, REDACTED)) if row.description else row.description
-        return cls(id=row.id, name=_bounded(mask_secret_values(row.name, REDACTED)), type=_bounded(row.type, 60),
+        return cls(id=row.id, name=_bounded(mask_secret_values(row.name, REDACTED)),
+                   type=_bounded(mask_secret_values(row.type, REDACTED), 60),
                    active=row.active, description=description)
 
 

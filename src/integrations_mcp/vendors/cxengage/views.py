@@ -67,6 +67,11 @@ def redacted_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return _mask_ids(redact(dict(body), SECRET_KEYS, random_keys=_RANDOM))
 
 
+def _masked(text: str | None) -> Any:
+    """Any text CxEngage returns, with what looks like a secret masked: every field of every read."""
+    return mask_secret_values(text, REDACTED) if text else text
+
+
 def id_looks_secret(value: Any) -> bool:
     """An id-named value that holds a secret by its look (a token, a key, a long random string): ids are UUIDs,
     numbers or short names, never random tokens."""
@@ -89,11 +94,11 @@ def view(record: IntegrationRecord, learned: Learned | None = None) -> Integrati
     reading of the account) learns from it whether secrets come back masked or left out, and fills in the secrets
     this process set that CxEngage leaves out."""
     learned = learned if learned is not None else Learned()
-    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=mask_secret_values(record.name, REDACTED),
-                        type=record.type, active=record.active,
-                        description=mask_secret_values(record.description or "", REDACTED) or record.description,
-                        properties=redact_properties(record.properties), created=record.created,
-                        updated=record.updated)
+    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=_masked(record.name),
+                        type=_masked(record.type), active=record.active,
+                        description=_masked(record.description or "") or record.description,
+                        properties=redact_properties(record.properties), created=_masked(record.created),
+                        updated=_masked(record.updated))
     spec = TYPES.get(normalise_type(record.type) or "")
     notes: list[str] = []
     if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
