@@ -19,7 +19,7 @@ from integrations_mcp.guardrails.secret_values import looks_random, mask_secret_
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
-from integrations_mcp.vendors.cxengage.facts import VENDOR_ECHOES_SECRETS
+from integrations_mcp.vendors.cxengage.facts import SECRETS_ON_READ
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from tests.adversarial.test_canary_matrix import PLANTED, SHAPES, N, Planted, core, leaks
 from tests.harness import (
@@ -76,7 +76,7 @@ async def cx_typed_secret(s: Session, canary: str) -> CallToolResult:
     form_id = await s.form("zendesk", {"password": canary})
     created = await s.ok("CreateCxEngageIntegration", name=f"Desk {next(N)}", type="zendesk",
                          properties=dict(ZENDESK), secure_form_id=form_id)
-    if VENDOR_ECHOES_SECRETS:  # then the read-back (the after-image) carried it
+    if SECRETS_ON_READ == "echo":  # then the read-back (the after-image) carried it
         assert s.cxengage.integrations[T][created["integration_id"]].properties["password"] == canary
     return await s.call("EditCxEngageIntegration", integration_id=created["integration_id"], description="tickets")
 

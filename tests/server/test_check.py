@@ -127,12 +127,13 @@ async def check_cxengage(emu: CxEngageEmulator, secret: str, *, use_token: bool 
 
 @pytest.mark.parametrize("echo_secrets, use_token", [(True, False), (False, True)])
 async def test_cxengage_check_reports_whether_secrets_are_echoed(echo_secrets: bool, use_token: bool) -> None:
-    emu = CxEngageEmulator(api_secret=SECRET_CANARY, contract=CxContract(echo_secrets=echo_secrets))
+    emu = CxEngageEmulator(api_secret=SECRET_CANARY,
+                           contract=CxContract(secrets_on_read="echo" if echo_secrets else "mask"))
     emu.add_integration(SANDBOX_TENANT_ID, "zendesk", "Desk", {"password": STORED_CANARY})
     code, outcomes, text = await check_cxengage(emu, SECRET_CANARY, use_token=use_token)
     assert outcomes["cxengage.token_auth"] == ("held" if use_token else "not"), text
     for fact in ("cxengage.basic_auth", "cxengage.result_envelope", "cxengage.no_paging", "cxengage.paths",
-                 "cxengage.type_lowercase"):
+                 "cxengage.type_names"):
         assert outcomes[fact] == "held", text
     assert outcomes["cxengage.secrets_echoed"] == ("held" if echo_secrets else "FAILED"), text
     assert code == (0 if echo_secrets else 1)

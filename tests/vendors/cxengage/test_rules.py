@@ -46,7 +46,8 @@ def desk(*, active: bool = False, **properties: Any) -> IntegrationRecord:
                              properties={**DESK_PROPERTIES, **properties})
 
 
-ROWS = [IntegrationRow(id=DESK_ID, name=" Desk "), IntegrationRow(id="other", name="Orders")]
+ROWS = [IntegrationRow(id=DESK_ID, name=" Desk ", active=False),
+        IntegrationRow(id="5a4db0c5-0000-4000-8000-0000000000ee", name="Orders", active=False)]
 COMPLETE, NO_PASSWORD = readiness(ZENDESK, DESK_PROPERTIES), readiness(ZENDESK, {**DESK_PROPERTIES, "password": ""})
 NO_USERNAME = readiness(ZENDESK, {**DESK_PROPERTIES, "username": ""})
 CHANGE = FieldChange(field="description", saved=None, proposed="New words")
@@ -84,7 +85,7 @@ CASES: list[tuple[str, Callable[[], object], str | None]] = [
      "has not saved the secure form yet"),
     ("form usable", lambda: rules.require_usable_form(form(), DESK_PURPOSE), None),
     ("name taken, other case and spaces", lambda: rules.require_unique_name(ROWS, "orders "),
-     "an integration named 'Orders' already exists in this tenant (id other)"),
+     "an integration named 'Orders' already exists in this tenant (id 5a4db0c5-0000-4000-8000-0000000000ee)"),
     ("its own name", lambda: rules.require_unique_name(ROWS, "DESK", exclude_id=DESK_ID), None),
     ("create incomplete", lambda: rules.require_complete(ZENDESK, NO_PASSWORD),
      "Refused: cannot create it active: secrets not set: password (CreateCxEngageSecureForm). Required properties "
@@ -258,7 +259,7 @@ def test_a_port_is_a_whole_number_in_range(value: object, ok: bool) -> None:
 @pytest.mark.parametrize("look_alike", ["Desk\u00a0main", "Ｄｅｓｋ main", "Desk\u200b main", " desk   MAIN ",
                                         "Desk\u202e main"])
 def test_names_that_look_the_same_are_the_same(look_alike: str) -> None:
-    rows = [IntegrationRow(id=DESK_ID, name="Desk main", type="zendesk")]
+    rows = [IntegrationRow(id=DESK_ID, name="Desk main", type="zendesk", active=False)]
     with pytest.raises(GuardrailError, match="already exists"):
         rules.require_unique_name(rows, look_alike)
 

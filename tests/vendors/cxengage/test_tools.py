@@ -72,7 +72,7 @@ async def test_ids_must_be_uuids_and_unknown_arguments_are_refused_before_anythi
     await cx.refused("GetCxEngageIntegrations", "tenant_id", tenant_id="acme")
     await cx.refused("GetCxEngageIntegration", "integration_id", integration_id="../../tokens")
     await cx.refused("EditCxEngageIntegration", "integration_id", integration_id="1234", description="x")
-    await cx.refused("GetCxEngageIntegrations", "unknown argument", "limit", limit=5)
+    await cx.refused("GetCxEngageIntegrations", "unknown argument", "offset", offset=5)
     await cx.refused("CreateCxEngageIntegration", "unknown argument", "enabled", name="X", type="rest",
                      enabled=True)
     assert cx.cxengage.requests == []
@@ -131,7 +131,8 @@ async def test_guides_named_by_the_tools_are_served(cx: Session) -> None:
 
 async def test_list_shows_summaries_without_properties(cx: Session) -> None:
     listed = await cx.ok("GetCxEngageIntegrations")
-    assert listed == {"tenant_id": T, "count": 1, "results": [{
+    assert listed == {"tenant_id": T, "count": 1, "page": 1, "limit": 50, "next_page": None, "complete": True,
+                      "note": None, "results": [{
         "id": REST_ID, "name": REST_NAME, "type": "rest", "active": True,
         "description": "Fixture: a REST integration that already exists."}]}
     cx.cxengage.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": "pw-in-vendor"})

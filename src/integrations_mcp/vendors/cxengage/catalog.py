@@ -11,8 +11,8 @@ from typing import Literal
 
 from integrations_mcp.guardrails.secrets import COMMON_SECRET_FRAGMENTS, COMMON_SECRET_NAMES, SecretKeys
 
-__all__ = ["RANDOM_BY_DESIGN", "SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "PropertySpec", "TypeSpec",
-           "normalise_type"]
+__all__ = ["RANDOM_BY_DESIGN", "SECRET_KEYS", "SECRET_PROPERTY_NAMES", "TYPES", "UI_INITIAL_PROPERTIES", "PropertySpec",
+           "TypeSpec", "normalise_type"]
 
 Kind = Literal["string", "boolean", "object", "any", "port"]
 
@@ -120,25 +120,40 @@ _TYPES = (
     TypeSpec("serenovaVoice", "Serenova Voice", (
         _s("accountSid", "Account SID", required=True, dest=True),
         _s("apiKey", "API key", required=True, secret=True))),
+    # Teleopti, Verint, Birst: the UI marks these `*` (Types/teleopti.js, verint.js, birst.js labels).
     TypeSpec("teleopti", "Teleopti", (
-        _s("protocol", "Protocol", choices=("none", "ftp")), _s("ftpUrl", "FTP URL", dest=True),
+        _s("protocol", "Protocol", required=True, choices=("none", "ftp")), _s("ftpUrl", "FTP URL", dest=True),
         _s("ftpUsername", "FTP username", dest=True), _s("ftpPassword", "FTP password", secret=True),
         _s("authKey", "Auth key", secret=True), _s("teleoptiUrl", "Teleopti URL", dest=True),
         _s("platformTypeId", "Platform type id"), _s("sourceId", "Source id"),
         _b("multipleTenants", "Multiple tenants"))),
     TypeSpec("verint", "Verint", (
-        PropertySpec("sftpPort", "port", label="SFTP port", destination=True), _s("sftpHost", "SFTP host", dest=True),
-        _s("sftpUsername", "SFTP username", dest=True),
-        _s("sftpPassword", "SFTP password", secret=True), _s("orgName", "Organisation name"),
-        _b("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name"),
+        PropertySpec("sftpPort", "port", required=True, label="SFTP port", destination=True),
+        _s("sftpHost", "SFTP host", required=True, dest=True),
+        _s("sftpUsername", "SFTP username", required=True, dest=True),
+        _s("sftpPassword", "SFTP password", required=True, secret=True),
+        _s("orgName", "Organisation name", required=True),
+        _b("multipleTenants", "Multiple tenants"), _s("dataSourceName", "Data source name", required=True),
         _b("scorecardsEnabled", "Scorecards enabled"), _b("historicalEnabled", "Historical enabled"))),
     TypeSpec("birst", "Birst", (
-        _s("birstBaseUrl", "Base URL", dest=True), _s("birstAdminUsername", "Admin username", dest=True),
-        _s("birstAdminPassword", "Admin password", secret=True), _s("birstDashboardVersion", "Dashboard version"),
-        _s("birstSpaceId", "Space id"), _s("birstSsoPassword", "SSO password", secret=True))),
+        _s("birstBaseUrl", "Base URL", required=True, dest=True),
+        _s("birstAdminUsername", "Admin username", required=True, dest=True),
+        _s("birstAdminPassword", "Admin password", required=True, secret=True),
+        _s("birstDashboardVersion", "Dashboard version", required=True),
+        _s("birstSpaceId", "Space id", required=True),
+        _s("birstSsoPassword", "SSO password", required=True, secret=True))),
 )
 
 TYPES: dict[str, TypeSpec] = {t.name: t for t in _TYPES}
+
+# The configuration UI's `initialProperties` (redux/modules/entities/integrations/utilities.js): the UI creates
+# these types with every one of these keys, and the vendor's Zendesk example answer holds them all, secrets too. A
+# read of one of them without a secret key shows that CxEngage leaves secrets out of its answers.
+UI_INITIAL_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "rest": ("endpointPrefix", "password", "token", "username"),
+    "salesforce": ("consumerKey", "consumerSecret", "password", "securityToken", "username"),
+    "zendesk": ("endpointPrefix", "interactionFieldId", "password", "username", "workItems"),
+}
 
 # Every property name that holds a secret in any type, plus generic spellings a vendor might echo: redaction
 # works by field name, whatever the integration type.

@@ -7,21 +7,52 @@ import base64
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub_vendor_text as scrub_text
 from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
+from integrations_mcp.vendors.cxengage.facts import (
+    AUTH_BASIC,
+    AUTH_TOKEN,
+    ERROR_KEY,
+    ERROR_KEYS,
+    ID_KEY,
+    INTEGRATION_PATH,
+    INTEGRATIONS_PATH,
+    LIST_PAGE_KEYS,
+    LIST_PAGE_PARAM,
+    LIST_TOTAL_KEY,
+    RESULT_KEY,
+    TOKEN_BODY_KEYS,
+    TOKEN_KEY,
+    TOKEN_TTL_SECONDS,
+    TOKENS_PATH,
+)
+from integrations_mcp.vendors.cxengage.learned import Learned
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
-__all__ = ["CxEngageClient"]
+__all__ = ["CxEngageClient", "Listing"]
 
 R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
-TOKEN_TTL_SECONDS = 3600  # [I] asked for on POST /v1/tokens; renewed a minute before it runs out
+SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: cxengage.record, cxengage.ids, "
+              "cxengage.booleans); `integrations-mcp check --vendor cxengage` shows which. Nothing was changed by "
+              "reading it.")
+MAX_LIST_PAGES = 200  # a paged list is read at most this many pages deep (fact cxengage.no_paging)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A tenant's integrations as read, and whether the answer may leave some out (fact cxengage.no_paging)."""
+
+    rows: list[IntegrationRow]
+    complete: bool = True
+    note: str = ""
 STATUS_HINTS = {
     401: "Check CXENGAGE_API_KEY and CXENGAGE_API_SECRET.",
     403: "The API key's role is not allowed on this tenant (creating integrations needs MANAGE_ALL_PROVIDERS).",
@@ -34,31 +65,33 @@ class CxEngageClient:
         self.http = http
         self._settings = settings
         self._token: tuple[str, float] | None = None
+        self.learned = Learned()  # what this process learned of the account's behaviour (learned.py)
 
     def _basic(self) -> str:
         pair = f"{self._settings.api_key.get_secret_value()}:{self._settings.api_secret.get_secret_value()}"
-        return "Basic " + base64.b64encode(pair.encode()).decode()
+        return f"{AUTH_BASIC} " + base64.b64encode(pair.encode()).decode()
 
     async def _authorization(self) -> str:
         if not self._settings.use_token:
             return self._basic()
         if self._token is None or self._token[1] <= time.monotonic():
-            body = {"username": self._settings.api_key.get_secret_value(),
-                    "password": self._settings.api_secret.get_secret_value(), "ttl": TOKEN_TTL_SECONDS}
-            data = await self._send("CreateToken", "POST", "tokens", body=body, authorization=self._basic())
-            token = data.get("token") if isinstance(data, dict) else None
+            body = dict(zip(TOKEN_BODY_KEYS, (self._settings.api_key.get_secret_value(),
+                                              self._settings.api_secret.get_secret_value(), TOKEN_TTL_SECONDS),
+                            strict=True))
+            data = await self._send("CreateToken", "POST", TOKENS_PATH, body=body, authorization=self._basic())
+            token = data.get(TOKEN_KEY) if isinstance(data, dict) else None
             if not isinstance(token, str):
                 raise VendorUnavailable(VENDOR, "CreateToken", "the token answer had no token.")
             self._token = (token, time.monotonic() + TOKEN_TTL_SECONDS - 60)
-        return f"Token {self._token[0]}"
+        return f"{AUTH_TOKEN} {self._token[0]}"
 
     async def _request(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None = None,
-                       scrub: Iterable[str] = ()) -> Any:
+                       scrub: Iterable[str] = (), whole: bool = False, params: dict[str, str] | None = None) -> Any:
         scrub = list(scrub)
         renewable = self._settings.use_token and self._token is not None
         try:
             data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
-                                    scrub=scrub)
+                                    scrub=scrub, params=params)
         except VendorError as exc:
             if not (renewable and exc.status == 401):
                 raise
@@ -66,16 +99,16 @@ class CxEngageClient:
             # so get a new token and try once more instead of failing until the cached one runs out.
             self._token = None
             data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
-                                    scrub=scrub)
-        if not isinstance(data, dict) or "result" not in data:
+                                    scrub=scrub, params=params)
+        if not isinstance(data, dict) or RESULT_KEY not in data:
             raise VendorUnavailable(VENDOR, operation, "the answer had no result.")
-        return data["result"]
+        return data if whole else data[RESULT_KEY]
 
     async def _send(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None,
-                    authorization: str, scrub: Iterable[str] = ()) -> Any:
+                    authorization: str, scrub: Iterable[str] = (), params: dict[str, str] | None = None) -> Any:
         response, data = await send(self.http, VENDOR, operation, method, path,
                                     url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL", json=body,
-                                    headers={"authorization": authorization})
+                                    headers={"authorization": authorization}, params=params)
         if response.status_code in (200, 201) and data is not None:
             return data
         if response.status_code < 400:
@@ -84,7 +117,7 @@ class CxEngageClient:
         message, code = _error_text(data)
         # A vendor may quote a rejected value back (whole, trimmed or shortened); it must not reach the chat.
         own = [self._settings.api_key.get_secret_value(), self._settings.api_secret.get_secret_value(),
-               self._token[0] if self._token else "", self._basic().removeprefix("Basic ")]
+               self._token[0] if self._token else "", self._basic().removeprefix(f"{AUTH_BASIC} ")]
         secrets = [*scrub, *own]
         message = scrub_text(message, secrets)
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
@@ -96,50 +129,84 @@ class CxEngageClient:
         return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
 
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
-        operation = "GetIntegrations"
-        result = await self._request(operation, "GET", f"tenants/{tenant_id}/integrations")
-        if not isinstance(result, list) or not all(_is_record(item) for item in result):
-            raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
-        return [vendor_record(IntegrationRow, item, VENDOR, operation) for item in result]
+        return (await self.list_all(tenant_id)).rows
+
+    async def list_all(self, tenant_id: str) -> Listing:
+        """Every integration of the tenant. The list is one array (fact cxengage.no_paging); if the answer carries
+        paging keys beside it, the following pages are read while a total says rows are missing, and whatever
+        cannot be read is said (`complete` False), never shown as the whole list."""
+        operation, path = "GetIntegrations", INTEGRATIONS_PATH.format(tenant=tenant_id)
+        data = await self._request(operation, "GET", path, whole=True)
+        rows = _rows(operation, data)
+        paging = sorted(k for k in data if k.lower() in LIST_PAGE_KEYS)
+        if not paging:
+            return Listing(rows)
+        total = data.get(LIST_TOTAL_KEY)
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            return Listing(rows, False, f"CxEngage's answer carries paging keys ({', '.join(paging)}) but no total: "
+                                        "the list may be incomplete.")
+        seen, page = {row.id for row in rows}, 1
+        while len(seen) < total and page < MAX_LIST_PAGES:
+            page += 1
+            more = _rows(operation, await self._request(operation, "GET", path, whole=True,
+                                                        params={LIST_PAGE_PARAM: str(page)}))
+            new = [row for row in more if row.id not in seen]
+            if not new:
+                break
+            rows += new
+            seen.update(row.id for row in new)
+        if len(seen) < total:
+            return Listing(rows, False, f"CxEngage reports {total} integrations but answered {len(seen)} (its pages "
+                                        "could not be read further): the list may be incomplete.")
+        return Listing(rows)
 
     async def get_integration(self, tenant_id: str, integration_id: str) -> IntegrationRecord:
         return _record(IntegrationRecord, "GetIntegration", await self._request(
-            "GetIntegration", "GET", f"tenants/{tenant_id}/integrations/{integration_id}"))
+            "GetIntegration", "GET", INTEGRATION_PATH.format(tenant=tenant_id, integration=integration_id)))
 
     async def create_integration(self, tenant_id: str, body: dict[str, Any], *, scrub: Iterable[str] = ()
                                  ) -> IntegrationRef:
         return _record(IntegrationRef, "CreateIntegration", await self._request(
-            "CreateIntegration", "POST", f"tenants/{tenant_id}/integrations", body=body, scrub=scrub),
+            "CreateIntegration", "POST", INTEGRATIONS_PATH.format(tenant=tenant_id), body=body, scrub=scrub),
             hint="It may have been created all the same: list the integrations before trying again.")
 
     async def update_integration(self, tenant_id: str, integration_id: str, body: dict[str, Any], *,
                                  scrub: Iterable[str] = ()) -> None:
         # The answer is not used (the tools read the integration back), so its shape is not checked.
-        await self._request("UpdateIntegration", "PUT", f"tenants/{tenant_id}/integrations/{integration_id}",
-                            body=body, scrub=scrub)
+        await self._request("UpdateIntegration", "PUT",
+                            INTEGRATION_PATH.format(tenant=tenant_id, integration=integration_id), body=body,
+                            scrub=scrub)
 
 
 def _is_record(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("id"), str)
+    return isinstance(value, dict) and isinstance(value.get(ID_KEY), str)
+
+
+def _rows(operation: str, data: dict[str, Any]) -> list[IntegrationRow]:
+    result = data.get(RESULT_KEY)
+    if not isinstance(result, list) or not all(_is_record(item) for item in result):
+        raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
+    return [vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT) for item in result]
 
 
 def _record(model: type[R], operation: str, result: Any, hint: str | None = None) -> R:
     """An integration as `model`, or VendorUnavailable: a malformed answer must not reach the tools as data."""
     if not _is_record(result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not an integration.", hint=hint)
-    return vendor_record(model, result, VENDOR, operation, hint=hint)
+    return vendor_record(model, result, VENDOR, operation, hint=hint or SHAPE_HINT)
 
 
 def _error_text(data: Any) -> tuple[str, str | None]:
     """CxEngage errors: {"error": {"code", "message", "attribute"}}, or error as a string or a list of strings."""
-    error = data.get("error") if isinstance(data, dict) else None
+    error = data.get(ERROR_KEY) if isinstance(data, dict) else None
+    code_key, message_key, attribute_key = ERROR_KEYS
     if isinstance(error, dict):
-        message = str(error.get("message") or "")
-        attribute = error.get("attribute")
+        message = str(error.get(message_key) or "")
+        attribute = error.get(attribute_key)
         if isinstance(attribute, dict) and attribute:
             details = "; ".join(f"{k}: {_shown(v)}" for k, v in attribute.items())
             message = f"{message} ({details})" if message else details
-        code = error.get("code")
+        code = error.get(code_key)
         return message, None if code is None else str(code)
     if isinstance(error, list):
         return "; ".join(map(str, error)), None

@@ -7,8 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
+from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import compact_json, write_answer
+from integrations_mcp.vendors.cxengage.records import IntegrationRow
+
+LIST_LIMIT, MAX_LIST_LIMIT = 50, 200  # rows of GetCxEngageIntegrations per page: by default, at most
+ROW_TEXT_CHARS = 200  # a list row's name or description beyond this is cut (the list stays bounded)
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Lowercased on the way in: the vendor writes UUIDs in lowercase, and ids are compared as strings.
@@ -54,6 +60,7 @@ class Readiness(BaseModel):
 class IntegrationView(BaseModel):
     integration: Integration
     readiness: Readiness
+    learned: list[str] = []  # what this read taught the server about CxEngage (learned.py)
 
     def summary(self) -> str:
         i = self.integration
@@ -61,7 +68,7 @@ class IntegrationView(BaseModel):
                 f"{compact_json(i.properties)}")
 
     def answer(self) -> str:
-        return "\n".join([f"Integration {self.summary()}.", *self.readiness.lines()])
+        return "\n".join([f"Integration {self.summary()}.", *self.readiness.lines(), *self.learned])
 
 
 class IntegrationSummary(BaseModel):
@@ -71,15 +78,37 @@ class IntegrationSummary(BaseModel):
     active: bool
     description: str | None = None
 
+    @classmethod
+    def of(cls, row: IntegrationRow) -> IntegrationSummary:
+        """A list row as the model sees it: bounded, and any secret-looking text in it masked."""
+        description = _bounded(mask_secret_values(row.description, REDACTED)) if row.description else row.description
+        return cls(id=row.id, name=_bounded(mask_secret_values(row.name, REDACTED)),
+                   type=_bounded(mask_secret_values(row.type, REDACTED), 60),
+                   active=row.active, description=description)
+
+
+def _bounded(text: str, limit: int = ROW_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
 
 class IntegrationList(BaseModel):
     tenant_id: str
-    count: int
+    count: int  # integrations that match, on every page
+    page: int = 1
+    limit: int = LIST_LIMIT
+    next_page: int | None = None
+    complete: bool = True  # False: CxEngage's answer may leave integrations out (`note` says why)
+    note: str | None = None
     results: list[IntegrationSummary]
 
     def answer(self) -> str:
         rows = [f"- {r.id}: {r.name} ({r.type}, {'active' if r.active else 'inactive'})" for r in self.results]
-        return "\n".join([f"{self.count} integrations in tenant {self.tenant_id}:", *rows])
+        first = (self.page - 1) * self.limit + 1
+        head = (f"{self.count} integrations in tenant {self.tenant_id}"
+                + (f"; rows {first}-{first + len(rows) - 1}" if rows else "; none on this page") + ":")
+        tail = [f"More: call again with page={self.next_page}."] if self.next_page else []
+        warning = [f"Warning: {self.note}"] if self.note else []
+        return "\n".join([*warning, head, *rows, *tail])
 
 
 class SecureFormCreated(BaseModel):

@@ -11,7 +11,8 @@ from typing import Any
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import FieldChange, is_set
 from integrations_mcp.secure_forms.store import SecureFormStatus
-from integrations_mcp.vendors.cxengage.catalog import TypeSpec
+from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TypeSpec
+from integrations_mcp.vendors.cxengage.learned import KNOWN_SET, Learned, looks_masked
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 from integrations_mcp.vendors.cxengage.views import property_changes, readiness, redacted_body
@@ -97,6 +98,10 @@ class CreatePlan(WritePlan):
 class EditPlan(WritePlan):
     current: IntegrationRecord
     before: Readiness  # as saved
+    # PUT replaces `properties` (learned): the untouched properties re-sent so that they survive, and the secrets
+    # that would be erased because CxEngage does not return them in clear (a masked value is never sent back).
+    resent: list[str] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)
 
     @property
     def saved(self) -> Mapping[str, Any]:
@@ -129,11 +134,16 @@ def plan_create(spec: TypeSpec, args: CreateArgs, form: SecureFormStatus | None)
                       after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}), name=args.name)
 
 
-def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: SecureFormStatus | None
-              ) -> EditPlan:
+def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: SecureFormStatus | None,
+              learned: Learned | None = None) -> EditPlan:
     """Only what differs from the saved record is sent: fields given with their saved value, and properties equal
-    to what is saved, are left out (so untouched secrets never travel again)."""
-    saved, given = current.properties, dict(args.properties or {})
+    to what is saved, are left out (so untouched secrets never travel again) while PUT merges `properties` (fact
+    cxengage.properties_merge). Once the process has learned that PUT replaces them, an edit of properties sends
+    the whole set: every saved property but secrets that cannot be sent back (masked, or left out of reads), which
+    are listed as erased unless the form fills them."""
+    learned = learned if learned is not None else Learned()
+    saved = learned.known(args.tenant_id, current.id, current.properties, [p.name for p in spec.secrets])
+    given = dict(args.properties or {})
     plain = {k: v for k, v in given.items() if saved.get(k) != v}
     filled = form.filled_fields if form else []
     body: dict[str, Any] = {}
@@ -145,10 +155,33 @@ def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: 
             body[key] = value
             changes.append(FieldChange.of(key, before, value))
     changes += property_changes(saved, plain, filled)
+    resent: list[str] = []
+    erased: list[str] = []
     if plain or filled:
         body["properties"] = plain
-    after = readiness(spec, {**saved, **plain, **{k: FROM_FORM for k in filled}})
+        if learned.properties_edit == "replace":
+            keep = {k: v for k, v in saved.items() if k not in plain and k not in filled and _sendable(k, v)}
+            resent = sorted(keep)
+            body["properties"] = {**keep, **plain}
+            erased = [p.name for p in spec.secrets if p.name not in filled and p.name not in plain
+                      and p.name not in keep and _may_hold(saved.get(p.name), learned, p.name in saved)]
+    unreadable = learned.secrets_on_read == "omit"
+    after = readiness(spec, {**{k: v for k, v in saved.items() if k not in erased}, **plain,
+                             **{k: FROM_FORM for k in filled}}, unreadable=unreadable)
     purpose = form_purpose(args.tenant_id, spec, args.integration_id, destination_of(spec, {**saved, **plain}))
     return EditPlan(spec=spec, purpose=purpose, form=form, given=given, body=body, changes=changes, after=after,
-                    current=current, before=readiness(spec, saved))
+                    current=current, before=readiness(spec, saved, unreadable=unreadable), resent=resent,
+                    erased=erased)
+
+
+def _sendable(key: str, value: Any) -> bool:
+    """A saved property that can be sent back as it is: not a masked secret, not a stand-in for one."""
+    return not (SECRET_KEYS(key) and (looks_masked(value) or value == KNOWN_SET))
+
+
+def _may_hold(value: Any, learned: Learned, present: bool) -> bool:
+    """A secret that cannot be sent back may be set: masked, known set, or left out by a vendor that omits them."""
+    if present:
+        return is_set(value)
+    return learned.secrets_on_read == "omit"
 

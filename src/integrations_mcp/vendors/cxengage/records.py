@@ -1,17 +1,37 @@
 """CxEngage's integration record as it arrives on the wire. The client validates every answer into these, so an
 answer of another shape stops there; properties stay raw (secrets included) because they are compared on this
-server and redacted only in what the model sees (`views.py`)."""
+server and redacted only in what the model sees (`views.py`). Every wire name here is a constant of `facts.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
-__all__ = ["IntegrationRecord", "IntegrationRef", "IntegrationRow", "RawProperties"]
+from integrations_mcp.vendors.cxengage.catalog import TYPES, normalise_type
+from integrations_mcp.vendors.cxengage.facts import BOOLEAN_STRINGS, ID_RE, PROPERTIES_KEY, TENANT_KEY, TYPE_KEY
 
-# The vendor's `active` is read as truthy, and an absent or null `properties` as none set.
-Truthy = Annotated[bool, BeforeValidator(bool)]
+__all__ = ["IntegrationRecord", "IntegrationRef", "IntegrationRow", "RawProperties", "read_bool"]
+
+
+def read_bool(value: Any) -> bool:
+    """Fact cxengage.booleans: a JSON boolean or exactly "true"/"false" (any case); anything else is no boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_STRINGS:
+        return BOOLEAN_STRINGS[value.strip().lower()]
+    raise ValueError("not a boolean")  # the value is not quoted: it may be anything, a secret included
+
+
+def _uuid(value: str) -> str:
+    """Fact cxengage.ids: a UUID, in lowercase (tool arguments are lowercased too). The value is never quoted."""
+    if not ID_RE.fullmatch(value):
+        raise ValueError("not a UUID")
+    return value.lower()
+
+
+Strict = Annotated[bool, BeforeValidator(read_bool)]
+Uuid = Annotated[str, AfterValidator(_uuid)]
 RawProperties = Annotated[dict[str, JsonValue], BeforeValidator(lambda value: value or {})]
 
 
@@ -21,26 +41,42 @@ class IntegrationRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: Uuid
 
 
 class IntegrationRow(IntegrationRef):
-    """An entry of the tenant's list; only the id is required there."""
+    """An entry of the tenant's list."""
 
     name: str = ""
     type: str = ""
-    active: Truthy = False
+    active: Strict
     description: str | None = None
 
 
 class IntegrationRecord(IntegrationRow):
-    """One integration as read by id."""
+    """One integration as read by id. Boolean properties of a known type sent as "true"/"false" are read as
+    booleans (fact cxengage.booleans), so they compare equal with what was sent."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     name: str
     type: str
-    tenant_id: str | None = Field(None, alias="tenantId")
+    tenant_id: Uuid | None = Field(None, alias=TENANT_KEY)
     properties: RawProperties = Field(default_factory=dict)
     created: str | None = None
     updated: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _boolean_properties(cls, data: Any) -> Any:
+        kind = data.get(TYPE_KEY) if isinstance(data, dict) else None
+        spec = TYPES.get(normalise_type(kind) or "") if isinstance(kind, str) else None
+        properties = data.get(PROPERTIES_KEY) if spec is not None else None
+        if spec is None or not isinstance(properties, dict):
+            return data
+        read = dict(properties)
+        for prop in spec.properties:
+            value = read.get(prop.name)
+            if prop.kind == "boolean" and isinstance(value, str) and value.strip().lower() in BOOLEAN_STRINGS:
+                read[prop.name] = read_bool(value)
+        return {**data, PROPERTIES_KEY: read}

@@ -16,7 +16,7 @@ called by `run_write`) decides and asks. The catalog of types and properties is 
 |                           | require_unique_name (rename), refuse_emptying_required (active ones),           |
 |                           | require_complete_if_active;                                                     |
 |                           | confirm: overwrite_confirmation, destination_confirmation (secrets kept),       |
-|                           | rename_confirmation (active),                                                   |
+|                           | rename_confirmation (active), erase_confirmation (PUT replaces properties),     |
 |                           | deactivation_confirmation                                                       |
 
 The secure form store adds its own refusals (unknown, expired or spent form) when the form is read or taken.
@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError
+from integrations_mcp.guardrails.secret_values import names_random
 from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
 from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
@@ -51,10 +52,11 @@ from integrations_mcp.vendors.cxengage.catalog import (
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.plans import DESTINATION, EditArgs, destination_of
 from integrations_mcp.vendors.cxengage.records import IntegrationRow
-from integrations_mcp.vendors.cxengage.views import PROPERTY
+from integrations_mcp.vendors.cxengage.views import PROPERTY, id_looks_secret
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
-           "deactivation_confirmation", "destination_confirmation", "form_destination", "overwrite_confirmation",
+           "deactivation_confirmation", "destination_confirmation", "erase_confirmation", "form_destination",
+           "overwrite_confirmation",
            "refuse_emptying_required", "refuse_secret_arguments", "rename_confirmation", "require_an_edit",
            "require_complete", "require_complete_if_active", "require_same_type", "require_something_to_change",
            "require_unique_name", "require_usable_form", "resolve_type"]
@@ -77,6 +79,11 @@ def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     is a secret by its look (a token, a key, a password in a URL), anywhere in the arguments refuses the whole call."""
     paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN,
                          hex_in=("properties",))  # where credentials belong: a bare hex token is one (Twilio's)
+    # Id-named values (interactionFieldId, platformTypeId, accountSid, ...) are spared the look-alike test above, as
+    # ids can look random; but an id is never a token: one that looks like a secret is refused too.
+    paths += [f"{where}.{name} (looks like a secret, not an id)" for where in ("properties", "destination")
+              if isinstance(arguments.get(where), dict)
+              for name, value in arguments[where].items() if names_random(name) and id_looks_secret(value)]
     if paths:
         raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
                              + SECURE_WAY)
@@ -229,13 +236,20 @@ def require_something_to_change(changes: list[FieldChange]) -> None:
                              "Nothing was sent.")
 
 
-def refuse_emptying_required(before: Readiness, after: Readiness, *, active: bool = True) -> None:
+def refuse_emptying_required(before: Readiness, after: Readiness, *, active: bool = True,
+                             erased: Iterable[str] = (), type_name: str = "") -> None:
     """An edit of an active integration may not empty a required property that holds a value (missing ones may
-    stay missing); an inactive one may (the UI's rules apply at activation)."""
+    stay missing); an inactive one may (the UI's rules apply at activation). `erased`: secrets a replacing PUT
+    would erase because CxEngage does not return them (the way out is a form, not a value)."""
     emptied = [m for m in after.missing_required if m not in before.missing_required]
-    if emptied and active:
-        raise GuardrailError(f"Refused: this edit would leave required properties without a value "
-                             f"{UI_RULES_NOTE}: {', '.join(emptied)}. Give them values too. Nothing was sent.")
+    if not (emptied and active):
+        return
+    lost = [m for m in emptied if m in set(erased)]
+    how = (f" CxEngage replaces properties as a whole and never returns {', '.join(lost)} in clear, so this edit "
+           f"would erase them: bring them in a form (CreateCxEngageSecureForm type={type_name}, integration_id, "
+           f"fields={json.dumps(lost)}) with this edit." if lost else " Give them values too.")
+    raise GuardrailError(f"Refused: this edit would leave required properties without a value "
+                         f"{UI_RULES_NOTE}: {', '.join(emptied)}.{how} Nothing was sent.")
 
 
 def require_complete_if_active(after: Readiness, *, activating: bool, stays_active: bool,
@@ -313,6 +327,21 @@ def rename_confirmation(current_name: str, new_name: str | None, active: bool) -
         flag=CONFIRM_OVERWRITE, reason=f"this edit renames the active integration {current_name!r}.",
         changes=[FieldChange.of("name", current_name, new_name)],
         consequence="Flows and people that look it up by name will need the new one.")
+
+
+def erase_confirmation(erased: list[str], type_name: str) -> ConfirmationRequest | None:
+    """Once PUT is known to replace `properties` wholesale (fact cxengage.properties_merge, learned from a write's
+    read-back), an edit of properties erases the secrets it cannot send back (masked or left out of reads): the
+    person agrees, or the edit brings them in a secure form."""
+    if not erased:
+        return None
+    return ConfirmationRequest(
+        flag=CONFIRM_OVERWRITE,
+        reason=f"CxEngage replaces properties as a whole and never returns {', '.join(erased)} in clear, so this edit "
+               "would erase them.",
+        changes=[FieldChange(field=PROPERTY + name, saved="set", proposed=None, overwrites=True) for name in erased],
+        consequence=f"To keep them instead, create a form (CreateCxEngageSecureForm type={type_name}, integration_id, "
+                    f"fields={json.dumps(erased)}) for the user and pass its secure_form_id with this edit.")
 
 
 def _holds_value(value: Any) -> bool:

@@ -17,14 +17,23 @@ from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import FormField, StoredForm
 from integrations_mcp.state.journal import ChangeRow
 from integrations_mcp.toolkit.annotations import CREATES, EDITS, LOCAL_WRITE, READ_ONLY
-from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, Description, IntegrationName, StrictBool
+from integrations_mcp.toolkit.arguments import (
+    APPROVAL_ID,
+    CONFIRMATION_ID,
+    Description,
+    IntegrationName,
+    Page,
+    StrictBool,
+)
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import session_key
 from integrations_mcp.vendors.cxengage import rules
-from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec
+from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, normalise_type
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.models import (
+    LIST_LIMIT,
+    MAX_LIST_LIMIT,
     IntegrationId,
     IntegrationList,
     IntegrationSummary,
@@ -67,18 +76,31 @@ class CxEngageTools:
         return EditIntegration(self.api, self.forms.store, owner, self.writes.confirmer.policy, args)
 
     @tool(READ_ONLY, title="List CxEngage integrations")
-    async def GetCxEngageIntegrations(self, tenant_id: TenantId) -> IntegrationList:
-        """A tenant's integrations (id, name, type, active). No delete: deactivate. How:
-        GetIntegrationGuide cxengage/lifecycle"""
-        results = [IntegrationSummary(id=row.id, name=row.name, type=row.type, active=row.active,
-                                      description=row.description)
-                   for row in await self.api.list_integrations(tenant_id)]
-        return IntegrationList(tenant_id=tenant_id, count=len(results), results=results)
+    async def GetCxEngageIntegrations(
+        self, tenant_id: TenantId,
+        type: Annotated[str | None, Field(max_length=100)] = None,
+        name: Annotated[str | None, Field(max_length=200, description="Contained in the name.")] = None,
+        page: Page = 1, limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)] = LIST_LIMIT,
+    ) -> IntegrationList:
+        """A tenant's integrations, a page at a time. No delete: deactivate. How: GetIntegrationGuide
+        cxengage/lifecycle"""
+        listing = await self.api.list_all(tenant_id)
+        wanted = (normalise_type(type) or type.strip()).casefold() if type else None
+        needle = name.strip().casefold() if name else None
+        rows = [row for row in listing.rows
+                if (wanted is None or (normalise_type(row.type) or row.type).casefold() == wanted)
+                and (not needle or needle in row.name.casefold())]
+        shown = rows[(page - 1) * limit:page * limit]
+        results = [IntegrationSummary.of(row) for row in shown]
+        more = page * limit < len(rows)
+        return IntegrationList(tenant_id=tenant_id, count=len(rows), page=page, limit=limit, results=results,
+                               next_page=page + 1 if more else None, complete=listing.complete,
+                               note=listing.note or None)
 
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
         """An integration, its properties (secrets redacted) and readiness (what is missing, can_activate)."""
-        return view(await self.api.get_integration(tenant_id, integration_id))
+        return view(await self.api.get_integration(tenant_id, integration_id), self.api.learned)
 
     @tool(LOCAL_WRITE, title="Create a secure form for CxEngage secrets")
     async def CreateCxEngageSecureForm(

@@ -6,17 +6,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
 from integrations_mcp.guardrails.text import fold_key
 from integrations_mcp.pipeline.changes import FieldChange, is_set
-from integrations_mcp.vendors.cxengage.catalog import RANDOM_BY_DESIGN, SECRET_KEYS, TYPES, TypeSpec, normalise_type
-from integrations_mcp.vendors.cxengage.facts import VENDOR_ECHOES_SECRETS  # [I] fact cxengage.secrets_echoed
+from integrations_mcp.vendors.cxengage.catalog import (
+    RANDOM_BY_DESIGN,
+    SECRET_KEYS,
+    TYPES,
+    UI_INITIAL_PROPERTIES,
+    TypeSpec,
+    normalise_type,
+)
+from integrations_mcp.vendors.cxengage.learned import Learned
 from integrations_mcp.vendors.cxengage.models import Integration, IntegrationView, Readiness
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 
-__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "VENDOR_ECHOES_SECRETS",
-           "journal_image", "property_changes", "readiness", "redact_properties", "redacted_body", "secret_changes",
+__all__ = ["PROPERTY", "REDACTED", "SECRET_REPLACED", "SECRET_SET", "id_looks_secret", "journal_image",
+           "property_changes", "readiness", "redact_properties", "redacted_body", "secret_changes",
            "secret_values_in", "view"]
 
 
@@ -25,7 +32,9 @@ SECRET_SET, SECRET_REPLACED = "set", "replaced"
 PROPERTY = "properties."  # how a property's FieldChange is named: properties.<name>
 
 
-def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
+def readiness(spec: TypeSpec, properties: Mapping[str, Any], *, unreadable: bool = False) -> Readiness:
+    """`unreadable`: CxEngage leaves secrets out of its reads, so a secret not in `properties` may be set all the
+    same (fact cxengage.secrets_echoed); it still blocks activation, with a way to set it that the server sees."""
     missing = [p.name for p in spec.properties if p.required and not is_set(properties.get(p.name))]
     # Zendesk: work items need the interaction field (the vendor's UI rule).
     if spec.name == "zendesk" and properties.get("workItems") is True \
@@ -36,7 +45,11 @@ def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
     blockers = []
     if plain_missing:
         blockers.append(f"required properties without a value: {', '.join(plain_missing)}")
-    if secrets_missing:
+    if secrets_missing and unreadable:
+        blockers.append(f"secrets not known to be set: {', '.join(secrets_missing)} (CxEngage does not return "
+                        "secrets, and this server did not set them: type them in a CreateCxEngageSecureForm and pass "
+                        "it to the edit)")
+    elif secrets_missing:
         blockers.append(f"secrets not set: {', '.join(secrets_missing)} (CreateCxEngageSecureForm)")
     return Readiness(missing_required=missing, secrets_missing=secrets_missing, can_activate=not blockers,
                      secrets_set=[p.name for p in spec.secrets if is_set(properties.get(p.name))],
@@ -44,33 +57,63 @@ def readiness(spec: TypeSpec, properties: Mapping[str, Any]) -> Readiness:
 
 
 def redact_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
-    """Secrets by name (any depth, look-alike spellings) and by value (a token, a key, a URL password) redacted."""
-    return redact(dict(properties), SECRET_KEYS, random_keys=_RANDOM)
+    """Secrets by name (any depth, look-alike spellings) and by value (a token, a key, a URL password) redacted; an
+    id-named value that looks like a secret too (ids are exempt from the look-alike test elsewhere, and a token
+    pasted into `interactionFieldId` must not be shown back)."""
+    return _mask_ids(redact(dict(properties), SECRET_KEYS, random_keys=_RANDOM))
 
 
 def redacted_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    return redact(dict(body), SECRET_KEYS, random_keys=_RANDOM)
+    return _mask_ids(redact(dict(body), SECRET_KEYS, random_keys=_RANDOM))
+
+
+def _masked(text: str | None) -> Any:
+    """Any text CxEngage returns, with what looks like a secret masked: every field of every read."""
+    return mask_secret_values(text, REDACTED) if text else text
+
+
+def id_looks_secret(value: Any) -> bool:
+    """An id-named value that holds a secret by its look (a token, a key, a long random string): ids are UUIDs,
+    numbers or short names, never random tokens."""
+    return isinstance(value, str) and any(True for _ in find_secret_values(value, entropy=True))
+
+
+def _mask_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if names_random(k) and id_looks_secret(v) else _mask_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_ids(item) for item in value]
+    return value
 
 
 _RANDOM = frozenset(map(fold_key, RANDOM_BY_DESIGN))
 
 
-def view(record: IntegrationRecord) -> IntegrationView:
-    """A vendor record as the model may see it: secrets redacted, readiness computed."""
-    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=mask_secret_values(record.name, REDACTED),
-                        type=record.type, active=record.active,
-                        description=mask_secret_values(record.description or "", REDACTED) or record.description,
-                        properties=redact_properties(record.properties), created=record.created,
-                        updated=record.updated)
+def view(record: IntegrationRecord, learned: Learned | None = None) -> IntegrationView:
+    """A vendor record as the model may see it: secrets redacted, readiness computed. `learned` (the process's
+    reading of the account) learns from it whether secrets come back masked or left out, and fills in the secrets
+    this process set that CxEngage leaves out."""
+    learned = learned if learned is not None else Learned()
+    shown = Integration(id=record.id, tenant_id=record.tenant_id, name=_masked(record.name),
+                        type=_masked(record.type), active=record.active,
+                        description=_masked(record.description or "") or record.description,
+                        properties=redact_properties(record.properties), created=_masked(record.created),
+                        updated=_masked(record.updated))
     spec = TYPES.get(normalise_type(record.type) or "")
+    notes: list[str] = []
     if spec is None:  # a type this server does not know: show it, but claim nothing about completeness
         ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
                           blockers=[f"type {record.type!r} is not known to integrations-mcp"])
-    elif VENDOR_ECHOES_SECRETS:
-        ready = readiness(spec, record.properties)
-    else:  # reads cannot tell whether a secret is set: do not block on them
-        ready = readiness(spec, {**record.properties, **{p.name: "(not readable)" for p in spec.secrets}})
-    return IntegrationView(integration=shown, readiness=ready)
+    else:
+        initial = UI_INITIAL_PROPERTIES.get(spec.name, ())
+        omitted = any(p.name in initial and p.name not in record.properties for p in spec.secrets)
+        note = learned.note_secrets_read({p.name: record.properties.get(p.name) for p in spec.secrets},
+                                         omitted=omitted)
+        if note:
+            notes.append(note)
+        known = learned.known(record.tenant_id, record.id, record.properties, [p.name for p in spec.secrets])
+        ready = readiness(spec, known, unreadable=learned.secrets_on_read == "omit")
+    return IntegrationView(integration=shown, readiness=ready, learned=notes)
 
 
 def property_changes(saved: Mapping[str, Any], proposed: Mapping[str, Any],

@@ -17,7 +17,7 @@ from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStor
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
-from integrations_mcp.vendors.cxengage.facts import MASK_CHARACTERS, VENDOR_ECHOES_SECRETS
+from integrations_mcp.vendors.cxengage.learned import Learned, looks_masked
 from integrations_mcp.vendors.cxengage.models import IntegrationView, WriteResult
 from integrations_mcp.vendors.cxengage.plans import (
     CreateArgs,
@@ -25,11 +25,13 @@ from integrations_mcp.vendors.cxengage.plans import (
     EditArgs,
     EditPlan,
     WritePlan,
+    destination_of,
     plan_create,
     plan_edit,
 )
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
 from integrations_mcp.vendors.cxengage.views import (
+    PROPERTY,
     journal_image,
     redact_properties,
     redacted_body,
@@ -88,9 +90,24 @@ class _Write:
             result.mismatches = [f"The write succeeded, but reading it back failed: {exc}"]
             result.next_steps = ["Read it with GetCxEngageIntegration to check the saved state before anything else."]
             return result
-        result.verified = view(record)
-        result.mismatches = mismatches(record, sent.body, plan.saved)
-        result.next_steps = next_steps(result.verified, result.mismatches)
+        learned, notes = self.api.learned, []
+        sent_properties: Mapping[str, Any] = sent.body.get("properties") or {}
+        sent_secrets = {k for k, v in sent_properties.items() if SECRET_KEYS(k) and is_set(v)}
+        omitted = bool(sent_secrets) and all(k not in record.properties for k in sent_secrets)
+        if note := learned.note_secrets_read({k: record.properties.get(k) for k in sent_secrets}, omitted=omitted):
+            notes.append(note)
+        found = mismatches(record, sent.body, plan.saved, learned)
+        if any(m.startswith(PROPERTY) and UNTOUCHED in m for m in found) and (note := learned.note_replace()):
+            notes.append(note)
+        found = _unseen_secret_losses(plan, record, sent_properties, learned, self.tenant_id) + found
+        learned.secrets_written(self.tenant_id, sent.integration_id,
+                                {k for k in sent_secrets if not any(m.startswith(PROPERTY + k + ":") for m in found)})
+        learned.secrets_cleared(self.tenant_id, sent.integration_id,
+                                {k for k, v in sent_properties.items() if SECRET_KEYS(k) and not is_set(v)})
+        result.verified = view(record, learned)
+        result.verified.learned[:0] = notes
+        result.mismatches = found
+        result.next_steps = next_steps(result.verified, found, repair=repair(plan, record, found))
         return result
 
 
@@ -182,7 +199,9 @@ class EditIntegration(_Write):
 
     async def plan(self) -> EditPlan:
         current = await self.api.get_integration(self.tenant_id, self.args.integration_id)
-        return plan_edit(rules.resolve_type(current.type), current, self.args, self.form(self.args.secure_form_id))
+        view(current, self.api.learned)  # a read can show that secrets come back masked or left out
+        return plan_edit(rules.resolve_type(current.type), current, self.args, self.form(self.args.secure_form_id),
+                         self.api.learned)
 
     async def check(self, plan: EditPlan) -> None:
         active_after = plan.new_active if plan.new_active is not None else plan.current.active
@@ -195,7 +214,8 @@ class EditIntegration(_Write):
         if plan.new_name is not None:
             rows = await self.api.list_integrations(self.tenant_id)
             rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)
-        rules.refuse_emptying_required(plan.before, plan.after, active=active_after)
+        rules.refuse_emptying_required(plan.before, plan.after, active=active_after, erased=plan.erased,
+                                       type_name=plan.spec.name)
         rules.require_complete_if_active(plan.after, activating=plan.new_active is True,
                                          stays_active=plan.new_active is None and plan.current.active,
                                          touches_properties=plan.touches_properties)
@@ -205,7 +225,8 @@ class EditIntegration(_Write):
         requests = (rules.overwrite_confirmation(plan.changes, plan.saved),
                     rules.destination_confirmation(plan.spec, plan.changes, plan.saved, replaced),
                     rules.rename_confirmation(plan.current.name, plan.new_name, plan.current.active),
-                    rules.deactivation_confirmation(plan.current.name, plan.new_active))
+                    rules.deactivation_confirmation(plan.current.name, plan.new_active),
+                    rules.erase_confirmation(plan.erased, plan.spec.name))
         return [request for request in requests if request is not None]
 
     def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
@@ -224,11 +245,16 @@ class EditIntegration(_Write):
         return await self.with_form_values(self.args.secure_form_id, plan.purpose, call)
 
 
-def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
+UNTOUCHED = "changed although this edit did not touch it"
+
+
+def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mapping[str, Any],
+               learned: Learned | None = None) -> list[str]:
     """Where the read-back differs from what was sent, or from what was saved before and not sent: the latter
     first (a property lost or changed although the edit did not name it, e.g. if PUT replaced `properties`).
-    Secrets are compared here, server-side, and never shown; one read back masked is compared by presence only
-    ([I] fact cxengage.secrets_echoed)."""
+    Secrets are compared here, server-side, and never shown; one read back masked is compared by presence only,
+    and one left out of the read (when CxEngage omits secrets) is not compared (fact cxengage.secrets_echoed)."""
+    omitting = learned is not None and learned.secrets_on_read == "omit"
     untouched: list[str] = []
     found = [f"{k}: sent {v!r}, read back {getattr(record, k)!r}" for k, v in sent.items()
              if k not in ("properties", "type") and getattr(record, k) != v]
@@ -236,11 +262,10 @@ def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mappi
     sent_properties: Mapping[str, Any] = sent.get("properties") or {}
     for key, value in {**before, **sent_properties}.items():
         secret = SECRET_KEYS(key)
-        if _same(saved.get(key), value, secret=secret):
+        if _same(saved.get(key), value, secret=secret) or (secret and omitting and key not in saved):
             continue
         if key not in sent_properties:
-            untouched.append(f"properties.{key}: changed although this edit did not touch it"
-                             + ("" if secret else f" (was {_shown(value)!r})"))
+            untouched.append(f"properties.{key}: {UNTOUCHED}" + ("" if secret else f" (was {_shown(value)!r})"))
         elif secret:
             found.append(f"properties.{key}: the secret sent was not read back")
         else:
@@ -251,14 +276,45 @@ def mismatches(record: IntegrationRecord, sent: Mapping[str, Any], before: Mappi
 def _same(read: Any, expected: Any, *, secret: bool) -> bool:
     if read == expected:
         return True
-    masked = isinstance(read, str) and len(read) >= 3 and set(read) <= MASK_CHARACTERS
-    return secret and (masked or not VENDOR_ECHOES_SECRETS) and is_set(read) == is_set(expected)
+    return secret and (looks_masked(read) or looks_masked(expected)) and is_set(read) == is_set(expected)
 
 
-def next_steps(verified: IntegrationView, found: list[str] | None = None) -> list[str]:
+def _unseen_secret_losses(plan: WritePlan, record: IntegrationRecord, sent: Mapping[str, Any], learned: Learned,
+                          tenant_id: str) -> list[str]:
+    """Secrets this process set that a replacing PUT erased although the edit did not touch them, which a read
+    cannot show when CxEngage leaves secrets out: reported like any other loss (and no longer counted as set).
+    Secrets the person agreed to erase (`plan.erased`) are no loss."""
+    if learned.properties_edit != "replace" or not sent or not isinstance(plan, EditPlan):
+        return []
+    written = learned.written_secrets.get((tenant_id, record.id), set())
+    lost = sorted(k for k in written if k not in sent and k not in record.properties and k not in plan.erased)
+    learned.secrets_cleared(tenant_id, record.id, set(lost) | set(plan.erased))
+    return [f"{PROPERTY}{k}: {UNTOUCHED} (CxEngage does not return secrets; it replaced the properties)"
+            for k in lost]
+
+
+def repair(plan: WritePlan, record: IntegrationRecord, found: list[str]) -> str:
+    """The one call that puts back what a write lost from untouched properties (e.g. PUT replaced them), so that
+    the repair converges: the lost plain values, and a form (naming the destination it restores) for lost secrets."""
+    lost = [m.split(":", 1)[0].removeprefix(PROPERTY) for m in found if m.startswith(PROPERTY) and UNTOUCHED in m]
+    if not lost:
+        return ""
+    plain = {k: plan.saved[k] for k in lost if not SECRET_KEYS(k) and k in plan.saved}
+    secrets = [k for k in lost if SECRET_KEYS(k)]
+    steps = f"EditCxEngageIntegration(integration_id={record.id!r}, properties={_shown(plain)!r}"
+    if secrets:
+        where = destination_of(plan.spec, {**record.properties, **plain})
+        form = (f"CreateCxEngageSecureForm(type={plan.spec.name!r}, integration_id={record.id!r}, "
+                f"fields={secrets!r}, destination={_shown(where)!r})")
+        return f"To put back what was lost (with the user's agreement): {form}, then {steps}, secure_form_id=...)."
+    return f"To put back what was lost (with the user's agreement): {steps})."
+
+
+def next_steps(verified: IntegrationView, found: list[str] | None = None, repair: str = "") -> list[str]:
     r, record = verified.readiness, verified.integration
     steps = [f"The saved state differs from what this write should have left: {found[0]}. Tell the user first; "
              "put back anything lost only with their agreement."] if found else []
+    steps += [repair] if repair else []
     if r.blockers:
         return steps + [f"Still needed: {b}." for b in r.blockers]
     if found:

@@ -109,7 +109,7 @@ class _Api:
         return JSONResponse({"token": self.emu.issue_token(ttl)})
 
     async def list_integrations(self, request: Request) -> Response:
-        return _result(self.emu.list_integrations(request.path_params["tenant_id"]))
+        return JSONResponse(self.emu.list_answer(request.path_params["tenant_id"], dict(request.query_params)))
 
     async def create_integration(self, request: Request) -> Response:
         tenant_id = request.path_params["tenant_id"]

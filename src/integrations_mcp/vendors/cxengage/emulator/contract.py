@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "ACCEPT_STRING_BOOLEANS",
     "ACCEPT_TRAILING_SLASH",
     "ACCEPT_WRAPPED_BODY",
     "ACTIVE_DEFAULT",
@@ -19,6 +20,7 @@ __all__ = [
     "DEFAULT_TOKEN_TTL",
     "FILL_DEFAULT_PROPERTIES",
     "INTEGRATION_TYPES",
+    "LIST_PAGE_SIZE",
     "MALFORMED_ID_STATUS",
     "MANAGE_PERMISSION",
     "MAX_TOKEN_TTL",
@@ -44,6 +46,7 @@ __all__ = [
     "TELEOPTI_PROTOCOLS",
     "TIMESTAMP_FORMAT",
     "TOKEN_SCHEME",
+    "TYPE_TITLES",
     "TWILIO_REGIONS",
     "TYPE_CHANGE_ALLOWED",
     "UNKNOWN_TENANT_STATUS",
@@ -101,7 +104,13 @@ MSG_DUPLICATE_NAME_ATTRIBUTE = "An integration with this name already exists."
 MSG_EMPTY_UPDATE = f"Send at least one of {', '.join(UPDATABLE_FIELDS)} to update."
 
 
-MASK = "********"  # what a masking API would answer for a stored secret (Contract.echo_secrets False) [?]
+MASK = "********"  # what a masking API would answer for a stored secret (Contract.secrets_on_read "mask") [?]
+LIST_PAGE_SIZE = 25  # [?] rows per page when Contract.list_paging pages or caps the list
+# [C] the Create page's sample request sends `"active": "true"` (a string) although its table says boolean: the
+# strings "true"/"false" are taken as booleans on writes; anything else but a JSON boolean is a 400.
+ACCEPT_STRING_BOOLEANS = True
+# [C] the Create page's table names the types "Salesforce", "REST API", "Zendesk": those titles name the wire types.
+TYPE_TITLES = {"rest api": "rest"}
 
 
 @dataclass(frozen=True)
@@ -116,14 +125,24 @@ class Contract:
     ui_rules: Literal["never", "active", "always"] = "never"
     # [I] PUT `properties`: "merge" key-wise into the stored ones, or "replace" the stored object wholesale.
     properties_edit: Literal["merge", "replace"] = "merge"
-    # [I] reads return stored secrets as stored (the docs' example echoes empty ones), or masked (MASK).
-    echo_secrets: bool = True
+    # [I] reads return stored secrets as stored ("echo": the docs' example echoes empty ones), "mask" them (MASK),
+    # or "omit" them (the key is left out of `properties`).
+    secrets_on_read: Literal["echo", "mask", "omit"] = "echo"
+    # [I] reads answer `active` and boolean properties as JSON booleans (the response table and example), or as the
+    # strings "true"/"false" (as the Create page's sample request sends `active`).
+    booleans_on_read: Literal["json", "string"] = "json"
+    # [I] the list is one unpaged array ("none": neither the SDK nor the UI pages it); "paged": `page`/`limit` query
+    # parameters (1-based) and `page`, `limit`, `total` beside `result`; "capped": the first LIST_PAGE_SIZE rows and
+    # `total`, with no way to read the rest.
+    list_paging: Literal["none", "paged", "capped"] = "none"
 
 
 INFERRED: dict[str, tuple[object, ...]] = {
     "ui_rules": ("active", "always"),
     "properties_edit": ("replace",),
-    "echo_secrets": (False,),
+    "secrets_on_read": ("mask", "omit"),
+    "booleans_on_read": ("string",),
+    "list_paging": ("paged", "capped"),
 }
 GUIDE_CONTRACT = Contract()  # kept for symmetry with RevCent: the documents' reading is the default here
 
@@ -158,13 +177,15 @@ INTEGRATION_TYPES: dict[str, dict[str, Prop]] = {
     "client": {"accessKey": _REQ_SECRET, "secretKey": _REQ_SECRET},
     "lambda": {"accessKey": _REQ_SECRET, "secretKey": _REQ_SECRET},
     "serenovaVoice": {"accountSid": _REQ, "apiKey": _REQ_SECRET},
-    "teleopti": {"protocol": _S, "ftpUrl": _S, "ftpUsername": _S, "ftpPassword": _SECRET, "authKey": _SECRET,
+    # [C] config-ui Types/teleopti.js `label="Protocol *"`; verint.js and birst.js mark the fields below `*`.
+    "teleopti": {"protocol": _REQ, "ftpUrl": _S, "ftpUsername": _S, "ftpPassword": _SECRET, "authKey": _SECRET,
                  "teleoptiUrl": _S, "platformTypeId": _S, "sourceId": _S, "multipleTenants": _BOOL},
-    "verint": {"sftpPort": Prop("port"), "sftpHost": _S, "sftpUsername": _S, "sftpPassword": _SECRET, "orgName": _S,
-               "multipleTenants": _BOOL, "dataSourceName": _S, "scorecardsEnabled": _BOOL,
+    "verint": {"sftpPort": Prop("port", required=True), "sftpHost": _REQ, "sftpUsername": _REQ,
+               "sftpPassword": _REQ_SECRET, "orgName": _REQ, "multipleTenants": _BOOL, "dataSourceName": _REQ,
+               "scorecardsEnabled": _BOOL,
                "historicalEnabled": _BOOL},
-    "birst": {"birstBaseUrl": _S, "birstAdminUsername": _S, "birstAdminPassword": _SECRET,
-              "birstDashboardVersion": _S, "birstSpaceId": _S, "birstSsoPassword": _SECRET},
+    "birst": {"birstBaseUrl": _REQ, "birstAdminUsername": _REQ, "birstAdminPassword": _REQ_SECRET,
+              "birstDashboardVersion": _REQ, "birstSpaceId": _REQ, "birstSsoPassword": _REQ_SECRET},
     # `plivo` exists on some tenants but its properties are unknown [?]: not accepted.
 }
 
@@ -207,6 +228,8 @@ def canonical_type(value: str) -> str | None:
     """The wire spelling of a known type ("Zendesk" -> "zendesk" while NORMALISE_TYPE_CASE), else None."""
     if value in INTEGRATION_TYPES:
         return value
+    if value.strip().casefold() in TYPE_TITLES:
+        return TYPE_TITLES[value.strip().casefold()]
     if NORMALISE_TYPE_CASE:
         folded = {t.casefold(): t for t in INTEGRATION_TYPES}
         return folded.get(value.strip().casefold())

@@ -17,6 +17,7 @@ from integrations_mcp.vendors.cxengage.emulator.contract import (
     API_PREFIX,
     DEFAULT_TOKEN_TTL,
     INTEGRATION_TYPES,
+    LIST_PAGE_SIZE,
     MALFORMED_ID_STATUS,
     MASK,
     MSG_DUPLICATE_NAME,
@@ -182,14 +183,35 @@ class CxEngageEmulator:
         tenant = self.tenant(tenant_id)
         return [self._shown(r) for r in self.integrations[tenant.id].values()]
 
+    def list_answer(self, tenant_id: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+        """The list's whole answer: `{"result": rows}`, paged or capped as Contract.list_paging says."""
+        rows = self.list_integrations(tenant_id)
+        if self.contract.list_paging == "none":
+            return {"result": rows}
+        page, limit = 1, LIST_PAGE_SIZE
+        if self.contract.list_paging == "paged":
+            page, limit = _positive(query or {}, "page", 1), _positive(query or {}, "limit", LIST_PAGE_SIZE)
+        start = (page - 1) * limit
+        answer: dict[str, Any] = {"result": rows[start:start + limit], "total": len(rows)}
+        if self.contract.list_paging == "paged":
+            answer |= {"page": page, "limit": limit}
+        return answer
+
     def get_integration(self, tenant_id: str, integration_id: str) -> dict[str, Any]:
         return self._shown(self.integration(tenant_id, integration_id))
 
     def _shown(self, record: Integration) -> dict[str, Any]:
-        """A read's answer: stored secrets as stored, or masked (Contract.echo_secrets)."""
+        """A read's answer: stored secrets as stored, masked or left out (Contract.secrets_on_read); booleans as
+        JSON booleans or strings (Contract.booleans_on_read)."""
         view = integration_view(record)
-        if not self.contract.echo_secrets:
+        if self.contract.secrets_on_read == "mask":
             view["properties"] = {k: MASK if k in SECRET_PROPERTIES and v else v
+                                  for k, v in view["properties"].items()}
+        elif self.contract.secrets_on_read == "omit":
+            view["properties"] = {k: v for k, v in view["properties"].items() if k not in SECRET_PROPERTIES}
+        if self.contract.booleans_on_read == "string":
+            view["active"] = "true" if view["active"] else "false"
+            view["properties"] = {k: ("true" if v else "false") if isinstance(v, bool) else v
                                   for k, v in view["properties"].items()}
         return view
 
@@ -218,6 +240,15 @@ class CxEngageEmulator:
                              updated_by=self.user_id)
         self.integrations[tenant_id][record.id] = record
         return record
+
+
+def _positive(query: dict[str, str], key: str, default: int) -> int:
+    value = query.get(key)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ApiError(400, f"'{key}' must be a whole number from 1.", {key: "Must be a whole number from 1."})
+    return int(value)
 
 
 def _uuid(value: str) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from integrations_mcp.vendors.cxengage.emulator.contract import (
+    ACCEPT_STRING_BOOLEANS,
     ACCEPT_WRAPPED_BODY,
     ACTIVE_DEFAULT,
     DEFAULT_PROPERTIES,
@@ -164,10 +165,13 @@ def _check_common(body: dict[str, Any], errors: Errors, *, creating: bool) -> di
         else:
             out["description"] = body["description"]
     if "active" in body:
-        if not isinstance(body["active"], bool):
+        active = body["active"]
+        if ACCEPT_STRING_BOOLEANS and active in ("true", "false"):
+            active = active == "true"
+        if not isinstance(active, bool):
             errors["active"] = "Must be a boolean (true or false)."
         else:
-            out["active"] = body["active"]
+            out["active"] = active
     return out
 
 
