@@ -29,7 +29,6 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reference lives in the tests
 
-from integrations_mcp.secure_forms.listener import SecureFormServer  # noqa: E402
 from tests.guardrails.test_scrubber import reference  # noqa: E402
 
 from integrations_mcp.guardrails import outputs  # noqa: E402
@@ -37,6 +36,7 @@ from integrations_mcp.guardrails.scrubber import Scrubber  # noqa: E402
 from integrations_mcp.guardrails.secret_values import mask_secret_values  # noqa: E402
 from integrations_mcp.guardrails.secrets import REDACTED  # noqa: E402
 from integrations_mcp.guardrails.text import visible  # noqa: E402
+from integrations_mcp.secure_forms.server import SecureFormServer  # noqa: E402
 from integrations_mcp.server.app import build_server  # noqa: E402
 from integrations_mcp.server.settings import Settings  # noqa: E402
 from integrations_mcp.vendors.cxengage import emulator as cxengage  # noqa: E402

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from integrations_mcp.secure_forms.listener import SecureFormServer
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -20,6 +19,7 @@ from starlette.routing import Route
 from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import LoopbackServer
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.secure_forms.store import SecureFormStore
 from integrations_mcp.server.app import form_store
 from integrations_mcp.server.settings import Settings, load_settings
