@@ -73,7 +73,8 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         sock = bind_tcp(self.host, self.port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        # log_config=None: uvicorn's lines go through the root logger's handler (the log filter, the JSON format).
+        config = uvicorn.Config(self.app, log_level="warning", log_config=None, access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -128,7 +129,8 @@ class OnDemandLoopback:
         else:
             return
         try:
-            config = uvicorn.Config(self._make_app(), log_level="warning", access_log=False, lifespan="off")
+            config = uvicorn.Config(self._make_app(), log_level="warning", log_config=None, access_log=False,
+                                    lifespan="off")
         except Exception:
             log.exception("The app on %s could not be started; closing the port.", self.url)
             self._sock.close()

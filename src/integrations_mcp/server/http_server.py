@@ -39,7 +39,9 @@ class HeaderTimeoutProtocol(H11Protocol):
 
 def config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECONDS) -> uvicorn.Config:
     protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, log_level="warning", http=protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    # log_config=None: uvicorn's lines go through the root logger's handler (the log filter, the JSON format).
+    return uvicorn.Config(app, log_level="warning", log_config=None, http=protocol,
+                          timeout_keep_alive=KEEP_ALIVE_SECONDS,
                           limit_concurrency=MAX_CONNECTIONS, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                           proxy_headers=False,  # server/http_edge.py:ForwardedHeaders decides whom to believe
                           timeout_graceful_shutdown=5)
