@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from io import StringIO
 from pathlib import Path
@@ -347,15 +347,26 @@ async def test_json_logs_on_request_quiet_by_default_and_one_line_per_vendor_cal
                         Client(streamable_http_client(f"{served.base}/mcp", http_client=http)) as client:
                     listed = await client.call_tool("GetCxEngageIntegrations", {})
                     assert not listed.is_error
+                await _garbage(served.base)  # uvicorn's own warning must come through the same handler
         outputs[log_format] = served.log()
     text, lines = outputs["text"], outputs["json"].splitlines()
     assert "alembic" not in text and "HTTP Request" not in text  # the plugin chatter and the HTTP client's own line
     assert text.count("CxEngage GetIntegrations GET -> 200") == 1
-    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert [line for line in lines if not line.startswith("{")] == []  # every line is one JSON object
+    records = [json.loads(line) for line in lines]
     assert {r["logger"] for r in records} >= {"integrations_mcp.server.transports", "integrations_mcp.vendor_http"}
     assert [r["message"] for r in records if r["logger"] == "integrations_mcp.vendor_http"] == [
         "CxEngage GetIntegrations GET -> 200"]
     assert not [r for r in records if r["logger"].startswith(("alembic", "httpx"))]
+    assert [r["message"] for r in records if r["logger"] == "uvicorn.error"] == ["Invalid HTTP request received."]
+
+
+async def _garbage(base: str) -> None:
+    host, port = base.removeprefix("http://").split(":")
+    async with await anyio.connect_tcp(host, int(port)) as stream:
+        await stream.send(b"\x00\x01 not http at all\r\n\r\n")
+        with suppress(anyio.EndOfStream):
+            await stream.receive()
 
 
 # ------------------------------------------------------------------------------------------------------ cold start

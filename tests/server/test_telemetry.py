@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from mcp import Client
+from mcp.client import ClientRequestContext
+from mcp.types import ElicitRequestParams, ElicitResult
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -21,10 +24,11 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from integrations_mcp import telemetry
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server import telemetry as setup
 from integrations_mcp.vendor_http import READ_ATTEMPTS
 from integrations_mcp.vendors.cxengage.emulator import Contract, CxEngageEmulator
-from tests.harness import TOKEN, connect, cxengage_settings, text_of
+from tests.harness import TOKEN, connect, cxengage_settings, make_server, text_of
 from tests.vendors.cxengage.helpers import ZENDESK, T
 
 pytestmark = pytest.mark.anyio
@@ -164,6 +168,29 @@ async def test_approvals_are_counted_by_outcome() -> None:
     assert [s.attributes["integrations.approval.outcome"] for s in confirms] == ["asked", "granted"]
     assert [s.attributes["integrations.outcome"] for s in confirms] == ["refused", "ok"]
     assert token[1] not in everything_recorded()  # a capability: only the session that asked holds it
+
+
+@pytest.mark.parametrize(("mode", "action", "outcomes"), [
+    ("auto", "decline", ["asked", "rejected"]),  # 2026-07-28: an input request, then the retry with the answer
+    ("legacy", "accept", ["granted"]),  # 2025-11-25: asked live inside the call
+])
+async def test_the_persons_decisions_are_counted_by_outcome(mode: str, action: str, outcomes: list[str]) -> None:
+    emu = CxEngageEmulator()
+    desk = emu.add_integration(T, "zendesk", "Live desk", {**ZENDESK, "password": "pw"}, active=True)
+
+    async def person(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action=action, content={"approve": True} if action == "accept" else None)
+
+    before = {o: total("integrations.approvals", policy="person", outcome=o) for o in outcomes}
+    server = make_server(cxengage_settings(confirmation=ConfirmationPolicy.PERSON), cxengage=emu)
+    async with Client(server, mode=mode, elicitation_callback=person) as client:
+        result = await client.call_tool("EditCxEngageIntegration", {"integration_id": desk, "active": False,
+                                                                    "tenant_id": T})
+    assert result.is_error is (action != "accept")
+    decided = [s.attributes["integrations.approval.outcome"] for s in spans() if s.name == "stage confirm"]
+    assert decided == outcomes
+    for outcome in outcomes:
+        assert total("integrations.approvals", policy="person", outcome=outcome) == before[outcome] + 1
 
 
 async def test_a_vendor_failure_is_recorded_by_status_without_its_text() -> None:
