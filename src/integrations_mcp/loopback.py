@@ -116,7 +116,8 @@ def uvicorn_config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECON
     (the HTTP transport, the stdio page listener, the sandbox emulators) is made with it."""
     protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
     # log_config=None: uvicorn's lines go through the root logger's handler (the log filter, the JSON format).
-    return uvicorn.Config(app, **{"log_level": "warning", "log_config": None, "http": protocol, "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+    return uvicorn.Config(app, **{"log_level": "warning", "log_config": None, "http": protocol,
+                                  "timeout_keep_alive": KEEP_ALIVE_SECONDS,
                                   "limit_concurrency": _connections_allowed(max_connections),
                                   "h11_max_incomplete_event_size": MAX_HEADER_BYTES, **options})
 
