@@ -5,6 +5,7 @@ filtered like any other."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -34,7 +35,9 @@ async def test_a_vendor_value_under_a_link_key_is_masked_in_text_and_structured_
 async def test_the_servers_own_form_link_reaches_the_person_whole() -> None:
     async with connect() as s:
         created = await s.ok("CreateCxEngageSecureForm", type="zendesk")
-    assert created["form_url"].startswith("http") and created["form_url"].endswith(created["secure_form_id"])
+    # Whole: the page's own capability (not the form handle the model keeps), nothing masked in it.
+    assert re.fullmatch(r"http://[^/]+/secure-forms/[A-Za-z0-9_-]{32}", created["form_url"]), created["form_url"]
+    assert created["secure_form_id"] not in created["form_url"]
 
 
 def test_only_the_exact_registered_string_passes_whole() -> None:

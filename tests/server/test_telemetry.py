@@ -83,7 +83,7 @@ def everything_recorded() -> str:
 
 
 async def test_a_write_has_a_span_per_stage_and_vendor_call_under_the_sdks_tool_span() -> None:
-    emu = CxEngageEmulator(api_secret=KEY_CANARY, contract=Contract(echo_secrets=True))
+    emu = CxEngageEmulator(api_secret=KEY_CANARY, contract=Contract(secrets_on_read="echo"))
     desk = emu.add_integration(T, "zendesk", "Desk", {**ZENDESK, "password": STORED_CANARY})
     before = {stage: total("integrations.stage.duration", tool="EditCxEngageIntegration", stage=stage)
               for stage in STAGES}
@@ -172,7 +172,7 @@ async def test_approvals_are_counted_by_outcome() -> None:
 
 @pytest.mark.parametrize(("mode", "action", "outcomes"), [
     ("auto", "decline", ["asked", "rejected"]),  # 2026-07-28: an input request, then the retry with the answer
-    ("legacy", "accept", ["granted"]),  # 2025-11-25: asked live inside the call
+    ("legacy", "accept", ["asked", "granted"]),  # 2025-11-25: asked live, outside the write lock, then granted
 ])
 async def test_the_persons_decisions_are_counted_by_outcome(mode: str, action: str, outcomes: list[str]) -> None:
     emu = CxEngageEmulator()

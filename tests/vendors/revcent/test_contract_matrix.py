@@ -16,7 +16,7 @@ import pytest
 from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
 from integrations_mcp.vendors.revcent.emulator.contract import INFERRED, Contract
 from tests.harness import Session, connect, revcent_settings
-from tests.vendors.revcent.helpers import credential_values
+from tests.vendors.revcent.helpers import credential_values, revcent_form_id
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +32,7 @@ async def completed_form(s: Session, kind: str, via: str) -> str:
     if via == "server-form":
         s.fill(form["secure_form_id"], values)
     else:
-        s.revcent.complete_secure_form(form["secure_form_id"], values)
+        s.revcent.complete_secure_form(revcent_form_id(form), values)
     assert (await s.ok("GetSecureForm", secure_form_id=form["secure_form_id"]))["completed"]
     return form["secure_form_id"]
 
