@@ -185,7 +185,8 @@ class JournalTools:
         approval_id: APPROVAL_ID = None,
         dry_run: StrictBool = False,
     ) -> RevertResult | InputRequiredResult:
-        """Restore what a change replaced, as an edit the user confirms; not if changed since, never secrets."""
+        """Restore what a change replaced, as an edit (confirmed when that edit would need it); not if changed since,
+        never secrets."""
         change = await self.journal.table.get(change_id)
         try:
             reverter, restore, secrets = self._revertible(change_id, change)
