@@ -110,6 +110,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
 def _config(args: argparse.Namespace) -> int:
     """The settings as `serve` would load them, checked as `serve` checks them before it serves (the server is
     built, the HTTP exposure checked, a SQLite state file's version read), without starting or writing anything."""
+    import dataclasses
     import json
     from contextlib import nullcontext
 
@@ -134,6 +135,10 @@ def _config(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
         return 2
+    from integrations_mcp.guardrails.outputs import clean_text
+
+    # Last guard, as for every answer: the configured keys and tokens (known once the server was built) never print.
+    rows = [dataclasses.replace(row, value=clean_text(row.value)) for row in rows]
     if args.json:
         print(json.dumps({"version": __version__, "valid": True, "settings": [r.as_dict() for r in rows]}, indent=2))
         return 0
