@@ -294,3 +294,10 @@ def test_config_masks_a_secret_looking_value_of_any_setting(monkeypatch: pytest.
     code, out, _ = run_cli(monkeypatch, capsys, "config", REVCENT_API_KEY="k" * 20,
                            INTEGRATIONS_EXTRA_LABEL=f"Bearer {jwt}")
     assert code == 0 and "INTEGRATIONS_EXTRA_LABEL" in out and jwt not in out
+
+
+def test_changes_without_a_state_file_creates_none(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.sqlite3"
+    code, out, _ = run_cli(monkeypatch, capsys, "changes", INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{missing}")
+    assert code == 0 and out.startswith("No changes yet") and not missing.exists()

@@ -172,6 +172,7 @@ def _when(value: str | None, name: str) -> float | None:
 
 def _changes(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     import anyio
 
@@ -208,6 +209,10 @@ def _changes(args: argparse.Namespace) -> int:
             print("integrations-mcp: INTEGRATIONS_STATE_URL is in memory: there is no journal to read.",
                   file=sys.stderr)
             return 2
+        found = StateStore(settings.state_url)
+        if found.dialect == "sqlite" and not Path(found.database).is_file():  # reading creates nothing
+            print(f"No changes yet: there is no state database at {found.database}.")
+            return 0
         page = anyio.run(read)
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
