@@ -173,7 +173,7 @@ def test_config_lists_each_setting_with_source_and_value_secrets_hidden(
     assert rows["REVCENT_API_KEY"] == ["env", "<set, hidden>"]
     assert rows["INTEGRATIONS_STATE_KEY"] == ["env", "<set, hidden>"]
     assert rows["INTEGRATIONS_AUTH_TOKEN"] == ["env", "default (integrations:read integrations:write)"]
-    assert rows["INTEGRATIONS_STATE_URL"] == ["env", "postgresql://mcp:***@db.example/x"]
+    assert rows["INTEGRATIONS_STATE_URL"] == ["env", "postgresql://mcp:[redacted]@db.example/x"]
     assert rows["INTEGRATIONS_TRANSPORT"] == ["flag", "http"]
     assert rows["INTEGRATIONS_APPROVAL_MINUTES"] == ["env", "5.0"]
     assert rows["INTEGRATIONS_JOURNAL_DAYS"] == ["default", "90.0"]
@@ -272,3 +272,32 @@ def test_serve_in_a_terminal_says_it_waits_for_a_client() -> None:
         os.close(controller)
         os.close(terminal)
     assert "waiting for an MCP client" in err and "claude mcp add integrations" in err and "serve --sandbox" in err
+
+
+@pytest.mark.parametrize("url", ["postgresql://mcp:p@ss-w0rd@db.example/x",
+                                 "postgresql://db.example/x?password=p@ss-w0rd&sslmode=require"])
+def test_config_hides_a_state_url_password_wherever_it_sits(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str], url: str) -> None:
+    code, out, err = run_cli(monkeypatch, capsys, "config", REVCENT_API_KEY="k" * 20, INTEGRATIONS_STATE_URL=url,
+                             INTEGRATIONS_STATE_KEY="s" * 40)
+    assert code == 0, err
+    assert "ss-w0rd" not in out and "db.example/x" in out
+
+
+def test_config_masks_a_secret_looking_value_of_any_setting(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A setting this command does not know (one added later) is shown as given, unless it looks like a secret."""
+    from integrations_mcp.server import config_report
+
+    monkeypatch.setattr(config_report, "setting_names", lambda: ["INTEGRATIONS_EXTRA_LABEL"])
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTgwMDAwMDAwMH0.c2lnbmF0dXJlLXZhbHVlLWhlcmU"
+    code, out, _ = run_cli(monkeypatch, capsys, "config", REVCENT_API_KEY="k" * 20,
+                           INTEGRATIONS_EXTRA_LABEL=f"Bearer {jwt}")
+    assert code == 0 and "INTEGRATIONS_EXTRA_LABEL" in out and jwt not in out
+
+
+def test_changes_without_a_state_file_creates_none(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.sqlite3"
+    code, out, _ = run_cli(monkeypatch, capsys, "changes", INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{missing}")
+    assert code == 0 and out.startswith("No changes yet") and not missing.exists()

@@ -114,6 +114,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
 def _config(args: argparse.Namespace) -> int:
     """The settings as `serve` would load them, checked as `serve` checks them before it serves (the server is
     built, the HTTP exposure checked, a SQLite state file's version read), without starting or writing anything."""
+    import dataclasses
     import json
     from contextlib import nullcontext
 
@@ -138,6 +139,10 @@ def _config(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)
         return 2
+    from integrations_mcp.guardrails.outputs import clean_text
+
+    # Last guard, as for every answer: the configured keys and tokens (known once the server was built) never print.
+    rows = [dataclasses.replace(row, value=clean_text(row.value)) for row in rows]
     if args.json:
         print(json.dumps({"version": __version__, "valid": True, "settings": [r.as_dict() for r in rows]}, indent=2))
         return 0
@@ -171,6 +176,7 @@ def _when(value: str | None, name: str) -> float | None:
 
 def _changes(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     import anyio
 
@@ -207,6 +213,10 @@ def _changes(args: argparse.Namespace) -> int:
             print("integrations-mcp: INTEGRATIONS_STATE_URL is in memory: there is no journal to read.",
                   file=sys.stderr)
             return 2
+        found = StateStore(settings.state_url)
+        if found.dialect == "sqlite" and not Path(found.database).is_file():  # reading creates nothing
+            print(f"No changes yet: there is no state database at {found.database}.")
+            return 0
         page = anyio.run(read)
     except ConfigurationError as exc:
         print(f"integrations-mcp: {exc}", file=sys.stderr)

@@ -91,4 +91,4 @@ async def test_the_cxengage_form_schema_names_the_destination_keys_it_requires()
     async with connect(both_settings()) as s:
         tools = {tool.name: tool for tool in (await s.client.list_tools()).tools}
     described = tools["CreateCxEngageSecureForm"].input_schema["properties"]["destination"]["description"]
-    assert "zendesk: endpointPrefix, username" in described and "salesforce: username, consumerKey" in described
+    assert "zendesk endpointPrefix+username" in described and "salesforce username+consumerKey" in described

@@ -14,9 +14,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.server import settings as settings_module
 from integrations_mcp.server.settings import Settings, load_settings
 from integrations_mcp.server.vendors import VENDORS
+from integrations_mcp.state.store import hide_url_password
 
 __all__ = ["FLAG_VARIABLES", "Row", "config_rows", "setting_names"]
 
@@ -27,7 +29,8 @@ FLAG_VARIABLES = {"transport": "INTEGRATIONS_TRANSPORT", "host": "INTEGRATIONS_H
 # Variables whose Settings field is not named after them (INTEGRATIONS_<FIELD>, <VENDOR>_<FIELD>).
 _FIELDS = {"INTEGRATIONS_HTTP_TIMEOUT": "timeout_seconds", "INTEGRATIONS_AUTH_TOKENS_FILE": "auth_tokens",
            "INTEGRATIONS_AUTH_TOKEN": "auth_tokens", "CXENGAGE_AUTH": "use_token", "CXENGAGE_REGION": "base_url"}
-_SECRET = re.compile(r"KEY|SECRET|TOKEN(?!S_FILE)|PASSWORD", re.IGNORECASE)
+_SECRET = re.compile(r"KEY|SECRET|TOKEN(?!S_FILE)|PASSWORD|PASSPHRASE|CREDENTIAL|HEADERS|AUTHORIZATION",
+                     re.IGNORECASE)
 HIDDEN = "<set, hidden>"
 
 
@@ -117,9 +120,14 @@ def _field(settings: Settings, name: str) -> tuple[bool, Any]:
 
 
 def _value(settings: Settings, name: str, env: Mapping[str, str], source: str) -> str:
+    """The value in effect as shown: secrets by name hidden, and anything else that looks like a secret masked."""
+    return mask_secret_values(_shown(settings, name, env, source))
+
+
+def _shown(settings: Settings, name: str, env: Mapping[str, str], source: str) -> str:
     found, value = _field(settings, name)
     if name == "INTEGRATIONS_STATE_URL":
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(value))
+        return hide_url_password(str(value))
     if not found:  # a variable read by code this module cannot map: show what was given
         raw = env.get(name, "").strip()
         return (HIDDEN if _SECRET.search(name) else raw) if raw else "(default)"

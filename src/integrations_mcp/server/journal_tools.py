@@ -152,15 +152,14 @@ class JournalTools:
     @tool(LOCAL_READ, title="List changes made through this server")
     async def GetIntegrationChanges(
         self,
-        change_id: Annotated[int | None, Field(ge=1, description="One, in full: the diff")] = None,
+        change_id: Annotated[int | None, Field(ge=1, description="One in full, with the diff")] = None,
         vendor: Annotated[str | None, Field(max_length=50, description="revcent or cxengage")] = None,
         integration_id: Annotated[str | None, Field(max_length=200)] = None,
         principal: Annotated[str | None, Field(max_length=200)] = None,
-        days: Annotated[int | None, Field(ge=1, le=3660, description="The last N days")] = None,
+        days: Annotated[int | None, Field(ge=1, le=3660, description="Last N days")] = None,
         since: Annotated[int | None, Field(ge=0, description="Unix seconds")] = None,
-        until: Annotated[int | None, Field(ge=0)] = None,
         limit: PAGE_SIZE = 20,
-        before: Annotated[int | None, Field(ge=1, description="A page's next_before: older changes")] = None,
+        before: Annotated[int | None, Field(ge=1, description="next_before of a page")] = None,
     ) -> ChangePage:
         """Writes tried through this server, newest first: when, who, what, outcome, approval."""
         if change_id is not None:
@@ -169,7 +168,7 @@ class JournalTools:
         if days is not None:
             since = max(since or 0, int(time.time()) - days * 86400)
         where = ChangeFilter(vendor=vendor.strip().lower() if vendor else None, integration=integration_id,
-                             principal=principal, since=since, until=until)
+                             principal=principal, since=since)
         rows, total, more = await self.journal.table.find(where, limit=limit, before=before)
         return ChangePage(count=len(rows), total=total, has_more=more,
                           next_before=rows[-1].id if more and rows else None,
@@ -185,7 +184,8 @@ class JournalTools:
         approval_id: APPROVAL_ID = None,
         dry_run: StrictBool = False,
     ) -> RevertResult | InputRequiredResult:
-        """Restore what a change replaced, as an edit the user confirms; not if changed since, never secrets."""
+        """Restore what a change replaced, as an edit (confirmed when that edit would need it); not if changed since,
+        never secrets."""
         change = await self.journal.table.get(change_id)
         try:
             reverter, restore, secrets = self._revertible(change_id, change)

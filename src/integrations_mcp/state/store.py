@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url",
-           "state_failures"]
+           "hide_url_password", "state_failures"]
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 # The shipped migrations, oldest first (a test keeps this equal to Alembic's).
@@ -193,5 +193,18 @@ class StateStore:
             await self._engine.dispose()
 
 
-def _hide_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def hide_url_password(url: str) -> str:
+    """A database URL without its password, wherever it sits (the last @ of the authority ends it; a query
+    parameter naming a password, key or secret too)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        authority = f"{user.split(':', 1)[0]}:***@{host}"
+    path = re.sub(r"(?i)([?&][^=&]*(?:pass|secret|key|token)[^=&]*=)[^&]*", r"\1***", path)
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+_hide_password = hide_url_password

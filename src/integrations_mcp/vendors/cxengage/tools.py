@@ -50,10 +50,9 @@ from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditInte
 __all__ = ["CxEngageTools"]
 
 # The schema names what the tool refuses: a new integration's form must say where its secrets will work.
-DESTINATION_HELP = "Where the secrets will work (the integration's values). Required for a new one: " + "; ".join(
-    f"{spec.name}: {', '.join(p.name for p in spec.destinations if p.required)}"
+DESTINATION_HELP = "Where the secrets work. Needed when new: " + "; ".join(
+    f"{spec.name} {'+'.join(p.name for p in spec.destinations if p.required)}"
     for spec in TYPES.values() if any(p.required for p in spec.destinations)) + "."
-
 NAME = Annotated[IntegrationName, Field(description="Unique in the tenant.")]
 DRY_RUN = StrictBool  # the name says what it does (a description would be paid in every conversation)
 VENDOR = "CxEngage"  # as progress messages name it
@@ -113,7 +112,7 @@ class CxEngageTools:
         destination: Annotated[dict[str, str | int] | None, Field(description=DESTINATION_HELP)] = None,
     ) -> SecureFormCreated | InputRequiredResult:
         """A one-time page for the user to type secrets (never in chat); give them form_url unless their client
-        opened it. How: GetIntegrationGuide cxengage/secure-forms"""
+        opened it."""
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
