@@ -212,3 +212,23 @@ async def test_an_answer_with_an_id_that_is_no_uuid_is_refused_unread() -> None:
     async with connect(cxengage_settings(), cxengage=emu) as cx:
         message = await cx.refused("GetCxEngageIntegrations", "cannot read")
     assert TOKEN not in message
+
+
+# --- authentication and error shapes ---------------------------------------------------------------------------------
+
+
+async def test_a_token_only_account_refuses_basic_cleanly_and_works_with_tokens() -> None:
+    emu = emulator(auth_schemes="token")
+    async with connect(cxengage_settings(), cxengage=emu) as cx:
+        await cx.refused("GetCxEngageIntegrations", "401", "CXENGAGE_AUTH=token", "cxengage.basic_auth")
+    async with connect(cxengage_settings(use_token=True), cxengage=emu) as cx:
+        assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 1
+
+
+@pytest.mark.parametrize("shape", ["object", "string", "list"])
+async def test_a_vendor_refusal_names_the_fields_whatever_the_error_shape(shape: str) -> None:
+    emu = emulator(ui_rules="always", error_shape=shape)
+    async with connect(cxengage_settings(), cxengage=emu) as cx:
+        message = await cx.refused("CreateCxEngageIntegration", "400", "properties.password", name="Docs example",
+                                   type="zendesk", properties={})
+    assert "Docs example" not in {r.name for r in emu.integrations[T].values()} and message

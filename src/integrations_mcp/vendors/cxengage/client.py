@@ -40,6 +40,8 @@ __all__ = ["CxEngageClient", "Listing"]
 R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
+# fact cxengage.basic_auth [I]: an account that takes tokens only refuses Basic with a 401.
+BASIC_REFUSED_HINT = "If the account takes tokens only, set CXENGAGE_AUTH=token (fact cxengage.basic_auth)."
 SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: cxengage.record, cxengage.ids, "
               "cxengage.booleans); `integrations-mcp check --vendor cxengage` shows which. Nothing was changed by "
               "reading it.")
@@ -120,13 +122,23 @@ class CxEngageClient:
                self._token[0] if self._token else "", self._basic().removeprefix(f"{AUTH_BASIC} ")]
         secrets = [*scrub, *own]
         message = scrub_text(message, secrets)
+        hint = STATUS_HINTS.get(response.status_code)
+        if response.status_code == 401 and not self._settings.use_token:
+            hint = f"{hint} {BASIC_REFUSED_HINT}"
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
-                          error_code=scrub_text(code, secrets) if code else code,
-                          hint=STATUS_HINTS.get(response.status_code))
+                          error_code=scrub_text(code, secrets) if code else code, hint=hint)
 
     async def read_raw(self, operation: str, path: str) -> Any:
         """A read's whole answer as CxEngage sent it (for `integrations-mcp check`); errors as for every call."""
         return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
+
+    async def probe(self, operation: str, path: str) -> tuple[int, Any]:
+        """A read's status and JSON body, errors included (for `integrations-mcp check`: how CxEngage answers an
+        error). Nothing of it is shown but its shape."""
+        response, data = await send(self.http, VENDOR, operation, "GET", path,
+                                    url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL",
+                                    headers={"authorization": await self._authorization()})
+        return response.status_code, data
 
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
         return (await self.list_all(tenant_id)).rows

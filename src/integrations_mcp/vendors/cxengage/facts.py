@@ -81,11 +81,13 @@ FACTS: tuple[Fact, ...] = (
          "Authorization: Token <token>.", f"{_SDK} token-request, api_utils"),
     Fact("cxengage.basic_auth", "I", "Basic auth is the API key as user name and the API secret as password.",
          "API keys are 'an API key and API secret' (vendor page); the tutorial shows -u '<username>:<password>'.",
-         "`check` reads the integrations with the configured key: a 401 settles it as false."),
+         "Contract.auth_schemes plays a token-only account; `check` reads with Basic (also under CXENGAGE_AUTH="
+         "token): a 401 settles it as false, and every 401 answer names CXENGAGE_AUTH=token."),
     Fact("cxengage.error_body", "I",
          "Errors are {error: {code, message, attribute}}, or error as a string or a list of strings.",
          f"{_UI} src/utils/sdk.js errorManager parses these shapes; no verbatim API error is documented.",
-         "Any other shape still fails the call with the HTTP status; nothing is read from it."),
+         "Contract.error_shape plays the string and list forms; `check` reads an unknown id and reports the shape. "
+         "Any other shape still fails the call with the HTTP status."),
     Fact("cxengage.no_paging", "I",
          "The integrations list is not paged: one answer holds every integration. If paging keys appear, the rest "
          "is read with ?page=N; if it cannot be, the answer says the list may be incomplete.",
