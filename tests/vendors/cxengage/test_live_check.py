@@ -39,7 +39,8 @@ REVEALED = {
     ("error_shape", "list"): ("cxengage.error_body", "error as list of strings"),
     ("auth_schemes", "token"): ("cxengage.basic_auth", "Basic auth was refused"),  # with CXENGAGE_AUTH=token
 }
-WRITE_ONLY = {"ui_rules": "cxengage.ui_rules", "properties_edit": "cxengage.properties_merge"}
+WRITE_ONLY = {"ui_rules": "cxengage.ui_rules", "properties_edit": "cxengage.properties_merge",
+              "create_status": "cxengage.create_status"}
 
 
 async def check(emu: CxEngageEmulator, *, use_token: bool = False) -> tuple[int, dict[str, str], str]:

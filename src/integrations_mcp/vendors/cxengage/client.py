@@ -26,6 +26,7 @@ from integrations_mcp.vendors.cxengage.facts import (
     LIST_PAGE_PARAM,
     LIST_TOTAL_KEY,
     RESULT_KEY,
+    SUCCESS_STATUSES,
     TOKEN_BODY_KEYS,
     TOKEN_KEY,
     TOKEN_TTL_SECONDS,
@@ -111,7 +112,7 @@ class CxEngageClient:
         response, data = await send(self.http, VENDOR, operation, method, path,
                                     url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL", json=body,
                                     headers={"authorization": authorization}, params=params)
-        if response.status_code in (200, 201) and data is not None:
+        if response.status_code in SUCCESS_STATUSES and data is not None:
             return data
         if response.status_code < 400:
             raise VendorUnavailable(VENDOR, operation, "CxEngage sent an answer that is not JSON.",

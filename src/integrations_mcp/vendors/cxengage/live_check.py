@@ -46,6 +46,7 @@ WRITES_ONLY = {
                                  "the server then sends the whole set for the rest of the process",
     "cxengage.ui_rules": "only a write shows it: a refused inactive create names the fields CxEngage requires",
     "cxengage.error_body": "no error was answered",
+    "cxengage.create_status": "only a write (a create) shows it, and the server takes 200 or 201",
 }
 ABSENT_ID = "00000000-0000-4000-8000-000000000000"  # a well-formed integration id no tenant holds
 

@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from integrations_mcp.vendors.cxengage.emulator.contract import (
     ACCEPT_TRAILING_SLASH,
     API_PREFIX,
-    CREATE_STATUS,
     DEFAULT_TOKEN_TTL,
     MAX_TOKEN_TTL,
     MSG_INVALID,
@@ -117,7 +116,8 @@ class _Api:
     async def create_integration(self, request: Request) -> Response:
         tenant_id = request.path_params["tenant_id"]
         self.emu.tenant(tenant_id, write=True)  # 403/404 before the body is looked at
-        return _result(self.emu.create_integration(tenant_id, await _json(request)), CREATE_STATUS)
+        return _result(self.emu.create_integration(tenant_id, await _json(request)),
+                       self.emu.contract.create_status)
 
     async def get_integration(self, request: Request) -> Response:
         return _result(self.emu.get_integration(request.path_params["tenant_id"],

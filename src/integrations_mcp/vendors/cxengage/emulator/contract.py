@@ -75,7 +75,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # [C] docs example: "2017-04-18T18:04:3
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MANAGE_PERMISSION = "MANAGE_ALL_PROVIDERS"  # [C] needed to create (and, [I], update) integrations
 
-CREATE_STATUS = 200  # [I] the SDK fails anything but 200 on create; the generic docs mention 201 for POST
+CREATE_STATUS = 200  # default of Contract.create_status
 ACTIVE_DEFAULT = False  # [C] SDK default and the docs example response
 MALFORMED_ID_STATUS = 404  # [I] a tenant or integration id that is not a UUID matches no resource: 404 (not 400)
 UNKNOWN_TENANT_STATUS = 403  # [I] a well-formed tenant id the key has no role on is 403 whether it exists or not
@@ -143,6 +143,9 @@ class Contract:
     # [I] errors are {"error": {code, message, attribute}} ("object"), or "error" is a string or a list of strings
     # (config-ui errorManager reads all three).
     error_shape: Literal["object", "string", "list"] = "object"
+    # [I] a create answers 200 (the SDK fails anything else) or 201 (the generic docs' status for a POST that
+    # created something).
+    create_status: Literal[200, 201] = CREATE_STATUS
 
 
 INFERRED: dict[str, tuple[object, ...]] = {
@@ -153,6 +156,7 @@ INFERRED: dict[str, tuple[object, ...]] = {
     "list_paging": ("paged", "capped"),
     "auth_schemes": ("token",),
     "error_shape": ("string", "list"),
+    "create_status": (201,),
 }
 GUIDE_CONTRACT = Contract()  # kept for symmetry with RevCent: the documents' reading is the default here
 
