@@ -89,7 +89,7 @@ def _mask_ids(value: Any) -> Any:
 _RANDOM = frozenset(map(fold_key, RANDOM_BY_DESIGN))
 
 
-def view(record: IntegrationRecord, learned: Learned | None = None) -> IntegrationView:
+def view(record: IntegrationRecord, learned: Learned | None = None, tenant_id: str | None = None) -> IntegrationView:
     """A vendor record as the model may see it: secrets redacted, readiness computed. `learned` (the process's
     reading of the account) learns from it whether secrets come back masked or left out, and fills in the secrets
     this process set that CxEngage leaves out."""
@@ -111,7 +111,8 @@ def view(record: IntegrationRecord, learned: Learned | None = None) -> Integrati
                                          omitted=omitted)
         if note:
             notes.append(note)
-        known = learned.known(record.tenant_id, record.id, record.properties, [p.name for p in spec.secrets])
+        known = learned.known(tenant_id or record.tenant_id, record.id, record.properties,
+                              [p.name for p in spec.secrets])
         ready = readiness(spec, known, unreadable=learned.secrets_on_read == "omit")
     return IntegrationView(integration=shown, readiness=ready, learned=notes)
 
