@@ -139,7 +139,8 @@ async def test_a_replacing_put_is_learned_reported_and_repaired_in_one_call(secr
         lost = [m for m in first["mismatches"] if "did not touch it" in m]
         assert lost and first["mismatches"][:len(lost)] == lost
         assert any("replaced the saved properties" in note for note in first["verified"]["learned"])
-        assert first["next_steps"][0].startswith("The saved state differs")
+        assert first["next_steps"][0].startswith("Learned: CxEngage replaced the saved properties")
+        assert first["next_steps"][1].startswith("The saved state differs")
         repair = next(s for s in first["next_steps"] if s.startswith("To put back"))
         assert "CreateCxEngageSecureForm" in repair and "pw-saved" not in str(first)
         # The repair the answer names converges in one call: the lost plain values and a form for the secret.

@@ -107,7 +107,8 @@ class _Write:
         result.verified = view(record, learned, self.tenant_id)
         result.verified.learned[:0] = notes
         result.mismatches = found
-        result.next_steps = next_steps(result.verified, found, repair=repair(plan, record, found))
+        result.next_steps = [f"Learned: {note}" for note in notes] + next_steps(result.verified, found,
+                                                                                 repair=repair(plan, record, found))
         return result
 
 
