@@ -129,8 +129,8 @@ class CreateIntegration(_Write):
         return next((Sent(row.id, plan.body) for row in rows if name_key(row.name) == wanted), None)
 
     def settle(self, plan: CreatePlan) -> str:
-        return (f"list the integrations (GetCxEngageIntegrations) and look for {plan.name!r}; the secure form, if "
-                "any, is spent")
+        return (f"look for {plan.name!r} with GetCxEngageIntegrations(name=...) (if it answers complete=false, "
+                "CxEngage's list may leave it out); the secure form, if any, is spent")
 
     def target(self, plan: CreatePlan) -> str:
         return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
