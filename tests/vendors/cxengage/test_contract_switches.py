@@ -139,6 +139,8 @@ async def test_a_replacing_put_is_learned_reported_and_repaired_in_one_call(secr
         lost = [m for m in first["mismatches"] if "did not touch it" in m]
         assert lost and first["mismatches"][:len(lost)] == lost
         assert any("replaced the saved properties" in note for note in first["verified"]["learned"])
+        # Keys a replacing PUT erased are no sign that CxEngage leaves secrets out of its reads.
+        assert not any("left the secrets out" in note for note in first["verified"]["learned"])
         assert first["next_steps"][0].startswith("Learned: CxEngage replaced the saved properties")
         assert first["next_steps"][1].startswith("The saved state differs")
         repair = next(s for s in first["next_steps"] if s.startswith("To put back"))

@@ -105,10 +105,14 @@ def view(record: IntegrationRecord, learned: Learned | None = None, tenant_id: s
         ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
                           blockers=[f"type {record.type!r} is not known to integrations-mcp"])
     else:
+        # A type the UI creates with every key, read with all its plain keys but without a secret one: CxEngage
+        # leaves secrets out. (Plain keys missing too means they were erased, e.g. by a replacing PUT: no sign.)
         initial = UI_INITIAL_PROPERTIES.get(spec.name, ())
-        omitted = any(p.name in initial and p.name not in record.properties for p in spec.secrets)
+        secret_names = {p.name for p in spec.secrets}
+        omitted = (bool(initial) and all(k in record.properties for k in initial if k not in secret_names)
+                   and any(k not in record.properties for k in initial if k in secret_names))
         note = learned.note_secrets_read({p.name: record.properties.get(p.name) for p in spec.secrets},
-                                         omitted=omitted)
+                                         omitted=omitted, proven=False)
         if note:
             notes.append(note)
         known = learned.known(tenant_id or record.tenant_id, record.id, record.properties,
