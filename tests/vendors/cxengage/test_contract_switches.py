@@ -139,7 +139,10 @@ async def test_a_replacing_put_is_learned_reported_and_repaired_in_one_call(secr
         lost = [m for m in first["mismatches"] if "did not touch it" in m]
         assert lost and first["mismatches"][:len(lost)] == lost
         assert any("replaced the saved properties" in note for note in first["verified"]["learned"])
-        assert first["next_steps"][0].startswith("The saved state differs")
+        # Keys a replacing PUT erased are no sign that CxEngage leaves secrets out of its reads.
+        assert not any("left the secrets out" in note for note in first["verified"]["learned"])
+        assert first["next_steps"][0].startswith("Learned: CxEngage replaced the saved properties")
+        assert first["next_steps"][1].startswith("The saved state differs")
         repair = next(s for s in first["next_steps"] if s.startswith("To put back"))
         assert "CreateCxEngageSecureForm" in repair and "pw-saved" not in str(first)
         # The repair the answer names converges in one call: the lost plain values and a form for the secret.
@@ -212,3 +215,23 @@ async def test_an_answer_with_an_id_that_is_no_uuid_is_refused_unread() -> None:
     async with connect(cxengage_settings(), cxengage=emu) as cx:
         message = await cx.refused("GetCxEngageIntegrations", "cannot read")
     assert TOKEN not in message
+
+
+# --- authentication and error shapes ---------------------------------------------------------------------------------
+
+
+async def test_a_token_only_account_refuses_basic_cleanly_and_works_with_tokens() -> None:
+    emu = emulator(auth_schemes="token")
+    async with connect(cxengage_settings(), cxengage=emu) as cx:
+        await cx.refused("GetCxEngageIntegrations", "401", "CXENGAGE_AUTH=token", "cxengage.basic_auth")
+    async with connect(cxengage_settings(use_token=True), cxengage=emu) as cx:
+        assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 1
+
+
+@pytest.mark.parametrize("shape", ["object", "string", "list"])
+async def test_a_vendor_refusal_names_the_fields_whatever_the_error_shape(shape: str) -> None:
+    emu = emulator(ui_rules="always", error_shape=shape)
+    async with connect(cxengage_settings(), cxengage=emu) as cx:
+        message = await cx.refused("CreateCxEngageIntegration", "400", "properties.password", name="Docs example",
+                                   type="zendesk", properties={})
+    assert "Docs example" not in {r.name for r in emu.integrations[T].values()} and message

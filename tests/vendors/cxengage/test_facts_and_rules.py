@@ -144,3 +144,17 @@ def test_each_rule_section_quotes_what_its_function_answers(name: str) -> None:
     for quoted in re.findall(r"`([^`]+)`", said.group(1)):
         for fragment in (" ".join(f.split()) for f in quoted.split("…")):
             assert fragment in source, f"{name}: the guide quotes {fragment!r}, which the rule never answers"
+
+
+def test_every_inferred_fact_names_the_emulator_switch_that_plays_its_other_reading() -> None:
+    import dataclasses
+
+    from integrations_mcp.vendors.cxengage.emulator import Contract
+
+    switches = {f.name for f in dataclasses.fields(Contract)}
+    for fact in facts.FACTS:
+        if fact.status == "I":
+            named = set(re.findall(r"Contract\.(\w+)", fact.settle))
+            assert named and named <= switches, f"{fact.id} names no Contract switch ({fact.settle})"
+    named_anywhere = {n for f in facts.FACTS for n in re.findall(r"Contract\.(\w+)", f.settle)}
+    assert named_anywhere == switches, "a switch no fact explains"

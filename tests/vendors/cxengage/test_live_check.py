@@ -35,13 +35,17 @@ REVEALED = {
     ("booleans_on_read", "string"): ("cxengage.booleans", "answer a string"),
     ("list_paging", "paged"): ("cxengage.no_paging", "paged"),
     ("list_paging", "capped"): ("cxengage.no_paging", "capped"),
+    ("error_shape", "string"): ("cxengage.error_body", "error as string"),
+    ("error_shape", "list"): ("cxengage.error_body", "error as list of strings"),
+    ("auth_schemes", "token"): ("cxengage.basic_auth", "Basic auth was refused"),  # with CXENGAGE_AUTH=token
 }
-WRITE_ONLY = {"ui_rules": "cxengage.ui_rules", "properties_edit": "cxengage.properties_merge"}
+WRITE_ONLY = {"ui_rules": "cxengage.ui_rules", "properties_edit": "cxengage.properties_merge",
+              "create_status": "cxengage.create_status"}
 
 
-async def check(emu: CxEngageEmulator) -> tuple[int, dict[str, str], str]:
+async def check(emu: CxEngageEmulator, *, use_token: bool = False) -> tuple[int, dict[str, str], str]:
     vendor = CxEngageSettings(SecretStr(SANDBOX_API_KEY), SecretStr(SANDBOX_API_SECRET), "http://cx.test",
-                              tenant_id=SANDBOX_TENANT_ID)
+                              tenant_id=SANDBOX_TENANT_ID, use_token=use_token)
     out = io.StringIO()
     code = await run_check(Settings(vendors={"cxengage": vendor}), "cxengage", out,
                            transport=httpx2.ASGITransport(app=emu.app))
@@ -59,15 +63,21 @@ def emulator(**switch: Any) -> CxEngageEmulator:
     return emu
 
 
-async def test_every_fact_a_read_can_settle_holds_against_the_default_emulator() -> None:
-    code, lines, text = await check(emulator())
+@pytest.mark.parametrize("use_token", [False, True])
+async def test_every_fact_a_read_can_settle_holds_against_the_default_emulator(use_token: bool) -> None:
+    code, lines, text = await check(emulator(), use_token=use_token)
     assert code == 0, text
     for fact in ("cxengage.basic_auth", "cxengage.result_envelope", "cxengage.paths", "cxengage.record",
                  "cxengage.ids", "cxengage.booleans", "cxengage.type_names", "cxengage.no_paging",
-                 "cxengage.secrets_echoed"):
+                 "cxengage.secrets_echoed", "cxengage.error_body", *(["cxengage.token_auth"] if use_token else [])):
         assert lines[fact].startswith("held"), text
     for fact in WRITE_ONLY.values():
         assert lines[fact].startswith("not checked") and "write" in lines[fact], text
+
+
+async def test_a_token_only_account_fails_basic_auth_with_the_setting_to_change() -> None:
+    code, lines, text = await check(emulator(auth_schemes="token"))
+    assert code == 1 and lines["cxengage.basic_auth"].startswith("FAILED") and "CXENGAGE_AUTH=token" in text
 
 
 def test_every_switch_setting_is_either_revealed_by_check_or_said_to_need_a_write() -> None:
@@ -79,7 +89,7 @@ def test_every_switch_setting_is_either_revealed_by_check_or_said_to_need_a_writ
 @pytest.mark.parametrize("switch", sorted(REVEALED), ids=lambda s: f"{s[0]}={s[1]}")
 async def test_check_detects_each_read_revealed_switch(switch: tuple[str, str]) -> None:
     fact, words = REVEALED[switch]
-    code, lines, text = await check(emulator(**{switch[0]: switch[1]}))
+    code, lines, text = await check(emulator(**{switch[0]: switch[1]}), use_token=switch[0] == "auth_schemes")
     assert code == 1 and lines[fact].startswith("FAILED") and words in lines[fact], text
 
 

@@ -26,6 +26,7 @@ from integrations_mcp.vendors.cxengage.facts import (
     LIST_PAGE_PARAM,
     LIST_TOTAL_KEY,
     RESULT_KEY,
+    SUCCESS_STATUSES,
     TOKEN_BODY_KEYS,
     TOKEN_KEY,
     TOKEN_TTL_SECONDS,
@@ -40,6 +41,8 @@ __all__ = ["CxEngageClient", "Listing"]
 R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
+# fact cxengage.basic_auth [I]: an account that takes tokens only refuses Basic with a 401.
+BASIC_REFUSED_HINT = "If the account takes tokens only, set CXENGAGE_AUTH=token (fact cxengage.basic_auth)."
 SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: cxengage.record, cxengage.ids, "
               "cxengage.booleans); `integrations-mcp check --vendor cxengage` shows which. Nothing was changed by "
               "reading it.")
@@ -109,7 +112,7 @@ class CxEngageClient:
         response, data = await send(self.http, VENDOR, operation, method, path,
                                     url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL", json=body,
                                     headers={"authorization": authorization}, params=params)
-        if response.status_code in (200, 201) and data is not None:
+        if response.status_code in SUCCESS_STATUSES and data is not None:
             return data
         if response.status_code < 400:
             raise VendorUnavailable(VENDOR, operation, "CxEngage sent an answer that is not JSON.",
@@ -120,13 +123,23 @@ class CxEngageClient:
                self._token[0] if self._token else "", self._basic().removeprefix(f"{AUTH_BASIC} ")]
         secrets = [*scrub, *own]
         message = scrub_text(message, secrets)
+        hint = STATUS_HINTS.get(response.status_code)
+        if response.status_code == 401 and not self._settings.use_token:
+            hint = f"{hint} {BASIC_REFUSED_HINT}"
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
-                          error_code=scrub_text(code, secrets) if code else code,
-                          hint=STATUS_HINTS.get(response.status_code))
+                          error_code=scrub_text(code, secrets) if code else code, hint=hint)
 
     async def read_raw(self, operation: str, path: str) -> Any:
         """A read's whole answer as CxEngage sent it (for `integrations-mcp check`); errors as for every call."""
         return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
+
+    async def probe(self, operation: str, path: str) -> tuple[int, Any]:
+        """A read's status and JSON body, errors included (for `integrations-mcp check`: how CxEngage answers an
+        error). Nothing of it is shown but its shape."""
+        response, data = await send(self.http, VENDOR, operation, "GET", path,
+                                    url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL",
+                                    headers={"authorization": await self._authorization()})
+        return response.status_code, data
 
     async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
         return (await self.list_all(tenant_id)).rows

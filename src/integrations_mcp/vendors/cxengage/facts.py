@@ -14,7 +14,7 @@ from integrations_mcp.vendors.base import Fact
 
 __all__ = ["ACTIVE_KEY", "AUTH_BASIC", "AUTH_TOKEN", "BOOLEAN_STRINGS", "ERROR_KEY", "ERROR_KEYS", "FACTS",
            "ID_KEY", "ID_RE", "INTEGRATIONS_PATH", "INTEGRATION_PATH", "LIST_PAGE_KEYS", "LIST_PAGE_PARAM",
-           "LIST_TOTAL_KEY", "MASK_CHARACTERS", "PROPERTIES_EDIT", "PROPERTIES_KEY", "RESULT_KEY",
+           "LIST_TOTAL_KEY", "MASK_CHARACTERS", "PROPERTIES_EDIT", "PROPERTIES_KEY", "RESULT_KEY", "SUCCESS_STATUSES",
            "SECRETS_ON_READ", "TENANT_KEY", "TOKENS_PATH", "TOKEN_BODY_KEYS", "TOKEN_KEY", "TOKEN_TTL_SECONDS",
            "TYPE_KEY"]
 
@@ -32,6 +32,7 @@ TOKEN_KEY = "token"  # cxengage.token_auth
 AUTH_TOKEN = "Token"  # cxengage.token_auth: `Authorization: Token <t>`, not Bearer
 AUTH_BASIC = "Basic"  # cxengage.basic_auth [I]
 TOKEN_TTL_SECONDS = 3600  # cxengage.token_auth: the SDK always sends a ttl; ours is renewed a minute early
+SUCCESS_STATUSES = (200, 201)  # cxengage.create_status [I]
 ERROR_KEY = "error"  # cxengage.error_body [I]
 ERROR_KEYS = ("code", "message", "attribute")  # cxengage.error_body [I]
 ID_KEY, TENANT_KEY, ACTIVE_KEY, PROPERTIES_KEY = "id", "tenantId", "active", "properties"  # cxengage.record
@@ -81,11 +82,18 @@ FACTS: tuple[Fact, ...] = (
          "Authorization: Token <token>.", f"{_SDK} token-request, api_utils"),
     Fact("cxengage.basic_auth", "I", "Basic auth is the API key as user name and the API secret as password.",
          "API keys are 'an API key and API secret' (vendor page); the tutorial shows -u '<username>:<password>'.",
-         "`check` reads the integrations with the configured key: a 401 settles it as false."),
+         "Contract.auth_schemes plays a token-only account; `check` reads with Basic (also under CXENGAGE_AUTH="
+         "token): a 401 settles it as false, and every 401 answer names CXENGAGE_AUTH=token."),
+    Fact("cxengage.create_status", "I",
+         "A create answers 200; 201 is taken as success too.",
+         f"{_SDK} fails anything but 200 on create (failed-to-create-integration-err); the vendor's generic error "
+         "page gives 201 for a POST that created an object.",
+         "Contract.create_status plays 201; only a write shows it, and the server takes either."),
     Fact("cxengage.error_body", "I",
          "Errors are {error: {code, message, attribute}}, or error as a string or a list of strings.",
          f"{_UI} src/utils/sdk.js errorManager parses these shapes; no verbatim API error is documented.",
-         "Any other shape still fails the call with the HTTP status; nothing is read from it."),
+         "Contract.error_shape plays the string and list forms; `check` reads an unknown id and reports the shape. "
+         "Any other shape still fails the call with the HTTP status."),
     Fact("cxengage.no_paging", "I",
          "The integrations list is not paged: one answer holds every integration. If paging keys appear, the rest "
          "is read with ?page=N; if it cannot be, the answer says the list may be incomplete.",

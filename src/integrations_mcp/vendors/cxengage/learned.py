@@ -27,9 +27,11 @@ class Learned:
     # out, this is how the server knows they are set.
     written_secrets: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
-    def note_secrets_read(self, secret_values: Mapping[str, Any], *, omitted: bool) -> str | None:
-        """What one read showed of secrets: masked values, or secrets left out that were just written."""
-        if omitted and self.secrets_on_read != "omit":
+    def note_secrets_read(self, secret_values: Mapping[str, Any], *, omitted: bool, proven: bool = True
+                          ) -> str | None:
+        """What one read showed of secrets: masked values, or secrets left out. `proven`: the secrets left out were
+        just written (a write's read-back); otherwise a read's sign only moves the starting reading ("echo")."""
+        if omitted and (self.secrets_on_read == "echo" or (proven and self.secrets_on_read != "omit")):
             self.secrets_on_read = "omit"
             return ("CxEngage left the secrets out of its answer (fact cxengage.secrets_echoed): from now on this "
                     "server counts a secret as set only if it set it itself, and says so.")

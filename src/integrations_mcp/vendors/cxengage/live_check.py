@@ -7,6 +7,7 @@ learned by the first write's read-back instead."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx2
@@ -18,6 +19,8 @@ from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TYPES, UI_INI
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.facts import (
     ACTIVE_KEY,
+    ERROR_KEY,
+    ERROR_KEYS,
     FACTS,
     ID_KEY,
     ID_RE,
@@ -43,12 +46,14 @@ WRITES_ONLY = {
                                  "the server then sends the whole set for the rest of the process",
     "cxengage.ui_rules": "only a write shows it: a refused inactive create names the fields CxEngage requires",
     "cxengage.error_body": "no error was answered",
+    "cxengage.create_status": "only a write (a create) shows it, and the server takes 200 or 201",
 }
+ABSENT_ID = "00000000-0000-4000-8000-000000000000"  # a well-formed integration id no tenant holds
 
 
 class _Check:
-    def __init__(self, api: CxEngageClient, tenant_id: str, *, uses_token: bool) -> None:
-        self.api, self.tenant_id, self.api_uses_token = api, tenant_id, uses_token
+    def __init__(self, api: CxEngageClient, basic: CxEngageClient, tenant_id: str, *, uses_token: bool) -> None:
+        self.api, self.basic, self.tenant_id, self.api_uses_token = api, basic, tenant_id, uses_token
         self.found: dict[str, Finding] = {}
 
     def note(self, fact: str, held: bool, detail: str) -> None:
@@ -57,9 +62,12 @@ class _Check:
     async def integrations(self) -> None:
         path = INTEGRATIONS_PATH.format(tenant=self.tenant_id)
         data = await self.api.read_raw("ListIntegrations", path)
-        self.note("cxengage.basic_auth", True, "the key and secret were accepted")
         if self.api_uses_token:
             self.note("cxengage.token_auth", True, "a token was issued and accepted")
+            await self._basic(path)
+        else:
+            self.note("cxengage.basic_auth", True, "the key and secret were accepted as Basic auth")
+        await self._error_shape()
         rows = data.get(RESULT_KEY) if isinstance(data, dict) else None
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
         self.note("cxengage.result_envelope", isinstance(rows, list), f"answer keys: {keys}")
@@ -80,6 +88,30 @@ class _Check:
             missing = [k for k in (ID_KEY, TENANT_KEY, TYPE_KEY, ACTIVE_KEY, PROPERTIES_KEY) if k not in record]
             self.note("cxengage.record", not missing, f"keys missing from a record: {', '.join(missing) or 'none'}")
         self._secrets(rows)
+
+    async def _basic(self, path: str) -> None:
+        """With CXENGAGE_AUTH=token, whether the account would take Basic auth too (Contract.auth_schemes)."""
+        try:
+            await self.basic.read_raw("ListIntegrations", path)
+        except VendorError as exc:
+            if exc.status == 401:
+                self.note("cxengage.basic_auth", False, "Basic auth was refused (401) where a token works: keep "
+                                                        "CXENGAGE_AUTH=token")
+                return
+            raise
+        self.note("cxengage.basic_auth", True, "Basic auth works too")
+
+    async def _error_shape(self) -> None:
+        """How CxEngage answers an error (Contract.error_shape): a read of an integration id that no tenant has."""
+        status, data = await self.api.probe("GetIntegration", INTEGRATION_PATH.format(tenant=self.tenant_id,
+                                                                                       integration=ABSENT_ID))
+        error = data.get(ERROR_KEY) if isinstance(data, dict) else None
+        shape = ("object" if isinstance(error, dict) and set(error) & set(ERROR_KEYS) else "string"
+                 if isinstance(error, str) else "list of strings" if isinstance(error, list) else "unknown")
+        if status < 400:
+            return
+        self.note("cxengage.error_body", shape == "object",
+                  f"an unknown id answered {status} with error as {shape} (the server reads every form)")
 
     async def _paging(self, data: dict[str, Any], rows: list[dict[str, Any]], path: str) -> None:
         """Contract.list_paging: none, paged (?page=2 answers other rows) or capped (a total, and no way on)."""
@@ -135,11 +167,12 @@ async def check(settings: CxEngageSettings, transport: httpx2.AsyncBaseTransport
         return [Finding(f.id, "not checked", "no tenant: set CXENGAGE_TENANT_ID or give --tenant-id") for f in FACTS]
     async with httpx2.AsyncClient(base_url=settings.base_url + "/v1/", timeout=timeout, transport=transport,
                                   headers={"accept": "application/json"}) as http:
-        run = _Check(CxEngageClient(http, settings), tenant, uses_token=settings.use_token)
+        basic = CxEngageClient(http, dataclasses.replace(settings, use_token=False))
+        run = _Check(CxEngageClient(http, settings), basic, tenant, uses_token=settings.use_token)
         try:
             await run.integrations()
         except VendorError as exc:
-            if exc.status == 401:
+            if exc.status == 401 and not settings.use_token:
                 run.note("cxengage.basic_auth", False, str(exc))
             run.found["error"] = Finding("read", "failed", str(exc))
     reasons = {**WRITES_ONLY, "cxengage.secrets_echoed": "no integration with a secret set to read",

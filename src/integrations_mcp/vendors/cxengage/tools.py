@@ -84,7 +84,7 @@ class CxEngageTools:
         """A tenant's integrations, a page at a time. No delete: deactivate. How: GetIntegrationGuide
         cxengage/lifecycle"""
         listing = await self.api.list_all(tenant_id)
-        wanted = (normalise_type(type) or type.strip()).casefold() if type else None
+        wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
         needle = name.strip().casefold() if name else None
         rows = [row for row in listing.rows
                 if (wanted is None or (normalise_type(row.type) or row.type).casefold() == wanted)
@@ -99,7 +99,7 @@ class CxEngageTools:
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
         """An integration, its properties (secrets redacted) and readiness (what is missing, can_activate)."""
-        return view(await self.api.get_integration(tenant_id, integration_id), self.api.learned)
+        return view(await self.api.get_integration(tenant_id, integration_id), self.api.learned, tenant_id)
 
     @tool(LOCAL_WRITE, title="Create a secure form for CxEngage secrets")
     async def CreateCxEngageSecureForm(

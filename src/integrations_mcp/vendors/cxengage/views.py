@@ -89,7 +89,7 @@ def _mask_ids(value: Any) -> Any:
 _RANDOM = frozenset(map(fold_key, RANDOM_BY_DESIGN))
 
 
-def view(record: IntegrationRecord, learned: Learned | None = None) -> IntegrationView:
+def view(record: IntegrationRecord, learned: Learned | None = None, tenant_id: str | None = None) -> IntegrationView:
     """A vendor record as the model may see it: secrets redacted, readiness computed. `learned` (the process's
     reading of the account) learns from it whether secrets come back masked or left out, and fills in the secrets
     this process set that CxEngage leaves out."""
@@ -105,13 +105,18 @@ def view(record: IntegrationRecord, learned: Learned | None = None) -> Integrati
         ready = Readiness(missing_required=[], secrets_set=[], secrets_missing=[], can_activate=False,
                           blockers=[f"type {record.type!r} is not known to integrations-mcp"])
     else:
+        # A type the UI creates with every key, read with all its plain keys but without a secret one: CxEngage
+        # leaves secrets out. (Plain keys missing too means they were erased, e.g. by a replacing PUT: no sign.)
         initial = UI_INITIAL_PROPERTIES.get(spec.name, ())
-        omitted = any(p.name in initial and p.name not in record.properties for p in spec.secrets)
+        secret_names = {p.name for p in spec.secrets}
+        omitted = (bool(initial) and all(k in record.properties for k in initial if k not in secret_names)
+                   and any(k not in record.properties for k in initial if k in secret_names))
         note = learned.note_secrets_read({p.name: record.properties.get(p.name) for p in spec.secrets},
-                                         omitted=omitted)
+                                         omitted=omitted, proven=False)
         if note:
             notes.append(note)
-        known = learned.known(record.tenant_id, record.id, record.properties, [p.name for p in spec.secrets])
+        known = learned.known(tenant_id or record.tenant_id, record.id, record.properties,
+                              [p.name for p in spec.secrets])
         ready = readiness(spec, known, unreadable=learned.secrets_on_read == "omit")
     return IntegrationView(integration=shown, readiness=ready, learned=notes)
 

@@ -104,10 +104,11 @@ class _Write:
                                 {k for k in sent_secrets if not any(m.startswith(PROPERTY + k + ":") for m in found)})
         learned.secrets_cleared(self.tenant_id, sent.integration_id,
                                 {k for k, v in sent_properties.items() if SECRET_KEYS(k) and not is_set(v)})
-        result.verified = view(record, learned)
+        result.verified = view(record, learned, self.tenant_id)
         result.verified.learned[:0] = notes
         result.mismatches = found
-        result.next_steps = next_steps(result.verified, found, repair=repair(plan, record, found))
+        result.next_steps = [f"Learned: {note}" for note in notes] + next_steps(result.verified, found,
+                                                                                 repair=repair(plan, record, found))
         return result
 
 
@@ -128,8 +129,8 @@ class CreateIntegration(_Write):
         return next((Sent(row.id, plan.body) for row in rows if name_key(row.name) == wanted), None)
 
     def settle(self, plan: CreatePlan) -> str:
-        return (f"list the integrations (GetCxEngageIntegrations) and look for {plan.name!r}; the secure form, if "
-                "any, is spent")
+        return (f"look for {plan.name!r} with GetCxEngageIntegrations(name=...) (if it answers complete=false, "
+                "CxEngage's list may leave it out); the secure form, if any, is spent")
 
     def target(self, plan: CreatePlan) -> str:
         return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
@@ -199,7 +200,7 @@ class EditIntegration(_Write):
 
     async def plan(self) -> EditPlan:
         current = await self.api.get_integration(self.tenant_id, self.args.integration_id)
-        view(current, self.api.learned)  # a read can show that secrets come back masked or left out
+        view(current, self.api.learned, self.tenant_id)  # a read can show that secrets come back masked or left out
         return plan_edit(rules.resolve_type(current.type), current, self.args, self.form(self.args.secure_form_id),
                          self.api.learned)
 

@@ -15,10 +15,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from integrations_mcp.vendors.cxengage.emulator.contract import (
     ACCEPT_TRAILING_SLASH,
     API_PREFIX,
-    CREATE_STATUS,
     DEFAULT_TOKEN_TTL,
     MAX_TOKEN_TTL,
     MSG_INVALID,
+    MSG_TOKEN_ONLY,
     MSG_UNAUTHORIZED,
     TOKEN_SCHEME,
     ApiError,
@@ -38,8 +38,8 @@ def _is_api(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def _error(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+def _error(error: ApiError, shape: str = "object") -> JSONResponse:
+    return JSONResponse(error.body(shape), status_code=error.status, headers=error.headers)
 
 
 class _ApiGate:
@@ -57,7 +57,7 @@ class _ApiGate:
                 try:
                     self.authenticate(Request(scope))
                 except ApiError as error:
-                    await _error(error)(scope, receive, send)
+                    await _error(error, self.emu.contract.error_shape)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
@@ -65,6 +65,8 @@ class _ApiGate:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         scheme, credentials = scheme.lower(), credentials.strip()
         if scheme == "basic" and self.emu.check_basic(credentials):
+            if self.emu.contract.auth_schemes == "token":
+                raise ApiError(401, MSG_TOKEN_ONLY)
             return
         if scheme == TOKEN_SCHEME.lower() and credentials:
             self.emu.check_token(credentials)  # raises 401 for unknown or expired tokens
@@ -114,7 +116,8 @@ class _Api:
     async def create_integration(self, request: Request) -> Response:
         tenant_id = request.path_params["tenant_id"]
         self.emu.tenant(tenant_id, write=True)  # 403/404 before the body is looked at
-        return _result(self.emu.create_integration(tenant_id, await _json(request)), CREATE_STATUS)
+        return _result(self.emu.create_integration(tenant_id, await _json(request)),
+                       self.emu.contract.create_status)
 
     async def get_integration(self, request: Request) -> Response:
         return _result(self.emu.get_integration(request.path_params["tenant_id"],
@@ -147,7 +150,7 @@ class _Api:
 def build_app(emu: CxEngageEmulator) -> ASGIApp:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return _error(exc)
+        return _error(exc, emu.contract.error_shape)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -155,8 +158,8 @@ def build_app(emu: CxEngageEmulator) -> ASGIApp:
             return PlainTextResponse(exc.detail, status_code=exc.status_code)
         if exc.status_code == 405:
             return _error(ApiError(405, f"{request.method} is not supported on {request.url.path}.",
-                                   headers=dict(exc.headers or {})))
-        return _error(ApiError(404, f"No API resource at {request.url.path}."))
+                                   headers=dict(exc.headers or {})), emu.contract.error_shape)
+        return _error(ApiError(404, f"No API resource at {request.url.path}."), emu.contract.error_shape)
 
     app = Starlette(routes=_Api(emu).routes(),
                     exception_handlers={ApiError: on_api_error, HTTPException: on_http_error})

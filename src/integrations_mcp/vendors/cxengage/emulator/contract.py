@@ -34,6 +34,7 @@ __all__ = [
     "MSG_TENANT_NOT_FOUND",
     "MSG_UNAUTHORIZED",
     "MSG_TOKEN_EXPIRED",
+    "MSG_TOKEN_ONLY",
     "NORMALISE_TYPE_CASE",
     "REJECT_EMPTY_UPDATE",
     "REJECT_UNKNOWN_FIELDS",
@@ -74,7 +75,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # [C] docs example: "2017-04-18T18:04:3
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MANAGE_PERMISSION = "MANAGE_ALL_PROVIDERS"  # [C] needed to create (and, [I], update) integrations
 
-CREATE_STATUS = 200  # [I] the SDK fails anything but 200 on create; the generic docs mention 201 for POST
+CREATE_STATUS = 200  # default of Contract.create_status
 ACTIVE_DEFAULT = False  # [C] SDK default and the docs example response
 MALFORMED_ID_STATUS = 404  # [I] a tenant or integration id that is not a UUID matches no resource: 404 (not 400)
 UNKNOWN_TENANT_STATUS = 403  # [I] a well-formed tenant id the key has no role on is 403 whether it exists or not
@@ -94,6 +95,7 @@ UPDATABLE_FIELDS = ("name", "description", "active", "properties")  # [C] SDK up
 # Error messages. The body shape is [I] (config-ui errorManager); the wording is ours.
 MSG_UNAUTHORIZED = "Authentication required: send Basic <key:secret> or Token <token>."
 MSG_TOKEN_EXPIRED = "The token has expired; request a new one from /v1/tokens."
+MSG_TOKEN_ONLY = "Basic authentication is not accepted here: get a token from /v1/tokens."
 MSG_FORBIDDEN_TENANT = "The API key is not permitted on tenant '{tenant_id}'."
 MSG_TENANT_NOT_FOUND = "Tenant '{tenant_id}' was not found."  # used only if UNKNOWN_TENANT_STATUS is 404
 MSG_MANAGE_REQUIRED = f"The API key's role lacks {MANAGE_PERMISSION} on tenant '{{tenant_id}}'."
@@ -135,6 +137,15 @@ class Contract:
     # parameters (1-based) and `page`, `limit`, `total` beside `result`; "capped": the first LIST_PAGE_SIZE rows and
     # `total`, with no way to read the rest.
     list_paging: Literal["none", "paged", "capped"] = "none"
+    # [I] Basic auth with the API key and secret works on every call ("basic+token", the tutorial's -u), or only
+    # tokens do ("token": Basic is refused except to get a token).
+    auth_schemes: Literal["basic+token", "token"] = "basic+token"
+    # [I] errors are {"error": {code, message, attribute}} ("object"), or "error" is a string or a list of strings
+    # (config-ui errorManager reads all three).
+    error_shape: Literal["object", "string", "list"] = "object"
+    # [I] a create answers 200 (the SDK fails anything else) or 201 (the generic docs' status for a POST that
+    # created something).
+    create_status: Literal[200, 201] = CREATE_STATUS
 
 
 INFERRED: dict[str, tuple[object, ...]] = {
@@ -143,6 +154,9 @@ INFERRED: dict[str, tuple[object, ...]] = {
     "secrets_on_read": ("mask", "omit"),
     "booleans_on_read": ("string",),
     "list_paging": ("paged", "capped"),
+    "auth_schemes": ("token",),
+    "error_shape": ("string", "list"),
+    "create_status": (201,),
 }
 GUIDE_CONTRACT = Contract()  # kept for symmetry with RevCent: the documents' reading is the default here
 
@@ -217,7 +231,13 @@ class ApiError(Exception):
         self.attribute = attribute
         self.headers = headers
 
-    def body(self) -> dict[str, Any]:
+    def body(self, shape: str = "object") -> dict[str, Any]:
+        """Contract.error_shape: the object config-ui's errorManager reads first, or its string or list forms."""
+        details = [f"{k}: {v}" for k, v in (self.attribute or {}).items()]
+        if shape == "string":
+            return {"error": "; ".join([self.message, *details])}
+        if shape == "list":
+            return {"error": [self.message, *details]}
         error: dict[str, Any] = {"code": self.status, "message": self.message}
         if self.attribute:
             error["attribute"] = dict(self.attribute)
