@@ -153,12 +153,10 @@ class RevCentClient:
         try:
             zero = (await self._request(operation, METHOD_READ, path, list_key=True,
                                         params={limit_key: 1, page_key: PAGE_BASES[0]})).get(LIST_KEY) or []
-        except VendorUnavailable:
-            raise
         except VendorError as exc:
-            if not (exc.error_code or (exc.status is not None and exc.status < 500)):
+            if exc.status is None:  # no answer at all (timeout, connection): not a finding about pages
                 raise
-            zero = []  # RevCent refused it: page 0 is not a page here
+            zero = []  # RevCent answered page 0 with an error (a 4xx, or a 5xx of a 1-based API): not a page here
         one = (await self._request(operation, METHOD_READ, path, list_key=True,
                                    params={limit_key: 1, page_key: PAGE_BASES[1]})).get(LIST_KEY) or []
         if not zero and not one:
