@@ -153,10 +153,12 @@ class RevCentClient:
         try:
             zero = (await self._request(operation, METHOD_READ, path, list_key=True,
                                         params={limit_key: 1, page_key: PAGE_BASES[0]})).get(LIST_KEY) or []
-        except VendorError as exc:
-            if exc.status is None:  # no answer at all (timeout, connection): not a finding about pages
+        except VendorUnavailable as exc:
+            if exc.status is None or exc.status < 500:  # no answer, or an unreadable one: not about pages
                 raise
-            zero = []  # RevCent answered page 0 with an error (a 4xx, or a 5xx of a 1-based API): not a page here
+            zero = []  # a 5xx: a 1-based API may fail on page 0
+        except VendorError:
+            zero = []  # RevCent refused page 0: not a page here
         one = (await self._request(operation, METHOD_READ, path, list_key=True,
                                    params={limit_key: 1, page_key: PAGE_BASES[1]})).get(LIST_KEY) or []
         if not zero and not one:
