@@ -197,7 +197,8 @@ async def _revcent_enable(s: _Steps, integration_id: str) -> None:
     if not done["verified"]["readiness"]["can_enable"]:
         raise DemoFailure(f"still incomplete: {done['verified']['readiness']['blockers']}")
 
-    s.say("Enable it now that it is complete")
+    s.say("Enable it now that it is complete: it goes live, so the server asks the person, who approves")
+    s.person.plan(approve=True)
     enabled = await s.ok("EditUserThirdPartyIntegration", enable)
     if enabled["verified"]["integration"]["enabled"] is not True:
         raise DemoFailure("the read-back does not show it enabled")

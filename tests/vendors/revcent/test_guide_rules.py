@@ -59,6 +59,8 @@ def test_the_agent_guide_has_37_rules_each_enforced_or_the_models_job() -> None:
     found = rows()
     assert [int(r["n"]) for r in found] == list(range(1, 38))
     assert len({(r["line"], r["quote"]) for r in found}) == 37
+    counts = {status: sum(r["status"] == status for r in found) for status in ("enforced", "model")}
+    assert f"Now: {counts['enforced']} enforced, {counts['model']} the model's job" in TABLE.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("row", rows(), ids=lambda r: r["n"])

@@ -467,3 +467,17 @@ async def test_the_name_check_reads_a_bounded_number_of_pages(client: Client, re
         "name": "Filler 0999", "site_third_party_integration": revcent.site_id("offline_payment"), "dry_run": True})
     assert late["dry_run"] and len([r for r in revcent.requests[before:] if r.method == "GET"
                                     and r.path == "/v2/user_third_party_integrations"]) == 4
+
+
+async def test_new_credentials_name_the_options_to_recheck(client: Client, revcent: RevCentEmulator) -> None:
+    """The Edit guide: "Re-check options/assets because changed credentials may expose different provider assets":
+    the answer to a credentials change names each asset option, with what is saved."""
+    uid = await create(client, revcent)
+    option_id, field_id = required_asset_select(revcent)
+    await set_option(client, uid, option_id, field_id, ["company_sandbox_001"])
+    form_id = await completed_form(client, revcent, "tax", secret="rotated")
+    result = await ok(client, "EditUserThirdPartyIntegration", {"user_third_party_integration_id": uid,
+                                                                 "secure_form_id": form_id, "confirm_overwrite": True})
+    step = result["next_steps"][0]
+    assert step.startswith("New credentials can expose other provider assets: re-check with the user")
+    assert f"{option_id}.{field_id} (saved: company_sandbox_001)" in step and "readiness.choices" in step

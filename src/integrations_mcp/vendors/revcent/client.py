@@ -153,12 +153,12 @@ class RevCentClient:
         try:
             zero = (await self._request(operation, METHOD_READ, path, list_key=True,
                                         params={limit_key: 1, page_key: PAGE_BASES[0]})).get(LIST_KEY) or []
-        except VendorUnavailable:
-            raise
-        except VendorError as exc:
-            if not (exc.error_code or (exc.status is not None and exc.status < 500)):
+        except VendorUnavailable as exc:
+            if exc.status is None or exc.status < 500:  # no answer, or an unreadable one: not about pages
                 raise
-            zero = []  # RevCent refused it: page 0 is not a page here
+            zero = []  # a 5xx: a 1-based API may fail on page 0
+        except VendorError:
+            zero = []  # RevCent refused page 0: not a page here
         one = (await self._request(operation, METHOD_READ, path, list_key=True,
                                    params={limit_key: 1, page_key: PAGE_BASES[1]})).get(LIST_KEY) or []
         if not zero and not one:
