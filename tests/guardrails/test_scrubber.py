@@ -187,3 +187,12 @@ def test_a_scrubber_is_built_once_per_set_of_secrets() -> None:
     assert scrubber_for(keys) is scrubber_for(frozenset(set(keys)))
     assert variants(["ab"]) == {"ab", "YWI"}
     assert Scrubber([])("anything") == "anything" and Scrubber(["x"])("") == ""
+
+
+def test_long_secrets_are_extended_past_the_nested_pattern() -> None:
+    """A private key or a long token (its tail longer than MAX_NESTED): prefixes found by the binary search."""
+    rng = random.Random(5)
+    key = "".join(rng.choice("ABCDEFabcdef0123456789+/") for _ in range(300))
+    for cut in (8, 9, 57, 108, 109, 110, 250, 299):
+        text = f"a {key[:cut]} b {key.lower()} c {key[:cut // 2 + 8].upper()}"
+        assert scrub(text, [key]) == reference(text, [key]), cut

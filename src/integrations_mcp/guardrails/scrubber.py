@@ -32,7 +32,7 @@ from integrations_mcp.guardrails.secrets import REDACTED, SCRUB_MIN_CHARS, SHORT
 __all__ = ["CASED_BELOW", "Scrubber", "case_class", "case_classes", "scrubber_for", "variants"]
 
 CASED_BELOW = 0x20000  # no character from here on has a letter case (tests/guardrails/test_scrubber.py checks)
-MAX_NESTED = 200  # a variant's tail up to this long is extended by one nested regex (deeper nests hit recursion)
+MAX_NESTED = 100  # a variant's tail up to this long is extended by one nested regex (deep nests recurse in `re`)
 
 
 def variants(secrets: Iterable[str]) -> set[str]:
