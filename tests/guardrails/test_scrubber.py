@@ -26,7 +26,7 @@ def reference(text: str, secrets: Iterable[str], *, every_prefix: bool = True, m
     """Today's (before issue 22) `secrets.scrub`, verbatim but for two switches: `every_prefix=False` is exactly
     today's (it masks only the longest prefix of each variant found, and leaves a shorter one elsewhere: a leak
     the one-pass scrubber closes), and `mark` (a mark that cannot be matched again shows what a pass over the
-    original text gives). Ties between variants of one length are in text order (today's took set order, which
+    original text gives). Ties between variants of one length are in code point order (today's took set order, which
     varies with PYTHONHASHSEED). `cached=False` compiles through `re`'s own 512-pattern cache, as today's did
     (benchmarks/output_filter.py)."""
     compiled = _compiled if cached else functools.partial(re.compile, flags=re.IGNORECASE)

@@ -5,7 +5,7 @@ What is masked (`secrets.scrub`): every *variant* of a secret (as given, trimmed
 any letter case, and every prefix of SCRUB_MIN_CHARS or more characters of one (vendors echo rejected values,
 sometimes shortened); a variant shorter than SHORT_SECRET_CHARS only where it stands alone. Where two matches
 overlap, the one masked is the one the sequential definition picks: whole variants before prefixes, longer variants
-first (ties in text order of the variants), longer prefixes first, leftmost first.
+first (ties in code point order), longer prefixes first, leftmost first.
 
 How: a `Scrubber` is built once per set of secrets. It folds letter case with a table made from `re`'s own
 IGNORECASE classes (a folded match is exactly an IGNORECASE match: `K` and the Kelvin sign, `s` and long s), finds
@@ -160,7 +160,7 @@ class Scrubber:
     """`scrubber(text)`: `text` with the secrets it was built for masked (see the module's docstring)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, ties in text order: the order in which the sequential definition masks them.
+        # Longest first, ties in code point order: the order in which the sequential definition masks them.
         self.variants = sorted(variants(secrets), key=lambda v: (-len(v), v))
         self.table = _fold_table(c for v in self.variants for c in v)
         self.folded = [v.translate(self.table) for v in self.variants]
@@ -203,7 +203,8 @@ class Scrubber:
             return
         tail = self.tails[index]  # the head matched: extend it as far as the text follows the variant
         if tail is not None:
-            low = SCRUB_MIN_CHARS + tail.match(folded, at + SCRUB_MIN_CHARS).end() - at - SCRUB_MIN_CHARS
+            extended = tail.match(folded, at + SCRUB_MIN_CHARS)  # all optional: it always matches
+            low = extended.end() - at if extended else SCRUB_MIN_CHARS
         else:
             low, high = SCRUB_MIN_CHARS, min(len(variant), len(folded) - at)
             while low < high:
