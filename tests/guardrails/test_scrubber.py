@@ -122,7 +122,9 @@ def test_the_one_pass_scrubber_gives_the_reference_output_on_thousands_of_genera
             same_as_today += 1
         elif reference(today, secrets, mark=SENTINEL) != today:
             leaked_today += 1  # today's left a secret's prefix in the text, which the new one masks
-    assert same_as_today + leaked_today >= cases * 0.97  # the rest: today's re-matching its own "[redacted]"
+    # The rest (~0.5 %): today's one-length rule split overlapping spans differently, or today's re-matched its own
+    # "[redacted]" (secrets made of brackets and the mask's letters).
+    assert same_as_today + leaked_today >= cases * 0.97
     assert same_as_today >= cases * 0.85
 
 
