@@ -26,7 +26,7 @@ def reference(text: str, secrets: Iterable[str], *, every_prefix: bool = True, m
     """Today's (before issue 22) `secrets.scrub`, verbatim but for two switches: `every_prefix=False` is exactly
     today's (it masks only the longest prefix of each variant found, and leaves a shorter one elsewhere: a leak
     the one-pass scrubber closes), and `mark` (a mark that cannot be matched again shows what a pass over the
-    original text gives). Ties between variants of one length are in text order (today's took set order, which
+    original text gives). Ties between variants of one length are in code point order (today's took set order, which
     varies with PYTHONHASHSEED). `cached=False` compiles through `re`'s own 512-pattern cache, as today's did
     (benchmarks/output_filter.py)."""
     compiled = _compiled if cached else functools.partial(re.compile, flags=re.IGNORECASE)
@@ -122,13 +122,15 @@ def test_the_one_pass_scrubber_gives_the_reference_output_on_thousands_of_genera
             same_as_today += 1
         elif reference(today, secrets, mark=SENTINEL) != today:
             leaked_today += 1  # today's left a secret's prefix in the text, which the new one masks
-    assert same_as_today + leaked_today >= cases * 0.97  # the rest: today's re-matching its own "[redacted]"
+    # The rest (~0.5 %): today's one-length rule split overlapping spans differently, or today's re-matched its own
+    # "[redacted]" (secrets made of brackets and the mask's letters).
+    assert same_as_today + leaked_today >= cases * 0.97
     assert same_as_today >= cases * 0.85
 
 
 @CASES
 def test_byte_identical_to_todays_algorithm_when_no_secret_touches_the_mask(cases: int) -> None:
-    """Secrets without brackets or the mask's letters, at most one prefix length of each per text: exactly today's
+    """Secrets without brackets or the mask's letters, whole or cut at one prefix length per variant: exactly today's
     output."""
     rng = random.Random(2022)
     checked = 0
@@ -136,7 +138,13 @@ def test_byte_identical_to_todays_algorithm_when_no_secret_touches_the_mask(case
         secrets = ["".join(rng.choice("0123456789ghijklmnopqsuvwxyzGHJKLMNOPQSUVWXYZ_-") for _ in range(
             rng.choice([2, 3, 5, 8, 12, 20, 32, 40]))) for _ in range(rng.randint(1, 6))]
         forms = sorted(_old_variants(secrets))
-        text = " ".join(_recase(rng, rng.choice(forms)) if rng.random() < 0.5 else "note 42" for _ in range(6))
+        cut = {form: rng.randint(SCRUB_MIN_CHARS, len(form) - 1) for form in forms if len(form) > SCRUB_MIN_CHARS}
+        slots = []
+        for _ in range(6):
+            form, pick = rng.choice(forms), rng.random()
+            slots.append(_recase(rng, form if pick < 0.35 or form not in cut else form[:cut[form]])
+                         if pick < 0.7 else "note 42")
+        text = " ".join(slots)
         assert scrub(text, secrets) == reference(text, secrets, every_prefix=False), (text, secrets)
         checked += 1
     assert checked == cases
@@ -187,3 +195,12 @@ def test_a_scrubber_is_built_once_per_set_of_secrets() -> None:
     assert scrubber_for(keys) is scrubber_for(frozenset(set(keys)))
     assert variants(["ab"]) == {"ab", "YWI"}
     assert Scrubber([])("anything") == "anything" and Scrubber(["x"])("") == ""
+
+
+def test_long_secrets_are_extended_past_the_nested_pattern() -> None:
+    """A private key or a long token (its tail longer than MAX_NESTED): prefixes found by the binary search."""
+    rng = random.Random(5)
+    key = "".join(rng.choice("ABCDEFabcdef0123456789+/") for _ in range(300))
+    for cut in (8, 9, 57, 108, 109, 110, 250, 299):
+        text = f"a {key[:cut]} b {key.lower()} c {key[:cut // 2 + 8].upper()}"
+        assert scrub(text, [key]) == reference(text, [key]), cut

@@ -5,7 +5,7 @@ What is masked (`secrets.scrub`): every *variant* of a secret (as given, trimmed
 any letter case, and every prefix of SCRUB_MIN_CHARS or more characters of one (vendors echo rejected values,
 sometimes shortened); a variant shorter than SHORT_SECRET_CHARS only where it stands alone. Where two matches
 overlap, the one masked is the one the sequential definition picks: whole variants before prefixes, longer variants
-first (ties in text order of the variants), longer prefixes first, leftmost first.
+first (ties in code point order), longer prefixes first, leftmost first.
 
 How: a `Scrubber` is built once per set of secrets. It folds letter case with a table made from `re`'s own
 IGNORECASE classes (a folded match is exactly an IGNORECASE match: `K` and the Kelvin sign, `s` and long s), finds
@@ -32,6 +32,7 @@ from integrations_mcp.guardrails.secrets import REDACTED, SCRUB_MIN_CHARS, SHORT
 __all__ = ["CASED_BELOW", "Scrubber", "case_class", "case_classes", "scrubber_for", "variants"]
 
 CASED_BELOW = 0x20000  # no character from here on has a letter case (tests/guardrails/test_scrubber.py checks)
+MAX_NESTED = 100  # a variant's tail up to this long is extended by one nested regex (deep nests recurse in `re`)
 
 
 def variants(secrets: Iterable[str]) -> set[str]:
@@ -104,44 +105,53 @@ def _fold_table(chars: Iterable[str]) -> dict[int, str]:
     return table
 
 
-class _Chosen:
-    """Non-overlapping spans picked for masking, sorted, each with the variant that picked it."""
+def _tail(folded: str) -> re.Pattern[str] | None:
+    """A pattern whose match after a variant's head is as long as the text keeps following the variant:
+    `(?:c(?:d(?:e)?)?)?`. None when there is no tail, or it is too long to nest (then a binary search)."""
+    tail = folded[SCRUB_MIN_CHARS:]
+    if not tail or len(tail) > MAX_NESTED:
+        return None
+    pattern = ""
+    for char in reversed(tail):
+        pattern = f"(?:{re.escape(char)}{pattern})?"
+    return re.compile(pattern)
 
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.owners: list[int] = []
+
+class _Chosen:
+    """The spans picked for masking (they never overlap), each with the variant that picked it. A byte per character
+    of the text marks what is taken, so every check costs the length of the span asked about, however many spans
+    there are."""
+
+    def __init__(self, size: int) -> None:
+        self.taken = bytearray(size)
+        self.spans: dict[int, tuple[int, int]] = {}  # start -> (end, owner)
+        self.owner_at_end: dict[int, int] = {}
 
     def free(self, start: int, end: int) -> bool:
-        i = bisect.bisect_left(self.starts, end) - 1
-        return i < 0 or self.ends[i] <= start
+        return self.taken.find(1, start, end) < 0
 
     def room(self, start: int, most: int) -> int:
-        """How many characters from `start` (at most `most`) are free; 0 when `start` lies in a span."""
-        i = bisect.bisect_right(self.starts, start) - 1
-        if i >= 0 and self.ends[i] > start:
-            return 0
-        return most if i + 1 == len(self.starts) else min(most, self.starts[i + 1] - start)
+        """How many characters from `start` (at most `most`) are free; 0 when `start` is taken."""
+        taken = self.taken.find(1, start, start + most)
+        return most if taken < 0 else taken - start
 
     def add(self, start: int, end: int, owner: int) -> None:
-        i = bisect.bisect_left(self.starts, start)
-        self.starts.insert(i, start)
-        self.ends.insert(i, end)
-        self.owners.insert(i, owner)
+        self.taken[start:end] = b"\x01" * (end - start)
+        self.spans[start] = (end, owner)
+        self.owner_at_end[end] = owner
 
     def owner_ending_at(self, pos: int) -> int | None:
-        i = bisect.bisect_left(self.starts, pos) - 1
-        return self.owners[i] if i >= 0 and self.ends[i] == pos else None
+        return self.owner_at_end.get(pos)
 
     def owner_starting_at(self, pos: int) -> int | None:
-        i = bisect.bisect_left(self.starts, pos)
-        return self.owners[i] if i < len(self.starts) and self.starts[i] == pos else None
+        span = self.spans.get(pos)
+        return None if span is None else span[1]
 
     def apply(self, text: str) -> str:
         parts, last = [], 0
-        for start, end in zip(self.starts, self.ends, strict=True):
+        for start in sorted(self.spans):
             parts += [text[last:start], REDACTED]
-            last = end
+            last = self.spans[start][0]
         parts.append(text[last:])
         return "".join(parts)
 
@@ -150,7 +160,7 @@ class Scrubber:
     """`scrubber(text)`: `text` with the secrets it was built for masked (see the module's docstring)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, ties in text order: the order in which the sequential definition masks them.
+        # Longest first, ties in code point order: the order in which the sequential definition masks them.
         self.variants = sorted(variants(secrets), key=lambda v: (-len(v), v))
         self.table = _fold_table(c for v in self.variants for c in v)
         self.folded = [v.translate(self.table) for v in self.variants]
@@ -160,6 +170,7 @@ class Scrubber:
         self.by_key = dict(by_key)
         self.key_lengths = sorted({len(key) for key in by_key}, reverse=True)
         self.finder = re.compile("|".join(map(re.escape, sorted(by_key, key=len, reverse=True)))) if by_key else None
+        self.tails = [_tail(folded) for folded in self.folded]
         self.word = _word_chars() if any(len(v) < SHORT_SECRET_CHARS for v in self.variants) else frozenset()
 
     def __call__(self, text: str) -> str:
@@ -177,7 +188,7 @@ class Scrubber:
                 for index in self.by_key.get(folded[at:at + length], ()):
                     self._note(folded, at, index, whole, prefixes)
             found = self.finder.search(folded, at + 1)
-        chosen = _Chosen()
+        chosen = _Chosen(len(text))
         for index, places in sorted(whole.items()):
             self._pick_whole(text, index, places, chosen)
         for index, places in sorted(prefixes.items()):
@@ -190,13 +201,18 @@ class Scrubber:
         if len(variant) <= SCRUB_MIN_CHARS:
             whole[index].append(at)
             return
-        low, high = SCRUB_MIN_CHARS, min(len(variant), len(folded) - at)  # the head matched: extend it
-        while low < high:
-            mid = (low + high + 1) // 2
-            if folded.startswith(variant[low:mid], at + low):
-                low = mid
-            else:
-                high = mid - 1
+        tail = self.tails[index]  # the head matched: extend it as far as the text follows the variant
+        if tail is not None:
+            extended = tail.match(folded, at + SCRUB_MIN_CHARS)  # all optional: it always matches
+            low = extended.end() - at if extended else SCRUB_MIN_CHARS
+        else:
+            low, high = SCRUB_MIN_CHARS, min(len(variant), len(folded) - at)
+            while low < high:
+                mid = (low + high + 1) // 2
+                if folded.startswith(variant[low:mid], at + low):
+                    low = mid
+                else:
+                    high = mid - 1
         if low == len(variant):
             whole[index].append(at)
         prefixes[index].append((at, min(low, len(variant) - 1)))
