@@ -176,11 +176,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log). A
     secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
     then what is returned."""
-    if _hidden_kinds(text, entropy=entropy):
+    hidden = _hidden_kinds(text, entropy=entropy)
+    if hidden:
         text = canonical_chars(text)
     findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
-    if not findings and len(text) >= 8 and (compact := _BLANKS.sub("", text)) != text \
-            and any(True for _ in _prefixed_findings(compact)):
+    if hidden - {f.kind for f in findings}:
         return mask  # a key split by blanks: where it stands is lost with the blanks, so the whole text goes
     out, at = [], 0
     for f in findings:
@@ -232,7 +232,9 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
     compact = _BLANKS.sub("", seen)
     if compact != seen:
-        kinds |= {f.kind for f in _prefixed_findings(compact)} - {f.kind for f in _prefixed_findings(seen)}
+        # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
+        kinds |= {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)} \
+            - {f.kind for f in _prefixed_findings(seen)}
     return kinds
 
 
