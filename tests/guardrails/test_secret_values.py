@@ -222,3 +222,20 @@ async def test_a_hex_auth_token_in_a_plain_property_is_refused_before_anything_i
         await s.refused("CreateCxEngageIntegration", "description (Stripe Access Key", name="Desk", type="rest",
                         description=f"key {zero_width}")
         assert s.writes() == []
+
+
+@pytest.mark.anyio
+async def test_a_hex_token_typed_into_a_revcent_input_field_is_refused() -> None:
+    from tests.harness import connect
+
+    async with connect() as s:
+        uid = s.revcent.add_user_integration(name="Tax", site_id=s.revcent.site_id("tax"))
+        site = s.revcent.site(s.revcent.site_id("tax"))
+        option, field = next((o, f) for o in site["third_party_options"] for f in o["fields"]
+                             if f["field_type"] == "input" and not f["id"].lower().endswith("id"))
+        where = f"{option['id']}.{field['id']}"
+        await s.refused("EditUserThirdPartyIntegration", f"{where} looks like a secret (hex token)",
+                        user_third_party_integration_id=uid,
+                        third_party_options=[{"id": option["id"], "fields": [{"id": field["id"],
+                                                                              "value": [TWILIO_AUTH_TOKEN]}]}])
+        assert s.writes() == []
