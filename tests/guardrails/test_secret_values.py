@@ -124,7 +124,7 @@ def test_the_output_filter_keeps_handed_over_links_whole() -> None:
 @pytest.mark.parametrize("rule", KNOWN_FORMATS, ids=lambda rule: f"{rule.kind}: {rule.sample[:16]}")
 def test_every_known_format_names_its_source_and_finds_its_sample(rule: Format) -> None:
     assert rule.source and ("detect-secrets" in rule.source or "docs" in rule.source or "RFC" in rule.source)
-    assert any(hint in rule.sample for hint in rule.hints) or rule.pattern.flags & re.I
+    assert any(hint in rule.sample for hint in rule.hints) or rule.flags & re.I
     assert rule.kind in secret_kinds(f"see {rule.sample} here", entropy=False)
     masked = mask_secret_values(f"see {rule.sample} here", entropy=False)
     assert masked.startswith("see ") and masked.endswith("[redacted] here") and rule.sample[-6:] not in masked, masked

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -39,7 +40,7 @@ class Format:
     """A known key or token format: `pattern` is tried only on a text holding one of the `hints` (all literal)."""
 
     kind: str
-    pattern: re.Pattern[str]
+    regex: str
     hints: tuple[str, ...]
     source: str
     sample: str  # a made-up value of the format (tests/guardrails/test_secret_values.py checks each)
@@ -49,6 +50,12 @@ class Format:
     # many) to the first `start` found there, or dropped if none is.
     back: int = 0
     start: str = ""
+    flags: int = 0
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: 20-odd patterns would cost the server's start-up tens of ms."""
+        return re.compile(self.regex, self.flags)
 
 
 def _jwt_valid(token: str) -> bool:
@@ -69,8 +76,8 @@ def _jwt_valid(token: str) -> bool:
 
 def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
        prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "") -> Format:
-    return Format(kind, re.compile(pattern, flags), (hints,) if isinstance(hints, str) else hints, source, sample,
-                  prefixed, valid, back, start)
+    return Format(kind, pattern, (hints,) if isinstance(hints, str) else hints, source, sample, prefixed, valid, back,
+                  start, flags)
 
 
 _DS = "detect-secrets plugins/"
@@ -247,7 +254,7 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
     for rule in KNOWN_FORMATS:
         if prefixed_only and not rule.prefixed:
             continue
-        if rule.pattern.flags & re.I:
+        if rule.flags & re.I:
             lowered = lowered if lowered is not None else text.lower()
             if not any(hint.lower() in lowered for hint in rule.hints):
                 continue
