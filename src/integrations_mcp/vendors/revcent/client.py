@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.errors import VendorError, VendorUnavailable, quoted
 from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
 from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
@@ -79,7 +79,8 @@ class RevCentClient:
             )
         if list_key and LIST_KEY not in data:
             # [I] fact revcent.list_key: a page without it would read as "no integrations" (and pass name checks).
-            keys = ", ".join(sorted(k for k in data if k not in ("api_call_id", "api_call_unix", "code")))
+            keys = ", ".join(quoted(k, 60) for k in sorted(k for k in data if k not in
+                                                           ("api_call_id", "api_call_unix", "code"))[:20])
             raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key (it has: {keys or 'none'}).",
                                     status=response.status_code,
                                     hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "
