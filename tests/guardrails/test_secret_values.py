@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -192,6 +193,8 @@ def test_json_inside_a_value_is_read_for_secret_names() -> None:
     keys = SecretKeys.of(["password"])
     arguments = {"description": '{"user": "ops", "password": "hunter2"}', "name": "[1, 2"}
     assert secret_paths(arguments, keys) == ["description (JSON).password"]
+    escaped = json.dumps({"note": "sk_live_4eC39HqLyjWDarjtT1zdp7dc"}).replace("sk_", "\\u0073k_")
+    assert "description (JSON).note (Stripe Access Key)" in secret_paths({"description": escaped}, keys)
     deep = "[" * 5_000 + "]" * 5_000  # too many containers: not parsed, no recursion error
     assert secret_paths({"description": deep}, keys) == []
 
