@@ -17,7 +17,7 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from integrations_mcp import telemetry
-from integrations_mcp.errors import VendorUnavailable
+from integrations_mcp.errors import VendorUnavailable, quoted
 from integrations_mcp.lazy_http import HttpRequester
 
 __all__ = ["send", "vendor_record"]
@@ -115,5 +115,7 @@ def vendor_record(model: type[M], data: Any, vendor: str, operation: str, *, hin
         return model.model_validate(data)
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "the record"
-        raise VendorUnavailable(vendor, operation, f"{vendor} sent an answer this server cannot read ({where}).",
+        # The place is named by the vendor's own keys: quoted, like any text of theirs.
+        raise VendorUnavailable(vendor, operation, f"{vendor} sent an answer this server cannot read at "
+                                f"{quoted(where, 120)}.",
                                 hint=hint or "Try again; if it persists, report it.") from None

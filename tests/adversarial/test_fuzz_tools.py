@@ -61,6 +61,19 @@ def _look_alikes(name: str) -> list[str]:
 
 
 LOOK_ALIKE_NAMES = [variant for name in NAMES for variant in _look_alikes(name)]
+# The oracle's own notions, independent of the server's (`name_key`, `is_blank` are only added to them): a variant
+# is its base name, and a text of blank characters is blank.
+LOOK_ALIKE_OF = {variant: name for name in NAMES for variant in _look_alikes(name)}
+BLANK_CHARACTERS = set("".join(BLANKS))
+
+
+def looks_blank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and (
+        all(c in BLANK_CHARACTERS or c.isspace() for c in value) or is_blank(value))
+
+
+def same_name(name: str) -> str:
+    return LOOK_ALIKE_OF.get(name) or (name if name in NAMES else name_key(name))
 # Pathological lengths and repetitions: each rule's worst case, and arguments over the size limit.
 PATHOLOGICAL = ["eyJ" * 5_000, "http://" + "a" * 20_000, "a" * 64_001, "sk-" * 5_000 + "T3BlbkFJ", "aB3" * 15_000,
                 "-----BEGIN " * 3_000, "?token=a&" * 3_000, "\u200b" * 20_000, "Ｔ" * 10_000]
@@ -229,11 +242,14 @@ def violations(revcent: Any, cxengage: CxEngageEmulator, fixtures: dict[str, boo
     found: Counter[str] = Counter()
     records = cxengage.integrations[SANDBOX_TENANT_ID]
     for record in records.values():
+        spec = TYPES[normalise_type(record.type)]
+        missing = [p.name for p in spec.properties if p.required and
+                   (record.properties.get(p.name) in (None, "", [], {}) or looks_blank(record.properties[p.name]))]
         if record.active and not fixtures.get(record.id) and \
-                not readiness(TYPES[normalise_type(record.type)], record.properties).can_activate:
+                (missing or not readiness(spec, record.properties).can_activate):
             found[f"activated while incomplete: {record.id}"] += 1
         for key, value in record.properties.items():
-            if record.id not in fixtures and isinstance(value, str) and value and is_blank(value):
+            if record.id not in fixtures and looks_blank(value):
                 found[f"blank value written: {record.id}.{key}"] += 1
     for record in revcent.user_integrations.values():
         if record.enabled and record.id not in enabled_before:
@@ -242,10 +258,10 @@ def violations(revcent: Any, cxengage: CxEngageEmulator, fixtures: dict[str, boo
                 found[f"enabled while incomplete: {record.id}"] += 1
         for option, fields in record.options.items():
             for field, values in fields.items():
-                if any(isinstance(v, str) and v and is_blank(v) for v in values):
+                if any(looks_blank(v) for v in values):
                     found[f"blank value written: {record.id}.{option}.{field}"] += 1
     for names in ([r.name for r in records.values()], [r.name for r in revcent.user_integrations.values()]):
-        keys = Counter(name_key(n) for n in names)
+        keys = Counter(same_name(n) for n in names)
         found.update({f"look-alike duplicate names: {k!r}": n - 1 for k, n in keys.items() if n > 1})
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -124,7 +125,7 @@ def test_the_output_filter_keeps_the_servers_own_links_whole() -> None:
 @pytest.mark.parametrize("rule", KNOWN_FORMATS, ids=lambda rule: f"{rule.kind}: {rule.sample[:16]}")
 def test_every_known_format_names_its_source_and_finds_its_sample(rule: Format) -> None:
     assert rule.source and ("detect-secrets" in rule.source or "docs" in rule.source or "RFC" in rule.source)
-    assert any(hint in rule.sample for hint in rule.hints) or rule.pattern.flags & re.I
+    assert any(hint in rule.sample for hint in rule.hints) or rule.flags & re.I
     assert rule.kind in secret_kinds(f"see {rule.sample} here", entropy=False)
     masked = mask_secret_values(f"see {rule.sample} here", entropy=False)
     assert masked.startswith("see ") and masked.endswith("[redacted] here") and rule.sample[-6:] not in masked, masked
@@ -192,6 +193,8 @@ def test_json_inside_a_value_is_read_for_secret_names() -> None:
     keys = SecretKeys.of(["password"])
     arguments = {"description": '{"user": "ops", "password": "hunter2"}', "name": "[1, 2"}
     assert secret_paths(arguments, keys) == ["description (JSON).password"]
+    escaped = json.dumps({"note": "sk_live_4eC39HqLyjWDarjtT1zdp7dc"}).replace("sk_", "\\u0073k_")
+    assert "description (JSON).note (Stripe Access Key)" in secret_paths({"description": escaped}, keys)
     deep = "[" * 5_000 + "]" * 5_000  # too many containers: not parsed, no recursion error
     assert secret_paths({"description": deep}, keys) == []
 
@@ -221,4 +224,21 @@ async def test_a_hex_auth_token_in_a_plain_property_is_refused_before_anything_i
         zero_width = STRIPE[:9] + "\u200b" + STRIPE[9:]
         await s.refused("CreateCxEngageIntegration", "description (Stripe Access Key", name="Desk", type="rest",
                         description=f"key {zero_width}")
+        assert s.writes() == []
+
+
+@pytest.mark.anyio
+async def test_a_hex_token_typed_into_a_revcent_input_field_is_refused() -> None:
+    from tests.harness import connect
+
+    async with connect() as s:
+        uid = s.revcent.add_user_integration(name="Tax", site_id=s.revcent.site_id("tax"))
+        site = s.revcent.site(s.revcent.site_id("tax"))
+        option, field = next((o, f) for o in site["third_party_options"] for f in o["fields"]
+                             if f["field_type"] == "input" and not f["id"].lower().endswith("id"))
+        where = f"{option['id']}.{field['id']}"
+        await s.refused("EditUserThirdPartyIntegration", f"{where} looks like a secret (hex token)",
+                        user_third_party_integration_id=uid,
+                        third_party_options=[{"id": option["id"], "fields": [{"id": field["id"],
+                                                                              "value": [TWILIO_AUTH_TOKEN]}]}])
         assert s.writes() == []

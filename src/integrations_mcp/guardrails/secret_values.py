@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -39,7 +40,7 @@ class Format:
     """A known key or token format: `pattern` is tried only on a text holding one of the `hints` (all literal)."""
 
     kind: str
-    pattern: re.Pattern[str]
+    regex: str
     hints: tuple[str, ...]
     source: str
     sample: str  # a made-up value of the format (tests/guardrails/test_secret_values.py checks each)
@@ -49,6 +50,12 @@ class Format:
     # many) to the first `start` found there, or dropped if none is.
     back: int = 0
     start: str = ""
+    flags: int = 0
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: 20-odd patterns would cost the server's start-up tens of ms."""
+        return re.compile(self.regex, self.flags)
 
 
 def _jwt_valid(token: str) -> bool:
@@ -69,8 +76,8 @@ def _jwt_valid(token: str) -> bool:
 
 def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
        prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "") -> Format:
-    return Format(kind, re.compile(pattern, flags), (hints,) if isinstance(hints, str) else hints, source, sample,
-                  prefixed, valid, back, start)
+    return Format(kind, pattern, (hints,) if isinstance(hints, str) else hints, source, sample, prefixed, valid, back,
+                  start, flags)
 
 
 _DS = "detect-secrets plugins/"
@@ -176,11 +183,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log). A
     secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
     then what is returned."""
-    if _hidden_kinds(text, entropy=entropy):
+    hidden = _hidden_kinds(text, entropy=entropy)
+    if hidden:
         text = canonical_chars(text)
     findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
-    if not findings and len(text) >= 8 and (compact := _BLANKS.sub("", text)) != text \
-            and any(True for _ in _prefixed_findings(compact)):
+    if hidden - {f.kind for f in findings}:
         return mask  # a key split by blanks: where it stands is lost with the blanks, so the whole text goes
     out, at = [], 0
     for f in findings:
@@ -232,7 +239,9 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
     compact = _BLANKS.sub("", seen)
     if compact != seen:
-        kinds |= {f.kind for f in _prefixed_findings(compact)} - {f.kind for f in _prefixed_findings(seen)}
+        # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
+        kinds |= {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)} \
+            - {f.kind for f in _prefixed_findings(seen)}
     return kinds
 
 
@@ -245,7 +254,7 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
     for rule in KNOWN_FORMATS:
         if prefixed_only and not rule.prefixed:
             continue
-        if rule.pattern.flags & re.I:
+        if rule.flags & re.I:
             lowered = lowered if lowered is not None else text.lower()
             if not any(hint.lower() in lowered for hint in rule.hints):
                 continue

@@ -50,8 +50,9 @@ def secret_paths(arguments: dict[str, Any], keys: SecretKeys, *, has_value: Any 
     checked for known formats only; in those of `hex_in` (where credentials belong) bare hex tokens count too."""
     filled = has_value or (lambda v: v not in ("", None))
     paths = [path for path, value in find_keys(arguments, keys) if filled(value)]
-    paths += [path for where, parsed in _json_inside(arguments)
-              for path, value in find_keys(parsed, keys, path=where) if filled(value)]
+    for where, parsed in _json_inside(arguments):  # escapes (`\u0073k_live_...`) are undone once parsed
+        paths += [path for path, value in find_keys(parsed, keys, path=where) if filled(value)]
+        paths += [f"{path} ({kind})" for path, kind in find_secret_values(parsed, path=where, entropy=False)]
     skip, folded, hexed = frozenset(no_entropy), frozenset(map(fold_key, random_keys)), frozenset(hex_in)
     for name, value in arguments.items():
         for path, kind in find_secret_values(value, path=name, random_keys=folded, hex_tokens=name in hexed,

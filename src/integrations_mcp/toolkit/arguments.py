@@ -24,40 +24,35 @@ Page = Annotated[int, Field(ge=1)]
 
 def argument_size(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS) -> tuple[int, str | None]:
     """(characters counted, the top-level argument at which `arguments` pass `limit` characters or
-    MAX_ARGUMENT_DEPTH levels, None when they fit). Counting stops there, so its cost is bounded by `limit`, whatever
-    the size of the arguments."""
-    where = oversized(arguments, limit, _counted := [0])
-    return _counted[0], where
-
-
-def oversized(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS, _counted: list[int] | None = None) \
-        -> str | None:
-    """The top-level argument at which `arguments` pass the limits (see `argument_size`), or None."""
-    budget = limit
-    counted = _counted if _counted is not None else [0]
+    MAX_ARGUMENT_DEPTH levels; None when they fit). Strings and keys count their length (plus quotes), anything else
+    a few characters. Counting stops at the limit, so it costs at most `limit` steps, whatever the arguments' size."""
+    used = 0
     for name, value in arguments.items():
-        budget -= len(name) + 4
+        used += len(name) + 4
         stack: list[tuple[Any, int]] = [(value, 1)]
-        while stack and budget >= 0:
+        while stack and used <= limit:
             item, depth = stack.pop()
             if isinstance(item, str):
-                budget -= len(item) + 2
+                used += len(item) + 2
             elif isinstance(item, dict | list):
                 if depth > MAX_ARGUMENT_DEPTH:
-                    counted[0] = limit - budget
-                    return name
-                budget -= 2
+                    return used, name
+                used += 2
                 for key, inner in item.items() if isinstance(item, dict) else enumerate(item):
-                    budget -= len(key) + 4 if isinstance(key, str) else 1
+                    used += len(key) + 4 if isinstance(key, str) else 1
                     stack.append((inner, depth + 1))
-                    if budget < 0:
+                    if used > limit:
                         break
             else:
-                budget -= 8  # a number, true, false or null
-        counted[0] = limit - budget
-        if budget < 0:
-            return name
-    return None
+                used += 8  # a number, true, false or null
+        if used > limit:
+            return used, name
+    return used, None
+
+
+def oversized(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS) -> str | None:
+    """The top-level argument at which `arguments` pass the limits (see `argument_size`), or None."""
+    return argument_size(arguments, limit)[1]
 
 
 def _readable_name(name: str) -> str:

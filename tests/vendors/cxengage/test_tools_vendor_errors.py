@@ -177,7 +177,7 @@ async def test_token_auth_with_a_wrong_secret(emu: CxEngageEmulator) -> None:
 async def test_a_record_of_an_unexpected_shape_is_a_clear_tool_error(cx: Session) -> None:
     odd = json.dumps({"result": {**cx.cxengage.stored(T, REST_ID), "name": None, "properties": "token=abc"}}).encode()
     cx.cxengage.faults.inject(path_prefix=item_path(REST_ID), method="GET", body=odd)
-    message = await cx.refused("GetCxEngageIntegration", "GetIntegration failed", "cannot read (name)",
+    message = await cx.refused("GetCxEngageIntegration", "GetIntegration failed", "cannot read at \"name\"",
                                integration_id=REST_ID)
     assert "token=abc" not in message
 

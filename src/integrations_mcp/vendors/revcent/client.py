@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from integrations_mcp.errors import VendorError, VendorUnavailable
+from integrations_mcp.errors import VendorError, VendorUnavailable, quoted
 from integrations_mcp.guardrails.secrets import scrub, scrub_vendor_text
 from integrations_mcp.lazy_http import HttpRequester
 from integrations_mcp.vendor_http import send, vendor_record
@@ -120,7 +120,7 @@ class RevCentClient:
             # a page whose rows cannot be found is refused, never read as "no integrations" (which passes name checks).
             rows = rows_key(data)
             if rows is None:
-                keys = ", ".join(sorted(k for k in data if k not in ENVELOPE_KEYS))
+                keys = ", ".join(quoted(k, 60) for k in sorted(k for k in data if k not in ENVELOPE_KEYS)[:20])
                 raise VendorUnavailable(VENDOR, operation, f"the page has no {LIST_KEY!r} key, nor one other list "
                                         f"(it has: {keys or 'none'}).", status=response.status_code,
                                         hint="The server relies on fact revcent.list_key (docs/vendor-facts.md); run "

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from integrations_mcp.errors import GuardrailError, VendorError, quoted
-from integrations_mcp.guardrails.secret_values import secret_kinds
+from integrations_mcp.guardrails.secret_values import names_random, secret_kinds
 from integrations_mcp.guardrails.secrets import MAX_LISTED, listing, secret_paths
 from integrations_mcp.guardrails.text import is_blank, name_key
 from integrations_mcp.pipeline.changes import FieldChange
@@ -270,8 +270,9 @@ def _check_values(option_id: str, field_id: str, f: OptionFieldSpec, values: lis
         if looks_masked(values[0]):
             return [f"{where}: {values[0]!r} is a masked value as RevCent shows a secret; sending it would replace the "
                     "secret with the mask. Leave the field out."]
-        # With the random-token and hex rules: an input is typed, never a provider's id.
-        kinds = secret_kinds(values[0], hex_tokens=True)
+        # With the random-token rule (an input is typed, never a provider's id) and the hex rule unless the field
+        # names an id (`store_id`): a bare 32-hex value in a typed field is a pasted credential.
+        kinds = secret_kinds(values[0], hex_tokens=not names_random(field_id))
         if kinds:
             return [f"{where} looks like a secret ({', '.join(kinds)}); it was not sent. {SECURE_FORM_WAY}"]
         return []
