@@ -16,7 +16,9 @@ pytestmark = pytest.mark.anyio
 # (benchmarks/footprint.py; 39,924 before the schemas were made lean, 19,7xx before hints at their MCP defaults,
 # abuse caps and `minLength: 1` were left out of the list); raise it only on purpose, with the reason in the commit.
 # In Anthropic-tokenizer tokens (benchmarks/tokens.py): 4,330 whole, 2,400 model-visible (150 a tool).
-TOOLS_LIST_BUDGET_CHARS = 17_000
+# Raised to 17,800 (17,667 then) for what issues 20-22 asked the schemas to say: the CxEngage destination keys a
+# secure form needs, GetCxEngageIntegrations' paging and filters, keyset paging of the journal, RevCent's `learned`.
+TOOLS_LIST_BUDGET_CHARS = 17_800
 # What the model reads of one tool (name, description, input schema); RevCent's edit, with its nested options, is
 # the largest (1,381 characters under policy `model`, 1,206 under `person`).
 MODEL_VISIBLE_BUDGET_CHARS = 1_450

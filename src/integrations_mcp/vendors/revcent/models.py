@@ -212,8 +212,8 @@ class WriteResult(BaseModel):
     changes: list[FieldChange] = Field(description=CHANGES_DESCRIPTION)
     verified: VerifiedState | None = Field(None, description=VERIFIED_DESCRIPTION)
     mismatches: list[str] = Field(default_factory=list, description="Read-back differences.")
-    learned: list[str] = Field(default_factory=list, description="What this write showed of RevCent's behaviour, "
-                               "and how the server now adapts (fact: finding).")
+    learned: list[str] = Field(default_factory=list, description="RevCent behaviour this write showed (fact: "
+                               "finding).")
     next_steps: list[str] = []
 
     def answer(self) -> str:
