@@ -138,7 +138,8 @@ async def test_a_revcent_form_spent_on_one_server_is_refused_on_another_sharing_
         await first.ok("CreateUserThirdPartyIntegration", name="One", secure_form_id=form_id,
                        site_third_party_integration=revcent.site_id("tax"))
     async with connect(settings, revcent=revcent) as restarted:  # a new server process on the same database
-        await restarted.refused("CreateUserThirdPartyIntegration", "already used", name="Two",
+        # The form was its first session's (issue 18): the new server cannot even open it.
+        await restarted.refused("CreateUserThirdPartyIntegration", "for this session", name="Two",
                                 site_third_party_integration=revcent.site_id("tax"), secure_form_id=form_id)
         assert (await restarted.ok("GetIntegrationChanges"))["total"] == 2
 
