@@ -16,7 +16,7 @@ computed from (a keyed digest), is used once, expires, and belongs to the sessio
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
 from pydantic import ValidationError
 
+from integrations_mcp.approvals.question import Question
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
@@ -50,7 +51,8 @@ class ConfirmationRequest:
     flag: str  # the tool argument that confirms under policy `model`, e.g. "confirm_overwrite"
     reason: str  # what needs confirming, one sentence
     changes: list[FieldChange] = field(default_factory=list)
-    consequence: str = ""  # what happens if the user agrees
+    consequence: str = ""  # what happens if the user agrees, in words for the person
+    title: str = ""  # the person's question, `{target}` for the integration: "Turn off {target}?"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class ConfirmCall:
     owner: str  # the session key (toolkit.identity)
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
     token: str | None = None  # `confirmation_id` (model) or `approval_id` (person)
+    # The whole write as the person sees it: every field it changes, the secret ones, plain labels by field.
+    changes: tuple[FieldChange, ...] = ()
+    secrets: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,13 @@ def summary(requests: list[ConfirmationRequest]) -> str:
         if request.consequence:
             lines.append(request.consequence)
     return clean_text("\n".join(lines))
+
+
+def question(requests: list[ConfirmationRequest], call: ConfirmCall) -> Question:
+    """What the person is asked: the whole write (not only the changes that need them), each line once."""
+    changes = list(call.changes) or [c for r in requests for c in r.changes]
+    return Question.of([r.title for r in requests if r.title], call.target, changes, call.secrets,
+                       [r.consequence for r in requests], call.labels)
 
 
 def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: ConfirmationPolicy) -> list[str]:
@@ -202,7 +215,7 @@ class Confirmer:
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult | AskPerson:
         ctx = call.ctx
-        text = f"Approve this change to {clean_text(call.target)}?\n{summary(requests)}"
+        text = question(requests, call).text()
         if not is_modern(ctx):
             # Asked outside the write lock (pipeline.write): the write is planned again once the person answered.
             return AskPerson(ctx, text, digest)
@@ -239,8 +252,9 @@ class Confirmer:
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
-        return await self.approvals.create(tool=call.tool, target=clean_text(call.target), summary=summary(requests),
-                                           digest=digest, owner=call.owner, on_page=on_page)
+        return await self.approvals.create(tool=call.tool, target=clean_text(call.target),
+                                           summary=question(requests, call).to_json(), digest=digest,
+                                           owner=call.owner, on_page=on_page)
 
 
 def approves(answer: Any) -> bool:

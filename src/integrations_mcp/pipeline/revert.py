@@ -64,12 +64,14 @@ class RevertStages:
 
     def confirmations(self, plan: Any) -> list[ConfirmationRequest]:
         changes: list[FieldChange] = self.inner.journal_plan(plan).changes
-        reasons = " ".join(r.reason for r in self.inner.confirmations(plan))
+        inner = self.inner.confirmations(plan)
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
             reason=f"reverting change {self.change.id} ({self.change.tool} by {self.change.principal}) restores "
                    "the values saved before it.",
-            consequence=reasons)]
+            consequence=" ".join(["The values saved before that change are put back.",
+                                  *(r.consequence for r in inner if r.consequence)]),
+            title="Undo an earlier change to {target}?")]
 
     def target(self, plan: Any) -> str:
         return self.inner.target(plan)

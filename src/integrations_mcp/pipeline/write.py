@@ -169,5 +169,8 @@ async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: V
 
 
 def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:
+    whole = stages.journal_plan(plan)  # every field the write changes, secrets named: what the person is shown
+    labels = getattr(stages, "labels", None)  # optional: plain labels of the vendor's fields
     return ConfirmCall(ctx=call.ctx, tool=call.tool, target=stages.target(plan), owner=call.owner, flags=call.flags,
-                       token=call.token)
+                       token=call.token, changes=tuple(whole.changes), secrets=tuple(whole.secrets),
+                       labels=labels(plan) if labels else {})
