@@ -3,9 +3,11 @@ checks that what was approved is exactly what will be written.
 
 Policies (setting INTEGRATIONS_CONFIRMATION):
 - `person` (default): the person decides. A client that declared form elicitation is asked inside the same tool
-  call (a live `elicitation/create` on 2025-era sessions; an input-required result the client answers and retries
-  with on 2026-07-28). Otherwise the call is refused with a one-time approval page for the person; the agent's
-  retry with `approval_id` goes through only if the person approved exactly this change.
+  call, whatever the arguments (a live `elicitation/create` on 2025-era sessions, asked with the write lock
+  released and followed by a re-plan that must match; an input-required result the client answers and retries
+  with on 2026-07-28); only the boolean `true` approves. Otherwise the call is refused with a one-time approval
+  page for the person; the agent's retry with `approval_id` goes through only if the person approved exactly this
+  change. The person is asked about the whole write, in words for a person (`approvals.question`).
 - `model`: unattended automation. The refusal shows the change and hands back a `confirmation_id`; the retry
   must carry the confirmation flags *and* that token. A flag set without the token is refused like no flag.
 
