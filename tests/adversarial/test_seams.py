@@ -149,7 +149,7 @@ async def test_what_the_person_is_asked_to_approve_holds_no_secret() -> None:
     async with session(world, ConfirmationPolicy.PERSON, mode="legacy",
                        elicitation_callback=answering(world, "accept", False, seen)) as c:
         await c.call_tool("EditUserThirdPartyIntegration", edit)
-    assert seen and "Saved → proposed" in seen[0] and KEY_LIKE[:12] not in seen[0], seen
+    assert seen and "What changes:" in seen[0] and KEY_LIKE[:12] not in seen[0], seen
     async with session(world, ConfirmationPolicy.PERSON) as c:  # no elicitation: the approval page
         refusal = text_of(await c.call_tool("EditUserThirdPartyIntegration", edit))
         url = re.search(r"(http://\S+/approvals/[A-Za-z0-9_-]+)", refusal).group(1)

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from integrations_mcp.approvals.page import CSRF_FIELD, approval_routes
+from integrations_mcp.approvals.question import Question
 from integrations_mcp.approvals.store import ApprovalState, ApprovalStore
 from integrations_mcp.loopback import serve_loopback
 from integrations_mcp.secure_forms.server import SecureFormServer
@@ -20,7 +21,8 @@ from tests.browser import needs_chromium, open_page
 
 pytestmark = [pytest.mark.anyio, needs_chromium]
 
-SUMMARY = "This edit replaces saved option values.\nSaved → proposed:\n- tax_settings.mode: 'gross' → 'net'"
+TITLE = "Replace saved settings of the RevCent tax integration 'Tax main'?"
+SUMMARY = Question(TITLE, ["Tax settings: Mode: “gross” → “net”"], ["These settings may drive tax profiles."]).to_json()
 
 
 async def approval_page() -> tuple[SecureFormServer, ApprovalStore, str, str]:
@@ -41,8 +43,8 @@ async def test_the_person_decides_in_the_browser(button: str, state: ApprovalSta
     try:
         with anyio.fail_after(30):
             async with open_page(url) as page:
-                await expect(page.get_by_role("heading", level=1)).to_have_text("Approve this change?")
-                await expect(page.get_by_role("listitem")).to_contain_text(["tax_settings.mode: 'gross' → 'net'"])
+                await expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+                await expect(page.get_by_role("listitem")).to_contain_text(["Tax settings: Mode: “gross” → “net”"])
                 await page.get_by_role("button", name=button).click()
                 await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         assert (await store.lookup(approval_id)).state == state

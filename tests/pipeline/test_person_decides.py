@@ -197,7 +197,7 @@ async def test_model_a_token_belongs_to_the_session_that_saw_the_change() -> Non
 async def decide_on_page(url: str, decision: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     async with httpx2.AsyncClient(timeout=10) as http:
         page = await http.get(url, headers=BROWSER_NAVIGATION)
-        assert page.status_code == 200 and "Approve this change?" in page.text
+        assert page.status_code == 200 and "What changes" in page.text
         return await http.post(url, data={**read_form(page.text).hidden, "decision": decision},
                                headers={**BROWSER_SUBMIT, **(headers or {})})
 
@@ -277,7 +277,9 @@ async def test_person_is_asked_inside_the_call(mode: str, action: str, approve: 
         assert seen == []  # a first fill asks nobody
         before = world.edits()
         result = await c.call_tool(EDIT, edit(1))
-        assert len(seen) == 1 and "Saved → proposed" in seen[0] and uid in seen[0]
+        asked = seen[0]
+        assert len(seen) == 1 and asked.startswith("Replace saved settings of the RevCent tax integration 'Tax main'?")
+        assert uid not in asked and EDIT not in asked and "Tax settings: Commit transactions: “yes” → “no”" in asked
         assert result.is_error is not written and world.edits() == before + written
         if not written:
             assert "Nothing was sent" in text(result)
@@ -290,7 +292,8 @@ async def test_cxengage_deactivation_is_put_to_the_person() -> None:
                        elicitation_callback=answering(world, "accept", True, seen)) as c:
         done = await ok(c, "EditCxEngageIntegration", {"integration_id": SANDBOX_INTEGRATION_ID, "active": False})
         assert done["verified"]["integration"]["active"] is False
-        assert "deactivating" in seen[0].lower()
+        assert seen[0].startswith("Turn off the CxEngage") and "Active: true → false" in seen[0]
+        assert SANDBOX_INTEGRATION_ID not in seen[0] and "Check with the user" not in seen[0]
 
 
 # --- one write at a time per target ------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ async def test_approval_link_uses_the_public_url_on_the_published_port() -> None
             approval_id = re.search(r"approval_id=([A-Za-z0-9_-]+)", message).group(1)
             assert url.startswith(f"{public}/secure-forms/approvals/"), url
             async with open_page(url, args=["--host-resolver-rules=MAP forms.test 127.0.0.1"]) as page:
-                await expect(page.get_by_role("heading", level=1)).to_have_text("Approve this change?")
+                await expect(page.get_by_role("heading", level=1)).to_contain_text("Turn off the CxEngage")
                 await page.get_by_role("button", name="Approve").click()
                 await expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
             done = await box.ok("EditCxEngageIntegration", deactivate, approval_id=approval_id)

@@ -70,7 +70,8 @@ async def deactivation_is_put_to_the_person(t: Transcript, person: Person) -> No
     assert await active(t) is True
     done = await t.ok(EDIT_CX, DEACTIVATE)
     assert done["verified"]["integration"]["active"] is False and await active(t) is False
-    assert len(person.questions) == 2 and all("deactivat" in q.lower() for q in person.questions)
+    assert len(person.questions) == 2
+    assert all(q.startswith("Turn off the CxEngage") and "Active: true → false" in q for q in person.questions)
 
 
 async def approved_on_the_page_then_retried(t: Transcript, served_at: str) -> None:

@@ -89,10 +89,10 @@ async def test_a_server_form_made_on_one_replica_is_filled_and_taken_once_on_oth
         postgres_server: PostgresServer) -> None:
     a, b = await two_stores(postgres_server)
     key = b"s" * 32
-    on_a = SecureFormStore(records=DatabaseRecords(a.sync_engine(), key))
-    on_b = SecureFormStore(records=DatabaseRecords(b.sync_engine(), key))
+    on_a = SecureFormStore(records=DatabaseRecords(a.sync_engine(), key), key=key)
+    on_b = SecureFormStore(records=DatabaseRecords(b.sync_engine(), key), key=key)
     form = on_a.create(owner="me", subject="Zendesk", fields=[FormField("password", "Password")], purpose={"p": "1"})
-    on_b.submit(form.id, on_b.lookup(form.id).form.csrf_token, {"password": "CANARY-pg-pw"})
+    on_b.submit(form.page_id, on_b.lookup(form.page_id).form.csrf_token, {"password": "CANARY-pg-pw"})
     assert on_a.status(form.id, owner="me").completed
     assert on_b.take(form.id, owner="me", purpose={"p": "1"}) == {"password": "CANARY-pg-pw"}
     with pytest.raises(SecureFormError) as refusal:
@@ -100,8 +100,9 @@ async def test_a_server_form_made_on_one_replica_is_filled_and_taken_once_on_oth
     assert refusal.value.reason == SecureFormError.USED
     other_key = SecureFormStore(records=DatabaseRecords(a.sync_engine(), b"x" * 32))
     second = on_a.create(owner="me", subject="Z", fields=[FormField("password", "Password")], purpose={})
-    on_a.submit(second.id, second.csrf_token, {"password": "CANARY-pg-pw"})
-    assert not other_key.status(second.id, owner="me").completed  # sealed: another key cannot open it
+    on_a.submit(second.page_id, second.csrf_token, {"password": "CANARY-pg-pw"})
+    with pytest.raises(SecureFormError):  # ids hashed and values sealed with the key: another key finds nothing
+        other_key.status(second.id, owner="me")
     async with a.begin() as conn:
         rows = (await conn.execute(text("select sealed::text, form::text from secure_forms"))).all()
     assert rows and "CANARY-pg-pw" not in repr(rows)

@@ -70,15 +70,17 @@ async def test_writers_of_one_key_take_turns_across_stores_of_one_file(tmp_path:
 async def test_a_lease_is_renewed_while_its_write_runs_past_it(tmp_path: Path) -> None:
     a, b = StateStore(file_url(tmp_path)), StateStore(file_url(tmp_path))
     order: list[str] = []
+    started = anyio.Event()
 
     async def long_write() -> None:
         async with WriteLocks(a, FAST).hold([KEY]):
             order.append("long starts")
+            started.set()
             await anyio.sleep(FAST.lease * 3)
             order.append("long ends")
 
     async def second() -> None:
-        await anyio.sleep(0.1)
+        await started.wait()  # (not a fixed pause: creating and migrating a fresh file takes a while when loaded)
         async with WriteLocks(b, FAST).hold([KEY]):
             order.append("second")
 

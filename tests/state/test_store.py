@@ -138,9 +138,8 @@ async def test_a_revcent_form_spent_on_one_server_is_refused_on_another_sharing_
         await first.ok("CreateUserThirdPartyIntegration", name="One", secure_form_id=form_id,
                        site_third_party_integration=revcent.site_id("tax"))
     async with connect(settings, revcent=revcent) as restarted:  # a new server process on the same database
-        # The handle is sealed for the session that made the form, so another server's session cannot even open it;
-        # either way the form is not used twice and nothing reaches RevCent.
-        await restarted.refused("CreateUserThirdPartyIntegration", "Nothing was sent", name="Two",
+        # The form was its first session's (issue 18): the new server cannot even open it.
+        await restarted.refused("CreateUserThirdPartyIntegration", "for this session", name="Two",
                                 site_third_party_integration=revcent.site_id("tax"), secure_form_id=form_id)
         assert (await restarted.ok("GetIntegrationChanges"))["total"] == 2
     assert [r.name for r in revcent.user_integrations.values()].count("Two") == 0

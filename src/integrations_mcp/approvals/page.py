@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from integrations_mcp.approvals.question import Question
 from integrations_mcp.approvals.store import Approval, ApprovalState, ApprovalStore
 from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document, message
@@ -36,14 +37,18 @@ POST_REFUSED = {PostRefused.CROSS_SITE: CROSS_SITE, PostRefused.TOO_LARGE: STALE
 
 
 def _page(approval: Approval) -> HTMLResponse:
-    lines = "".join(f"<li>{escape(line.lstrip('- '))}</li>" for line in approval.summary.splitlines() if line.strip())
-    body = (f"<h1>Approve this change?</h1><p>Your assistant asks to run <strong>{escape(approval.tool)}</strong> on "
-            f"<strong>{escape(approval.target)}</strong>. This is exactly what will be written:</p><ul>{lines}</ul>"
-            "<p>Nothing is written unless you approve. If the saved values change before your assistant carries it "
-            "out, this approval no longer counts and you will be asked again.</p>"
+    asked = Question.from_json(approval.summary)
+    changes = "".join(f"<li>{escape(line)}</li>" for line in asked.changes)
+    means = "".join(f"<p>{escape(line)}</p>" for line in asked.consequences)
+    body = (f"<h1>{escape(asked.title)}</h1>"
+            "<p>Your assistant asks for your approval before it makes this change.</p>"
+            f'<h2>What changes</h2><ul class="change">{changes}</ul>'
+            + (f"<h2>What this means</h2>{means}" if means else "")
+            + "<p>Nothing is written unless you approve. If the saved values change before your assistant makes "
+            "the change, this approval no longer counts and you will be asked again.</p>"
             '<form method="post">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(approval.csrf_token)}">'
-            '<button type="submit" name="decision" value="approve">Approve</button> '
+            '<button type="submit" name="decision" value="approve">Approve</button>'
             '<button type="submit" name="decision" value="reject">Reject</button></form>')
     return document("Approve a change", body)
 

@@ -30,7 +30,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto
          "button{margin-top:1.5rem;margin-right:.75rem;padding:.6rem 1.6rem;font-size:1rem;cursor:pointer}"
          "table{border-collapse:collapse;margin:.75rem 0;width:100%}th,td{text-align:left;vertical-align:top;"
          "padding:.35rem .5rem;border-bottom:1px solid #ccc}th{font-weight:600}"
-         ".change{background:#f4f7fb;border-left:4px solid #1a5fb4;padding:.5rem .75rem}"
+         ".change{background:#f4f7fb;border-left:4px solid #1a5fb4;padding:.5rem .75rem .5rem 2rem}"
          "[role=alert]{border:2px solid #b00020;padding:.5rem .75rem;color:#6d0016;background:#fff5f6}"
          "[aria-invalid=true]{border:2px solid #b00020}")
 

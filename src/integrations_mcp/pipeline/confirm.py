@@ -3,9 +3,11 @@ checks that what was approved is exactly what will be written.
 
 Policies (setting INTEGRATIONS_CONFIRMATION):
 - `person` (default): the person decides. A client that declared form elicitation is asked inside the same tool
-  call (a live `elicitation/create` on 2025-era sessions; an input-required result the client answers and retries
-  with on 2026-07-28). Otherwise the call is refused with a one-time approval page for the person; the agent's
-  retry with `approval_id` goes through only if the person approved exactly this change.
+  call, whatever the arguments (a live `elicitation/create` on 2025-era sessions, asked with the write lock
+  released and followed by a re-plan that must match; an input-required result the client answers and retries
+  with on 2026-07-28); only the boolean `true` approves. Otherwise the call is refused with a one-time approval
+  page for the person; the agent's retry with `approval_id` goes through only if the person approved exactly this
+  change. The person is asked about the whole write, in words for a person (`approvals.question`).
 - `model`: unattended automation. The refusal shows the change and hands back a `confirmation_id`; the retry
   must carry the confirmation flags *and* that token. A flag set without the token is refused like no flag.
 
@@ -16,7 +18,7 @@ computed from (a keyed digest), is used once, expires, and belongs to the sessio
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,6 +30,7 @@ from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResul
 from pydantic import ValidationError
 
 from integrations_mcp import telemetry
+from integrations_mcp.approvals.question import Question
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
 from integrations_mcp.errors import GuardrailError
@@ -51,7 +54,8 @@ class ConfirmationRequest:
     flag: str  # the tool argument that confirms under policy `model`, e.g. "confirm_overwrite"
     reason: str  # what needs confirming, one sentence
     changes: list[FieldChange] = field(default_factory=list)
-    consequence: str = ""  # what happens if the user agrees
+    consequence: str = ""  # what happens if the user agrees, in words for the person
+    title: str = ""  # the person's question, `{target}` for the integration: "Turn off {target}?"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ class ConfirmCall:
     owner: str  # the session key (toolkit.identity)
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
     token: str | None = None  # `confirmation_id` (model) or `approval_id` (person)
+    # The whole write as the person sees it: every field it changes, the secret ones, plain labels by field.
+    changes: tuple[FieldChange, ...] = ()
+    secrets: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,13 @@ def summary(requests: list[ConfirmationRequest]) -> str:
         if request.consequence:
             lines.append(request.consequence)
     return clean_text("\n".join(lines))
+
+
+def question(requests: list[ConfirmationRequest], call: ConfirmCall) -> Question:
+    """What the person is asked: the whole write (not only the changes that need them), each line once."""
+    changes = list(call.changes) or [c for r in requests for c in r.changes]
+    return Question.of([r.title for r in requests if r.title], call.target, changes, call.secrets,
+                       [r.consequence for r in requests], call.labels)
 
 
 def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: ConfirmationPolicy) -> list[str]:
@@ -223,7 +238,7 @@ class Confirmer:
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult | AskPerson:
         ctx = call.ctx
-        text = f"Approve this change to {clean_text(call.target)}?\n{summary(requests)}"
+        text = question(requests, call).text()
         if not is_modern(ctx):
             # Asked outside the write lock (pipeline.write): the write is planned again once the person answered.
             return AskPerson(ctx, text, digest)
@@ -261,8 +276,9 @@ class Confirmer:
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
-        return await self.approvals.create(tool=call.tool, target=clean_text(call.target), summary=summary(requests),
-                                           digest=digest, owner=call.owner, on_page=on_page)
+        return await self.approvals.create(tool=call.tool, target=clean_text(call.target),
+                                           summary=question(requests, call).to_json(), digest=digest,
+                                           owner=call.owner, on_page=on_page)
 
 
 def approves(answer: Any) -> bool:

@@ -72,12 +72,13 @@ class RevertStages:
         if not needed:
             return []
         changes: list[FieldChange] = self.inner.journal_plan(plan).changes
-        reasons = " ".join(r.reason for r in needed)
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
             reason=f"reverting change {self.change.id} ({self.change.tool} by {quoted(self.change.principal)}) "
                    "restores the values saved before it.",
-            consequence=reasons)]
+            consequence=" ".join(["The values saved before that change are put back.",
+                                  *(r.consequence for r in needed if r.consequence)]),
+            title="Undo an earlier change to {target}?")]
 
     def target(self, plan: Any) -> str:
         return self.inner.target(plan)

@@ -13,7 +13,9 @@ The change journal (`journal.py`), when the server has one, records each write a
 a refused or failed write is recorded too (dry runs and calls waiting for the person are not writes).
 
 The lock (`locks.py`) makes check-and-write atomic per target within this server: a second writer waits, is planned
-again against the first one's result, and needs its own confirmation if it now replaces a value. Later features
+again against the first one's result, and needs its own confirmation if it now replaces a value. A question put live
+to the person (2025-era elicitation) is asked with the lock released; the write then runs again under the lock and
+goes through only if it is exactly the change the person approved. Later features
 hook one stage each (a change journal at send/verify, value-based secret checks at check).
 """
 
@@ -174,5 +176,8 @@ async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: V
 
 
 def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:
+    whole = stages.journal_plan(plan)  # every field the write changes, secrets named: what the person is shown
+    labels = getattr(stages, "labels", None)  # optional: plain labels of the vendor's fields
     return ConfirmCall(ctx=call.ctx, tool=call.tool, target=stages.target(plan), owner=call.owner, flags=call.flags,
-                       token=call.token)
+                       token=call.token, changes=tuple(whole.changes), secrets=tuple(whole.secrets),
+                       labels=labels(plan) if labels else {})

@@ -9,7 +9,10 @@ building the server and answering tools/list never pays for them."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +32,7 @@ __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "ch
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 # The shipped migrations, oldest first (a test keeps this equal to Alembic's).
 KNOWN_VERSIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
 SQLITE_MIGRATION_ATTEMPTS = 5
@@ -55,11 +59,12 @@ def state_failures() -> tuple[type[BaseException], ...]:
 
 
 def default_url() -> str:
-    """SQLite in the platform's user data directory, created on first use."""
+    """SQLite in the platform's user data directory (a folder only its owner can enter), created on first use."""
     from platformdirs import user_data_dir
 
     folder = Path(user_data_dir("integrations-mcp", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(folder, 0o700, "folder")
     return f"sqlite+aiosqlite:///{folder / 'state.sqlite3'}"
 
 
@@ -84,6 +89,22 @@ def checked_url(url: str) -> str:
                              "does not use: write postgresql://user:password@host/db (psycopg, the postgres extra).")
         return f"postgresql+psycopg://{match['rest']}"
     raise StateError("INTEGRATIONS_STATE_URL must be a sqlite+aiosqlite:// or postgresql:// URL.")
+
+
+def _owner_only(path: Path, wanted: int, what: str) -> None:
+    """Take group and other permissions off `path` (POSIX), saying so: the state holds the journal, approvals and
+    sealed form values. A path this process cannot change is left to the first use to report."""
+    if os.name != "posix":
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & wanted)
+            log.warning("The state database %s %s was open to other users (mode %03o); it is now %03o (owner "
+                        "only).", what, path, mode, mode & wanted)
+    except OSError as exc:
+        log.warning("The state database %s %s could not be made private (%s): make it readable by its owner only.",
+                    what, path, exc.strerror or exc)
 
 
 class StateStore:
@@ -117,8 +138,23 @@ class StateStore:
         if self._engine is None:
             from integrations_mcp.state.engine import async_engine
 
+            self.make_private(create=True)
             self._engine = async_engine(self)
         return self._engine
+
+    def make_private(self, *, create: bool) -> None:
+        """A SQLite file is readable by its owner only: created 0600 (`create`), and an existing one open to others
+        is made so, with a warning. At start (`check_version`) and before the first connection."""
+        if self.dialect != "sqlite" or self.in_memory:
+            return
+        path = Path(self.database)
+        if create and os.name == "posix" and not path.exists():
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError:
+                return  # e.g. a missing folder: the first use reports it
+        if path.is_file():
+            _owner_only(path, 0o600, "file")
 
     def check_version(self) -> None:
         """A cheap start-up check of a SQLite file's schema version (the standard library's sqlite3, no
@@ -126,6 +162,7 @@ class StateStore:
         file or an unmigrated one is left to the first use, which creates and migrates it."""
         if self.dialect != "sqlite" or self.in_memory or not Path(self.database).is_file():
             return
+        self.make_private(create=False)
         import sqlite3
 
         try:
@@ -170,6 +207,7 @@ class StateStore:
         async (the secure form store). Migrated on its first connection."""
         from integrations_mcp.state.engine import sync_engine
 
+        self.make_private(create=True)
         return sync_engine(self)
 
     async def prepare(self) -> None:

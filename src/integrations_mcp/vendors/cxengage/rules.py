@@ -273,7 +273,8 @@ def overwrite_confirmation(changes: list[FieldChange], saved: Mapping[str, Any])
         return None
     return ConfirmationRequest(
         flag=CONFIRM_OVERWRITE, reason="this edit replaces property values that are already set.",
-        changes=replaced, consequence="Flows that use this integration pick up the new values at once.")
+        changes=replaced, consequence="Flows that use this integration pick up the new values at once.",
+        title="Replace saved settings of {target}?")
 
 
 def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationRequest | None:
@@ -283,7 +284,8 @@ def deactivation_confirmation(name: str, active: bool | None) -> ConfirmationReq
     return ConfirmationRequest(
         flag=CONFIRM_DEACTIVATE, reason=f"deactivating {name!r} affects live contacts.",
         consequence="Flows that call this integration (CRM look-ups, ticket or activity updates) fail or skip it "
-                    "until it is active again. Check with the user first.")
+                    "until it is turned on again.",
+        title="Turn off {target}?")
 
 
 def form_destination(spec: TypeSpec, saved: Mapping[str, Any], given: Mapping[str, Any], *,
@@ -316,7 +318,8 @@ def destination_confirmation(spec: TypeSpec, changes: list[FieldChange], saved: 
         return None
     return ConfirmationRequest(
         flag=CONFIRM_OVERWRITE, reason=f"this edit changes where the saved {', '.join(kept)} will be sent.",
-        changes=moved, consequence="The saved secrets will be used with the new values; check that they belong there.")
+        changes=moved, consequence="The saved secrets will be used with the new values; check that they belong there.",
+        title="Use the saved secrets of {target} somewhere else?")
 
 
 def rename_confirmation(current_name: str, new_name: str | None, active: bool) -> ConfirmationRequest | None:
@@ -326,7 +329,8 @@ def rename_confirmation(current_name: str, new_name: str | None, active: bool) -
     return ConfirmationRequest(
         flag=CONFIRM_OVERWRITE, reason=f"this edit renames the active integration {current_name!r}.",
         changes=[FieldChange.of("name", current_name, new_name)],
-        consequence="Flows and people that look it up by name will need the new one.")
+        consequence="Flows and people that look it up by name will need the new one.",
+        title="Rename {target}?")
 
 
 def erase_confirmation(erased: list[str], type_name: str) -> ConfirmationRequest | None:

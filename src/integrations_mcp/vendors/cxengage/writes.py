@@ -56,6 +56,11 @@ class _Write:
                  policy: ConfirmationPolicy) -> None:
         self.api, self.forms, self.owner, self.tenant_id, self.policy = api, forms, owner, tenant_id, policy
 
+    def labels(self, plan: WritePlan) -> dict[str, str]:
+        """What the person reads for each field: the type's property titles."""
+        return {"name": "Name", "description": "Description", "active": "Active", "type": "Type",
+                **{PROPERTY + p.name: p.title for p in plan.spec.properties}}
+
     def _keys(self, *, name: str | None, form_id: str | None) -> list[str]:
         """Two writers with one name in the tenant, or with one form, must not both pass their checks."""
         keys = [f"cxengage:{self.tenant_id}:name:{name_key(name)}"] if name else []
@@ -186,7 +191,8 @@ class EditIntegration(_Write):
         return [own, *self._keys(name=self.args.name, form_id=self.args.secure_form_id)]
 
     def target(self, plan: EditPlan) -> str:
-        return f"the CxEngage integration {plan.current.name!r} ({plan.current.id}, tenant {self.tenant_id})"
+        return (f"the CxEngage {plan.spec.title} integration {plan.current.name!r} ({plan.current.id}, tenant "
+                f"{self.tenant_id})")
 
     def journal_plan(self, plan: EditPlan) -> Planned:
         before = journal_image(plan.current, self.tenant_id)

@@ -313,7 +313,8 @@ def overwrite_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
         return None
     return ConfirmationRequest(
         flag="confirm_overwrite", reason="this edit replaces saved credentials or option values.", changes=replaced,
-        consequence=f"These settings may drive {dependent_features(plan.site.integration_type)}.")
+        consequence=f"These settings may drive {dependent_features(plan.site.integration_type)}.",
+        title="Replace saved settings of {target}?")
 
 
 def disable_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
@@ -322,8 +323,8 @@ def disable_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
     kind = plan.site.integration_type
     return ConfirmationRequest(
         flag="confirm_disable", reason=f"disabling {plan.current.name!r} stops what depends on it.",
-        consequence=f"Live features of this {kind} integration that stop or fail: {dependent_features(kind)}. "
-                    "Check them with the user first.")
+        consequence=f"Live features of this {kind} integration that stop or fail: {dependent_features(kind)}.",
+        title="Turn off {target}?")
 
 
 def rename_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
@@ -333,7 +334,8 @@ def rename_confirmation(plan: EditPlan) -> ConfirmationRequest | None:
     return ConfirmationRequest(
         flag="confirm_overwrite", reason=f"this edit renames the enabled integration {plan.current.name!r}.",
         changes=[c for c in plan.changes if c.field == "name"],
-        consequence="People and reports that know it by its name will see the new one.")
+        consequence="People and reports that know it by its name will see the new one.",
+        title="Rename {target}?")
 
 
 def live_settings_confirmation(plan: EditPlan) -> ConfirmationRequest | None:

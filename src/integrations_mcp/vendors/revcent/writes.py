@@ -101,6 +101,13 @@ class _RevCentWrite:
         await self.spent.spend(form_id)
         return await spending(lambda: send(body), give_back=lambda: self.spent.give_back(form_id))
 
+    def labels(self, plan: WritePlan) -> dict[str, str]:
+        """What the person reads for each field (the site's own names, never option or field ids)."""
+        return {"name": "Name", "description": "Description", "enabled": "Enabled", "credentials": "Credentials",
+                "site_third_party_integration": "Native integration",
+                **{f"third_party_options.{o.id}.{f.id}": f"{o.name or o.id}: {f.name or f.id}"
+                   for o in plan.site.third_party_options for f in o.fields}}
+
     def journal_result(self, result: WriteResult) -> Written:
         after = journal_image(result.verified.integration) if result.verified else None
         return Written(result.user_third_party_integration_id, after, result.mismatches)
@@ -218,7 +225,7 @@ class EditWrite(_RevCentWrite):
         return keys + ([name_lock(self.edit.name)] if self.edit.name else [])
 
     def target(self, plan: EditPlan) -> str:
-        return f"the RevCent integration {plan.current.name!r} ({plan.current.id})"
+        return f"the RevCent {plan.site.integration_type} integration {plan.current.name!r} ({plan.current.id})"
 
     def journal_plan(self, plan: EditPlan) -> Planned:
         secrets = ["credentials"] if plan.secure_form_id else []

@@ -10,6 +10,7 @@ Revises: 0004
 """
 
 import hashlib
+import sqlite3
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,14 +26,25 @@ def spent_form_key(vendor: str, form_id: str) -> str:
     return hashlib.sha256(f"integrations-mcp/spent-form:{vendor}:{form_id}".encode()).hexdigest()
 
 
+def _drop_csrf_columns() -> None:
+    """ALTER TABLE ... DROP COLUMN where the database has it (PostgreSQL; SQLite 3.35+): a copy of each table (batch
+    mode) would make every fresh database's first use slower."""
+    bind = op.get_bind()
+    native = bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info >= (3, 35)
+    for table in ("approvals", "secure_forms"):
+        if native:
+            op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN csrf_token"))
+        else:
+            with op.batch_alter_table(table) as batch:
+                batch.drop_column("csrf_token")
+
+
 def upgrade() -> None:
     op.execute(sa.text("DELETE FROM approvals"))
-    with op.batch_alter_table("approvals") as batch:
-        batch.drop_column("csrf_token")
     op.execute(sa.text("DELETE FROM secure_forms"))
-    with op.batch_alter_table("secure_forms") as batch:
-        batch.drop_column("csrf_token")
-        batch.add_column(sa.Column("page", sa.String(64), nullable=False))
+    _drop_csrf_columns()
+    # Empty now; the default only satisfies SQLite's ADD COLUMN rule for NOT NULL (every row written has a page).
+    op.add_column("secure_forms", sa.Column("page", sa.String(64), nullable=False, server_default=""))
     op.create_index("ix_secure_forms_page", "secure_forms", ["page"], unique=True)
     conn = op.get_bind()
     for vendor, form_id in conn.execute(sa.text("SELECT vendor, form_id FROM spent_forms")).all():
