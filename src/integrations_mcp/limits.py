@@ -293,20 +293,28 @@ class ClientShares:
                                      "client does on exit), or retry once idle ones have expired.\n", retry_after=60)
             return
         self._opening[client] = self._opening.get(client, 0) + 1
+        pending = True
+
+        def settle() -> None:  # no longer an opening in progress: counted as open, or not at all
+            nonlocal pending
+            if pending:
+                pending = False
+                self._opening[client] -= 1
+                if not self._opening[client]:
+                    del self._opening[client]
 
         async def learn(message: dict) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 300:
+            if message["type"] == "http.response.start":
                 opened = next((v for k, v in message.get("headers", ()) if k == SESSION_HEADER), None)
-                if opened:
+                if opened and message["status"] < 300:
                     self._open.setdefault(client, set()).add(opened.decode("latin-1"))
+                settle()  # before the client can read the answer and open the next one
             await send(message)
 
         try:
             await self.app(scope, receive, learn)
         finally:
-            self._opening[client] -= 1
-            if not self._opening[client]:
-                del self._opening[client]
+            settle()
 
 
 # --- per owner (tool level) ----------------------------------------------------------------------------------------
