@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import secrets
+import signal
 import ssl
 import statistics
 import subprocess
@@ -354,7 +355,12 @@ def main() -> None:
             anyio.run(stdio_table, keys, state_url, args.stdio_calls)
 
 
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that a killed run still stops its servers and PostgreSQL
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_on_term)
     if len(sys.argv) > 1 and sys.argv[1] == "_emulators":
         run_emulators()
     elif len(sys.argv) > 1 and sys.argv[1] == "_load":

@@ -6,7 +6,7 @@
 - `BodyLimit`: request bodies are counted while they stream in; a declared or actual excess gets 413 at once, before
   anything reads the whole body.
 - `ClientShares` (around /mcp, where the bearer middleware has named the client): per client (the token's principal,
-  or the client address without auth) a request rate and a number of open MCP sessions, refused with 429 and
+  or the client address without auth) a request rate, requests in flight and open MCP sessions, refused with 429 and
   `Retry-After` so that one client cannot take what the others need.
 - `OwnerQuota` and `check_pending`: open secure forms and pending approvals per owner (an MCP session), refused at the
   tool level with a clear isError answer.
@@ -46,6 +46,7 @@ class Limits:
     max_body_bytes: int = 4 * MiB  # an HTTP request body (413 past it)
     client_sessions: int = 100  # open MCP sessions per client (token principal, or address without auth)
     client_requests_per_minute: int = 6000  # per client; a burst of a tenth of it is allowed at once
+    client_in_flight: int = 128  # requests of one client served at once (half the default in-flight limit)
     session_forms: int = 50  # open secure forms per MCP session (the owner of a form)
     session_approvals: int = 100  # pending approvals (and confirmation tokens) per MCP session
 
@@ -236,10 +237,11 @@ class ClientShares:
     SDK forgets it (idle timeout): `is_open(session_id)` asks the session manager. Openings in progress count too, so
     a burst of parallel openings cannot slip past the cap."""
 
-    def __init__(self, app: Callable, *, sessions: int, per_minute: int,
-                 is_open: Callable[[str], bool], clock: Callable[[], float] = time.monotonic) -> None:
-        self.app, self.sessions, self.is_open = app, sessions, is_open
+    def __init__(self, app: Callable, *, sessions: int, per_minute: int, is_open: Callable[[str], bool],
+                 in_flight: int = Limits.client_in_flight, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app, self.sessions, self.is_open, self.in_flight = app, sessions, is_open, in_flight
         self.rate = TokenBuckets(per_minute, clock)
+        self._busy: dict[str, int] = {}  # client -> its requests being served
         self._open: dict[str, set[str]] = {}
         self._opening: dict[str, int] = {}
 
@@ -262,6 +264,23 @@ class ClientShares:
                                      "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE). Retry after the Retry-After "
                                      "seconds.\n", retry_after=wait)
             return
+        if _is_event_stream(scope):  # a session's stream waits, it does not work
+            await self._serve(client, scope, receive, send)
+            return
+        if self._busy.get(client, 0) >= self.in_flight:
+            await _answer(send, 429, f"Too many requests of this client in flight ({self.in_flight}, "
+                                     "INTEGRATIONS_CLIENT_MAX_IN_FLIGHT). Retry after the Retry-After seconds.\n",
+                          retry_after=1)
+            return
+        self._busy[client] = self._busy.get(client, 0) + 1
+        try:
+            await self._serve(client, scope, receive, send)
+        finally:
+            self._busy[client] -= 1
+            if not self._busy[client]:
+                del self._busy[client]
+
+    async def _serve(self, client: str, scope: dict, receive: Callable, send: Callable) -> None:
         opening = scope.get("method") == "POST" and _header(scope, SESSION_HEADER) is None and _stateful(scope)
         if not opening:
             await self.app(scope, receive, send)
@@ -274,20 +293,28 @@ class ClientShares:
                                      "client does on exit), or retry once idle ones have expired.\n", retry_after=60)
             return
         self._opening[client] = self._opening.get(client, 0) + 1
+        pending = True
+
+        def settle() -> None:  # no longer an opening in progress: counted as open, or not at all
+            nonlocal pending
+            if pending:
+                pending = False
+                self._opening[client] -= 1
+                if not self._opening[client]:
+                    del self._opening[client]
 
         async def learn(message: dict) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 300:
+            if message["type"] == "http.response.start":
                 opened = next((v for k, v in message.get("headers", ()) if k == SESSION_HEADER), None)
-                if opened:
+                if opened and message["status"] < 300:
                     self._open.setdefault(client, set()).add(opened.decode("latin-1"))
+                settle()  # before the client can read the answer and open the next one
             await send(message)
 
         try:
             await self.app(scope, receive, learn)
         finally:
-            self._opening[client] -= 1
-            if not self._opening[client]:
-                del self._opening[client]
+            settle()
 
 
 # --- per owner (tool level) ----------------------------------------------------------------------------------------

@@ -256,3 +256,19 @@ def test_limits_are_settings_with_clear_errors() -> None:
     assert (limits.max_in_flight, limits.header_timeout) == (7, 2.5)
     with pytest.raises(ConfigurationError, match="INTEGRATIONS_CLIENT_MAX_SESSIONS"):
         load_settings({"INTEGRATIONS_CLIENT_MAX_SESSIONS": "0"})
+
+
+async def test_one_token_cannot_hold_every_request_slot(tmp_path: Path) -> None:
+    """Two requests of one token whose bodies never arrive hold its share: its next request is 429, another token's
+    is served."""
+    env = tokens_env(tmp_path, INTEGRATIONS_CLIENT_MAX_IN_FLIGHT="2", INTEGRATIONS_HEADER_TIMEOUT="120")
+    with serve(env) as served:
+        stalled = half_open(served.port, 2, b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                                            b"\r\nAccept: application/json, text/event-stream\r\nAuthorization: Bearer "
+                                            + ALICE.encode() + b"\r\nContent-Length: 100\r\n\r\n{")
+        await anyio.sleep(0.5)
+        refused = await post_initialize(served.url, ALICE)
+        assert refused.status_code == 429 and "INTEGRATIONS_CLIENT_MAX_IN_FLIGHT" in refused.text
+        assert await read_call(served.url, BOB)
+        for sock in stalled:
+            sock.close()

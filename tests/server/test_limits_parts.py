@@ -127,3 +127,51 @@ async def test_only_handshake_era_posts_without_a_session_count_as_openings() ->
     assert refused["status"] == 429 and b"INTEGRATIONS_CLIENT_MAX_SESSIONS" in refused["body"]
     assert (await call(shares, request(client="10.0.0.2")))["status"] == 200  # another address
     assert (await call(shares, modern))["status"] == 200  # calls of the stateless era still pass
+
+
+async def test_one_client_cannot_hold_every_slot_another_is_served() -> None:
+    release = anyio.Event()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await ok_app(scope, receive, send)
+
+    shares = ClientShares(slow, sessions=100, per_minute=6000, is_open=lambda session_id: True, in_flight=2)
+    modern = {"mcp_protocol_version": "2026-07-28"}
+    served: list[dict[str, Any]] = []
+    async with anyio.create_task_group() as group:
+        for _ in range(2):
+            group.start_soon(lambda: _append(served, call(shares, request(**modern))))
+        await anyio.sleep(0.05)
+        refused = await call(shares, request(**modern))
+        assert refused["status"] == 429 and b"INTEGRATIONS_CLIENT_MAX_IN_FLIGHT" in refused["body"]
+        group.start_soon(lambda: _append(served, call(shares, request(client="10.0.0.2", **modern))))
+        group.start_soon(lambda: _append(served, call(shares, request(method="GET", accept="text/event-stream"))))
+        await anyio.sleep(0.05)
+        release.set()
+    assert [r["status"] for r in served] == [200] * 4
+    assert (await call(shares, request(**modern)))["status"] == 200  # its slots are back
+
+
+async def test_a_session_is_counted_once_while_its_opening_request_winds_down() -> None:
+    """The answer that opens a session reaches the client before the SDK's handler returns: the client may open the
+    next one meanwhile, and the first must not count twice (open, and still opening)."""
+    finish = anyio.Event()
+    numbers = iter(range(100))
+
+    async def opens_then_lingers(scope: Any, receive: Any, send: Any) -> None:
+        session_id = f"s{next(numbers)}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"mcp-session-id", session_id)]})
+        await send({"type": "http.response.body", "body": b""})
+        await finish.wait()
+
+    shares = ClientShares(opens_then_lingers, sessions=2, per_minute=6000, is_open=lambda session_id: True)
+    answers: list[dict[str, Any]] = []
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: _append(answers, call(shares, request())))
+        await anyio.sleep(0.05)
+        group.start_soon(lambda: _append(answers, call(shares, request())))
+        await anyio.sleep(0.05)
+        finish.set()
+    assert [a["status"] for a in answers] == [200, 200]
+    assert shares.open_sessions("address:10.0.0.1") == 2

@@ -70,8 +70,8 @@ class Settings:
     allow_unauthenticated_remote: bool = False
     trusted_proxies: tuple[str, ...] = ()  # IP addresses or networks
     # Capacity and fair shares at the edges (limits.py): INTEGRATIONS_MAX_IN_FLIGHT, _MAX_CONNECTIONS,
-    # _HEADER_TIMEOUT, _MAX_BODY_BYTES, _CLIENT_MAX_SESSIONS, _CLIENT_REQUESTS_PER_MINUTE, _MAX_OPEN_FORMS,
-    # _MAX_PENDING_APPROVALS.
+    # _HEADER_TIMEOUT, _MAX_BODY_BYTES, _CLIENT_MAX_SESSIONS, _CLIENT_REQUESTS_PER_MINUTE, _CLIENT_MAX_IN_FLIGHT,
+    # _MAX_OPEN_FORMS, _MAX_PENDING_APPROVALS (LIMIT_VARIABLES).
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -162,6 +162,7 @@ LIMIT_VARIABLES = {  # Limits field -> its variable
     "header_timeout": "INTEGRATIONS_HEADER_TIMEOUT", "max_body_bytes": "INTEGRATIONS_MAX_BODY_BYTES",
     "client_sessions": "INTEGRATIONS_CLIENT_MAX_SESSIONS",
     "client_requests_per_minute": "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE",
+    "client_in_flight": "INTEGRATIONS_CLIENT_MAX_IN_FLIGHT",
     "session_forms": "INTEGRATIONS_MAX_OPEN_FORMS", "session_approvals": "INTEGRATIONS_MAX_PENDING_APPROVALS",
 }
 

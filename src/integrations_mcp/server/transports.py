@@ -64,7 +64,8 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
         return session_id in manager._server_instances
 
     wrap_endpoint(app.router.routes, MCP_PATH, lambda endpoint: ClientShares(
-        endpoint, sessions=limits.client_sessions, per_minute=limits.client_requests_per_minute, is_open=is_open))
+        endpoint, sessions=limits.client_sessions, per_minute=limits.client_requests_per_minute, is_open=is_open,
+        in_flight=limits.client_in_flight))
     if settings.oauth_issuer is not None:
         app.router.routes[:] = [r for r in app.router.routes if not getattr(r, "path", "").startswith(METADATA_PREFIX)]
         app.router.routes.extend(metadata_routes(settings))
