@@ -174,7 +174,7 @@ class EditIntegration(_Write):
             rules.check_properties(plan.spec, {**plan.saved, **plan.given}, ui_rules=True)
         if plan.form:
             rules.require_usable_form(plan.form, plan.purpose)
-        rules.require_something_to_change(plan.changes)
+        rules.require_an_actual_change(plan.changes)
         if plan.new_name is not None:
             rows = await self.api.list_integrations(self.tenant_id)
             rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)

@@ -130,7 +130,7 @@ class CreatePlan(WritePlan):
 @dataclass(frozen=True, kw_only=True)
 class EditPlan(WritePlan):
     current: UserIntegration
-    options: list[OptionInput]  # as given, checked against the site's schema by rules.validate_options
+    options: list[OptionInput]  # as given, checked against the site's schema by rules.check_options
     saved: SavedValues  # the option values saved before the edit
     options_edit: OptionsEdit = OPTIONS_EDIT  # what RevCent does with option fields not sent, as far as known
     # Saved fields sent again only because options_edit needs it; secret fields RevCent would drop (never re-sent).

@@ -222,7 +222,7 @@ class RevCentTools:
         No delete."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
-        rules.require_something_to_change(edit)
+        rules.require_an_edit(edit)
         flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable,
                  "confirm_enable": confirm_enable}
         call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,

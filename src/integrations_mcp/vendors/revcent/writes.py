@@ -207,7 +207,7 @@ class EditWrite(_RevCentWrite):
                                       exclude_id=plan.current.id)
         await self._require_usable_form(plan)
         if plan.options:
-            rules.validate_options(plan.site, plan.options, plan.saved)
+            rules.check_options(plan.site, plan.options, plan.saved)
         rules.require_an_actual_change(plan)
         if not self.revert:
             rules.refuse_combined_changes(plan)
