@@ -11,7 +11,7 @@ from integrations_mcp.errors import GuardrailError, quoted
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import FieldChange
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
-from integrations_mcp.pipeline.journal import Outcome, Planned, Written
+from integrations_mcp.pipeline.journal import Outcome
 from integrations_mcp.state.journal import ChangeRow
 
 __all__ = ["CONFIRM_REVERT", "RevertStages", "restorable"]
@@ -43,24 +43,23 @@ def restorable(change: ChangeRow) -> tuple[dict[str, Any], list[str]]:
 
 
 class RevertStages:
-    """Wraps a vendor's edit stages (`pipeline.write.WriteStages`) built to restore `restore`."""
+    """Wraps a vendor's edit stages (`pipeline.write.WriteStages`) built to restore `restore`: its own check and
+    confirmations; every other stage, and the plan's description, are the edit's (the approval's fingerprint is
+    marked as a revert's by `run_write`, from `WriteCall.reverts`)."""
 
     def __init__(self, inner: Any, change: ChangeRow, restore: dict[str, Any]) -> None:
         self.inner, self.change, self.restore = inner, change, restore
 
-    def lock_keys(self) -> list[str]:
-        return self.inner.lock_keys()
-
-    async def plan(self) -> Any:
-        return await self.inner.plan()
+    def __getattr__(self, name: str) -> Any:  # lock_keys, plan, send, reconcile, verify, journal_result
+        return getattr(self.inner, name)
 
     async def check(self, plan: Any) -> None:
-        now = self.inner.journal_plan(plan).before or {}
+        now = plan.journal.before or {}
         wrote = self.change.after or {c["field"]: c["proposed"] for c in self.change.changes}
         drift = [f"- {name}: after change {self.change.id}: {_show(wrote.get(name))}; now: {_show(now.get(name))}"
                  for name in self.restore if now.get(name) != wrote.get(name)]
         if drift:
-            raise GuardrailError(f"Refused: {self.inner.target(plan)} changed since change {self.change.id}, and "
+            raise GuardrailError(f"Refused: {plan.target} changed since change {self.change.id}, and "
                                  "reverting would overwrite that. Nothing was sent. Differences:\n" + "\n".join(drift)
                                  + "\nMake the change the user wants with the vendor's edit tool instead.")
         await self.inner.check(plan)
@@ -71,7 +70,7 @@ class RevertStages:
         needed = self.inner.confirmations(plan)
         if not needed:
             return []
-        changes: list[FieldChange] = self.inner.journal_plan(plan).changes
+        changes: list[FieldChange] = plan.journal.changes
         return [ConfirmationRequest(
             flag=CONFIRM_REVERT, changes=changes,
             reason=f"reverting change {self.change.id} ({self.change.tool} by {quoted(self.change.principal)}) "
@@ -79,33 +78,6 @@ class RevertStages:
             consequence=" ".join(["The values saved before that change are put back.",
                                   *(r.consequence for r in needed if r.consequence)]),
             title="Undo an earlier change to {target}?")]
-
-    def target(self, plan: Any) -> str:
-        return self.inner.target(plan)
-
-    def fingerprint(self, plan: Any) -> Any:
-        return {"reverts": self.change.id, "edit": self.inner.fingerprint(plan)}
-
-    def preview(self, plan: Any, needed: list[ConfirmationRequest]) -> Any:
-        return self.inner.preview(plan, needed)
-
-    def settle(self, plan: Any) -> str:
-        return self.inner.settle(plan)
-
-    async def reconcile(self, plan: Any) -> Any:
-        return await self.inner.reconcile(plan)
-
-    async def send(self, plan: Any) -> Any:
-        return await self.inner.send(plan)
-
-    async def verify(self, plan: Any, sent: Any) -> Any:
-        return await self.inner.verify(plan, sent)
-
-    def journal_plan(self, plan: Any) -> Planned:
-        return self.inner.journal_plan(plan)
-
-    def journal_result(self, result: Any) -> Written:
-        return self.inner.journal_result(result)
 
 
 def _holds_mask(value: Any) -> bool:

@@ -21,6 +21,7 @@ hook one stage each (a change journal at send/verify, value-based secret checks 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -28,17 +29,47 @@ from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
 
 from integrations_mcp.errors import IntegrationsError, VendorError, WriteOutcomeUnknown
-from integrations_mcp.pipeline.confirm import AskPerson, ConfirmationRequest, ConfirmCall, Confirmer
+from integrations_mcp.pipeline.confirm import (
+    AskPerson,
+    ConfirmationPolicy,
+    ConfirmationRequest,
+    ConfirmCall,
+    Confirmer,
+)
 from integrations_mcp.pipeline.journal import Journal, JournalEntry, Planned, Written
 from integrations_mcp.pipeline.locks import WriteLocks
 from integrations_mcp.pipeline.progress import Progress
 from integrations_mcp.telemetry import stage
 
-__all__ = ["WriteCall", "WriteServices", "WriteStages", "run_write"]
+__all__ = ["Described", "WriteCall", "WriteServices", "WriteStages", "run_write"]
 
-PlanT = TypeVar("PlanT")
 SentT = TypeVar("SentT")
 ResultT = TypeVar("ResultT")
+
+
+class Described(Protocol):
+    """What a plan says about its own write, from what was read and asked alone (no stage state): the stages
+    carry only what they do."""
+
+    @property
+    def target(self) -> str: ...  # the integration, as the person reads it
+
+    @property
+    def fingerprint(self) -> Any: ...  # what an approval covers: the changes and the saved state
+
+    @property
+    def journal(self) -> Planned: ...  # the record before and the changes, secrets as names
+
+    @property
+    def settle(self) -> str: ...  # the read that tells whether a write of unknown outcome happened
+
+    @property
+    def labels(self) -> Mapping[str, str]: ...  # plain labels of the vendor's fields, for the person
+
+    def preview(self, needed: list[ConfirmationRequest], policy: ConfirmationPolicy) -> Any: ...  # a dry run
+
+
+PlanT = TypeVar("PlanT", bound=Described)
 
 
 class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
@@ -50,21 +81,11 @@ class WriteStages(Protocol, Generic[PlanT, SentT, ResultT]):
 
     def confirmations(self, plan: PlanT) -> list[ConfirmationRequest]: ...
 
-    def target(self, plan: PlanT) -> str: ...  # the integration, as the person reads it
-
-    def fingerprint(self, plan: PlanT) -> Any: ...  # what an approval covers: the changes and the saved state
-
-    def preview(self, plan: PlanT, needed: list[ConfirmationRequest]) -> ResultT: ...
-
-    def settle(self, plan: PlanT) -> str: ...  # the read that tells whether a write of unknown outcome happened
-
-    async def reconcile(self, plan: PlanT) -> SentT | None: ...  # that read, where it can be done here
-
     async def send(self, plan: PlanT) -> SentT: ...
 
-    async def verify(self, plan: PlanT, sent: SentT) -> ResultT: ...
+    async def reconcile(self, plan: PlanT) -> SentT | None: ...  # `plan.settle`'s read, where it can be done here
 
-    def journal_plan(self, plan: PlanT) -> Planned: ...  # the record before and the changes, secrets as names
+    async def verify(self, plan: PlanT, sent: SentT) -> ResultT: ...
 
     def journal_result(self, result: ResultT) -> Written: ...  # the image read back
 
@@ -121,7 +142,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     try:
         plan = await stage("plan", call, stages.plan())
         if entry is not None:
-            entry.planned(stages.target(plan), stages.journal_plan(plan))
+            entry.planned(plan.target, plan.journal)
         await stage("check", call, stages.check(plan))
     except VendorError as exc:  # a read of the plan or check stage: the write was never sent
         exc.args = (f"{exc} Nothing was written (this happened before the write was sent).",)
@@ -129,9 +150,10 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     requests = stages.confirmations(plan)
     if call.dry_run:
         await progress.finish("dry run: checked, nothing sent")
-        return stages.preview(plan, requests)
-    change = stages.fingerprint(plan)
-    asked = services.confirmer.confirm(requests, change, _confirm_call(stages, plan, call), approved=approved)
+        return plan.preview(requests, services.confirmer.policy)
+    # A revert's approval is its own: the same edit made directly is another change.
+    change = plan.fingerprint if call.reverts is None else {"reverts": call.reverts, "edit": plan.fingerprint}
+    asked = services.confirmer.confirm(requests, change, _confirm_call(plan, call), approved=approved)
     granted = await stage("confirm", call, asked)
     if isinstance(granted, InputRequiredResult | AskPerson):
         return granted
@@ -171,13 +193,12 @@ async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: V
     if found is not None:
         return found
     raise WriteOutcomeUnknown(exc.vendor, exc.operation, f"{exc} The write may have happened. Before anything else, "
-                              f"{stages.settle(plan)}; do not simply call again.", status=exc.status,
+                              f"{plan.settle}; do not simply call again.", status=exc.status,
                               error_code=exc.error_code, api_call_id=exc.api_call_id) from None
 
 
-def _confirm_call(stages: WriteStages[Any, Any, Any], plan: Any, call: WriteCall) -> ConfirmCall:
-    whole = stages.journal_plan(plan)  # every field the write changes, secrets named: what the person is shown
-    labels = getattr(stages, "labels", None)  # optional: plain labels of the vendor's fields
-    return ConfirmCall(ctx=call.ctx, tool=call.tool, target=stages.target(plan), owner=call.owner, flags=call.flags,
+def _confirm_call(plan: Described, call: WriteCall) -> ConfirmCall:
+    whole = plan.journal  # every field the write changes, secrets named: what the person is shown
+    return ConfirmCall(ctx=call.ctx, tool=call.tool, target=plan.target, owner=call.owner, flags=call.flags,
                        token=call.token, changes=tuple(whole.changes), secrets=tuple(whole.secrets),
-                       labels=labels(plan) if labels else {})
+                       labels=dict(plan.labels))

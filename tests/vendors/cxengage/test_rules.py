@@ -94,8 +94,8 @@ CASES: list[tuple[str, Callable[[], object], str | None]] = [
     ("create complete", lambda: rules.require_complete(ZENDESK, COMPLETE), None),
     ("no field given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID)), "nothing to change. Give at least"),
     ("a form given", lambda: rules.require_an_edit(EditArgs(TENANT, DESK_ID, secure_form_id="f" * 32)), None),
-    ("every value already saved", lambda: rules.require_something_to_change([]), "this edit changes nothing"),
-    ("a change", lambda: rules.require_something_to_change([CHANGE]), None),
+    ("every value already saved", lambda: rules.require_an_actual_change([]), "this edit changes nothing"),
+    ("a change", lambda: rules.require_an_actual_change([CHANGE]), None),
     ("emptying a required property", lambda: rules.refuse_emptying_required(COMPLETE, NO_USERNAME),
      "would leave required properties without a value (the CxEngage configuration UI's rules"),
     ("emptying one of an inactive integration", lambda: rules.refuse_emptying_required(

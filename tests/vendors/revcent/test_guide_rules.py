@@ -24,9 +24,9 @@ ROW = re.compile(r"^\| (?P<n>\d+) \| (?P<line>\d+) \| (?P<quote>.+?) \| (?P<stat
 
 
 def rule_functions() -> set[str]:
-    """The refusals (refuse_*, require_*, validate_*) and the confirmations (*_confirmation) of rules.py."""
+    """The refusals (refuse_*, require_*, check_*) and the confirmations (*_confirmation) of rules.py."""
     return {name for name, obj in vars(rules).items() if inspect.isfunction(obj) and obj.__module__ == rules.__name__
-            and (name.startswith(("refuse_", "require_", "validate_")) or name.endswith("_confirmation"))}
+            and (name.startswith(("refuse_", "require_", "check_")) or name.endswith("_confirmation"))}
 
 
 def headings() -> dict[str, list[str]]:

@@ -73,11 +73,11 @@ def refuses(call: Any, *needles: str) -> None:
     ({"description": "https://user:CANARY@example.com"}, True),
     ({"name": "Tax main", "secure_form_id": FORM_ID}, False),
 ])
-def test_refuse_raw_credentials(arguments: dict[str, Any], refused: bool) -> None:
+def test_refuse_secret_arguments(arguments: dict[str, Any], refused: bool) -> None:
     if refused:
-        refuses(lambda: rules.refuse_raw_credentials(arguments), "raw credential fields", "CreateSecureForm")
+        refuses(lambda: rules.refuse_secret_arguments(arguments), "raw credential fields", "CreateSecureForm")
     else:
-        rules.refuse_raw_credentials(arguments)
+        rules.refuse_secret_arguments(arguments)
 
 
 @pytest.mark.parametrize("edit, refused", [
@@ -85,11 +85,11 @@ def test_refuse_raw_credentials(arguments: dict[str, Any], refused: bool) -> Non
     (EditRequest(UID, third_party_options=[]), False),  # given, even if empty: refused later as a no-op
     (EditRequest(UID, enabled=False), False),
 ])
-def test_require_something_to_change(edit: EditRequest, refused: bool) -> None:
+def test_require_an_edit(edit: EditRequest, refused: bool) -> None:
     if refused:
-        refuses(lambda: rules.require_something_to_change(edit), "nothing to change")
+        refuses(lambda: rules.require_an_edit(edit), "nothing to change")
     else:
-        rules.require_something_to_change(edit)
+        rules.require_an_edit(edit)
 
 
 @pytest.mark.parametrize("edit, refused", [
@@ -177,18 +177,18 @@ async def test_require_usable_form_passes_on_a_vendor_outage() -> None:
     ([option("profile", company=["initech"])], "Valid values: acme, globex"),
     ([option("rounding", mode=["up"], code=["12"]), option("profile", company=["acme"])], None),
 ])
-def test_validate_options(proposal: list[OptionInput], needle: str | None) -> None:
+def test_check_options(proposal: list[OptionInput], needle: str | None) -> None:
     if needle is None:
-        rules.validate_options(site(), proposal, {})
+        rules.check_options(site(), proposal, {})
     else:
-        refuses(lambda: rules.validate_options(site(), proposal, {}), needle, "Nothing was sent")
+        refuses(lambda: rules.check_options(site(), proposal, {}), needle, "Nothing was sent")
 
 
-def test_validate_options_lets_a_saved_sibling_no_longer_offered_alone() -> None:
+def test_check_options_lets_a_saved_sibling_no_longer_offered_alone() -> None:
     """Siblings are no longer re-sent (the Edit guide: only what changes), so a stale saved sibling is not this
     edit's business (readiness still reports it)."""
     saved = {("rounding", "mode"): ["retired"]}
-    rules.validate_options(site(), [option("rounding", code=["1"])], saved)
+    rules.check_options(site(), [option("rounding", code=["1"])], saved)
 
 
 @pytest.mark.parametrize("record, refused", [

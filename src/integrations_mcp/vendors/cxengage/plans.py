@@ -10,12 +10,21 @@ from typing import Any
 
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import FieldChange, is_set
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.journal import Planned
 from integrations_mcp.secure_forms.store import SecureFormStatus
 from integrations_mcp.vendors.cxengage.catalog import SECRET_KEYS, TypeSpec
 from integrations_mcp.vendors.cxengage.learned import KNOWN_SET, Learned, looks_masked
-from integrations_mcp.vendors.cxengage.models import Readiness
+from integrations_mcp.vendors.cxengage.models import Readiness, WriteResult
 from integrations_mcp.vendors.cxengage.records import IntegrationRecord
-from integrations_mcp.vendors.cxengage.views import property_changes, readiness, redacted_body
+from integrations_mcp.vendors.cxengage.views import (
+    PROPERTY,
+    journal_image,
+    property_changes,
+    readiness,
+    redacted_body,
+    secret_changes,
+)
 
 __all__ = ["DESTINATION", "CreateArgs", "CreatePlan", "EditArgs", "EditPlan", "WritePlan", "destination_of",
            "form_purpose", "plan_create",
@@ -63,6 +72,7 @@ class EditArgs:
 
 @dataclass(frozen=True)
 class WritePlan:
+    tenant_id: str
     spec: TypeSpec
     purpose: dict[str, str]  # what the secure form must have been made for
     form: SecureFormStatus | None  # the form's status when one is given; its values are taken only to send
@@ -88,14 +98,46 @@ class WritePlan:
         return redacted_body({**self.body, "properties": {**self.body["properties"],
                                                           **{k: REDACTED for k in self.filled}}})
 
+    # What the plan says about its write (`pipeline.write.Described`).
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """What the person reads for each field: the type's property titles."""
+        return {"name": "Name", "description": "Description", "active": "Active", "type": "Type",
+                **{PROPERTY + p.name: p.title for p in self.spec.properties}}
+
+    @property
+    def fingerprint(self) -> Any:
+        """The approval covers these changes to this saved state (secrets included: the digest is keyed and never
+        shown): any other change to it voids the approval."""
+        return {"body": self.shown(), "changes": [c.model_dump(mode="json") for c in self.changes]}
+
 
 @dataclass(frozen=True)
 class CreatePlan(WritePlan):
     name: str
 
+    @property
+    def target(self) -> str:
+        return f"a new {self.spec.name} integration {self.name!r} (tenant {self.tenant_id})"
+
+    @property
+    def journal(self) -> Planned:
+        return Planned(None, None, self.changes, secret_changes(self.changes))
+
+    @property
+    def settle(self) -> str:
+        return (f"look for {self.name!r} with GetCxEngageIntegrations(name=...) (if it answers complete=false, "
+                "CxEngage's list may leave it out); the secure form, if any, is spent")
+
+    def preview(self, needed: list[ConfirmationRequest], policy: ConfirmationPolicy) -> WriteResult:
+        return WriteResult(dry_run=True, sent=self.shown(), changes=self.changes,
+                           next_steps=dry_run_steps(needed, "to create it", policy))
+
 
 @dataclass(frozen=True)
 class EditPlan(WritePlan):
+    integration_id: str  # as asked (the saved record is `current`)
     current: IntegrationRecord
     before: Readiness  # as saved
     # PUT replaces `properties` (learned): the untouched properties re-sent so that they survive, and the secrets
@@ -120,6 +162,29 @@ class EditPlan(WritePlan):
         """What the edit sets `active` to; None when it leaves it alone."""
         return self.body.get("active")
 
+    @property
+    def target(self) -> str:
+        return (f"the CxEngage {self.spec.title} integration {self.current.name!r} ({self.current.id}, tenant "
+                f"{self.tenant_id})")
+
+    @property
+    def fingerprint(self) -> Any:
+        return {**super().fingerprint, "saved": self.current.model_dump(mode="json")}
+
+    @property
+    def journal(self) -> Planned:
+        before = journal_image(self.current, self.tenant_id)
+        return Planned(self.current.id, before, self.changes, secret_changes(self.changes))
+
+    @property
+    def settle(self) -> str:
+        return (f"read it with GetCxEngageIntegration(integration_id={self.integration_id!r}) and compare with "
+                "the change")
+
+    def preview(self, needed: list[ConfirmationRequest], policy: ConfirmationPolicy) -> WriteResult:
+        return WriteResult(dry_run=True, integration_id=self.integration_id, sent=self.shown(),
+                           changes=self.changes, next_steps=dry_run_steps(needed, "to save the edit", policy))
+
 
 def plan_create(spec: TypeSpec, args: CreateArgs, form: SecureFormStatus | None) -> CreatePlan:
     plain = dict(args.properties)
@@ -130,8 +195,9 @@ def plan_create(spec: TypeSpec, args: CreateArgs, form: SecureFormStatus | None)
     changes = [FieldChange(field=k, proposed=v) for k, v in body.items() if k != "properties"]
     changes += property_changes({}, plain, filled)
     purpose = form_purpose(args.tenant_id, spec, None, destination_of(spec, plain))
-    return CreatePlan(spec=spec, purpose=purpose, form=form, given=plain, body=body, changes=changes,
-                      after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}), name=args.name)
+    return CreatePlan(tenant_id=args.tenant_id, spec=spec, purpose=purpose, form=form, given=plain, body=body,
+                      changes=changes, after=readiness(spec, {**plain, **{k: FROM_FORM for k in filled}}),
+                      name=args.name)
 
 
 def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: SecureFormStatus | None,
@@ -169,9 +235,9 @@ def plan_edit(spec: TypeSpec, current: IntegrationRecord, args: EditArgs, form: 
     after = readiness(spec, {**{k: v for k, v in saved.items() if k not in erased}, **plain,
                              **{k: FROM_FORM for k in filled}}, unreadable=unreadable)
     purpose = form_purpose(args.tenant_id, spec, args.integration_id, destination_of(spec, {**saved, **plain}))
-    return EditPlan(spec=spec, purpose=purpose, form=form, given=given, body=body, changes=changes, after=after,
-                    current=current, before=readiness(spec, saved, unreadable=unreadable), resent=resent,
-                    erased=erased)
+    return EditPlan(tenant_id=args.tenant_id, spec=spec, purpose=purpose, form=form, given=given, body=body,
+                    changes=changes, after=after, integration_id=args.integration_id, current=current,
+                    before=readiness(spec, saved, unreadable=unreadable), resent=resent, erased=erased)
 
 
 def _sendable(key: str, value: Any) -> bool:

@@ -12,7 +12,7 @@ called by `run_write`) decides and asks. The catalog of types and properties is 
 | CreateCxEngageIntegration | resolve_type, check_properties (UI formats only if active), require_usable_form,|
 |                           | require_complete (active=true only), require_unique_name                        |
 | EditCxEngageIntegration   | require_an_edit, resolve_type (the saved type), check_properties (UI formats    |
-|                           | if it is or becomes active), require_usable_form, require_something_to_change,  |
+|                           | if it is or becomes active), require_usable_form, require_an_actual_change,     |
 |                           | require_unique_name (rename), refuse_emptying_required (active ones),           |
 |                           | require_complete_if_active;                                                     |
 |                           | confirm: overwrite_confirmation, destination_confirmation (secrets kept),       |
@@ -56,10 +56,9 @@ from integrations_mcp.vendors.cxengage.views import PROPERTY, id_looks_secret
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
            "deactivation_confirmation", "destination_confirmation", "erase_confirmation", "form_destination",
-           "overwrite_confirmation",
-           "refuse_emptying_required", "refuse_secret_arguments", "rename_confirmation", "require_an_edit",
-           "require_complete", "require_complete_if_active", "require_same_type", "require_something_to_change",
-           "require_unique_name", "require_usable_form", "resolve_type"]
+           "overwrite_confirmation", "refuse_emptying_required", "refuse_secret_arguments", "rename_confirmation",
+           "require_an_actual_change", "require_an_edit", "require_complete", "require_complete_if_active",
+           "require_same_type", "require_unique_name", "require_usable_form", "resolve_type"]
 
 SECURE_WAY = ("Secrets are never taken in chat: call CreateCxEngageSecureForm, give the user form_url to type "
               "them in, then pass secure_form_id. Guide: GetIntegrationGuide cxengage/secure-forms.")
@@ -230,7 +229,7 @@ def require_an_edit(args: EditArgs) -> None:
                              "properties, secure_form_id.")
 
 
-def require_something_to_change(changes: list[FieldChange]) -> None:
+def require_an_actual_change(changes: list[FieldChange]) -> None:
     if not changes:
         raise GuardrailError("Refused: this edit changes nothing; every value given is already saved. "
                              "Nothing was sent.")

@@ -72,7 +72,7 @@ class CxEngageTools:
                         integration_id=change.integration or "", name=restore.get("name"),
                         description=(restore["description"] or "") if "description" in restore else None,
                         active=restore.get("active"), properties=properties or None)
-        return EditIntegration(self.api, self.forms.store, owner, self.writes.confirmer.policy, args)
+        return EditIntegration(self.api, self.forms.store, owner, args)
 
     @tool(READ_ONLY, title="List CxEngage integrations")
     async def GetCxEngageIntegrations(
@@ -171,7 +171,7 @@ class CxEngageTools:
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
         call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
-        stages = CreateIntegration(self.api, self.forms.store, call.owner, self.writes.confirmer.policy, args)
+        stages = CreateIntegration(self.api, self.forms.store, call.owner, args)
         return await run_write(stages, call, self.writes)
 
     @tool(EDITS, title="Edit a CxEngage integration")
@@ -201,7 +201,7 @@ class CxEngageTools:
         flags = {rules.CONFIRM_OVERWRITE: confirm_overwrite, rules.CONFIRM_DEACTIVATE: confirm_deactivate}
         call = write_call(ctx, "EditCxEngageIntegration", VENDOR, dry_run=dry_run, flags=flags,
                           token=confirmation_id or approval_id)
-        stages = EditIntegration(self.api, self.forms.store, call.owner, self.writes.confirmer.policy, args)
+        stages = EditIntegration(self.api, self.forms.store, call.owner, args)
         return await run_write(stages, call, self.writes)
 
 

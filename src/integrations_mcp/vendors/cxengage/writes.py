@@ -1,5 +1,6 @@
 """CxEngage's writes as `pipeline.write.WriteStages`: create and edit an integration. Each stage is one method;
-`run_write` runs them in order (plan → check → confirm → send → verify)."""
+`run_write` runs them in order (plan → check → confirm → send → verify). What a write is (target, fingerprint,
+journal image, preview) the plan says itself (`plans.py`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.changes import is_set
-from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
-from integrations_mcp.pipeline.journal import Planned, Written
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.pipeline.journal import Written
 from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.secure_forms.store import SecureFormStatus, SecureFormStore
 from integrations_mcp.vendors.cxengage import rules
@@ -35,7 +36,6 @@ from integrations_mcp.vendors.cxengage.views import (
     journal_image,
     redact_properties,
     redacted_body,
-    secret_changes,
     secret_values_in,
     view,
 )
@@ -52,14 +52,8 @@ class Sent:
 class _Write:
     """What both writes share: the client, the secure forms of the asking session, and the verify stage."""
 
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, tenant_id: str,
-                 policy: ConfirmationPolicy) -> None:
-        self.api, self.forms, self.owner, self.tenant_id, self.policy = api, forms, owner, tenant_id, policy
-
-    def labels(self, plan: WritePlan) -> dict[str, str]:
-        """What the person reads for each field: the type's property titles."""
-        return {"name": "Name", "description": "Description", "active": "Active", "type": "Type",
-                **{PROPERTY + p.name: p.title for p in plan.spec.properties}}
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, tenant_id: str) -> None:
+        self.api, self.forms, self.owner, self.tenant_id = api, forms, owner, tenant_id
 
     def _keys(self, *, name: str | None, form_id: str | None) -> list[str]:
         """Two writers with one name in the tenant, or with one form, must not both pass their checks."""
@@ -118,9 +112,8 @@ class _Write:
 
 
 class CreateIntegration(_Write):
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, policy: ConfirmationPolicy,
-                 args: CreateArgs) -> None:
-        super().__init__(api, forms, owner, args.tenant_id, policy)
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: CreateArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id)
         self.args = args
 
     def lock_keys(self) -> list[str]:
@@ -132,19 +125,6 @@ class CreateIntegration(_Write):
         wanted = name_key(plan.name)
         rows = await self.api.list_integrations(self.tenant_id)
         return next((Sent(row.id, plan.body) for row in rows if name_key(row.name) == wanted), None)
-
-    def settle(self, plan: CreatePlan) -> str:
-        return (f"look for {plan.name!r} with GetCxEngageIntegrations(name=...) (if it answers complete=false, "
-                "CxEngage's list may leave it out); the secure form, if any, is spent")
-
-    def target(self, plan: CreatePlan) -> str:
-        return f"a new {plan.spec.name} integration {plan.name!r} (tenant {self.tenant_id})"
-
-    def journal_plan(self, plan: CreatePlan) -> Planned:
-        return Planned(None, None, plan.changes, secret_changes(plan.changes))
-
-    def fingerprint(self, plan: CreatePlan) -> Any:
-        return {"body": plan.shown(), "changes": [c.model_dump(mode="json") for c in plan.changes]}
 
     async def plan(self) -> CreatePlan:
         return plan_create(rules.resolve_type(self.args.type), self.args, self.form(self.args.secure_form_id))
@@ -160,10 +140,6 @@ class CreateIntegration(_Write):
     def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
         return []
 
-    def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
-        return WriteResult(dry_run=True, sent=plan.shown(), changes=plan.changes,
-                           next_steps=dry_run_steps(needed, "to create it", self.policy))
-
     async def send(self, plan: CreatePlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:
             full = {**plan.body, "properties": {**plan.body["properties"], **secrets}}
@@ -174,35 +150,16 @@ class CreateIntegration(_Write):
 
 
 class EditIntegration(_Write):
-    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, policy: ConfirmationPolicy,
-                 args: EditArgs) -> None:
-        super().__init__(api, forms, owner, args.tenant_id, policy)
+    def __init__(self, api: CxEngageClient, forms: SecureFormStore, owner: str, args: EditArgs) -> None:
+        super().__init__(api, forms, owner, args.tenant_id)
         self.args = args
 
     async def reconcile(self, plan: EditPlan) -> Sent | None:
         return None  # an edit's outcome is not told by a read alone (the values may have been there already)
 
-    def settle(self, plan: EditPlan) -> str:
-        return (f"read it with GetCxEngageIntegration(integration_id={self.args.integration_id!r}) and compare with "
-                "the change")
-
     def lock_keys(self) -> list[str]:
         own = f"cxengage:{self.tenant_id}:integration:{self.args.integration_id}"
         return [own, *self._keys(name=self.args.name, form_id=self.args.secure_form_id)]
-
-    def target(self, plan: EditPlan) -> str:
-        return (f"the CxEngage {plan.spec.title} integration {plan.current.name!r} ({plan.current.id}, tenant "
-                f"{self.tenant_id})")
-
-    def journal_plan(self, plan: EditPlan) -> Planned:
-        before = journal_image(plan.current, self.tenant_id)
-        return Planned(plan.current.id, before, plan.changes, secret_changes(plan.changes))
-
-    def fingerprint(self, plan: EditPlan) -> Any:
-        """The approval covers these changes to this saved state (secrets included: the digest is keyed and never
-        shown): any other change to it voids the approval."""
-        return {"body": plan.shown(), "changes": [c.model_dump(mode="json") for c in plan.changes],
-                "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
         current = await self.api.get_integration(self.tenant_id, self.args.integration_id)
@@ -217,7 +174,7 @@ class EditIntegration(_Write):
             rules.check_properties(plan.spec, {**plan.saved, **plan.given}, ui_rules=True)
         if plan.form:
             rules.require_usable_form(plan.form, plan.purpose)
-        rules.require_something_to_change(plan.changes)
+        rules.require_an_actual_change(plan.changes)
         if plan.new_name is not None:
             rows = await self.api.list_integrations(self.tenant_id)
             rules.require_unique_name(rows, plan.new_name, exclude_id=self.args.integration_id)
@@ -235,10 +192,6 @@ class EditIntegration(_Write):
                     rules.deactivation_confirmation(plan.current.name, plan.new_active),
                     rules.erase_confirmation(plan.erased, plan.spec.name))
         return [request for request in requests if request is not None]
-
-    def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
-        return WriteResult(dry_run=True, integration_id=self.args.integration_id, sent=plan.shown(),
-                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit", self.policy))
 
     async def send(self, plan: EditPlan) -> Sent:
         async def call(secrets: dict[str, str]) -> Sent:

@@ -11,7 +11,7 @@ from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.prompts import register_prompts
-from integrations_mcp.vendors.revcent.rules import refuse_raw_credentials
+from integrations_mcp.vendors.revcent.rules import refuse_secret_arguments
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 from integrations_mcp.vendors.revcent.tools import RevCentTools
@@ -30,7 +30,7 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
                          server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
                          handles=FormHandles(runtime.key("revcent-form-handles")))
     runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
-    return tool_specs(tools, read_only=runtime.read_only, guard=refuse_raw_credentials, hidden=runtime.hidden)
+    return tool_specs(tools, read_only=runtime.read_only, guard=refuse_secret_arguments, hidden=runtime.hidden)
 
 
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:

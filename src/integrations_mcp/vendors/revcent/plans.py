@@ -8,13 +8,16 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from integrations_mcp.pipeline.changes import FieldChange, is_set
+from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
+from integrations_mcp.pipeline.journal import Planned
 from integrations_mcp.vendors.revcent.facts import OPTIONS_EDIT, SECURE_FORM_FIELD, CredentialsVia, OptionsEdit
-from integrations_mcp.vendors.revcent.models import OptionInput, Readiness
+from integrations_mcp.vendors.revcent.models import OptionInput, Readiness, WriteResult
 from integrations_mcp.vendors.revcent.records import SiteIntegration, UserIntegration
 from integrations_mcp.vendors.revcent.server_forms import credentials_body
 from integrations_mcp.vendors.revcent.views import (
     SavedValues,
     is_secret_option,
+    journal_image,
     looks_masked,
     missing_credentials,
     readiness,
@@ -80,6 +83,20 @@ class WritePlan:
     def readiness_after(self) -> Readiness:
         raise NotImplementedError
 
+    # What the plan says about its write (`pipeline.write.Described`).
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """What the person reads for each field (the site's own names, never option or field ids)."""
+        return {"name": "Name", "description": "Description", "enabled": "Enabled", "credentials": "Credentials",
+                "site_third_party_integration": "Native integration",
+                **{f"third_party_options.{o.id}.{f.id}": f"{o.name or o.id}: {f.name or f.id}"
+                   for o in self.site.third_party_options for f in o.fields}}
+
+    @property
+    def secrets(self) -> list[str]:
+        return ["credentials"] if self.secure_form_id else []
+
 
 @dataclass(frozen=True, kw_only=True)
 class CreatePlan(WritePlan):
@@ -88,11 +105,32 @@ class CreatePlan(WritePlan):
         draft = UserIntegration(id=DRAFT_ID, name=self.body["name"], site_third_party_integration=self.site)
         return readiness(draft, values={})
 
+    @property
+    def target(self) -> str:
+        return f"a new integration {self.body['name']!r}"
+
+    @property
+    def fingerprint(self) -> Any:
+        return {"body": self.body, "site": self.site.model_dump(mode="json")}
+
+    @property
+    def journal(self) -> Planned:
+        return Planned(None, None, self.changes, self.secrets)
+
+    @property
+    def settle(self) -> str:
+        return (f"list the integrations (GetUserThirdPartyIntegrations) and look for {self.body['name']!r}; the "
+                "secure form, if any, is spent")
+
+    def preview(self, needed: list[ConfirmationRequest], policy: ConfirmationPolicy) -> WriteResult:
+        return WriteResult(dry_run=True, sent=self.body, changes=self.changes,
+                           next_steps=dry_run_steps(needed, "to create it", policy))
+
 
 @dataclass(frozen=True, kw_only=True)
 class EditPlan(WritePlan):
     current: UserIntegration
-    options: list[OptionInput]  # as given, checked against the site's schema by rules.validate_options
+    options: list[OptionInput]  # as given, checked against the site's schema by rules.check_options
     saved: SavedValues  # the option values saved before the edit
     options_edit: OptionsEdit = OPTIONS_EDIT  # what RevCent does with option fields not sent, as far as known
     # Saved fields sent again only because options_edit needs it; secret fields RevCent would drop (never re-sent).
@@ -121,6 +159,29 @@ class EditPlan(WritePlan):
         saved."""
         credentials = not missing_credentials(self.site, self.current.third_party_credentials_saved)
         return readiness(self.current, values=project_values(self.options, self.saved), credentials_saved=credentials)
+
+    @property
+    def target(self) -> str:
+        return f"the RevCent {self.site.integration_type} integration {self.current.name!r} ({self.current.id})"
+
+    @property
+    def fingerprint(self) -> Any:
+        """The approval covers these changes to this saved state: any other change to it voids the approval."""
+        return {"body": self.body, "changes": [c.model_dump(mode="json") for c in self.changes],
+                "saved": self.current.model_dump(mode="json")}
+
+    @property
+    def journal(self) -> Planned:
+        return Planned(self.current.id, journal_image(self.current), self.changes, self.secrets)
+
+    @property
+    def settle(self) -> str:
+        return (f"read it with GetUserThirdPartyIntegration(user_third_party_integration_id={self.current.id!r}) "
+                "and compare with the change")
+
+    def preview(self, needed: list[ConfirmationRequest], policy: ConfirmationPolicy) -> WriteResult:
+        return WriteResult(dry_run=True, user_third_party_integration_id=self.current.id, sent=self.body,
+                           changes=self.changes, next_steps=dry_run_steps(needed, "to save the edit", policy))
 
 
 def _credentials_field(site: SiteIntegration, form_id: str, via: CredentialsVia) -> tuple[str, Any]:

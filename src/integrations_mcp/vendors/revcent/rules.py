@@ -8,12 +8,12 @@ within `run_write`) decides and asks.
 
 tool                              guardrails, in the order they run
 --------------------------------  --------------------------------------------------------------------------------
-every tool                        unknown arguments (refused by the server), refuse_raw_credentials (argument guard)
+every tool                        unknown arguments (refused by the server), refuse_secret_arguments (argument guard)
 CreateUserThirdPartyIntegration   require_unique_name, require_usable_form / require_usable_server_form (given a
                                   form), refuse_enabling_at_create; nothing to confirm
-EditUserThirdPartyIntegration     require_something_to_change (before the record is read),
+EditUserThirdPartyIntegration     require_an_edit (before the record is read),
                                   require_unique_name (a rename), require_usable_form / require_usable_server_form
-                                  (given a form), validate_options (given options), require_an_actual_change,
+                                  (given a form), check_options (given options), require_an_actual_change,
                                   refuse_combined_changes, refuse_dropping_secrets, require_offered_resent_values,
                                   require_complete_to_enable (enabled=true); to confirm: overwrite_confirmation,
                                   live_settings_confirmation, secret_at_risk_confirmation, rename_confirmation,
@@ -55,13 +55,12 @@ from integrations_mcp.vendors.revcent.views import (
     stale_values,
 )
 
-__all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "dependent_features",
-           "disable_confirmation", "edit_confirmations", "enable_confirmation", "is_secret_option",
-           "live_settings_confirmation", "overwrite_confirmation", "refuse_combined_changes", "refuse_dropping_secrets",
-           "refuse_enabling_at_create", "refuse_raw_credentials", "rename_confirmation",
-           "require_an_actual_change", "require_complete_to_enable", "require_offered_resent_values",
-           "require_something_to_change", "require_unique_name", "require_usable_form", "require_usable_server_form",
-           "secret_at_risk_confirmation", "validate_options"]
+__all__ = ["CREDENTIAL_KEYS", "DEPENDENT_FEATURES", "check_options", "dependent_features", "disable_confirmation",
+           "edit_confirmations", "enable_confirmation", "is_secret_option", "live_settings_confirmation",
+           "overwrite_confirmation", "refuse_combined_changes", "refuse_dropping_secrets",
+           "refuse_enabling_at_create", "refuse_secret_arguments", "rename_confirmation", "require_an_actual_change",
+           "require_an_edit", "require_complete_to_enable", "require_offered_resent_values", "require_unique_name",
+           "require_usable_form", "require_usable_server_form", "secret_at_risk_confirmation"]
 
 SECURE_FORM_WAY = ("Credentials are never taken in chat. Call CreateSecureForm with the site integration id, ask "
                    "the user to open form_url and enter the credentials there, then pass secure_form_id.")
@@ -82,9 +81,9 @@ def dependent_features(integration_type: str) -> str:
 
 # --- refusals ------------------------------------------------------------------------------------------------------
 
-def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
+def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     """A credential by name (any depth, look-alike spellings too) or by value (a token, a key, a password in a URL)
-    anywhere. Option values are checked for random-looking tokens later (validate_options), for input fields
+    anywhere. Option values are checked for random-looking tokens later (check_options), for input fields
     only: select values are the provider's asset ids."""
     paths = secret_paths(arguments, CREDENTIAL_KEYS, has_value=lambda _: True, no_entropy=("third_party_options",),
                          random_keys=("site_third_party_integration",))  # a 20-character RevCent id
@@ -93,7 +92,7 @@ def refuse_raw_credentials(arguments: dict[str, Any]) -> None:
                              f"Nothing was sent. {SECURE_FORM_WAY} Guide: GetIntegrationGuide common/guardrails.")
 
 
-def require_something_to_change(edit: EditRequest) -> None:
+def require_an_edit(edit: EditRequest) -> None:
     if not edit.given():
         raise GuardrailError("Refused: nothing to change. Give at least one of name, description, enabled, "
                              "secure_form_id, third_party_options.")
@@ -218,7 +217,7 @@ def require_complete_to_enable(readiness: Readiness) -> None:
                              + ". Save what is missing first (leave enabled unset), then enable. Nothing was sent.")
 
 
-def validate_options(site: SiteIntegration, proposal: list[OptionInput], saved: SavedValues) -> None:
+def check_options(site: SiteIntegration, proposal: list[OptionInput], saved: SavedValues) -> None:
     """Refuse ids, fields or values that the site schema and the account's assets do not offer."""
     options = {o.id: o for o in site.third_party_options}
     problems: list[str] = []

@@ -101,7 +101,7 @@ class RevCentTools:
         edit = EditRequest(integration_id=change.integration or "", name=restore.get("name"),
                            description=description, enabled=restore.get("enabled"),
                            third_party_options=[OptionInput(id=o, fields=f) for o, f in options.items()] or None)
-        return EditWrite(self.api, self.credentials, self.writes.confirmer.policy, owner, edit, self.via, revert=True)
+        return EditWrite(self.api, self.credentials, owner, edit, self.via, revert=True)
 
     @tool(READ_ONLY, title="List RevCent native integrations")
     async def GetSiteThirdPartyIntegrations(self, limit: PageSize = 25, page: Page = 1) -> SiteIntegrationPage:
@@ -193,7 +193,7 @@ class RevCentTools:
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
         call = write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run)
-        stages = CreateWrite(self.api, self.credentials, self.writes.confirmer.policy, call.owner, request, self.via)
+        stages = CreateWrite(self.api, self.credentials, call.owner, request, self.via)
         return await run_write(stages, call, self.writes)
 
     @tool(EDITS, title="Edit a RevCent integration")
@@ -222,10 +222,10 @@ class RevCentTools:
         No delete."""
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
-        rules.require_something_to_change(edit)
+        rules.require_an_edit(edit)
         flags = {"confirm_overwrite": confirm_overwrite, "confirm_disable": confirm_disable,
                  "confirm_enable": confirm_enable}
         call = write_call(ctx, "EditUserThirdPartyIntegration", VENDOR, dry_run=dry_run, flags=flags,
                           token=confirmation_id or approval_id)
-        stages = EditWrite(self.api, self.credentials, self.writes.confirmer.policy, call.owner, edit, self.via)
+        stages = EditWrite(self.api, self.credentials, call.owner, edit, self.via)
         return await run_write(stages, call, self.writes)

@@ -39,7 +39,7 @@ CREDENTIAL_KEYS = SecretKeys.of(
 
 def is_secret_option(option_id: str, field_id: str) -> bool:
     """An option field whose id (or its option's id) names a secret, e.g. `webhook_secret`: a credential, never
-    taken in chat (rules.validate_options), redacted on read (`view`)."""
+    taken in chat (rules.check_options), redacted on read (`view`)."""
     return CREDENTIAL_KEYS(field_id) or CREDENTIAL_KEYS(option_id)
 
 

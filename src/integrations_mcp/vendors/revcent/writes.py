@@ -1,4 +1,5 @@
-"""The stages (`pipeline.write.WriteStages`) of the two RevCent writes, create and edit, run by `run_write`."""
+"""The stages (`pipeline.write.WriteStages`) of the two RevCent writes, create and edit, run by `run_write`; what a
+write is (target, fingerprint, journal image, preview) the plan says itself (`plans.py`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any, TypeVar
 
 from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
-from integrations_mcp.pipeline.confirm import ConfirmationPolicy, ConfirmationRequest, dry_run_steps
-from integrations_mcp.pipeline.journal import Planned, Written
+from integrations_mcp.pipeline.confirm import ConfirmationRequest
+from integrations_mcp.pipeline.journal import Written
 from integrations_mcp.secure_forms.single_use import SpentForms, spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
@@ -61,8 +62,8 @@ class Credentials:
 class _RevCentWrite:
     """What both writes share: the client, the credential forms, and verifying by reading the record back."""
 
-    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str) -> None:
-        self.api, self.credentials, self.policy, self.owner = api, credentials, policy, owner
+    def __init__(self, api: RevCentClient, credentials: Credentials, owner: str) -> None:
+        self.api, self.credentials, self.owner = api, credentials, owner
         self.spent = credentials.spent
 
     def _form_keys(self, form_id: str | None) -> list[str]:
@@ -100,13 +101,6 @@ class _RevCentWrite:
         body = {**plan.body, SECURE_FORM_FIELD: self.credentials.handles.open(form_id, self.owner)}
         await self.spent.spend(form_id)
         return await spending(lambda: send(body), give_back=lambda: self.spent.give_back(form_id))
-
-    def labels(self, plan: WritePlan) -> dict[str, str]:
-        """What the person reads for each field (the site's own names, never option or field ids)."""
-        return {"name": "Name", "description": "Description", "enabled": "Enabled", "credentials": "Credentials",
-                "site_third_party_integration": "Native integration",
-                **{f"third_party_options.{o.id}.{f.id}": f"{o.name or o.id}: {f.name or f.id}"
-                   for o in plan.site.third_party_options for f in o.fields}}
 
     def journal_result(self, result: WriteResult) -> Written:
         after = journal_image(result.verified.integration) if result.verified else None
@@ -158,9 +152,9 @@ class _RevCentWrite:
 
 
 class CreateWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str,
-                 request: CreateRequest, via: CredentialsVia) -> None:
-        super().__init__(api, credentials, policy, owner)
+    def __init__(self, api: RevCentClient, credentials: Credentials, owner: str, request: CreateRequest,
+                 via: CredentialsVia) -> None:
+        super().__init__(api, credentials, owner)
         self.request, self.via = request, via
 
     async def reconcile(self, plan: CreatePlan) -> str | None:
@@ -169,22 +163,9 @@ class CreateWrite(_RevCentWrite):
         rows, _ = await self.api.user_integrations_for_names()
         return next((row.id for row in rows if name_key(row.name) == wanted), None)
 
-    def settle(self, plan: CreatePlan) -> str:
-        return (f"list the integrations (GetUserThirdPartyIntegrations) and look for {self.request.name!r}; the "
-                "secure form, if any, is spent")
-
     def lock_keys(self) -> list[str]:
         # Two creates with one name, or with one form, must not both pass their checks.
         return [name_lock(self.request.name), *self._form_keys(self.request.secure_form_id)]
-
-    def target(self, plan: CreatePlan) -> str:
-        return f"a new integration {self.request.name!r}"
-
-    def journal_plan(self, plan: CreatePlan) -> Planned:
-        return Planned(None, None, plan.changes, ["credentials"] if plan.secure_form_id else [])
-
-    def fingerprint(self, plan: CreatePlan) -> Any:
-        return {"body": plan.body, "site": plan.site.model_dump(mode="json")}
 
     async def plan(self) -> CreatePlan:
         return plan_create(await self.api.get_site_integration(self.request.site_id), self.request, self.via)
@@ -197,44 +178,24 @@ class CreateWrite(_RevCentWrite):
     def confirmations(self, plan: CreatePlan) -> list[ConfirmationRequest]:
         return []  # a new integration replaces nothing, and is never enabled at create
 
-    def preview(self, plan: CreatePlan, needed: list[ConfirmationRequest]) -> WriteResult:
-        return WriteResult(dry_run=True, sent=plan.body, changes=plan.changes,
-                           next_steps=dry_run_steps(needed, "to create it", self.policy))
-
     async def send(self, plan: CreatePlan) -> str:
         created = await self._with_form(plan, self.api.create_user_integration)
         return created.id
 
 
 class EditWrite(_RevCentWrite):
-    def __init__(self, api: RevCentClient, credentials: Credentials, policy: ConfirmationPolicy, owner: str,
-                 edit: EditRequest, via: CredentialsVia, *, revert: bool = False) -> None:
-        super().__init__(api, credentials, policy, owner)
+    def __init__(self, api: RevCentClient, credentials: Credentials, owner: str, edit: EditRequest,
+                 via: CredentialsVia, *, revert: bool = False) -> None:
+        super().__init__(api, credentials, owner)
         self.edit, self.via = edit, via
         self.revert = revert  # restoring one journaled change (written as one edit, even from before the rule)
 
     async def reconcile(self, plan: EditPlan) -> str | None:
         return None  # an edit's outcome is not told by a read alone (the values may have been there already)
 
-    def settle(self, plan: EditPlan) -> str:
-        return (f"read it with GetUserThirdPartyIntegration(user_third_party_integration_id={plan.current.id!r}) "
-                "and compare with the change")
-
     def lock_keys(self) -> list[str]:
         keys = [f"revcent:integration:{self.edit.integration_id}", *self._form_keys(self.edit.secure_form_id)]
         return keys + ([name_lock(self.edit.name)] if self.edit.name else [])
-
-    def target(self, plan: EditPlan) -> str:
-        return f"the RevCent {plan.site.integration_type} integration {plan.current.name!r} ({plan.current.id})"
-
-    def journal_plan(self, plan: EditPlan) -> Planned:
-        secrets = ["credentials"] if plan.secure_form_id else []
-        return Planned(plan.current.id, journal_image(plan.current), plan.changes, secrets)
-
-    def fingerprint(self, plan: EditPlan) -> Any:
-        """The approval covers these changes to this saved state: any other change to it voids the approval."""
-        return {"body": plan.body, "changes": [c.model_dump(mode="json") for c in plan.changes],
-                "saved": plan.current.model_dump(mode="json")}
 
     async def plan(self) -> EditPlan:
         return plan_edit(await self.api.get_user_integration(self.edit.integration_id), self.edit, self.via,
@@ -246,7 +207,7 @@ class EditWrite(_RevCentWrite):
                                       exclude_id=plan.current.id)
         await self._require_usable_form(plan)
         if plan.options:
-            rules.validate_options(plan.site, plan.options, plan.saved)
+            rules.check_options(plan.site, plan.options, plan.saved)
         rules.require_an_actual_change(plan)
         if not self.revert:
             rules.refuse_combined_changes(plan)
@@ -257,10 +218,6 @@ class EditWrite(_RevCentWrite):
 
     def confirmations(self, plan: EditPlan) -> list[ConfirmationRequest]:
         return rules.edit_confirmations(plan)
-
-    def preview(self, plan: EditPlan, needed: list[ConfirmationRequest]) -> WriteResult:
-        return WriteResult(dry_run=True, user_third_party_integration_id=plan.current.id, sent=plan.body,
-                           changes=plan.changes, next_steps=dry_run_steps(needed, "to save the edit", self.policy))
 
     async def send(self, plan: EditPlan) -> str:
         await self._with_form(plan, lambda body: self.api.edit_user_integration(plan.current.id, body))
