@@ -167,7 +167,7 @@ def test_config_lists_each_setting_with_source_and_value_secrets_hidden(
     code, out, err = run_cli(monkeypatch, capsys, "config", "--transport", "http", REVCENT_API_KEY=key,
                              INTEGRATIONS_AUTH_TOKEN=token, INTEGRATIONS_STATE_KEY=state_key,
                              INTEGRATIONS_STATE_URL="postgresql://mcp:hunter2-password@db.example/x",
-                             INTEGRATIONS_APPROVAL_MINUTES="5")
+                             INTEGRATIONS_APPROVAL_MINUTES="5", INTEGRATIONS_MAX_OPEN_FORMS="7")
     assert code == 0, err
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in out.splitlines()[1:-1]}
     assert rows["REVCENT_API_KEY"] == ["env", "<set, hidden>"]
@@ -177,6 +177,8 @@ def test_config_lists_each_setting_with_source_and_value_secrets_hidden(
     assert rows["INTEGRATIONS_TRANSPORT"] == ["flag", "http"]
     assert rows["INTEGRATIONS_APPROVAL_MINUTES"] == ["env", "5.0"]
     assert rows["INTEGRATIONS_JOURNAL_DAYS"] == ["default", "90.0"]
+    assert rows["INTEGRATIONS_MAX_OPEN_FORMS"] == ["env", "7"]  # the limits show their values too
+    assert rows["INTEGRATIONS_MAX_IN_FLIGHT"] == ["default", "256"]
     assert rows["REVCENT_BASE_URL"] == ["default", "https://api.revcent.com/v2"]
     assert out.splitlines()[-1].startswith("Valid")
     for secret in (key, token, state_key, "hunter2"):

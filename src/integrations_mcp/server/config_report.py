@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.server import settings as settings_module
-from integrations_mcp.server.settings import Settings, load_settings
+from integrations_mcp.server.settings import LIMIT_VARIABLES, Settings, load_settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state.store import hide_url_password
 
@@ -115,6 +115,9 @@ def _field(settings: Settings, name: str) -> tuple[bool, Any]:
                 return True, None  # the vendor is not configured: its other variables do nothing
             field = _FIELDS.get(name, name.removeprefix(prefix).lower())
             return hasattr(owner, field), getattr(owner, field, None)
+    limit = next((field for field, variable in LIMIT_VARIABLES.items() if variable == name), None)
+    if limit is not None:
+        return True, getattr(settings.limits, limit)
     field = _FIELDS.get(name, name.removeprefix("INTEGRATIONS_").lower())
     return hasattr(settings, field), getattr(settings, field, None)
 
