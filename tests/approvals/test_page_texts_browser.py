@@ -30,6 +30,14 @@ def link(refusal: str) -> str:
     return found.group(1)
 
 
+async def approve(url: str) -> None:
+    """The person presses Approve on the page."""
+    with anyio.fail_after(30):
+        async with open_page(url) as page:
+            await page.get_by_role("button", name="Approve").click()
+            await expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
+
+
 async def look(url: str, kind: str) -> tuple[str, list[str]]:
     """Open the approval page as the person does; save a screenshot; its heading and the change lines."""
     SHOTS.mkdir(exist_ok=True)
@@ -107,10 +115,15 @@ async def test_each_kind_of_change_reads_as_a_question_for_a_person() -> None:
         assert heading == "Replace saved settings of the RevCent tax integration 'Tax main'?"
         assert lines == [f"Tax settings: Commit transactions: “{values[0]}” → “{values[1]}”"]
 
-        # Undoing a journaled change.
-        await s.ok("EditUserThirdPartyIntegration", edit, description="Quarterly filings")
+        # Undoing a journaled change: a revert asks exactly when the same edit would, so undo the overwrite once the
+        # person approved it on the page.
+        await approve(link(refusal))
+        approval_id = re.search(r"approval_id=([A-Za-z0-9_-]+)", refusal)
+        assert approval_id, refusal
+        await s.ok("EditUserThirdPartyIntegration", edit, approval_id=approval_id.group(1),
+                   third_party_options=[{"id": option, "fields": [{"id": field, "value": [values[1]]}]}])
         changes = (await s.ok("GetIntegrationChanges", limit=1))["results"]
         refusal = await s.refused("RevertIntegrationChange", "needs the user's approval", change_id=changes[0]["id"])
         heading, lines = await look(link(refusal), "revert")
         assert heading == "Undo an earlier change to the RevCent tax integration 'Tax main'?"
-        assert lines == ["Description: “Quarterly filings” → (not set)"]
+        assert lines == [f"Tax settings: Commit transactions: “{values[1]}” → “{values[0]}”"]
