@@ -111,7 +111,11 @@ async def test_many_open_sessions_never_cause_a_503() -> None:
     """Each legacy session holds its SSE stream and a keep-alive connection: 110 sessions are ~220 connections,
     past the old 200-connection cap. Every session's calls are answered."""
     sessions = 110
-    with serve({"INTEGRATIONS_CLIENT_MAX_SESSIONS": "1000"}) as served:  # one address: the per-client share allows them
+    # One address opens them all: its shares (sessions, request rate, and requests in flight: each call's POST stays
+    # open for its answer, and a session's next requests may start before the last answer's stream has closed) are
+    # raised, so that only the server-wide limit is under test here (the shares have tests of their own below).
+    with serve({"INTEGRATIONS_CLIENT_MAX_SESSIONS": "1000", "INTEGRATIONS_CLIENT_REQUESTS_PER_MINUTE": "60000",
+                "INTEGRATIONS_CLIENT_MAX_IN_FLIGHT": "1000"}) as served:
         async with AsyncExitStack() as stack:
             clients = []
             for _ in range(sessions):
