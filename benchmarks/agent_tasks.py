@@ -131,8 +131,11 @@ async def tax_setup(agent: Agent) -> tuple[str, dict[str, Any]]:
         fields = [{"id": fid, "value": [first_choice(readiness, missing["option_id"], fid) or "benchmark"]}
                   for fid in missing["field_ids"]]
         options.append({"id": missing["option_id"], "fields": fields})
+    # RevCent's guide keeps risky changes apart: the options, then enabling (which the person approves) on its own.
+    await agent.call("EditUserThirdPartyIntegration", {
+        "user_third_party_integration_id": integration_id, "third_party_options": options})
     done = await agent.call("EditUserThirdPartyIntegration", {
-        "user_third_party_integration_id": integration_id, "third_party_options": options, "enabled": True})
+        "user_third_party_integration_id": integration_id, "enabled": True})
     if find(done, "enabled") is not True:
         raise RuntimeError(f"not enabled after the set-up: {done}")
     return integration_id, readiness

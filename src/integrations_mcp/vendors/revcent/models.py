@@ -115,14 +115,15 @@ class Readiness(BaseModel):
     can_enable: bool
     blockers: list[str]
 
-    def lines(self, *, blockers: bool = True) -> list[str]:
-        """`blockers=False` in a write's answer, whose next steps already name them."""
+    def lines(self, *, blockers: bool = True, choices: bool = True) -> list[str]:
+        """`blockers=False` in a write's answer, whose next steps already name them; `choices=False` there too once
+        nothing is left to choose (they are in structuredContent, and a read shows them)."""
         lines = [f"Readiness: can_enable={str(self.can_enable).lower()}; credentials "
                  + ("saved" if self.credentials_saved else f"missing ({', '.join(self.missing_credentials)})") + "."]
         lines += [f"Blocker: {b}" for b in self.blockers if blockers]
         if self.unseen_secrets:
             lines.append(f"Not shown by RevCent (secrets, set in RevCent itself): {', '.join(self.unseen_secrets)}.")
-        if self.choices:
+        if self.choices and choices:
             lines.append("Choices (send value; show the person the label):")
             lines += [f"- {c.option_id}.{c.field_id} \"{c.label}\" ({c.source}, "
                       f"{'several allowed' if c.multiple else 'one'}): "
@@ -217,9 +218,10 @@ class WriteResult(BaseModel):
     next_steps: list[str] = []
 
     def answer(self) -> str:
+        ready = self.verified.readiness if self.verified else None
         return write_answer(dry_run=self.dry_run, target=self.user_third_party_integration_id, changes=self.changes,
                             read_back=self.verified.summary() if self.verified else None, mismatches=self.mismatches,
-                            readiness=self.verified.readiness.lines(blockers=False) if self.verified else (),
+                            readiness=ready.lines(blockers=False, choices=not ready.can_enable) if ready else (),
                             next_steps=[*(f"Learned: {x}" for x in self.learned), *self.next_steps])
 
 

@@ -285,9 +285,10 @@ def recheck_after_credentials(record: UserIntegration) -> list[str]:
     "Do not assume previously saved options are still valid after credential changes"."""
     site = record.site_third_party_integration
     saved = saved_values(record.third_party_options_saved)
-    assets = [f"{o.id}.{f.id}" + (f" (saved: {', '.join(saved[(o.id, f.id)])})" if saved.get((o.id, f.id)) else "")
+    # Only saved asset values can have gone stale (a create saves none: its readiness already asks for a choice).
+    assets = [f"{o.id}.{f.id} (saved: {', '.join(saved[(o.id, f.id)])})"
               for o in site.third_party_options for f in o.fields
-              if f.select_settings is not None and f.select_settings.third_party_asset]
+              if f.select_settings is not None and f.select_settings.third_party_asset and saved.get((o.id, f.id))]
     if not assets:
         return []
     return [f"New credentials can expose other provider assets: re-check with the user {', '.join(assets)} against "
