@@ -72,7 +72,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
         return forms[0]
 
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))
-    # A write may hold its lock while the person decides (at most an approval's lifetime), then send and read back.
+    # No write holds its lock while the person decides any more (the question is asked with the lock released);
+    # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
     locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
     writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
                                             pages=shared_forms), journal)
