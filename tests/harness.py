@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import httpx2
@@ -321,20 +322,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Served:
+    """A server started by `serve_process`: its MCP endpoint, port, combined output and process."""
+
+    url: str
+    port: int
+    output: IO[bytes]
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return self.url.removesuffix("/mcp")
+
+    def log(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+    def rss_kib(self, field: str = "VmRSS") -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise AssertionError(field)
+
+
 @contextmanager
-def serve_http(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
-    """`integrations-mcp serve --transport http *args` on `port` (default: a free one); yields the MCP endpoint's
-    URL once the server accepts connections."""
+def serve_process(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[Served]:
+    """`integrations-mcp serve --transport http *args` on `port` (default: a free one), once it accepts
+    connections; its output is kept to search (for secrets, say)."""
     port = port or free_port()
     with tempfile.TemporaryFile() as output:
         proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port), *args], stdout=output,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})))
         try:
             _wait_until_listening(proc, port, output)
-            yield f"http://127.0.0.1:{port}/mcp"
+            yield Served(f"http://127.0.0.1:{port}/mcp", port, output, proc)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+@contextmanager
+def serve_http(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+    """`serve_process`'s MCP endpoint URL."""
+    with serve_process(*args, env=env, port=port) as served:
+        yield served.url
 
 
 def _wait_until_listening(proc: subprocess.Popen[bytes], port: int, output: IO[bytes]) -> None:

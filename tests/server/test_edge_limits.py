@@ -11,11 +11,8 @@ subprocess, driven by the SDK's client and by raw sockets.
 from __future__ import annotations
 
 import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -24,7 +21,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.harness import SERVE, _wait_until_listening, clean_env, free_port
+from tests.harness import Served, serve_process
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # every test here starts the server as a subprocess
 
@@ -35,31 +32,10 @@ INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
 
 
-@dataclass
-class Served:
-    url: str
-    port: int
-    proc: subprocess.Popen[bytes]
-
-    def rss_kib(self, field: str = "VmRSS") -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise AssertionError(field)
-
-
 @contextmanager
 def serve(env: dict[str, str] | None = None) -> Iterator[Served]:
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([*SERVE, "--sandbox", "--transport", "http", "--port", str(port)], stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})))
-        try:
-            _wait_until_listening(proc, port, output)
-            yield Served(f"http://127.0.0.1:{port}/mcp", port, proc)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serve_process("--sandbox", env=env) as served:
+        yield served
 
 
 def tokens_env(tmp_path: Path, **more: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ import hmac
 import json
 import re
 import subprocess
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -33,7 +32,7 @@ from starlette.routing import Route
 from integrations_mcp.loopback import LoopbackServer
 from integrations_mcp.secure_forms.scripted_person import decide_approval
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
-from tests.harness import SERVE, STARTUP_SECONDS, Transcript, _wait_until_listening, clean_env, free_port
+from tests.harness import SERVE, STARTUP_SECONDS, Served, Transcript, clean_env, free_port, serve_process
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # every test here starts the server as a subprocess
 
@@ -79,37 +78,12 @@ def idp() -> Iterator[IdP]:
         server.stop()
 
 
-@dataclass
-class Served:
-    url: str
-    port: int
-    output: Any
-
-    @property
-    def base(self) -> str:
-        return self.url.removesuffix("/mcp")
-
-    def log(self) -> str:
-        self.output.seek(0)
-        return self.output.read().decode(errors="replace")
-
-
 @contextmanager
 def serve(*args: str, env: dict[str, str], sandbox: bool = True) -> Iterator[Served]:
-    """Like harness.serve_http, keeping the server's output to search it for secrets. `sandbox=False`: the vendors
-    come from `env` (e.g. an emulator on loopback reached with a real-looking key)."""
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([*SERVE, *(["--sandbox"] if sandbox else []), "--transport", "http", "--port",
-                                 str(port), *args],
-                                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=clean_env(**env))
-        try:
-            _wait_until_listening(proc, port, output)
-            yield Served(f"http://127.0.0.1:{port}/mcp", port, output)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    """`harness.serve_process` on the sandbox; `sandbox=False`: the vendors come from `env` (e.g. an emulator on
+    loopback reached with a real-looking key)."""
+    with serve_process(*(["--sandbox"] if sandbox else []), *args, env=env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
