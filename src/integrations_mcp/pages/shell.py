@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse
 __all__ = ["NO_PAGE", "SECURITY_HEADERS", "UNKNOWN_HOST", "document", "message"]
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     # Not no-referrer: with it a same-origin POST carries `Origin: null`, and over plain http to a name other than
@@ -40,11 +40,13 @@ UNKNOWN_HOST = ("This server does not answer to this address. Open the link exac
                 "or ask your assistant for a new link.")
 
 
-def document(title: str, body: str, status: int = 200) -> HTMLResponse:
+def document(title: str, body: str, status: int = 200, *, scripts: tuple[str, ...] = ()) -> HTMLResponse:
+    """`scripts`: same-origin paths the page loads (a sign-in method's; the CSP allows no other script)."""
+    loaded = "".join(f'<script src="{escape(src)}" defer></script>' for src in scripts)
     page = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex, nofollow">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style>{loaded}</head>"
             f"<body><main>{body}</main></body></html>\n")
     return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["approvals", "journal", "metadata", "secure_forms", "spent_forms", "write_locks"]
+__all__ = ["approvals", "journal", "metadata", "passkey_credentials", "passkey_enrolments", "passkey_spent_challenges",
+           "secure_forms", "spent_forms", "write_locks"]
 
 metadata = MetaData()
 
@@ -69,4 +70,35 @@ write_locks = Table(  # leases serialising writes across processes sharing one S
     Column("name", Text, nullable=False),  # the lock key, for whoever looks into the file
     Column("owner", String(100), nullable=False),  # pid and a random token of the holding write
     Column("expires_at", Float, nullable=False),  # renewed while the write runs; a crashed holder's lease runs out
+)
+
+# Passkeys for approvers (pages.signin.passkey_store): nothing here signs in or enrols anyone by being read.
+passkey_credentials = Table(
+    "passkey_credentials", metadata,
+    Column("id", String(1400), primary_key=True),  # the credential id, base64url (not a secret; up to 1023 bytes)
+    Column("public_key", LargeBinary, nullable=False),  # COSE; verifies assertions, proves nothing alone
+    Column("sign_count", Integer, nullable=False),
+    Column("subject", String(200), nullable=False, index=True),  # the principal the person acts as
+    Column("name", String(200), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("rp_id", String(255), nullable=False),  # the domain it was made for (the authenticator binds it)
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+)
+
+passkey_enrolments = Table(
+    "passkey_enrolments", metadata,
+    Column("id", String(64), primary_key=True),  # a keyed hash of the link's one-time token
+    Column("subject", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("used", Boolean, nullable=False),
+)
+
+passkey_spent_challenges = Table(
+    "passkey_spent_challenges", metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the challenge
+    Column("expires_at", Float, nullable=False, index=True),
 )
