@@ -1,6 +1,6 @@
 """Command line: `integrations-mcp serve` (stdio or HTTP, real vendors or --sandbox), `config` (every setting, its
 source and value), `changes` (the change journal), `check --vendor NAME` (read-only comparison of an account with
-the facts the server relies on) and `demo`."""
+the facts the server relies on), `approvers` (passkey enrolment links and enrolled passkeys) and `demo`."""
 
 from __future__ import annotations
 
@@ -86,7 +86,33 @@ def _parser() -> argparse.ArgumentParser:
                        help="Check the embedded emulators instead of a real account (no keys needed).")
     check.add_argument("--secure-form-id", help="RevCent: also read this secure form (form_source_id, expiry).")
     check.add_argument("--tenant-id", help="CxEngage: the tenant to read (default CXENGAGE_TENANT_ID).")
+    _approvers_parser(sub)
     return parser
+
+
+def _approvers_parser(sub: argparse._SubParsersAction) -> None:
+    approvers = sub.add_parser("approvers", help="Passkeys of the people who approve changes on the pages: one-time "
+                                                 "enrolment links, the list, removal (docs/operations.md).")
+    action = approvers.add_subparsers(dest="action", required=True)
+    enrol = action.add_parser("enrol", help="Create a one-time link where a person enrols a passkey. Under stdio "
+                                            "this command serves the page until they have; over HTTP the running "
+                                            "server does.")
+    enrol.add_argument("--subject", required=True, help="The principal the person acts as: a static token's name "
+                                                        "over HTTP, os:<user> under stdio.")
+    enrol.add_argument("--name", help="What people read (default: the subject).")
+    enrol.add_argument("--approver", action="store_true", help="Grant the approver role (may approve others' "
+                                                               "changes, as the approval policy allows).")
+    enrol.add_argument("--minutes", type=float, default=30.0, help="How long the link works (default 30).")
+    serving = enrol.add_mutually_exclusive_group()
+    serving.add_argument("--serve", action="store_true", default=None,
+                         help="Serve the page from this command (the default under stdio).")
+    serving.add_argument("--no-serve", dest="serve", action="store_false",
+                         help="Only print the link: a running server serves it (the default over HTTP).")
+    listing = action.add_parser("list", help="Enrolled passkeys and pending enrolment links.")
+    listing.add_argument("--json", action="store_true")
+    remove = action.add_parser("remove", help="Remove a person's passkeys (and pending links), or one passkey.")
+    remove.add_argument("--subject")
+    remove.add_argument("--credential", help="A passkey's credential id, or its start as `approvers list` shows.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +128,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config(args)
     if args.command == "changes":
         return _changes(args)
+    if args.command == "approvers":
+        return _approvers(args)
     return _serve(args)
+
+
+def _approvers(args: argparse.Namespace) -> int:
+    from integrations_mcp.errors import ConfigurationError
+    from integrations_mcp.pages.signin import approvers
+    from integrations_mcp.server.settings import load_settings
+
+    logging.basicConfig(stream=sys.stderr, level="WARNING", format="integrations-mcp: %(message)s")
+    try:
+        settings = load_settings(os.environ)
+        if args.action == "enrol":
+            return approvers.enrol(settings, subject=args.subject, name=args.name, approver=args.approver,
+                                   minutes=args.minutes, serve=args.serve)
+        if args.action == "list":
+            return approvers.list_passkeys(settings, as_json=args.json)
+        return approvers.remove(settings, subject=args.subject, credential=args.credential)
+    except ConfigurationError as exc:
+        print(f"integrations-mcp: {exc}", file=sys.stderr)
+        return 2
 
 
 def _flags(args: argparse.Namespace) -> dict[str, object]:

@@ -36,7 +36,7 @@ from integrations_mcp.pages.origin import origin_of
 from integrations_mcp.pages.shell import NO_PAGE, SECURITY_HEADERS, UNKNOWN_HOST, message
 
 __all__ = ["DEFAULT_PATH_PREFIX", "LOOPBACK_HOSTS", "PageListenerUnavailable", "PageRoutes", "PageServer",
-           "PageGuard", "host_allowed"]
+           "PageGuard", "as_localhost", "host_allowed"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,15 @@ class PageListenerUnavailable(IntegrationsError):
 # The SDK's allowlist language: exact "host:port", or "host:*" for any port.
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 _PORT = re.compile(r":\d+$")
+
+
+def as_localhost(url: str) -> str:
+    """`url` naming this machine by a loopback IP address, named `localhost` instead: passkeys (WebAuthn) need a
+    domain as the page's host, and browsers treat http://localhost as a secure context."""
+    parts = urlsplit(url)
+    if parts.hostname and parts.hostname != "localhost" and is_loopback(parts.hostname):
+        return parts._replace(netloc=f"localhost:{parts.port}" if parts.port else "localhost").geturl()
+    return url
 
 
 def host_allowed(host: str, allowed: Iterable[str]) -> bool:
@@ -108,10 +117,12 @@ class PageServer:
 
     def __init__(self, *, base_url: str | None = None, path_prefix: str = DEFAULT_PATH_PREFIX,
                  host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
-                 allowed_hosts: Iterable[str] = ()) -> None:
+                 allowed_hosts: Iterable[str] = (), localhost_links: bool = False) -> None:
         """Mode (b)'s listener binds `host`:`port` (0: any free port); its links start with `public_url` when
         given (a published port, a proxy); its Host allowlist is loopback, the bind address, the public URL's host
-        and `allowed_hosts`."""
+        and `allowed_hosts`. `localhost_links`: a loopback IP address in the links is written `localhost` (pages
+        that use passkeys)."""
+        self.localhost_links = localhost_links
         self.path_prefix = f"/{path_prefix.strip('/')}"
         self.host, self.port = host, port
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -154,7 +165,7 @@ class PageServer:
     def set_base_url(self, base_url: str) -> None:
         """Mode (a): the page is served by someone else's app at `base_url` (e.g. "http://127.0.0.1:8000")."""
         with self._lock:
-            self._base_url = base_url.rstrip("/")
+            self._base_url = as_localhost(base_url.rstrip("/")) if self.localhost_links else base_url.rstrip("/")
 
     def start_listening(self) -> str:
         """Blocking: start the loopback listener unless a base URL is known already; returns the base URL."""
@@ -170,7 +181,8 @@ class PageServer:
                     f"The page listener cannot listen on {self.host}:{self.port} ({exc.strerror or exc}), so no "
                     "form or approval link can be given. Tell the server's operator (settings "
                     "INTEGRATIONS_FORMS_HOST, INTEGRATIONS_FORMS_PORT).") from None
-            self._base_url = self.public_url or self._listener.url
+            url = self._listener.url
+            self._base_url = self.public_url or (as_localhost(url) if self.localhost_links else url)
         log.info("pages listening on %s:%d, linked as %s%s/", self.host, self._listener.port,
                  self._base_url, self.path_prefix)
         return self._base_url
