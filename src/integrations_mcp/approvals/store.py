@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from integrations_mcp.approvals.kinds import ChangeKind, parse_kinds
 from integrations_mcp.limits import Limits, check_pending
 from integrations_mcp.state.store import StateStore
 
@@ -60,6 +61,14 @@ class Approval:
     expires_at: float = 0.0
     state: ApprovalState = ApprovalState.PENDING
     on_page: bool = False  # only approvals made for the approval page can be decided there
+    kind: str = ""  # the kinds of change, comma separated (approvals.kinds): what an approver policy tells apart
+    requested_by: str = ""  # the principal whose call asked for it
+    decided_by: str | None = None  # who decided on the page, when they signed in
+    decided_how: str | None = None  # how they proved it, e.g. "signed in (oidc)"
+
+    @property
+    def kinds(self) -> frozenset[ChangeKind]:
+        return parse_kinds(self.kind)
 
 
 class ApprovalStore:
@@ -88,8 +97,13 @@ class ApprovalStore:
         digest = hmac.new(self._key, f"approval-csrf:{approval_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
+    def purpose(self, approval_id: str) -> str:
+        """What a sign-in proof for deciding this approval is bound to (`pages.signin`)."""
+        return f"approval:{self._hash(approval_id)}"
+
     async def create(self, *, tool: str, target: str, summary: str, digest: str, owner: str,
-                     on_page: bool = False) -> Approval:
+                     on_page: bool = False, kinds: frozenset[ChangeKind] = frozenset(),
+                     requested_by: str = "") -> Approval:
         from sqlalchemy import delete, func, insert, select
 
         from integrations_mcp.state.schema import approvals as table
@@ -98,7 +112,7 @@ class ApprovalStore:
         approval_id = secrets.token_urlsafe(18)
         approval = Approval(id=approval_id, tool=tool, target=target, summary=summary, digest=digest, owner=owner,
                             csrf_token=self._csrf(approval_id), expires_at=now + self.lifetime_seconds,
-                            on_page=on_page)
+                            on_page=on_page, kind=",".join(sorted(kinds)), requested_by=requested_by[:200])
         row = {k: v for k, v in approval.__dict__.items() if k != "csrf_token"}
         async with self._state.begin() as conn:
             await conn.execute(delete(table).where(table.c.expires_at <= now))
@@ -115,18 +129,26 @@ class ApprovalStore:
         approval = await self._get(approval_id)
         return approval if approval is not None and approval.on_page else None
 
-    async def decide(self, approval_id: str, csrf_token: str, approve: bool) -> Approval | None:
-        """The person's decision on the page. Only a pending approval with the page's own token can be decided."""
+    async def decide(self, approval_id: str, csrf_token: str, approve: bool, *, by: str | None = None,
+                     how: str | None = None) -> Approval | None:
+        """The person's decision on the page. Only a pending approval with the page's own token can be decided.
+        `by`/`how`: who decided and how they proved it, when the page made them sign in."""
         approval = await self._get(approval_id)
         if approval is None or not approval.on_page or approval.state != ApprovalState.PENDING:
             return None
         if not hmac.compare_digest(self._csrf(approval_id).encode(), csrf_token.encode()):
             return None
         decided = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-        if not await self._move(approval_id, ApprovalState.PENDING, decided):
+        by, how = (by[:200], (how or "")[:50]) if by else (None, None)
+        if not await self._move(approval_id, ApprovalState.PENDING, decided, decided_by=by, decided_how=how):
             return None  # decided meanwhile (another replica's page)
-        approval.state = decided
+        approval.state, approval.decided_by, approval.decided_how = decided, by, how
         return approval
+
+    async def decider(self, approval_id: str) -> tuple[str | None, str | None]:
+        """Who decided a live approval on the page and how, when they signed in; (None, None) otherwise."""
+        approval = await self._get(approval_id)
+        return (approval.decided_by, approval.decided_how) if approval is not None else (None, None)
 
     async def check(self, approval_id: str, *, owner: str, digest: str, granted_by_caller: bool = False) -> Verdict:
         """What a retry finds. `granted_by_caller`: policy `model`, where presenting the token from the refusal with
@@ -167,9 +189,10 @@ class ApprovalStore:
         if row is None or self._clock() >= row["expires_at"]:
             return None
         return Approval(**{**row, "id": approval_id, "csrf_token": self._csrf(approval_id),
-                           "state": ApprovalState(row["state"])})
+                           "state": ApprovalState(row["state"]), "kind": row["kind"] or "",
+                           "requested_by": row["requested_by"] or ""})
 
-    async def _move(self, approval_id: str, before: ApprovalState, after: ApprovalState) -> bool:
+    async def _move(self, approval_id: str, before: ApprovalState, after: ApprovalState, **also: Any) -> bool:
         from sqlalchemy import update
 
         from integrations_mcp.state.schema import approvals as table
@@ -177,5 +200,5 @@ class ApprovalStore:
         async with self._state.begin() as conn:
             result = await conn.execute(update(table).where(table.c.id == self._hash(approval_id),
                                                             table.c.state == str(before))
-                                        .values(state=str(after)))
+                                        .values(state=str(after), **also))
         return bool(result.rowcount)

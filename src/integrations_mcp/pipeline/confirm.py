@@ -30,6 +30,7 @@ from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResul
 from pydantic import ValidationError
 
 from integrations_mcp import telemetry
+from integrations_mcp.approvals.kinds import kinds_of
 from integrations_mcp.approvals.question import Question
 from integrations_mcp.approvals.store import Approval, ApprovalStore, Verdict
 from integrations_mcp.client_capabilities import can_ask_in_a_form, is_modern
@@ -66,6 +67,7 @@ class ConfirmCall:
     tool: str
     target: str  # the integration, as the person reads it
     owner: str  # the session key (toolkit.identity)
+    principal: str = ""  # who asks (toolkit.identity.principal): an approver policy compares the approver with it
     flags: frozenset[str] = frozenset()  # confirmation flags set (policy `model`)
     token: str | None = None  # `confirmation_id` (model) or `approval_id` (person)
     # The whole write as the person sees it: every field it changes, the secret ones, plain labels by field.
@@ -78,7 +80,8 @@ class ConfirmCall:
 class Granted:
     approval_id: str | None  # to spend when the write is sent; None when nothing needed confirming
     live: bool = False  # the person answered while this call waited: re-plan before writing
-    how: ApprovedHow | None = None  # how it was approved (the journal keeps it); None when nothing needed approval
+    how: ApprovedHow | str | None = None  # how it was approved (the journal keeps it); None when nothing needed it
+    by: str | None = None  # who approved, when a person signed in on the page to do it (else the asking principal)
 
 
 class ApprovedHow(StrEnum):
@@ -138,8 +141,9 @@ def dry_run_steps(needed: list[ConfirmationRequest], goal: str, policy: Confirma
 
 class Confirmer:
     def __init__(self, policy: ConfirmationPolicy, approvals: ApprovalStore,
-                 pages: Callable[[], PageServer]) -> None:
-        self.policy, self.approvals, self._pages = policy, approvals, pages
+                 pages: Callable[[], PageServer], *, sign_in: bool = False) -> None:
+        """`sign_in`: the approval page counts a decision only from a person who signed in there."""
+        self.policy, self.approvals, self._pages, self.sign_in = policy, approvals, pages, sign_in
 
     async def confirm(self, requests: list[ConfirmationRequest], change: Any, call: ConfirmCall, *,
                       approved: str | None = None) -> Granted | InputRequiredResult | AskPerson:
@@ -210,15 +214,17 @@ class Confirmer:
         assert call.token is not None
         verdict = await self.approvals.check(call.token, owner=call.owner, digest=digest)
         if verdict == Verdict.GRANTED:
-            return Granted(call.token, how=ApprovedHow.ON_PAGE)
+            by, how = await self.approvals.decider(call.token)
+            return Granted(call.token, how=f"{ApprovedHow.ON_PAGE}, {how}" if by else ApprovedHow.ON_PAGE, by=by)
         if verdict == Verdict.REJECTED:
             raise GuardrailError("Refused: the user rejected this change on the approval page. Nothing was sent. "
                                  "Ask them what they want instead.", details=_outcome("rejected"))
         if verdict == Verdict.PENDING:
             url = own_link(await self._pages().page_url(f"approvals/{call.token}"))
             raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Give them "
-                                 f"this link again: {url} (never open it yourself); call again with "
-                                 f"approval_id={call.token} when they say they approved.", details=_outcome("pending"))
+                                 f"this link again: {url} (never open it yourself{self._signed_in_note()}); call "
+                                 f"again with approval_id={call.token} when they say they approved.",
+                                 details=_outcome("pending"))
         note = {Verdict.CHANGED: "This change is not the one approved (the saved values changed since, or the "
                                  "arguments differ). ",
                 Verdict.USED: "That approval was already used for the change it covered. "}.get(
@@ -232,8 +238,8 @@ class Confirmer:
         needs = "This change needs" if note else "this change needs"
         raise GuardrailError(f"Refused: {note}{needs} the user's approval.\n{summary(requests)}\nNothing "
                              f"was sent. Give the user this link to approve or reject it: {url} (never open or "
-                             f"submit it yourself). When they say they approved, call again with the same arguments "
-                             f"and approval_id={approval.id}.", details=_outcome(outcome))
+                             f"submit it yourself{self._signed_in_note()}). When they say they approved, call again "
+                             f"with the same arguments and approval_id={approval.id}.", details=_outcome(outcome))
 
     async def _by_elicitation(self, requests: list[ConfirmationRequest], digest: str,
                               call: ConfirmCall) -> Granted | InputRequiredResult | AskPerson:
@@ -274,11 +280,17 @@ class Confirmer:
         _refuse_unless(approves(answer), _action(answer))
         return question.digest
 
+    def _signed_in_note(self) -> str:
+        return "; the user must sign in on that page and approve there themselves" if self.sign_in else ""
+
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
+        kinds = kinds_of([r.flag for r in requests], [*call.changes, *(c for r in requests for c in r.changes)],
+                         call.secrets)
         return await self.approvals.create(tool=call.tool, target=clean_text(call.target),
                                            summary=question(requests, call).to_json(), digest=digest,
-                                           owner=call.owner, on_page=on_page)
+                                           owner=call.owner, on_page=on_page, kinds=kinds,
+                                           requested_by=call.principal)
 
 
 def approves(answer: Any) -> bool:

@@ -80,7 +80,8 @@ class JournalEntry:
 
     def approved(self, by: str, how: str) -> None:
         """Who approved the change and how (the person in the client, on the approval page, or the model's token
-        under policy `model`): `by` is the principal whose call asked (on the page: the person it gave the link)."""
+        under policy `model`): `by` is the person who signed in on the approval page to approve it, else the principal
+        whose call asked (on the page: the person it gave the link)."""
         self.row = _with(self.row, approved_by=by, approved_how=str(how))
 
     async def sending(self) -> None:

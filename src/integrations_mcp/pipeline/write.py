@@ -160,7 +160,7 @@ async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, serv
     await services.confirmer.spend(granted)
     if entry is not None:
         if granted.how is not None:
-            entry.approved(call.principal, granted.how)
+            entry.approved(granted.by or call.principal, granted.how)
         await entry.sending()
     await progress.step(f"saving it in {call.vendor}")
     lost: VendorError | None = None
@@ -199,6 +199,7 @@ async def _reconcile(stages: WriteStages[PlanT, SentT, Any], plan: PlanT, exc: V
 
 def _confirm_call(plan: Described, call: WriteCall) -> ConfirmCall:
     whole = plan.journal  # every field the write changes, secrets named: what the person is shown
-    return ConfirmCall(ctx=call.ctx, tool=call.tool, target=plan.target, owner=call.owner, flags=call.flags,
+    return ConfirmCall(ctx=call.ctx, tool=call.tool, target=plan.target, owner=call.owner, principal=call.principal,
+                       flags=call.flags,
                        token=call.token, changes=tuple(whole.changes), secrets=tuple(whole.secrets),
                        labels=dict(plan.labels))

@@ -18,10 +18,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from integrations_mcp.approvals.kinds import ChangeKind
 from integrations_mcp.pages.listener import DEFAULT_PATH_PREFIX
 from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document as _document
 from integrations_mcp.pages.shell import message as _message
+from integrations_mcp.pages.signin import PagePart
+from integrations_mcp.pages.signin.gate import Gate, parts_html, script_tags
 from integrations_mcp.secure_forms.store import FormState, SecureFormError, SecureFormStore, StoredForm, form_ref
 from integrations_mcp.secure_forms.texts import (
     CROSS_SITE,
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 CSRF_FIELD = "_csrf"  # field ids cannot start with "_", so this never collides with a form field
 MAX_BODY_BYTES = 64 * 1024
 MAX_FIELDS = 200
+SIGN_IN_FIRST = "Sign in before you save: only a person who signed in can fill in this form."
 POST_REFUSED = {PostRefused.CROSS_SITE: CROSS_SITE, PostRefused.ENCODING: WRONG_ENCODING,
                 PostRefused.TOO_LARGE: TOO_LARGE, PostRefused.UNREADABLE: UNREADABLE}
 
@@ -49,7 +53,7 @@ def _when(unix: int) -> tuple[str, str]:
 
 
 def _form_page(form: StoredForm, *, error: str | None = None, invalid: frozenset[str] = frozenset(),
-               status: int = 200) -> HTMLResponse:
+               status: int = 200, parts: list[PagePart] | None = None) -> HTMLResponse:
     """The form. Inputs never carry a value attribute: nothing stored or typed is ever sent back."""
     rows = []
     for f in form.fields:
@@ -71,9 +75,11 @@ def _form_page(form: StoredForm, *, error: str | None = None, invalid: frozenset
             "shown again, and your assistant never sees them.</p>"
             '<form method="post">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(form.csrf_token)}">'
+            + (f"<p>{SIGN_IN_FIRST}</p>{parts_html(parts)}" if parts else "")
             + "".join(rows)
             + '<button type="submit">Save</button></form>'
-            f'<p>This form can be used once and expires at <time datetime="{iso}">{shown}</time>.</p>')
+            f'<p>This form can be used once and expires at <time datetime="{iso}">{shown}</time>.</p>'
+            + script_tags(parts or ()))
     return _document(f"Secure form: {form.subject}", body, status)
 
 
@@ -94,8 +100,11 @@ def _completed(status: int) -> HTMLResponse:
 
 
 class _Page:
-    def __init__(self, store: SecureFormStore, public_origin: Callable[[], str | None]) -> None:
-        self.store, self.public_origin = store, public_origin
+    def __init__(self, store: SecureFormStore, public_origin: Callable[[], str | None], gate: Gate) -> None:
+        self.store, self.public_origin, self.gate = store, public_origin, gate
+
+    async def _parts(self, request: Request, page_id: str) -> list[PagePart]:
+        return await self.gate.parts(request, purpose=self.store.purpose(page_id), return_to=request.url.path)
 
     async def show(self, request: Request) -> Response:
         page_id = request.path_params["page_id"]
@@ -106,7 +115,7 @@ class _Page:
             return _refusal(exc, post=False)
         if view.state != FormState.OPEN:
             return _completed(200)
-        return _form_page(view.form)
+        return _form_page(view.form, parts=await self._parts(request, page_id))
 
     async def submit(self, request: Request) -> Response:
         page_id = request.path_params["page_id"]
@@ -121,6 +130,15 @@ class _Page:
         except SecureFormError as exc:
             log.info("secure form page %s: %s", form_ref(page_id), exc.reason)
             return _refusal(exc, post=True)
+        if self.gate.required and view.state == FormState.OPEN:
+            verdict = await self.gate.check(request, fields, purpose=self.store.purpose(page_id),
+                                            requester=view.form.requested_by, kinds=(ChangeKind.FORM,))
+            if not verdict.allowed:
+                fields.clear()  # nothing typed is kept, even in memory
+                log.warning("secure form page %s: submission not counted (%s)", form_ref(page_id),
+                            "not signed in" if verdict.approver is None else "the approver policy refused")
+                return _form_page(view.form, error=verdict.decision.why, parts=await self._parts(request, page_id),
+                                  status=401 if verdict.approver is None else 403)
         csrf = fields.pop(CSRF_FIELD, "")
         try:
             form = self.store.submit(page_id, csrf, fields)
@@ -128,7 +146,8 @@ class _Page:
             if exc.reason in (SecureFormError.MISSING_FIELDS, SecureFormError.TOO_LONG,
                               SecureFormError.UNKNOWN_FIELDS):
                 invalid = frozenset(exc.details.get("fields", ()))
-                return _form_page(view.form, error=str(exc), invalid=invalid, status=400)
+                return _form_page(view.form, error=str(exc), invalid=invalid, status=400,
+                                  parts=await self._parts(request, page_id))
             return _refusal(exc, post=True)
         finally:
             fields.clear()
@@ -138,9 +157,11 @@ class _Page:
 
 
 def secure_form_routes(store: SecureFormStore, path_prefix: str = DEFAULT_PATH_PREFIX,
-                       public_origin: Callable[[], str | None] = lambda: None) -> list[Route]:
+                       public_origin: Callable[[], str | None] = lambda: None,
+                       gate: Gate | None = None) -> list[Route]:
     """`GET` and `POST {path_prefix}/{page_id}`, to mount on any Starlette app. `public_origin` gives the origin
-    people open the page at when it differs from the request's own (a reverse proxy)."""
-    page = _Page(store, public_origin)
+    people open the page at when it differs from the request's own (a reverse proxy); `gate`: the sign-in the
+    person needs before the values count (none by default)."""
+    page = _Page(store, public_origin, gate or Gate())
     path = f"/{path_prefix.strip('/')}/{{page_id}}"
     return [Route(path, page.show, methods=["GET"]), Route(path, page.submit, methods=["POST"])]

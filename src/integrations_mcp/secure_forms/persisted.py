@@ -124,7 +124,7 @@ class _Transaction:
 def _form_json(form: StoredForm) -> dict[str, Any]:
     return {"subject": form.subject, "fields": [[f.id, f.label, f.required] for f in form.fields],
             "purpose": dict(form.purpose), "created_at": form.created_at, "create_tool": form.create_tool,
-            "details": [list(d) for d in form.details]}
+            "details": [list(d) for d in form.details], "requested_by": form.requested_by}
 
 
 def _entry(row: Any, values: dict[str, str] | None, *, form_id: str, page_id: str) -> _Entry:
@@ -134,7 +134,7 @@ def _entry(row: Any, values: dict[str, str] | None, *, form_id: str, page_id: st
                       fields=tuple(FormField(*f) for f in data["fields"]),
                       purpose=data["purpose"], created_at=data["created_at"], expires_at=int(row["expires_at"]),
                       owner=row["owner"], create_tool=data["create_tool"],
-                      details=tuple(tuple(d) for d in data["details"]))
+                      details=tuple(tuple(d) for d in data["details"]), requested_by=data.get("requested_by", ""))
     unreadable = row["sealed"] is not None and values is None
     completed = bool(row["completed"]) and not unreadable
     return _Entry(form, values=values, completed=completed, used=bool(row["used"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations_mcp.pages.listener import PageServer
+from integrations_mcp.pages.signin.gate import Gate
 from integrations_mcp.secure_forms.page import secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
@@ -14,11 +15,13 @@ __all__ = ["SecureFormServer"]
 class SecureFormServer(PageServer):
     """A `SecureFormStore` plus the pages' listener (the approval page is served by the same one)."""
 
-    def __init__(self, store: SecureFormStore | None = None, **where: Any) -> None:
-        """`where`: `PageServer`'s base URL, prefix, bind address, port, public URL and allowed hosts."""
+    def __init__(self, store: SecureFormStore | None = None, *, gate: Gate | None = None, **where: Any) -> None:
+        """`where`: `PageServer`'s base URL, prefix, bind address, port, public URL and allowed hosts. `gate`: the
+        sign-in a person needs on the pages (`pages.signin`), read when the routes are made."""
         super().__init__(**where)
         self.store = store if store is not None else SecureFormStore()
-        self.add_pages(lambda prefix, public: secure_form_routes(self.store, prefix, public))
+        self.gate = gate or Gate()
+        self.add_pages(lambda prefix, public: secure_form_routes(self.store, prefix, public, self.gate))
 
     def __repr__(self) -> str:
         return f"SecureFormServer(base_url={self.base_url!r}, listening={self.listening}, store={self.store!r})"
@@ -30,10 +33,10 @@ class SecureFormServer(PageServer):
 
     async def create_form(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
                           create_tool: str = StoredForm.create_tool,
-                          details: tuple[tuple[str, str], ...] = ()) -> tuple[StoredForm, str]:
+                          details: tuple[tuple[str, str], ...] = (), requested_by: str = "") -> tuple[StoredForm, str]:
         """Make sure the page is reachable, create the form and return it with its page's URL. `create_tool`: the
         tool that makes a fresh form, named in refusals."""
         await self.ensure_listening()
         form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose,
-                                 create_tool=create_tool, details=details)
+                                 create_tool=create_tool, details=details, requested_by=requested_by)
         return form, self.url_for(form.page_id)

@@ -108,6 +108,7 @@ class StoredForm:
     csrf_token: str = field(default="", repr=False)  # the page's anti-forgery token (with the page id)
     create_tool: str = "the tool that created it"  # named by refusals: where a fresh form comes from
     details: tuple[tuple[str, str], ...] = ()  # (label, value) shown to the person, e.g. where the secrets go
+    requested_by: str = ""  # the principal whose call made it: an approver policy lets them fill it in
 
     def field_by_id(self, field_id: str) -> FormField | None:
         return next((f for f in self.fields if f.id == field_id), None)
@@ -253,7 +254,8 @@ class SecureFormStore:
     # ----------------------------------------------------------------- tool side
 
     def create(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
-               create_tool: str = StoredForm.create_tool, details: tuple[tuple[str, str], ...] = ()) -> StoredForm:
+               create_tool: str = StoredForm.create_tool, details: tuple[tuple[str, str], ...] = (),
+               requested_by: str = "") -> StoredForm:
         """A new open form for `owner` (an opaque key of the asking MCP session), valid for the store's lifetime."""
         if not owner:
             raise ValueError("owner must be a non-empty session key")
@@ -281,7 +283,7 @@ class SecureFormStore:
                               purpose=dict(purpose),
                               created_at=int(now), expires_at=int(now) + self.lifetime_seconds,
                               owner=owner, csrf_token=self._csrf(page_id), create_tool=create_tool,
-                              details=tuple(details))
+                              details=tuple(details), requested_by=requested_by[:200])
             tx.add(_Entry(form))
         log.info("secure form %s created with fields %s", form_ref(form_id), [f.id for f in fields])
         return form
@@ -392,6 +394,10 @@ class SecureFormStore:
         return form
 
     # ----------------------------------------------------------------- housekeeping
+
+    def purpose(self, page_id: str) -> str:
+        """What a sign-in proof for filling this form is bound to (`pages.signin`): never the page id itself."""
+        return "form:" + hmac.new(self._key, f"purpose:{page_id}".encode(), hashlib.sha256).hexdigest()
 
     def _csrf(self, page_id: str) -> str:
         digest = hmac.new(self._key, f"csrf:{page_id}".encode(), hashlib.sha256).digest()

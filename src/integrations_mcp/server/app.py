@@ -17,6 +17,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.lazy_http import HttpClients
+from integrations_mcp.pages.signin.gate import Gate
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
 from integrations_mcp.pipeline.journal import Journal
 from integrations_mcp.pipeline.locks import WriteLocks
@@ -63,20 +64,24 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     forms: list[SecureFormServer] = []
 
     state = StateStore(settings.state_url)
+    gate = _gate(settings)
 
     def shared_forms() -> SecureFormServer:
         if not forms:
             forms.append(secure_forms or SecureFormServer(
                 form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
                 public_url=settings.public_url, allowed_hosts=settings.allowed_hosts))
+            if gate.required:  # approvers sign in on every page: its own pages are served with them
+                forms[0].gate = gate
+                forms[0].add_pages(gate.routes)
         return forms[0]
 
     journal = Journal(JournalTable(state, retention_days=settings.journal_days))
     # No write holds its lock while the person decides any more (the question is asked with the lock released);
     # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
     locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
-    writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state),
-                                            pages=shared_forms), journal)
+    writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state, gate),
+                                            pages=shared_forms, sign_in=gate.required), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     http_clients = HttpClients()
     completions = PromptCompletions()
@@ -120,7 +125,8 @@ def _configured(settings: Settings) -> tuple[list[Vendor], str]:
         raise ConfigurationError("No vendor is configured: set REVCENT_API_KEY (and/or CXENGAGE_API_KEY with "
                                  "CXENGAGE_API_SECRET), or run with --sandbox to try it against the emulators.")
     remember_configured_secrets((settings.vendors[v.name] for v in configured),
-                                also=[settings.state_key, *(token.secret for token in settings.auth_tokens)])
+                                also=[settings.state_key, settings.oidc_client_secret,
+                                      *(token.secret for token in settings.auth_tokens)])
     if settings.placeholders:
         log.warning("%s still hold(s) a placeholder from a configuration snippet, read as not set: put the real "
                     "value(s) in this server's entry of the MCP client's configuration, or delete the line(s).",
@@ -174,11 +180,22 @@ def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
     return lifespan
 
 
-def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore) -> ApprovalStore:
+def _gate(settings: Settings) -> Gate:
+    """The sign-in approvers need on the pages; none unless INTEGRATIONS_SIGNIN names a method (stdio and the
+    sandbox never import the methods)."""
+    if not settings.signin:
+        return Gate()
+    from integrations_mcp.server.signin import sign_in_gate
+
+    return sign_in_gate(settings)
+
+
+def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore,
+              gate: Gate | None = None) -> ApprovalStore:
     """The approvals of this server, with their page served next to the secure form page."""
     key = derive(settings.state_key, "approvals") if settings.state_key else None
     store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key,
                           max_pending_per_owner=settings.limits.session_approvals)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
-        pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public))
+        pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public, gate))
     return store

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from integrations_mcp.approvals.kinds import ChangeKind
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import is_loopback
+from integrations_mcp.pages.signin.policy import DEFAULT_APPROVER_ROLE
 from integrations_mcp.pipeline.confirm import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
@@ -77,6 +79,14 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.auth_tokens) or self.oauth_issuer is not None
+    # Approvers sign in on the approval and form pages (pages/signin/): the methods, who may approve, for how long.
+    signin: tuple[str, ...] = ()  # "oidc", "passkey"; () = the pages count any decision sent from them
+    approver_role: str = DEFAULT_APPROVER_ROLE
+    separate_approver: tuple[str, ...] = ()  # kinds of change the person who asked may not approve (approvals.kinds)
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_roles_claim: str = "roles"  # the ID token's (or userinfo's) claim holding roles, groups or scopes
+    signin_minutes: float = 30.0  # how long a sign-in lasts on the pages
     # The state database (journal, spent forms). Settings() keeps it in memory; load_settings defaults to a file.
     state_url: str = "sqlite+aiosqlite:///:memory:"
     journal_days: float = 90.0  # how long the change journal keeps a change
@@ -121,6 +131,7 @@ def load_settings(env: Mapping[str, str], **flags: Any) -> Settings:
         trusted_proxies=_networks(env, "INTEGRATIONS_TRUSTED_PROXIES"),
         limits=_limits(env),
         journal_days=_number(env, "INTEGRATIONS_JOURNAL_DAYS", 90.0, unit="days"),
+        **_signin(env),
         **_state(env, sandbox=sandbox),
     ))
 
@@ -135,7 +146,50 @@ def _checked(settings: Settings) -> Settings:
             "INTEGRATIONS_PUBLIC_URL under stdio links the secure form and approval pages to that address, which "
             "must lead to the page listener: set INTEGRATIONS_FORMS_PORT (and INTEGRATIONS_FORMS_HOST=0.0.0.0 in "
             "a container) to the port it reaches, or unset INTEGRATIONS_PUBLIC_URL.")
+    if "oidc" in settings.signin:
+        if settings.transport != "http" or settings.oauth_issuer is None:
+            raise ConfigurationError("INTEGRATIONS_SIGNIN=oidc signs approvers in at the deployment's OAuth issuer: "
+                                     "use it with INTEGRATIONS_TRANSPORT=http and INTEGRATIONS_OAUTH_ISSUER.")
+        if settings.oidc_client_id is None:
+            raise ConfigurationError("INTEGRATIONS_SIGNIN=oidc needs INTEGRATIONS_OIDC_CLIENT_ID (and, for a "
+                                     "confidential client, INTEGRATIONS_OIDC_CLIENT_SECRET): the client registered at "
+                                     "the issuer for the pages, with redirect URI <public URL>/secure-forms/signin/"
+                                     "oidc/callback.")
+    elif settings.oidc_client_id or settings.oidc_client_secret:
+        raise ConfigurationError("INTEGRATIONS_OIDC_CLIENT_ID and INTEGRATIONS_OIDC_CLIENT_SECRET are for sign-in on "
+                                 "the pages: add oidc to INTEGRATIONS_SIGNIN, or unset them.")
     return settings
+
+
+SIGNIN_METHODS = ("oidc", "passkey")
+
+
+def _signin(env: Mapping[str, str]) -> dict[str, Any]:
+    words = [w.lower() for w in _list(env, "INTEGRATIONS_SIGNIN")]
+    methods = tuple(dict.fromkeys(w for w in words if w != "none"))
+    if "none" in words and methods:
+        raise ConfigurationError("INTEGRATIONS_SIGNIN is either none or a list of methods (oidc, passkey), not both.")
+    for method in methods:
+        _choice(method, SIGNIN_METHODS, "INTEGRATIONS_SIGNIN (comma separated)")
+    kinds = tuple(dict.fromkeys(w.lower() for w in _list(env, "INTEGRATIONS_SEPARATE_APPROVER")))
+    for kind in kinds:
+        _choice(kind, tuple(ChangeKind), "INTEGRATIONS_SEPARATE_APPROVER (comma separated kinds of change)")
+    if kinds and not methods:
+        raise ConfigurationError("INTEGRATIONS_SEPARATE_APPROVER needs approvers who sign in: set INTEGRATIONS_SIGNIN "
+                                 "(oidc or passkey).")
+    role = env.get("INTEGRATIONS_APPROVER_ROLE", "").strip() or DEFAULT_APPROVER_ROLE
+    claim = env.get("INTEGRATIONS_OIDC_ROLES_CLAIM", "").strip() or "roles"
+    for name, value in (("INTEGRATIONS_APPROVER_ROLE", role), ("INTEGRATIONS_OIDC_ROLES_CLAIM", claim)):
+        if len(value) > 200 or not value.isprintable() or " " in value:
+            raise ConfigurationError(f"{name} must be one word of at most 200 printable characters.")
+    client_id = env.get("INTEGRATIONS_OIDC_CLIENT_ID", "").strip() or None
+    if client_id is not None and (len(client_id) > 500 or not client_id.isprintable()):
+        raise ConfigurationError("INTEGRATIONS_OIDC_CLIENT_ID must be at most 500 printable characters.")
+    return {"signin": methods, "approver_role": role, "separate_approver": kinds,
+            "oidc_client_id": client_id,
+            "oidc_client_secret": env.get("INTEGRATIONS_OIDC_CLIENT_SECRET", "").strip() or None,
+            "oidc_roles_claim": claim,
+            "signin_minutes": _number(env, "INTEGRATIONS_SIGNIN_MINUTES", 30.0, unit="minutes")}
 
 
 def _state(env: Mapping[str, str], *, sandbox: bool = False) -> dict[str, Any]:

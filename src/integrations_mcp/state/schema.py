@@ -49,6 +49,10 @@ approvals = Table(
     Column("expires_at", Float, nullable=False, index=True),
     Column("state", String(20), nullable=False),
     Column("on_page", Boolean, nullable=False),
+    Column("kind", String(100)),  # the kinds of change, comma separated (approvals.kinds)
+    Column("requested_by", String(200)),  # the principal whose call asked for it
+    Column("decided_by", String(200)),  # who decided on the page, when they signed in (pages.signin)
+    Column("decided_how", String(50)),  # e.g. "signed in (oidc)"
 )
 
 secure_forms = Table(

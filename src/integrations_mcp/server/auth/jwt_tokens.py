@@ -97,6 +97,15 @@ class JwtVerifier:
         return AccessToken(token=token, client_id=principal, scopes=_scopes(claims), expires_at=int(claims["exp"]),
                            resource=self.audience, subject=claims.get("sub"), claims={"iss": claims["iss"]})
 
+    async def claims(self, token: str) -> dict[str, Any] | None:
+        """The verified claims of any JWT from the issuer for this audience (an OpenID Connect ID token whose
+        audience is the pages' client id: `pages.signin.oidc`); None when it does not verify."""
+        try:
+            return await self._claims(token)
+        except jwt.PyJWTError as exc:
+            log.info("JWT refused: %s", type(exc).__name__)
+            return None
+
     async def _claims(self, token: str) -> dict[str, Any] | None:
         header = jwt.get_unverified_header(token)
         algorithm = header.get("alg")

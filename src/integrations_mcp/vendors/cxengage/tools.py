@@ -27,7 +27,7 @@ from integrations_mcp.toolkit.arguments import (
 )
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
-from integrations_mcp.toolkit.identity import session_key
+from integrations_mcp.toolkit.identity import principal, session_key
 from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, normalise_type
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
@@ -116,7 +116,8 @@ class CxEngageTools:
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
-            form, url = await self._new_form(tenant_id, type, integration_id, fields, destination or {}, owner)
+            form, url = await self._new_form(tenant_id, type, integration_id, fields, destination or {}, owner,
+                                             principal(ctx))
             own_link(url)
             created = SecureFormCreated(
                 secure_form_id=form.id, form_url=url, expires_at=form.expires_at, type=form.purpose["type"],
@@ -136,7 +137,8 @@ class CxEngageTools:
         return created.model_copy(update={"form_url": None, "next_step": _handed_over_next(outcome, created)})
 
     async def _new_form(self, tenant_id: str, type: str, integration_id: str | None, fields: list[str] | None,
-                        destination: dict[str, str | int], owner: str) -> tuple[StoredForm, str]:
+                        destination: dict[str, str | int], owner: str,
+                        requested_by: str = "") -> tuple[StoredForm, str]:
         spec = rules.resolve_type(type)
         subject, saved = f"{spec.title} integration", {}
         if integration_id:
@@ -148,7 +150,8 @@ class CxEngageTools:
         shown = tuple((prop.title, where[prop.name]) for prop in spec.destinations if prop.name in where)
         return await self.forms.create_form(owner=owner, subject=f"{subject} (tenant {tenant_id})", fields=form_fields,
                                             purpose=form_purpose(tenant_id, spec, integration_id, where),
-                                            create_tool="CreateCxEngageSecureForm", details=shown)
+                                            create_tool="CreateCxEngageSecureForm", details=shown,
+                                            requested_by=requested_by)
 
     async def _completed(self, form_id: str, owner: str) -> bool:
         return self.forms.store.status(form_id, owner=owner).completed

@@ -38,7 +38,7 @@ class ServerForms:
     def __init__(self, server: Callable[[], SecureFormServer]) -> None:
         self._server = server
 
-    async def create(self, owner: str, site: SiteIntegration) -> SecureFormRecord:
+    async def create(self, owner: str, site: SiteIntegration, requested_by: str = "") -> SecureFormRecord:
         spec = site.third_party_credentials
         if spec is None or not spec.fields:
             raise GuardrailError(f"Refused: site integration {site.id} ({site.name}) takes no credentials; no form "
@@ -46,7 +46,8 @@ class ServerForms:
         fields = [FormField(f.id, f.name or f.id, required=f.required) for f in spec.fields]
         form, url = await self._server().create_form(
             owner=owner, subject=f"RevCent {site.name} credentials", fields=fields, purpose=purpose(site.id),
-            create_tool=CREATE_TOOL, details=(("RevCent integration", f"{site.name} ({site.id})"),))
+            create_tool=CREATE_TOOL, details=(("RevCent integration", f"{site.name} ({site.id})"),),
+            requested_by=requested_by)
         return _record(self._server().store.status(form.id, owner=owner), url)
 
     def status(self, form_id: str, owner: str) -> SecureFormRecord:

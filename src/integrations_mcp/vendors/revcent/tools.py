@@ -29,7 +29,7 @@ from integrations_mcp.toolkit.arguments import (
 )
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
-from integrations_mcp.toolkit.identity import session_key
+from integrations_mcp.toolkit.identity import principal, session_key
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.facts import CredentialsVia
@@ -150,7 +150,7 @@ class RevCentTools:
         owner = session_key(ctx)
         handoff = self.handoffs.resumed(ctx, owner)
         if handoff is None:
-            form = await self._new_form(site_third_party_integration_id, owner)
+            form = await self._new_form(site_third_party_integration_id, owner, principal(ctx))
             if not (can_open_urls(ctx) and form.form_url):
                 return SecureForm.of(form, FORM_URL_NEXT)
             expires = form.expiration_date_unix or time.time() + FORM_LIFETIME_SECONDS
@@ -162,10 +162,11 @@ class RevCentTools:
         record = await self._read_form(handoff.form_id, owner)
         return SecureForm.of(record, HANDED_OVER_NEXT[outcome]).model_copy(update={"form_url": None})
 
-    async def _new_form(self, site_id: str, owner: str) -> SecureFormRecord:
+    async def _new_form(self, site_id: str, owner: str, requested_by: str = "") -> SecureFormRecord:
         """RevCent's form (revcent-form), or the server's own page asking for the site's credential fields."""
         if self.via == "server-form":
-            form = await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id))
+            form = await self.credentials.server_forms.create(owner, await self.api.get_site_integration(site_id),
+                                                              requested_by)
             own_link(form.form_url or "")
             return form
         form = await self.api.create_secure_form(site_id)
