@@ -24,9 +24,10 @@ from integrations_mcp.pages.signin.passkey import (
     ASSERTION_FIELD,
     REGISTRATION_FIELD,
     PasskeySignIn,
-    relying_party,
 )
-from integrations_mcp.pages.signin.passkey_store import APPROVER_ROLE, PasskeyStore
+from integrations_mcp.pages.signin.passkey_store import PasskeyStore
+from integrations_mcp.pages.signin.policy import DEFAULT_APPROVER_ROLE as APPROVER_ROLE
+from integrations_mcp.pages.signin.relying_party import relying_party
 from integrations_mcp.state import StateStore
 from tests.harness import FakeClock
 from tests.signin.authenticator import SoftAuthenticator

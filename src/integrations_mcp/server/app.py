@@ -64,13 +64,14 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     forms: list[SecureFormServer] = []
 
     state = StateStore(settings.state_url)
-    gate = _gate(settings)
+    gate = _gate(settings, state)
 
     def shared_forms() -> SecureFormServer:
         if not forms:
             forms.append(secure_forms or SecureFormServer(
                 form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
-                public_url=settings.public_url, allowed_hosts=settings.allowed_hosts))
+                public_url=settings.public_url, allowed_hosts=settings.allowed_hosts,
+                localhost_links="passkey" in settings.signin))
             if gate.required:  # approvers sign in on every page: its own pages are served with them
                 forms[0].gate = gate
                 forms[0].add_pages(gate.routes)
@@ -180,14 +181,14 @@ def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
     return lifespan
 
 
-def _gate(settings: Settings) -> Gate:
+def _gate(settings: Settings, state: StateStore) -> Gate:
     """The sign-in approvers need on the pages; none unless INTEGRATIONS_SIGNIN names a method (stdio and the
     sandbox never import the methods)."""
     if not settings.signin:
         return Gate()
     from integrations_mcp.server.signin import sign_in_gate
 
-    return sign_in_gate(settings)
+    return sign_in_gate(settings, state)
 
 
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore,

@@ -155,10 +155,31 @@ def _checked(settings: Settings) -> Settings:
                                      "confidential client, INTEGRATIONS_OIDC_CLIENT_SECRET): the client registered at "
                                      "the issuer for the pages, with redirect URI <public URL>/secure-forms/signin/"
                                      "oidc/callback.")
-    elif settings.oidc_client_id or settings.oidc_client_secret:
+    if "passkey" in settings.signin:
+        _passkeys_usable(settings)
+    if "oidc" not in settings.signin and (settings.oidc_client_id or settings.oidc_client_secret):
         raise ConfigurationError("INTEGRATIONS_OIDC_CLIENT_ID and INTEGRATIONS_OIDC_CLIENT_SECRET are for sign-in on "
                                  "the pages: add oidc to INTEGRATIONS_SIGNIN, or unset them.")
     return settings
+
+
+def _passkeys_usable(settings: Settings) -> None:
+    """Browsers make and use passkeys only on a page at a domain in a secure context (https, or http://localhost:
+    a loopback listener is linked as localhost), and the operator's `approvers enrol` must reach the same state."""
+    from integrations_mcp.pages.signin.relying_party import relying_party
+
+    if settings.public_url and relying_party(settings.public_url) is None:
+        raise ConfigurationError(f"INTEGRATIONS_SIGNIN=passkey: passkeys work only on pages at an https:// address or "
+                                 f"at http://localhost, not {settings.public_url}: set INTEGRATIONS_PUBLIC_URL to the "
+                                 "https:// address people open.")
+    if settings.transport == "http" and not settings.public_url and not is_loopback(settings.host):
+        raise ConfigurationError("INTEGRATIONS_SIGNIN=passkey on a listener other machines reach needs "
+                                 "INTEGRATIONS_PUBLIC_URL: the https:// address people open the pages at (passkeys "
+                                 "are made for that domain).")
+    if settings.state_url.startswith("sqlite") and ":memory:" in settings.state_url:
+        raise ConfigurationError("INTEGRATIONS_SIGNIN=passkey keeps passkeys in the state database, which is in "
+                                 "memory here: set INTEGRATIONS_STATE_URL to a file or PostgreSQL database that "
+                                 "`integrations-mcp approvers enrol` can reach too.")
 
 
 SIGNIN_METHODS = ("oidc", "passkey")

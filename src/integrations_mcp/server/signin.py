@@ -14,6 +14,7 @@ from integrations_mcp.pages.signin.gate import Gate
 from integrations_mcp.pages.signin.policy import ApproverPolicy
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.state.keys import derive
+from integrations_mcp.state.store import StateStore
 
 __all__ = ["METHODS", "sign_in_gate", "signin_key"]
 
@@ -41,11 +42,19 @@ def _oidc(settings: Settings) -> SignIn:
                       lifetime_seconds=settings.signin_minutes * 60, timeout=settings.timeout_seconds)
 
 
-# Each method's builder, by its INTEGRATIONS_SIGNIN name. "passkey" is reserved for the passkey method.
-METHODS: dict[str, Callable[[Settings], SignIn]] = {"oidc": _oidc}
+def _passkey(settings: Settings, state: StateStore) -> SignIn:
+    """Passkeys in the state database, which the operator's `approvers enrol` writes to (same URL and key)."""
+    from integrations_mcp.pages.signin.passkey import PasskeySignIn
+
+    return PasskeySignIn.over(state, settings.state_key)
 
 
-def sign_in_gate(settings: Settings) -> Gate:
+# Each method's builder, by its INTEGRATIONS_SIGNIN name: given the settings and the server's state database.
+METHODS: dict[str, Callable[[Settings, StateStore], SignIn]] = {"oidc": lambda settings, _: _oidc(settings),
+                                                                "passkey": _passkey}
+
+
+def sign_in_gate(settings: Settings, state: StateStore | None = None) -> Gate:
     """No methods (the default): the pages count a decision from anyone who has the link, as before."""
     methods = []
     for name in settings.signin:
@@ -53,7 +62,7 @@ def sign_in_gate(settings: Settings) -> Gate:
         if build is None:
             raise ConfigurationError(f"INTEGRATIONS_SIGNIN={name}: this integrations-mcp has no {name} sign-in; use "
                                      f"one of {', '.join(METHODS)}.")
-        methods.append(build(settings))
+        methods.append(build(settings, state or StateStore(settings.state_url)))
     if methods and settings.transport == "http" and not settings.state_key:
         log.warning("Sign-in on the pages without INTEGRATIONS_STATE_KEY: sign-ins last only as long as this "
                     "process, and replicas do not accept each other's.")

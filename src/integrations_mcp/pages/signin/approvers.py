@@ -27,8 +27,8 @@ import anyio
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.pages.listener import PageListenerUnavailable, PageServer, as_localhost
 from integrations_mcp.pages.origin import origin_of
-from integrations_mcp.pages.signin.passkey import PasskeySignIn, relying_party
-from integrations_mcp.pages.signin.passkey_store import APPROVER_ROLE
+from integrations_mcp.pages.signin.passkey import PasskeySignIn
+from integrations_mcp.pages.signin.relying_party import relying_party
 
 if TYPE_CHECKING:
     from integrations_mcp.server.settings import Settings
@@ -81,7 +81,7 @@ def enrol(settings: Settings, *, subject: str, name: str | None, approver: bool,
     if not 0 < minutes <= MAX_MINUTES:
         raise ConfigurationError(f"--minutes must be more than 0 and at most {MAX_MINUTES} (a week).")
     signin = signin_for(settings)
-    roles = frozenset({APPROVER_ROLE}) if approver else frozenset()
+    roles = frozenset({settings.approver_role}) if approver else frozenset()  # INTEGRATIONS_APPROVER_ROLE
     serve = settings.transport != "http" if serve is None else serve
     if not serve:
         _needs_secure(http_origin(settings))

@@ -17,13 +17,10 @@ page's own (`pages.post.read_own_post`) and no other endpoint exists.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +31,8 @@ from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document, message
 from integrations_mcp.pages.signin import Approver, PagePart, PublicOrigin
 from integrations_mcp.pages.signin.challenges import Challenges
-from integrations_mcp.pages.signin.passkey_store import APPROVER_ROLE, PasskeyStore
+from integrations_mcp.pages.signin.passkey_store import PasskeyStore
+from integrations_mcp.pages.signin.relying_party import RelyingParty, relying_party
 from integrations_mcp.state.keys import derive
 from integrations_mcp.state.store import StateStore
 
@@ -58,29 +56,6 @@ ENROL_FAILED = ("Your passkey could not be checked, so it was not saved. Reload 
 NO_SECURE_ORIGIN = ("Passkeys work only on a page at an https:// address or at http://localhost, and this page is at "
                     "{origin}. Ask the operator of your integrations-mcp server to set INTEGRATIONS_PUBLIC_URL to such "
                     "an address.")
-
-
-@dataclass(frozen=True)
-class RelyingParty:
-    origin: str  # what the browser writes in clientDataJSON
-    rp_id: str  # the origin's host: the domain passkeys are made for
-
-
-def relying_party(origin: str) -> RelyingParty | None:
-    """The WebAuthn relying party of pages served at `origin`, or None where browsers refuse WebAuthn: an IP address
-    (an RP ID is a domain: links must say localhost, not 127.0.0.1) or plain http to anything but localhost (not a
-    secure context)."""
-    parts = urlsplit(origin)
-    host = (parts.hostname or "").lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return None
-    except ValueError:
-        pass
-    local = host == "localhost" or host.endswith(".localhost")
-    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
-        return None
-    return RelyingParty(origin=origin_of(origin), rp_id=host)
 
 
 def _b64url(data: bytes) -> str:
@@ -210,10 +185,9 @@ class PasskeySignIn:
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED,
                 user_verification=UserVerificationRequirement.REQUIRED))
-        role = " and approve changes" if APPROVER_ROLE in enrolment.roles else ""
         body = (f"<h1>Create your passkey, {escape(enrolment.name)}</h1>"
-                f"<p>With it you confirm who you are when you decide on a change your assistant asks you "
-                f"to approve{escape(role)}. It stays on your device (or your password manager); this server keeps only "
+                "<p>With it you confirm who you are when you decide on a change your assistant asks you "
+                "to approve. It stays on your device (or your password manager); this server keeps only "
                 "its public key.</p>"
                 f"<p>You act as <strong>{escape(enrolment.subject)}</strong>. This link works once.</p>"
                 '<form method="post">'

@@ -13,14 +13,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from integrations_mcp.state.store import StateStore
 
-__all__ = ["APPROVER_ROLE", "Credential", "Enrolment", "PasskeyStore"]
+__all__ = ["Credential", "Enrolment", "PasskeyStore"]
 
-APPROVER_ROLE = "approver"  # the role `approvers enrol --approver` grants
 UNKEYED = b"integrations-mcp/passkey-enrolment"  # no state key: see the module's note
 
 
@@ -183,10 +183,10 @@ class PasskeyStore:
             return removed
 
 
-def _enrolment(row: object) -> Enrolment:
-    return Enrolment(subject=row["subject"], name=row["name"], roles=frozenset(row["roles"]),  # type: ignore[index]
-                     created_at=row["created_at"], expires_at=row["expires_at"], used=bool(row["used"]))  # type: ignore[index]
+def _enrolment(row: Mapping[str, Any]) -> Enrolment:
+    return Enrolment(subject=row["subject"], name=row["name"], roles=frozenset(row["roles"]),
+                     created_at=row["created_at"], expires_at=row["expires_at"], used=bool(row["used"]))
 
 
-def _credential(row: object) -> Credential:
-    return Credential(**{**row, "roles": frozenset(row["roles"])})  # type: ignore[arg-type,index]
+def _credential(row: Mapping[str, Any]) -> Credential:
+    return Credential(**{**row, "roles": frozenset(row["roles"])})
