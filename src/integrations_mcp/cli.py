@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _approvers(args: argparse.Namespace) -> int:
     from integrations_mcp.errors import ConfigurationError
-    from integrations_mcp.pages.signin import approvers
+    from integrations_mcp.server import approvers
     from integrations_mcp.server.settings import load_settings
 
     logging.basicConfig(stream=sys.stderr, level="WARNING", format="integrations-mcp: %(message)s")
