@@ -74,8 +74,9 @@ def _needs_secure(origin: str) -> None:
 
 
 def enrol(settings: Settings, *, subject: str, name: str | None, approver: bool, minutes: float,
-          serve: bool | None, out: TextIO = sys.stdout, ready: Callable[[str], None] | None = None) -> int:
+          serve: bool | None, out: TextIO | None = None, ready: Callable[[str], None] | None = None) -> int:
     """Create a one-time link and print it; under stdio (or `serve`), serve it until used or expired."""
+    out = out or sys.stdout
     subject = checked_label(subject, "subject") or ""
     name = checked_label(name, "name") or subject
     if not 0 < minutes <= MAX_MINUTES:
@@ -155,7 +156,8 @@ def _when(at: float | None) -> str:
     return "-" if at is None else datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def list_passkeys(settings: Settings, *, as_json: bool, out: TextIO = sys.stdout) -> int:
+def list_passkeys(settings: Settings, *, as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     signin = signin_for(settings)
 
     async def read() -> tuple[list, list]:
@@ -185,7 +187,8 @@ def list_passkeys(settings: Settings, *, as_json: bool, out: TextIO = sys.stdout
     return 0
 
 
-def remove(settings: Settings, *, subject: str | None, credential: str | None, out: TextIO = sys.stdout) -> int:
+def remove(settings: Settings, *, subject: str | None, credential: str | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     if (subject is None) == (credential is None):
         raise ConfigurationError("Give --subject (all of that person's passkeys and pending links) or --credential "
                                  "(one passkey, as `approvers list --json` shows it).")
