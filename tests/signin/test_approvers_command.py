@@ -115,3 +115,11 @@ def test_bad_input_exits_2_saying_what_to_do(state_url: str, monkeypatch: pytest
         monkeypatch.setenv(name, value)
     code, out, err = run(*args, capsys=capsys)
     assert code == 2 and needle in err and out == ""
+
+
+def test_logs_never_show_an_enrolment_links_token() -> None:
+    from integrations_mcp.server.log_hygiene import scrub
+
+    token = "5hC6HST4Rt1CCFCLexgk0kwOWYi4fEdOfVSTPWN8Aq0"
+    line = scrub(f'"GET /secure-forms/signin/passkey/enrol/{token} HTTP/1.1" 200')
+    assert token not in line and "/passkey/enrol/[hidden]" in line

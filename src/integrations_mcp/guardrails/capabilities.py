@@ -1,6 +1,7 @@
 """Capabilities that only their creator may hold: a secure form id, an approval id or a confirmation id (whoever
-holds one can open the form, approve the change or confirm it). They travel only in the tool result to the session
-that asked; logs and the change journal keep the text around them, with the capability hidden."""
+holds one can open the form, approve the change or confirm it), and a passkey enrolment link's token. They travel
+only in the tool result to the session that asked (a link: to the operator who made it); logs and the change journal
+keep the text around them, with the capability hidden."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 __all__ = ["hide_capabilities"]
 
 _PATTERNS = (
+    re.compile(r"(/signin/passkey/enrol/)[A-Za-z0-9_-]{6,}"),  # a passkey enrolment link's one-time token
     re.compile(r"((?:approval|confirmation|secure_form)_id=)[A-Za-z0-9_-]{6,}"),
     re.compile(r"(/(?:secure-forms/approvals|secure-forms|secure_forms)/)[A-Za-z0-9_-]{6,}"),
     re.compile(r"""((?:"|')(?:approval_id|confirmation_id|secure_form_id)(?:"|')\s*:\s*(?:"|'))[A-Za-z0-9_-]{6,}"""),
