@@ -40,11 +40,12 @@ UNKNOWN_HOST = ("This server does not answer to this address. Open the link exac
                 "or ask your assistant for a new link.")
 
 
-def document(title: str, body: str, status: int = 200) -> HTMLResponse:
+def document(title: str, body: str, status: int = 200, *, head: str = "") -> HTMLResponse:
+    """`head`: more of the document's head (e.g. a sign-in's `<meta http-equiv="refresh">`), already escaped."""
     page = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex, nofollow">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style>{head}</head>"
             f"<body><main>{body}</main></body></html>\n")
     return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
 
