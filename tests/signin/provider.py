@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VERSION = "9.13.3"
 PREFIX = ROOT / ".cache" / "oidc-provider"
 MODULE = PREFIX / "node_modules" / "oidc-provider"
+NODE = PREFIX / "node_modules" / ".bin" / "node"  # Node 22 from npm (the `node` package), as the provider wants
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID, CLIENT_SECRET = "integrations-pages", "pages-client-secret-" + "q7" * 12
 APPROVER_ROLE = "integrations:approve"
@@ -37,18 +38,17 @@ ACCOUNTS = {"alice": {"name": "Alice Asker", "email": "alice@example.test", "rol
             "carol": {"name": "Carol Reader", "email": "carol@example.test", "roles": ["integrations:read"]}}
 
 
-def installed() -> Path:
-    """The provider's module folder, installing it from the npm registry when missing. Skips only where Node is
-    not installed locally; under CI a missing provider is a failure."""
-    if (MODULE / "package.json").is_file():
-        return MODULE
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Node.js and npm are needed for the OpenID provider of the sign-in tests")
-        pytest.skip("Node.js is not installed: the sign-in tests need panva's oidc-provider")
-    subprocess.run(["npm", "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", "--silent",
-                    f"oidc-provider@{VERSION}"], check=True, timeout=300, capture_output=True)
-    return MODULE
+def installed() -> tuple[str, Path]:
+    """The Node binary and the provider's module folder, installed from the npm registry when missing (as
+    scripts/test.sh does). Skips only where npm is not installed locally; under CI that is a failure."""
+    if not ((MODULE / "package.json").is_file() and NODE.exists()):
+        if shutil.which("npm") is None:
+            if os.environ.get("CI"):
+                pytest.fail("npm is needed to install the OpenID provider of the sign-in tests")
+            pytest.skip("Node.js is not installed: the sign-in tests need panva's oidc-provider from npm")
+        subprocess.run(["npm", "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", "--silent", "node@22",
+                        f"oidc-provider@{VERSION}"], check=True, timeout=600, capture_output=True)
+    return str(NODE), MODULE
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _accepts(port: int) -> bool:
 
 @contextmanager
 def oidc_provider(redirect_uris: list[str], *, conform_id_token_claims: bool = True) -> Iterator[Provider]:
-    module = installed()
+    node, module = installed()
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -96,7 +96,7 @@ def oidc_provider(redirect_uris: list[str], *, conform_id_token_claims: bool = T
                          "token_endpoint_auth_method": "client_secret_basic"}]}))
         output = Path(folder) / "provider.log"
         with output.open("wb") as out:
-            proc = subprocess.Popen(["node", str(SCRIPT), str(config)], stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen([node, str(SCRIPT), str(config)], stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL)
             try:
                 deadline = time.monotonic() + 30
