@@ -25,6 +25,13 @@ if [ ! -x "$ROOT/.cache/conformance/node_modules/.bin/conformance" ] && command 
         node@22 @modelcontextprotocol/conformance@0.1.16 >/dev/null 2>&1 \
         || echo "the MCP conformance suite could not be installed: its test will be skipped" >&2
 fi
+# panva's oidc-provider (a certified OpenID provider) and the Node 22 it wants, from the npm registry, for the
+# approvers' sign-in tests (tests/signin/provider.py; without npm locally they skip, under CI they fail).
+if { [ ! -f "$ROOT/.cache/oidc-provider/node_modules/oidc-provider/package.json" ] || [ ! -e "$ROOT/.cache/oidc-provider/node_modules/.bin/node" ]; } && command -v npm >/dev/null; then
+    npm install --prefix "$ROOT/.cache/oidc-provider" --silent --no-audit --no-fund \
+        node@22 oidc-provider@9.13.3 >/dev/null 2>&1 \
+        || echo "oidc-provider could not be installed: the sign-in tests will install it or fail" >&2
+fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "Installing Debian's postgresql for the state store's replica tests..." >&2
     { apt-get install -y --no-install-recommends postgresql || { apt-get update && apt-get install -y --no-install-recommends postgresql; }; } >/dev/null 2>&1 \

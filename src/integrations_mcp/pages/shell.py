@@ -40,13 +40,15 @@ UNKNOWN_HOST = ("This server does not answer to this address. Open the link exac
                 "or ask your assistant for a new link.")
 
 
-def document(title: str, body: str, status: int = 200, *, scripts: tuple[str, ...] = ()) -> HTMLResponse:
-    """`scripts`: same-origin paths the page loads (a sign-in method's; the CSP allows no other script)."""
+def document(title: str, body: str, status: int = 200, *, head: str = "",
+             scripts: tuple[str, ...] = ()) -> HTMLResponse:
+    """`head`: more of the document's head (e.g. a sign-in's `<meta http-equiv="refresh">`), already escaped;
+    `scripts`: same-origin paths the page loads (a sign-in method's; the CSP allows no other script)."""
     loaded = "".join(f'<script src="{escape(src)}" defer></script>' for src in scripts)
     page = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex, nofollow">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style>{loaded}</head>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style>{head}{loaded}</head>"
             f"<body><main>{body}</main></body></html>\n")
     return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
 
