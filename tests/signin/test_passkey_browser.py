@@ -28,6 +28,7 @@ from integrations_mcp.pages.signin.gate import Gate
 from integrations_mcp.pages.signin.passkey import PasskeySignIn
 from integrations_mcp.pages.signin.passkey_store import PasskeyStore
 from integrations_mcp.secure_forms.server import SecureFormServer
+from integrations_mcp.secure_forms.store import FormField
 from integrations_mcp.state import StateStore
 from tests.browser import needs_chromium
 from tests.harness import FakeClock
@@ -124,7 +125,7 @@ async def test_the_person_who_asked_approves_with_their_passkey_and_others_canno
                   "content-type": "application/x-www-form-urlencoded"}
         # Dana's real assertion, replayed at its own approval (its challenge is spent) and at another one.
         replay = dict(parse_qsl(sent[0]))
-        assert replay["decision"] == "approve" and len(replay["passkey_assertion"]) > 200
+        assert replay["decision"] == "approve" and len(replay["_passkey"]) > 200
         again = await shell.post(url_a, content=urlencode(replay), headers=forged)
         assert again.status_code == 401 and "not signed in" in again.text
         csrf_b = _csrf((await shell.get(url_b)).text)
@@ -134,6 +135,31 @@ async def test_the_person_who_asked_approves_with_their_passkey_and_others_canno
         bare = {"_csrf": csrf_b, "decision": "approve"}
         assert (await shell.post(url_b, data=bare)).status_code == 403
         assert (await shell.post(url_b, content=urlencode(bare), headers=forged)).status_code == 401
-        junk = {**bare, "passkey_assertion": '{"id": "x", "rawId": "x", "type": "public-key", "response": {}}'}
+        junk = {**bare, "_passkey": '{"id": "x", "rawId": "x", "type": "public-key", "response": {}}'}
         assert (await shell.post(url_b, content=urlencode(junk), headers=forged)).status_code == 401
     assert await d.state_of(approval_b) == ApprovalState.PENDING
+
+
+async def test_a_secure_form_keeps_values_only_from_the_person_who_asked_signed_with_a_passkey(
+        deployment: Deployment) -> None:
+    d = deployment
+    fields = [FormField("password", "Salesforce password")]
+    purpose = {"vendor": "cxengage", "type": "salesforce", "tenant_id": "t-1", "integration_id": ""}
+    form, url = await d.pages.create_form(owner="session-1", subject="Salesforce", fields=fields, purpose=purpose,
+                                          requested_by="dana")
+    assert url.startswith("http://localhost:")
+    with anyio.fail_after(90):
+        async with chromium() as browser:
+            dana, _ = await person_with_authenticator(browser)
+            erin, _ = await person_with_authenticator(browser)
+            await enrol_in_browser(dana, await d.link_for("dana", "Dana"))
+            await enrol_in_browser(erin, await d.link_for("erin", "Erin"))
+            await erin.goto(url)
+            await erin.get_by_label("Salesforce password", exact=True).fill("typed-by-erin")
+            assert await press(erin, "Save") == "Salesforce"
+            assert "may not decide" in await erin.locator("p[role=alert]").first.text_content()
+            assert not d.pages.store.status(form.id, owner="session-1").completed
+            await dana.goto(url)
+            await dana.get_by_label("Salesforce password", exact=True).fill("typed-by-dana")
+            assert (await press(dana, "Save")).startswith("Saved")
+    assert d.pages.store.take(form.id, owner="session-1", purpose=purpose) == {"password": "typed-by-dana"}

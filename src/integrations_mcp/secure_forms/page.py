@@ -140,6 +140,8 @@ class _Page:
                 return _form_page(view.form, error=verdict.decision.why, parts=await self._parts(request, page_id),
                                   status=401 if verdict.approver is None else 403)
         csrf = fields.pop(CSRF_FIELD, "")
+        for name in [n for n in fields if n.startswith("_")]:  # a sign-in method's own (never a form field id)
+            del fields[name]
         try:
             form = self.store.submit(page_id, csrf, fields)
         except SecureFormError as exc:

@@ -40,7 +40,8 @@ class Approver:
 @dataclass(frozen=True)
 class PagePart:
     """What a method adds to a page that needs a person: HTML for the form (inside `<form>`), and scripts the page
-    must load from the pages' own origin (the pages' CSP allows `'self'` scripts only)."""
+    must load from the pages' own origin (the pages' CSP allows `'self'` scripts only). Fields it adds to the form are
+    named with a leading `_` (no secure form field id starts with one: the form page drops them)."""
 
     html: str
     scripts: tuple[str, ...] = ()

@@ -40,8 +40,8 @@ __all__ = ["ASSERTION_FIELD", "PasskeySignIn", "RelyingParty", "relying_party"]
 
 log = logging.getLogger(__name__)
 
-ASSERTION_FIELD = "passkey_assertion"
-REGISTRATION_FIELD = "passkey_registration"
+ASSERTION_FIELD = "_passkey"  # a leading _: never a secure form field (PagePart)
+REGISTRATION_FIELD = "_passkey"
 MAX_ASSERTION_CHARS = 3000  # a real assertion is under 1,500 characters
 MAX_ENROL_BYTES = 16 * 1024
 RP_NAME = "integrations-mcp approvals"
