@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import anyio
 import httpx2
 import pytest
+from playwright.async_api import expect
 
 from integrations_mcp.approvals.kinds import ChangeKind
 from integrations_mcp.approvals.page import approval_routes
@@ -105,6 +106,13 @@ async def test_the_person_who_asked_approves_with_their_passkey_and_others_canno
             # Erin signs with her passkey, but neither asked for the change nor holds the approver role.
             assert await press(erin, "Approve", url=url_a) == TITLE
             assert "may not decide" in await erin.locator("p[role=alert]").first.text_content()
+            assert await d.state_of(approval_a) == ApprovalState.PENDING
+
+            # A person with no passkey for this server on this device is told what to do; nothing is sent.
+            frank, _ = await person_with_authenticator(browser)
+            await frank.goto(url_a)
+            await frank.get_by_role("button", name="Approve").click()
+            await expect(frank.locator(".passkey-error")).to_contain_text("Ask its operator to enrol you")
             assert await d.state_of(approval_a) == ApprovalState.PENDING
 
             # Dana (who asked) approves; her POST is kept to be replayed below.

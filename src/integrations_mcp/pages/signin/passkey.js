@@ -54,7 +54,7 @@
     if (!form || !field) return;
     form.addEventListener("submit", function (event) {
       var button = event.submitter;
-      if (field.value || (button && button.hasAttribute("data-passkey-skip"))) return;
+      if (field.value) return;
       event.preventDefault();
       if (busy) return;
       if (!window.PublicKeyCredential || !navigator.credentials) {
@@ -77,8 +77,10 @@
         form.submit();
       }, function (error) {
         busy = false;
-        say(block, "Your passkey was not used (" + (error && error.name || "cancelled") + "). Press the button "
-                   + "again to retry. No passkey for this server on this device? Ask its operator to enrol you.");
+        say(block, "Your passkey was not " + (kind === "create" ? "created" : "used") + " ("
+                   + (error && error.name || "cancelled") + "). Press the button again to retry."
+                   + (kind === "create" ? "" : " No passkey for this server on this device? Ask its operator to "
+                                               + "enrol you."));
       });
     });
   });

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from integrations_mcp.pages.listener import DEFAULT_PATH_PREFIX
 from integrations_mcp.pages.origin import origin_of
 from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document, message
@@ -73,7 +74,7 @@ class PasskeySignIn:
     def __init__(self, store: PasskeyStore, challenges: Challenges | None = None) -> None:
         self.store = store
         self.challenges = challenges or Challenges()
-        self._prefix = "/secure-forms/signin/passkey"
+        self._prefix = f"{DEFAULT_PATH_PREFIX}/signin/passkey"  # until `routes` is given the pages' prefix
         self._public_origin: PublicOrigin = lambda: None
 
     def __repr__(self) -> str:
@@ -120,8 +121,8 @@ class PasskeySignIn:
             user_verification=UserVerificationRequirement.REQUIRED)  # no allowCredentials: the person's own passkey
         html = (f'<div class="passkey" data-passkey="get" data-options="{escape(options_to_json(options))}">'
                 f'<input type="hidden" name="{ASSERTION_FIELD}" value="">'
-                '<p class="hint">Your decision counts once you confirm it with your passkey: your browser asks for '
-                'it when you press the button.</p><p role="alert" class="passkey-error" hidden></p></div>')
+                '<p class="hint">When you press the button, your browser asks for your passkey: only with it does '
+                'this count.</p><p role="alert" class="passkey-error" hidden></p></div>')
         return PagePart(html, (self.script_path,))
 
     async def approver(self, request: Request, fields: Mapping[str, str], *, purpose: str) -> Approver | None:
