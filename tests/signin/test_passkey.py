@@ -67,21 +67,19 @@ class Pages:
         return answer.json() if answer.status_code == 200 else {"status": answer.status_code}
 
 
-@pytest.fixture
-async def pages(clock: FakeClock) -> AsyncIterator[Pages]:
-    state = StateStore("sqlite+aiosqlite:///:memory:")
-    store = PasskeyStore(state, key=b"k" * 32, clock=clock)
-    signin = PasskeySignIn(store, Challenges(b"c" * 32, clock=clock))
+def gated_app(signin: PasskeySignIn) -> Starlette:
+    """The passkey method's routes, and what a gate does with it: a page showing its part, a POST asking who sent it
+    for a purpose (`/decide/{purpose}`, answering the Approver as JSON, or null)."""
 
     def public() -> str:
         return ORIGIN
 
-    async def page(request: Request) -> HTMLResponse:  # what a gated page shows: the method's part in a form
+    async def page(request: Request) -> HTMLResponse:
         part = await signin.page_part(request, purpose=request.path_params["purpose"], return_to="/")
         return HTMLResponse(f'<form method="post">{part.html}<button name="decision" value="approve">Approve'
                             f"</button></form>{part.scripts}")
 
-    async def decide(request: Request) -> JSONResponse:  # what a gate asks: who sent this, for this purpose
+    async def decide(request: Request) -> JSONResponse:
         try:
             fields = await read_own_post(request, public, max_bytes=8192, max_fields=10)
         except PostRefused as refused:
@@ -90,9 +88,16 @@ async def pages(clock: FakeClock) -> AsyncIterator[Pages]:
         return JSONResponse(None if who is None else {"subject": who.subject, "name": who.name,
                                                       "roles": sorted(who.roles), "method": who.method})
 
-    app = Starlette(routes=[*signin.routes("/secure-forms", public), Route("/page/{purpose}", page),
-                            Route("/decide/{purpose}", decide, methods=["POST"])])
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=ORIGIN) as http:
+    return Starlette(routes=[*signin.routes("/secure-forms", public), Route("/page/{purpose}", page),
+                             Route("/decide/{purpose}", decide, methods=["POST"])])
+
+
+@pytest.fixture
+async def pages(clock: FakeClock) -> AsyncIterator[Pages]:
+    state = StateStore("sqlite+aiosqlite:///:memory:")
+    store = PasskeyStore(state, key=b"k" * 32, clock=clock)
+    signin = PasskeySignIn(store, Challenges(b"c" * 32, clock=clock))
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gated_app(signin)), base_url=ORIGIN) as http:
         yield Pages(http, signin, store, clock)
     await state.close()
 
