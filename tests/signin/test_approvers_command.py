@@ -123,3 +123,18 @@ def test_logs_never_show_an_enrolment_links_token() -> None:
     token = "5hC6HST4Rt1CCFCLexgk0kwOWYi4fEdOfVSTPWN8Aq0"
     line = scrub(f'"GET /secure-forms/signin/passkey/enrol/{token} HTTP/1.1" 200')
     assert token not in line and "/passkey/enrol/[hidden]" in line
+
+
+def test_under_stdio_a_taken_fixed_port_is_left_to_the_running_servers_listener(
+        state_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("INTEGRATIONS_FORMS_PORT", str(port))
+        code, out, _ = run("enrol", "--subject", "os:dana", capsys=capsys)
+    assert code == 0 and f"Port {port} is taken" in out
+    assert f"http://localhost:{port}/secure-forms/signin/passkey/enrol/" in out
+    assert "whose pages use passkeys" in out
