@@ -23,7 +23,7 @@ KEY = "approvers-command-state-key-0123456789"
 def state_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"
     for name in ("INTEGRATIONS_TRANSPORT", "INTEGRATIONS_PUBLIC_URL", "INTEGRATIONS_PORT", "INTEGRATIONS_HOST",
-                 "INTEGRATIONS_FORMS_PORT", "INTEGRATIONS_FORMS_HOST"):
+                 "INTEGRATIONS_FORMS_PORT", "INTEGRATIONS_FORMS_HOST", "INTEGRATIONS_SIGNIN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INTEGRATIONS_STATE_URL", url)
     monkeypatch.setenv("INTEGRATIONS_STATE_KEY", KEY)
@@ -138,3 +138,12 @@ def test_under_stdio_a_taken_fixed_port_is_left_to_the_running_servers_listener(
     assert code == 0 and f"Port {port} is taken" in out
     assert f"http://localhost:{port}/secure-forms/signin/passkey/enrol/" in out
     assert "whose pages use passkeys" in out
+
+
+def test_enrolling_for_a_server_without_passkeys_says_so(state_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INTEGRATIONS_TRANSPORT", "http")
+    monkeypatch.delenv("INTEGRATIONS_SIGNIN", raising=False)
+    assert "INTEGRATIONS_SIGNIN does not include passkey" in run("enrol", "--subject", "dana", capsys=capsys)[2]
+    monkeypatch.setenv("INTEGRATIONS_SIGNIN", "passkey")
+    assert run("enrol", "--subject", "dana", capsys=capsys)[2] == ""

@@ -18,7 +18,6 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -74,7 +73,7 @@ def _needs_secure(origin: str) -> None:
 
 
 def enrol(settings: Settings, *, subject: str, name: str | None, approver: bool, minutes: float,
-          serve: bool | None, out: TextIO | None = None, ready: Callable[[str], None] | None = None) -> int:
+          serve: bool | None, out: TextIO | None = None) -> int:
     """Create a one-time link and print it; under stdio (or `serve`), serve it until used or expired."""
     out = out or sys.stdout
     subject = checked_label(subject, "subject") or ""
@@ -94,17 +93,22 @@ def enrol(settings: Settings, *, subject: str, name: str | None, approver: bool,
             await signin.store.state.close()
 
     token = anyio.run(create)
+    if "passkey" not in settings.signin:
+        print("integrations-mcp: note: INTEGRATIONS_SIGNIN does not include passkey here, so a server with these "
+              "settings serves no enrolment page and asks for no passkey: set it on the server (and here).",
+              file=sys.stderr)
     what = f"{name} ({subject}{', approver' if approver else ''})"
     if not serve:
         link = f"{http_origin(settings)}{signin.enrol_path(token)}"
         print(f"Enrolment link for {what}, valid once for {minutes:g} minutes; the running server serves it:\n"
               f"  {link}\nSend it to the person by a channel you trust; whoever opens it first enrols.", file=out)
         return 0
-    return _serve(settings, signin, token, what, minutes, out, ready)
+    return _serve(settings, signin, token, what, minutes, out)
 
 
-def _serve(settings: Settings, signin: PasskeySignIn, token: str, what: str, minutes: float, out: TextIO,
-           ready: Callable[[str], None] | None) -> int:
+def _serve(settings: Settings, signin: PasskeySignIn, token: str, what: str, minutes: float, out: TextIO) -> int:
+    """The page runs in the listener's thread (its own event loop and database connections); this thread waits
+    for the link to be used, over connections of its own."""
     pages = PageServer(host=settings.forms_host, port=settings.forms_port, public_url=settings.public_url,
                        allowed_hosts=settings.allowed_hosts, localhost_links=True)
     pages.add_pages(signin.routes)
@@ -124,9 +128,7 @@ def _serve(settings: Settings, signin: PasskeySignIn, token: str, what: str, min
         print(f"Enrolment link for {what}, valid once for {minutes:g} minutes:\n  {link}\nOpen it on the device that "
               "will hold the passkey (this command serves the page until the person has enrolled; Ctrl-C stops it).",
               file=out, flush=True)
-        if ready is not None:
-            ready(link)
-        return anyio.run(_wait, signin, token, out)
+        return anyio.run(_wait, signin_for(settings), token, out)
     except KeyboardInterrupt:
         print("Stopped: the link no longer works while nothing serves it (run this command again).", file=out)
         return 130
