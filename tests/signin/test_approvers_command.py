@@ -106,6 +106,7 @@ def test_under_stdio_the_command_serves_the_link_until_it_expires(state_url: str
     (["enrol", "--subject", "dana", "--no-serve"],
      {"INTEGRATIONS_TRANSPORT": "http", "INTEGRATIONS_PUBLIC_URL": "http://mcp.example.com"}, "https://"),
     (["remove"], {}, "Give --subject"),
+    (["remove", "--credential", " "], {}, "at least its first 8 characters"),
     (["remove", "--subject", "a", "--credential", "b"], {}, "Give --subject"),
 ])
 def test_bad_input_exits_2_saying_what_to_do(state_url: str, monkeypatch: pytest.MonkeyPatch,

@@ -191,6 +191,8 @@ def list_passkeys(settings: Settings, *, as_json: bool, out: TextIO | None = Non
 
 def remove(settings: Settings, *, subject: str | None, credential: str | None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if credential is not None and len(credential.rstrip("…").strip()) < 8:
+        raise ConfigurationError("--credential needs at least its first 8 characters, as `approvers list` shows.")
     if (subject is None) == (credential is None):
         raise ConfigurationError("Give --subject (all of that person's passkeys and pending links) or --credential "
                                  "(one passkey, as `approvers list --json` shows it).")
