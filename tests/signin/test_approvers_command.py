@@ -107,7 +107,7 @@ def test_under_stdio_the_command_serves_the_link_until_it_expires(state_url: str
      {"INTEGRATIONS_TRANSPORT": "http", "INTEGRATIONS_PUBLIC_URL": "http://mcp.example.com"}, "https://"),
     (["remove"], {}, "Give --subject"),
     (["remove", "--credential", " "], {}, "at least its first 8 characters"),
-    (["remove", "--subject", "a", "--credential", "b"], {}, "Give --subject"),
+    (["remove", "--subject", "a", "--credential", "b" * 8], {}, "Give --subject"),
 ])
 def test_bad_input_exits_2_saying_what_to_do(state_url: str, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str], args: list[str],
