@@ -39,7 +39,8 @@ def _oidc(settings: Settings) -> SignIn:
                       client_secret=settings.oidc_client_secret, verify_id_token=id_tokens.claims,
                       key=signin_key(settings, "oidc"), roles_claim=settings.oidc_roles_claim,
                       lifetime_seconds=settings.signin_minutes * 60, timeout=settings.timeout_seconds,
-                      reserved=frozenset(t.name for t in settings.auth_tokens))
+                      reserved=frozenset(t.name for t in settings.auth_tokens),
+                      keep_roles=frozenset({settings.approver_role}))
 
 
 # Each method's builder, by its INTEGRATIONS_SIGNIN name. "passkey" is reserved for the passkey method.
