@@ -18,6 +18,10 @@ import anyio
 import httpx2
 import psycopg
 import pytest
+from mcp import Client
+from mcp.client import ClientRequestContext
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ElicitRequestParams, ElicitResult
 from playwright.async_api import expect
 
 from integrations_mcp.loopback import serve_loopback
@@ -31,7 +35,7 @@ from integrations_mcp.vendors.cxengage.emulator import (
     CxEngageEmulator,
 )
 from tests.browser import needs_chromium, open_page
-from tests.harness import Served, free_port, serve_process
+from tests.harness import Served, Transcript, free_port, serve_process
 from tests.server.test_http_auth import session
 from tests.signin.provider import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, Provider, oidc_provider
 from tests.state.postgres import PostgresServer
@@ -154,6 +158,27 @@ async def test_an_approver_signs_in_and_the_write_through_the_other_replica_name
     latest = next(c for c in journal["results"] if c["outcome"].startswith("written"))
     assert latest["principal"] == "alice"
     assert latest["approved"] == "bob on the approval page, signed in (oidc)"
+
+
+async def test_a_client_that_answers_its_own_question_is_sent_to_the_page(deployment: Deployment) -> None:
+    """With sign-in on, an answer in the client proves no one: an agent holding the MCP token can run a client that
+    declares elicitation and says yes. The question goes to the page instead, whatever the client declares."""
+    asked: list[str] = []
+
+    async def says_yes(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": True})
+
+    for mode in ("auto", "legacy"):
+        async with httpx2.AsyncClient(headers={"authorization": f"Bearer {deployment.token('alice')}"},
+                                      timeout=30) as http, \
+                Client(streamable_http_client(deployment.a.url, http_client=http), mode=mode,
+                       elicitation_callback=says_yes) as client:
+            await Transcript(client=client).refused("EditCxEngageIntegration", "sign in on that page", **DEACTIVATE)
+    assert asked == []
+    async with session(deployment.b.url, deployment.token("alice")) as alice:
+        view = await alice.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
+    assert view["integration"]["active"] is True
 
 
 async def test_the_requester_approves_their_own_change_signed_in_on_another_replica(deployment: Deployment) -> None:

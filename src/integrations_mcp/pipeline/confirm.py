@@ -7,7 +7,9 @@ Policies (setting INTEGRATIONS_CONFIRMATION):
   released and followed by a re-plan that must match; an input-required result the client answers and retries
   with on 2026-07-28); only the boolean `true` approves. Otherwise the call is refused with a one-time approval
   page for the person; the agent's retry with `approval_id` goes through only if the person approved exactly this
-  change. The person is asked about the whole write, in words for a person (`approvals.question`).
+  change. The person is asked about the whole write, in words for a person (`approvals.question`). Where approvers
+  sign in (INTEGRATIONS_SIGNIN), every question goes to the page, where the decision counts only from a person
+  signed in whom the approver policy lets decide (`pages.signin`).
 - `model`: unattended automation. The refusal shows the change and hands back a `confirmation_id`; the retry
   must carry the confirmation flags *and* that token. A flag set without the token is refused like no flag.
 
@@ -172,7 +174,9 @@ class Confirmer:
             return Granted(None, live=True, how=ApprovedHow.IN_CLIENT)
         if self.policy == ConfirmationPolicy.MODEL:
             return await self._by_model(requests, digest, call)
-        if can_ask_in_a_form(call.ctx):  # no argument moves the question out of the client that can ask it
+        # No argument moves the question out of the client that can ask it; where approvers sign in, an answer in
+        # the client proves no one (an agent with the MCP token can run a client that says yes), so it is the page.
+        if can_ask_in_a_form(call.ctx) and not self.sign_in:
             return await self._by_elicitation(requests, digest, call)
         if call.token:
             return await self._by_page_retry(requests, digest, call)

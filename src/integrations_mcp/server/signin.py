@@ -40,7 +40,8 @@ def _oidc(settings: Settings) -> SignIn:
                       client_secret=settings.oidc_client_secret, verify_id_token=id_tokens.claims,
                       key=signin_key(settings, "oidc"), roles_claim=settings.oidc_roles_claim,
                       lifetime_seconds=settings.signin_minutes * 60, timeout=settings.timeout_seconds,
-                      reserved=frozenset(t.name for t in settings.auth_tokens))
+                      reserved=frozenset(t.name for t in settings.auth_tokens),
+                      keep_roles=frozenset({settings.approver_role}))
 
 
 def _passkey(settings: Settings, state: StateStore) -> SignIn:

@@ -100,15 +100,17 @@ class OidcSignIn:
                  verify_id_token: Callable[[str], Awaitable[dict[str, Any] | None]], key: bytes,
                  roles_claim: str = "roles", lifetime_seconds: float = 1800, timeout: float = 10,
                  reserved: frozenset[str] = frozenset(), scope: str = "openid profile email",
+                 keep_roles: frozenset[str] | None = None,
                  transport: httpx2.AsyncBaseTransport | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         """`verify_id_token`: the verified claims of a JWT from `issuer` whose audience is `client_id` (None when
         it does not verify); `key`: of the cookies (replicas share it); `reserved`: subjects that may not sign in
-        (the static tokens' names, which approvals name as requesters)."""
+        (the static tokens' names, which approvals name as requesters); `keep_roles`: the roles the policy reads
+        (the session cookie keeps only those, so a person in hundreds of groups still fits in a cookie)."""
         self.issuer, self.client_id, self._secret = issuer, client_id, client_secret
         self._verify, self.roles_claim, self.scope = verify_id_token, roles_claim, scope
         self.lifetime_seconds, self.timeout, self.reserved = lifetime_seconds, timeout, reserved
-        self._transport, self._clock = transport, clock
+        self._transport, self._clock, self.keep_roles = transport, clock, keep_roles
         self._sessions = CookieSigner(key, "oidc-session", clock=clock)
         self._flows = CookieSigner(key, "oidc-flow", clock=clock)
         self._discovered: tuple[float, dict[str, Any]] | None = None
@@ -212,7 +214,7 @@ class OidcSignIn:
             return self._forget_flow(message("Not signed in", NOT_VERIFIED, 403, alert=True))
         subject = str(claims["sub"])
         session = {"iss": self.issuer, "aud": self.client_id, "sub": subject, "name": _shown_name(claims, subject),
-                   "roles": sorted(_words(_claim(claims, self.roles_claim)))}
+                   "roles": sorted(self._kept(_words(_claim(claims, self.roles_claim))))}
         log.info("oidc sign-in completed (subject %s…)", hashlib.sha256(subject.encode()).hexdigest()[:8])
         target = escape(return_to)
         response = document("Signed in", (
@@ -223,6 +225,9 @@ class OidcSignIn:
                             max_age=int(self.lifetime_seconds), path=self.prefix, httponly=True, samesite="strict",
                             secure=self._secure(request))
         return self._forget_flow(response)
+
+    def _kept(self, roles: frozenset[str]) -> frozenset[str]:
+        return roles if self.keep_roles is None else roles & self.keep_roles
 
     async def signout(self, request: Request) -> Response:
         return_to = self._return_to(request.query_params.get("return_to"))
