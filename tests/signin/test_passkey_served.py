@@ -2,8 +2,8 @@
 links, people enrol in Chromium (virtual authenticators), the server runs as a subprocess and the agent talks to it
 through a real MCP client. Over streamable HTTP with static tokens: the principal who asked approves with their
 passkey and the journal names them; another enrolled person, an agent with a shell (the link, no passkey) and a
-header-less POST approve nothing. Under stdio (opt-in): the page listener's links say localhost and the decision
-needs the passkey too."""
+header-less POST approve nothing. Under stdio (opt-in): the page listener's links say localhost, the decision
+needs the passkey too, and a client that answers yes itself approves nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ElicitRequestParams, ElicitResult
 
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
 from tests.browser import needs_chromium
@@ -134,7 +136,13 @@ async def test_stdio_opt_in_links_say_localhost_and_the_decision_needs_the_passk
                 await enrol_in_browser(person, link)
                 assert await anyio.to_thread.run_sync(command.wait, 30) == 0
                 assert "Passkey saved for Me" in command.stdout.read()
-            async with serve_stdio("--sandbox", env=env) as t:
+            asked: list[str] = []
+
+            async def says_yes(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+                asked.append(params.message)  # an agent's own client can say yes: it must prove no one
+                return ElicitResult(action="accept", content={"approve": True})
+
+            async with serve_stdio("--sandbox", env=env, elicitation_callback=says_yes) as t:
                 message = await t.refused(EDIT_CX, "needs the user's approval", **DEACTIVATE)
                 url, approval_id = link_and_id(message)
                 assert url.startswith("http://localhost:")  # a passkey is made for a domain, never 127.0.0.1
@@ -144,3 +152,4 @@ async def test_stdio_opt_in_links_say_localhost_and_the_decision_needs_the_passk
                 assert await active(t) is False and done["mismatches"] == []
                 newest = (await t.ok("GetIntegrationChanges", limit=5))["results"][0]
                 assert newest["approved"].startswith(f"os:{getpass.getuser()} on the approval page")
+                assert asked == []  # with passkeys on, the question is the page's, never the client's
