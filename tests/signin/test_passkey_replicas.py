@@ -49,3 +49,18 @@ async def test_an_assertion_counts_once_across_replicas(postgres_server: Postgre
         assert sum(answer is not None for answer in answers) == 1
     for store in stores:
         await store.close()
+
+
+async def test_a_counter_near_its_32_bit_end_is_stored_on_postgresql(postgres_server: PostgresServer) -> None:  # noqa: F811
+    """An authenticator's sign count is 32 bits unsigned: more than PostgreSQL's INTEGER holds."""
+    store = StateStore(await postgres_server.new_database())
+    signin = PasskeySignIn.over(store, KEY)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=gated_app(signin)), base_url=ORIGIN) as http:
+        pages = Pages(http, signin, signin.store, None)
+        person = SoftAuthenticator(ORIGIN, counter=2**32 - 3)
+        token = await signin.store.create_enrolment(subject="dana", name="Dana", roles=frozenset(), seconds=600)
+        assert (await pages.enrol(person, signin.enrol_path(token))).status_code == 200
+        assert await pages.decide("approval:one", person.get(await pages.options("/page/approval:one")))
+        [credential] = await signin.store.credentials("dana")
+        assert credential.sign_count == 2**32 - 2
+    await store.close()

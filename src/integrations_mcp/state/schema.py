@@ -3,7 +3,7 @@ needs a new revision there."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
 __all__ = ["approvals", "journal", "metadata", "passkey_credentials", "passkey_enrolments", "passkey_spent_challenges",
            "secure_forms", "spent_forms", "write_locks"]
@@ -81,7 +81,7 @@ passkey_credentials = Table(
     "passkey_credentials", metadata,
     Column("id", String(1400), primary_key=True),  # the credential id, base64url (not a secret; up to 1023 bytes)
     Column("public_key", LargeBinary, nullable=False),  # COSE; verifies assertions, proves nothing alone
-    Column("sign_count", Integer, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),  # the authenticator's: up to 2**32 - 1
     Column("subject", String(200), nullable=False, index=True),  # the principal the person acts as
     Column("name", String(200), nullable=False),
     Column("roles", JSON, nullable=False),

@@ -45,6 +45,7 @@ ASSERTION_FIELD = "_passkey"  # a leading _: never a secure form field (PagePart
 REGISTRATION_FIELD = "_passkey"
 MAX_ASSERTION_CHARS = 3000  # a real assertion is under 1,500 characters
 MAX_ENROL_BYTES = 16 * 1024
+MAX_CREDENTIAL_ID_BYTES = 1023  # WebAuthn's bound (the column holds its base64url)
 RP_NAME = "integrations-mcp approvals"
 CEREMONY_MS = 120_000
 
@@ -226,6 +227,8 @@ class PasskeySignIn:
             verified = verify_registration_response(
                 credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
                 expected_origin=rp.origin, require_user_verification=True)
+            if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
+                raise ValueError("credential id")
         except Exception as exc:  # noqa: BLE001
             log.info("passkey enrolment: not verified (%s)", type(exc).__name__)
             return message("Not saved", ENROL_FAILED, 400, alert=True)

@@ -20,7 +20,7 @@ def upgrade() -> None:
         "passkey_credentials",
         sa.Column("id", sa.String(1400), primary_key=True),  # the credential id, base64url (not a secret)
         sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE; verifies assertions, proves nothing alone
-        sa.Column("sign_count", sa.Integer, nullable=False),
+        sa.Column("sign_count", sa.BigInteger, nullable=False),  # the authenticator's: up to 2**32 - 1
         sa.Column("subject", sa.String(200), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("roles", sa.JSON, nullable=False),
