@@ -54,13 +54,24 @@ def test_a_custom_role():
 def test_kinds_of_a_write():
     replaced_secret = FieldChange.of("properties.password", "set", "new")
     filled_secret = FieldChange.of("properties.password", None, "new")
-    assert kinds_of(["confirm_deactivate"], [], []) == {ChangeKind.DISABLE}
-    assert kinds_of(["confirm_overwrite"], [replaced_secret], ["password"]) == {ChangeKind.OVERWRITE,
-                                                                                 ChangeKind.CREDENTIALS}
-    assert kinds_of([], [filled_secret], ["password"]) == frozenset()
-    assert kinds_of([], [FieldChange.of("credentials", {"a": 1}, {"a": 2})], []) == {ChangeKind.CREDENTIALS}
+    assert kinds_of(["confirm_deactivate"], [], [], []) == {ChangeKind.DISABLE}
+    assert kinds_of(["confirm_overwrite"], [replaced_secret], [replaced_secret], ["password"]) == {
+        ChangeKind.OVERWRITE, ChangeKind.CREDENTIALS}
+    assert kinds_of([], [], [filled_secret], ["password"]) == frozenset()
+    credentials = FieldChange.of("credentials", {"a": 1}, {"a": 2})
+    assert ChangeKind.CREDENTIALS in kinds_of(["confirm_overwrite"], [credentials], [credentials], [])
     assert parse_kinds("disable,overwrite,bogus,") == {ChangeKind.DISABLE, ChangeKind.OVERWRITE}
     assert parse_kinds(None) == frozenset()
+
+
+def test_a_revert_is_also_what_it_does():
+    """A revert asks under one flag; separation of duties for `disable` must not be skipped by reverting an
+    enabling."""
+    off, on = FieldChange.of("active", True, False), FieldChange.of("enabled", False, True)
+    renamed = FieldChange.of("name", "Old", "New")
+    assert kinds_of(["confirm_revert"], [off, renamed], [off, renamed], []) == {
+        ChangeKind.REVERT, ChangeKind.DISABLE, ChangeKind.OVERWRITE}
+    assert kinds_of(["confirm_revert"], [on], [on], []) == {ChangeKind.REVERT, ChangeKind.ENABLE}
 
 
 BASE = {"INTEGRATIONS_STATE_URL": "sqlite+aiosqlite:///:memory:", "REVCENT_API_KEY": "rc-key-0123456789"}

@@ -117,6 +117,7 @@ async def test_the_page_tells_a_person_how_to_sign_in(state: StateStore) -> None
         signed = await http.get(f"{ORIGIN}{PREFIX}/approvals/{approval_id}", headers={
             "cookie": f"{SESSION_COOKIE}={session_cookie(key, 'bob', [])}"})
         assert "Signed in as <strong>Bob</strong>" in signed.text and "signout" in signed.text
+        assert "Sign in below before you decide" in page.text and "Sign in below" not in signed.text
 
 
 @pytest.mark.parametrize("return_to", ["//evil.example/x", "https://evil.example/", "/elsewhere/x",

@@ -24,16 +24,29 @@ FLAG_KINDS = {"confirm_disable": ChangeKind.DISABLE, "confirm_deactivate": Chang
               "confirm_enable": ChangeKind.ENABLE, "confirm_overwrite": ChangeKind.OVERWRITE,
               "confirm_revert": ChangeKind.REVERT}
 CREDENTIAL_FIELDS = ("credentials",)  # RevCent's whole credential object
+SWITCHES = ("active", "enabled")  # CxEngage's and RevCent's on/off field
 
 
-def kinds_of(flags: Iterable[str], changes: Iterable[FieldChange], secrets: Iterable[str]) -> frozenset[ChangeKind]:
-    """Every kind one write is: its requests' flags, plus `credentials` when it replaces a saved secret."""
+def kinds_of(flags: Iterable[str], asked: Iterable[FieldChange], written: Iterable[FieldChange],
+             secrets: Iterable[str]) -> frozenset[ChangeKind]:
+    """Every kind one write is: its requests' flags; what the changes they ask about do (a revert asks under one
+    flag for a change that may turn an integration off or replace saved values); and `credentials` when the whole
+    write (`written`) replaces a saved secret."""
     found = {FLAG_KINDS[f] for f in flags if f in FLAG_KINDS}
     hidden = set(secrets)
-    for change in changes:
-        secret = change.field in hidden or change.field.split(".")[-1] in hidden or change.field in CREDENTIAL_FIELDS
-        if secret and change.overwrites:
-            found.add(ChangeKind.CREDENTIALS)
+
+    def secret(change: FieldChange) -> bool:
+        return change.field in hidden or change.field.split(".")[-1] in hidden or change.field in CREDENTIAL_FIELDS
+
+    for change in asked:
+        if change.field in SWITCHES:
+            if change.saved is True and change.proposed is False:
+                found.add(ChangeKind.DISABLE)
+            elif change.proposed is True and change.saved is not True:
+                found.add(ChangeKind.ENABLE)
+        elif change.overwrites:
+            found.add(ChangeKind.OVERWRITE)
+    found |= {ChangeKind.CREDENTIALS for change in written if secret(change) and change.overwrites}
     return frozenset(found)
 
 

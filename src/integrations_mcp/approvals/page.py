@@ -24,7 +24,7 @@ from integrations_mcp.approvals.store import Approval, ApprovalState, ApprovalSt
 from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document, message
 from integrations_mcp.pages.signin import PagePart
-from integrations_mcp.pages.signin.gate import Gate, parts_html, script_tags
+from integrations_mcp.pages.signin.gate import Gate, needs_sign_in, parts_html, script_tags
 
 __all__ = ["CSRF_FIELD", "approval_routes"]
 
@@ -55,7 +55,7 @@ def _page(approval: Approval, parts: list[PagePart], *, alert: str = "", status:
             + (f"<h2>What this means</h2>{means}" if means else "")
             + "<p>Nothing is written unless you approve. If the saved values change before your assistant makes "
             "the change, this approval no longer counts and you will be asked again.</p>"
-            + (f"<p>{SIGN_IN_FIRST}</p>" if parts else "")
+            + (f"<p>{SIGN_IN_FIRST}</p>" if needs_sign_in(parts) else "")
             + '<form method="post">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(approval.csrf_token)}">'
             + parts_html(parts)

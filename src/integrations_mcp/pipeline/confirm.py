@@ -289,8 +289,8 @@ class Confirmer:
 
     async def _create(self, requests: list[ConfirmationRequest], digest: str, call: ConfirmCall, *,
                       on_page: bool = False) -> Approval:
-        kinds = kinds_of([r.flag for r in requests], [*call.changes, *(c for r in requests for c in r.changes)],
-                         call.secrets)
+        asked = [c for r in requests for c in r.changes]
+        kinds = kinds_of([r.flag for r in requests], asked, [*call.changes, *asked], call.secrets)
         return await self.approvals.create(tool=call.tool, target=clean_text(call.target),
                                            summary=question(requests, call).to_json(), digest=digest,
                                            owner=call.owner, on_page=on_page, kinds=kinds,

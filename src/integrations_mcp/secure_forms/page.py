@@ -24,7 +24,7 @@ from integrations_mcp.pages.post import PostRefused, read_own_post
 from integrations_mcp.pages.shell import document as _document
 from integrations_mcp.pages.shell import message as _message
 from integrations_mcp.pages.signin import PagePart
-from integrations_mcp.pages.signin.gate import Gate, parts_html, script_tags
+from integrations_mcp.pages.signin.gate import Gate, needs_sign_in, parts_html, script_tags
 from integrations_mcp.secure_forms.store import FormState, SecureFormError, SecureFormStore, StoredForm, form_ref
 from integrations_mcp.secure_forms.texts import (
     CROSS_SITE,
@@ -75,7 +75,7 @@ def _form_page(form: StoredForm, *, error: str | None = None, invalid: frozenset
             "shown again, and your assistant never sees them.</p>"
             '<form method="post">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(form.csrf_token)}">'
-            + (f"<p>{SIGN_IN_FIRST}</p>{parts_html(parts)}" if parts else "")
+            + (f"<p>{SIGN_IN_FIRST}</p>" if needs_sign_in(parts or ()) else "") + parts_html(parts or ())
             + "".join(rows)
             + '<button type="submit">Save</button></form>'
             f'<p>This form can be used once and expires at <time datetime="{iso}">{shown}</time>.</p>'

@@ -45,6 +45,7 @@ class PagePart:
 
     html: str
     scripts: tuple[str, ...] = ()
+    signed_in: bool = False  # the person already proved who they are (the page then drops its "sign in" hint)
 
 
 class SignIn(Protocol):

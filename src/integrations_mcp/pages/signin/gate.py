@@ -65,6 +65,12 @@ class Gate:
         return Verdict(None, Decision(False, NOT_SIGNED_IN))
 
 
+def needs_sign_in(parts: Iterable[PagePart]) -> bool:
+    """Whether the page should ask the person to sign in: a method is offered and none says they already are."""
+    parts = list(parts)
+    return bool(parts) and not any(part.signed_in for part in parts)
+
+
 def parts_html(parts: Iterable[PagePart]) -> str:
     """The methods' parts, one after the other, for inside the page's form."""
     return "".join(part.html for part in parts)

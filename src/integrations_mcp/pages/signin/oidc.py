@@ -134,7 +134,7 @@ class OidcSignIn:
         approver = self._signed_in(request)
         if approver is not None:
             return PagePart(f'<p class="signin">Signed in as <strong>{escape(approver.name)}</strong>. '
-                            f'<a href="{self._base}/signout?return_to={back}">Sign out</a></p>')
+                            f'<a href="{self._base}/signout?return_to={back}">Sign out</a></p>', signed_in=True)
         return PagePart(f'<p class="signin"><a href="{self._base}/start?return_to={back}">Sign in with your '
                         "organisation's account</a></p>")
 
