@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations_mcp.state.store import StateStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
 PURGE_EVERY = 100  # changes; reads leave out what is due, without deleting (a read stays a read)
 PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
-# grows with the table (55 ms at 100 k rows); paging itself is by id (keyset), so its cost does not grow.
+# grows with the table (55 ms at 100 k rows); paging itself is by (time, id) (keyset), so its cost does not grow.
 COUNT_CAP = 1000
 
 
@@ -87,10 +90,39 @@ class JournalTable:
 
     async def find(self, where: ChangeFilter, *, limit: int, before: int | None = None,
                    offset: int = 0) -> tuple[list[ChangeRow], int, bool]:
-        """Newest first: the rows of one page (without their images) older than change `before` (keyset paging),
-        how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and whether there are
-        more rows after this page."""
-        from sqlalchemy import and_, func, select
+        """Newest first (by time, then id): the rows of one page (without their images) older than change `before`
+        (keyset paging), how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and
+        whether there are more rows after this page."""
+        async with self.store.begin() as conn:
+            cursor = None
+            if before is not None:
+                cursor = (await conn.execute(self.cursor_query(before))).first()
+                if cursor is None:  # no change at or below `before`: nothing is older
+                    return [], 0, False
+            count, page = self.queries(where, limit=limit, cursor=(cursor[0], cursor[1]) if cursor else None,
+                                       before=before, offset=offset)
+            total = (await conn.execute(count)).scalar_one()
+            rows = (await conn.execute(page)).mappings().all()
+        return [ChangeRow(**row) for row in rows[:limit]], int(total), len(rows) > limit
+
+    @staticmethod
+    def cursor_query(before: int) -> Select[Any]:
+        """The time and id of change `before`, or of the newest change below it when it is gone (purged, or never
+        given): where the older page starts. One primary-key read."""
+        from sqlalchemy import select
+
+        from integrations_mcp.state.schema import journal
+
+        return select(journal.c.at, journal.c.id).where(journal.c.id <= before).order_by(journal.c.id.desc()).limit(1)
+
+    def queries(self, where: ChangeFilter, *, limit: int, cursor: tuple[float, int] | None = None,
+                before: int | None = None, offset: int = 0) -> tuple[Select[Any], Select[Any]]:
+        """The statements of `find`: the capped count and the page (limit + 1 rows, to know whether there are more),
+        after `cursor` (`cursor_query`'s row for `before`). Both are one range of one index in order (time, id),
+        ix_journal_<filter>_at_id or ix_journal_at_id: the time bounds (retention, since, the cursor) are the
+        range's ends, so they stop after as many rows as they return, whatever the table's size and however few
+        rows match (benchmarks/journal_rows.py --explain shows the plans)."""
+        from sqlalchemy import and_, func, or_, select
 
         from integrations_mcp.state.schema import journal
 
@@ -103,14 +135,17 @@ class JournalTable:
         if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
             clauses.append(journal.c.at >= time.time() - self.retention_days * 86400)
         condition = and_(True, *clauses)
-        paged = and_(condition, journal.c.id < before) if before is not None else condition
-        async with self.store.begin() as conn:
-            capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
-            total = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
-            page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
-            rows = (await conn.execute(select(*page_columns).where(paged).order_by(journal.c.id.desc())
-                                       .limit(limit + 1).offset(offset))).mappings().all()
-        return [ChangeRow(**row) for row in rows[:limit]], int(total), len(rows) > limit
+        paged = condition
+        if cursor is not None:
+            # (at, id) < (cursor's at, `before`), or <= the newest row below a `before` that is gone. `at <= ...`
+            # alone is the index range's end; the tie on `at` is decided by id.
+            at, below = cursor[0], before if before is not None and cursor[1] == before else cursor[1] + 1
+            paged = and_(condition, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < below))
+        capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
+        page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
+        page = (select(*page_columns).where(paged).order_by(journal.c.at.desc(), journal.c.id.desc())
+                .limit(limit + 1).offset(offset))
+        return select(func.count()).select_from(capped), page
 
     async def purge(self) -> int:
         async with self.store.begin() as conn:
