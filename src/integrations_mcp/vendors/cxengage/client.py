@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from integrations_mcp.errors import VendorError, VendorUnavailable
 from integrations_mcp.guardrails.secrets import scrub_vendor_text as scrub_text
 from integrations_mcp.lazy_http import HttpRequester
@@ -33,7 +35,13 @@ from integrations_mcp.vendors.cxengage.facts import (
     TOKENS_PATH,
 )
 from integrations_mcp.vendors.cxengage.learned import Learned
-from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRef, IntegrationRow
+from integrations_mcp.vendors.cxengage.records import (
+    LIST_ROWS,
+    IntegrationRecord,
+    IntegrationRef,
+    IntegrationRow,
+    ListRow,
+)
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
 __all__ = ["CxEngageClient", "Listing"]
@@ -53,7 +61,7 @@ MAX_LIST_PAGES = 200  # a paged list is read at most this many pages deep (fact 
 class Listing:
     """A tenant's integrations as read, and whether the answer may leave some out (fact cxengage.no_paging)."""
 
-    rows: list[IntegrationRow]
+    rows: list[ListRow]
     complete: bool = True
     note: str = ""
 STATUS_HINTS = {
@@ -141,7 +149,7 @@ class CxEngageClient:
                                     headers={"authorization": await self._authorization()})
         return response.status_code, data
 
-    async def list_integrations(self, tenant_id: str) -> list[IntegrationRow]:
+    async def list_integrations(self, tenant_id: str) -> list[ListRow]:
         return (await self.list_all(tenant_id)).rows
 
     async def list_all(self, tenant_id: str) -> Listing:
@@ -195,11 +203,16 @@ def _is_record(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get(ID_KEY), str)
 
 
-def _rows(operation: str, data: dict[str, Any]) -> list[IntegrationRow]:
+def _rows(operation: str, data: dict[str, Any]) -> list[ListRow]:
     result = data.get(RESULT_KEY)
     if not isinstance(result, list) or not all(_is_record(item) for item in result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
-    return [vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT) for item in result]
+    try:
+        return [ListRow(**entry) for entry in LIST_ROWS.validate_python(result)]
+    except ValidationError:  # the first row that fails, named as one read alone would be
+        for item in result:
+            vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT)
+        raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.") from None
 
 
 def _record(model: type[R], operation: str, result: Any, hint: str | None = None) -> R:

@@ -4,14 +4,26 @@ server and redacted only in what the model sees (`views.py`). Every wire name he
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, NotRequired
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    model_validator,
+)
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from integrations_mcp.vendors.cxengage.catalog import TYPES, normalise_type
 from integrations_mcp.vendors.cxengage.facts import BOOLEAN_STRINGS, ID_RE, PROPERTIES_KEY, TENANT_KEY, TYPE_KEY
 
-__all__ = ["IntegrationRecord", "IntegrationRef", "IntegrationRow", "RawProperties", "read_bool"]
+__all__ = ["LIST_ROWS", "IntegrationRecord", "IntegrationRef", "IntegrationRow", "ListRow", "RawProperties",
+           "read_bool"]
 
 
 def read_bool(value: Any) -> bool:
@@ -51,6 +63,32 @@ class IntegrationRow(IntegrationRef):
     type: str = ""
     active: Strict
     description: str | None = None
+
+
+class _RowShape(TypedDict):
+    """IntegrationRow's fields and checks, for a whole list at once (below)."""
+
+    id: Uuid
+    name: NotRequired[str]
+    type: NotRequired[str]
+    active: Strict
+    description: NotRequired[str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """An entry of the tenant's list, checked as IntegrationRow is (LIST_ROWS). A list is read whole on every call
+    (fact cxengage.no_paging): made from one validation of the list and a plain object per row, it costs a tenth of
+    a model per row (1,000 rows: about 1 ms instead of 5-10)."""
+
+    id: str
+    name: str = ""
+    type: str = ""
+    active: bool = False
+    description: str | None = None
+
+
+LIST_ROWS = TypeAdapter(list[_RowShape])  # a list's entries, every row checked; ListRow(**entry) each
 
 
 class IntegrationRecord(IntegrationRow):
