@@ -16,14 +16,22 @@ from pydantic import (
     JsonValue,
     TypeAdapter,
     model_validator,
+    with_config,
 )
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from integrations_mcp.vendors.cxengage.catalog import TYPES, normalise_type
-from integrations_mcp.vendors.cxengage.facts import BOOLEAN_STRINGS, ID_RE, PROPERTIES_KEY, TENANT_KEY, TYPE_KEY
+from integrations_mcp.vendors.cxengage.facts import (
+    BOOLEAN_STRINGS,
+    ID_RE,
+    PROPERTIES_KEY,
+    RESULT_KEY,
+    TENANT_KEY,
+    TYPE_KEY,
+)
 
-__all__ = ["LIST_ROWS", "IntegrationRecord", "IntegrationRef", "IntegrationRow", "ListRow", "RawProperties",
-           "read_bool"]
+__all__ = ["LIST_ANSWER", "LIST_ROWS", "IntegrationRecord", "IntegrationRef", "IntegrationRow", "ListRow",
+           "RawProperties", "read_bool"]
 
 
 def read_bool(value: Any) -> bool:
@@ -65,6 +73,7 @@ class IntegrationRow(IntegrationRef):
     description: str | None = None
 
 
+@with_config(ConfigDict(extra="ignore"))  # its own, not the list answer's
 class _RowShape(TypedDict):
     """IntegrationRow's fields and checks, for a whole list at once (below)."""
 
@@ -89,6 +98,12 @@ class ListRow:
 
 
 LIST_ROWS = TypeAdapter(list[_RowShape])  # a list's entries, every row checked; ListRow(**entry) each
+
+
+# A list answer read from its JSON in one pass: the rows checked, the answer's other keys (paging) kept as they came,
+# and nothing else of the rows built (their properties, secrets among them, are skipped).
+_ListAnswer = TypedDict("_ListAnswer", {RESULT_KEY: list[_RowShape]})  # noqa: UP013 (the wire name is a constant)
+LIST_ANSWER = TypeAdapter(with_config(ConfigDict(extra="allow"))(_ListAnswer))
 
 
 class IntegrationRecord(IntegrationRow):
