@@ -132,8 +132,8 @@ async def measure(url: str, count: int, *, explain: bool) -> list[str]:
                 count_query, page_query = table.queries(where, limit=10, before=before, offset=offset,
                                                         cursor=(cursor[0], cursor[1]) if cursor else None)
                 plan = _explain if postgres else _sqlite_plan
-                lines.append(f"      count: {await plan(conn, count_query)}")
-                lines.append(f"      page:  {await plan(conn, page_query)}")
+                lines.append(f"      count alone: {await plan(conn, count_query)}")
+                lines.append(f"      page, count: {await plan(conn, page_query)}")
     # The retention purge: half the rows made older than 90 days, deleted by one purge.
     from sqlalchemy import update
 

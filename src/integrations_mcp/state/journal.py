@@ -19,6 +19,7 @@ PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
 # grows with the table (55 ms at 100 k rows); paging itself is by (time, id) (keyset), so its cost does not grow.
 COUNT_CAP = 1000
+TOTAL = "total_capped"  # the page's column carrying the capped count
 
 
 @dataclass(frozen=True)
@@ -92,18 +93,25 @@ class JournalTable:
                    offset: int = 0) -> tuple[list[ChangeRow], int, bool]:
         """Newest first (by time, then id): the rows of one page (without their images) older than change `before`
         (keyset paging), how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and
-        whether there are more rows after this page."""
+        whether there are more rows after this page. One statement (the count rides on each row of the page), and
+        one more for `before`'s place."""
         async with self.store.begin() as conn:
             cursor = None
             if before is not None:
+                # Read first, so that the page's bounds are values: PostgreSQL plans a bound it cannot see (a
+                # subquery) as a third of the table, and then reads every row of the filter and sorts them.
                 cursor = (await conn.execute(self.cursor_query(before))).first()
                 if cursor is None:  # no change at or below `before`: nothing is older
                     return [], 0, False
-            count, page = self.queries(where, limit=limit, cursor=(cursor[0], cursor[1]) if cursor else None,
-                                       before=before, offset=offset)
-            total = (await conn.execute(count)).scalar_one()
+            count, page = self.queries(where, limit=limit, before=before, offset=offset,
+                                       cursor=(cursor[0], cursor[1]) if cursor else None)
             rows = (await conn.execute(page)).mappings().all()
-        return [ChangeRow(**row) for row in rows[:limit]], int(total), len(rows) > limit
+            if rows:
+                total = rows[0][TOTAL]
+            else:  # nothing on this page: without `before` nothing matches; after it, the others may
+                total = 0 if before is None and not offset else (await conn.execute(count)).scalar_one()
+        return ([ChangeRow(**{k: v for k, v in row.items() if k != TOTAL}) for row in rows[:limit]], int(total),
+                len(rows) > limit)
 
     @staticmethod
     def cursor_query(before: int) -> Select[Any]:
@@ -115,37 +123,41 @@ class JournalTable:
 
         return select(journal.c.at, journal.c.id).where(journal.c.id <= before).order_by(journal.c.id.desc()).limit(1)
 
-    def queries(self, where: ChangeFilter, *, limit: int, cursor: tuple[float, int] | None = None,
-                before: int | None = None, offset: int = 0) -> tuple[Select[Any], Select[Any]]:
-        """The statements of `find`: the capped count and the page (limit + 1 rows, to know whether there are more),
-        after `cursor` (`cursor_query`'s row for `before`). Both are one range of one index in order (time, id),
-        ix_journal_<filter>_at_id or ix_journal_at_id: the time bounds (retention, since, the cursor) are the
-        range's ends, so they stop after as many rows as they return, whatever the table's size and however few
-        rows match (benchmarks/journal_rows.py --explain shows the plans)."""
+    def queries(self, where: ChangeFilter, *, limit: int, before: int | None = None, offset: int = 0,
+                cursor: tuple[float, int] | None = None) -> tuple[Select[Any], Select[Any]]:
+        """The statements of `find`: the capped count, and the page (limit + 1 rows, to know whether there are more,
+        each with the count as TOTAL) after `cursor` (`cursor_query`'s row for `before`). Each is one range of one
+        index in order (time, id), ix_journal_<filter>_at_id or ix_journal_at_id: the time bounds (retention, since,
+        the cursor's time) are the range's ends, so they stop after as many rows as they return, whatever the
+        table's size and however few rows match (benchmarks/journal_rows.py --explain shows the plans)."""
         from sqlalchemy import and_, func, or_, select
 
         from integrations_mcp.state.schema import journal
 
-        clauses = [journal.c[name] == value for name in ("vendor", "integration", "principal")
-                   if (value := getattr(where, name)) is not None]
-        if where.since is not None:
-            clauses.append(journal.c.at >= where.since)
-        if where.until is not None:
-            clauses.append(journal.c.at < where.until)
-        if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
-            clauses.append(journal.c.at >= time.time() - self.retention_days * 86400)
-        condition = and_(True, *clauses)
-        paged = condition
+        def matching(table: Any) -> Any:
+            clauses = [table.c[name] == value for name in ("vendor", "integration", "principal")
+                       if (value := getattr(where, name)) is not None]
+            if where.since is not None:
+                clauses.append(table.c.at >= where.since)
+            if where.until is not None:
+                clauses.append(table.c.at < where.until)
+            if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
+                clauses.append(table.c.at >= time.time() - self.retention_days * 86400)
+            return and_(True, *clauses)
+
+        counted = journal.alias("counted")  # not correlated with the page it rides on
+        count = select(func.count()).select_from(
+            select(counted.c.id).where(matching(counted)).limit(COUNT_CAP).subquery())
+        paged = matching(journal)
         if cursor is not None:
             # (at, id) < (cursor's at, `before`), or <= the newest row below a `before` that is gone. `at <= ...`
             # alone is the index range's end; the tie on `at` is decided by id.
             at, below = cursor[0], before if before is not None and cursor[1] == before else cursor[1] + 1
-            paged = and_(condition, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < below))
-        capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
+            paged = and_(paged, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < below))
         page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
-        page = (select(*page_columns).where(paged).order_by(journal.c.at.desc(), journal.c.id.desc())
-                .limit(limit + 1).offset(offset))
-        return select(func.count()).select_from(capped), page
+        page = (select(*page_columns, count.scalar_subquery().label(TOTAL)).where(paged)
+                .order_by(journal.c.at.desc(), journal.c.id.desc()).limit(limit + 1).offset(offset))
+        return count, page
 
     async def purge(self) -> int:
         async with self.store.begin() as conn:
