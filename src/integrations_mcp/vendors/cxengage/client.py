@@ -36,12 +36,12 @@ from integrations_mcp.vendors.cxengage.facts import (
 )
 from integrations_mcp.vendors.cxengage.learned import Learned
 from integrations_mcp.vendors.cxengage.records import (
-    LIST_ANSWER,
-    LIST_ROWS,
     IntegrationRecord,
     IntegrationRef,
     IntegrationRow,
     ListRow,
+    list_answer,
+    list_rows,
 )
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
@@ -211,11 +211,11 @@ class _CheckedList(dict[str, Any]):
 
 
 def _read_list(content: bytes) -> Any:
-    """A list answer read and checked in one pass (LIST_ANSWER: 1,000 rows in about a third of json.loads and the
-    checks after it); any other answer (an error, another shape) as json.loads reads it, for the usual checks and
+    """A list answer read and checked in one pass (`list_answer`: 1,000 rows in about half the time of json.loads and
+    the checks after it); any other answer (an error, another shape) as json.loads reads it, for the usual checks and
     their messages."""
     try:
-        answer = LIST_ANSWER.validate_json(content)
+        answer = list_answer().validate_json(content)
     except ValidationError:
         return json.loads(content)
     return _CheckedList({**answer, RESULT_KEY: [ListRow(**entry) for entry in answer[RESULT_KEY]]})
@@ -228,7 +228,7 @@ def _rows(operation: str, data: dict[str, Any]) -> list[ListRow]:
     if not isinstance(result, list) or not all(_is_record(item) for item in result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
     try:
-        return [ListRow(**entry) for entry in LIST_ROWS.validate_python(result)]
+        return [ListRow(**entry) for entry in list_rows().validate_python(result)]
     except ValidationError:  # the first row that fails, named as one read alone would be
         for item in result:
             vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT)
