@@ -34,7 +34,7 @@ class Guide(BaseModel):
 
 @dataclass(frozen=True)
 class _Parsed:
-    """A guide split once, when the server is built: its text, section titles and `## ` sections."""
+    """A guide split once, on its first read: its text, section titles and `## ` sections."""
 
     text: str
     titles: tuple[str, ...]
@@ -50,7 +50,7 @@ class _Parsed:
 class GuideTools:
     def __init__(self, guides: dict[str, str]) -> None:
         self.guides = guides  # uri -> markdown
-        self._parsed = {uri: _Parsed.of(text) for uri, text in guides.items()}
+        self._parsed: dict[str, _Parsed] = {}  # split on first read (not at start)
         self._secrets: frozenset[str] | None = None  # the configured secrets `_filtered` holds texts for
         self._filtered: dict[str, str] = {}
 
@@ -78,10 +78,10 @@ class GuideTools:
         uri = guide if guide.startswith("guide://") else f"guide://{guide.strip('/')}"
         if uri not in self.guides:  # a bare tool name: its vendor's guide of that name
             uri = next((u for u in self.guides if u.endswith(f"/{guide.strip('/')}")), uri)
-        parsed = self._parsed.get(uri)
-        if parsed is None:
+        if uri not in self.guides:
             names = ", ".join(u.removeprefix("guide://") for u in self.guides)
             raise GuardrailError(f"Refused: no guide {guide!r}. Guides: {names}.")
+        parsed = self._parsed.get(uri) or self._parsed.setdefault(uri, _Parsed.of(self.guides[uri]))
         titles = list(parsed.titles)
         if section is None:
             return Guide(guide=uri, text=self._passed(parsed.text), sections=titles)
