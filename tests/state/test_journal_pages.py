@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import delete, inspect, text
 
 from integrations_mcp.state import StateStore
+from integrations_mcp.state import journal as journal_module
 from integrations_mcp.state.journal import ChangeFilter, ChangeRow, JournalTable
 from integrations_mcp.state.schema import journal
 from tests.state.postgres import PostgresServer
@@ -118,6 +119,8 @@ async def _up_and_down(url: str) -> None:
     store = StateStore(url)  # the first use migrates to head
     table = JournalTable(store, retention_days=90)
     assert [row.target for row in (await table.find(ChangeFilter(vendor="revcent"), limit=5))[0]] == ["x"]
+    await table.add(change(1, NOW - 100 * 86400))
+    assert await table.purge() == 1  # the batched purge's statement, on this database too
     async with store.engine.begin() as conn:
         assert await conn.run_sync(_indexes) == NEW_INDEXES
         await conn.run_sync(lambda c: command.downgrade(_config(c), "0006"))
@@ -133,3 +136,20 @@ async def test_migration_0009_up_and_down_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_migration_0009_up_and_down_on_postgresql(postgres_server: PostgresServer) -> None:
     await _up_and_down(await postgres_server.new_database())
+
+
+async def test_a_purge_deletes_a_batch_at_a_time_and_reads_hide_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write's purge stays short however much is due: PURGE_BATCH of the oldest; the rest stays hidden from pages
+    until later purges; `purge` deletes everything due, batch by batch."""
+    monkeypatch.setattr(journal_module, "PURGE_BATCH", 3)
+    old = [NOW - 100 * 86400 - n for n in range(8)]
+    table, made = await filled("sqlite+aiosqlite:///:memory:", [*old, NOW - 10, NOW - 5])
+    async with table.store.begin() as conn:
+        assert await table._purge(conn) == 3
+        oldest_left = (await conn.execute(text("select min(at) from journal"))).scalar_one()
+    assert oldest_left == max(old) - 4  # the three oldest went first
+    assert await ids(table, ChangeFilter(), 20) == [made[9], made[8]]
+    assert (await table.find(ChangeFilter(), limit=20))[1] == 2
+    assert await table.purge() == 5
+    async with table.store.begin() as conn:
+        assert (await conn.execute(text("select count(*) from journal"))).scalar_one() == 2

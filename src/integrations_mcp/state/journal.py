@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
 PURGE_EVERY = 100  # changes; reads leave out what is due, without deleting (a read stays a read)
+PURGE_BATCH = 1000  # changes deleted by one purge at most (a write's purge stays short)
 PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
 # grows with the table (55 ms at 100 k rows); paging itself is by (time, id) (keyset), so its cost does not grow.
@@ -160,15 +161,25 @@ class JournalTable:
         return count, page
 
     async def purge(self) -> int:
-        async with self.store.begin() as conn:
-            return await self._purge(conn)
+        """Delete every change older than the retention, PURGE_BATCH at a time (each its own transaction, so writes
+        go on between them); how many were deleted."""
+        deleted = 0
+        while True:
+            async with self.store.begin() as conn:
+                batch = await self._purge(conn)
+            deleted += batch
+            if batch < PURGE_BATCH:
+                return deleted
 
     async def _purge(self, conn: Any) -> int:
-        from sqlalchemy import delete
+        """At most PURGE_BATCH of the oldest changes past the retention: a write that purges stays short however
+        much is due (90 days of a busy journal at the first start with a retention); reads leave the rest out."""
+        from sqlalchemy import delete, select
 
         from integrations_mcp.state.schema import journal
 
         if not self.retention_days:
             return 0
         cutoff = time.time() - self.retention_days * 86400
-        return (await conn.execute(delete(journal).where(journal.c.at < cutoff))).rowcount or 0
+        due = select(journal.c.id).where(journal.c.at < cutoff).order_by(journal.c.at).limit(PURGE_BATCH)
+        return (await conn.execute(delete(journal).where(journal.c.id.in_(due)))).rowcount or 0
