@@ -20,6 +20,9 @@ async def test_a_guide_reads_the_same_as_its_resource(session: Session) -> None:
     got = await session.ok("GetIntegrationGuide", guide="common/guardrails")
     resource = await session.client.read_resource("guide://common/guardrails")
     assert got["text"] == resource.contents[0].text and got["guide"] == "guide://common/guardrails"
+    for arguments in ({"guide": "common/guardrails"}, {"guide": "cxengage/types", "section": "zendesk"}):
+        result = await session.call("GetIntegrationGuide", **arguments)  # the text the client shows, twice alike
+        assert text_of(result) == result.structured_content["text"] and text_of(result).startswith("#")
     assert (await session.ok("GetIntegrationGuide", guide="guide://revcent/lifecycle"))["sections"]
 
 
