@@ -5,6 +5,7 @@ Its tool `fetch`:
 - with BARE_REQUESTS (a JSON list of {"method", "url", "headers", "body"}), sends those requests in order (the same
   requests one of our tools sent: benchmarks/team.py records them) and returns the last answer's body;
 - with BARE_GET_URL, does one GET of that URL (BARE_GET_HEADERS: `name:value|...`);
+- with BARE_TEXT_FILE, returns that file's text (read once, at start: a constant of the size of our answer);
 - otherwise echoes `text`.
 One httpx2 client, made at start."""
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
@@ -21,12 +23,16 @@ URL = os.environ.get("BARE_GET_URL")
 HEADERS = {key: value for key, value in (h.split(":", 1) for h in os.environ.get("BARE_GET_HEADERS", "").split("|")
                                          if h)}
 REQUESTS = json.loads(os.environ.get("BARE_REQUESTS", "[]"))
+CONSTANT = Path(os.environ["BARE_TEXT_FILE"]).read_text(encoding="utf-8") if os.environ.get("BARE_TEXT_FILE") else None
 http = httpx2.AsyncClient(headers=HEADERS) if URL or REQUESTS else None
 
 
 @server.tool()
 async def fetch(text: str = "") -> str:
-    """Echo `text`, or send the configured request(s) and return the last body."""
+    """Echo `text`, or return the configured constant, or send the configured request(s) and return the last
+    body."""
+    if CONSTANT is not None:
+        return CONSTANT
     if http is None:
         return text
     if REQUESTS:

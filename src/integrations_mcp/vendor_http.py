@@ -8,7 +8,9 @@ write that got no answer happened is settled by reading it back (pipeline/write.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any, TypeVar
@@ -76,9 +78,11 @@ async def _request(http: httpx2.AsyncClient, method: str, path: str, request: di
 
 @telemetry.vendor_calls  # a client span and a duration per call, by status
 async def send(http: HttpRequester, vendor: str, operation: str, method: str, path: str, *,
-               url_setting: str, **request: Any) -> tuple[httpx2.Response, Any]:
+               url_setting: str, parse: Callable[[bytes], Any] = json.loads,
+               **request: Any) -> tuple[httpx2.Response, Any]:
     """The response and its JSON body (None when it is not JSON). `url_setting` names the setting to check when
-    the vendor cannot be reached."""
+    the vendor cannot be reached. `parse` reads the body (a ValueError: not JSON): a caller that checks a large
+    answer's shape may read and check it in one pass, and give json.loads' reading otherwise."""
     try:
         response = await _request(http, method, path, request)
     except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:  # the request never left
@@ -94,7 +98,7 @@ async def send(http: HttpRequester, vendor: str, operation: str, method: str, pa
                                 hint=f"Check {url_setting} and the network, then try again.") from None
     log.info("%s %s %s -> %s", vendor, operation, method, response.status_code)
     try:
-        return response, response.json()
+        return response, parse(response.content)
     except ValueError:
         if response.status_code in (404, 405, 410):  # no API answers there: the base URL is wrong, not the vendor
             url = response.url

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import Session, both_settings, connect
+from integrations_mcp.guardrails.outputs import remember_configured_secrets
+from tests.harness import Session, both_settings, connect, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -19,6 +20,9 @@ async def test_a_guide_reads_the_same_as_its_resource(session: Session) -> None:
     got = await session.ok("GetIntegrationGuide", guide="common/guardrails")
     resource = await session.client.read_resource("guide://common/guardrails")
     assert got["text"] == resource.contents[0].text and got["guide"] == "guide://common/guardrails"
+    for arguments in ({"guide": "common/guardrails"}, {"guide": "cxengage/types", "section": "zendesk"}):
+        result = await session.call("GetIntegrationGuide", **arguments)  # the text the client shows, twice alike
+        assert text_of(result) == result.structured_content["text"] and text_of(result).startswith("#")
     assert (await session.ok("GetIntegrationGuide", guide="guide://revcent/lifecycle"))["sections"]
 
 
@@ -44,3 +48,16 @@ async def test_a_tool_name_finds_its_guide(session: Session) -> None:
     assert got["guide"] == "guide://revcent/EditUserThirdPartyIntegration"
     assert (await session.ok("GetIntegrationGuide", guide="EditCxEngageIntegration"))["guide"].startswith(
         "guide://cxengage/")
+
+
+async def test_a_guide_is_filtered_for_the_secrets_configured_now(session: Session) -> None:
+    """A guide's filtered text is kept per set of configured secrets: a secret configured later (another server of
+    the process, a test) is masked in the next answer, in the text and in the structured content."""
+    whole = await session.ok("GetIntegrationGuide", guide="common/guardrails")
+    first = await session.ok("GetIntegrationGuide", guide="common/guardrails", section=whole["sections"][0])
+    secret = max(first["text"].split(), key=len)  # a word of the first section, as if it were a configured key
+    assert len(secret) >= 10 and secret in whole["text"]
+    remember_configured_secrets([], also=[secret])
+    for arguments in ({"guide": "common/guardrails"}, {"guide": "common/guardrails", "section": whole["sections"][0]}):
+        result = await session.call("GetIntegrationGuide", **arguments)
+        assert secret not in text_of(result) and secret not in result.structured_content["text"], arguments

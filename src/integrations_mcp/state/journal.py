@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations_mcp.state.store import StateStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
 PURGE_EVERY = 100  # changes; reads leave out what is due, without deleting (a read stays a read)
+PURGE_BATCH = 1000  # changes deleted by one purge at most (a write's purge stays short)
 PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # A page counts the matching rows only up to this many: an exact count reads every matching row, which on PostgreSQL
-# grows with the table (55 ms at 100 k rows); paging itself is by id (keyset), so its cost does not grow.
+# grows with the table (55 ms at 100 k rows); paging itself is by (time, id) (keyset), so its cost does not grow.
 COUNT_CAP = 1000
+TOTAL = "total_capped"  # the page's column carrying the capped count
 
 
 @dataclass(frozen=True)
@@ -87,41 +92,94 @@ class JournalTable:
 
     async def find(self, where: ChangeFilter, *, limit: int, before: int | None = None,
                    offset: int = 0) -> tuple[list[ChangeRow], int, bool]:
-        """Newest first: the rows of one page (without their images) older than change `before` (keyset paging),
-        how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and whether there are
-        more rows after this page."""
-        from sqlalchemy import and_, func, select
+        """Newest first (by time, then id): the rows of one page (without their images) older than change `before`
+        (keyset paging), how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and
+        whether there are more rows after this page. One statement (the count rides on each row of the page), and
+        one more for `before`'s place."""
+        async with self.store.begin() as conn:
+            cursor = None
+            if before is not None:
+                # Read first, so that the page's bounds are values: PostgreSQL plans a bound it cannot see (a
+                # subquery) as a third of the table, and then reads every row of the filter and sorts them.
+                cursor = (await conn.execute(self.cursor_query(before))).first()
+                if cursor is None:  # no change at or below `before`: nothing is older
+                    return [], 0, False
+            count, page = self.queries(where, limit=limit, before=before, offset=offset,
+                                       cursor=(cursor[0], cursor[1]) if cursor else None)
+            rows = (await conn.execute(page)).mappings().all()
+            if rows:
+                total = rows[0][TOTAL]
+            else:  # nothing on this page: without `before` nothing matches; after it, the others may
+                total = 0 if before is None and not offset else (await conn.execute(count)).scalar_one()
+        return ([ChangeRow(**{k: v for k, v in row.items() if k != TOTAL}) for row in rows[:limit]], int(total),
+                len(rows) > limit)
+
+    @staticmethod
+    def cursor_query(before: int) -> Select[Any]:
+        """The time and id of change `before`, or of the newest change below it when it is gone (purged, or never
+        given): where the older page starts. One primary-key read."""
+        from sqlalchemy import select
 
         from integrations_mcp.state.schema import journal
 
-        clauses = [journal.c[name] == value for name in ("vendor", "integration", "principal")
-                   if (value := getattr(where, name)) is not None]
-        if where.since is not None:
-            clauses.append(journal.c.at >= where.since)
-        if where.until is not None:
-            clauses.append(journal.c.at < where.until)
-        if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
-            clauses.append(journal.c.at >= time.time() - self.retention_days * 86400)
-        condition = and_(True, *clauses)
-        paged = and_(condition, journal.c.id < before) if before is not None else condition
-        async with self.store.begin() as conn:
-            capped = select(journal.c.id).where(condition).limit(COUNT_CAP).subquery()
-            total = (await conn.execute(select(func.count()).select_from(capped))).scalar_one()
-            page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
-            rows = (await conn.execute(select(*page_columns).where(paged).order_by(journal.c.id.desc())
-                                       .limit(limit + 1).offset(offset))).mappings().all()
-        return [ChangeRow(**row) for row in rows[:limit]], int(total), len(rows) > limit
+        return select(journal.c.at, journal.c.id).where(journal.c.id <= before).order_by(journal.c.id.desc()).limit(1)
+
+    def queries(self, where: ChangeFilter, *, limit: int, before: int | None = None, offset: int = 0,
+                cursor: tuple[float, int] | None = None) -> tuple[Select[Any], Select[Any]]:
+        """The statements of `find`: the capped count, and the page (limit + 1 rows, to know whether there are more,
+        each with the count as TOTAL) after `cursor` (`cursor_query`'s row for `before`). Each is one range of one
+        index in order (time, id), ix_journal_<filter>_at_id or ix_journal_at_id: the time bounds (retention, since,
+        the cursor's time) are the range's ends, so they stop after as many rows as they return, whatever the
+        table's size and however few rows match (benchmarks/journal_rows.py --explain shows the plans)."""
+        from sqlalchemy import and_, func, or_, select
+
+        from integrations_mcp.state.schema import journal
+
+        def matching(table: Any) -> Any:
+            clauses = [table.c[name] == value for name in ("vendor", "integration", "principal")
+                       if (value := getattr(where, name)) is not None]
+            if where.since is not None:
+                clauses.append(table.c.at >= where.since)
+            if where.until is not None:
+                clauses.append(table.c.at < where.until)
+            if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
+                clauses.append(table.c.at >= time.time() - self.retention_days * 86400)
+            return and_(True, *clauses)
+
+        counted = journal.alias("counted")  # not correlated with the page it rides on
+        count = select(func.count()).select_from(
+            select(counted.c.id).where(matching(counted)).limit(COUNT_CAP).subquery())
+        paged = matching(journal)
+        if cursor is not None:
+            # (at, id) < (cursor's at, `before`), or <= the newest row below a `before` that is gone. `at <= ...`
+            # alone is the index range's end; the tie on `at` is decided by id.
+            at, below = cursor[0], before if before is not None and cursor[1] == before else cursor[1] + 1
+            paged = and_(paged, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < below))
+        page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
+        page = (select(*page_columns, count.scalar_subquery().label(TOTAL)).where(paged)
+                .order_by(journal.c.at.desc(), journal.c.id.desc()).limit(limit + 1).offset(offset))
+        return count, page
 
     async def purge(self) -> int:
-        async with self.store.begin() as conn:
-            return await self._purge(conn)
+        """Delete every change older than the retention, PURGE_BATCH at a time (each its own transaction, so writes
+        go on between them); how many were deleted."""
+        deleted = 0
+        while True:
+            async with self.store.begin() as conn:
+                batch = await self._purge(conn)
+            deleted += batch
+            if batch < PURGE_BATCH:
+                return deleted
 
     async def _purge(self, conn: Any) -> int:
-        from sqlalchemy import delete
+        """At most PURGE_BATCH of the oldest changes past the retention: a write that purges stays short however
+        much is due (90 days of a busy journal at the first start with a retention); reads leave the rest out."""
+        from sqlalchemy import delete, select
 
         from integrations_mcp.state.schema import journal
 
         if not self.retention_days:
             return 0
         cutoff = time.time() - self.retention_days * 86400
-        return (await conn.execute(delete(journal).where(journal.c.at < cutoff))).rowcount or 0
+        due = select(journal.c.id).where(journal.c.at < cutoff).order_by(journal.c.at).limit(PURGE_BATCH)
+        return (await conn.execute(delete(journal).where(journal.c.id.in_(due)))).rowcount or 0

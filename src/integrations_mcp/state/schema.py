@@ -3,7 +3,20 @@ needs a new revision there."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+                        JSON,
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        Float,
+                        Index,
+                        Integer,
+                        LargeBinary,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+)
 
 __all__ = ["approvals", "journal", "metadata", "passkey_credentials", "passkey_enrolments", "passkey_spent_challenges",
            "secure_forms", "spent_forms", "write_locks"]
@@ -13,11 +26,11 @@ metadata = MetaData()
 journal = Table(
     "journal", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", Float, nullable=False, index=True),  # unix seconds
-    Column("principal", String(200), nullable=False, index=True),
+    Column("at", Float, nullable=False),  # unix seconds
+    Column("principal", String(200), nullable=False),
     Column("tool", String(100), nullable=False),
-    Column("vendor", String(50), nullable=False, index=True),
-    Column("integration", String(200), index=True),  # the vendor's id of the record; None when a create failed
+    Column("vendor", String(50), nullable=False),
+    Column("integration", String(200)),  # the vendor's id of the record; None when a create failed
     Column("target", Text, nullable=False),  # as the person reads it
     Column("outcome", String(30), nullable=False),
     Column("changes", JSON, nullable=False),  # the planned FieldChanges (secrets only as set/replaced)
@@ -29,6 +42,9 @@ journal = Table(
     Column("reverts", Integer),  # the change this write reverted
     Column("approved_by", String(200)),  # who approved the change (a principal), when it needed approval
     Column("approved_how", String(50)),  # in the client, on the approval page, by the model's confirmation token
+    # A page is one range of one index, in its order (state.journal, migration 0009).
+    Index("ix_journal_at_id", "at", "id"),
+    *(Index(f"ix_journal_{name}_at_id", name, "at", "id") for name in ("vendor", "integration", "principal")),
 )
 
 spent_forms = Table(

@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "ch
 
 DEFAULT_URL_HINT = "a SQLite file in the user data directory"
 # The shipped migrations, oldest first (a test keeps this equal to Alembic's).
-KNOWN_VERSIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+KNOWN_VERSIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)

@@ -21,7 +21,8 @@ SRC = Path(package.__file__).parent
 SEED = Path("/work/shared/seeds/cxengage-create-integration.txt")
 # Literals that are ours or HTTP's, not CxEngage's: operation names in error messages, HTTP methods and headers.
 OWN = {"GetIntegrations", "GetIntegration", "CreateIntegration", "UpdateIntegration", "CreateToken", "GET", "POST",
-       "PUT", "authorization", "CxEngage", "error", "before", "boolean"}
+       "PUT", "authorization", "CxEngage", "error", "before", "boolean",
+       "allow", "ignore"}  # pydantic's words for a shape's other keys (records.list_answer)
 
 
 def fact_constants() -> dict[str, object]:

@@ -11,7 +11,7 @@ from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import compact_json, write_answer
-from integrations_mcp.vendors.cxengage.records import IntegrationRow
+from integrations_mcp.vendors.cxengage.records import ListRow
 
 LIST_LIMIT, MAX_LIST_LIMIT = 50, 200  # rows of GetCxEngageIntegrations per page: by default, at most
 ROW_TEXT_CHARS = 200  # a list row's name or description beyond this is cut (the list stays bounded)
@@ -79,7 +79,7 @@ class IntegrationSummary(BaseModel):
     description: str | None = None
 
     @classmethod
-    def of(cls, row: IntegrationRow) -> IntegrationSummary:
+    def of(cls, row: ListRow) -> IntegrationSummary:
         """A list row as the model sees it: bounded, and any secret-looking text in it masked."""
         description = _bounded(mask_secret_values(row.description, REDACTED)) if row.description else row.description
         return cls(id=row.id, name=_bounded(mask_secret_values(row.name, REDACTED)),

@@ -4,14 +4,35 @@ server and redacted only in what the model sees (`views.py`). Every wire name he
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, NotRequired
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    model_validator,
+    with_config,
+)
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from integrations_mcp.vendors.cxengage.catalog import TYPES, normalise_type
-from integrations_mcp.vendors.cxengage.facts import BOOLEAN_STRINGS, ID_RE, PROPERTIES_KEY, TENANT_KEY, TYPE_KEY
+from integrations_mcp.vendors.cxengage.facts import (
+    BOOLEAN_STRINGS,
+    ID_RE,
+    PROPERTIES_KEY,
+    RESULT_KEY,
+    TENANT_KEY,
+    TYPE_KEY,
+)
 
-__all__ = ["IntegrationRecord", "IntegrationRef", "IntegrationRow", "RawProperties", "read_bool"]
+__all__ = ["IntegrationRecord", "IntegrationRef", "IntegrationRow", "ListRow", "RawProperties", "list_answer",
+           "list_rows", "read_bool"]
 
 
 def read_bool(value: Any) -> bool:
@@ -51,6 +72,46 @@ class IntegrationRow(IntegrationRef):
     type: str = ""
     active: Strict
     description: str | None = None
+
+
+@with_config(ConfigDict(extra="ignore"))  # its own, not the list answer's
+class _RowShape(TypedDict):
+    """IntegrationRow's fields and checks, for a whole list at once (below)."""
+
+    id: Uuid
+    name: NotRequired[str]
+    type: NotRequired[str]
+    active: Strict
+    description: NotRequired[str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """An entry of the tenant's list, checked as IntegrationRow is (`list_rows`, `list_answer`). A list is read whole
+    on every call (fact cxengage.no_paging): one validation of the whole list and a plain object per row cost about
+    half of a model per row."""
+
+    id: str
+    name: str = ""
+    type: str = ""
+    active: bool = False
+    description: str | None = None
+
+
+_ListAnswer = TypedDict("_ListAnswer", {RESULT_KEY: list[_RowShape]})  # noqa: UP013 (the wire name is a constant)
+
+
+@cache
+def list_rows() -> TypeAdapter[list[_RowShape]]:
+    """A list's entries, every row checked (then ListRow(**entry) each). Built on first use, not at start."""
+    return TypeAdapter(list[_RowShape])
+
+
+@cache
+def list_answer() -> TypeAdapter[Any]:
+    """A list answer read from its JSON in one pass: the rows checked, the answer's other keys (paging) kept as they
+    came, and nothing else of the rows built (their properties, secrets among them, are skipped)."""
+    return TypeAdapter(with_config(ConfigDict(extra="allow"))(_ListAnswer))
 
 
 class IntegrationRecord(IntegrationRow):

@@ -51,7 +51,7 @@ from integrations_mcp.vendors.cxengage.catalog import (
 )
 from integrations_mcp.vendors.cxengage.models import Readiness
 from integrations_mcp.vendors.cxengage.plans import DESTINATION, EditArgs, destination_of
-from integrations_mcp.vendors.cxengage.records import IntegrationRow
+from integrations_mcp.vendors.cxengage.records import ListRow
 from integrations_mcp.vendors.cxengage.views import PROPERTY, id_looks_secret
 
 __all__ = ["CONFIRM_DEACTIVATE", "CONFIRM_OVERWRITE", "SECURE_WAY", "check_properties", "choose_secret_fields",
@@ -200,7 +200,7 @@ def require_usable_form(status: SecureFormStatus, purpose: Mapping[str, str]) ->
                              "fill it in and press Save, then call again. Nothing was sent.")
 
 
-def require_unique_name(existing: Iterable[IntegrationRow], name: str, exclude_id: str | None = None) -> None:
+def require_unique_name(existing: Iterable[ListRow], name: str, exclude_id: str | None = None) -> None:
     """Names are unique in a tenant; names that look the same are the same (guardrails.text.name_key)."""
     wanted = name_key(name)
     for row in existing:
