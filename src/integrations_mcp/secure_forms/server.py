@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from integrations_mcp.pages.listener import PageServer
-from integrations_mcp.secure_forms.page import secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
 __all__ = ["SecureFormServer"]
@@ -18,7 +18,13 @@ class SecureFormServer(PageServer):
         """`where`: `PageServer`'s base URL, prefix, bind address, port, public URL and allowed hosts."""
         super().__init__(**where)
         self.store = store if store is not None else SecureFormStore()
-        self.add_pages(lambda prefix, public: secure_form_routes(self.store, prefix, public))
+        self.add_pages(self._routes)
+
+    def _routes(self, prefix: str, public: Callable[[], str | None]) -> list[Any]:
+        # The page's module (HTML, CSRF, form posts) is imported when the listener starts, not with the server.
+        from integrations_mcp.secure_forms.page import secure_form_routes
+
+        return secure_form_routes(self.store, prefix, public)
 
     def __repr__(self) -> str:
         return f"SecureFormServer(base_url={self.base_url!r}, listening={self.listening}, store={self.store!r})"
