@@ -35,12 +35,6 @@ SPARE_FILES = 64  # descriptors kept for everything but connections (state datab
 LISTENER_CONNECTIONS = 1024  # a page listener serves one person (and the emulators a test or the sandbox)
 LISTENER_HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
 
-try:
-    import resource
-except ImportError:  # Windows: no open-file limit to raise
-    resource = None  # type: ignore[assignment]
-
-
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -67,7 +61,10 @@ def bind_tcp(host: str, port: int) -> socket.socket:
 
     IPPROTO_TCP is given explicitly: asyncio sets TCP_NODELAY only on connections of such a socket, and with Nagle
     on, each small answer waits for the peer's delayed ACK (about 40 ms a request on loopback)."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    try:  # an address needs no lookup (a name's lookup imports the IDNA codec: --sandbox binds two at start)
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -133,7 +130,9 @@ def uvicorn_config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECON
 def _connections_allowed(wanted: int) -> int:
     """`wanted`, with the process's open-file limit raised to fit it where the hard limit allows (accepting past the
     limit fails with EMFILE, which uvicorn only logs: new clients would hang instead of getting a 503)."""
-    if resource is None:
+    try:
+        import resource  # when a listener is configured, not at start
+    except ImportError:  # Windows: no open-file limit to raise
         return wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = wanted + SPARE_FILES
