@@ -1,12 +1,14 @@
 """Start and call latency, ours against a bare one-tool SDK server (benchmarks/bare_server.py), in one run.
 
 1. Spawn -> tools/list answered over stdio (raw JSON-RPC lines, so the client costs nothing): ours configured for both
-   vendors (no --sandbox), ours with --sandbox, and the bare server, interleaved run by run; medians and ratios.
+   vendors (no --sandbox), ours with --sandbox, and the bare server, interleaved run by run; medians and ratios of the
+   wall time, the server's CPU time, and its resident memory (VmRSS) idle after tools/list and after one tool call
+   (with --sandbox also after a vendor read, which builds that vendor's emulator in the same process).
 2. A sandbox tool call over one stdio MCP session: ours `GetCxEngageIntegrations` against the sandbox emulator vs the
    bare server's tool doing one GET of the same emulator endpoint; medians, p90 and the ratio.
 
-Figures, not assertions: `python benchmarks/cold_start.py [--runs 15] [--calls 100]`. Goals (issue 13): start
-<= 1.15x the bare server, a sandbox call <= 1.2x the bare GET."""
+Figures, not assertions: `python benchmarks/cold_start.py [--runs 15] [--calls 100]`. Goals: start <= 1.15x the bare
+server (issues 13, 22), idle RSS <= 1.10x (issue 22), a sandbox call <= 1.2x the bare GET (issue 13)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -31,6 +35,7 @@ from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_KEY, SANDBOX_
 HERE = Path(__file__).resolve().parent
 OURS = [sys.executable, "-m", "integrations_mcp", "serve"]
 BARE = [sys.executable, str(HERE / "bare_server.py")]
+IDLE_SECONDS = 0.5  # after tools/list (and after the call) before resident memory is read
 KEYS = {"REVCENT_API_KEY": "bench-key", "CXENGAGE_API_KEY": "bench-key", "CXENGAGE_API_SECRET": "bench-secret"}
 
 
@@ -39,9 +44,24 @@ def _env(**extra: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k in keep}, "INTEGRATIONS_LOG_LEVEL": "WARNING", **extra}
 
 
-def spawn_to_tools_list(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawn to the tools/list answer, and the CPU seconds the process had used by then (Linux /proc;
-    steadier than wall time when other work shares the machine)."""
+@dataclass
+class Start:
+    """One spawn: seconds to the tools/list answer, the server's CPU seconds by then, and its resident memory (MB)
+    after a short idle and after each tool call."""
+
+    seconds: float
+    cpu: float
+    idle_mb: float
+    called_mb: list[float]
+
+
+Call = tuple[str, dict[str, object]]
+
+
+def spawn_to_tools_list(command: list[str], env: dict[str, str], calls: list[Call],
+                        idle: float = IDLE_SECONDS) -> Start:
+    """Spawn -> initialize -> tools/list over raw JSON-RPC lines; then idle and read VmRSS; then each call in turn,
+    reading VmRSS after each (an idle again)."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdin is not None and proc.stdout is not None
@@ -50,19 +70,49 @@ def spawn_to_tools_list(command: list[str], env: dict[str, str]) -> tuple[float,
         proc.stdin.write((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
         proc.stdin.flush()  # type: ignore[union-attr]
 
-    send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
-    proc.stdout.readline()
-    send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-    send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
-    answer = proc.stdout.readline()
-    elapsed = time.perf_counter() - start
-    if b'"tools"' not in answer:
-        raise RuntimeError(f"{command}: no tools/list answer: {answer[:200]!r}")
-    used = _cpu_seconds(proc.pid)
-    proc.stdin.close()
-    proc.wait(timeout=30)
-    return elapsed, used
+    def answer(request_id: int) -> dict[str, object]:  # skips notifications (log messages, progress)
+        while line := proc.stdout.readline():  # type: ignore[union-attr]
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                return message
+        raise RuntimeError(f"{command}: closed stdout before answering request {request_id}")
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})
+        answer(1)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        listed = answer(2)
+        elapsed = time.perf_counter() - start
+        if "tools" not in listed.get("result", {}):  # type: ignore[operator]
+            raise RuntimeError(f"{command}: no tools/list answer: {str(listed)[:200]}")
+        used = _cpu_seconds(proc.pid)
+        time.sleep(idle)
+        idle_mb = _rss_mb(proc.pid)
+        called = []
+        for number, (tool, arguments) in enumerate(calls, start=3):
+            send({"jsonrpc": "2.0", "id": number, "method": "tools/call",
+                  "params": {"name": tool, "arguments": arguments}})
+            result = answer(number).get("result") or {}
+            if not isinstance(result, dict) or result.get("isError") or "content" not in result:
+                raise RuntimeError(f"{command}: {tool} failed: {str(result)[:300]}")
+            time.sleep(idle)
+            called.append(_rss_mb(proc.pid))
+        return Start(elapsed, used, idle_mb, called)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory (VmRSS of /proc/<pid>/status) in MB; NaN off Linux."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else float("nan")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -86,27 +136,42 @@ def _migrated_state_file() -> dict[str, str]:
 
 def cold_start(runs: int) -> None:
     state = _migrated_state_file()
-    variants = {"bare one-tool SDK server": (BARE, _env()),
-                "ours, both vendors configured": (OURS, _env(**KEYS, **state)),
-                "ours, --sandbox": ([*OURS, "--sandbox"], _env(**state))}
-    for command, env in variants.values():  # warm the file cache once
-        spawn_to_tools_list(command, env)
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    cpu: dict[str, list[float]] = {name: [] for name in variants}
+    guide: Call = ("GetIntegrationGuide", {"guide": "common/guardrails"})
+    read: Call = ("GetCxEngageIntegrations", {})
+    variants = {"bare one-tool SDK server": (BARE, _env(), [("fetch", {"text": "x"})]),
+                "ours, both vendors configured": (OURS, _env(**KEYS, **state), [guide]),
+                "ours, --sandbox": ([*OURS, "--sandbox"], _env(**state), [guide, read])}
+    for command, env, calls in variants.values():  # warm the file cache once
+        spawn_to_tools_list(command, env, calls, idle=0)
+    starts: dict[str, list[Start]] = {name: [] for name in variants}
     for _ in range(runs):
-        for name, (command, env) in variants.items():
-            elapsed, used = spawn_to_tools_list(command, env)
-            times[name].append(elapsed)
-            cpu[name].append(used)
+        for name, (command, env, calls) in variants.items():
+            starts[name].append(spawn_to_tools_list(command, env, calls))
     bare = "bare one-tool SDK server"
-    print(f"spawn -> tools/list over stdio, {runs} interleaved runs (goal: <= 1.15x bare). Wall time is noisy on a "
-          "shared machine;\nCPU is the server process's own user+sys time when its tools/list answer arrived.")
-    print(f"  {'server':<32}{'median ms':>10}{'ratio':>7}{'min ms':>8}{'ratio':>7}{'CPU ms':>8}{'ratio':>7}")
+
+    def median(name: str, figure: Callable[[Start], float]) -> float:
+        return statistics.median(figure(start) for start in starts[name])
+
+    def column(name: str, figure: Callable[[Start], float], scale: float, width: int, digits: int) -> str:
+        value = median(name, figure)
+        return f"{value * scale:>{width}.{digits}f}{value / median(bare, figure):>7.2f}"
+
+    print(f"spawn -> tools/list over stdio, {runs} interleaved runs (goals: start <= 1.15x bare, idle RSS <= 1.10x). "
+          "Wall time is noisy on a\nshared machine; CPU: the server process's own user+sys time when its tools/list "
+          f"answer arrived; idle MB: its VmRSS {IDLE_SECONDS} s\nafter tools/list; call MB: {IDLE_SECONDS} s after one "
+          "tool call (bare: `fetch` echoing; ours: GetIntegrationGuide common/guardrails).")
+    print(f"  {'server':<32}{'median ms':>10}{'ratio':>7}{'min ms':>8}{'ratio':>7}{'CPU ms':>8}{'ratio':>7}"
+          f"{'idle MB':>9}{'ratio':>7}{'call MB':>9}{'ratio':>7}")
+    low_bare = min(start.seconds for start in starts[bare])
     for name in variants:
-        median, low, used = statistics.median(times[name]), min(times[name]), statistics.median(cpu[name])
-        print(f"  {name:<32}{median * 1000:>10.0f}{median / statistics.median(times[bare]):>7.2f}"
-              f"{low * 1000:>8.0f}{low / min(times[bare]):>7.2f}"
-              f"{used * 1000:>8.0f}{used / statistics.median(cpu[bare]):>7.2f}")
+        low = min(start.seconds for start in starts[name])
+        print(f"  {name:<32}{column(name, lambda s: s.seconds, 1000, 10, 0)}{low * 1000:>8.0f}{low / low_bare:>7.2f}"
+              f"{column(name, lambda s: s.cpu, 1000, 8, 0)}{column(name, lambda s: s.idle_mb, 1, 9, 1)}"
+              f"{column(name, lambda s: s.called_mb[0], 1, 9, 1)}")
+    sandbox = "ours, --sandbox"
+    print(f"  then {read[0]} on the sandbox (its emulator built in-process): "
+          f"{median(sandbox, lambda s: s.called_mb[1]):.1f} MB, "
+          f"{median(sandbox, lambda s: s.called_mb[1]) / median(bare, lambda s: s.called_mb[0]):.2f}x bare")
 
 
 async def _timed_call(client: Client, tool: str, arguments: dict[str, object]) -> float:

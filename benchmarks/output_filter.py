@@ -63,7 +63,7 @@ CONFIGURATIONS = {
 async def record_calls() -> list[tuple[str, list[str]]]:
     """(tool, the strings the filter saw) for a set of typical calls: reads of both vendors and a refusal."""
     seen: list[str] = []
-    real = outputs._scrubber
+    real = outputs._scrub
 
     def recording(text: str) -> str:
         seen.append(text)
@@ -87,7 +87,7 @@ async def record_calls() -> list[tuple[str, list[str]]]:
         ("CreateCxEngageIntegration", {"name": "x", "type": "zendesk", "properties": {"password": "hunter2-x"}}),
     ]
     recorded = []
-    outputs._scrubber = recording  # type: ignore[assignment]
+    outputs._scrub = recording  # type: ignore[assignment]
     try:
         async with Client(server) as client:
             for tool, arguments in calls:
@@ -95,7 +95,7 @@ async def record_calls() -> list[tuple[str, list[str]]]:
                 await client.call_tool(tool, arguments)
                 recorded.append((tool, list(seen)))
     finally:
-        outputs._scrubber = real
+        outputs._scrub = real
     return recorded
 
 

@@ -7,6 +7,7 @@ connection cap."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import select
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from integrations_mcp.limits import Limits
 
@@ -34,12 +34,6 @@ MAX_HEADER_BYTES = 16 * 1024
 SPARE_FILES = 64  # descriptors kept for everything but connections (state database, logs, vendor clients)
 LISTENER_CONNECTIONS = 1024  # a page listener serves one person (and the emulators a test or the sandbox)
 LISTENER_HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
-
-try:
-    import resource
-except ImportError:  # Windows: no open-file limit to raise
-    resource = None  # type: ignore[assignment]
-
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -67,7 +61,10 @@ def bind_tcp(host: str, port: int) -> socket.socket:
 
     IPPROTO_TCP is given explicitly: asyncio sets TCP_NODELAY only on connections of such a socket, and with Nagle
     on, each small answer waits for the peer's delayed ACK (about 40 ms a request on loopback)."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    try:  # an address needs no lookup (a name's lookup imports the IDNA codec: --sandbox binds two at start)
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -75,46 +72,54 @@ def bind_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """Closes a connection whose next request head is not complete within `header_timeout` seconds: counted from
-    the connection's start, and again from the end of each response (the keep-alive timeout alone is cancelled by
-    the first byte of the next request, so a trickle would keep it forever)."""
+@functools.cache
+def _header_timeout_protocol() -> type:
+    """uvicorn's h11 protocol with the request-head deadline. Made when the first listener is configured: a stdio
+    server that lists its tools never serves HTTP, and h11 with uvicorn's protocols is 10 ms and 0.4 MB to import."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    header_timeout: float = HEADER_TIMEOUT_SECONDS
-    _header_deadline: asyncio.TimerHandle | None = None
+    class HeaderTimeoutProtocol(H11Protocol):
+        """Closes a connection whose next request head is not complete within `header_timeout` seconds: counted from
+        the connection's start, and again from the end of each response (the keep-alive timeout alone is cancelled by
+        the first byte of the next request, so a trickle would keep it forever)."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
+        header_timeout: float = HEADER_TIMEOUT_SECONDS
+        _header_deadline: asyncio.TimerHandle | None = None
 
-    def _arm(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-        waiting_after = self.cycle  # a new request head replaces it
-        self._header_deadline = asyncio.get_running_loop().call_later(
-            self.header_timeout, self._headers_too_slow, waiting_after)
-
-    def _headers_too_slow(self, waiting_after: object) -> None:
-        idle = self.cycle is None or self.cycle.response_complete
-        if self.cycle is waiting_after and idle and not self.transport.is_closing():
-            self.transport.close()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
             self._arm()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-        super().connection_lost(exc)
+        def _arm(self) -> None:
+            if self._header_deadline is not None:
+                self._header_deadline.cancel()
+            waiting_after = self.cycle  # a new request head replaces it
+            self._header_deadline = asyncio.get_running_loop().call_later(
+                self.header_timeout, self._headers_too_slow, waiting_after)
+
+        def _headers_too_slow(self, waiting_after: object) -> None:
+            idle = self.cycle is None or self.cycle.response_complete
+            if self.cycle is waiting_after and idle and not self.transport.is_closing():
+                self.transport.close()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_deadline is not None:
+                self._header_deadline.cancel()
+            super().connection_lost(exc)
+
+    return HeaderTimeoutProtocol
 
 
 def uvicorn_config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECONDS,
                    max_connections: int = Limits.max_connections, **options: object) -> uvicorn.Config:
     """A uvicorn Config with the listener limits (`options`: more of uvicorn's own): every listener of the server
     (the HTTP transport, the stdio page listener, the sandbox emulators) is made with it."""
-    protocol = type("Protocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
+    protocol = type("Protocol", (_header_timeout_protocol(),), {"header_timeout": header_timeout})
     # log_config=None: uvicorn's lines go through the root logger's handler (the log filter, the JSON format).
     return uvicorn.Config(app, **{"log_level": "warning", "log_config": None, "http": protocol,
                                   "timeout_keep_alive": KEEP_ALIVE_SECONDS,
@@ -125,7 +130,9 @@ def uvicorn_config(app: ASGIApp, *, header_timeout: float = HEADER_TIMEOUT_SECON
 def _connections_allowed(wanted: int) -> int:
     """`wanted`, with the process's open-file limit raised to fit it where the hard limit allows (accepting past the
     limit fails with EMFILE, which uvicorn only logs: new clients would hang instead of getting a 503)."""
-    if resource is None:
+    try:
+        import resource  # when a listener is configured, not at start
+    except ImportError:  # Windows: no open-file limit to raise
         return wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = wanted + SPARE_FILES

@@ -1,6 +1,7 @@
 """What starting the server costs: nothing is made that tools/list does not need. Vendor HTTP clients are made by
 the first call that uses them and closed when the server stops; the emulators are imported only with --sandbox, and
-even then built and served only when the first request reaches them."""
+even then built and served only when the first request reaches them; the vendors' write path (rules, plans, views,
+writes) and the pages' modules wait for the first call or page that needs them."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ async def list_then_call(server):
     tools = await server.list_tools()
     listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators(),
               "http_stack": sorted({"jwt", "integrations_mcp.server.auth.setup", "integrations_mcp.server.transports"}
-                                   & set(sys.modules)), "state_stack": state_stack()}
+                                   & set(sys.modules)), "state_stack": state_stack(), "on_first_use": on_first_use()}
     if settings.sandbox:
         result = await server.call_tool("GetSiteThirdPartyIntegrations", {})
         listed["after_call"] = emulators()
@@ -67,6 +68,11 @@ async def list_then_call(server):
         listed["state_after_journal"] = state_stack()
         listed["journal_ok"] = not changes.is_error
     return listed
+
+
+def on_first_use():
+    return sorted(m for m in sys.modules if m == "h11" or m.startswith("uvicorn.protocols") or (
+        m.startswith("integrations_mcp.") and m.rsplit(".", 1)[-1] in ("rules", "plans", "views", "writes", "page")))
 
 
 def state_stack():
@@ -92,6 +98,8 @@ def test_serving_real_vendors_imports_no_emulator_and_makes_no_client(tmp_path: 
     # Nor the state database's stack (SQLAlchemy, Alembic, the SQLite driver): the state
     # store connects and migrates on the first call that needs it; even with a key (forms sealed in the database).
     assert real["state_stack"] == []
+    # Nor the vendors' write path, the form and approval pages, or uvicorn's HTTP protocol.
+    assert real["on_first_use"] == []
     database = tmp_path / "state.sqlite3"
     keyed = _probe("real", INTEGRATIONS_STATE_KEY="k" * 40, INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{database}")
     assert keyed["state_stack"] == [] and not database.exists()
@@ -107,7 +115,7 @@ def test_the_sandbox_builds_an_emulator_when_the_first_request_reaches_it() -> N
     assert "integrations_mcp.vendors.revcent.emulator.emulator" in sandboxed["after_call"]
     assert "integrations_mcp.vendors.cxengage.emulator.emulator" not in sandboxed["after_call"]
     assert sandboxed["call_ok"]
-    assert sandboxed["state_stack"] == []
+    assert sandboxed["state_stack"] == [] and sandboxed["on_first_use"] == []
     assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state
     assert {"sqlalchemy", "alembic"} <= set(sandboxed["state_after_journal"]) and sandboxed["journal_ok"]
 

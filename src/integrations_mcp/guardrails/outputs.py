@@ -29,13 +29,23 @@ __all__ = ["MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_s
 MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never floods the conversation
 
 _known: frozenset[str] = frozenset()
-_scrubber = Scrubber(())  # for `_known`: built when the set changes, never per text
+# The Scrubber of a set of known secrets: built by the first text filtered after the set changed (never per text),
+# so a server that only lists its tools never builds one (cold start).
+_built: tuple[frozenset[str], Scrubber] | None = None
 
 
 def _know(secrets: frozenset[str]) -> None:
-    global _known, _scrubber
+    global _known, _built
     if secrets != _known:
-        _known, _scrubber = secrets, Scrubber(secrets)
+        _known, _built = secrets, None  # a text filtered meanwhile may store the old set's: `_scrub` checks
+
+
+def _scrub(text: str) -> str:
+    global _built
+    known, built = _known, _built
+    if built is None or built[0] is not known:
+        built = _built = known, Scrubber(known)
+    return built[1](text)
 
 
 def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str | None] = ()) -> None:
@@ -88,7 +98,7 @@ def own_link(url: str) -> str:
 def vendor_link(url: str) -> str:
     """A vendor's link the server hands over on purpose (RevCent's hosted form): registered like `own_link` only
     when it holds no known secret and nothing invisible; otherwise it is filtered like any vendor text."""
-    if url and _scrubber(visible(url)) == url:
+    if url and _scrub(visible(url)) == url:
         own_link(url)
     return url
 
@@ -99,7 +109,7 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     kept = [k for k in dict.fromkeys(keep) if k and k in text]
     for index, link in enumerate(kept):
         text = text.replace(link, f"\x00{index}\x00")
-    text = _scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    text = _scrub(mask_secret_values(visible(text), REDACTED, entropy=False))
     for index, link in enumerate(kept):
         text = text.replace(f"\x00{index}\x00", link)
     if limit is not None and len(text) > limit:

@@ -45,8 +45,7 @@ def variants(secrets: Iterable[str]) -> set[str]:
     return found
 
 
-@functools.cache
-def _all_chars() -> str:
+def _all_chars() -> str:  # not kept: 512 KB, needed only when a set of secrets brings characters not met before
     codes = array.array("I", range(CASED_BELOW))
     if codes.itemsize != 4:  # pragma: no cover - unsigned int is 4 bytes on every platform CPython supports
         return "".join(map(chr, range(CASED_BELOW)))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from integrations_mcp.pages.listener import PageServer
-from integrations_mcp.pages.signin.gate import Gate
-from integrations_mcp.secure_forms.page import secure_form_routes
 from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
+
+if TYPE_CHECKING:
+    from integrations_mcp.pages.signin.gate import Gate
 
 __all__ = ["SecureFormServer"]
 
@@ -20,8 +22,15 @@ class SecureFormServer(PageServer):
         sign-in a person needs on the pages (`pages.signin`), read when the routes are made."""
         super().__init__(**where)
         self.store = store if store is not None else SecureFormStore()
-        self.gate = gate or Gate()
-        self.add_pages(lambda prefix, public: secure_form_routes(self.store, prefix, public, self.gate))
+        self.gate = gate
+        self.add_pages(self._routes)
+
+    def _routes(self, prefix: str, public: Callable[[], str | None]) -> list[Any]:
+        # The page's module (HTML, CSRF, form posts) is imported when the listener starts, not with the server.
+        from integrations_mcp.pages.signin.gate import Gate
+        from integrations_mcp.secure_forms.page import secure_form_routes
+
+        return secure_form_routes(self.store, prefix, public, self.gate or Gate())
 
     def __repr__(self) -> str:
         return f"SecureFormServer(base_url={self.base_url!r}, listening={self.listening}, store={self.store!r})"

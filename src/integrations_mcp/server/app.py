@@ -11,7 +11,6 @@ from typing import Any
 import httpx2
 
 from integrations_mcp import __version__
-from integrations_mcp.approvals.page import approval_routes
 from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
@@ -198,5 +197,10 @@ def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: 
     store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key,
                           max_pending_per_owner=settings.limits.session_approvals)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
-        pages().add_pages(lambda prefix, public: approval_routes(store, prefix, public, gate))
+        def routes(prefix: str, public: Callable[[], str | None]) -> list[Any]:
+            from integrations_mcp.approvals.page import approval_routes  # when the listener starts, not at start
+
+            return approval_routes(store, prefix, public, gate)
+
+        pages().add_pages(routes)
     return store

@@ -11,7 +11,6 @@ A stateless (2026-07-28) HTTP client without auth has no session to bind to: suc
 from __future__ import annotations
 
 import functools
-import getpass
 import hashlib
 import secrets
 from collections.abc import AsyncIterator
@@ -55,6 +54,8 @@ def principal(ctx: Context) -> str:
 
 @functools.cache
 def _os_user() -> str | None:
+    import getpass  # (with termios) on the first write under stdio, not at start
+
     try:
         return getpass.getuser()[:100] or None
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)

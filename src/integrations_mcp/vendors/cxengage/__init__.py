@@ -7,7 +7,6 @@ from typing import Any
 
 from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
-from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.completions import add_completions
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
@@ -25,8 +24,16 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
     add_completions(runtime.completions)
     tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
     runtime.reverters["cxengage"] = Reverter("CxEngage", tools.revert_edit)
-    return tool_specs(tools, read_only=runtime.read_only, guard=rules.refuse_secret_arguments, fixed=fixed,
+    return tool_specs(tools, read_only=runtime.read_only, guard=_refuse_secret_arguments, fixed=fixed,
                       hidden=runtime.hidden)
+
+
+def _refuse_secret_arguments(arguments: dict[str, Any]) -> None:
+    """`rules.refuse_secret_arguments`, imported by the first call: the rules import the whole write path, which
+    listing the tools does not need (cold start)."""
+    from integrations_mcp.vendors.cxengage.rules import refuse_secret_arguments
+
+    refuse_secret_arguments(arguments)
 
 
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:

@@ -1,9 +1,12 @@
 """CxEngage tools: create, read and edit a tenant's integrations, with secrets kept out of the chat by the
-server's own one-time secure form."""
+server's own one-time secure form.
+
+The write path (`writes.py`, `plans.py`, `rules.py`, `views.py`) is imported by the first call that needs it: a
+server starting up and listing its tools needs only the signatures (cold start)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
@@ -28,7 +31,6 @@ from integrations_mcp.toolkit.arguments import (
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import principal, session_key
-from integrations_mcp.vendors.cxengage import rules
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, normalise_type
 from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.models import (
@@ -43,9 +45,9 @@ from integrations_mcp.vendors.cxengage.models import (
     TenantId,
     WriteResult,
 )
-from integrations_mcp.vendors.cxengage.plans import CreateArgs, EditArgs, form_purpose
-from integrations_mcp.vendors.cxengage.views import PROPERTY, view
-from integrations_mcp.vendors.cxengage.writes import CreateIntegration, EditIntegration
+
+if TYPE_CHECKING:
+    from integrations_mcp.vendors.cxengage.writes import EditIntegration
 
 __all__ = ["CxEngageTools"]
 
@@ -67,6 +69,10 @@ class CxEngageTools:
 
     def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditIntegration:
         """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
+        from integrations_mcp.vendors.cxengage.plans import EditArgs
+        from integrations_mcp.vendors.cxengage.views import PROPERTY
+        from integrations_mcp.vendors.cxengage.writes import EditIntegration
+
         properties = {k.removeprefix(PROPERTY): v for k, v in restore.items() if k.startswith(PROPERTY)}
         args = EditArgs(tenant_id=str((change.before or {}).get("tenant_id") or ""),
                         integration_id=change.integration or "", name=restore.get("name"),
@@ -99,6 +105,8 @@ class CxEngageTools:
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
         """An integration, its properties (secrets redacted) and readiness (what is missing, can_activate)."""
+        from integrations_mcp.vendors.cxengage.views import view
+
         return view(await self.api.get_integration(tenant_id, integration_id), self.api.learned, tenant_id)
 
     @tool(LOCAL_WRITE, title="Create a secure form for CxEngage secrets")
@@ -139,6 +147,9 @@ class CxEngageTools:
     async def _new_form(self, tenant_id: str, type: str, integration_id: str | None, fields: list[str] | None,
                         destination: dict[str, str | int], owner: str,
                         requested_by: str = "") -> tuple[StoredForm, str]:
+        from integrations_mcp.vendors.cxengage import rules
+        from integrations_mcp.vendors.cxengage.plans import form_purpose
+
         spec = rules.resolve_type(type)
         subject, saved = f"{spec.title} integration", {}
         if integration_id:
@@ -171,6 +182,9 @@ class CxEngageTools:
         dry_run: DRY_RUN = False,
     ) -> WriteResult | InputRequiredResult:
         """Create an integration; secrets only via secure_form_id. Per type: GetIntegrationGuide cxengage/types"""
+        from integrations_mcp.vendors.cxengage.plans import CreateArgs
+        from integrations_mcp.vendors.cxengage.writes import CreateIntegration
+
         args = CreateArgs(tenant_id=tenant_id, name=name, type=type, properties=dict(properties or {}),
                           description=description, active=active, secure_form_id=secure_form_id)
         call = write_call(ctx, "CreateCxEngageIntegration", VENDOR, dry_run=dry_run)
@@ -198,6 +212,10 @@ class CxEngageTools:
     ) -> WriteResult | InputRequiredResult:
         """Partial edit. Replacing set values or active=false needs the user's consent; active=true, a complete
         integration. No delete: deactivate."""
+        from integrations_mcp.vendors.cxengage import rules
+        from integrations_mcp.vendors.cxengage.plans import EditArgs
+        from integrations_mcp.vendors.cxengage.writes import EditIntegration
+
         args = EditArgs(tenant_id=tenant_id, integration_id=integration_id, name=name, description=description,
                         active=active, properties=properties, secure_form_id=secure_form_id)
         rules.require_an_edit(args)

@@ -11,7 +11,6 @@ from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.prompts import register_prompts
-from integrations_mcp.vendors.revcent.rules import refuse_secret_arguments
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
 from integrations_mcp.vendors.revcent.tools import RevCentTools
@@ -30,7 +29,15 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
                          server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
                          handles=FormHandles(runtime.key("revcent-form-handles")))
     runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
-    return tool_specs(tools, read_only=runtime.read_only, guard=refuse_secret_arguments, hidden=runtime.hidden)
+    return tool_specs(tools, read_only=runtime.read_only, guard=_refuse_secret_arguments, hidden=runtime.hidden)
+
+
+def _refuse_secret_arguments(arguments: dict[str, Any]) -> None:
+    """`rules.refuse_secret_arguments`, imported by the first call: the rules import the whole write path, which
+    listing the tools does not need (cold start)."""
+    from integrations_mcp.vendors.revcent.rules import refuse_secret_arguments
+
+    refuse_secret_arguments(arguments)
 
 
 def _sandbox(stack: ExitStack) -> tuple[Any, str]:

@@ -1,10 +1,13 @@
 """RevCent tools, named after RevCent's operation ids so that the guides and RevCent's docs match. The two writes
-run the pipeline (`pipeline.write.run_write`) with the stages in `writes.py`; every refusal is in `rules.py`."""
+run the pipeline (`pipeline.write.run_write`) with the stages in `writes.py`; every refusal is in `rules.py`.
+
+The write path (`writes.py`, `plans.py`, `rules.py`, `views.py`) is imported by the first call that needs it: a
+server starting up and listing its tools needs only the signatures (cold start)."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
@@ -30,8 +33,8 @@ from integrations_mcp.toolkit.arguments import (
 from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import principal, session_key
-from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.credentials import Credentials
 from integrations_mcp.vendors.revcent.facts import CredentialsVia
 from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.models import (
@@ -46,11 +49,11 @@ from integrations_mcp.vendors.revcent.models import (
     UserIntegrationView,
     WriteResult,
 )
-from integrations_mcp.vendors.revcent.plans import CreateRequest, EditRequest
 from integrations_mcp.vendors.revcent.records import SecureFormRecord, SiteIntegration
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
-from integrations_mcp.vendors.revcent.views import view
-from integrations_mcp.vendors.revcent.writes import CreateWrite, Credentials, EditWrite
+
+if TYPE_CHECKING:
+    from integrations_mcp.vendors.revcent.writes import EditWrite
 
 __all__ = ["RevCentTools"]
 
@@ -92,6 +95,9 @@ class RevCentTools:
 
     def revert_edit(self, change: ChangeRow, restore: dict[str, Any], owner: str) -> EditWrite:
         """The edit that puts `restore` (journal field -> value) back: RevertIntegrationChange's stages."""
+        from integrations_mcp.vendors.revcent.plans import EditRequest
+        from integrations_mcp.vendors.revcent.writes import EditWrite
+
         options: dict[str, list[OptionFieldInput]] = {}
         for name, value in restore.items():
             if name.startswith(OPTIONS):
@@ -140,6 +146,8 @@ class RevCentTools:
     async def GetUserThirdPartyIntegration(self, user_third_party_integration_id: RevCentId) -> UserIntegrationView:
         """An integration, its options with the account's assets, and readiness (what is missing,
         choices, can_enable)."""
+        from integrations_mcp.vendors.revcent.views import view
+
         return view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
@@ -191,6 +199,9 @@ class RevCentTools:
         dry_run: StrictBool = False,
     ) -> WriteResult | InputRequiredResult:
         """Create an integration from a native one; credentials only via secure_form_id."""
+        from integrations_mcp.vendors.revcent.plans import CreateRequest
+        from integrations_mcp.vendors.revcent.writes import CreateWrite
+
         request = CreateRequest(name=name, site_id=site_third_party_integration, secure_form_id=secure_form_id,
                                 description=description, enabled=enabled)
         call = write_call(ctx, "CreateUserThirdPartyIntegration", VENDOR, dry_run=dry_run)
@@ -221,6 +232,10 @@ class RevCentTools:
     ) -> WriteResult | InputRequiredResult:
         """Partial edit, one kind of change per call; replacing, live changes, enabling, disabling need consent.
         No delete."""
+        from integrations_mcp.vendors.revcent import rules
+        from integrations_mcp.vendors.revcent.plans import EditRequest
+        from integrations_mcp.vendors.revcent.writes import EditWrite
+
         edit = EditRequest(integration_id=user_third_party_integration_id, name=name, description=description,
                            enabled=enabled, secure_form_id=secure_form_id, third_party_options=third_party_options)
         rules.require_an_edit(edit)

@@ -11,11 +11,11 @@ from integrations_mcp.errors import VendorError
 from integrations_mcp.guardrails.text import name_key
 from integrations_mcp.pipeline.confirm import ConfirmationRequest
 from integrations_mcp.pipeline.journal import Written
-from integrations_mcp.secure_forms.single_use import SpentForms, spending
+from integrations_mcp.secure_forms.single_use import spending
 from integrations_mcp.vendors.revcent import rules
 from integrations_mcp.vendors.revcent.client import RevCentClient
+from integrations_mcp.vendors.revcent.credentials import Credentials
 from integrations_mcp.vendors.revcent.facts import OPTIONS_EDIT_MODES, SECURE_FORM_FIELD, CredentialsVia, OptionsEdit
-from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.models import SavedIntegration, UserIntegrationView, VerifiedState, WriteResult
 from integrations_mcp.vendors.revcent.plans import (
     CreatePlan,
@@ -27,7 +27,7 @@ from integrations_mcp.vendors.revcent.plans import (
     plan_edit,
 )
 from integrations_mcp.vendors.revcent.records import SecureFormRecord, UserIntegration
-from integrations_mcp.vendors.revcent.server_forms import ServerForms, credentials_body
+from integrations_mcp.vendors.revcent.server_forms import credentials_body
 from integrations_mcp.vendors.revcent.views import (
     SavedValues,
     is_secret_option,
@@ -38,7 +38,7 @@ from integrations_mcp.vendors.revcent.views import (
     view,
 )
 
-__all__ = ["CreateWrite", "Credentials", "EditWrite"]
+__all__ = ["CreateWrite", "EditWrite"]
 
 T = TypeVar("T")
 
@@ -47,16 +47,6 @@ def name_lock(name: str) -> str:
     """Names that look the same are one name (guardrails.text): so is the lock that keeps two writers from both
     taking it."""
     return f"revcent:name:{name_key(name)}"
-
-
-class Credentials:
-    """Where a write's credentials come from (REVCENT_CREDENTIALS_VIA), shared by the tools and both writes: RevCent's
-    forms (spent here once used; the sites this server made them for) or the server's own forms, per session."""
-
-    def __init__(self, spent: SpentForms, server_forms: ServerForms, handles: FormHandles | None = None) -> None:
-        self.spent, self.server_forms = spent, server_forms
-        self.handles = handles or FormHandles()  # RevCent's form ids behind the handles the model holds
-        self.made_for: dict[str, str] = {}  # handle -> site id, for RevCent forms this server created
 
 
 class _RevCentWrite:
