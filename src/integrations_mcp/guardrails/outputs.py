@@ -28,14 +28,30 @@ __all__ = ["MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_s
 
 MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never floods the conversation
 
-_known: frozenset[str] = frozenset()
-_scrubber = Scrubber(())  # for `_known`: built when the set changes, never per text
+# Short texts repeat in every answer (keys, enum values, names): one that passed the whole filter unchanged under the
+# current secrets is let through again without a scan. Bounded (emptied when full), dropped with its secret set,
+# and holding only texts the filter let out whole (never a secret it knows).
+PASSING_MAX_CHARS = 64
+PASSING_MAX_TEXTS = 2048
+
+
+class _Known:
+    """The known secrets, their one-pass `Scrubber` (built when the set changes, never per text) and the short texts
+    that passed under them. Swapped whole, so a thread filtering meanwhile never mixes two sets' parts."""
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        self.secrets = secrets
+        self.scrubber = Scrubber(secrets)
+        self.passing: dict[str, None] = {}
+
+
+_current = _Known(frozenset())
 
 
 def _know(secrets: frozenset[str]) -> None:
-    global _known, _scrubber
-    if secrets != _known:
-        _known, _scrubber = secrets, Scrubber(secrets)
+    global _current
+    if secrets != _current.secrets:
+        _current = _Known(secrets)
 
 
 def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str | None] = ()) -> None:
@@ -47,7 +63,7 @@ def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str |
         for value in (getattr(item, name, None) for name in names):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 found.add(value.get_secret_value())
-    _know(_known | found)
+    _know(_current.secrets | found)
 
 
 def forget_configured_secrets() -> None:
@@ -57,7 +73,7 @@ def forget_configured_secrets() -> None:
 
 
 def known_secrets() -> frozenset[str]:
-    return _known
+    return _current.secrets
 
 
 # Links the server hands to the person on purpose (its secure form page, an approval page, a vendor's hosted form):
@@ -88,7 +104,7 @@ def own_link(url: str) -> str:
 def vendor_link(url: str) -> str:
     """A vendor's link the server hands over on purpose (RevCent's hosted form): registered like `own_link` only
     when it holds no known secret and nothing invisible; otherwise it is filtered like any vendor text."""
-    if url and _scrubber(visible(url)) == url:
+    if url and _current.scrubber(visible(url)) == url:
         own_link(url)
     return url
 
@@ -99,12 +115,25 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     kept = [k for k in dict.fromkeys(keep) if k and k in text]
     for index, link in enumerate(kept):
         text = text.replace(link, f"\x00{index}\x00")
-    text = _scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    text = _filtered(text)
     for index, link in enumerate(kept):
         text = text.replace(f"\x00{index}\x00", link)
     if limit is not None and len(text) > limit:
         text = text[:limit] + f"… [cut: {len(text) - limit} more characters]"
     return text
+
+
+def _filtered(text: str) -> str:
+    known = _current
+    short = len(text) <= PASSING_MAX_CHARS
+    if short and text in known.passing:
+        return text
+    cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    if short and cleaned == text:
+        if len(known.passing) >= PASSING_MAX_TEXTS:
+            known.passing.clear()
+        known.passing[text] = None
+    return cleaned
 
 
 def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:

@@ -246,8 +246,9 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     compact = _BLANKS.sub("", seen)
     if compact != seen:
         # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
-        kinds |= {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)} \
-            - {f.kind for f in _prefixed_findings(seen)}
+        joined = {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)}
+        if joined:  # nearly never: the text with its blanks is scanned only then
+            kinds |= joined - {f.kind for f in _prefixed_findings(seen)}
     return kinds
 
 
@@ -255,18 +256,37 @@ def _prefixed_findings(text: str) -> Iterator[Finding]:
     yield from _format_findings(text, prefixed_only=True)
 
 
+class _Triggers:
+    """Which formats a text may hold, found with one search instead of a test per format: the formats whose hints
+    are single characters (`.`, `:`) are tested alone, the case-insensitive ones on the lower-cased text as before,
+    and every other hint is one alternation; only when it matches are those formats' hints tested one by one. The
+    alternation finds every text one of its hints is in, so the formats tried are exactly those tried before."""
+
+    def __init__(self, formats: tuple[Format, ...]) -> None:
+        self.single = tuple(f for f in formats if not f.flags & re.I and all(len(h) == 1 for h in f.hints))
+        self.folded = tuple(f for f in formats if f.flags & re.I)
+        self.rest = tuple(f for f in formats if f not in self.single and f not in self.folded)
+        hints = sorted({h for f in self.rest for h in f.hints}, key=lambda h: (-len(h), h))
+        self.any = re.compile("|".join(map(re.escape, hints))) if hints else None
+
+    def __call__(self, text: str) -> list[Format]:
+        rules = [f for f in self.single if any(hint in text for hint in f.hints)]
+        if self.folded:
+            lowered = text.lower()
+            rules += [f for f in self.folded if any(hint in lowered for hint in f.folded_hints or ())]
+        if self.any is not None and self.any.search(text) is not None:
+            rules += [f for f in self.rest if any(hint in text for hint in f.hints)]
+        return rules
+
+
+@functools.cache
+def _triggers(prefixed_only: bool) -> _Triggers:
+    """Built on first use (start-up does not compile them)."""
+    return _Triggers(tuple(f for f in KNOWN_FORMATS if f.prefixed or not prefixed_only))
+
+
 def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Finding]:
-    lowered: str | None = None
-    for rule in KNOWN_FORMATS:
-        if prefixed_only and not rule.prefixed:
-            continue
-        folded = rule.folded_hints
-        if folded is not None:
-            lowered = lowered if lowered is not None else text.lower()
-            if not any(hint in lowered for hint in folded):
-                continue
-        elif not any(hint in text for hint in rule.hints):
-            continue
+    for rule in _triggers(prefixed_only)(text):
         for match in rule.pattern.finditer(text):
             start = match.start()
             if rule.back:
