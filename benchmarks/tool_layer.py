@@ -9,7 +9,9 @@ emulators run in a process of their own, on loopback HTTP, so this process's CPU
    ours through an in-memory MCP client session against a bare `MCPServer` tool, also in memory, sending exactly
    the requests that tool sent (recorded by a transport around the vendor clients') to the same emulators with one
    httpx2 client. Calls alternate (bare, ours); per call the wall time and this process's CPU time
-   (`time.process_time`: every thread, so the journal's SQLite thread too). Medians and ratios ours/bare. Log
+   (`time.process_time`: every thread, so the journal's SQLite thread too), and the server's part of it (the CPU
+   time of the SDK's `serve_one` for that request: the client's own work, such as checking structuredContent
+   against the tool's output schema, left out). Medians and ratios ours/bare. Log
    records below WARNING are dropped on both sides (the SDK's MCPServer sets the root logger to INFO).
 2. Over stdio: `serve --sandbox` (a fresh SQLite state file, the default log level), a read tool against an MCP ping
    on the same session, alternating: wall medians, the server process's CPU per call (/proc) and the ratios.
@@ -142,13 +144,34 @@ def bare_server(http: httpx2.AsyncClient, replay: list[list[dict[str, Any]]]) ->
     return server
 
 
-async def measured(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[float, float]:
+SERVED: list[float] = [0.0]  # CPU seconds of the last request the in-memory servers served
+
+
+def count_server_cpu() -> None:
+    """The server's part of a call: this process's CPU time while the SDK's `serve_one` (the in-memory path's
+    server entry, the same for both servers) handled it; calls are sequential, so nothing else runs meanwhile but
+    the server's own threads."""
+    from mcp.server import runner
+
+    serve_one = runner.serve_one
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return await serve_one(*args, **kwargs)
+        finally:
+            SERVED[0] = time.process_time() - started
+
+    runner.serve_one = timed  # type: ignore[assignment]
+
+
+async def measured(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[float, float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     result = await client.call_tool(tool, arguments)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if result.is_error:
         raise RuntimeError(f"{tool}: {str(result.content)[:300]}")
-    return wall, cpu
+    return wall, cpu, SERVED[0]
 
 
 async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> None:
@@ -163,10 +186,11 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
     server = build_server(team_settings(keys, urls, folder), transports=dict(recorders))  # type: ignore[arg-type]
     replay: list[list[dict[str, Any]]] = [[]]
     values = {"@site": urls["site"]}
+    count_server_cpu()
     print(f"in memory, {calls} alternating calls each (bare first); the output filter knows {len(known_secrets())} "
-          "secrets; CPU: this process (client + server)")
-    print(f"  {'tool':<32}{'requests':>9}{'bare ms':>9}{'ours ms':>9}{'ratio':>7}"
-          f"{'bare CPU':>10}{'ours CPU':>10}{'ratio':>7}")
+          "secrets; medians in ms: wall, CPU of this process (client + server), and the server's part of it")
+    print(f"  {'tool':<32}{'requests':>9}{'bare':>7}{'ours':>7}{'ratio':>7}"
+          f"{'CPU bare':>10}{'ours':>7}{'ratio':>7}{'server bare':>13}{'ours':>7}{'ratio':>7}")
     async with httpx2.AsyncClient() as http, Client(server) as ours, Client(bare_server(http, replay)) as bare:
         for tool, raw in [*READS, WRITE]:
             arguments = {k: values.get(v, v) for k, v in raw.items()}
@@ -187,7 +211,7 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
                 print(f"  {tool:<32} refused: {str(first.content)[:200]}")
                 continue
             replay[0] = [r for recorder in recorders.values() for r in recorder.sent]
-            times: dict[str, list[tuple[float, float]]] = {"bare": [], "ours": []}
+            times: dict[str, list[tuple[float, float, float]]] = {"bare": [], "ours": []}
             for i in range(calls + 5):  # the first calls warm pools and caches
                 # The bare tool's replayed PUT saves the first description back: ours changes it again each time.
                 given = {**arguments, "description": DESCRIPTIONS[1]} if write else arguments
@@ -196,10 +220,10 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
                 if i >= 5:
                     times["bare"].append(b)
                     times["ours"].append(o)
-            bw, bc = (statistics.median(t[k] for t in times["bare"]) * 1000 for k in (0, 1))
-            ow, oc = (statistics.median(t[k] for t in times["ours"]) * 1000 for k in (0, 1))
-            print(f"  {tool + (' (write)' if write else ''):<32}{len(replay[0]):>9}{bw:>9.2f}{ow:>9.2f}{ow / bw:>7.2f}"
-                  f"{bc:>10.2f}{oc:>10.2f}{oc / bc:>7.2f}")
+            bw, bc, bs = (statistics.median(t[k] for t in times["bare"]) * 1000 for k in (0, 1, 2))
+            ow, oc, os_ = (statistics.median(t[k] for t in times["ours"]) * 1000 for k in (0, 1, 2))
+            print(f"  {tool + (' (write)' if write else ''):<32}{len(replay[0]):>9}{bw:>7.2f}{ow:>7.2f}{ow / bw:>7.2f}"
+                  f"{bc:>10.2f}{oc:>7.2f}{oc / bc:>7.2f}{bs:>13.2f}{os_:>7.2f}{os_ / bs:>7.2f}")
 
 
 # --- over stdio: a sandbox read against a ping ------------------------------------------------------------------------

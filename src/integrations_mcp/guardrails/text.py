@@ -41,6 +41,7 @@ _INVISIBLE = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _INVI
 _BLANK = re.compile(r"[\s\u2800\x00-\x1f\x7f-\x9f]+")
 _WIDE_BLANK = re.compile("[\u3164\uffa0\u2800]")  # default-ignorable, yet drawn as wide as a letter
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOT_ASCII_ALNUM = re.compile("[^0-9A-Za-z]+")  # what fold_key drops: all but ASCII letters and digits
 
 
 def visible(text: str) -> str:
@@ -146,7 +147,7 @@ def fold_key(key: str) -> str:
     text = canonical_chars(key)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.casefold().translate(_non_ascii_confusables()))
-    return "".join(ch for ch in text.casefold() if ch.isascii() and ch.isalnum())
+    return _NOT_ASCII_ALNUM.sub("", text.casefold())
 
 
 def has_bidi_controls(text: str) -> bool:
