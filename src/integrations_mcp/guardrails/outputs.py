@@ -123,8 +123,8 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     return text
 
 
-def _filtered(text: str) -> str:
-    known = _current
+def _filtered(text: str, known: _Known | None = None) -> str:
+    known = known or _current
     short = len(text) <= PASSING_MAX_CHARS
     if short and text in known.passing:
         return text
@@ -140,14 +140,15 @@ def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
     """A JSON value with every string (keys included) cleaned by `clean_text`, whatever its key; a string that is
     exactly one of `keep` (the server's own links) is left whole."""
     links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
-    return _clean(value, links)
+    return _clean(value, links, _current)  # one secret set for the whole value
 
 
-def _clean(value: Any, keep: set[str] | frozenset[str]) -> Any:
+def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
+    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here).
     if isinstance(value, str):
-        return value if value in keep else clean_text(value)
+        return value if value in keep else _filtered(value, known)
     if isinstance(value, dict):
-        return {clean_text(k) if isinstance(k, str) else k: _clean(v, keep) for k, v in value.items()}
+        return {_filtered(k, known) if isinstance(k, str) else k: _clean(v, keep, known) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clean(item, keep) for item in value]
+        return [_clean(item, keep, known) for item in value]
     return value

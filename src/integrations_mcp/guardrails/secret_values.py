@@ -147,6 +147,7 @@ KNOWN_FORMATS: tuple[Format, ...] = (
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
                           r"(?P<value>[A-Za-z0-9._~+/=-]{12,})", re.I)
+_AUTH_WORDS = ("bearer", "basic", "token", "digest")  # _AUTH_SCHEME's schemes
 # The scheme is bounded: `[A-Za-z][A-Za-z0-9+.-]*://` scanned each run of letters once per letter (quadratic).
 _URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"'<>]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20,}")
@@ -263,17 +264,25 @@ class _Triggers:
     alternation finds every text one of its hints is in, so the formats tried are exactly those tried before."""
 
     def __init__(self, formats: tuple[Format, ...]) -> None:
-        self.single = tuple(f for f in formats if not f.flags & re.I and all(len(h) == 1 for h in f.hints))
-        self.folded = tuple(f for f in formats if f.flags & re.I)
-        self.rest = tuple(f for f in formats if f not in self.single and f not in self.folded)
+        single = tuple(f for f in formats if not f.flags & re.I and all(len(h) == 1 for h in f.hints))
+        folded = tuple(f for f in formats if f.flags & re.I)
+        self.rest = tuple(f for f in formats if f not in single and f not in folded)
+        # (hint, format) pairs: a format is tried once, however many of its hints the text holds.
+        self.single = tuple((h, f) for f in single for h in f.hints)
+        self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = sorted({h for f in self.rest for h in f.hints}, key=lambda h: (-len(h), h))
         self.any = re.compile("|".join(map(re.escape, hints))) if hints else None
 
     def __call__(self, text: str) -> list[Format]:
-        rules = [f for f in self.single if any(hint in text for hint in f.hints)]
+        rules: list[Format] = []
+        for hint, rule in self.single:
+            if hint in text and rule not in rules:
+                rules.append(rule)
         if self.folded:
             lowered = text.lower()
-            rules += [f for f in self.folded if any(hint in lowered for hint in f.folded_hints or ())]
+            for hint, rule in self.folded:
+                if hint in lowered and rule not in rules:
+                    rules.append(rule)
         if self.any is not None and self.any.search(text) is not None:
             rules += [f for f in self.rest if any(hint in text for hint in f.hints)]
         return rules
@@ -303,7 +312,10 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> I
     if len(text) < 8:
         return
     yield from _format_findings(text)
-    for match in _AUTH_SCHEME.finditer(text):
+    # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
+    # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
+    auth = not text.isascii() or any(word in text.lower() for word in _AUTH_WORDS)
+    for match in _AUTH_SCHEME.finditer(text) if auth else ():
         if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
             yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
     if "://" in text:
