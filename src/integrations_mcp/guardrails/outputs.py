@@ -144,11 +144,16 @@ def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
 
 
 def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
-    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here).
+    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here);
+    # a short text that passed before is let through here, without a call (keys repeat in every item of a list).
+    passing = known.passing
     if isinstance(value, str):
-        return value if value in keep else _filtered(value, known)
+        if value in keep or (len(value) <= PASSING_MAX_CHARS and value in passing):
+            return value
+        return _filtered(value, known)
     if isinstance(value, dict):
-        return {_filtered(k, known) if isinstance(k, str) else k: _clean(v, keep, known) for k, v in value.items()}
+        return {k if isinstance(k, str) and len(k) <= PASSING_MAX_CHARS and k in passing else
+                _filtered(k, known) if isinstance(k, str) else k: _clean(v, keep, known) for k, v in value.items()}
     if isinstance(value, list):
         return [_clean(item, keep, known) for item in value]
     return value

@@ -178,22 +178,51 @@ class Finding:
     end: int
 
 
+# Short texts found to hold nothing (keys, type names, dates: the same few in every record) are not scanned again:
+# per set of rules, at most CLEAN_MAX_TEXTS (emptied when full), each of them a text judged free of secrets.
+CLEAN_MAX_CHARS = 64
+CLEAN_MAX_TEXTS = 4096
+_CLEAN: dict[tuple[bool, bool], dict[str, None]] = {(e, h): {} for e in (False, True) for h in (False, True)}
+
+
+def _known_clean(text: str, entropy: bool, hex_tokens: bool) -> bool:
+    return len(text) <= CLEAN_MAX_CHARS and text in _CLEAN[bool(entropy), bool(hex_tokens)]
+
+
+def _note_clean(text: str, entropy: bool, hex_tokens: bool) -> None:
+    if len(text) <= CLEAN_MAX_CHARS:
+        clean = _CLEAN[bool(entropy), bool(hex_tokens)]
+        if len(clean) >= CLEAN_MAX_TEXTS:
+            clean.clear()
+        clean[text] = None
+
+
 def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> list[str]:
     """The kinds of secret `text` holds ([] when none), in the text as given or in its canonical form. With
     `hex_tokens` (where a credential belongs: an integration's properties, a typed option value), a bare 32-, 40- or
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
-    return sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-                  | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    if _known_clean(text, entropy, hex_tokens):
+        return []
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
+                   | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    if not kinds:
+        _note_clean(text, entropy, hex_tokens)
+    return kinds
 
 
 def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = True) -> str:
     """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log). A
     secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
     then what is returned."""
+    if _known_clean(text, entropy, False):
+        return text
     hidden = _hidden_kinds(text, entropy=entropy)
     if hidden:
         text = canonical_chars(text)
     findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
+    if not hidden and not findings:
+        _note_clean(text, entropy, False)
+        return text
     if hidden - {f.kind for f in findings}:
         return mask  # a key split by blanks: where it stands is lost with the blanks, so the whole text goes
     out, at = [], 0
