@@ -160,7 +160,6 @@ _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile(r"[A-Z]"), re.compile(r"[
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F_-]+")
-_BLANKS = re.compile(r"\s+")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]*")
 # Query parameters that carry a credential when they have a value (compared after fold_key).
 _SECRET_PARAMS = frozenset({"apikey", "key", "token", "accesstoken", "authtoken", "refreshtoken", "idtoken",
@@ -273,7 +272,7 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     if seen != text:
         kinds |= {f.kind for f in _findings(seen, entropy=entropy, hex_tokens=hex_tokens)} \
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-    compact = _BLANKS.sub("", seen)
+    compact = "".join(seen.split())  # every blank removed (str.isspace, the same characters as the regex `\s`)
     if compact != seen:
         # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
         joined = {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)}

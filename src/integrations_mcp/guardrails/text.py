@@ -47,7 +47,7 @@ _NOT_ASCII_ALNUM = re.compile("[^0-9A-Za-z]+")  # what fold_key drops: all but A
 def visible(text: str) -> str:
     """`text` without invisible characters (format characters and default-ignorables: zero-width space and
     joiners, bidi controls, soft hyphen, BOM, variation selectors, Hangul fillers)."""
-    return _INVISIBLE.sub("", text)
+    return text if text.isascii() else _INVISIBLE.sub("", text)  # none of them is ASCII
 
 
 def canonical_chars(text: str) -> str:
