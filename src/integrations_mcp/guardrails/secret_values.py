@@ -141,13 +141,20 @@ KNOWN_FORMATS: tuple[Format, ...] = (
        "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
+    # Hints: a digit and the colon (every match holds one), not the colon alone, which nearly every text has.
+    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", tuple(f"{d}:" for d in "0123456789"),
+       _DS + "telegram_token.py",
        "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
                           r"(?P<value>[A-Za-z0-9._~+/=-]{12,})", re.I)
-_AUTH_WORDS = ("bearer", "basic", "token", "digest")  # _AUTH_SCHEME's schemes
+# _AUTH_SCHEME's schemes, each with what must follow it there (a blank, or `:`/`=`).
+_AUTH_WORDS = tuple(word + after for word in ("bearer", "basic", "token", "digest") for after in " \t:=")
+
+
+def _has_auth_word(lowered: str) -> bool:
+    return any(word in lowered for word in _AUTH_WORDS)
 # The scheme is bounded: `[A-Za-z][A-Za-z0-9+.-]*://` scanned each run of letters once per letter (quadratic).
 _URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"'<>]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20,}")
@@ -342,7 +349,7 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> I
     yield from _format_findings(text)
     # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
     # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
-    auth = not text.isascii() or any(word in text.lower() for word in _AUTH_WORDS)
+    auth = not text.isascii() or _has_auth_word(text.lower())
     for match in _AUTH_SCHEME.finditer(text) if auth else ():
         if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
             yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))

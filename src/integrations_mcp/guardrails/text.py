@@ -144,6 +144,16 @@ def fold_key(key: str) -> str:
     """A field name as compared with secret names: look-alike letters, width, case, separators and invisible
     characters folded (`Pass-Word`, `ｐａｓｓｗｏｒｄ`, `pаssword` with a Cyrillic а, `pass\u200bword` are all
     `password`). ASCII names are only case- and separator-folded, without loading the confusables table."""
+    # Keys repeat in every record: a short one is folded once (a bounded cache of field names, not of values).
+    return _fold_short(key) if len(key) <= 64 else _fold_key(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold_short(key: str) -> str:
+    return _fold_key(key)
+
+
+def _fold_key(key: str) -> str:
     text = canonical_chars(key)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.casefold().translate(_non_ascii_confusables()))
