@@ -187,7 +187,7 @@ class Finding:
 # Short texts found to hold nothing (keys, type names, dates: the same few in every record) are not scanned again:
 # per set of rules, at most CLEAN_MAX_TEXTS (emptied when full), each of them a text judged free of secrets.
 CLEAN_MAX_CHARS = 64
-CLEAN_MAX_TEXTS = 4096
+CLEAN_MAX_TEXTS = 2048
 _CLEAN: dict[tuple[bool, bool], dict[str, None]] = {(e, h): {} for e in (False, True) for h in (False, True)}
 
 
