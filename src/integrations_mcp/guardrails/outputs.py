@@ -145,15 +145,25 @@ def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
 
 def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
     # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here);
-    # a short text that passed before is let through here, without a call (keys repeat in every item of a list).
+    # a short text that passed before is let through without a call, and a dict's scalars without a recursion (keys
+    # and values repeat in every item of a list).
     passing = known.passing
     if isinstance(value, str):
         if value in keep or (len(value) <= PASSING_MAX_CHARS and value in passing):
             return value
         return _filtered(value, known)
     if isinstance(value, dict):
-        return {k if isinstance(k, str) and len(k) <= PASSING_MAX_CHARS and k in passing else
-                _filtered(k, known) if isinstance(k, str) else k: _clean(v, keep, known) for k, v in value.items()}
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in passing):
+                key = _filtered(key, known)
+            if isinstance(item, str):
+                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
+                    item = _filtered(item, known)
+            elif isinstance(item, (dict, list)):
+                item = _clean(item, keep, known)
+            cleaned[key] = item
+        return cleaned
     if isinstance(value, list):
-        return [_clean(item, keep, known) for item in value]
+        return [_clean(item, keep, known) if isinstance(item, (str, dict, list)) else item for item in value]
     return value
