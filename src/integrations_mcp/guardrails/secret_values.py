@@ -51,11 +51,17 @@ class Format:
     back: int = 0
     start: str = ""
     flags: int = 0
+    # A format whose hint is common (`:`) is tried only where this regex, which every match satisfies, finds a place.
+    gate: str = ""
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         """Compiled on first use: 20-odd patterns would cost the server's start-up tens of ms."""
         return re.compile(self.regex, self.flags)
+
+    @functools.cached_property
+    def gate_pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.gate) if self.gate else None
 
     @functools.cached_property
     def folded_hints(self) -> tuple[str, ...] | None:
@@ -81,9 +87,10 @@ def _jwt_valid(token: str) -> bool:
 
 
 def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
-       prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "") -> Format:
+       prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "",
+       gate: str = "") -> Format:
     return Format(kind, pattern, (hints,) if isinstance(hints, str) else hints, source, sample, prefixed, valid, back,
-                  start, flags)
+                  start, flags, gate)
 
 
 _DS = "detect-secrets plugins/"
@@ -141,10 +148,9 @@ KNOWN_FORMATS: tuple[Format, ...] = (
        "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-    # Hints: a digit and the colon (every match holds one), not the colon alone, which nearly every text has.
-    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", tuple(f"{d}:" for d in "0123456789"),
-       _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False),
+    # Gated on a digit before the colon (every match holds one): the colon alone is in nearly every text.
+    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r"[0-9]:"),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
@@ -311,7 +317,7 @@ class _Triggers:
     def __call__(self, text: str) -> list[Format]:
         rules: list[Format] = []
         for hint, rule in self.single:
-            if hint in text and rule not in rules:
+            if hint in text and rule not in rules and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
                 rules.append(rule)
         if self.folded:
             lowered = text.lower()
