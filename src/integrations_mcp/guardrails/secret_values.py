@@ -300,9 +300,10 @@ def _prefixed_findings(text: str) -> Iterator[Finding]:
 
 class _Triggers:
     """Which formats a text may hold, found with one search instead of a test per format: the formats whose hints
-    are single characters (`.`, `:`) are tested alone, the case-insensitive ones on the lower-cased text as before,
-    and every other hint is one alternation; only when it matches are those formats' hints tested one by one. The
-    alternation finds every text one of its hints is in, so the formats tried are exactly those tried before."""
+    are single characters (`.`, `:`) are tested alone (then on their `gate`, which every match satisfies), the
+    case-insensitive ones on the lower-cased text as before, and every other hint is one alternation; only when it
+    matches are those formats' hints tested one by one. The alternation finds every text one of its hints is in and
+    a gate every text a match is in, so every format that could match is tried."""
 
     def __init__(self, formats: tuple[Format, ...]) -> None:
         single = tuple(f for f in formats if not f.flags & re.I and all(len(h) == 1 for h in f.hints))
