@@ -63,11 +63,6 @@ CONFIGURATIONS = {
 async def record_calls() -> list[tuple[str, list[str]]]:
     """(tool, the strings the filter saw) for a set of typical calls: reads of both vendors and a refusal."""
     seen: list[str] = []
-    real = outputs._scrub
-
-    def recording(text: str) -> str:
-        seen.append(text)
-        return real(text)
 
     rc, cx = revcent.RevCentEmulator(), cxengage.CxEngageEmulator()
     settings = Settings(vendors={
@@ -87,7 +82,15 @@ async def record_calls() -> list[tuple[str, list[str]]]:
         ("CreateCxEngageIntegration", {"name": "x", "type": "zendesk", "properties": {"password": "hunter2-x"}}),
     ]
     recorded = []
-    outputs._scrub = recording  # type: ignore[assignment]
+    known = outputs._current  # the server's secrets
+    real = known.scrubber
+
+    def recording(text: str) -> str:
+        seen.append(text)
+        return real(text)
+
+    # Every string of every call, the short ones that passed before included (the filter skips those).
+    known.scrubber, outputs.PASSING_MAX_CHARS = recording, -1  # type: ignore[assignment]
     try:
         async with Client(server) as client:
             for tool, arguments in calls:
@@ -95,7 +98,7 @@ async def record_calls() -> list[tuple[str, list[str]]]:
                 await client.call_tool(tool, arguments)
                 recorded.append((tool, list(seen)))
     finally:
-        outputs._scrub = real
+        known.scrubber, outputs.PASSING_MAX_CHARS = real, 64
     return recorded
 
 

@@ -20,6 +20,7 @@ import functools
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -83,6 +84,15 @@ def known_name(name: Any) -> bool:
 def _has_prompt(server: Any, name: str) -> bool:
     prompts = getattr(server, "_prompt_manager", None)  # MCPServer's; no public lookup by name
     return prompts is not None and prompts.get_prompt(name) is not None
+
+
+def _span(name: str, **options: Any) -> AbstractContextManager[trace.Span]:
+    """A span made current, or nothing while no tracer provider is set (`server.telemetry.configure`,
+    `opentelemetry-instrument`): every span is then a no-op that still costs a context switch, and the current span
+    stays the one around it, whose ids a no-op child would have carried anyway."""
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return nullcontext(trace.INVALID_SPAN)
+    return _tracer.start_as_current_span(name, record_exception=False, set_status_on_exception=False, **options)
 
 
 def use_meter(meter: Meter | None) -> None:
@@ -185,8 +195,7 @@ async def stage(name: str, call: Any, work: Awaitable[T]) -> T:
     attributes = {"integrations.stage": name, "integrations.tool": call.tool,
                   "integrations.vendor": call.vendor.lower()}
     started = time.perf_counter()
-    with _tracer.start_as_current_span(f"stage {name}", attributes=attributes, record_exception=False,
-                                       set_status_on_exception=False) as span:
+    with _span(f"stage {name}", attributes=attributes) as span:
         failure: BaseException | None = None
         result: Any = None
         try:
@@ -224,9 +233,7 @@ def vendor_calls(send: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T
         attributes = {"integrations.vendor": vendor.lower(), "integrations.vendor.operation": operation,
                       "http.request.method": method}
         started = time.perf_counter()
-        with _tracer.start_as_current_span(f"{vendor.lower()} {operation}", kind=SpanKind.CLIENT,
-                                           attributes=attributes, record_exception=False,
-                                           set_status_on_exception=False) as span:
+        with _span(f"{vendor.lower()} {operation}", kind=SpanKind.CLIENT, attributes=attributes) as span:
             status = "cancelled"
             try:
                 answer = await send(http, vendor, operation, method, path, **request)

@@ -61,12 +61,26 @@ def _backoff(exc: Exception) -> bool | float:
 async def _request(http: httpx2.AsyncClient, method: str, path: str, request: dict[str, Any]) -> httpx2.Response:
     if method != "GET":
         return await http.request(method, path, **request)
-    import stamina  # on the first read: tools/list does not need it (with tenacity, ~15 ms of every start)
+    # The first attempt outside stamina (its retry context costs more than the rest of our part of a read): stamina
+    # is entered only when it must decide, and its first attempt then replays this one's failure, so it sees, waits
+    # and retries exactly as if it had made that attempt itself.
+    first: Exception
+    try:
+        response = await http.request(method, path, **request)
+    except _RETRY_ERRORS as exc:
+        first = exc
+    else:
+        if response.status_code not in _RETRY_STATUS or READ_ATTEMPTS < 2:
+            return response
+        first = _RetryableAnswer(response)
+    import stamina  # on the first read that fails: tools/list does not need it (with tenacity, ~15 ms of a start)
 
     try:
         async for attempt in stamina.retry_context(on=_backoff, attempts=READ_ATTEMPTS, timeout=None,
                                                    wait_initial=0.2, wait_max=2.0, wait_jitter=0.3):
             with attempt:
+                if attempt.num == 1:
+                    raise first
                 response = await http.request(method, path, **request)
                 if response.status_code in _RETRY_STATUS and attempt.num < READ_ATTEMPTS:
                     raise _RetryableAnswer(response)

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cached_property
 from typing import Any
 
 from pydantic import SecretStr
@@ -28,24 +29,34 @@ __all__ = ["MAX_ERROR_CHARS", "clean_output", "clean_text", "forget_configured_s
 
 MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never floods the conversation
 
-_known: frozenset[str] = frozenset()
-# The Scrubber of a set of known secrets: built by the first text filtered after the set changed (never per text),
-# so a server that only lists its tools never builds one (cold start).
-_built: tuple[frozenset[str], Scrubber] | None = None
+# Short texts repeat in every answer (keys, enum values, names): one that passed the whole filter unchanged under the
+# current secrets is let through again without a scan. Bounded (emptied when full), dropped with its secret set,
+# and holding only texts the filter let out whole (never a secret it knows).
+PASSING_MAX_CHARS = 64
+PASSING_MAX_TEXTS = 2048
+
+
+class _Known:
+    """The known secrets, their one-pass `Scrubber` and the short texts that passed under them. Swapped whole, so a
+    thread filtering meanwhile never mixes two sets' parts. The Scrubber is built by the first text filtered under
+    the set (never per text), so a server that only lists its tools never builds one (cold start)."""
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        self.secrets = secrets
+        self.passing: dict[str, None] = {}
+
+    @cached_property
+    def scrubber(self) -> Scrubber:
+        return Scrubber(self.secrets)
+
+
+_current = _Known(frozenset())
 
 
 def _know(secrets: frozenset[str]) -> None:
-    global _known, _built
-    if secrets != _known:
-        _known, _built = secrets, None  # a text filtered meanwhile may store the old set's: `_scrub` checks
-
-
-def _scrub(text: str) -> str:
-    global _built
-    known, built = _known, _built
-    if built is None or built[0] is not known:
-        built = _built = known, Scrubber(known)
-    return built[1](text)
+    global _current
+    if secrets != _current.secrets:
+        _current = _Known(secrets)
 
 
 def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str | None] = ()) -> None:
@@ -57,7 +68,7 @@ def remember_configured_secrets(settings: Iterable[Any], *, also: Iterable[str |
         for value in (getattr(item, name, None) for name in names):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 found.add(value.get_secret_value())
-    _know(_known | found)
+    _know(_current.secrets | found)
 
 
 def forget_configured_secrets() -> None:
@@ -67,7 +78,7 @@ def forget_configured_secrets() -> None:
 
 
 def known_secrets() -> frozenset[str]:
-    return _known
+    return _current.secrets
 
 
 # Links the server hands to the person on purpose (its secure form page, an approval page, a vendor's hosted form):
@@ -98,7 +109,7 @@ def own_link(url: str) -> str:
 def vendor_link(url: str) -> str:
     """A vendor's link the server hands over on purpose (RevCent's hosted form): registered like `own_link` only
     when it holds no known secret and nothing invisible; otherwise it is filtered like any vendor text."""
-    if url and _scrub(visible(url)) == url:
+    if url and _current.scrubber(visible(url)) == url:
         own_link(url)
     return url
 
@@ -109,7 +120,7 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     kept = [k for k in dict.fromkeys(keep) if k and k in text]
     for index, link in enumerate(kept):
         text = text.replace(link, f"\x00{index}\x00")
-    text = _scrub(mask_secret_values(visible(text), REDACTED, entropy=False))
+    text = _filtered(text)
     for index, link in enumerate(kept):
         text = text.replace(f"\x00{index}\x00", link)
     if limit is not None and len(text) > limit:
@@ -117,18 +128,47 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
     return text
 
 
+def _filtered(text: str, known: _Known | None = None) -> str:
+    known = known or _current
+    short = len(text) <= PASSING_MAX_CHARS
+    if short and text in known.passing:
+        return text
+    cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    if short and cleaned == text:
+        if len(known.passing) >= PASSING_MAX_TEXTS:
+            known.passing.clear()
+        known.passing[text] = None
+    return cleaned
+
+
 def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
     """A JSON value with every string (keys included) cleaned by `clean_text`, whatever its key; a string that is
     exactly one of `keep` (the server's own links) is left whole."""
     links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
-    return _clean(value, links)
+    return _clean(value, links, _current)  # one secret set for the whole value
 
 
-def _clean(value: Any, keep: set[str] | frozenset[str]) -> Any:
+def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
+    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here);
+    # a short text that passed before is let through without a call, and a dict's scalars without a recursion (keys
+    # and values repeat in every item of a list).
+    passing = known.passing
     if isinstance(value, str):
-        return value if value in keep else clean_text(value)
+        if value in keep or (len(value) <= PASSING_MAX_CHARS and value in passing):
+            return value
+        return _filtered(value, known)
     if isinstance(value, dict):
-        return {clean_text(k) if isinstance(k, str) else k: _clean(v, keep) for k, v in value.items()}
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in passing):
+                key = _filtered(key, known)
+            if isinstance(item, str):
+                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
+                    item = _filtered(item, known)
+            elif isinstance(item, (dict, list)):
+                item = _clean(item, keep, known)
+            cleaned[key] = item
+        return cleaned
     if isinstance(value, list):
-        return [_clean(item, keep) for item in value]
+        return [_clean(item, keep, known) if isinstance(item, (str, dict, list)) else item for item in value]
     return value

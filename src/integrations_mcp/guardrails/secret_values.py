@@ -51,11 +51,17 @@ class Format:
     back: int = 0
     start: str = ""
     flags: int = 0
+    # A format whose hint is common (`:`) is tried only where this regex, which every match satisfies, finds a place.
+    gate: str = ""
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         """Compiled on first use: 20-odd patterns would cost the server's start-up tens of ms."""
         return re.compile(self.regex, self.flags)
+
+    @functools.cached_property
+    def gate_pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.gate) if self.gate else None
 
     @functools.cached_property
     def folded_hints(self) -> tuple[str, ...] | None:
@@ -81,9 +87,10 @@ def _jwt_valid(token: str) -> bool:
 
 
 def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
-       prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "") -> Format:
+       prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "",
+       gate: str = "") -> Format:
     return Format(kind, pattern, (hints,) if isinstance(hints, str) else hints, source, sample, prefixed, valid, back,
-                  start, flags)
+                  start, flags, gate)
 
 
 _DS = "detect-secrets plugins/"
@@ -141,12 +148,19 @@ KNOWN_FORMATS: tuple[Format, ...] = (
        "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    # Gated on a digit before the colon (every match holds one): the colon alone is in nearly every text.
     _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False),
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r"[0-9]:"),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
                           r"(?P<value>[A-Za-z0-9._~+/=-]{12,})", re.I)
+# _AUTH_SCHEME's schemes, each with what must follow it there (a blank, or `:`/`=`).
+_AUTH_WORDS = tuple(word + after for word in ("bearer", "basic", "token", "digest") for after in " \t:=")
+
+
+def _has_auth_word(lowered: str) -> bool:
+    return any(word in lowered for word in _AUTH_WORDS)
 # The scheme is bounded: `[A-Za-z][A-Za-z0-9+.-]*://` scanned each run of letters once per letter (quadratic).
 _URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"'<>]+")
 _TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20,}")
@@ -159,7 +173,6 @@ _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile(r"[A-Z]"), re.compile(r"[
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F_-]+")
-_BLANKS = re.compile(r"\s+")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]*")
 # Query parameters that carry a credential when they have a value (compared after fold_key).
 _SECRET_PARAMS = frozenset({"apikey", "key", "token", "accesstoken", "authtoken", "refreshtoken", "idtoken",
@@ -177,22 +190,51 @@ class Finding:
     end: int
 
 
+# Short texts found to hold nothing (keys, type names, dates: the same few in every record) are not scanned again:
+# per set of rules, at most CLEAN_MAX_TEXTS (emptied when full), each of them a text judged free of secrets.
+CLEAN_MAX_CHARS = 64
+CLEAN_MAX_TEXTS = 2048
+_CLEAN: dict[tuple[bool, bool], dict[str, None]] = {(e, h): {} for e in (False, True) for h in (False, True)}
+
+
+def _known_clean(text: str, entropy: bool, hex_tokens: bool) -> bool:
+    return len(text) <= CLEAN_MAX_CHARS and text in _CLEAN[bool(entropy), bool(hex_tokens)]
+
+
+def _note_clean(text: str, entropy: bool, hex_tokens: bool) -> None:
+    if len(text) <= CLEAN_MAX_CHARS:
+        clean = _CLEAN[bool(entropy), bool(hex_tokens)]
+        if len(clean) >= CLEAN_MAX_TEXTS:
+            clean.clear()
+        clean[text] = None
+
+
 def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> list[str]:
     """The kinds of secret `text` holds ([] when none), in the text as given or in its canonical form. With
     `hex_tokens` (where a credential belongs: an integration's properties, a typed option value), a bare 32-, 40- or
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
-    return sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-                  | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    if _known_clean(text, entropy, hex_tokens):
+        return []
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
+                   | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    if not kinds:
+        _note_clean(text, entropy, hex_tokens)
+    return kinds
 
 
 def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = True) -> str:
     """`text` with every recognised secret replaced by `mask` (for outputs: a vendor record, an error, a log). A
     secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
     then what is returned."""
+    if _known_clean(text, entropy, False):
+        return text
     hidden = _hidden_kinds(text, entropy=entropy)
     if hidden:
         text = canonical_chars(text)
     findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
+    if not hidden and not findings:
+        _note_clean(text, entropy, False)
+        return text
     if hidden - {f.kind for f in findings}:
         return mask  # a key split by blanks: where it stands is lost with the blanks, so the whole text goes
     out, at = [], 0
@@ -243,11 +285,12 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     if seen != text:
         kinds |= {f.kind for f in _findings(seen, entropy=entropy, hex_tokens=hex_tokens)} \
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-    compact = _BLANKS.sub("", seen)
+    compact = "".join(seen.split())  # every blank removed (str.isspace, the same characters as the regex `\s`)
     if compact != seen:
         # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
-        kinds |= {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)} \
-            - {f.kind for f in _prefixed_findings(seen)}
+        joined = {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)}
+        if joined:  # nearly never: the text with its blanks is scanned only then
+            kinds |= joined - {f.kind for f in _prefixed_findings(seen)}
     return kinds
 
 
@@ -255,18 +298,46 @@ def _prefixed_findings(text: str) -> Iterator[Finding]:
     yield from _format_findings(text, prefixed_only=True)
 
 
+class _Triggers:
+    """Which formats a text may hold, found with one search instead of a test per format: the formats whose hints
+    are single characters (`.`, `:`) are tested alone (then on their `gate`, which every match satisfies), the
+    case-insensitive ones on the lower-cased text as before, and every other hint is one alternation; only when it
+    matches are those formats' hints tested one by one. The alternation finds every text one of its hints is in and
+    a gate every text a match is in, so every format that could match is tried."""
+
+    def __init__(self, formats: tuple[Format, ...]) -> None:
+        single = tuple(f for f in formats if not f.flags & re.I and all(len(h) == 1 for h in f.hints))
+        folded = tuple(f for f in formats if f.flags & re.I)
+        self.rest = tuple(f for f in formats if f not in single and f not in folded)
+        # (hint, format) pairs: a format is tried once, however many of its hints the text holds.
+        self.single = tuple((h, f) for f in single for h in f.hints)
+        self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
+        hints = sorted({h for f in self.rest for h in f.hints}, key=lambda h: (-len(h), h))
+        self.any = re.compile("|".join(map(re.escape, hints))) if hints else None
+
+    def __call__(self, text: str) -> list[Format]:
+        rules: list[Format] = []
+        for hint, rule in self.single:
+            if hint in text and rule not in rules and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
+                rules.append(rule)
+        if self.folded:
+            lowered = text.lower()
+            for hint, rule in self.folded:
+                if hint in lowered and rule not in rules:
+                    rules.append(rule)
+        if self.any is not None and self.any.search(text) is not None:
+            rules += [f for f in self.rest if any(hint in text for hint in f.hints)]
+        return rules
+
+
+@functools.cache
+def _triggers(prefixed_only: bool) -> _Triggers:
+    """Built on first use (start-up does not compile them)."""
+    return _Triggers(tuple(f for f in KNOWN_FORMATS if f.prefixed or not prefixed_only))
+
+
 def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Finding]:
-    lowered: str | None = None
-    for rule in KNOWN_FORMATS:
-        if prefixed_only and not rule.prefixed:
-            continue
-        folded = rule.folded_hints
-        if folded is not None:
-            lowered = lowered if lowered is not None else text.lower()
-            if not any(hint in lowered for hint in folded):
-                continue
-        elif not any(hint in text for hint in rule.hints):
-            continue
+    for rule in _triggers(prefixed_only)(text):
         for match in rule.pattern.finditer(text):
             start = match.start()
             if rule.back:
@@ -283,7 +354,10 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> I
     if len(text) < 8:
         return
     yield from _format_findings(text)
-    for match in _AUTH_SCHEME.finditer(text):
+    # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
+    # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
+    auth = not text.isascii() or _has_auth_word(text.lower())
+    for match in _AUTH_SCHEME.finditer(text) if auth else ():
         if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
             yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
     if "://" in text:

@@ -41,12 +41,13 @@ _INVISIBLE = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _INVI
 _BLANK = re.compile(r"[\s\u2800\x00-\x1f\x7f-\x9f]+")
 _WIDE_BLANK = re.compile("[\u3164\uffa0\u2800]")  # default-ignorable, yet drawn as wide as a letter
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOT_ASCII_ALNUM = re.compile("[^0-9A-Za-z]+")  # what fold_key drops: all but ASCII letters and digits
 
 
 def visible(text: str) -> str:
     """`text` without invisible characters (format characters and default-ignorables: zero-width space and
     joiners, bidi controls, soft hyphen, BOM, variation selectors, Hangul fillers)."""
-    return _INVISIBLE.sub("", text)
+    return text if text.isascii() else _INVISIBLE.sub("", text)  # none of them is ASCII
 
 
 def canonical_chars(text: str) -> str:
@@ -143,10 +144,20 @@ def fold_key(key: str) -> str:
     """A field name as compared with secret names: look-alike letters, width, case, separators and invisible
     characters folded (`Pass-Word`, `ｐａｓｓｗｏｒｄ`, `pаssword` with a Cyrillic а, `pass\u200bword` are all
     `password`). ASCII names are only case- and separator-folded, without loading the confusables table."""
+    # Keys repeat in every record: a short one is folded once (a bounded cache of field names, not of values).
+    return _fold_short(key) if len(key) <= 64 else _fold_key(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold_short(key: str) -> str:
+    return _fold_key(key)
+
+
+def _fold_key(key: str) -> str:
     text = canonical_chars(key)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.casefold().translate(_non_ascii_confusables()))
-    return "".join(ch for ch in text.casefold() if ch.isascii() and ch.isalnum())
+    return _NOT_ASCII_ALNUM.sub("", text.casefold())
 
 
 def has_bidi_controls(text: str) -> bool:

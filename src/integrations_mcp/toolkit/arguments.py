@@ -34,7 +34,7 @@ def argument_size(arguments: dict[str, Any], limit: int = MAX_ARGUMENT_CHARS) ->
             item, depth = stack.pop()
             if isinstance(item, str):
                 used += len(item) + 2
-            elif isinstance(item, dict | list):
+            elif isinstance(item, (dict, list)):  # a tuple: `dict | list` would build a union on every item
                 if depth > MAX_ARGUMENT_DEPTH:
                     return used, name
                 used += 2

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
+import pydantic_core
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
@@ -76,8 +77,7 @@ class IntegrationsServer(MCPServer):
                 exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS, keep=links),)
                 raise
         if isinstance(result, CallToolResult):
-            if argument_size({"content": [getattr(c, "text", "") for c in result.content],
-                              "structured": result.structured_content}, INLINE_GUARD_CHARS)[1] is not None:
+            if _answer_chars(result) > INLINE_GUARD_CHARS:
                 # A large answer (long texts stored at the vendor) is filtered off the event loop.
                 await anyio.to_thread.run_sync(_clean_result, result, links)
             else:
@@ -123,6 +123,18 @@ class IntegrationsServer(MCPServer):
             text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
             result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
         return result
+
+
+def _answer_chars(result: CallToolResult) -> int:
+    """How large an answer is: its texts and its structuredContent as JSON (UTF-8 bytes), counted in C, where a walk
+    of every value cost more than the rest of our part of a small read."""
+    size = sum(len(c.text) for c in result.content if isinstance(c, TextContent))
+    if result.structured_content is None:
+        return size
+    try:
+        return size + len(pydantic_core.to_json(result.structured_content, fallback=str))
+    except (ValueError, RecursionError):  # too deep to serialise here: filtered off the event loop, like a large one
+        return INLINE_GUARD_CHARS + 1
 
 
 def _clean_result(result: CallToolResult, links: set[str]) -> None:

@@ -1,0 +1,54 @@
+"""The short texts the filters let through again without a scan (issue 22): only texts judged free of secrets,
+never more than the bound, and never across a change of the known secrets."""
+
+from __future__ import annotations
+
+from integrations_mcp.guardrails import outputs, secret_values
+from integrations_mcp.guardrails.secret_values import mask_secret_values, secret_kinds
+from integrations_mcp.guardrails.secrets import REDACTED
+
+TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"  # a GitHub token: masked by its look
+KEY = "team-key-Zq81mXc4Lp0vB7nR2sT9"  # looks like nothing: masked only once it is a known secret
+
+
+def test_a_text_that_passed_is_masked_once_its_key_is_known() -> None:
+    outputs.forget_configured_secrets()
+    try:
+        assert outputs.clean_text(KEY) == KEY  # passed, and remembered as passing under no secret
+        assert outputs.clean_output({KEY: [KEY]}) == {KEY: [KEY]}
+        outputs.remember_configured_secrets((), also=[KEY])
+        assert outputs.clean_text(KEY) == REDACTED
+        assert outputs.clean_output({KEY: [KEY]}) == {REDACTED: [REDACTED]}
+    finally:
+        outputs.forget_configured_secrets()
+
+
+def test_a_secret_is_never_remembered_as_passing() -> None:
+    for _ in range(3):
+        assert outputs.clean_text(TOKEN) == REDACTED
+        assert mask_secret_values(TOKEN, REDACTED, entropy=False) == REDACTED
+        assert secret_kinds(TOKEN) == ["GitHub Token"]
+    assert TOKEN not in outputs._current.passing
+    assert all(TOKEN not in clean for clean in secret_values._CLEAN.values())
+
+
+def test_the_remembered_texts_stay_within_their_bounds() -> None:
+    for n in range(3 * outputs.PASSING_MAX_TEXTS):
+        text = f"plain value {n}"
+        assert outputs.clean_text(text) == text
+        assert secret_kinds(text) == []
+        assert len(outputs._current.passing) <= outputs.PASSING_MAX_TEXTS
+        assert all(len(clean) <= secret_values.CLEAN_MAX_TEXTS for clean in secret_values._CLEAN.values())
+    long = "a plain sentence, longer than the texts remembered, " * 3
+    assert len(long) > outputs.PASSING_MAX_CHARS and outputs.clean_text(long) == long
+    assert long not in outputs._current.passing
+
+
+def test_each_set_of_rules_remembers_its_own_texts() -> None:
+    hex_token = "9f86d081884c7d659a2feaa0c55ad015"  # 32 hex: a secret only where credentials belong
+    assert secret_kinds(hex_token, entropy=False) == []
+    assert secret_kinds(hex_token, entropy=False, hex_tokens=True) == ["hex token"]
+    assert secret_kinds(hex_token, entropy=False) == []
+    random_token = "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1"
+    assert mask_secret_values(random_token, REDACTED, entropy=False) == random_token
+    assert mask_secret_values(random_token, REDACTED, entropy=True) == REDACTED
