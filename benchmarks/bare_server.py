@@ -6,7 +6,9 @@ Its tool `fetch`:
   requests one of our tools sent: benchmarks/team.py records them) and returns the last answer's body;
 - with BARE_GET_URL, does one GET of that URL (BARE_GET_HEADERS: `name:value|...`);
 - otherwise echoes `text`.
-One httpx2 client, made at start."""
+One httpx2 client, made at start, keeping as many connections alive as ours does (lazy_http.VENDOR_CONNECTIONS);
+logging at WARNING as the team benchmark runs ours (the SDK's default, INFO, writes a line per HTTP request): like
+with like."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ import os
 import httpx2
 from mcp.server.mcpserver import MCPServer
 
-server = MCPServer("bare")
+server = MCPServer("bare", log_level="WARNING")
 URL = os.environ.get("BARE_GET_URL")
 HEADERS = {key: value for key, value in (h.split(":", 1) for h in os.environ.get("BARE_GET_HEADERS", "").split("|")
                                          if h)}
 REQUESTS = json.loads(os.environ.get("BARE_REQUESTS", "[]"))
-http = httpx2.AsyncClient(headers=HEADERS) if URL or REQUESTS else None
+LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=100)
+http = httpx2.AsyncClient(headers=HEADERS, limits=LIMITS) if URL or REQUESTS else None
 
 
 @server.tool()
