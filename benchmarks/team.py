@@ -82,6 +82,9 @@ def run_emulators() -> None:
     revcent = RevCentEmulator(api_key=os.environ["REVCENT_API_KEY"], keep_requests=0)
     cxengage = CxEngageEmulator(api_key=os.environ["CXENGAGE_API_KEY"], api_secret=os.environ["CXENGAGE_API_SECRET"],
                                 keep_requests=0)
+    for n in range(int(os.environ.get("TEAM_INTEGRATIONS", "0"))):  # a larger tenant (as cxengage_list.py makes)
+        cxengage.add_integration(TENANT, ("rest", "zendesk", "salesforce")[n % 3], f"Integration {n:05}",
+                                 description=f"Look-ups for team {n % 40} of the contact centre")
     servers = [LoopbackServer(revcent.app).start(), LoopbackServer(cxengage.app).start()]
     print(json.dumps({"revcent": servers[0].url, "cxengage": servers[1].url}), flush=True)
     while True:
@@ -102,10 +105,11 @@ def process(command: list[str], env: dict[str, str], port: int | None = None) ->
 
 
 @contextmanager
-def emulators(keys: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The emulators' process; the URLs it prints, and its pid (key "pid")."""
+def emulators(keys: dict[str, str], integrations: int = 0) -> Iterator[dict[str, Any]]:
+    """The emulators' process (CxEngage with `integrations` more than its fixtures); the URLs it prints, and its pid
+    (key "pid")."""
     proc = subprocess.Popen([sys.executable, __file__, "_emulators"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=clean_env(**keys))
+                            env=clean_env(**keys, TEAM_INTEGRATIONS=str(integrations)))
     try:
         assert proc.stdout is not None
         yield {**json.loads(proc.stdout.readline()), "pid": proc.pid}
@@ -494,6 +498,8 @@ def main() -> None:
                         help="load generator: the SDK client's requests sent directly (default), or the SDK's Client")
     parser.add_argument("--before", metavar="SRC", help="also serve the team configuration from this source folder "
                         "(PYTHONPATH), e.g. `git archive <commit> src | tar -x -C /tmp/before` then /tmp/before/src")
+    parser.add_argument("--integrations", type=int, default=0, help="CxEngage integrations added to the emulator's "
+                        "fixtures for the HTTP load (40: ours answers a full default page, bare the whole list)")
     parser.add_argument("--rounds", type=int, default=1, help="load runs per session count (alternating who goes "
                         "first), with the median ratios")
     args = parser.parse_args()
@@ -504,9 +510,9 @@ def main() -> None:
         state_url, state_kind = stack.enter_context(state_database(stack))
         print(f"team configuration: both vendors (keys of real length), INTEGRATIONS_STATE_KEY, {len(TOKEN_NAMES)} "
               f"bearer tokens; state: {state_kind}; server CPUs: {os.cpu_count()}")
-        urls = stack.enter_context(emulators(keys))
+        urls = stack.enter_context(emulators(keys, args.integrations))
         print(f"HTTP: load generator and emulators in processes of their own; tool: ours {READ_TOOL}, bare one GET "
-              "of the same endpoint")
+              f"of the same endpoint; CxEngage integrations added to the fixtures: {args.integrations}")
         http_table(keys, urls, state_url, args.sessions, args.calls, args.rounds, args.before)
         if args.stdio_calls:
             anyio.run(stdio_table, keys, state_url, args.stdio_calls)
