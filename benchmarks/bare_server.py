@@ -6,7 +6,8 @@ Its tool `fetch`:
   requests one of our tools sent: benchmarks/team.py records them) and returns the last answer's body;
 - with BARE_GET_URL, does one GET of that URL (BARE_GET_HEADERS: `name:value|...`);
 - otherwise echoes `text`.
-One httpx2 client, made at start, keeping as many connections alive as ours does (lazy_http.VENDOR_CONNECTIONS);
+One httpx2 client, made at start, keeping as many connections alive as ours does (lazy_http.VENDOR_CONNECTIONS), with
+ours' default timeout;
 logging at WARNING as the team benchmark runs ours (the SDK's default, INFO, writes a line per HTTP request): like
 with like."""
 
@@ -24,7 +25,8 @@ HEADERS = {key: value for key, value in (h.split(":", 1) for h in os.environ.get
                                          if h)}
 REQUESTS = json.loads(os.environ.get("BARE_REQUESTS", "[]"))
 LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=100)
-http = httpx2.AsyncClient(headers=HEADERS, limits=LIMITS) if URL or REQUESTS else None
+TIMEOUT = 20.0  # ours: INTEGRATIONS_HTTP_TIMEOUT's default (httpx2's 5 s failed bare calls waiting for a connection)
+http = httpx2.AsyncClient(headers=HEADERS, limits=LIMITS, timeout=TIMEOUT) if URL or REQUESTS else None
 
 
 @server.tool()
