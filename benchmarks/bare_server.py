@@ -7,7 +7,10 @@ Its tool `fetch`:
 - with BARE_GET_URL, does one GET of that URL (BARE_GET_HEADERS: `name:value|...`);
 - with BARE_TEXT_FILE, returns that file's text (read once, at start: a constant of the size of our answer);
 - otherwise echoes `text`.
-One httpx2 client, made at start."""
+One httpx2 client, made at start, keeping as many connections alive as ours does (lazy_http.VENDOR_CONNECTIONS), with
+ours' default timeout;
+logging at WARNING as the team benchmark runs ours (the SDK's default, INFO, writes a line per HTTP request): like
+with like."""
 
 from __future__ import annotations
 
@@ -18,13 +21,15 @@ from pathlib import Path
 import httpx2
 from mcp.server.mcpserver import MCPServer
 
-server = MCPServer("bare")
+server = MCPServer("bare", log_level="WARNING")
 URL = os.environ.get("BARE_GET_URL")
 HEADERS = {key: value for key, value in (h.split(":", 1) for h in os.environ.get("BARE_GET_HEADERS", "").split("|")
                                          if h)}
 REQUESTS = json.loads(os.environ.get("BARE_REQUESTS", "[]"))
 CONSTANT = Path(os.environ["BARE_TEXT_FILE"]).read_text(encoding="utf-8") if os.environ.get("BARE_TEXT_FILE") else None
-http = httpx2.AsyncClient(headers=HEADERS) if URL or REQUESTS else None
+LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=100)
+TIMEOUT = 20.0  # ours: INTEGRATIONS_HTTP_TIMEOUT's default (httpx2's 5 s failed bare calls waiting for a connection)
+http = httpx2.AsyncClient(headers=HEADERS, limits=LIMITS, timeout=TIMEOUT) if URL or REQUESTS else None
 
 
 @server.tool()

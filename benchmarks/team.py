@@ -8,21 +8,27 @@ otherwise a SQLite file: the output says which.
    streamable HTTP, its tool doing the same GET of the same emulator) and ours (`GetCxEngageIntegrations`) take
    turns. The load generator runs in a process of its own (one TLS/HTTP context shared by its sessions: one client
    per token, all on one SSL context), the emulators in another, so neither competes with the measured server for
-   its interpreter. Per run: calls a second, p50/p99 per call, errors (and the first ones), the server's CPU per
-   call (/proc utime+stime, before and after) and its RSS after.
+   its interpreter. First each server's idle RSS (started, no request yet). Per run: calls a second, p50/p99 per
+   call, errors (and the first ones), the server's CPU per call (/proc utime and stime, before and after), the load
+   generator's and the emulators' CPU per call (if the generator's is near a core's worth, it sets the pace), and
+   the server's RSS after. `--rounds N` repeats each session count N times, alternating who goes first, and prints
+   the median ratios.
 2. Per tool over stdio: each tool of ours against the bare server sending exactly the requests that tool sent
    (recorded at the emulators), calls alternating; medians, p90 and ratios.
 
-Figures, not assertions: `python benchmarks/team.py [--sessions 50 200 500] [--calls 5] [--stdio-calls 30]`.
+Figures, not assertions: `python benchmarks/team.py [--sessions 50 200 500] [--calls 5] [--stdio-calls 30]
+[--rounds 1]`.
 The machine is shared: compare the ratios of one run. Goals (issue 22): 0 errors at 200 and 500 sessions,
 throughput >= 0.9x bare, p99 <= 1.5x bare, CPU per call <= 1.3x bare for reads."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
+import resource
 import secrets
 import signal
 import ssl
@@ -35,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -46,6 +53,7 @@ from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID  # noqa
 
 BARE = [sys.executable, str(HERE / "bare_server.py")]
 TENANT = SANDBOX_TENANT_ID
+LOAD_CLIENT = "wire"  # or "sdk" (--client): the SDK's Client in every session
 READ_TOOL = "GetCxEngageIntegrations"
 TOKEN_NAMES = [("lead", "integrations:read integrations:write"), ("ops", "integrations:read integrations:write"),
                ("payments", "integrations:read integrations:write"), ("voice", "integrations:read integrations:write"),
@@ -74,6 +82,9 @@ def run_emulators() -> None:
     revcent = RevCentEmulator(api_key=os.environ["REVCENT_API_KEY"], keep_requests=0)
     cxengage = CxEngageEmulator(api_key=os.environ["CXENGAGE_API_KEY"], api_secret=os.environ["CXENGAGE_API_SECRET"],
                                 keep_requests=0)
+    for n in range(int(os.environ.get("TEAM_INTEGRATIONS", "0"))):  # a larger tenant (as cxengage_list.py makes)
+        cxengage.add_integration(TENANT, ("rest", "zendesk", "salesforce")[n % 3], f"Integration {n:05}",
+                                 description=f"Look-ups for team {n % 40} of the contact centre")
     servers = [LoopbackServer(revcent.app).start(), LoopbackServer(cxengage.app).start()]
     print(json.dumps({"revcent": servers[0].url, "cxengage": servers[1].url}), flush=True)
     while True:
@@ -94,20 +105,23 @@ def process(command: list[str], env: dict[str, str], port: int | None = None) ->
 
 
 @contextmanager
-def emulators(keys: dict[str, str]) -> Iterator[dict[str, str]]:
+def emulators(keys: dict[str, str], integrations: int = 0) -> Iterator[dict[str, Any]]:
+    """The emulators' process (CxEngage with `integrations` more than its fixtures); the URLs it prints, and its pid
+    (key "pid")."""
     proc = subprocess.Popen([sys.executable, __file__, "_emulators"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=clean_env(**keys))
+                            env=clean_env(**keys, TEAM_INTEGRATIONS=str(integrations)))
     try:
         assert proc.stdout is not None
-        yield json.loads(proc.stdout.readline())
+        yield {**json.loads(proc.stdout.readline()), "pid": proc.pid}
     finally:
         proc.terminate()
         proc.wait(timeout=15)
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -163,21 +177,133 @@ async def generate_load(url: str, sessions: int, calls: int, tool: str, argument
     return {"wall": wall, "latencies": latencies, "errors": len(errors), "first_errors": sorted(set(errors))[:3]}
 
 
+PROTOCOL = "2026-07-28"
+META = {"io.modelcontextprotocol/protocolVersion": PROTOCOL,
+        "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": "0.1.0"},
+        "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+class WireConnection:
+    """One keep-alive HTTP/1.1 connection sending the bytes httpx2 sends for the SDK client's POSTs (same headers, in
+    its order), reading answers with a Content-Length or chunked (an SSE stream). A few hundred microseconds of CPU a
+    request, where httpx2 takes milliseconds."""
+
+    def __init__(self, url: str, token: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+        self.fixed = (f"Host: {parts.netloc}\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n"
+                      "User-Agent: python-httpx2/2.17.0\r\nAccept: application/json, text/event-stream\r\n"
+                      f"Content-Type: application/json\r\nMcp-Protocol-Version: {PROTOCOL}\r\n")
+        self.auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, method: str, name: str | None, body: bytes) -> tuple[int, str, bytes]:
+        if self.writer is None or self.reader is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (f"POST {self.path} HTTP/1.1\r\n{self.fixed}Mcp-Method: {method}\r\n"
+                + (f"Mcp-Name: {name}\r\n" if name else "") + f"{self.auth}Content-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode() + body)
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)}
+        if "content-length" in headers:
+            content = await self.reader.readexactly(int(headers["content-length"]))
+        else:  # chunked
+            content = b""
+            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
+                content += (await self.reader.readexactly(size + 2))[:-2]
+            await self.reader.readuntil(b"\r\n")
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(status_line.split()[1]), headers.get("content-type", ""), content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def generate_wire_load(url: str, sessions: int, calls: int, tool: str, arguments: dict[str, Any],
+                             tokens: list[str]) -> dict[str, Any]:
+    """The HTTP requests the SDK's `Client` sends (protocol 2026-07-28: `server/discover`, then the calls, with the
+    `tools/list` it sends after the first call to learn the output schema, counted in that call's time), one
+    connection per session, without the client's own work (httpx2, models, output-schema validation): a fraction of
+    its CPU per call, so that the servers, not the generator, set the pace. Answers as JSON or as an SSE stream."""
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def rpc(http: WireConnection, number: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        body = {"jsonrpc": "2.0", "id": number, "method": method, "params": {**params, "_meta": META}}
+        status, kind, content = await http.post(method, params.get("name"),
+                                                json.dumps(body, separators=(",", ":")).encode())
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {content[:150].decode(errors='replace')}")
+        if kind.startswith("text/event-stream"):
+            events = [json.loads(line[5:]) for line in content.decode().splitlines() if line.startswith("data:")]
+            answer = next((e for e in events if e.get("id") == number), None)
+            if answer is None:
+                raise RuntimeError("SSE stream ended without the answer")
+        else:
+            answer = json.loads(content)
+        if "error" in answer:
+            raise RuntimeError(f"JSON-RPC error {answer['error']}"[:200])
+        return answer["result"]
+
+    async def session(n: int) -> None:
+        http, done = WireConnection(url, tokens[n % len(tokens)] if tokens else ""), 0
+        try:
+            await rpc(http, 1, "server/discover", {})
+            for call in range(calls):
+                started = time.perf_counter()
+                result = await rpc(http, 2 + 2 * call, "tools/call", {"name": tool, "arguments": arguments})
+                if call == 0:
+                    await rpc(http, 3, "tools/list", {})
+                elapsed = time.perf_counter() - started
+                done += 1
+                if result.get("isError"):
+                    errors.append(str(result.get("content"))[:200])
+                else:
+                    latencies.append(elapsed)
+        except Exception as exc:  # a refused or broken session: its remaining calls are errors
+            errors.extend([repr(exc)[:200]] * (calls - done))
+        finally:
+            http.close()
+
+    began = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for n in range(sessions):
+            group.start_soon(session, n)
+    wall = time.perf_counter() - began
+    return {"wall": wall, "latencies": latencies, "errors": len(errors), "first_errors": sorted(set(errors))[:3]}
+
+
 def run_load(args: list[str]) -> None:
     url, sessions, calls, tool, arguments = args[0], int(args[1]), int(args[2]), args[3], json.loads(args[4])
     tokens = [t for t in os.environ.get("LOAD_TOKENS", "").split(",") if t]
-    result = anyio.run(generate_load, url, sessions, calls, tool, arguments, tokens)
+    generate = generate_load if os.environ.get("LOAD_CLIENT") == "sdk" else generate_wire_load
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = anyio.run(generate, url, sessions, calls, tool, arguments, tokens)
+    after = resource.getrusage(resource.RUSAGE_SELF)  # the load's own CPU: not the start-up's imports
+    result["load_cpu"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(json.dumps(result))
 
 
-def load(url: str, pid: int, sessions: int, calls: int, tool: str, tokens: list[str]) -> dict[str, Any]:
-    cpu_before = cpu_seconds(pid)
+def load(url: str, pid: int, sessions: int, calls: int, tool: str, tokens: list[str],
+         emulator_pid: int | None = None) -> dict[str, Any]:
+    """One load run: the generator's figures, plus the CPU the server (user, system), the generator and the
+    emulators spent meanwhile, and the server's RSS after."""
+    user, system = cpu_seconds(pid)
+    emulator = sum(cpu_seconds(emulator_pid)) if emulator_pid else 0.0
     done = subprocess.run([sys.executable, __file__, "_load", url, str(sessions), str(calls), tool, "{}"],
-                          capture_output=True, text=True, env=clean_env(LOAD_TOKENS=",".join(tokens)), check=False)
+                          capture_output=True, text=True, check=False,
+                          env=clean_env(LOAD_TOKENS=",".join(tokens), LOAD_CLIENT=LOAD_CLIENT))
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["cpu"] = cpu_seconds(pid) - cpu_before
+    user_after, system_after = cpu_seconds(pid)
+    result["cpu_user"], result["cpu_sys"] = user_after - user, system_after - system
+    result["cpu"] = result["cpu_user"] + result["cpu_sys"]
+    result["emulator_cpu"] = sum(cpu_seconds(emulator_pid)) - emulator if emulator_pid else float("nan")
     result["rss"] = rss_mb(pid)
     return result
 
@@ -210,14 +336,13 @@ def bare_env(keys: dict[str, str], urls: dict[str, str], **more: str) -> dict[st
                      BARE_GET_HEADERS=f"authorization:Basic {basic}|accept:application/json", **more)
 
 
-def http_table(keys: dict[str, str], urls: dict[str, str], state_url: str, session_counts: list[int],
-               calls: int) -> None:
+def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, session_counts: list[int],
+               calls: int, rounds: int = 1, before: str | None = None) -> None:
     tokens = {name: secrets.token_urlsafe(32) for name, _ in TOKEN_NAMES}
     folder = Path(tempfile.mkdtemp(prefix="team-tokens-"))
     tokens_file = folder / "tokens"
     tokens_file.write_text("".join(f"{name} {tokens[name]} {scopes}\n" for name, scopes in TOKEN_NAMES))
     ours_port, bare_port = free_port(), free_port()
-    rows = []
     with ExitStack() as stack:
         ours = stack.enter_context(process([*SERVE, "--transport", "http", "--port", str(ours_port)],
                                            clean_env(**team_env(keys, urls, state_url, tokens_file)), ours_port))
@@ -225,36 +350,64 @@ def http_table(keys: dict[str, str], urls: dict[str, str], state_url: str, sessi
         targets = {"bare SDK server": (f"http://127.0.0.1:{bare_port}/mcp", bare.pid, "fetch", []),
                    "ours, team config": (f"http://127.0.0.1:{ours_port}/mcp", ours.pid, READ_TOOL,
                                          list(tokens.values()))}
+        if before:  # the same configuration served by other source (`git archive <commit> src`): before/after
+            before_port = free_port()
+            env = clean_env(**team_env(keys, urls, state_url, tokens_file), PYTHONPATH=before)
+            old = stack.enter_context(process([*SERVE, "--transport", "http", "--port", str(before_port)], env,
+                                              before_port))
+            targets["ours, before"] = (f"http://127.0.0.1:{before_port}/mcp", old.pid, READ_TOOL,
+                                       list(tokens.values()))
+        time.sleep(1)  # both listening: let start-up finish before reading their memory
+        idle = {name: rss_mb(pid) for name, (_, pid, _, _) in targets.items()}
+        print("idle RSS before any request: " + ", ".join(
+            f"{name} {mb:.0f} MB ({mb / idle['bare SDK server']:.2f}x)" for name, mb in idle.items()))
         for url, pid, tool, who in targets.values():  # warm-up: imports, pools, the first database connections
             load(url, pid, 6, 2, tool, who)
         for sessions in session_counts:
-            results = {name: load(url, pid, sessions, calls, tool, who)
-                       for name, (url, pid, tool, who) in targets.items()}
-            rows.append((sessions, results))
-            print_http_rows(sessions, calls, results)
+            ratios = []
+            for turn in range(rounds):  # turns alternate who goes first
+                order = list(targets.items()) if turn % 2 == 0 else list(reversed(targets.items()))
+                results = {name: load(url, pid, sessions, calls, tool, who, urls.get("pid"))
+                           for name, (url, pid, tool, who) in order}
+                ratios.append(print_http_rows(sessions, calls, results, f" (round {turn + 1})" if rounds > 1 else ""))
+            if rounds > 1:
+                for name in ratios[0]:
+                    medians = {k: statistics.median(r[name][k] for r in ratios) for k in ratios[0][name]}
+                    print(f"  median of {rounds} rounds, {name} / bare: throughput {medians['rate']:.2f}, p99 "
+                          f"{medians['p99']:.2f}, CPU per call {medians['cpu']:.2f}")
 
 
-def print_http_rows(sessions: int, calls: int, results: dict[str, dict[str, Any]]) -> None:
-    bare = results["bare SDK server"]
-    base = summary(bare, calls * sessions)
-    print(f"\n{sessions} sessions x {calls} calls ({sessions * calls} calls each)")
-    print(f"  {'server':<20}{'calls/s':>9}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>7}{'errors':>8}"
-          f"{'CPU ms/call':>12}{'ratio':>7}{'RSS MB':>8}")
+def print_http_rows(sessions: int, calls: int, results: dict[str, dict[str, Any]], title: str = "") -> dict:
+    """The rows of one load run; returns, for each of ours, its ratios to bare (throughput, p99, CPU per call)."""
+    base = summary(results["bare SDK server"], calls * sessions)
+    print(f"\n{sessions} sessions x {calls} calls ({sessions * calls} calls each){title}")
+    print(f"  {'server':<18}{'calls/s':>8}{'ratio':>6}{'p50 ms':>8}{'p99 ms':>8}{'ratio':>6}{'errors':>7}"
+          f"{'CPU ms/call':>12}{'(user':>6}{'sys)':>5}{'ratio':>6}{'load gen':>9}{'emulators':>10}{'RSS MB':>7}")
+    ours: dict[str, dict[str, float]] = {}
     for name, result in results.items():
         row = summary(result, calls * sessions)
-        print(f"  {name:<20}{row['rate']:>9.1f}{row['rate'] / base['rate']:>7.2f}{row['p50']:>9.1f}{row['p99']:>9.1f}"
-              f"{row['p99'] / base['p99']:>7.2f}{result['errors']:>8d}{row['cpu']:>12.2f}"
-              f"{row['cpu'] / base['cpu']:>7.2f}{result['rss']:>8.0f}")
+        ratios = {k: row[k] / base[k] for k in ("rate", "p99", "cpu")}
+        if name != "bare SDK server":
+            ours[name] = ratios
+        print(f"  {name:<18}{row['rate']:>8.1f}{ratios['rate']:>6.2f}{row['p50']:>8.0f}{row['p99']:>8.0f}"
+              f"{ratios['p99']:>6.2f}{result['errors']:>7d}{row['cpu']:>12.2f}{row['user']:>6.1f}{row['sys']:>5.1f}"
+              f"{ratios['cpu']:>6.2f}{row['load']:>9.2f}{row['emulators']:>10.2f}{result['rss']:>7.0f}")
         for error in result["first_errors"]:
             print(f"    error: {error}")
+    return ours
 
 
 def summary(result: dict[str, Any], calls: int) -> dict[str, float]:
+    """Calls a second, p50/p99 in ms, and CPU ms per call: the server's (user, system), the load generator's and
+    the emulators'."""
     latencies = sorted(result["latencies"]) or [float("nan")]
     ok = len(result["latencies"])
+    per_call = 1000 / max(1, calls)
     return {"rate": ok / result["wall"], "p50": statistics.median(latencies) * 1000,
             "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
-            "cpu": result["cpu"] * 1000 / max(1, calls)}
+            "cpu": result["cpu"] * per_call, "user": result["cpu_user"] * per_call,
+            "sys": result["cpu_sys"] * per_call, "load": result["load_cpu"] * per_call,
+            "emulators": result["emulator_cpu"] * per_call}
 
 
 # --- per tool over stdio ---------------------------------------------------------------------------------------------
@@ -341,16 +494,26 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument("--calls", type=int, default=5, help="calls per session")
     parser.add_argument("--stdio-calls", type=int, default=30, help="0 skips the stdio table")
+    parser.add_argument("--client", choices=("wire", "sdk"), default="wire",
+                        help="load generator: the SDK client's requests sent directly (default), or the SDK's Client")
+    parser.add_argument("--before", metavar="SRC", help="also serve the team configuration from this source folder "
+                        "(PYTHONPATH), e.g. `git archive <commit> src | tar -x -C /tmp/before` then /tmp/before/src")
+    parser.add_argument("--integrations", type=int, default=0, help="CxEngage integrations added to the emulator's "
+                        "fixtures for the HTTP load (40: ours answers a full default page, bare the whole list)")
+    parser.add_argument("--rounds", type=int, default=1, help="load runs per session count (alternating who goes "
+                        "first), with the median ratios")
     args = parser.parse_args()
+    global LOAD_CLIENT
+    LOAD_CLIENT = args.client
     keys = real_length_keys()
     with ExitStack() as stack:
         state_url, state_kind = stack.enter_context(state_database(stack))
         print(f"team configuration: both vendors (keys of real length), INTEGRATIONS_STATE_KEY, {len(TOKEN_NAMES)} "
               f"bearer tokens; state: {state_kind}; server CPUs: {os.cpu_count()}")
-        urls = stack.enter_context(emulators(keys))
+        urls = stack.enter_context(emulators(keys, args.integrations))
         print(f"HTTP: load generator and emulators in processes of their own; tool: ours {READ_TOOL}, bare one GET "
-              "of the same endpoint")
-        http_table(keys, urls, state_url, args.sessions, args.calls)
+              f"of the same endpoint; CxEngage integrations added to the fixtures: {args.integrations}")
+        http_table(keys, urls, state_url, args.sessions, args.calls, args.rounds, args.before)
         if args.stdio_calls:
             anyio.run(stdio_table, keys, state_url, args.stdio_calls)
 

@@ -9,15 +9,20 @@ from typing import Any
 
 import httpx2
 
-__all__ = ["HttpClients", "HttpRequester", "LazyHttpClient"]
+__all__ = ["HttpClients", "HttpRequester", "LazyHttpClient", "VENDOR_CONNECTIONS"]
+
+# Connections to one vendor API, all of them kept alive between requests. httpx2 keeps only 20 of its 100 by default:
+# with more than 20 requests in flight (an HTTP server with many sessions) every request past the 20th opened a
+# new connection and closed it after the answer (TCP set-up on both sides, and TLS with a real vendor).
+VENDOR_CONNECTIONS = httpx2.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 class LazyHttpClient:
     """The httpx2.AsyncClient of `options`, made on first use (inside the running event loop); `aclose` closes it
-    and the next request makes a new one."""
+    and the next request makes a new one. Unless `options` say otherwise, its connections are VENDOR_CONNECTIONS."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
+        self._options = {"limits": VENDOR_CONNECTIONS, **options}
         self._client: httpx2.AsyncClient | None = None
 
     @property

@@ -1,8 +1,9 @@
 """Capacity and fair shares at the server's edges.
 
 - `InFlightLimit`: work in flight, not connections. Requests being served are counted (not idle keep-alive
-  connections, not a session's idle SSE stream, not /healthz); past the limit a request waits briefly for a slot,
-  then gets 503 with `Retry-After`. The listener's connection cap (server/http_server.py) is only a last resort.
+  connections, not a session's idle SSE stream, not /healthz); past the limit a request waits its turn while the
+  server makes progress, then gets 503 with `Retry-After`. The listener's connection cap (server/http_server.py) is
+  only a last resort.
 - `BodyLimit`: request bodies are counted while they stream in; a declared or actual excess gets 413 at once, before
   anything reads the whole body.
 - `ClientShares` (around /mcp, where the bearer middleware has named the client): per client (the token's principal,
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +32,8 @@ __all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota",
            "client_of", "quota_refusal"]
 
 MiB = 1024 * 1024
-QUEUE_SECONDS = 5.0  # how long a request past the in-flight limit waits for a slot before its 503
+QUEUE_SECONDS = 5.0  # a request past the in-flight limit gets its 503 when no request finished for this long
+MAX_WAIT_SECONDS = 25.0  # ... or when it has waited this long in all
 HEALTH_PATH = "/healthz"
 SESSION_HEADER = b"mcp-session-id"
 
@@ -76,42 +78,70 @@ def _is_event_stream(scope: dict) -> bool:
 # --- work in flight ----------------------------------------------------------------------------------------------
 
 class InFlightLimit:
-    def __init__(self, app: Callable, *, limit: int, queue_seconds: float = QUEUE_SECONDS) -> None:
-        self.app, self.limit, self.queue_seconds = app, limit, queue_seconds
-        self._slots = anyio.Semaphore(limit)  # FIFO: waiting requests are served in arrival order
-        self.waiting = 0
+    """At most `limit` requests served at once; the others wait their turn, first come first served, while the server
+    makes progress: a waiting request gets its 503 once no request has finished for `queue_seconds` since it came
+    (the server is stuck), or after `max_wait_seconds` in all, or at once when `limit` requests are already waiting.
+
+    Progress rather than a fixed wait: a burst of sessions on a busy machine (500 at once, each request taking a few
+    seconds) is served in turn instead of refused after 5 s while slots keep freeing up; what is in flight stays
+    bounded either way. The cap stays under the SDK client's 30 s timeout, so a client is answered, not timed out."""
+
+    def __init__(self, app: Callable, *, limit: int, queue_seconds: float = QUEUE_SECONDS,
+                 max_wait_seconds: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app, self.limit, self.queue_seconds, self.max_wait_seconds = app, limit, queue_seconds, max_wait_seconds
+        self._clock = clock
+        self.in_flight = 0
+        self._turns: deque[anyio.Event] = deque()  # the waiting requests, in arrival order
+        self._finished_at = clock()  # when a request last finished: the queue's progress
 
     @property
-    def in_flight(self) -> int:
-        return self.limit - self._slots.value
+    def waiting(self) -> int:
+        return len(self._turns)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or scope["path"] == HEALTH_PATH or _is_event_stream(scope):
             await self.app(scope, receive, send)
             return
-        try:
-            self._slots.acquire_nowait()
-        except anyio.WouldBlock:
-            if not await self._wait_for_slot():
-                await _answer(send, 503, f"The server is busy ({self.limit} requests in flight). Retry after the "
-                                         "Retry-After seconds.\n", retry_after=1)
-                return
+        if self.in_flight < self.limit and not self._turns:
+            self.in_flight += 1
+        elif not await self._wait_for_slot():
+            await _answer(send, 503, f"The server is busy ({self.limit} requests in flight). Retry after the "
+                                     "Retry-After seconds.\n", retry_after=1)
+            return
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            self._finished_at = self._clock()
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        """A slot is free: it passes to the first waiting request (so in_flight stays as it is), else it is freed."""
+        if self._turns:
+            self._turns.popleft().set()
+        else:
+            self.in_flight -= 1
 
     async def _wait_for_slot(self) -> bool:
-        if self.waiting >= self.limit:  # the queue is bounded too: past it, overload is answered at once
+        if len(self._turns) >= self.limit:  # the queue is bounded too: past it, overload is answered at once
             return False
-        self.waiting += 1
+        turn = anyio.Event()
+        self._turns.append(turn)
+        started, served = self._clock(), False
         try:
-            with anyio.move_on_after(self.queue_seconds):
-                await self._slots.acquire()
-                return True
-            return False
+            while not turn.is_set():
+                # queue_seconds from its arrival or from the last request that finished, whichever is later
+                deadline = min(max(self._finished_at, started) + self.queue_seconds, started + self.max_wait_seconds)
+                if self._clock() >= deadline:
+                    return False
+                with anyio.move_on_after(deadline - self._clock()):  # a timeout keeps this request's place
+                    await turn.wait()
+            served = True
+            return True
         finally:
-            self.waiting -= 1
+            if not turn.is_set():
+                self._turns.remove(turn)
+            elif not served:  # handed a slot while going away (the client disconnected): the next one takes it
+                self._hand_on()
 
 
 # --- body size -----------------------------------------------------------------------------------------------------

@@ -93,6 +93,78 @@ async def _append(into: list[Any], awaitable: Any) -> None:
     into.append(await awaitable)
 
 
+def taking(seconds: dict[int, float], order: list[int] | None = None) -> Any:
+    """An app whose request `n` (scope["n"]) takes seconds[n]."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if order is not None:
+            order.append(scope["n"])
+        await anyio.sleep(seconds[scope["n"]])
+        await ok_app(scope, receive, send)
+
+    return app
+
+
+async def arrivals(limit: InFlightLimit, count: int) -> dict[int, int]:
+    """`count` requests arriving 10 ms apart; the status of each."""
+    answers: dict[int, int] = {}
+
+    async def one(n: int) -> None:
+        answers[n] = (await call(limit, {**request(), "n": n}))["status"]
+
+    async with anyio.create_task_group() as group:
+        for n in range(count):
+            group.start_soon(one, n)
+            await anyio.sleep(0.01)
+    return answers
+
+
+async def test_while_requests_keep_finishing_a_waiting_one_is_served_in_turn_past_queue_seconds() -> None:
+    """Two slots: 0 and 1 run, 2 and 3 wait; 2 gets 0's slot at 0.2 s, 3 gets it again at 0.4 s: more than the 0.3 s
+    without progress that would refuse it, but requests kept finishing meanwhile."""
+    order: list[int] = []
+    limit = InFlightLimit(taking({0: 0.2, 1: 0.8, 2: 0.2, 3: 0.05}, order), limit=2, queue_seconds=0.3,
+                          max_wait_seconds=30)
+    assert await arrivals(limit, 4) == {0: 200, 1: 200, 2: 200, 3: 200}
+    assert order == [0, 1, 2, 3]  # first come, first served
+    assert (limit.in_flight, limit.waiting) == (0, 0)
+
+
+async def test_a_request_waits_at_most_max_wait_seconds_even_while_others_finish() -> None:
+    """As above, slower: 3 would get its slot at 0.6 s, past its 0.45 s in all (though 0 finished at 0.3 s)."""
+    limit = InFlightLimit(taking({0: 0.3, 1: 0.8, 2: 0.3, 3: 0.05}), limit=2, queue_seconds=0.4,
+                          max_wait_seconds=0.45)
+    assert await arrivals(limit, 4) == {0: 200, 1: 200, 2: 200, 3: 503}
+    assert (limit.in_flight, limit.waiting) == (0, 0)
+
+
+async def test_a_waiting_request_that_goes_away_gives_up_its_place_or_its_slot() -> None:
+    release = anyio.Event()
+
+    async def held(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await ok_app(scope, receive, send)
+
+    limit = InFlightLimit(held, limit=1, queue_seconds=30)
+    async with anyio.create_task_group() as group:
+        group.start_soon(call, limit, request())
+        await anyio.sleep(0.05)
+        gone = anyio.CancelScope()
+        group.start_soon(_cancelled_with, gone, limit)
+        await anyio.sleep(0.05)
+        assert (limit.in_flight, limit.waiting) == (1, 1)
+        release.set()  # the slot is handed to the waiting request as it is cancelled (the client went away)
+        gone.cancel()
+        await anyio.sleep(0.05)
+    assert (limit.in_flight, limit.waiting) == (0, 0)
+    assert (await call(limit, request()))["status"] == 200
+
+
+async def _cancelled_with(scope: anyio.CancelScope, limit: InFlightLimit) -> None:
+    with scope:
+        await call(limit, request())
+
+
 async def test_a_body_that_stalls_is_answered_408_and_one_too_long_413() -> None:
     async def reads_body(scope: Any, receive: Any, send: Any) -> None:
         while (message := await receive())["type"] == "http.request" and message.get("more_body"):
