@@ -58,7 +58,7 @@ class Deployment:
         approval = await self.approvals.create(tool="EditCxEngageIntegration", target="Support CRM",
                                                summary=SUMMARY, digest="d", owner="session-1", on_page=True,
                                                kinds=frozenset({ChangeKind.DISABLE}), requested_by=requested_by)
-        return approval.id, await self.pages.page_url(f"approvals/{approval.id}")
+        return approval.page_id, await self.pages.page_url(f"approvals/{approval.page_id}")
 
     async def state_of(self, approval_id: str) -> ApprovalState:
         return (await self.approvals.lookup(approval_id)).state

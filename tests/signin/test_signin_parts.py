@@ -62,7 +62,7 @@ async def page_with_gate(state: StateStore, key: bytes, *, separate: frozenset[C
     approval = await store.create(tool="EditCxEngageIntegration", target="x", summary=SUMMARY, digest="d",
                                   owner="session", on_page=True, kinds=frozenset({ChangeKind.DISABLE}),
                                   requested_by="alice")
-    return store, app, approval.id
+    return store, app, approval.page_id
 
 
 async def post_decision(app: Starlette, approval_id: str, cookie: str | None) -> httpx2.Response:
@@ -105,7 +105,7 @@ async def test_the_gate_counts_only_a_signed_in_person_the_policy_allows(state: 
         assert (await store.lookup(approval_id)).state == ApprovalState.PENDING, name
     answer = await post_decision(app, approval_id, session_cookie(key, "bob", ["integrations:approve"]))
     assert answer.status_code == 200 and "Approved" in answer.text
-    assert await store.decider(approval_id) == ("bob", "signed in (oidc)")
+    assert await store.decider(store.handle(approval_id)) == ("bob", "signed in (oidc)")
 
 
 async def test_the_page_tells_a_person_how_to_sign_in(state: StateStore) -> None:
@@ -160,10 +160,10 @@ async def test_the_approval_records_its_kinds_requester_and_decider(state: State
     approval = await store.create(tool="t", target="x", summary=SUMMARY, digest="d", owner="o", on_page=True,
                                   kinds=frozenset({ChangeKind.CREDENTIALS, ChangeKind.OVERWRITE}),
                                   requested_by="alice")
-    found = await store.lookup(approval.id)
+    found = await store.lookup(approval.page_id)
     assert found.kinds == {ChangeKind.CREDENTIALS, ChangeKind.OVERWRITE} and found.requested_by == "alice"
     assert await store.decider(approval.id) == (None, None)
-    await store.decide(approval.id, approval.csrf_token, True, by="bob", how="signed in (oidc)")
+    await store.decide(approval.page_id, approval.csrf_token, True, by="bob", how="signed in (oidc)")
     assert await store.decider(approval.id) == ("bob", "signed in (oidc)")
     assert store.purpose(approval.id).startswith("approval:") and approval.id not in store.purpose(approval.id)
 
