@@ -55,7 +55,8 @@ async def test_void_for_another_session_or_after_expiry_and_named_for_another_ch
     assert await store.check(approval_id, owner="me", digest=digest) == Verdict.VOID
     store2, second, digest2 = await make()
     # The caller's own token grants a policy-`model` approval, never one made for the person's page.
-    assert await store2.check(store2.handle(second), owner="me", digest=digest2, granted_by_caller=True) == Verdict.PENDING
+    pending = await store2.check(store2.handle(second), owner="me", digest=digest2, granted_by_caller=True)
+    assert pending == Verdict.PENDING
     third = await store2.create(tool="Edit", target="x", summary="s", digest=digest2, owner="me")
     assert await store2.check(third.id, owner="me", digest=digest2, granted_by_caller=True) == Verdict.GRANTED
     assert await store2.spend(third.id) and not await store2.spend(third.id)
