@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client import ClientRequestContext
+from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 from pydantic import SecretStr
 
@@ -28,6 +32,7 @@ from integrations_mcp.vendors.cxengage.emulator import SANDBOX_API_SECRET as CX_
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID, SANDBOX_TENANT_ID
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 from tests.browser import needs_chromium
+from tests.harness import SERVE, STARTUP_SECONDS, Transcript, clean_env
 from tests.pipeline.test_person_decides import World
 from tests.pipeline.url_person import PagePerson, UrlOnlyClient, press_in_chromium
 
@@ -198,3 +203,47 @@ async def test_a_client_with_a_form_is_still_asked_in_the_client(mode: str) -> N
             assert len(asked) == 1 and isinstance(asked[0], ElicitRequestFormParams) and d.writes() == 1
     finally:
         d.close()
+
+
+# --- over stdio: `integrations-mcp serve --sandbox` as a subprocess ------------------------------------------------
+
+@asynccontextmanager
+async def url_only_over_stdio(person: PagePerson, mode: str) -> AsyncIterator[Transcript]:
+    params = StdioServerParameters(command=SERVE[0], args=[*SERVE[1:], "--sandbox"], env=clean_env())
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with UrlOnlyClient(stdio_client(params, errlog=errlog), mode=mode,
+                                 elicitation_callback=person) as client:
+            yield Transcript(client=client)
+
+
+def model_never_saw(t: Transcript, url: str) -> None:
+    page_id = url.rstrip("/").rsplit("/", 1)[1]
+    assert all(page_id not in seen and "/approvals/" not in seen for seen in t.seen)
+
+
+@needs_chromium
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+async def test_stdio_the_person_approves_in_chromium_and_the_write_happens_once(mode: str) -> None:
+    with anyio.fail_after(STARTUP_SECONDS + 90):
+        async with anyio.create_task_group() as group:
+            person = PagePerson(group, decide=lambda url: press_in_chromium(url, "Approve"))
+            async with url_only_over_stdio(person, mode) as t:
+                done = await t.ok(EDIT_CX, DEACTIVATE)
+                assert done["verified"]["integration"]["active"] is False and len(person.urls) == 1
+                changes = (await t.ok("GetIntegrationChanges", limit=5))["results"]
+                written = [c for c in changes if c["outcome"] == "written and verified"]
+                assert len(written) == 1 and written[0]["approved"].endswith("on the approval page")
+                model_never_saw(t, person.urls[0])
+
+
+@pytest.mark.slow
+async def test_stdio_declining_to_open_the_page_writes_nothing() -> None:
+    with anyio.fail_after(STARTUP_SECONDS + 60):
+        async with anyio.create_task_group() as group:
+            person = PagePerson(group, action="decline")
+            async with url_only_over_stdio(person, "legacy") as t:
+                await t.refused(EDIT_CX, "declined to open the approval page", "Nothing was sent", **DEACTIVATE)
+                view = await t.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
+                assert view["integration"]["active"] is True
+                model_never_saw(t, person.urls[0])
