@@ -187,6 +187,33 @@ async def test_an_invented_or_another_sessions_approval_id_is_no_such_approval(m
 
 
 @pytest.mark.parametrize("mode", MODES)
+async def test_the_wait_holds_no_lock_and_a_change_meanwhile_voids_the_approval(mode: str) -> None:
+    """While the person looks at the page, another write to the same integration goes through; their approval then
+    covers a change that is no longer the one to write, so nothing is written."""
+    d = Deployment(wait=20)
+    other: list[CallToolResult] = []
+
+    async def meanwhile(url: str) -> None:
+        async with Client(d.server) as second:  # another session changes the description, which needs no one
+            other.append(await d.call(second, EDIT_CX, {"integration_id": SANDBOX_INTEGRATION_ID,
+                                                        "description": "changed meanwhile"}))
+        await decide_approval(url, approve=True)
+
+    try:
+        async with anyio.create_task_group() as group:
+            person = PagePerson(group, decide=meanwhile)
+            async with UrlOnlyClient(d.server, mode=mode, elicitation_callback=person) as c:
+                with anyio.fail_after(30):
+                    result = await d.call(c, EDIT_CX, DEACTIVATE)
+                assert not other[0].is_error, text(other[0])
+                assert result.is_error and "changed while the user was deciding" in text(result), text(result)
+                assert d.writes() == 1 and await active(d, c) is True  # the description only
+                d.assert_model_never_saw(person.urls[0])
+    finally:
+        d.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_client_with_a_form_is_still_asked_in_the_client(mode: str) -> None:
     """Without sign-in, a client that declared form elicitation (the SDK declares form and URL) is asked there."""
     d = Deployment(wait=5)

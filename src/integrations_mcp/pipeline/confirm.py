@@ -274,12 +274,14 @@ class Confirmer:
         if verdict == Verdict.REJECTED:
             raise _rejected_on_page()
         if verdict == Verdict.PENDING:
-            again = ("or call again without it to show them the approval page again" if handed_over else
-                     "or call again without it for a new link; give them the link from before again (never open "
-                     f"it yourself{self._signed_in_note()})")
-            raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. Call again "
-                                 f"with approval_id={call.token} when they say they decided on the approval page, "
-                                 f"{again}.", details=_outcome("pending"))
+            # The page's link is not derivable from the approval id: a client that opens links shows it again on a
+            # new call; otherwise the agent still has the link it was given.
+            first = "" if handed_over else (f"Give them the approval link from before again (never open it yourself"
+                                            f"{self._signed_in_note()}). ")
+            again = "to show them the approval page again" if handed_over else "for a new link"
+            raise GuardrailError(f"Refused: the user has not approved this change yet. Nothing was sent. {first}Call "
+                                 f"again with approval_id={call.token} when they say they decided, or without "
+                                 f"approval_id {again}.", details=_outcome("pending"))
         note = {Verdict.CHANGED: "This change is not the one approved (the saved values changed since, or the "
                                  "arguments differ). ",
                 Verdict.USED: "That approval was already used for the change it covered. "}.get(
@@ -364,10 +366,12 @@ class Confirmer:
     async def _await_page(self, asked: AskPerson, page: PageHandoff) -> Approved:
         ctx, action = asked.ctx, page.action
         if page.url is not None:
-            try:
-                action = (await ctx.elicit_url(asked.text, page.url, page.elicitation_id)).action
-            except (MCPError, ValidationError, ValueError):  # the client failed or answered out of schema
-                action = "decline"
+            action = "decline"  # unless the client answers, in time, that the person opens it
+            with anyio.move_on_after(self.approvals.lifetime_seconds):
+                try:
+                    action = (await ctx.elicit_url(asked.text, page.url, page.elicitation_id)).action
+                except (MCPError, ValidationError, ValueError):  # the client failed or answered out of schema
+                    action = "decline"
         if action != "accept":
             await self.approvals.withdraw(page.approval_id, owner=page.owner)
             raise GuardrailError("Refused: the user declined to open the approval page. Nothing was sent. Ask them "
