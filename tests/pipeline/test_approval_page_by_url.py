@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 from mcp.client import ClientRequestContext
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ElicitResult
@@ -182,6 +182,31 @@ async def test_an_invented_or_another_sessions_approval_id_is_no_such_approval(m
                     message = text(result)
                     assert result.is_error and "no such approval" in message and "saved values" not in message
                 assert second.urls == [] and d.writes() == 0
+    finally:
+        d.close()
+
+
+async def test_a_forged_2026_answer_carrying_another_sessions_approval_id_does_nothing() -> None:
+    """A client's retry carries `request_state` back: a model-driven client could put another session's approval id
+    there. The SDK refuses a state the server did not issue, so neither an accept nor a decline reaches the approval,
+    which stays its session's to use."""
+    d = Deployment(wait=0.5)
+    try:
+        async with anyio.create_task_group() as group:
+            first = PagePerson(group)
+            async with UrlOnlyClient(d.server, mode="auto", elicitation_callback=first) as c1:
+                theirs = re.search(r"approval_id=([A-Za-z0-9_-]+)", text(await d.call(c1, EDIT_CX, DEACTIVATE)))[1]
+                async with UrlOnlyClient(d.server, mode="auto", elicitation_callback=PagePerson(group)) as c2:
+                    for action in ("decline", "accept"):
+                        with pytest.raises(MCPError, match="requestState"):
+                            await c2.session.call_tool(
+                                EDIT_CX, DEACTIVATE, request_state=theirs, allow_input_required=True,
+                                input_responses={"open_approval_page": ElicitResult(action=action)})
+                        assert d.writes() == 0
+                await decide_approval(first.urls[0], approve=True)  # the decline withdrew nothing of theirs
+                done = await d.call(c1, EDIT_CX, {**DEACTIVATE, "approval_id": theirs})
+                assert not done.is_error, text(done)
+                assert d.writes() == 1
     finally:
         d.close()
 
