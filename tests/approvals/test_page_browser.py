@@ -31,7 +31,7 @@ async def approval_page() -> tuple[SecureFormServer, ApprovalStore, str, str]:
     server.add_pages(lambda prefix, public: approval_routes(store, prefix, public))
     approval = await store.create(tool="EditUserThirdPartyIntegration", target="the RevCent integration 'Tax main'",
                             summary=SUMMARY, digest="d", owner="session-1", on_page=True)
-    return server, store, approval.id, await server.page_url(f"approvals/{approval.id}")
+    return server, store, approval.page_id, await server.page_url(f"approvals/{approval.page_id}")
 
 
 @pytest.mark.parametrize(("button", "state", "heading"), [
@@ -39,7 +39,7 @@ async def approval_page() -> tuple[SecureFormServer, ApprovalStore, str, str]:
     ("Reject", ApprovalState.REJECTED, "Rejected — nothing was changed"),
 ])
 async def test_the_person_decides_in_the_browser(button: str, state: ApprovalState, heading: str) -> None:
-    server, store, approval_id, url = await approval_page()
+    server, store, page_id, url = await approval_page()
     try:
         with anyio.fail_after(30):
             async with open_page(url) as page:
@@ -47,14 +47,14 @@ async def test_the_person_decides_in_the_browser(button: str, state: ApprovalSta
                 await expect(page.get_by_role("listitem")).to_contain_text(["Tax settings: Mode: “gross” → “net”"])
                 await page.get_by_role("button", name=button).click()
                 await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        assert (await store.lookup(approval_id)).state == state
+        assert (await store.lookup(page_id)).state == state
     finally:
         await server.aclose()
 
 
 async def test_a_page_on_another_origin_cannot_approve() -> None:
-    server, store, approval_id, url = await approval_page()
-    token = (await store.lookup(approval_id)).csrf_token
+    server, store, page_id, url = await approval_page()
+    token = (await store.lookup(page_id)).csrf_token
 
     async def attacker(request: object) -> HTMLResponse:
         return HTMLResponse(f'<!doctype html><html><body onload="document.forms[0].submit()">'
@@ -66,6 +66,6 @@ async def test_a_page_on_another_origin_cannot_approve() -> None:
         with serve_loopback(Starlette(routes=[Route("/", attacker)])) as other, anyio.fail_after(30):
             async with open_page(f"http://localhost:{other.port}/") as page:
                 await expect(page.get_by_role("heading", level=1)).to_have_text("Not counted")
-        assert (await store.lookup(approval_id)).state == ApprovalState.PENDING
+        assert (await store.lookup(page_id)).state == ApprovalState.PENDING
     finally:
         await server.aclose()

@@ -211,7 +211,14 @@ async def test_person_without_elicitation_approves_on_the_page_and_the_retry_wri
         message = await refused(c, EDIT, edit(1), "needs the user's approval", "never open", "Saved → proposed")
         url = re.search(r"(http://\S+/approvals/[A-Za-z0-9_-]+)", message).group(1)
         approval = token_in(message, "approval_id")
-        await refused(c, EDIT, edit(1, approval_id=approval), "not approved this change yet", url)
+        # The approval_id is not the page: it opens nothing, and the pending refusal does not rebuild the link.
+        assert approval not in url
+        pending = await refused(c, EDIT, edit(1, approval_id=approval), "not approved this change yet",
+                                f"approval_id={approval}")
+        assert "http" not in pending and url.rsplit("/", 1)[1] not in pending
+        async with httpx2.AsyncClient(timeout=10) as http:
+            assert (await http.get(url.rsplit("/", 1)[0] + "/" + approval, headers=BROWSER_NAVIGATION)).status_code \
+                == 404
         # Another page cannot approve it, even with the page's own token.
         forged = await decide_on_page(url, "approve", {"origin": "http://localhost:1", "sec-fetch-site": "cross-site"})
         assert forged.status_code == 403

@@ -36,7 +36,7 @@ async def main():
     form, form_url = await server.create_form(owner="o", subject="s", fields=[FormField("password", "Password")],
                                               purpose={})
     approval = await approvals.create(tool="t", target="x", summary="s", digest="d", owner="o", on_page=True)
-    print(form_url, await server.page_url(f"approvals/{approval.id}"), flush=True)
+    print(form_url, await server.page_url(f"approvals/{approval.page_id}"), flush=True)
     await asyncio.sleep(3600)
 
 asyncio.run(main())

@@ -21,7 +21,7 @@ import pytest
 from mcp import Client
 from mcp.client import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 from playwright.async_api import expect
 
 from integrations_mcp.loopback import serve_loopback
@@ -82,7 +82,8 @@ def deployment(postgres_server: PostgresServer) -> Iterator[Deployment]:
                "INTEGRATIONS_OIDC_CLIENT_ID": CLIENT_ID, "INTEGRATIONS_OIDC_CLIENT_SECRET": CLIENT_SECRET,
                "INTEGRATIONS_SEPARATE_APPROVER": "disable",
                "INTEGRATIONS_STATE_URL": _database(postgres_server),
-               "INTEGRATIONS_STATE_KEY": secrets.token_urlsafe(32), "INTEGRATIONS_LOG_LEVEL": "DEBUG"}
+               "INTEGRATIONS_STATE_KEY": secrets.token_urlsafe(32), "INTEGRATIONS_LOG_LEVEL": "DEBUG",
+               "INTEGRATIONS_FORM_WAIT_SECONDS": "3"}  # a page handed to a client nobody decides on
         a = stack.enter_context(serve_process(env=env, port=ports[0]))
         b = stack.enter_context(serve_process(env=env, port=ports[1]))
         yield Deployment(provider, a, b, emu)
@@ -160,25 +161,52 @@ async def test_an_approver_signs_in_and_the_write_through_the_other_replica_name
     assert latest["approved"] == "bob on the approval page, signed in (oidc)"
 
 
-async def test_a_client_that_answers_its_own_question_is_sent_to_the_page(deployment: Deployment) -> None:
+async def test_a_client_that_answers_its_own_question_is_handed_the_page_for_the_person(deployment: Deployment) -> None:
     """With sign-in on, an answer in the client proves no one: an agent holding the MCP token can run a client that
-    declares elicitation and says yes. The question goes to the page instead, whatever the client declares."""
-    asked: list[str] = []
+    declares elicitation and says yes. So the client is handed the page for the person (URL elicitation, both eras)
+    instead of a question; its yes and the agent's shell POST on that page count for nothing, the model never sees
+    the link, and only the approver's signed-in decision lets the retry write."""
+    asked: list[ElicitRequestParams] = []
+    shell: list[int] = []
 
     async def says_yes(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        asked.append(params.message)
+        asked.append(params)
+        if isinstance(params, ElicitRequestURLParams):  # the agent's shell tries the page it was not given
+            async with httpx2.AsyncClient(timeout=10) as http:
+                page = await http.get(params.url)
+                posted = await http.post(params.url, data={**read_form(page.text).hidden, "decision": "approve"},
+                                         headers=BROWSER_SUBMIT)
+                shell.append(posted.status_code)
+            return ElicitResult(action="accept")
         return ElicitResult(action="accept", content={"approve": True})
 
-    for mode in ("auto", "legacy"):
-        async with httpx2.AsyncClient(headers={"authorization": f"Bearer {deployment.token('alice')}"},
-                                      timeout=30) as http, \
-                Client(streamable_http_client(deployment.a.url, http_client=http), mode=mode,
-                       elicitation_callback=says_yes) as client:
-            await Transcript(client=client).refused("EditCxEngageIntegration", "sign in on that page", **DEACTIVATE)
-    assert asked == []
-    async with session(deployment.b.url, deployment.token("alice")) as alice:
-        view = await alice.ok("GetCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID)
-    assert view["integration"]["active"] is True
+    asked_by: dict[str, tuple[str, str]] = {}  # mode -> (the page handed over, the refusal the model got)
+    with anyio.fail_after(180):
+        for mode in ("legacy", "auto"):
+            async with httpx2.AsyncClient(headers={"authorization": f"Bearer {deployment.token('alice')}"},
+                                          timeout=60) as http, \
+                    Client(streamable_http_client(deployment.a.url, http_client=http), mode=mode,
+                           elicitation_callback=says_yes) as client:
+                t = Transcript(client=client)
+                refusal = await t.refused("EditCxEngageIntegration", "has not decided on the approval page yet",
+                                          **DEACTIVATE)
+            url = asked[-1].url
+            assert isinstance(asked[-1], ElicitRequestURLParams) and shell[-1] == 401
+            assert "/approvals/" not in refusal and url.rsplit("/", 1)[1] not in refusal
+            asked_by[mode] = url, refusal
+        assert all(isinstance(p, ElicitRequestURLParams) for p in asked) and len(asked) == 2
+        # 2026-07-28 has no MCP session: the approval is the principal's, so alice's next client retries it.
+        url, refusal = asked_by["auto"]
+        approval_id = re.search(r"approval_id=([A-Za-z0-9_-]+)", refusal).group(1)
+        heading, _, _ = await decide_signed_in(on(deployment.b, url), "bob")  # the person, signed in
+        assert heading == "Approved — return to your assistant"
+        async with session(deployment.a.url, deployment.token("alice")) as alice:
+            done = await alice.ok("EditCxEngageIntegration", approval_id=approval_id, **DEACTIVATE)
+            assert done["verified"]["integration"]["active"] is False
+            journal = await alice.ok("GetIntegrationChanges", limit=5)
+            await alice.ok("EditCxEngageIntegration", integration_id=SANDBOX_INTEGRATION_ID, active=True)
+    latest = next(c for c in journal["results"] if c["outcome"].startswith("written"))
+    assert latest["approved"] == "bob on the approval page, signed in (oidc)"
 
 
 async def test_the_requester_approves_their_own_change_signed_in_on_another_replica(deployment: Deployment) -> None:

@@ -55,13 +55,14 @@ class Deployment:
         return f"{self.base}{self.signin.enrol_path(token)}"
 
     async def pending(self, requested_by: str = "dana") -> tuple[str, str]:
+        """A pending approval: its page id (not the agent's approval id) and its page's link."""
         approval = await self.approvals.create(tool="EditCxEngageIntegration", target="Support CRM",
                                                summary=SUMMARY, digest="d", owner="session-1", on_page=True,
                                                kinds=frozenset({ChangeKind.DISABLE}), requested_by=requested_by)
-        return approval.id, await self.pages.page_url(f"approvals/{approval.id}")
+        return approval.page_id, await self.pages.page_url(f"approvals/{approval.page_id}")
 
-    async def state_of(self, approval_id: str) -> ApprovalState:
-        return (await self.approvals.lookup(approval_id)).state
+    async def state_of(self, page_id: str) -> ApprovalState:
+        return (await self.approvals.lookup(page_id)).state
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ async def test_the_person_who_asked_approves_with_their_passkey_and_others_canno
             dana.on("request", lambda r: sent.append(r.post_data) if r.method == "POST" else None)
             assert await press(dana, "Approve", url=url_a) == "Approved — return to your assistant"
             assert await d.state_of(approval_a) == ApprovalState.APPROVED
-            assert await d.approvals.decider(approval_a) == ("dana", "signed in (passkey)")
+            assert await d.approvals.decider(d.approvals.handle(approval_a)) == ("dana", "signed in (passkey)")
 
             # An expired challenge: the page was opened, the person pressed Approve too late.
             await dana.goto(url_b)

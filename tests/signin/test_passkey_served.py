@@ -3,7 +3,8 @@ links, people enrol in Chromium (virtual authenticators), the server runs as a s
 through a real MCP client. Over streamable HTTP with static tokens: the principal who asked approves with their
 passkey and the journal names them; another enrolled person, an agent with a shell (the link, no passkey) and a
 header-less POST approve nothing. Under stdio (opt-in): the page listener's links say localhost, the decision
-needs the passkey too, and a client that answers yes itself approves nothing."""
+needs the passkey too, and a client that could answer yes itself is handed the page for the person instead (URL
+elicitation: the link never reaches the model) while the call waits for the signed-in decision."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import pytest
 from mcp import Client
 from mcp.client import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
 from integrations_mcp.vendors.cxengage.emulator import SANDBOX_INTEGRATION_ID
 from tests.browser import needs_chromium
@@ -136,20 +137,29 @@ async def test_stdio_opt_in_links_say_localhost_and_the_decision_needs_the_passk
                 await enrol_in_browser(person, link)
                 assert await anyio.to_thread.run_sync(command.wait, 30) == 0
                 assert "Passkey saved for Me" in command.stdout.read()
-            asked: list[str] = []
+            asked: list[ElicitRequestParams] = []
 
-            async def says_yes(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-                asked.append(params.message)  # an agent's own client can say yes: it must prove no one
-                return ElicitResult(action="accept", content={"approve": True})
-
-            async with serve_stdio("--sandbox", env=env, elicitation_callback=says_yes) as t:
-                message = await t.refused(EDIT_CX, "needs the user's approval", **DEACTIVATE)
-                url, approval_id = link_and_id(message)
+            async def person_decides(url: str) -> None:
                 assert url.startswith("http://localhost:")  # a passkey is made for a domain, never 127.0.0.1
                 await shell_agent_cannot_approve(url)
                 assert await press(person, "Approve", url=url) == APPROVED
-                done = await t.ok(EDIT_CX, DEACTIVATE, approval_id=approval_id)
+
+            async def opens_links(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+                # The client declares form and URL elicitation; with passkeys on, it is handed the page for the
+                # person (never asked in a form: its own yes would prove no one), and the person decides there.
+                asked.append(params)
+                if isinstance(params, ElicitRequestURLParams):
+                    group.start_soon(person_decides, params.url)
+                    return ElicitResult(action="accept")
+                return ElicitResult(action="accept", content={"approve": True})
+
+            async with anyio.create_task_group() as group, serve_stdio(
+                    "--sandbox", env={**env, "INTEGRATIONS_FORM_WAIT_SECONDS": "60"},
+                    elicitation_callback=opens_links) as t:
+                done = await t.ok(EDIT_CX, DEACTIVATE)  # waits while the person signs in on the page and approves
                 assert await active(t) is False and done["mismatches"] == []
+                assert len(asked) == 1 and isinstance(asked[0], ElicitRequestURLParams)
+                page_id = asked[0].url.rsplit("/", 1)[1]
+                assert all(page_id not in seen and "/approvals/" not in seen for seen in t.seen)  # the model's view
                 newest = (await t.ok("GetIntegrationChanges", limit=5))["results"][0]
                 assert newest["approved"].startswith(f"os:{getpass.getuser()} on the approval page")
-                assert asked == []  # with passkeys on, the question is the page's, never the client's

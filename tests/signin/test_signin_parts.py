@@ -62,11 +62,11 @@ async def page_with_gate(state: StateStore, key: bytes, *, separate: frozenset[C
     approval = await store.create(tool="EditCxEngageIntegration", target="x", summary=SUMMARY, digest="d",
                                   owner="session", on_page=True, kinds=frozenset({ChangeKind.DISABLE}),
                                   requested_by="alice")
-    return store, app, approval.id
+    return store, app, approval.page_id
 
 
-async def post_decision(app: Starlette, approval_id: str, cookie: str | None) -> httpx2.Response:
-    url = f"{ORIGIN}{PREFIX}/approvals/{approval_id}"
+async def post_decision(app: Starlette, page_id: str, cookie: str | None) -> httpx2.Response:
+    url = f"{ORIGIN}{PREFIX}/approvals/{page_id}"
     cookies = {"cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app)) as http:
         page = await http.get(url, headers=cookies)
@@ -90,7 +90,7 @@ def test_cookies_are_sealed_per_key_and_use_and_expire() -> None:
 
 async def test_the_gate_counts_only_a_signed_in_person_the_policy_allows(state: StateStore) -> None:
     key = secrets.token_bytes(32)
-    store, app, approval_id = await page_with_gate(state, key, separate=frozenset({ChangeKind.DISABLE}))
+    store, app, page_id = await page_with_gate(state, key, separate=frozenset({ChangeKind.DISABLE}))
     attempts = {"no cookie": (None, 401), "another key": (session_cookie(secrets.token_bytes(32), "bob", [
         "integrations:approve"]), 401), "another issuer": (session_cookie(key, "bob", ["integrations:approve"],
                                                                         iss="http://other.test"), 401),
@@ -99,22 +99,22 @@ async def test_the_gate_counts_only_a_signed_in_person_the_policy_allows(state: 
                 "no role": (session_cookie(key, "carol", []), 403),
                 "the requester, separated": (session_cookie(key, "alice", ["integrations:approve"]), 403)}
     for name, (cookie, status) in attempts.items():
-        answer = await post_decision(app, approval_id, cookie)
+        answer = await post_decision(app, page_id, cookie)
         assert answer.status_code == status, name
         assert "Approved" not in answer.text
-        assert (await store.lookup(approval_id)).state == ApprovalState.PENDING, name
-    answer = await post_decision(app, approval_id, session_cookie(key, "bob", ["integrations:approve"]))
+        assert (await store.lookup(page_id)).state == ApprovalState.PENDING, name
+    answer = await post_decision(app, page_id, session_cookie(key, "bob", ["integrations:approve"]))
     assert answer.status_code == 200 and "Approved" in answer.text
-    assert await store.decider(approval_id) == ("bob", "signed in (oidc)")
+    assert await store.decider(store.handle(page_id)) == ("bob", "signed in (oidc)")
 
 
 async def test_the_page_tells_a_person_how_to_sign_in(state: StateStore) -> None:
     key = secrets.token_bytes(32)
-    _, app, approval_id = await page_with_gate(state, key)
+    _, app, page_id = await page_with_gate(state, key)
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app)) as http:
-        page = await http.get(f"{ORIGIN}{PREFIX}/approvals/{approval_id}")
-        assert f'href="{PREFIX}/signin/oidc/start?return_to=%2Fsecure-forms%2Fapprovals%2F{approval_id}"' in page.text
-        signed = await http.get(f"{ORIGIN}{PREFIX}/approvals/{approval_id}", headers={
+        page = await http.get(f"{ORIGIN}{PREFIX}/approvals/{page_id}")
+        assert f'href="{PREFIX}/signin/oidc/start?return_to=%2Fsecure-forms%2Fapprovals%2F{page_id}"' in page.text
+        signed = await http.get(f"{ORIGIN}{PREFIX}/approvals/{page_id}", headers={
             "cookie": f"{SESSION_COOKIE}={session_cookie(key, 'bob', [])}"})
         assert "Signed in as <strong>Bob</strong>" in signed.text and "signout" in signed.text
         assert "Sign in below before you decide" in page.text and "Sign in below" not in signed.text
@@ -130,10 +130,10 @@ async def test_sign_in_starts_only_for_the_pages_own_paths(state: StateStore, re
 
 
 async def test_an_unreachable_issuer_is_a_page_saying_so(state: StateStore) -> None:
-    _, app, approval_id = await page_with_gate(state, secrets.token_bytes(32))
+    _, app, page_id = await page_with_gate(state, secrets.token_bytes(32))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app)) as http:
         answer = await http.get(f"{ORIGIN}{PREFIX}/signin/oidc/start",
-                                params={"return_to": f"{PREFIX}/approvals/{approval_id}"})
+                                params={"return_to": f"{PREFIX}/approvals/{page_id}"})
     assert answer.status_code == 502 and "cannot be reached" in answer.text
 
 
@@ -160,10 +160,10 @@ async def test_the_approval_records_its_kinds_requester_and_decider(state: State
     approval = await store.create(tool="t", target="x", summary=SUMMARY, digest="d", owner="o", on_page=True,
                                   kinds=frozenset({ChangeKind.CREDENTIALS, ChangeKind.OVERWRITE}),
                                   requested_by="alice")
-    found = await store.lookup(approval.id)
+    found = await store.lookup(approval.page_id)
     assert found.kinds == {ChangeKind.CREDENTIALS, ChangeKind.OVERWRITE} and found.requested_by == "alice"
     assert await store.decider(approval.id) == (None, None)
-    await store.decide(approval.id, approval.csrf_token, True, by="bob", how="signed in (oidc)")
+    await store.decide(approval.page_id, approval.csrf_token, True, by="bob", how="signed in (oidc)")
     assert await store.decider(approval.id) == ("bob", "signed in (oidc)")
     assert store.purpose(approval.id).startswith("approval:") and approval.id not in store.purpose(approval.id)
 

@@ -69,15 +69,14 @@ class _Page:
     def __init__(self, store: ApprovalStore, public_origin: Callable[[], str | None], gate: Gate) -> None:
         self.store, self.public_origin, self.gate = store, public_origin, gate
 
-    async def _parts(self, request: Request, approval_id: str) -> list[PagePart]:
-        return await self.gate.parts(request, purpose=self.store.purpose(approval_id), return_to=request.url.path)
+    async def _parts(self, request: Request, approval: Approval) -> list[PagePart]:
+        return await self.gate.parts(request, purpose=self.store.purpose(approval.id), return_to=request.url.path)
 
     async def show(self, request: Request) -> Response:
-        approval_id = request.path_params["approval_id"]
-        approval = await self.store.lookup(approval_id)
+        approval = await self.store.lookup(request.path_params["page_id"])
         if approval is None or approval.state != ApprovalState.PENDING:
             return message("No pending approval", GONE, 404)
-        return _page(approval, await self._parts(request, approval_id))
+        return _page(approval, await self._parts(request, approval))
 
     async def decide(self, request: Request) -> Response:
         try:
@@ -89,27 +88,27 @@ class _Page:
         decision = fields.get("decision")
         if decision not in ("approve", "reject"):
             return message("Not counted", STALE, 400, alert=True)
-        approval_id = request.path_params["approval_id"]
-        approval = await self.store.lookup(approval_id)
+        page_id = request.path_params["page_id"]
+        approval = await self.store.lookup(page_id)
         if approval is None:
             return message("No pending approval", GONE, 404)
         by = how = None
         if self.gate.required:
-            verdict = await self.gate.check(request, fields, purpose=self.store.purpose(approval_id),
+            verdict = await self.gate.check(request, fields, purpose=self.store.purpose(approval.id),
                                             requester=approval.requested_by, kinds=approval.kinds)
             if not verdict.allowed:
-                log.warning("approval %s…: decision not counted (%s)", approval_id[:6],
+                log.warning("approval %s…: decision not counted (%s)", approval.id[:6],
                             "not signed in" if verdict.approver is None else "the approver policy refused")
-                return _page(approval, await self._parts(request, approval_id), alert=verdict.decision.why,
+                return _page(approval, await self._parts(request, approval), alert=verdict.decision.why,
                              status=401 if verdict.approver is None else 403)
             assert verdict.approver is not None
             by, how = verdict.approver.subject, verdict.how
-        decided = await self.store.decide(approval_id, fields.get(CSRF_FIELD, ""), decision == "approve", by=by,
+        decided = await self.store.decide(page_id, fields.get(CSRF_FIELD, ""), decision == "approve", by=by,
                                           how=how)
         if decided is None:
             return message("Not counted", STALE + " If you already decided, return to your assistant.", 403,
                            alert=True)
-        log.info("approval %s…: %s by the person%s", approval_id[:6], decided.state, f" ({how})" if how else "")
+        log.info("approval %s…: %s by the person%s", approval.id[:6], decided.state, f" ({how})" if how else "")
         if decided.state == ApprovalState.APPROVED:
             return message("Approved — return to your assistant",
                            "Tell your assistant you approved; it can now make exactly this change. You can close "
@@ -120,7 +119,8 @@ class _Page:
 
 def approval_routes(store: ApprovalStore, path_prefix: str, public_origin: Callable[[], str | None] = lambda: None,
                     gate: Gate | None = None) -> list[Route]:
-    """`GET`/`POST {path_prefix}/approvals/{approval_id}`; `gate`: the sign-in approvers need (none by default)."""
+    """`GET`/`POST {path_prefix}/approvals/{page_id}` (the page's own id, never the agent's approval id); `gate`: the
+    sign-in approvers need (none by default)."""
     page = _Page(store, public_origin, gate or Gate())
-    path = f"/{path_prefix.strip('/')}/approvals/{{approval_id}}"
+    path = f"/{path_prefix.strip('/')}/approvals/{{page_id}}"
     return [Route(path, page.show, methods=["GET"]), Route(path, page.decide, methods=["POST"])]

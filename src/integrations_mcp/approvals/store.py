@@ -6,9 +6,11 @@ own, or one derived from INTEGRATIONS_STATE_KEY, which replicas share) and what 
 the write it allowed, once (a conditional update: two replicas cannot both spend it); a write whose re-planned
 digest differs finds it void.
 
-The database holds no usable capability: an approval's id is stored only as a keyed hash (HMAC with this store's
-key), and the page's anti-forgery token is derived from the id, never stored; so read access to the state database
-cannot open, decide or use an approval.
+Two names, one approval: the page id (random, the approval page's address: only the person is given it) and the
+approval id the agent holds (`handle`: an HMAC of the page id with this store's key, so the page maps to its
+approval without a column, and the agent's id cannot be turned back into the page). The database holds neither:
+the approval id only as a keyed hash, and the page's anti-forgery token is derived from the id, never stored; so
+read access to the state database cannot open, decide or use an approval.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Approval:
     requested_by: str = ""  # the principal whose call asked for it
     decided_by: str | None = None  # who decided on the page, when they signed in
     decided_how: str | None = None  # how they proved it, e.g. "signed in (oidc)"
+    page_id: str = field(default="", repr=False)  # the page's address; known when made or opened by it, else ""
 
     @property
     def kinds(self) -> frozenset[ChangeKind]:
@@ -93,6 +96,11 @@ class ApprovalStore:
         """What the database holds of an id: a keyed hash, useless without this store's key."""
         return hmac.new(self._key, f"approval-id:{approval_id}".encode(), hashlib.sha256).hexdigest()
 
+    def handle(self, page_id: str) -> str:
+        """The approval id of a page: what the agent holds, which does not lead back to the page."""
+        digest = hmac.new(self._key, f"approval-page:{page_id}".encode(), hashlib.sha256).digest()[:24]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     def _csrf(self, approval_id: str) -> str:
         digest = hmac.new(self._key, f"approval-csrf:{approval_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -109,11 +117,13 @@ class ApprovalStore:
         from integrations_mcp.state.schema import approvals as table
 
         now = self._clock()
-        approval_id = secrets.token_urlsafe(18)
-        approval = Approval(id=approval_id, tool=tool, target=target, summary=summary, digest=digest, owner=owner,
-                            csrf_token=self._csrf(approval_id), expires_at=now + self.lifetime_seconds,
-                            on_page=on_page, kind=",".join(sorted(kinds)), requested_by=requested_by[:200])
-        row = {k: v for k, v in approval.__dict__.items() if k != "csrf_token"}
+        page_id = secrets.token_urlsafe(18)
+        approval_id = self.handle(page_id)
+        approval = Approval(id=approval_id, page_id=page_id, tool=tool, target=target, summary=summary,
+                            digest=digest, owner=owner, csrf_token=self._csrf(approval_id),
+                            expires_at=now + self.lifetime_seconds, on_page=on_page, kind=",".join(sorted(kinds)),
+                            requested_by=requested_by[:200])
+        row = {k: v for k, v in approval.__dict__.items() if k not in ("csrf_token", "page_id")}
         async with self._state.begin() as conn:
             await conn.execute(delete(table).where(table.c.expires_at <= now))
             check_pending((await conn.execute(select(func.count()).select_from(table).where(
@@ -123,19 +133,24 @@ class ApprovalStore:
                                                        "state": str(approval.state)}))
         return approval
 
-    async def lookup(self, approval_id: str) -> Approval | None:
-        """The approval for its page, whoever asks; None when unknown, expired, or not made for the page (a token of
-        policy `model` or an answer awaited from an eliciting client cannot be approved there)."""
-        approval = await self._get(approval_id)
-        return approval if approval is not None and approval.on_page else None
-
-    async def decide(self, approval_id: str, csrf_token: str, approve: bool, *, by: str | None = None,
-                     how: str | None = None) -> Approval | None:
-        """The person's decision on the page. Only a pending approval with the page's own token can be decided.
-        `by`/`how`: who decided and how they proved it, when the page made them sign in."""
-        approval = await self._get(approval_id)
-        if approval is None or not approval.on_page or approval.state != ApprovalState.PENDING:
+    async def lookup(self, page_id: str) -> Approval | None:
+        """The approval of a page (by the page's id, not the approval id), whoever asks; None when unknown, expired,
+        or not made for the page (a token of policy `model` or an answer awaited from an eliciting client cannot be
+        approved there)."""
+        approval = await self._get(self.handle(page_id))
+        if approval is None or not approval.on_page:
             return None
+        approval.page_id = page_id
+        return approval
+
+    async def decide(self, page_id: str, csrf_token: str, approve: bool, *, by: str | None = None,
+                     how: str | None = None) -> Approval | None:
+        """The person's decision on the page (by its id). Only a pending approval with the page's own token can be
+        decided. `by`/`how`: who decided and how they proved it, when the page made them sign in."""
+        approval = await self.lookup(page_id)
+        if approval is None or approval.state != ApprovalState.PENDING:
+            return None
+        approval_id = approval.id
         if not hmac.compare_digest(self._csrf(approval_id).encode(), csrf_token.encode()):
             return None
         decided = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
@@ -165,6 +180,12 @@ class ApprovalStore:
         if approval.state == ApprovalState.APPROVED or (granted_by_caller and not approval.on_page):
             return Verdict.GRANTED
         return Verdict.PENDING
+
+    async def withdraw(self, approval_id: str, *, owner: str) -> None:
+        """The person declined to open the page: this session's pending approval can no longer be decided there."""
+        approval = await self._get(approval_id)
+        if approval is not None and hmac.compare_digest(approval.owner.encode(), owner.encode()):
+            await self._move(approval_id, ApprovalState.PENDING, ApprovalState.REJECTED)
 
     async def spend(self, approval_id: str) -> bool:
         """Mark it used: the write it allowed is being sent. False if it was already used (by another call)."""

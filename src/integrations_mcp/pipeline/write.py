@@ -14,8 +14,9 @@ a refused or failed write is recorded too (dry runs and calls waiting for the pe
 
 The lock (`locks.py`) makes check-and-write atomic per target within this server: a second writer waits, is planned
 again against the first one's result, and needs its own confirmation if it now replaces a value. A question put live
-to the person (2025-era elicitation) is asked with the lock released; the write then runs again under the lock and
-goes through only if it is exactly the change the person approved. Later features
+to the person (2025-era elicitation), or an approval page handed to them while the call waits for their decision,
+is asked with the lock released; the write then runs again under the lock and goes through only if it is exactly
+the change the person approved. Later features
 hook one stage each (a change journal at send/verify, value-based secret checks at check).
 """
 
@@ -30,6 +31,7 @@ from mcp.types import InputRequiredResult
 
 from integrations_mcp.errors import IntegrationsError, VendorError, WriteOutcomeUnknown
 from integrations_mcp.pipeline.confirm import (
+    Approved,
     AskPerson,
     ConfirmationPolicy,
     ConfirmationRequest,
@@ -119,7 +121,7 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
     entry = None if call.dry_run or services.journal is None else services.journal.entry(
         principal=call.principal, tool=call.tool, vendor=call.vendor.lower(), target=", ".join(stages.lock_keys()),
         reverts=call.reverts)
-    approved: str | None = None  # what the person approved while no lock was held
+    approved: Approved | None = None  # what the person approved while no lock was held
     while True:  # at most twice: `confirm` given `approved` grants or refuses, it never asks again
         try:
             async with services.locks.hold(stages.lock_keys()):
@@ -136,7 +138,7 @@ async def run_write(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall,
 
 
 async def _run(stages: WriteStages[PlanT, SentT, ResultT], call: WriteCall, services: WriteServices,
-               entry: JournalEntry | None, approved: str | None) -> ResultT | InputRequiredResult | AskPerson:
+               entry: JournalEntry | None, approved: Approved | None) -> ResultT | InputRequiredResult | AskPerson:
     progress = Progress(call.ctx, 3)
     await progress.step("checking the change")
     try:

@@ -81,7 +81,8 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
     locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
     writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state, gate),
-                                            pages=shared_forms, sign_in=gate.required), journal)
+                                            pages=shared_forms, sign_in=gate.required,
+                                            wait_seconds=settings.form_wait_seconds), journal)
     handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
     http_clients = HttpClients()
     completions = PromptCompletions()

@@ -59,7 +59,7 @@ class Settings:
     sandbox: bool = False
     confirmation: ConfirmationPolicy = ConfirmationPolicy.PERSON  # who confirms risky changes
     approval_minutes: float = 10.0  # how long an approval (or a confirmation token) stays valid
-    # How long a secure form tool waits for a form the person's client opened (progress notifications meanwhile);
+    # How long a tool waits for a secure form or approval page the client opened (progress notifications meanwhile);
     # after that it answers that the form is not completed yet. Clients time tool calls out, so keep it short.
     form_wait_seconds: float = 120.0
     # Vendor variables that still hold a snippet's placeholder ("…", "your-…", "<…>", "${…}"): read as not set.
