@@ -66,7 +66,8 @@ class JournalTable:
         values["at"] = row.at or time.time()
         values["detail"] = row.detail[:4000]
         async with self.store.begin() as conn:  # the row as parameters: one statement, compiled once (cached)
-            change_id = int((await conn.execute(insert(journal).returning(journal.c.id), values)).scalar_one())
+            # The new id: SQLite's lastrowid (no result rows to fetch), PostgreSQL's RETURNING.
+            change_id = int((await conn.execute(insert(journal), values)).inserted_primary_key[0])
             if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
                 await self._purge(conn)
         return change_id
