@@ -33,6 +33,8 @@ def async_engine(store: StateStore) -> AsyncEngine:
     options: dict = {"poolclass": StaticPool} if store.in_memory else {}
     if store.dialect == "sqlite":
         options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
+        # The pool's rollback when a connection comes back stays (pool_reset_on_return), although each transaction
+        # ends itself: a transaction cancelled mid-statement is left open without it, holding the file's write lock.
     else:  # a write holds one connection for its advisory locks and takes others for short statements
         options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     try:

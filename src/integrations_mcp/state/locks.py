@@ -107,23 +107,25 @@ async def _leased(store: StateStore, keys: list[str], leases: Leases) -> AsyncIt
 
 
 async def _acquire(store: StateStore, key: str, owner: str, leases: Leases) -> None:
-    from sqlalchemy import delete, insert
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy import bindparam
+    from sqlalchemy.dialects.sqlite import insert
 
     from integrations_mcp.state.schema import write_locks
 
+    # One statement, so one write lock of the file: the row is inserted, or an expired one (a dead holder's) taken
+    # over; a live lease is left alone and nothing changes (0 rows).
+    take = insert(write_locks).values(id=_row_id(key), name=key, owner=owner, expires_at=bindparam("until"))
+    take = take.on_conflict_do_update(index_elements=[write_locks.c.id],
+                                      set_={"name": take.excluded.name, "owner": take.excluded.owner,
+                                            "expires_at": take.excluded.expires_at},
+                                      where=write_locks.c.expires_at < bindparam("now"))
     deadline, pause = time.monotonic() + leases.wait, 0.01
     while True:
         now = time.time()
-        try:
-            async with store.begin() as conn:  # the delete takes SQLite's write lock: one process at a time here
-                await conn.execute(delete(write_locks).where(write_locks.c.id == _row_id(key),
-                                                             write_locks.c.expires_at < now))
-                await conn.execute(insert(write_locks).values(id=_row_id(key), name=key, owner=owner,
-                                                              expires_at=now + leases.lease))
-            return
-        except IntegrityError:
-            pass  # held by another write, whose lease has not run out
+        async with store.begin() as conn:
+            if (await conn.execute(take, {"now": now, "until": now + leases.lease})).rowcount == 1:
+                return
+        # held by another write, whose lease has not run out
         if time.monotonic() >= deadline:
             raise GuardrailError(f"Refused: another integrations-mcp process ({await _holder(store, key)}) sharing "
                                  f"this state database has been writing to {key} for over {leases.wait:.0f} s. "
