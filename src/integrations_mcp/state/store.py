@@ -9,10 +9,13 @@ building the server and answering tools/list never pays for them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import stat
+import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -107,6 +110,53 @@ def _owner_only(path: Path, wanted: int, what: str) -> None:
                     what, path, exc.strerror or exc)
 
 
+class _Turns:
+    """One transaction at a time, first come first served, whichever thread's event loop asks: under stdio the pages
+    are served by a listener in a thread (and event loop) of its own, and an anyio.Lock held by the server's loop
+    never wakes a waiter of another loop (an approval page's POST hung while the waiting tool call polled)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def __aenter__(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(turn)
+        try:
+            await turn
+        except BaseException:
+            with self._guard:
+                if turn in self._waiters:
+                    self._waiters.remove(turn)
+                elif turn.done() and not turn.cancelled():
+                    self._pass_on()  # handed the turn while being cancelled: the next one gets it
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        with self._guard:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        """With the guard held: the turn goes to the first waiter (on its own loop), else nobody holds it."""
+        if not self._waiters:
+            self._held = False
+            return
+        turn = self._waiters.popleft()
+        turn.get_loop().call_soon_threadsafe(self._hand, turn)
+
+    def _hand(self, turn: asyncio.Future[None]) -> None:
+        with self._guard:
+            if turn.cancelled():
+                self._pass_on()
+            else:
+                turn.set_result(None)
+
+
 class StateStore:
     def __init__(self, url: str) -> None:
         url = checked_url(url)
@@ -123,7 +173,7 @@ class StateStore:
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
         # In memory there is one connection (the database lives in it), and SQLite has one transaction per
         # connection: transactions take turns on it, as they would on a file's write lock.
-        self._turns = anyio.Lock() if self.in_memory else None
+        self._turns = _Turns() if self.in_memory else None
 
     def __repr__(self) -> str:  # never the password
         return f"StateStore({_hide_password(self.url)})"
@@ -175,6 +225,8 @@ class StateStore:
 
     async def migrate(self) -> None:
         """Bring the schema to this code's version, once per process. Refuses when the database is newer."""
+        if self._ready:  # without the lock: the stdio page listener's thread (another event loop) comes here too
+            return
         async with self._ready_lock:
             if self._ready:
                 return
