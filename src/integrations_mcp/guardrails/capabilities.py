@@ -19,7 +19,14 @@ _PATTERNS = (
 )
 
 
+# Each pattern holds one of these literally (case and all): a text with none of them has nothing to hide, found by
+# three substring searches instead of six regex passes (two per journal row of every page).
+_NEEDLES = ("_id", "form", "enrol/")
+
+
 def hide_capabilities(text: str) -> str:
+    if not any(needle in text for needle in _NEEDLES):
+        return text
     for pattern in _PATTERNS:
         text = pattern.sub(r"\1[hidden]", text)
     return text

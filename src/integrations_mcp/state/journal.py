@@ -21,6 +21,7 @@ PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 # grows with the table (55 ms at 100 k rows); paging itself is by (time, id) (keyset), so its cost does not grow.
 COUNT_CAP = 1000
 TOTAL = "total_capped"  # the page's column carrying the capped count
+_EQUALS = ("vendor", "integration", "principal")  # filters by one value, each with its index (vendor|..., at, id)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ChangeFilter:
 class JournalTable:
     def __init__(self, store: StateStore, *, retention_days: float | None = None) -> None:
         self.store, self.retention_days = store, retention_days
+        self._made: dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]] = {}
 
     async def add(self, row: ChangeRow) -> int:
         from sqlalchemy import insert
@@ -106,13 +108,14 @@ class JournalTable:
                 cursor = (await conn.execute(self.cursor_query(before))).first()
                 if cursor is None:  # no change at or below `before`: nothing is older
                     return [], 0, False
-            count, page = self.queries(where, limit=limit, before=before, offset=offset,
-                                       cursor=(cursor[0], cursor[1]) if cursor else None)
-            rows = (await conn.execute(page)).mappings().all()
+            shape, values = self._shape(where, limit=limit, before=before, offset=offset,
+                                        cursor=(cursor[0], cursor[1]) if cursor else None)
+            count, page = self._statements(shape)
+            rows = (await conn.execute(page, values)).mappings().all()
             if rows:
                 total = rows[0][TOTAL]
             else:  # nothing on this page: without `before` nothing matches; after it, the others may
-                total = 0 if before is None and not offset else (await conn.execute(count)).scalar_one()
+                total = 0 if before is None and not offset else (await conn.execute(count, values)).scalar_one()
         return ([ChangeRow(**{k: v for k, v in row.items() if k != TOTAL}) for row in rows[:limit]], int(total),
                 len(rows) > limit)
 
@@ -128,39 +131,35 @@ class JournalTable:
 
     def queries(self, where: ChangeFilter, *, limit: int, before: int | None = None, offset: int = 0,
                 cursor: tuple[float, int] | None = None) -> tuple[Select[Any], Select[Any]]:
-        """The statements of `find`: the capped count, and the page (limit + 1 rows, to know whether there are more,
-        each with the count as TOTAL) after `cursor` (`cursor_query`'s row for `before`). Each is one range of one
-        index in order (time, id), ix_journal_<filter>_at_id or ix_journal_at_id: the time bounds (retention, since,
-        the cursor's time) are the range's ends, so they stop after as many rows as they return, whatever the
-        table's size and however few rows match (benchmarks/journal_rows.py --explain shows the plans)."""
-        from sqlalchemy import and_, func, or_, select
+        """The statements of `find` with their values bound (to read their plans): the capped count, and the page
+        (limit + 1 rows, to know whether there are more, each with the count as TOTAL) after `cursor`
+        (`cursor_query`'s row for `before`)."""
+        shape, values = self._shape(where, limit=limit, before=before, offset=offset, cursor=cursor)
+        count, page = self._statements(shape)
+        return count.params(values), page.params(values)
 
-        from integrations_mcp.state.schema import journal
-
-        def matching(table: Any) -> Any:
-            clauses = [table.c[name] == value for name in ("vendor", "integration", "principal")
-                       if (value := getattr(where, name)) is not None]
-            if where.since is not None:
-                clauses.append(table.c.at >= where.since)
-            if where.until is not None:
-                clauses.append(table.c.at < where.until)
-            if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
-                clauses.append(table.c.at >= time.time() - self.retention_days * 86400)
-            return and_(True, *clauses)
-
-        counted = journal.alias("counted")  # not correlated with the page it rides on
-        count = select(func.count()).select_from(
-            select(counted.c.id).where(matching(counted)).limit(COUNT_CAP).subquery())
-        paged = matching(journal)
+    def _shape(self, where: ChangeFilter, *, limit: int, before: int | None, offset: int,
+               cursor: tuple[float, int] | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Which bounds a page has (the key of its statements) and their values (the statements' parameters)."""
+        values: dict[str, Any] = {name: value for name in (*_EQUALS, "since", "until")
+                                  if (value := getattr(where, name)) is not None}
+        if self.retention_days:  # what the retention forgot is not shown; writes delete it now and then (add)
+            values["kept_since"] = time.time() - self.retention_days * 86400
         if cursor is not None:
-            # (at, id) < (cursor's at, `before`), or <= the newest row below a `before` that is gone. `at <= ...`
-            # alone is the index range's end; the tie on `at` is decided by id.
-            at, below = cursor[0], before if before is not None and cursor[1] == before else cursor[1] + 1
-            paged = and_(paged, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < below))
-        page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
-        page = (select(*page_columns, count.scalar_subquery().label(TOTAL)).where(paged)
-                .order_by(journal.c.at.desc(), journal.c.id.desc()).limit(limit + 1).offset(offset))
-        return count, page
+            # (at, id) < (cursor's at, `before`), or <= the newest row below a `before` that is gone.
+            values["cursor_at"] = cursor[0]
+            values["below"] = before if before is not None and cursor[1] == before else cursor[1] + 1
+        values["page_rows"] = limit + 1
+        if offset:
+            values["page_offset"] = offset
+        return tuple(sorted(values)), values
+
+    def _statements(self, shape: tuple[Any, ...]) -> tuple[Select[Any], Select[Any]]:
+        """The count and page statements of a shape, built once: building them took longer than running them."""
+        made = self._made.get(shape)
+        if made is None:
+            made = self._made[shape] = _statements(set(shape))
+        return made
 
     async def purge(self) -> int:
         """Delete every change older than the retention, PURGE_BATCH at a time (each its own transaction, so writes
@@ -185,3 +184,39 @@ class JournalTable:
         cutoff = time.time() - self.retention_days * 86400
         due = select(journal.c.id).where(journal.c.at < cutoff).order_by(journal.c.at).limit(PURGE_BATCH)
         return (await conn.execute(delete(journal).where(journal.c.id.in_(due)))).rowcount or 0
+
+
+def _statements(bounds: set[str]) -> tuple[Select[Any], Select[Any]]:
+    """The capped count and the page for a set of bounds (`JournalTable._shape`'s names), every value a parameter.
+    Each is one range of one index in order (time, id), ix_journal_<filter>_at_id or ix_journal_at_id: the time
+    bounds (retention, since, the cursor's time) are the range's ends, so they stop after as many rows as they
+    return, whatever the table's size and however few rows match (benchmarks/journal_rows.py --explain shows the
+    plans)."""
+    from sqlalchemy import Integer, and_, bindparam, func, or_, select
+
+    from integrations_mcp.state.schema import journal
+
+    def matching(table: Any) -> Any:
+        clauses = [table.c[name] == bindparam(name) for name in _EQUALS if name in bounds]
+        if "since" in bounds:
+            clauses.append(table.c.at >= bindparam("since"))
+        if "until" in bounds:
+            clauses.append(table.c.at < bindparam("until"))
+        if "kept_since" in bounds:
+            clauses.append(table.c.at >= bindparam("kept_since"))
+        return and_(True, *clauses)
+
+    counted = journal.alias("counted")  # not correlated with the page it rides on
+    count = select(func.count()).select_from(
+        select(counted.c.id).where(matching(counted)).limit(COUNT_CAP).subquery())
+    paged = matching(journal)
+    if "cursor_at" in bounds:
+        # `at <= ...` alone is the index range's end; the tie on `at` is decided by id.
+        at = bindparam("cursor_at")
+        paged = and_(paged, journal.c.at <= at, or_(journal.c.at < at, journal.c.id < bindparam("below")))
+    page_columns = [c for c in journal.c if c.name not in PAGE_LEAVES_OUT]
+    page = (select(*page_columns, count.scalar_subquery().label(TOTAL)).where(paged)
+            .order_by(journal.c.at.desc(), journal.c.id.desc()).limit(bindparam("page_rows", type_=Integer)))
+    if "page_offset" in bounds:
+        page = page.offset(bindparam("page_offset", type_=Integer))
+    return count, page
