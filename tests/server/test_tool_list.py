@@ -1,7 +1,8 @@
 """tools/list from `toolkit/tool_list.ToolListCache`: what a client receives is byte for byte what the SDK's own path
 gives (a server without the cache), for each scope, protocol era and transport, the first time and after; a list
 before the handshake is still refused; and if the SDK stops calling server middleware for tools/list (its
-middleware chain is provisional), these tests say so instead of the cache silently doing nothing."""
+middleware chain is provisional) or its HTTP entry changes shape (`toolkit/sdk_wire.py` wraps an internal
+function), these tests say so instead of the cache silently doing nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mcp.types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPC
 from integrations_mcp.server.app import build_server
 from integrations_mcp.server.auth.tokens import StaticToken
 from integrations_mcp.server.transports import http_app
+from integrations_mcp.toolkit import sdk_wire
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE
 from integrations_mcp.toolkit.server import IntegrationsServer
 from tests.harness import both_settings, make_server
@@ -76,7 +78,7 @@ def http_server(cache: bool) -> tuple[IntegrationsServer, Any]:
     return server, http_app(server, settings)
 
 
-async def modern_list(http: httpx2.AsyncClient, token: str, number: int) -> bytes:
+async def modern_list(http: httpx2.AsyncClient, token: str, number: int | str) -> bytes:
     answer = await http.post("/mcp", content=json.dumps({
         "jsonrpc": "2.0", "id": number, "method": "tools/list", "params": {"_meta": META}}), headers={
         "authorization": f"Bearer {token}", "accept": ACCEPT, "content-type": "application/json",
@@ -85,7 +87,7 @@ async def modern_list(http: httpx2.AsyncClient, token: str, number: int) -> byte
     return answer.content
 
 
-async def handshake_list(http: httpx2.AsyncClient, token: str, number: int) -> str:
+async def handshake_list(http: httpx2.AsyncClient, token: str, number: int | str) -> str:
     """A handshake-era session (initialize, initialized, tools/list): the list's JSON-RPC message as sent."""
     headers = {"authorization": f"Bearer {token}", "accept": ACCEPT, "content-type": "application/json"}
     init = await http.post("/mcp", headers=headers, json={
@@ -105,21 +107,26 @@ async def handshake_list(http: httpx2.AsyncClient, token: str, number: int) -> s
 
 async def test_http_lists_are_byte_identical_to_the_sdks_for_each_scope_and_era() -> None:
     seen: dict[str, dict[tuple[str, str], list[Any]]] = {}
+    sent_before = 0
     for name, cache in (("plain", False), ("cached", True)):
         server, app = http_server(cache)
         answers: dict[tuple[str, str], list[Any]] = {}
         async with app.router.lifespan_context(app), httpx2.AsyncClient(
                 transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http:
-            for _ in range(3):  # the writer first, then the reader: one must not get the other's list
+            for number in (7, "l-\u00fc 7", 2**40):  # the writer first, then the reader: neither gets the other's
                 for who in ("writer", "reader"):
-                    answers.setdefault(("modern", who), []).append(await modern_list(http, TOKENS[who], 7))
-                    answers.setdefault(("handshake", who), []).append(await handshake_list(http, TOKENS[who], 7))
+                    answers.setdefault(("modern", who), []).append(await modern_list(http, TOKENS[who], number))
+                    answers.setdefault(("handshake", who), []).append(await handshake_list(http, TOKENS[who],
+                                                                                           number))
         seen[name] = answers
         if cache:
             assert set(server.tool_list.answers) == {(MODERN, True), (MODERN, False), (HANDSHAKE, True),
                                                      (HANDSHAKE, False)}
+            # The 2026-era answers went out as the kept JSON text (toolkit/sdk_wire.py), not re-encoded.
+            assert sdk_wire.installed() and sdk_wire.sent() - sent_before == 6
+        else:
+            sent_before = sdk_wire.sent()
     for key, plain in seen["plain"].items():
-        assert len(set(plain)) == 1, key  # the SDK's own answer does not vary from one request to the next
         assert seen["cached"][key] == plain, key
     writer = json.loads(seen["cached"][("modern", "writer")][0])["result"]["tools"]
     reader = json.loads(seen["cached"][("modern", "reader")][0])["result"]["tools"]

@@ -6,7 +6,7 @@ dumps the result, validates that dump against the protocol version's schema and 
 `middleware=` chain, innermost): the first plain tools/list of each (protocol version, may the caller write) runs the
 SDK's whole path and its answer is kept; later ones get that answer. Anything else, or anything unusual (params
 besides `_meta`, params the SDK would refuse, a connection before its handshake), takes the SDK's path, so refusals
-stay the SDK's own. Only the transport's final JSON encoding is left per request."""
+stay the SDK's own. Over HTTP the answer's JSON text is kept too (toolkit/sdk_wire.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mcp.types import PaginatedRequestParams
 from mcp_types import methods
 from pydantic import ValidationError
 
+from integrations_mcp.toolkit import sdk_wire
 from integrations_mcp.toolkit.access import may_write
 
 __all__ = ["METHOD", "ToolListCache"]
@@ -28,10 +29,12 @@ class ToolListCache:
     def __init__(self) -> None:
         # At most two entries per protocol version the SDK knows (write scope or read only): bounded.
         self.answers: dict[tuple[str, bool], dict[str, Any]] = {}
+        self._texts: list[sdk_wire.Kept] = []  # their JSON text, over HTTP (sdk_wire), while held here
 
     def clear(self) -> None:
         """The tools changed (a tool added or removed after start): the next lists are made afresh."""
         self.answers.clear()
+        self._texts.clear()
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != METHOD or ctx.request_id is None:
@@ -42,6 +45,8 @@ class ToolListCache:
             result = await call_next(ctx)
             if answer is None and isinstance(result, dict) and _plain(ctx):
                 self.answers[key] = result
+                if (text := sdk_wire.remember(result)) is not None:
+                    self._texts.append(text)
             return result
         # The runner copies the top level (runner._dump_result) and only encodes what is below, never changes it;
         # `_meta` (the 2026 era's serverInfo stamp) is copied too, as the SDK makes it afresh for each answer.
