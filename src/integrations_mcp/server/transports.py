@@ -79,6 +79,8 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
         app.add_middleware(PageGuard, prefix=forms.path_prefix + "/", allowed_hosts=security.allowed_hosts)
         # The person opens the pages on this machine unless a public address is configured (proxy, container).
         forms.set_base_url(base_url(settings))
+    # /mcp first: nearly every request is for it (no other route's path overlaps it: the order changes nothing else).
+    app.router.routes.sort(key=lambda route: not (isinstance(route, Route) and route.path == MCP_PATH))
     app.add_middleware(SessionScopes, store=events)
     app.add_middleware(HostOriginGuard, hosts=security.allowed_hosts, origins=security.allowed_origins)
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes, chunk_timeout=limits.header_timeout)
