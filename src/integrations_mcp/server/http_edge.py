@@ -81,7 +81,7 @@ class ForwardedHeaders:
     """`X-Forwarded-For/-Proto/-Host` are believed only from the proxies listed in INTEGRATIONS_TRUSTED_PROXIES
     (then the client address, scheme and Host become the proxy's view); from anyone else they are dropped."""
 
-    FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded")
+    FORWARDED = frozenset((b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"))
 
     def __init__(self, app: ASGIApp, *, trusted: Iterable[str]) -> None:
         self.app = app
@@ -96,6 +96,9 @@ class ForwardedHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if not any(k in self.FORWARDED for k, _ in scope["headers"]):  # nothing to drop or to believe
             await self.app(scope, receive, send)
             return
         client = scope.get("client") or ("", 0)

@@ -27,6 +27,7 @@ from integrations_mcp.toolkit.answers import text_answer
 from integrations_mcp.toolkit.arguments import argument_size
 from integrations_mcp.toolkit.refusals import FramedError, framed_failure, too_large, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
+from integrations_mcp.toolkit.tool_list import ToolListCache
 
 __all__ = ["IntegrationsServer"]
 
@@ -39,7 +40,9 @@ class IntegrationsServer(MCPServer):
     pinned tenant) are hidden from the schema and filled in here."""
 
     def __init__(self, *args: Any, tool_specs: Sequence[ToolSpec] = (), **kwargs: Any) -> None:
-        super().__init__(*args, tools=[spec.tool for spec in tool_specs], **kwargs)
+        self.tool_list = ToolListCache()  # innermost server middleware: tools/list made once per version and scope
+        super().__init__(*args, tools=[spec.tool for spec in tool_specs],
+                         middleware=[*kwargs.pop("middleware", ()), self.tool_list], **kwargs)
         self.tool_specs = {spec.name: spec for spec in tool_specs}
         self.secure_forms: SecureFormServer | None = None  # the server's own secure form page, when a vendor needs it
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
@@ -48,8 +51,17 @@ class IntegrationsServer(MCPServer):
         telemetry.serving(self)  # its tool and prompt names may appear in exported spans
 
     async def list_tools(self) -> list[MCPTool]:
-        """A caller whose access token has only the read scope sees the read tools only."""
+        """A caller whose access token has only the read scope sees the read tools only (on the wire, answered from
+        `self.tool_list` after the first time)."""
         return [tool for tool in await super().list_tools() if may_call(tool.annotations)]
+
+    def add_tool(self, *args: Any, **kwargs: Any) -> None:
+        super().add_tool(*args, **kwargs)
+        self.tool_list.clear()
+
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        self.tool_list.clear()
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
                          context: Context | None = None) -> Any:
