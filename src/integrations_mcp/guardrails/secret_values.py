@@ -398,9 +398,8 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> I
     for match in _AUTH_SCHEME.finditer(text) if auth else ():
         if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
             yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
-    if "://" in text:
-        for match in _URL.finditer(text):
-            yield from _url_findings(match.group(0), match.start())
+    for match in _urls(text):
+        yield from _url_findings(match.group(0), match.start())
     if entropy:
         for match in _AWS_SECRET.finditer(text):
             if looks_random(match.group(0)):
@@ -414,6 +413,19 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> I
             token = match.group(0)
             if len(token) in _HEX_LENGTHS and not token.isdigit() and not token.isalpha():
                 yield Finding("hex token", match.start(), match.end())
+
+
+def _urls(text: str) -> Iterator[re.Match[str]]:
+    """`_URL.finditer(text)`, each search started where a match can start: at most 32 characters (its scheme) before
+    the next `://`, which every match holds; `_URL` tried at every letter of the text otherwise, and after the last
+    URL to its end. (A search started there sees the characters before it: its lookbehind is unchanged.)"""
+    at = 0
+    while (scheme_end := text.find("://", at)) >= 0:
+        match = _URL.search(text, max(at, scheme_end - 32))
+        if match is None:
+            return
+        yield match
+        at = match.end()
 
 
 def _auth_value_is_secret(scheme: str, value: str) -> bool:
