@@ -213,13 +213,19 @@ _CLEAN: dict[tuple[bool, bool], dict[str, None]] = {(e, h): {} for e in (False, 
 # A text clean under more rules is clean under fewer: the entropy and hex rules only add findings, to the text and to
 # its canonical form alike (so `_hidden_kinds` finds nothing either). A vendor's name or description masked for a view
 # (entropy rule on) is then not scanned again by the output filter (off).
-_STRICTER = {(e, h): [(e2, h2) for e2 in (False, True) for h2 in (False, True) if e2 >= e and h2 >= h]
+# The same rules' set first.
+_STRICTER = {(e, h): [_CLEAN[e, h], *(_CLEAN[e2, h2] for e2 in (False, True) for h2 in (False, True)
+                                      if e2 >= e and h2 >= h and (e2, h2) != (e, h))]
              for e in (False, True) for h in (False, True)}
 
 
 def _known_clean(text: str, entropy: bool, hex_tokens: bool) -> bool:
-    return len(text) <= CLEAN_MAX_CHARS and any(text in _CLEAN[rules]
-                                                 for rules in _STRICTER[bool(entropy), bool(hex_tokens)])
+    if len(text) > CLEAN_MAX_CHARS:
+        return False
+    for clean in _STRICTER[bool(entropy), bool(hex_tokens)]:  # noqa: SIM110 (a loop: no generator per text)
+        if text in clean:
+            return True
+    return False
 
 
 def _note_clean(text: str, entropy: bool, hex_tokens: bool) -> None:
