@@ -3,6 +3,7 @@ when it is made (tens of milliseconds each), which a server that only lists its 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,9 @@ __all__ = ["HttpClients", "HttpRequester", "LazyHttpClient", "VENDOR_CONNECTIONS
 # with more than 20 requests in flight (an HTTP server with many sessions) every request past the 20th opened a
 # new connection and closed it after the answer (TCP set-up on both sides, and TLS with a real vendor).
 VENDOR_CONNECTIONS = httpx2.Limits(max_connections=100, max_keepalive_connections=100)
+# A relative path whose join with the base URL is plain concatenation: nothing to percent-encode, no dot segments,
+# no leading "/" (httpx2 strips it, and "//host" would be a network path); any other is left to httpx2's merge.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_~/-]*")
 
 
 class LazyHttpClient:
@@ -24,6 +28,7 @@ class LazyHttpClient:
     def __init__(self, **options: Any) -> None:
         self._options = {"limits": VENDOR_CONNECTIONS, **options}
         self._client: httpx2.AsyncClient | None = None
+        self._base: str | None = None  # the client's base URL (httpx2 ends it with "/")
 
     @property
     def made(self) -> bool:
@@ -32,6 +37,11 @@ class LazyHttpClient:
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         if self._client is None:
             self._client = httpx2.AsyncClient(**self._options)
+            self._base = str(self._client.base_url) if self._client.base_url.is_absolute_url else None
+        if self._base is not None and _PLAIN_PATH.fullmatch(url):
+            # The URL httpx2 would make of the base URL and this relative path, made here: its merge parses and
+            # rebuilds the URL in Python (tens of microseconds a request, more than the rest of our part of a read).
+            url = self._base + url
         return await self._client.request(method, url, **kwargs)
 
     async def aclose(self) -> None:

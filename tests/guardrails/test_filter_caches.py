@@ -52,3 +52,12 @@ def test_each_set_of_rules_remembers_its_own_texts() -> None:
     random_token = "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1"
     assert mask_secret_values(random_token, REDACTED, entropy=False) == random_token
     assert mask_secret_values(random_token, REDACTED, entropy=True) == REDACTED
+
+
+def test_a_text_clean_under_more_rules_is_clean_under_fewer_only() -> None:
+    text = "Look-ups for team 7 of the contact centre"  # clean under every set of rules
+    assert secret_kinds(text, entropy=True, hex_tokens=True) == []
+    assert mask_secret_values(text, REDACTED, entropy=False) == text  # known clean through the stricter set
+    hex_token = "0cc175b9c0f1b6a831c399e269772661"  # clean without the hex rule only
+    assert secret_kinds(hex_token, entropy=False) == []
+    assert secret_kinds(hex_token, entropy=False, hex_tokens=True) == ["hex token"]  # never taken as clean

@@ -7,9 +7,10 @@ random tokens)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
@@ -53,12 +54,18 @@ def secret_paths(arguments: dict[str, Any], keys: SecretKeys, *, has_value: Any 
     for where, parsed in _json_inside(arguments):  # escapes (`\u0073k_live_...`) are undone once parsed
         paths += [path for path, value in find_keys(parsed, keys, path=where) if filled(value)]
         paths += [f"{path} ({kind})" for path, kind in find_secret_values(parsed, path=where, entropy=False)]
-    skip, folded, hexed = frozenset(no_entropy), frozenset(map(fold_key, random_keys)), frozenset(hex_in)
+    skip, folded, hexed = frozenset(no_entropy), _folded_keys(tuple(random_keys)), frozenset(hex_in)
     for name, value in arguments.items():
         for path, kind in find_secret_values(value, path=name, random_keys=folded, hex_tokens=name in hexed,
                                               entropy=name not in skip and not names_random(name, folded)):
             paths.append(f"{path} ({kind})")
     return [mask_secret_values(p) for p in dict.fromkeys(paths)]
+
+
+@functools.lru_cache(maxsize=32)
+def _folded_keys(keys: tuple[str, ...]) -> frozenset[str]:
+    """A guard's `random_keys`, folded once per list (each call passes the same constant)."""
+    return frozenset(map(fold_key, keys))
 
 
 MAX_JSON_CONTAINERS = 200  # a JSON text with more lists and objects is not parsed (nesting depth stays bounded)
@@ -89,12 +96,17 @@ def normalize_key(key: str) -> str:
     return fold_key(key)
 
 
+KNOWN_KEYS_MAX = 1024  # keys whose answer a SecretKeys keeps (emptied when full): field names repeat in every record
+
+
 @dataclass(frozen=True)
 class SecretKeys:
     """Which mapping keys hold secrets: `names` match whole (normalised), `fragments` anywhere in the key."""
 
     names: frozenset[str]
     fragments: frozenset[str] = frozenset()
+    # Short keys already answered (a bounded memo of a pure function of the key: not part of the value).
+    _answers: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, names: Iterable[str], fragments: Iterable[str] = ()) -> SecretKeys:
@@ -103,8 +115,16 @@ class SecretKeys:
     def __call__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
+        known = self._answers.get(key)
+        if known is not None:
+            return known
         k = normalize_key(key)
-        return k in self.names or any(f in k for f in self.fragments)
+        answer = k in self.names or any(f in k for f in self.fragments)
+        if len(key) <= 64:
+            if len(self._answers) >= KNOWN_KEYS_MAX:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
 
 
 def find_keys(value: Any, keys: SecretKeys, *, path: str = "") -> Iterator[tuple[str, Any]]:

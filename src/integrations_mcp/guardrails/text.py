@@ -63,8 +63,14 @@ def canonical(text: str) -> str:
     return _BLANK.sub(" ", canonical_chars(_WIDE_BLANK.sub(" ", text))).strip()
 
 
+# The ASCII characters `canonical` drops: blanks and control characters (every other ASCII character stays).
+_ASCII_BLANKS = "".join(map(chr, range(0x21))) + "\x7f"
+
+
 def is_blank(value: str) -> bool:
     """Only blanks and invisible characters (zero-width, BOM, Hangul filler, Braille blank, NBSP...): not a value."""
+    if value.isascii():  # what `canonical` leaves of ASCII text, without its two substitutions
+        return not value.strip(_ASCII_BLANKS)
     return not canonical(value)
 
 

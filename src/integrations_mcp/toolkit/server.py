@@ -12,7 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from integrations_mcp import telemetry
 from integrations_mcp.errors import GuardrailError
@@ -120,7 +120,10 @@ class IntegrationsServer(MCPServer):
                     # Bounded (20,000 names must not give a megabyte) and masked (a name may be a pasted secret).
                     raise FramedError(unknown_arguments(name, [mask_secret_values(listing(unknown))], known))
                 arguments = {**arguments, **spec.fixed}
-            result = await super().call_tool(name, arguments, context)
+            if spec is not None and context is not None:
+                result = _converted(spec, name, await spec.tool.run(arguments, context))
+            else:
+                result = await super().call_tool(name, arguments, context)
         except FramedError:
             raise
         except UnexpectedToolError as exc:
@@ -133,8 +136,29 @@ class IntegrationsServer(MCPServer):
         if spec is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
                 and not result.is_error:
             text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
-            result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
+            if result.content:  # converted by the SDK: its text (the JSON again) is replaced
+                result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
+            else:
+                result.content = [TextContent(type="text", text=text)]
         return result
+
+
+def _converted(spec: ToolSpec, name: str, value: Any) -> Any:
+    """What the SDK's `FuncMetadata.convert_result` makes of a tool's return value, without the pretty-printed JSON
+    text it first makes of a model (the answer's text replaces it): a model instance of the declared output model is
+    what validating it returns (pydantic does not revalidate instances), dumped as the SDK dumps it. Anything else
+    goes through the SDK's conversion. A failure is a crash, as inside `Tool.run`."""
+    meta = spec.tool.fn_metadata
+    model = meta.output_model if meta.output_schema is not None else None
+    try:
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, model) \
+                and not meta.wrap_output and model.model_config.get("revalidate_instances", "never") == "never":
+            return CallToolResult(content=[], structured_content=value.model_dump(mode="json", by_alias=True))
+        return meta.convert_result(value)
+    except MCPError:
+        raise
+    except Exception as exc:
+        raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
 
 def _answer_chars(result: CallToolResult) -> int:

@@ -6,6 +6,7 @@ validation is undocumented, so "required" here is the UI's rule [I]; change a ro
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,7 +44,7 @@ class TypeSpec:
     def prop(self, name: str) -> PropertySpec | None:
         return next((p for p in self.properties if p.name == name), None)
 
-    @property
+    @functools.cached_property  # read on every view of an integration
     def secrets(self) -> tuple[PropertySpec, ...]:
         return tuple(p for p in self.properties if p.secret)
 

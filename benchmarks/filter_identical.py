@@ -1,0 +1,221 @@
+"""Identical output check for the output filter and the value scan: today's source against another's (`--before SRC`,
+from `git archive <commit> src`), on the same strings, in two processes.
+
+The strings: every string of real read answers (both vendors' read tools against the emulators, before the output
+filter: texts, structuredContent keys and values) and random mixes of what the filter looks for: format hints and
+samples, the configured keys with their prefixes, encodings and case changes, look-alikes (full-width, zero-width,
+Cyrillic), blanks, `://`, userinfo, auth schemes, JSON. Each goes through `clean_text`, `clean_output`,
+`mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with and without
+hex tokens) twice (the second through the caches), under a team key set. Prints how many results came out
+byte-identical; exits 1 on any difference (shown).
+
+Run: `git archive main src | tar -x -C /tmp/before` then
+`.venv/bin/python benchmarks/filter_identical.py --before /tmp/before/src [--mixes 6000] [--seed 22]`."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+HERE = Path(__file__).resolve().parent
+
+WORDS = ["integration", "token", "Bearer", "basic", "Basic", "password", "secret", "key", "AKIA", "ghp_", "sk_live_",
+         "eyJ", "gl", "glpat-", "xoxb-", "SG.", "-us", "npm_", "T3BlbkFJ", "sq0csp-", "pypi-Ag", "AccountKey=",
+         "-----BEGIN ", "PRIVATE KEY-----", "https://", "http://user:pw@", "?token=", "&api_key=", "://", "@", ":",
+         "=", ".", "-", "_", "/", "{", "}", "[", "]", '"', "'", "0", "9", "M", "N", "O", "hooks.slack.com",
+         "12345678:", "Tickets from the web shop", "sandboxSiteTax000001", "5a4db0c5-0000-4000-8000-000000000101"]
+BLANKS = [" ", "  ", "\n", "\t", "\u00a0", "\u2800", "\u200b", "\u3000", ""]
+LOOK = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "A": "\uff21", "1": "\uff11"}
+
+
+def team_secrets(rng: random.Random) -> list[str]:
+    """A team key set like benchmarks/team.py's: RevCent key (40 hex), CxEngage key (a UUID) and secret, the state
+    key, six bearer tokens."""
+    token = lambda: base64.urlsafe_b64encode(rng.randbytes(32)).decode().rstrip("=")  # noqa: E731
+    return [rng.randbytes(20).hex(), "7f3c2a91-5be0-4c1e-9d7a-2f6b8e0c4d13", token(), rng.randbytes(32).hex(),
+            *(token() for _ in range(6))]
+
+
+def samples() -> list[str]:
+    from integrations_mcp.guardrails.secret_values import KNOWN_FORMATS
+
+    return [f.sample for f in KNOWN_FORMATS] + [h for f in KNOWN_FORMATS for h in f.hints]
+
+
+def piece(rng: random.Random, keys: list[str], formats: list[str]) -> str:
+    kind = rng.randrange(9)
+    if kind == 0:
+        key = rng.choice(keys)
+        cut = rng.choice([len(key), len(key), 8, 9, 12, rng.randrange(1, len(key) + 1)])
+        form = rng.randrange(5)
+        value = key[:cut]
+        return [value, value.upper(), value.lower(), base64.b64encode(value.encode()).decode(), quote(value)][form]
+    if kind == 1:
+        return rng.choice(formats)
+    if kind == 2:
+        text = rng.choice(formats + keys)
+        return "".join(LOOK.get(c, c) if rng.random() < 0.2 else c for c in text)
+    if kind == 3:
+        text = rng.choice(formats + keys)
+        at = rng.randrange(len(text) + 1)
+        return text[:at] + rng.choice(BLANKS) + text[at:]
+    if kind == 4:
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=")
+                       for _ in range(rng.choice([8, 16, 20, 32, 40, 43, 64])))
+    if kind == 5:
+        return f"https://{rng.choice(['u', 'user', rng.choice(keys)])}:{rng.choice(keys)[:20]}@h.example/p?" \
+               f"{rng.choice(['token', 'x', 'api_key', 'sig'])}={rng.choice(keys)[:rng.randrange(4, 30)]}"
+    if kind == 6:
+        scheme, between = rng.choice(["Bearer", "basic", "Token", "digest"]), rng.choice([" ", ": ", "=", "\t"])
+        value = rng.choice([rng.choice(keys), base64.b64encode(b"user:" + rng.randbytes(6)).decode(), "word"])
+        return scheme + between + value
+    if kind == 7:
+        return json.dumps({rng.choice(WORDS): rng.choice(keys + WORDS)})
+    return rng.choice(WORDS)
+
+
+def corpus(seed: int, mixes: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    keys = team_secrets(rng)
+    formats = samples()
+    strings = [rng.choice(BLANKS).join(piece(rng, keys, formats) for _ in range(rng.randint(1, 8)))
+               for _ in range(mixes)]
+    return {"secrets": keys, "strings": strings}
+
+
+async def recorded(secrets: list[str]) -> list[Any]:
+    """Every read tool's result before the output filter (texts and structuredContent), in memory against the
+    emulators, the filter knowing `secrets`."""
+    import httpx2
+    from mcp import Client
+    from pydantic import SecretStr
+
+    from integrations_mcp.guardrails import outputs
+    from integrations_mcp.secure_forms.server import SecureFormServer
+    from integrations_mcp.server.app import build_server
+    from integrations_mcp.server.settings import Settings
+    from integrations_mcp.toolkit import server as toolkit_server
+    from integrations_mcp.vendors.cxengage import emulator as cx
+    from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
+    from integrations_mcp.vendors.revcent import emulator as rc
+    from integrations_mcp.vendors.revcent.settings import RevCentSettings
+
+    revcent, cxengage = rc.RevCentEmulator(), cx.CxEngageEmulator()
+    for n in range(60):
+        cxengage.add_integration(cx.SANDBOX_TENANT_ID, ("rest", "zendesk", "salesforce")[n % 3], f"Integration {n}",
+                                 description=f"Look-ups for team {n % 7}; token: {secrets[n % len(secrets)][:12]}")
+    settings = Settings(vendors={
+        "revcent": RevCentSettings(SecretStr(rc.SANDBOX_API_KEY), "http://revcent.test/v2"),
+        "cxengage": CxEngageSettings(SecretStr(cx.SANDBOX_API_KEY), SecretStr(cx.SANDBOX_API_SECRET),
+                                     "http://cxengage.test", tenant_id=cx.SANDBOX_TENANT_ID)})
+    server = build_server(settings, transports={"revcent": httpx2.ASGITransport(app=revcent.app),
+                                                "cxengage": httpx2.ASGITransport(app=cxengage.app)},
+                          secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
+    outputs.remember_configured_secrets([], also=secrets)
+    seen: list[Any] = []
+    original = toolkit_server._clean_result
+
+    def record(result: Any, links: set[str]) -> None:
+        seen.append([c.text for c in result.content if hasattr(c, "text")])
+        seen.append(result.structured_content)
+        original(result, links)
+
+    toolkit_server._clean_result = record
+    calls = [("GetSiteThirdPartyIntegrations", {"limit": 25}),
+             ("GetSiteThirdPartyIntegration", {"site_third_party_integration_id": revcent.site_id("tax")}),
+             ("GetUserThirdPartyIntegrations", {}), ("GetCxEngageIntegrations", {"limit": 200}),
+             ("GetCxEngageIntegrations", {"name": "1"}),
+             ("GetCxEngageIntegration", {"integration_id": cx.SANDBOX_INTEGRATION_ID})]
+    try:
+        async with Client(server) as client:
+            for tool, arguments in calls:
+                await client.call_tool(tool, arguments)
+    finally:
+        toolkit_server._clean_result = original
+    return seen
+
+
+def strings_of(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*strings_of(k), *strings_of(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in strings_of(item)]
+    return []
+
+
+def emit(path: str) -> None:
+    """The `_emit` role: run every function on the corpus in `path` with the source on PYTHONPATH; results as JSON
+    on stdout."""
+    from integrations_mcp.guardrails import outputs
+    from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, secret_kinds
+
+    data = json.loads(Path(path).read_text())
+    outputs.remember_configured_secrets([], also=data["secrets"])
+    out: list[Any] = []
+    for _ in range(2):  # the second round through the caches
+        for text in data["strings"]:
+            out += [outputs.clean_text(text), mask_secret_values(text, entropy=False), mask_secret_values(text),
+                    secret_kinds(text), secret_kinds(text, entropy=False, hex_tokens=True)]
+        for value in data["values"]:
+            out += [outputs.clean_output(value), list(find_secret_values(value)),
+                    list(find_secret_values(value, hex_tokens=True, random_keys=frozenset({"consumerkey"})))]
+    json.dump(out, sys.stdout)
+
+
+def run(source: str | None, path: str) -> list[Any]:
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
+    if source:
+        env["PYTHONPATH"] = source
+    done = subprocess.run([sys.executable, __file__, "_emit", path], capture_output=True, text=True, env=env,
+                          check=True)
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    import logging
+
+    import anyio
+
+    logging.disable(logging.INFO)  # the emulators' and clients' request lines
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="the other source folder (its src)")
+    parser.add_argument("--mixes", type=int, default=6000)
+    parser.add_argument("--seed", type=int, default=22)
+    args = parser.parse_args()
+    data = corpus(args.seed, args.mixes)
+    values = anyio.run(recorded, data["secrets"])
+    data["strings"] += [s for value in values for s in strings_of(value)]
+    data["values"] = [v for v in values if isinstance(v, dict)] + [json.loads(json.dumps({"k": s, s[:40]: [s]}))
+                                                                     for s in data["strings"][:2000]]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(data, file)
+    try:
+        before, after = run(args.before, file.name), run(None, file.name)
+    finally:
+        os.unlink(file.name)
+    differ = [(i, b, a) for i, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
+    print(f"{len(data['strings'])} strings and {len(data['values'])} JSON values ({len(values) // 2} recorded "
+          f"answers), {len(after)} results (each function, twice): {len(after) - len(differ)} byte-identical, "
+          f"{len(differ)} different")
+    for index, b, a in differ[:10]:
+        print(f"  result {index}: before {json.dumps(b)[:300]}\n  {'':>{len(str(index)) + 9}}after  "
+              f"{json.dumps(a)[:300]}")
+    sys.exit(1 if differ else 0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "_emit":
+        emit(sys.argv[2])
+    else:
+        main()

@@ -1,0 +1,50 @@
+"""The value scan's shortcuts (issue 22) find what the plain searches find: the URL search started near each `://`,
+the hints' trie, the scheme words by `str.find`, ASCII blanks without the substitutions."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from integrations_mcp.guardrails import secret_values
+from integrations_mcp.guardrails.secret_values import KNOWN_FORMATS, literal_alternation
+from integrations_mcp.guardrails.text import canonical, is_blank
+
+PIECES = ["://", "http", "https://", "a", "Z", "+", ".", "-", " ", '"', "x" * 31, "y" * 32, "q" * 33, "u:p@h", "/",
+          "?token=1", "\n", "9", "<", "Bearer", "basic", "token", "digest", "\t", ":", "=", "ghp_", "eyJ", "gl",
+          "AKIA", "-----BEGIN ", "sk_live_", "T3BlbkFJ", "SG."]
+
+
+def texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 12))) for _ in range(count)]
+
+
+def test_urls_are_the_matches_of_a_search_of_the_whole_text() -> None:
+    for text in texts(30_000, 1):
+        found = [(m.start(), m.end()) for m in secret_values._urls(text)]
+        assert found == [(m.start(), m.end()) for m in secret_values._URL.finditer(text)], text
+
+
+def test_the_hints_trie_matches_where_a_hint_starts() -> None:
+    hints = {h for f in KNOWN_FORMATS for h in f.hints} | {"gl", "glpat", "ab", "abc", "abd"}
+    trie = re.compile(literal_alternation(hints))
+    flat = re.compile("|".join(map(re.escape, sorted(hints, key=len, reverse=True))))
+    for text in [*texts(30_000, 2), "abd", "xabcx", "glpat-"]:
+        a, b = trie.search(text), flat.search(text)
+        assert (a and a.start()) == (b and b.start()), text
+
+
+def test_scheme_words_are_found_before_a_blank_colon_or_equals() -> None:
+    words = tuple(w + after for w in ("bearer", "basic", "token", "digest") for after in " \t:=")
+    for text in texts(30_000, 3):
+        lowered = text.lower()
+        assert secret_values._has_auth_word(lowered) == any(w in lowered for w in words), text
+
+
+def test_ascii_blank_is_what_canonical_leaves_empty() -> None:
+    rng = random.Random(4)
+    alphabet = [chr(c) for c in range(0x80)]
+    for text in ["", *alphabet, *("".join(rng.choice(alphabet[:34] + ["a", "\x7f"]) for _ in range(rng.randint(1, 6)))
+                                  for _ in range(30_000))]:
+        assert is_blank(text) == (not canonical(text)), repr(text)
