@@ -30,7 +30,6 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 
 from integrations_mcp.toolkit.declare import ToolDeclaration, declared_tools
-from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema
 
 __all__ = ["build_tool", "derive_schemas", "schema_file"]
 
@@ -67,6 +66,8 @@ def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: M
 def _derive(fn: Callable[..., Any], declaration: ToolDeclaration,
             description: str) -> tuple[Tool, dict[str, Any], dict[str, Any] | None]:
     """The SDK's tool for `fn`, its lean input schema (unknown arguments refused) and lean output schema."""
+    from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema  # not for shipped ones
+
     sdk_tool = Tool.from_function(fn, name=fn.__name__, title=declaration.title, description=description,
                                   annotations=declaration.annotations, structured_output=True)
     parameters = lean_input_schema(sdk_tool.parameters)
