@@ -7,7 +7,9 @@
 2. A sandbox tool call over one stdio MCP session: ours `GetCxEngageIntegrations` against the sandbox emulator vs the
    bare server's tool doing one GET of the same emulator endpoint; medians, p90 and the ratio.
 
-Figures, not assertions: `python benchmarks/cold_start.py [--runs 15] [--calls 100]`. Goals: start <= 1.15x the bare
+Figures, not assertions: `python benchmarks/cold_start.py [--runs 15] [--calls 100] [--before SRC]` (`--before`: ours
+also served from other source, e.g. `git archive <commit> src | tar -x -C /tmp/before` and `--before /tmp/before/src`,
+interleaved with the rest; `--calls 0` skips part 2). Goals: start <= 1.15x the bare
 server (issues 13, 22), idle RSS <= 1.10x (issue 22), a sandbox call <= 1.2x the bare GET (issue 13)."""
 
 from __future__ import annotations
@@ -134,13 +136,17 @@ def _migrated_state_file() -> dict[str, str]:
     return {"INTEGRATIONS_STATE_URL": url}
 
 
-def cold_start(runs: int) -> None:
+def cold_start(runs: int, before: str | None = None) -> None:
     state = _migrated_state_file()
     guide: Call = ("GetIntegrationGuide", {"guide": "common/guardrails"})
     read: Call = ("GetCxEngageIntegrations", {})
     variants = {"bare one-tool SDK server": (BARE, _env(), [("fetch", {"text": "x"})]),
                 "ours, both vendors configured": (OURS, _env(**KEYS, **state), [guide]),
                 "ours, --sandbox": ([*OURS, "--sandbox"], _env(**state), [guide, read])}
+    if before:  # the same two, served from other source (`git archive <commit> src`), in the same interleaving
+        old = {"PYTHONPATH": os.pathsep.join(filter(None, [before, os.environ.get("PYTHONPATH")]))}
+        variants |= {"before, both vendors configured": (OURS, _env(**KEYS, **state, **old), [guide]),
+                     "before, --sandbox": ([*OURS, "--sandbox"], _env(**state, **old), [guide, read])}
     for command, env, calls in variants.values():  # warm the file cache once
         spawn_to_tools_list(command, env, calls, idle=0)
     starts: dict[str, list[Start]] = {name: [] for name in variants}
@@ -227,10 +233,12 @@ async def tool_call(calls: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--calls", type=int, default=100, help="0: no tool call part")
+    parser.add_argument("--before", metavar="SRC", help="also serve ours from SRC (a `git archive` copy's src)")
     args = parser.parse_args()
-    cold_start(args.runs)
-    anyio.run(tool_call, args.calls)
+    cold_start(args.runs, args.before)
+    if args.calls:
+        anyio.run(tool_call, args.calls)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What starting the server costs: nothing is made that tools/list does not need. Vendor HTTP clients are made by
 the first call that uses them and closed when the server stops; the emulators are imported only with --sandbox, and
 even then built and served only when the first request reaches them; the vendors' write path (rules, plans, views,
-writes) and the pages' modules wait for the first call or page that needs them."""
+writes) and the pages' modules wait for the first call or page that needs them; each tool's pydantic argument and output
+models for its first call (tools/list is answered from the schemas shipped with the package)."""
 
 from __future__ import annotations
 
@@ -58,10 +59,12 @@ async def list_then_call(server):
     tools = await server.list_tools()
     listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators(),
               "http_stack": sorted({"jwt", "integrations_mcp.server.auth.setup", "integrations_mcp.server.transports"}
-                                   & set(sys.modules)), "state_stack": state_stack(), "on_first_use": on_first_use()}
+                                   & set(sys.modules)), "state_stack": state_stack(), "on_first_use": on_first_use(),
+              "models_built": models_built(server)}
     if settings.sandbox:
         result = await server.call_tool("GetSiteThirdPartyIntegrations", {})
         listed["after_call"] = emulators()
+        listed["models_after_call"] = models_built(server)
         listed["call_ok"] = not result.is_error
         listed["state_after_read"] = state_stack()
         changes = await server.call_tool("GetIntegrationChanges", {})
@@ -73,6 +76,11 @@ async def list_then_call(server):
 def on_first_use():
     return sorted(m for m in sys.modules if m == "h11" or m.startswith("uvicorn.protocols") or (
         m.startswith("integrations_mcp.") and m.rsplit(".", 1)[-1] in ("rules", "plans", "views", "writes", "page")))
+
+
+def models_built(server):  # the tools whose SDK argument and output models exist (shipped schemas: none at start)
+    return sorted(name for name, spec in server.tool_specs.items()
+                  if getattr(spec.tool.fn_metadata, "_built", True) is not None)
 
 
 def state_stack():
@@ -100,6 +108,8 @@ def test_serving_real_vendors_imports_no_emulator_and_makes_no_client(tmp_path: 
     assert real["state_stack"] == []
     # Nor the vendors' write path, the form and approval pages, or uvicorn's HTTP protocol.
     assert real["on_first_use"] == []
+    # The schemas are shipped with the package: no tool's pydantic argument or output model is built to list them.
+    assert real["models_built"] == []
     database = tmp_path / "state.sqlite3"
     keyed = _probe("real", INTEGRATIONS_STATE_KEY="k" * 40, INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{database}")
     assert keyed["state_stack"] == [] and not database.exists()
@@ -115,6 +125,7 @@ def test_the_sandbox_builds_an_emulator_when_the_first_request_reaches_it() -> N
     assert "integrations_mcp.vendors.revcent.emulator.emulator" in sandboxed["after_call"]
     assert "integrations_mcp.vendors.cxengage.emulator.emulator" not in sandboxed["after_call"]
     assert sandboxed["call_ok"]
+    assert sandboxed["models_built"] == [] and sandboxed["models_after_call"] == ["GetSiteThirdPartyIntegrations"]
     assert sandboxed["state_stack"] == [] and sandboxed["on_first_use"] == []
     assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state
     assert {"sqlalchemy", "alembic"} <= set(sandboxed["state_after_journal"]) and sandboxed["journal_ok"]

@@ -10,19 +10,19 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import clean_text, known_secrets, own_link
 from integrations_mcp.toolkit.annotations import READ_ONLY
-from integrations_mcp.toolkit.declare import tool
+from integrations_mcp.toolkit.declare import DeferredModel, tool
 
 __all__ = ["GuideTools"]
 
 _HEADING = re.compile(r"^## ", re.MULTILINE)
 
 
-class Guide(BaseModel):
+class Guide(DeferredModel):
     guide: str
     section: str | None = None
     text: str

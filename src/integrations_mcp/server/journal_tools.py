@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import InputRequiredResult
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.capabilities import hide_capabilities
@@ -21,7 +21,7 @@ from integrations_mcp.state.journal import COUNT_CAP, ChangeFilter, ChangeRow
 from integrations_mcp.toolkit.annotations import EDITS, LOCAL_READ
 from integrations_mcp.toolkit.arguments import APPROVAL_ID, CONFIRMATION_ID, StrictBool
 from integrations_mcp.toolkit.calls import write_call
-from integrations_mcp.toolkit.declare import tool
+from integrations_mcp.toolkit.declare import DeferredModel, tool
 from integrations_mcp.toolkit.identity import principal
 from integrations_mcp.vendors.base import Reverter
 
@@ -41,7 +41,7 @@ SHORT_APPROVALS = {"in the client": "client", "on the approval page": "page",
                    "by the model's confirmation token": "model"}
 
 
-class Change(BaseModel):
+class Change(DeferredModel):
     id: int
     at: str  # ISO 8601, UTC
     principal: str  # who: a token's name, an OAuth subject, os:<user> under stdio, else session:<hash>
@@ -101,7 +101,7 @@ class Change(BaseModel):
         return "\n".join(lines)
 
 
-class ChangePage(BaseModel):
+class ChangePage(DeferredModel):
     count: int
     total: int  # counted up to COUNT_CAP: at COUNT_CAP, there may be more
     has_more: bool
@@ -139,7 +139,7 @@ def _what(changes: list[FieldChange], secrets: list[str]) -> str:
     return text if len(text) <= WHAT_CHARS else text[:WHAT_CHARS - 1] + "…"
 
 
-class RevertResult(BaseModel):
+class RevertResult(DeferredModel):
     change_id: int
     result: dict[str, Any]  # the vendor's edit result (dry run: the plan)
     not_restored: list[str] = Field([], description="Secrets: never kept, they need a new secure form.")

@@ -1,25 +1,40 @@
 """The one adapter onto the SDK's `Tool`.
 
 Why it exists: the SDK generates a tool's input and output schemas from the function signature and offers no
-public hook to post-process them. Schemas are sent in every conversation, so this module builds the SDK's `Tool`
-with `Tool.from_function` and then adjusts the generated schemas before the tool is handed to
-`MCPServer(tools=...)`: both made lean (`lean_schema.py`: flat inputs, outputs to one level), unknown top-level
-arguments declared refused, and the arguments that the configuration fixes (a pinned tenant) or the confirmation
-policy hides removed. `FuncMetadata.output_schema` is
-documented as read live, so reassigning it is supported.
+public hook to post-process them. Schemas are sent in every conversation, so this module derives the SDK's `Tool`
+with `Tool.from_function` and then adjusts the generated schemas: both made lean (`lean_schema.py`: flat inputs,
+outputs to one level), unknown top-level arguments declared refused, and the arguments that the configuration
+fixes (a pinned tenant) or the confirmation policy hides removed. `FuncMetadata.output_schema` is documented as
+read live, so reassigning it is supported.
+
+Start-up (cold start): deriving 16 tools' pydantic argument and output models and their JSON schemas took ~70-90 ms
+of every start, before tools/list could be answered. The lean schemas depend only on the code, so they are derived
+at development time and shipped next to the module that declares the tools (`tools.py` -> `tools.schemas.json`,
+written by `python -m integrations_mcp.toolkit.sdk_tools`; tests/server/test_tool_schemas.py derives them again and
+fails on any difference). A served tool is built from that file, and the SDK's argument and output models
+(`FuncMetadata`, exactly what `Tool.from_function` makes) are built when the tool is first called: validation,
+refusals and results are the SDK's own, as before. A tool missing from its file is derived at start, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+import inspect
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 
-from integrations_mcp.toolkit.declare import ToolDeclaration
-from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema
+from integrations_mcp.toolkit.declare import ToolDeclaration, declared_tools
 
-__all__ = ["build_tool"]
+__all__ = ["build_tool", "derive_schemas", "schema_file"]
+
+SUFFIX = ".schemas.json"
+_shipped: dict[str, dict[str, Any]] = {}  # module name -> its file's entries (read once per process)
 
 
 def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: Mapping[str, Any],
@@ -28,16 +43,127 @@ def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: M
     and a caller who sends one is refused like any unknown argument."""
     # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
     description = " ".join((fn.__doc__ or "").split())
-    sdk_tool = Tool.from_function(fn, name=fn.__name__, title=declaration.title, description=description,
-                                  annotations=declaration.annotations, structured_output=True)
-    parameters = lean_input_schema(sdk_tool.parameters)
-    parameters["additionalProperties"] = False  # the server refuses them (IntegrationsServer.call_tool)
+    entry = _shipped_entry(fn)
+    if entry is None:
+        sdk_tool, parameters, output = _derive(fn, declaration, description)
+        if output is not None:
+            sdk_tool.fn_metadata.output_schema = output
+    else:
+        parameters = copy.deepcopy(entry["input"])
+        sdk_tool = Tool.model_construct(
+            fn=fn, name=fn.__name__, title=declaration.title, description=description, parameters=parameters,
+            fn_metadata=_OnFirstCall(fn, entry["context"], copy.deepcopy(entry["output"])),
+            is_async=inspect.iscoroutinefunction(fn), context_kwarg=entry["context"], resolved_params={},
+            resolver_plans={}, annotations=declaration.annotations, icons=None, meta=None)
     for name in [*fixed, *filter(hidden, list(parameters["properties"]))]:
         parameters["properties"].pop(name, None)
         if name in parameters.get("required", []):
             parameters["required"].remove(name)
     sdk_tool.parameters = parameters
-    if sdk_tool.fn_metadata.output_schema is not None:
-        sdk_tool.fn_metadata.output_schema = lean_output_schema(sdk_tool.fn_metadata.output_schema)
     return sdk_tool
 
+
+def _derive(fn: Callable[..., Any], declaration: ToolDeclaration,
+            description: str) -> tuple[Tool, dict[str, Any], dict[str, Any] | None]:
+    """The SDK's tool for `fn`, its lean input schema (unknown arguments refused) and lean output schema."""
+    from integrations_mcp.toolkit.lean_schema import lean_input_schema, lean_output_schema  # not for shipped ones
+
+    sdk_tool = Tool.from_function(fn, name=fn.__name__, title=declaration.title, description=description,
+                                  annotations=declaration.annotations, structured_output=True)
+    parameters = lean_input_schema(sdk_tool.parameters)
+    parameters["additionalProperties"] = False  # the server refuses them (IntegrationsServer.call_tool)
+    output = sdk_tool.fn_metadata.output_schema
+    return sdk_tool, parameters, None if output is None else lean_output_schema(output)
+
+
+class _OnFirstCall:
+    """Stands in for the SDK's `FuncMetadata` of a tool built from its shipped schemas: the published output schema
+    is here from the start; anything else (validating arguments, calling, converting the result, the output model)
+    builds the SDK's own `FuncMetadata` first, once, as `Tool.from_function` would have at start."""
+
+    def __init__(self, fn: Callable[..., Any], context_kwarg: str | None, output_schema: dict[str, Any] | None):
+        self._fn, self._context_kwarg, self._built = fn, context_kwarg, None
+        self.output_schema = output_schema
+
+    def built(self) -> FuncMetadata:
+        if self._built is None:
+            skip = [self._context_kwarg] if self._context_kwarg is not None else []
+            built = func_metadata(self._fn, skip_names=skip, structured_output=True)
+            built.output_schema = self.output_schema
+            self._built = built
+        return self._built
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.built(), name)
+
+
+def schema_file(module: str) -> Path:
+    """The shipped schemas of the tools declared in `module`: next to its source."""
+    source = Path(sys.modules[module].__file__ or "")
+    return source.with_name(source.stem + SUFFIX)
+
+
+def _shipped_entry(fn: Callable[..., Any]) -> dict[str, Any] | None:
+    module = getattr(fn, "__module__", None)
+    if module is None or module not in sys.modules:
+        return None
+    entries = _shipped.get(module)
+    if entries is None:
+        try:
+            entries = json.loads(schema_file(module).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            entries = {}
+        _shipped[module] = entries
+    return entries.get(fn.__qualname__)
+
+
+def derive_schemas(module: str) -> dict[str, Any]:
+    """What `module`'s schema file holds: per tool (`Class.method`), the name of its Context parameter and its lean
+    input and output schemas, derived by the SDK from the code as `build_tool` used to at every start."""
+    entries: dict[str, Any] = {}
+    for cls in _tool_classes(module):
+        instance = object.__new__(cls)  # only the signatures are read
+        for fn, declaration in declared_tools(instance):
+            sdk_tool, parameters, output = _derive(fn, declaration, "")
+            if sdk_tool.resolved_params:
+                raise ValueError(f"{fn.__qualname__}: Resolve(...) parameters are not supported")
+            entries[fn.__qualname__] = {"context": sdk_tool.context_kwarg, "input": parameters, "output": output}
+    return entries
+
+
+def _tool_classes(module: str) -> Iterator[type]:
+    for value in vars(sys.modules[module]).values():
+        if isinstance(value, type) and value.__module__ == module and declared_tools(object.__new__(value)):
+            yield value
+
+
+def render(entries: dict[str, Any]) -> str:
+    return json.dumps(entries, indent=1, ensure_ascii=False) + "\n"
+
+
+def tool_modules(package: str = "integrations_mcp") -> list[str]:
+    """The modules of `package` that declare tools (their source uses `@tool(`)."""
+    root = Path(sys.modules[package].__file__ or "").parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "@tool(" in path.read_text(encoding="utf-8") and path.parent != Path(__file__).parent:
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+def main() -> None:
+    """Write every tool module's schema file (run after changing a tool's signature, types or their models)."""
+    import importlib
+
+    for module in tool_modules():
+        importlib.import_module(module)
+        path, entries = schema_file(module), derive_schemas(module)
+        text = render(entries)
+        if entries and (not path.exists() or path.read_text(encoding="utf-8") != text):
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

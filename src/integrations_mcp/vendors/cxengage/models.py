@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import compact_json, write_answer
+from integrations_mcp.toolkit.declare import DeferredModel
 from integrations_mcp.vendors.cxengage.records import ListRow
 
 LIST_LIMIT, MAX_LIST_LIMIT = 50, 200  # rows of GetCxEngageIntegrations per page: by default, at most
@@ -28,7 +29,7 @@ Properties = Annotated[dict[str, PropertyValue], Field(
     description="Non-secret (GetIntegrationGuide cxengage/types, section=<type>).")]
 
 
-class Integration(BaseModel):
+class Integration(DeferredModel):
     id: str
     tenant_id: str | None = None
     name: str
@@ -40,7 +41,7 @@ class Integration(BaseModel):
     updated: str | None = None
 
 
-class Readiness(BaseModel):
+class Readiness(DeferredModel):
     missing_required: list[str] = Field(description="Required properties with no value.")
     secrets_set: list[str]
     secrets_missing: list[str] = Field(description="Required secrets to provide via CreateCxEngageSecureForm.")
@@ -57,7 +58,7 @@ class Readiness(BaseModel):
         return lines + [f"Blocker: {b}" for b in self.blockers if blockers]
 
 
-class IntegrationView(BaseModel):
+class IntegrationView(DeferredModel):
     integration: Integration
     readiness: Readiness
     learned: list[str] = []  # what this read taught the server about CxEngage (learned.py)
@@ -71,7 +72,7 @@ class IntegrationView(BaseModel):
         return "\n".join([f"Integration {self.summary()}.", *self.readiness.lines(), *self.learned])
 
 
-class IntegrationSummary(BaseModel):
+class IntegrationSummary(DeferredModel):
     id: str
     name: str
     type: str
@@ -91,7 +92,7 @@ def _bounded(text: str, limit: int = ROW_TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-class IntegrationList(BaseModel):
+class IntegrationList(DeferredModel):
     tenant_id: str
     count: int  # integrations that match, on every page
     page: int = 1
@@ -111,7 +112,7 @@ class IntegrationList(BaseModel):
         return "\n".join([*warning, head, *rows, *tail])
 
 
-class SecureFormCreated(BaseModel):
+class SecureFormCreated(DeferredModel):
     secure_form_id: str
     form_url: str | None = Field(description="Give this link to the user (never open it yourself); absent when the "
                                              "user's client opened the form for them.")
@@ -130,7 +131,7 @@ class SecureFormCreated(BaseModel):
         return "\n".join([*lines, f"Next: {self.next_step}"])
 
 
-class WriteResult(BaseModel):
+class WriteResult(DeferredModel):
     dry_run: bool
     integration_id: str | None = None
     sent: dict[str, Any] = Field(description="Body sent (dry run: to send), secrets redacted.")

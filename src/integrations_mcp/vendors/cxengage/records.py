@@ -10,7 +10,6 @@ from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -21,6 +20,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
+from integrations_mcp.toolkit.declare import DeferredModel
 from integrations_mcp.vendors.cxengage.catalog import TYPES, normalise_type
 from integrations_mcp.vendors.cxengage.facts import (
     BOOLEAN_STRINGS,
@@ -56,7 +56,7 @@ Uuid = Annotated[str, AfterValidator(_uuid)]
 RawProperties = Annotated[dict[str, JsonValue], BeforeValidator(lambda value: value or {})]
 
 
-class IntegrationRef(BaseModel):
+class IntegrationRef(DeferredModel):
     """What every answer about one integration carries. A create's answer is read no further: the record is
     read back."""
 

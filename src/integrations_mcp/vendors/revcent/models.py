@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import write_answer
+from integrations_mcp.toolkit.declare import DeferredModel
 from integrations_mcp.vendors.revcent.facts import ID_LENGTH, ID_PATTERN, OPTION_REQUIRED_MEANS
 from integrations_mcp.vendors.revcent.records import (
     IntegrationType,
@@ -31,7 +32,7 @@ SecureFormId = Annotated[str, Field(min_length=20, max_length=128, pattern=r"^[A
                                     description="Secure form id from CreateSecureForm.")]
 
 
-class _Strict(BaseModel):
+class _Strict(DeferredModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -46,7 +47,7 @@ class OptionInput(_Strict):
     fields: list[OptionFieldInput] = Field(min_length=1, max_length=200)
 
 
-class SiteIntegrationSummary(BaseModel):
+class SiteIntegrationSummary(DeferredModel):
     id: str
     name: str
     description: str = ""
@@ -61,7 +62,7 @@ class SiteIntegrationSummary(BaseModel):
                    has_required_options=any(o.required for o in site.third_party_options))
 
 
-class SiteIntegrationPage(BaseModel):
+class SiteIntegrationPage(DeferredModel):
     page: int
     count: int
     has_more: bool
@@ -73,7 +74,7 @@ class SiteIntegrationPage(BaseModel):
         return "\n".join([_page_line("native integrations", self.count, self.page, self.has_more), *rows])
 
 
-class UserIntegrationPage(BaseModel):
+class UserIntegrationPage(DeferredModel):
     page: int
     count: int
     has_more: bool
@@ -85,17 +86,17 @@ class UserIntegrationPage(BaseModel):
         return "\n".join([_page_line("integrations", self.count, self.page, self.has_more), *rows])
 
 
-class MissingOption(BaseModel):
+class MissingOption(DeferredModel):
     option_id: str
     field_ids: list[str]
 
 
-class Choice(BaseModel):
+class Choice(DeferredModel):
     value: str
     label: str
 
 
-class SelectChoice(BaseModel):
+class SelectChoice(DeferredModel):
     option_id: str
     field_id: str
     label: str = Field(description="The option and field as RevCent names them, for the person.")
@@ -104,7 +105,7 @@ class SelectChoice(BaseModel):
     values: list[Choice] = Field(description="Send `value`; show the person `label`.")
 
 
-class Readiness(BaseModel):
+class Readiness(DeferredModel):
     credentials_saved: bool
     missing_credentials: list[str] = Field(description="Required credential field ids not saved.")
     missing_options: list[MissingOption] = Field(description="Required options/fields with no saved value "
@@ -132,7 +133,7 @@ class Readiness(BaseModel):
         return lines
 
 
-class UserIntegrationView(BaseModel):
+class UserIntegrationView(DeferredModel):
     integration: UserIntegration
     readiness: Readiness
 
@@ -149,7 +150,7 @@ class UserIntegrationView(BaseModel):
         return "\n".join(lines + self.readiness.lines())
 
 
-class SavedIntegration(BaseModel):
+class SavedIntegration(DeferredModel):
     """What a write result shows of the integration read back: its saved state, not the site's schema again."""
 
     id: str
@@ -170,7 +171,7 @@ class SavedIntegration(BaseModel):
                    site_third_party_integration_id=site.id, integration_type=site.integration_type)
 
 
-class VerifiedState(BaseModel):
+class VerifiedState(DeferredModel):
     integration: SavedIntegration
     readiness: Readiness
 
@@ -182,7 +183,7 @@ class VerifiedState(BaseModel):
                 f"{'; '.join(saved) or 'none saved'}.")
 
 
-class SecureForm(BaseModel):
+class SecureForm(DeferredModel):
     secure_form_id: str
     form_url: str | None = None
     completed: bool
@@ -206,7 +207,7 @@ class SecureForm(BaseModel):
                    form_source_id=form.form_source_id, next_step=next_step)
 
 
-class WriteResult(BaseModel):
+class WriteResult(DeferredModel):
     dry_run: bool
     user_third_party_integration_id: str | None = None
     sent: dict[str, Any] = Field(description="Body sent (dry run: to send).")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, ConfigDict, Field, model_validator
 
 from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.toolkit.declare import DeferredModel
 from integrations_mcp.vendors.revcent.facts import (
     ASSET_KEYS,
     BOOLEAN_STRINGS,
@@ -68,7 +69,7 @@ VendorId = Annotated[str, AfterValidator(vendor_id)]
 VendorBool = Annotated[bool, BeforeValidator(_vendor_bool)]
 
 
-class _Record(BaseModel):
+class _Record(DeferredModel):
     model_config = ConfigDict(extra="ignore")  # the envelope (code, api_call_id) and fields we do not use
 
 
@@ -160,7 +161,7 @@ class UserIntegration(_Record):
     site_third_party_integration: SiteIntegration
 
 
-class UserIntegrationSummary(BaseModel):
+class UserIntegrationSummary(DeferredModel):
     # One row of RevCent's list, flattened: the row nests its site integration (or gives only its id).
     id: VendorId
     name: str
