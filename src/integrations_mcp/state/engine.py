@@ -24,7 +24,7 @@ from integrations_mcp.state.store import MIGRATION_LOCK, POOL_SIZE, StateError, 
 if TYPE_CHECKING:
     from integrations_mcp.state.store import StateStore
 
-__all__ = ["SQLAlchemyError", "async_engine", "sync_engine", "upgrade"]
+__all__ = ["SQLAlchemyError", "async_engine", "file_engine", "sync_engine", "upgrade"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,15 @@ def async_engine(store: StateStore) -> AsyncEngine:
         raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
     if store.dialect == "sqlite" and not store.in_memory:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def file_engine(store: StateStore) -> Engine:
+    """A SQLite file through the blocking driver, for transactions run whole in a worker thread
+    (`StateStore.run`): no migration (the async engine's first use did it)."""
+    engine = create_engine(make_url(store.url).set(drivername="sqlite"),
+                           connect_args={"timeout": 30, "check_same_thread": False})  # one thread at a time (pool)
+    event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 

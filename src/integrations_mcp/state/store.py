@@ -16,18 +16,20 @@ import re
 import stat
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
 from integrations_mcp.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+T = TypeVar("T")
 
 __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url",
            "hide_url_password", "state_failures"]
@@ -168,6 +170,7 @@ class StateStore:
         self.database = match["rest"].partition("/")[2].partition("?")[0]
         self.in_memory = self.dialect == "sqlite" and self.database in ("", ":memory:")
         self._engine: AsyncEngine | None = None  # made by the first use (state.engine)
+        self._file_engine: Engine | None = None  # a SQLite file's blocking engine, for `run`
         self._ready = False
         self._ready_lock = anyio.Lock()
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
@@ -278,9 +281,31 @@ class StateStore:
         async with self._turns, self.engine.begin() as conn:
             yield conn
 
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one transaction (a blocking SQLAlchemy connection), on a migrated database. On a SQLite file the
+        whole transaction runs in a worker thread, in one hop (through aiosqlite each statement, the commit and the
+        pool's rollback are a round trip to its thread each), and a cancelled caller waits for it to end: it never
+        leaves the file's write lock held by a transaction cut mid-statement."""
+        await self.migrate()
+        if self.dialect != "sqlite" or self.in_memory:
+            async with self.begin() as conn:
+                return await conn.run_sync(work)
+        if self._file_engine is None:
+            from integrations_mcp.state.engine import file_engine
+
+            self._file_engine = file_engine(self)
+        return await anyio.to_thread.run_sync(self._transaction, self._file_engine, work)
+
+    @staticmethod
+    def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+        with engine.begin() as conn:
+            return work(conn)
+
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+        if self._file_engine is not None:
+            self._file_engine.dispose()
 
 
 def hide_url_password(url: str) -> str:
