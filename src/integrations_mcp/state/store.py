@@ -17,7 +17,7 @@ import stat
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -272,14 +272,22 @@ class StateStore:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction, on a migrated database."""
+        """One transaction, on a migrated database. Its statements are all it awaits (callers keep it so).
+
+        SQLite: the transaction is shielded from cancellation, which reaches the caller when it has ended. Cut
+        mid-statement, SQLAlchemy drops the aiosqlite connection, and its close, itself cancelled, races aiosqlite's
+        stop: the sqlite3 connection is never closed, and a file's write lock stays held (every other connection:
+        "database is locked"); in memory the database, which lives in that connection, is gone. A wait for the
+        turn (in memory) stays cancellable."""
         await self.migrate()
-        if self._turns is None:
+        if self.dialect != "sqlite":
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._turns, self.engine.begin() as conn:
-            yield conn
+        async with self._turns or nullcontext():
+            with anyio.CancelScope(shield=True):
+                async with self.engine.begin() as conn:
+                    yield conn
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work` in one transaction (a blocking SQLAlchemy connection), on a migrated database. On a SQLite file the
