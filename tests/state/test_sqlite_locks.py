@@ -34,8 +34,8 @@ from tests.vendors.revcent.helpers import static_single_select
 pytestmark = pytest.mark.anyio
 
 KEY = "revcent:integration:X"
-WAIT = Leases(lease=1.0, renew_every=0.2, wait=60.0, poll_max=0.02)  # waits (a hang fails the test, not a pause)
-NOW = Leases(lease=1.0, renew_every=0.2, wait=0.0, poll_max=0.02)  # refused at once when held
+WAIT = Leases(lease=5.0, renew_every=0.5, wait=60.0, poll_max=0.02)  # waits (a hang fails the test, not a pause)
+NOW = Leases(lease=5.0, renew_every=0.5, wait=0.0, poll_max=0.02)  # refused at once when held
 os_locks_only = pytest.mark.skipif(not OS_LOCKS, reason="open-file-description locks are Linux's")
 
 
@@ -196,7 +196,7 @@ HOLDER = textwrap.dedent("""
         locks.OS_LOCKS = False
 
     async def main():
-        leases = locks.Leases(lease=1.0, renew_every=0.2)
+        leases = locks.Leases(lease=5.0, renew_every=0.5)  # (a lease must outlast a loaded machine's stalls)
         async with locks.cross_process_locks(StateStore(sys.argv[1]), [sys.argv[2]], leases):
             print("held", flush=True)
             await anyio.sleep(3600)
@@ -218,7 +218,7 @@ async def test_a_holder_killed_mid_write_frees_the_key(tmp_path: Path, mechanism
         if mechanism == "os":
             assert await free(store)  # at once: the OS closed its files
         else:
-            with anyio.fail_after(60):  # its lease runs out (1 s) and is taken over
+            with anyio.fail_after(60):  # its lease runs out (5 s) and is taken over
                 async with WriteLocks(store, WAIT).hold([KEY]):
                     pass
         await store.close()

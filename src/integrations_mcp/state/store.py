@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
 SQLITE_MIGRATION_ATTEMPTS = 5
+CHECKPOINT_EVERY = 100  # transactions `run` commits on the event loop's connection between two checkpoints
 LOCK_HOLDERS = POOL_SIZE  # writes holding advisory locks at once per process: the rest of the pool stays free
 _URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<rest>.*)", re.DOTALL)
 
@@ -170,7 +171,9 @@ class StateStore:
         self.database = match["rest"].partition("/")[2].partition("?")[0]
         self.in_memory = self.dialect == "sqlite" and self.database in ("", ":memory:")
         self._engine: AsyncEngine | None = None  # made by the first use (state.engine)
-        self._file_engine: Engine | None = None  # a SQLite file's blocking engine, for `run`
+        self._file_engines: tuple[Engine, Engine] | None = None  # a SQLite file's blocking engines, for `run`
+        self._here = threading.Lock()  # `run`'s connection on the event loop: one transaction at a time
+        self._done_here = 0
         self._ready = False
         self._ready_lock = anyio.Lock()
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
@@ -290,19 +293,39 @@ class StateStore:
                     yield conn
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """`work` in one transaction (a blocking SQLAlchemy connection), on a migrated database. On a SQLite file the
-        whole transaction runs in a worker thread, in one hop (through aiosqlite each statement, the commit and the
-        pool's rollback are a round trip to its thread each), and a cancelled caller waits for it to end: it never
-        leaves the file's write lock held by a transaction cut mid-statement."""
+        """`work` in one transaction (a blocking SQLAlchemy connection; statements only), on a migrated database.
+        Never cut by a cancellation: it runs to its end (see `begin`).
+
+        On a SQLite file, where aiosqlite makes each statement, the commit and the pool's rollback a round trip to
+        its thread: first tried right here, on a connection that never waits (busy timeout 0) and never checkpoints
+        (a commit appends to the write-ahead log, no fsync), so it cannot stall the event loop (a few hundred
+        microseconds, as much CPU as handing it over would take); when the file's write lock is held (another
+        process, another connection of this one) or this connection is busy (another thread's event loop), the
+        whole transaction goes to a worker thread, which waits up to the usual 30 s. Every CHECKPOINT_EVERY
+        transactions here, a worker thread moves the log into the file (a passive checkpoint)."""
         await self.migrate()
         if self.dialect != "sqlite" or self.in_memory:
             async with self.begin() as conn:
                 return await conn.run_sync(work)
-        if self._file_engine is None:
-            from integrations_mcp.state.engine import file_engine
+        if self._file_engines is None:
+            from integrations_mcp.state.engine import file_engines
 
-            self._file_engine = file_engine(self)
-        return await anyio.to_thread.run_sync(self._transaction, self._file_engine, work)
+            self._file_engines = file_engines(self)
+        here, threaded = self._file_engines
+        if self._here.acquire(blocking=False):
+            try:
+                result = self._transaction(here, work)
+            except Exception as exc:
+                if not _busy(exc):
+                    raise
+            else:
+                self._done_here += 1
+                if self._done_here % CHECKPOINT_EVERY == 0:
+                    await anyio.to_thread.run_sync(_checkpoint, threaded)
+                return result
+            finally:
+                self._here.release()
+        return await anyio.to_thread.run_sync(self._transaction, threaded, work)
 
     @staticmethod
     def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -312,8 +335,19 @@ class StateStore:
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
-        if self._file_engine is not None:
-            self._file_engine.dispose()
+        if self._file_engines is not None:
+            for engine in self._file_engines:
+                engine.dispose()
+
+
+def _busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" (the file's write lock is held), as SQLAlchemy wraps it."""
+    return getattr(getattr(exc, "orig", None), "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _checkpoint(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def hide_url_password(url: str) -> str:
