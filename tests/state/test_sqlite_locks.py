@@ -9,6 +9,7 @@ No assertion on time: a writer that must wait is shown waiting by what it did no
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -184,6 +185,27 @@ async def test_the_lock_file_is_private_and_an_unusable_one_is_a_clear_error(tmp
         async with WriteLocks(missing, NOW).hold([KEY]):
             pass
     assert type(failed.value).__name__ == "StateError"
+    await store.close()
+
+
+@os_locks_only
+async def test_a_file_that_takes_no_os_locks_gets_leases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    refuse = fcntl.fcntl
+
+    def old_kernel(fd: int, cmd: int, arg: bytes) -> bytes:
+        if cmd in (locks._F_OFD_GETLK, locks._F_OFD_SETLK):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return refuse(fd, cmd, arg)
+
+    monkeypatch.setattr(fcntl, "fcntl", old_kernel)
+    monkeypatch.setattr(locks, "_usable", {})
+    store = StateStore(file_url(tmp_path))
+    async with WriteLocks(store, WAIT).hold([KEY]):
+        assert await leases_left(store) == 1
+        assert not await free(store)
+    assert await leases_left(store) == 0 and await free(store)
     await store.close()
 
 

@@ -63,15 +63,41 @@ class Leases:
 
 
 # Open-file-description locks: Linux >= 3.15, with a 64-bit struct flock (short type, short whence, off_t start, off_t
-# len, pid_t pid; pid 0).
+# len, pid_t pid; pid 0). The numbers are the kernel's ABI (Python's fcntl names them from 3.9 on Linux).
 OS_LOCKS = sys.platform == "linux" and struct.calcsize("P") == 8 and hasattr(os, "O_CLOEXEC")
-_F_OFD_SETLK = 37  # fcntl.F_OFD_SETLK (Python >= 3.9 on Linux names it; the number is the kernel's ABI)
+_F_OFD_GETLK, _F_OFD_SETLK = 36, 37
 _FLOCK = struct.Struct("hhqqi4x")
 _OFFSETS = 1 << 48  # bytes a key may hash to: two of a write's keys collide once in ~10^14
+_UNSUPPORTED = (errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
+_usable: dict[str, bool] = {}  # lock file -> whether its kernel and file system take such locks
 
 
 def lock_file(store: StateStore) -> str:
     return f"{store.database}-locks"
+
+
+def _os_locks_usable(path: str) -> bool:
+    """Whether this lock file takes open-file-description locks (an old kernel, WSL 1 or some file systems refuse
+    them: leases then, as every process on that kernel and file finds the same). Asked once per process."""
+    if path not in _usable:
+        import fcntl
+
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return True  # `_os_locked` reports it
+        try:
+            fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0))
+            _usable[path] = True
+        except OSError as exc:
+            if exc.errno not in _UNSUPPORTED:
+                raise
+            log.warning("write lock: %s takes no open-file-description locks (%s); using leases in the database",
+                        path, errno.errorcode.get(exc.errno or 0, exc.errno))
+            _usable[path] = False
+        finally:
+            os.close(fd)
+    return _usable[path]
 
 
 def _offset(key: str) -> int:
@@ -88,7 +114,7 @@ async def cross_process_locks(store: StateStore, keys: list[str], leases: Leases
     elif store.shared:
         async with _advisory_locks(store, ordered):
             yield
-    elif OS_LOCKS:
+    elif OS_LOCKS and _os_locks_usable(lock_file(store)):
         async with _os_locked(store, ordered, leases):
             yield
     else:

@@ -294,7 +294,7 @@ class StateStore:
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work` in one transaction (a blocking SQLAlchemy connection; statements only), on a migrated database.
-        Never cut by a cancellation: it runs to its end (see `begin`).
+        On SQLite never cut by a cancellation: it runs to its end (see `begin`).
 
         On a SQLite file, where aiosqlite makes each statement, the commit and the pool's rollback a round trip to
         its thread: first tried right here, on a connection that never waits (busy timeout 0) and never checkpoints
@@ -318,13 +318,17 @@ class StateStore:
             except Exception as exc:
                 if not _busy(exc):
                     raise
+                busy = True
             else:
+                busy = False
                 self._done_here += 1
-                if self._done_here % CHECKPOINT_EVERY == 0:
-                    await anyio.to_thread.run_sync(_checkpoint, threaded)
-                return result
+                checkpoint = self._done_here % CHECKPOINT_EVERY == 0
             finally:
                 self._here.release()
+            if not busy:
+                if checkpoint:
+                    await anyio.to_thread.run_sync(_checkpoint, threaded)
+                return result
         return await anyio.to_thread.run_sync(self._transaction, threaded, work)
 
     @staticmethod
