@@ -24,7 +24,7 @@ from integrations_mcp.state.store import MIGRATION_LOCK, POOL_SIZE, StateError, 
 if TYPE_CHECKING:
     from integrations_mcp.state.store import StateStore
 
-__all__ = ["SQLAlchemyError", "async_engine", "sync_engine", "upgrade"]
+__all__ = ["SQLAlchemyError", "async_engine", "file_engines", "sync_engine", "upgrade"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,19 @@ def async_engine(store: StateStore) -> AsyncEngine:
     if store.dialect == "sqlite" and not store.in_memory:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def file_engines(store: StateStore) -> tuple[Engine, Engine]:
+    """A SQLite file through the blocking driver, for `StateStore.run` (no migration: the async engine's first use
+    did it): one connection for the event loop's thread, which never waits for the file's write lock and never
+    checkpoints; and a pool for worker threads, which wait (30 s) like every other connection."""
+    url = make_url(store.url).set(drivername="sqlite")
+    here = create_engine(url, poolclass=StaticPool, connect_args={"timeout": 0, "check_same_thread": False})
+    event.listen(here, "connect", _sqlite_pragmas)
+    event.listen(here, "connect", lambda dbapi, _: dbapi.execute("PRAGMA wal_autocheckpoint=0"))
+    threaded = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})  # one thread at a time
+    event.listen(threaded, "connect", _sqlite_pragmas)
+    return here, threaded
 
 
 def sync_engine(store: StateStore) -> Engine:

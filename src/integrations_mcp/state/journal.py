@@ -11,6 +11,7 @@ from integrations_mcp.state.store import StateStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
 
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
@@ -67,12 +68,15 @@ class JournalTable:
         values = {k: v for k, v in row.__dict__.items() if k != "id"}
         values["at"] = row.at or time.time()
         values["detail"] = row.detail[:4000]
-        async with self.store.begin() as conn:  # the row as parameters: one statement, compiled once (cached)
+
+        def add(conn: Connection) -> int:  # the row as parameters: one statement, compiled once (cached)
             # The new id: SQLite's lastrowid (no result rows to fetch), PostgreSQL's RETURNING.
-            change_id = int((await conn.execute(insert(journal), values)).inserted_primary_key[0])
+            change_id = int(conn.execute(insert(journal), values).inserted_primary_key[0])
             if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
-                await self._purge(conn)
-        return change_id
+                self._purge(conn)
+            return change_id
+
+        return await self.store.run(add)
 
     async def settle(self, change_id: int, **values: Any) -> None:
         from sqlalchemy import bindparam, update
@@ -81,9 +85,8 @@ class JournalTable:
 
         if "detail" in values:
             values["detail"] = values["detail"][:4000]
-        async with self.store.begin() as conn:
-            await conn.execute(update(journal).where(journal.c.id == bindparam("change_id")),
-                               {**values, "change_id": change_id})
+        statement = update(journal).where(journal.c.id == bindparam("change_id"))
+        await self.store.run(lambda conn: conn.execute(statement, {**values, "change_id": change_id}))
 
     async def get(self, change_id: int) -> ChangeRow | None:
         from sqlalchemy import select
@@ -166,13 +169,12 @@ class JournalTable:
         go on between them); how many were deleted."""
         deleted = 0
         while True:
-            async with self.store.begin() as conn:
-                batch = await self._purge(conn)
+            batch = await self.store.run(self._purge)
             deleted += batch
             if batch < PURGE_BATCH:
                 return deleted
 
-    async def _purge(self, conn: Any) -> int:
+    def _purge(self, conn: Connection) -> int:
         """At most PURGE_BATCH of the oldest changes past the retention: a write that purges stays short however
         much is due (90 days of a busy journal at the first start with a retention); reads leave the rest out."""
         from sqlalchemy import delete, select
@@ -183,7 +185,7 @@ class JournalTable:
             return 0
         cutoff = time.time() - self.retention_days * 86400
         due = select(journal.c.id).where(journal.c.at < cutoff).order_by(journal.c.at).limit(PURGE_BATCH)
-        return (await conn.execute(delete(journal).where(journal.c.id.in_(due)))).rowcount or 0
+        return conn.execute(delete(journal).where(journal.c.id.in_(due))).rowcount or 0
 
 
 def _statements(bounds: set[str]) -> tuple[Select[Any], Select[Any]]:

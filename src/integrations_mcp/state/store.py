@@ -16,18 +16,20 @@ import re
 import stat
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
 from integrations_mcp.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+T = TypeVar("T")
 
 __all__ = ["DEFAULT_URL_HINT", "KNOWN_VERSIONS", "StateError", "StateStore", "checked_url", "default_url",
            "hide_url_password", "state_failures"]
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x1A7E_57A7  # the advisory lock replicas take while one of them migrates
 POOL_SIZE = 10  # PostgreSQL connections kept per process (as many again may be opened for bursts)
 SQLITE_MIGRATION_ATTEMPTS = 5
+CHECKPOINT_EVERY = 100  # transactions `run` commits on the event loop's connection between two checkpoints
 LOCK_HOLDERS = POOL_SIZE  # writes holding advisory locks at once per process: the rest of the pool stays free
 _URL = re.compile(r"(?P<scheme>[\w+]+)://(?P<rest>.*)", re.DOTALL)
 
@@ -168,6 +171,9 @@ class StateStore:
         self.database = match["rest"].partition("/")[2].partition("?")[0]
         self.in_memory = self.dialect == "sqlite" and self.database in ("", ":memory:")
         self._engine: AsyncEngine | None = None  # made by the first use (state.engine)
+        self._file_engines: tuple[Engine, Engine] | None = None  # a SQLite file's blocking engines, for `run`
+        self._here = threading.Lock()  # `run`'s connection on the event loop: one transaction at a time
+        self._done_here = 0
         self._ready = False
         self._ready_lock = anyio.Lock()
         self.lock_holders = anyio.Semaphore(LOCK_HOLDERS)  # so short statements always find a connection
@@ -269,18 +275,83 @@ class StateStore:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction, on a migrated database."""
+        """One transaction, on a migrated database. Its statements are all it awaits (callers keep it so).
+
+        SQLite: the transaction is shielded from cancellation, which reaches the caller when it has ended. Cut
+        mid-statement, SQLAlchemy drops the aiosqlite connection, and its close, itself cancelled, races aiosqlite's
+        stop: the sqlite3 connection is never closed, and a file's write lock stays held (every other connection:
+        "database is locked"); in memory the database, which lives in that connection, is gone. A wait for the
+        turn (in memory) stays cancellable."""
         await self.migrate()
-        if self._turns is None:
+        if self.dialect != "sqlite":
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._turns, self.engine.begin() as conn:
-            yield conn
+        async with self._turns or nullcontext():
+            with anyio.CancelScope(shield=True):
+                async with self.engine.begin() as conn:
+                    yield conn
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` in one transaction (a blocking SQLAlchemy connection; statements only), on a migrated database.
+        On SQLite never cut by a cancellation: it runs to its end (see `begin`).
+
+        On a SQLite file, where aiosqlite makes each statement, the commit and the pool's rollback a round trip to
+        its thread: first tried right here, on a connection that never waits (busy timeout 0) and never checkpoints
+        (a commit appends to the write-ahead log, no fsync), so it cannot stall the event loop (a few hundred
+        microseconds, as much CPU as handing it over would take); when the file's write lock is held (another
+        process, another connection of this one) or this connection is busy (another thread's event loop), the
+        whole transaction goes to a worker thread, which waits up to the usual 30 s. Every CHECKPOINT_EVERY
+        transactions here, a worker thread moves the log into the file (a passive checkpoint)."""
+        await self.migrate()
+        if self.dialect != "sqlite" or self.in_memory:
+            async with self.begin() as conn:
+                return await conn.run_sync(work)
+        if self._file_engines is None:
+            from integrations_mcp.state.engine import file_engines
+
+            self._file_engines = file_engines(self)
+        here, threaded = self._file_engines
+        if self._here.acquire(blocking=False):
+            try:
+                result = self._transaction(here, work)
+            except Exception as exc:
+                if not _busy(exc):
+                    raise
+                busy = True
+            else:
+                busy = False
+                self._done_here += 1
+                checkpoint = self._done_here % CHECKPOINT_EVERY == 0
+            finally:
+                self._here.release()
+            if not busy:
+                if checkpoint:
+                    await anyio.to_thread.run_sync(_checkpoint, threaded)
+                return result
+        return await anyio.to_thread.run_sync(self._transaction, threaded, work)
+
+    @staticmethod
+    def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+        with engine.begin() as conn:
+            return work(conn)
 
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+        if self._file_engines is not None:
+            for engine in self._file_engines:
+                engine.dispose()
+
+
+def _busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" (the file's write lock is held), as SQLAlchemy wraps it."""
+    return getattr(getattr(exc, "orig", None), "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _checkpoint(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def hide_url_password(url: str) -> str:

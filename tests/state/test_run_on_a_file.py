@@ -1,0 +1,74 @@
+"""`StateStore.run` on a SQLite file (the journal's transactions): tried on the event loop's own connection, which
+never waits; when another connection holds the file's write lock, the transaction waits for it in a worker thread
+instead of failing or blocking the loop; the write-ahead log is checkpointed now and then; a journal row written
+from another thread's event loop (the stdio page listener's) works too."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import anyio
+import pytest
+
+from integrations_mcp.state import store as store_module
+from integrations_mcp.state.journal import ChangeRow, JournalTable
+from integrations_mcp.state.store import StateStore
+
+pytestmark = pytest.mark.anyio
+
+
+def row(target: str) -> ChangeRow:
+    return ChangeRow(principal="p", tool="t", vendor="v", target=target, outcome="o", changes=[])
+
+
+async def test_a_held_write_lock_is_waited_for_off_the_event_loop(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    table = JournalTable(StateStore(f"sqlite+aiosqlite:///{path}"))
+    first = await table.add(row("first"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction holds the file's write lock
+    added: list[int] = []
+    ticks = 0
+
+    async def add() -> None:
+        added.append(await table.add(row("second")))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(add)
+        for _ in range(20):  # the event loop runs on while the add waits
+            await anyio.sleep(0.005)
+            ticks += 1
+        assert not added  # still waiting: neither failed nor done under the other's lock
+        other.execute("COMMIT")
+    other.close()
+    assert ticks == 20 and added == [first + 1]
+    assert (await table.get(added[0])).target == "second"  # type: ignore[union-attr]
+    await table.store.close()
+
+
+async def test_the_log_is_checkpointed_now_and_then(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 5)
+    path = tmp_path / "state.sqlite3"
+    table = JournalTable(StateStore(f"sqlite+aiosqlite:///{path}"))
+    await table.add(row("0"))
+    await table.store.run(lambda conn: conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)"))
+    for n in range(4):
+        await table.add(row(str(n)))
+    size = path.stat().st_size  # the file itself; the new rows are in the log until a checkpoint
+    for n in range(10):
+        await table.add(row("x" * 3000 + str(n)))
+    assert path.stat().st_size > size  # the rows' pages moved from the log into the file
+    await table.store.close()
+
+
+async def test_a_journal_row_from_another_threads_event_loop(tmp_path: Path) -> None:
+    table = JournalTable(StateStore(f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"))
+    await table.add(row("here"))
+    ids: list[int] = []
+    other = threading.Thread(target=lambda: ids.append(anyio.run(table.add, row("there"))))
+    other.start()
+    await anyio.to_thread.run_sync(other.join)
+    assert (await table.get(ids[0])).target == "there"  # type: ignore[union-attr]
+    await table.store.close()
