@@ -1,5 +1,7 @@
-"""The heavy half of the state store, imported by its first use (SQLAlchemy and Alembic cost about as much to
-import as the rest of the server, and tools/list needs neither): the engines, SQLite's settings, migrations."""
+"""The heavy half of the state store, imported by its first use (SQLAlchemy costs about as much to import as the
+rest of the server, and tools/list needs none of it): the engines, SQLite's settings, migrations. Alembic (~9 MB
+resident with Mako and Pygments) is imported only when the schema is behind: a database at this code's version
+is recognised by one query."""
 
 from __future__ import annotations
 
@@ -7,19 +9,13 @@ import logging
 from importlib.resources import as_file, files
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util.exc import CommandError
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from integrations_mcp.state.store import MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
+from integrations_mcp.state.store import KNOWN_VERSIONS, MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
 
 if TYPE_CHECKING:
     from integrations_mcp.state.store import StateStore
@@ -78,6 +74,30 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 def upgrade(conn: Connection, shared: bool) -> None:
     if shared:  # two replicas starting together: one migrates, the other waits and finds it done
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    versions = _versions(conn)
+    if versions == [KNOWN_VERSIONS[-1]]:
+        return  # at this code's head: nothing to do, and Alembic stays unimported
+    if len(versions) == 1 and versions[0] not in KNOWN_VERSIONS:
+        raise newer_than_code(versions[0], KNOWN_VERSIONS[-1])
+    _alembic_upgrade(conn)  # behind, new, or anything unusual: Alembic decides (and refuses what it cannot place)
+
+
+def _versions(conn: Connection) -> list[str]:
+    """The rows of Alembic's version table (none when it is missing), as Alembic reads them: the connection's
+    default schema."""
+    if not inspect(conn).has_table("alembic_version"):
+        return []
+    return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _alembic_upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util.exc import CommandError
+
     with as_file(files("integrations_mcp.state").joinpath("migrations")) as folder:
         config = Config()
         config.set_main_option("script_location", str(folder))
