@@ -11,10 +11,13 @@ import json
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import IO
 
 import httpx2
 import pytest
@@ -25,7 +28,15 @@ from starlette.routing import Route
 
 from integrations_mcp.loopback import serve_loopback_on_demand
 from integrations_mcp.state.store import KNOWN_VERSIONS
-from tests.harness import SERVE, clean_env, connect, free_port, revcent_settings, serve_process
+from tests.harness import (
+    SERVE,
+    _wait_until_listening,
+    clean_env,
+    connect,
+    free_port,
+    revcent_settings,
+    serve_process,
+)
 from tests.state.postgres import PostgresServer, postgres_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.anyio
@@ -203,6 +214,8 @@ async def test_http_start_migrates_a_file_behind_before_serving_and_loads_the_da
         with closing(sqlite3.connect(database)) as conn:
             version = conn.execute("select version_num from alembic_version").fetchone()[0]
         assert version == KNOWN_VERSIONS[-1]  # migrated before the port opened, by another process:
+        migrating = f"state database: migrating schema {KNOWN_VERSIONS[-2]} -> {KNOWN_VERSIONS[-1]}"
+        assert served.log().count(migrating) == 1 and "Running upgrade" not in served.log()  # logged as the server's
         assert _loaded(served.proc.pid) == set()  # the server has none of the database stack yet
         assert (await _journal_page(served.url))["total"] == 0  # the first use loads it
         assert _loaded(served.proc.pid) == {"sqlalchemy", "greenlet"}  # the file is at head: no Alembic
@@ -213,19 +226,47 @@ async def test_http_start_migrates_a_file_behind_before_serving_and_loads_the_da
         assert (await _journal_page(again.url))["total"] == 0
 
 
+Replica = tuple[subprocess.Popen[bytes], str, IO[bytes]]
+
+
+@contextmanager
+def _started_together(count: int, env: dict[str, str]) -> Iterator[list[Replica]]:
+    """`count` HTTP servers started at once (replicas racing to migrate): (process, MCP URL, output) each, once all
+    listen."""
+    with ExitStack() as stack:
+        started = []
+        for _ in range(count):
+            port, output = free_port(), stack.enter_context(tempfile.TemporaryFile())
+            proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port)], stdout=output,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**env))
+            stack.callback(proc.wait, 10)
+            stack.callback(proc.terminate)
+            started.append((proc, port, output))
+        for proc, port, output in started:
+            _wait_until_listening(proc, port, output)
+        yield [(proc, f"http://127.0.0.1:{port}/mcp", output) for proc, port, output in started]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
 async def test_http_start_on_postgresql_migrates_in_a_child_and_refuses_a_newer_schema(
         postgres_server: PostgresServer) -> None:  # noqa: F811
     url = await postgres_server.new_database()
-    env = {"REVCENT_API_KEY": "rc-key", "INTEGRATIONS_STATE_URL": url, "INTEGRATIONS_STATE_KEY": "k" * 40}
-    with serve_process(env=env) as first, serve_process(env=env) as second:  # a new database: one migrates it
-        for served in (first, second):
-            assert _loaded(served.proc.pid) == set()
-        assert (await _journal_page(second.url))["total"] == 0
-        assert {"sqlalchemy", "greenlet", "psycopg_binary"} <= _loaded(second.proc.pid)
-        assert "markupsafe" not in _loaded(second.proc.pid)  # migrated by the child: no Alembic here
-        assert _loaded(first.proc.pid) == set()
+    env = {"REVCENT_API_KEY": "rc-key", "INTEGRATIONS_STATE_URL": url, "INTEGRATIONS_STATE_KEY": "k" * 40,
+           "INTEGRATIONS_LOG_FORMAT": "json"}
+    with _started_together(3, env) as replicas:  # a new database: one child migrates it, the others find it done
+        lines = []
+        for _, _, output in replicas:
+            output.seek(0)
+            lines += [json.loads(line) for line in output.read().decode().splitlines() if line.startswith("{")]
+        assert [line["message"] for line in lines if "migrating" in line["message"]] == [
+            f"state database: migrating schema None -> {KNOWN_VERSIONS[-1]}"]
+        assert all(_loaded(proc.pid) == set() for proc, _, _ in replicas)
+        (first, _, _), (second, second_url, _) = replicas[:2]
+        assert (await _journal_page(second_url))["total"] == 0
+        assert {"sqlalchemy", "greenlet", "psycopg_binary"} <= _loaded(second.pid)
+        assert "markupsafe" not in _loaded(second.pid)  # migrated by the child: no Alembic here
+        assert _loaded(first.pid) == set()
     from sqlalchemy import text
 
     from integrations_mcp.state import StateStore

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from integrations_mcp.state.store import KNOWN_VERSIONS, MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from integrations_mcp.state.store import StateStore
 
 __all__ = ["SQLAlchemyError", "async_engine", "sync_engine", "upgrade"]
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def async_engine(store: StateStore) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine  # here: the start-up child (prepare.py) needs none of it
+
     options: dict = {"poolclass": StaticPool} if store.in_memory else {}
     if store.dialect == "sqlite":
         options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
@@ -45,8 +48,11 @@ def async_engine(store: StateStore) -> AsyncEngine:
 def sync_engine(store: StateStore) -> Engine:
     """The same database through a blocking driver (pysqlite / psycopg), migrated on its first connection."""
     driver = "sqlite" if store.dialect == "sqlite" else "postgresql+psycopg"
-    engine = create_engine(make_url(store.url).set(drivername=driver),
-                           **({"connect_args": {"timeout": 30}} if store.dialect == "sqlite" else {}))
+    try:
+        engine = create_engine(make_url(store.url).set(drivername=driver),
+                               **({"connect_args": {"timeout": 30}} if store.dialect == "sqlite" else {}))
+    except (ArgumentError, ImportError) as exc:  # as `async_engine` says it (the start-up child comes here first)
+        raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
     if store.dialect == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.configuration_error import ConfigurationError  # not `errors`: no MCP SDK in prepare.py's child
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
