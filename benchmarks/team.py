@@ -8,7 +8,9 @@ otherwise a SQLite file: the output says which.
    streamable HTTP, its tool doing the same GET of the same emulator) and ours (`GetCxEngageIntegrations`) take
    turns. The load generator runs in a process of its own (one TLS/HTTP context shared by its sessions: one client
    per token, all on one SSL context), the emulators in another, so neither competes with the measured server for
-   its interpreter. First each server's idle RSS (started, no request yet). Per run: calls a second, p50/p99 per
+   its interpreter. First each server's idle RSS (started, no request yet; anonymous and file-backed parts), again
+   after the warm-up and after ours' first journal read (the state database's first use: ours imports SQLAlchemy
+   and the driver then, its start-up migration ran in a child process). Per run: calls a second, p50/p99 per
    call, errors (and the first ones), the server's CPU per call (/proc utime and stime, before and after), the load
    generator's and the emulators' CPU per call (if the generator's is near a core's worth, it sets the pace), and
    the server's RSS after. `--rounds N` repeats each session count N times, alternating who goes first, and prints
@@ -358,11 +360,14 @@ def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, sessi
             targets["ours, before"] = (f"http://127.0.0.1:{before_port}/mcp", old.pid, READ_TOOL,
                                        list(tokens.values()))
         time.sleep(1)  # both listening: let start-up finish before reading their memory
-        idle = {name: rss_mb(pid) for name, (_, pid, _, _) in targets.items()}
-        print("idle RSS before any request: " + ", ".join(
-            f"{name} {mb:.0f} MB ({mb / idle['bare SDK server']:.2f}x)" for name, mb in idle.items()))
+        print_memory("idle RSS before any request", targets)
         for url, pid, tool, who in targets.values():  # warm-up: imports, pools, the first database connections
             load(url, pid, 6, 2, tool, who)
+        print_memory("RSS after the warm-up (6 sessions, 2 calls each)", targets)
+        for url, pid, _, who in targets.values():  # a read of the journal: the state database's first use
+            if who:
+                load(url, pid, 1, 1, "GetIntegrationChanges", who)
+        print_memory("RSS after one GetIntegrationChanges (ours' first use of the state database)", targets)
         for sessions in session_counts:
             ratios = []
             for turn in range(rounds):  # turns alternate who goes first
@@ -375,6 +380,21 @@ def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, sessi
                     medians = {k: statistics.median(r[name][k] for r in ratios) for k in ratios[0][name]}
                     print(f"  median of {rounds} rounds, {name} / bare: throughput {medians['rate']:.2f}, p99 "
                           f"{medians['p99']:.2f}, CPU per call {medians['cpu']:.2f}")
+
+
+def print_memory(title: str, targets: dict[str, tuple[str, int, str, list[str]]]) -> None:
+    """Each server's VmRSS with its ratio to the bare server's, and the anonymous (heap, modules' objects) and
+    file-backed (shared libraries, code) parts from /proc/PID/smaps_rollup."""
+    figures = {name: memory_mb(pid) for name, (_, pid, _, _) in targets.items()}
+    bare = figures["bare SDK server"]["rss"]
+    print(f"{title}: " + ", ".join(f"{name} {mb['rss']:.1f} MB ({mb['rss'] / bare:.2f}x; anon {mb['anon']:.0f}, "
+                                   f"file {mb['file']:.0f})" for name, mb in figures.items()))
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    rollup = {line.split(":")[0]: int(line.split()[1]) / 1024
+              for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]}
+    return {"rss": rss_mb(pid), "anon": rollup["Anonymous"], "file": rollup["Rss"] - rollup["Anonymous"]}
 
 
 def print_http_rows(sessions: int, calls: int, results: dict[str, dict[str, Any]], title: str = "") -> dict:

@@ -302,20 +302,22 @@ def _log_to_stderr(level: str, format: str = "text") -> None:
     configure(level, format)
 
 
-def _prepare_state(server: object, transport: str) -> None:
+def _prepare_state(server: object, settings: Settings) -> None:
     """Refuse to start on a state database this code cannot use (a StateError names the problem). HTTP, and
-    PostgreSQL under any transport: migrate before serving. stdio on SQLite: only read the schema version with the
-    standard library (a database newer than this code is refused here all the same); SQLAlchemy and Alembic (as
-    much to import as the rest of the server) wait for the first call that needs the state, which migrates."""
+    PostgreSQL under any transport: migrate before serving, in a child process (state/prepare.py), so this one
+    imports SQLAlchemy, the driver and Alembic only when it first uses the database; a SQLite file already at this
+    code's version needs no child. stdio on SQLite: only read the schema version with the standard library (a
+    database newer than this code is refused here all the same); the first call that needs the state migrates."""
     state = getattr(server, "state", None)
     if state is None or state.in_memory:
         return
-    if transport == "http" or state.shared:
-        import anyio
+    from integrations_mcp.state.store import KNOWN_VERSIONS
 
-        anyio.run(state.prepare)
-    else:
-        state.check_version()
+    version = state.check_version()  # SQLite files only (the standard library's sqlite3)
+    if (settings.transport == "http" or state.shared) and version != KNOWN_VERSIONS[-1]:
+        from integrations_mcp.state.prepare import prepare_in_child
+
+        prepare_in_child(state, settings.log_level, settings.log_format)
 
 
 def _hint_when_in_a_terminal(settings: object) -> None:
@@ -356,7 +358,7 @@ def _serve(args: argparse.Namespace) -> int:
             if urls:
                 logging.getLogger("integrations_mcp").info("Sandbox emulators: %s", urls)
             server = build_server(settings)
-            _prepare_state(server, settings.transport)
+            _prepare_state(server, settings)
             if settings.transport == "http":
                 # Imported here: stdio never needs the HTTP stack (auth, JWT, uvicorn's protocols), so it starts faster.
                 from integrations_mcp.server.transports import run_http

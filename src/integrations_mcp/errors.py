@@ -17,6 +17,8 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from integrations_mcp.configuration_error import ConfigurationError
+
 MAX_VENDOR_TEXT = 1000  # characters of a vendor's error message passed on
 
 __all__ = ["ConfigurationError", "GuardrailError", "IntegrationsError", "VendorError", "VendorUnavailable",
@@ -33,10 +35,6 @@ def quoted(text: object, limit: int = 200) -> str:
     shown = "".join(ch for ch in str(text) if unicodedata.category(ch) != "Cf")
     shown = shown if len(shown) <= limit else shown[:limit] + "…"
     return _UNESCAPED_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(shown, ensure_ascii=False))
-
-
-class ConfigurationError(Exception):
-    """The message names the variable or flag to fix; the CLI prints it on one line and exits with code 2."""
 
 
 class IntegrationsError(ToolError):

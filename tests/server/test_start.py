@@ -2,24 +2,43 @@
 the first call that uses them and closed when the server stops; the emulators are imported only with --sandbox, and
 even then built and served only when the first request reaches them; the vendors' write path (rules, plans, views,
 writes) and the pages' modules wait for the first call or page that needs them; each tool's pydantic argument and output
-models for its first call (tools/list is answered from the schemas shipped with the package)."""
+models for its first call (tools/list is answered from the schemas shipped with the package). Over HTTP the start-up
+migration runs in a child process: the server loads SQLAlchemy, the driver and Alembic only when it first uses the
+database (and Alembic only to migrate), PyJWT only with OAuth."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
+from importlib.resources import files
 from pathlib import Path
+from typing import IO
 
 import httpx2
 import pytest
+from mcp import Client
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from integrations_mcp.loopback import serve_loopback_on_demand
-from tests.harness import clean_env, connect, revcent_settings
+from integrations_mcp.state.store import KNOWN_VERSIONS
+from tests.harness import (
+    SERVE,
+    _wait_until_listening,
+    clean_env,
+    connect,
+    free_port,
+    revcent_settings,
+    serve_process,
+)
+from tests.state.postgres import PostgresServer, postgres_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.anyio
 
@@ -154,3 +173,150 @@ def test_an_app_that_cannot_be_built_closes_its_port() -> None:
 
     with serve_loopback_on_demand(broken) as listener, pytest.raises(httpx2.TransportError):
         httpx2.get(listener.url, timeout=10)
+
+
+# --- the state database over HTTP: migrated at start by a child process, loaded by the first use ---------------------
+
+# Native libraries that show in /proc/PID/maps once their package is imported: SQLAlchemy's compiled parts, greenlet
+# (its asyncio bridge), psycopg's binary driver, MarkupSafe (Alembic's templates, through Mako).
+DATABASE_STACK = ("sqlalchemy", "greenlet", "psycopg_binary", "markupsafe")
+
+
+def _loaded(pid: int) -> set[str]:
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in DATABASE_STACK if f"/{name}" in maps}
+
+
+async def _at_version(url: str, version: str) -> None:
+    """A database migrated up to `version` (through Alembic, as an older integrations-mcp left it)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from integrations_mcp.state import StateStore
+
+    def upgrade(conn: object) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(files("integrations_mcp.state") / "migrations"))
+        config.attributes["connection"] = conn
+        command.upgrade(config, version)
+
+    store = StateStore(url)
+    async with store.engine.begin() as conn:
+        await conn.run_sync(upgrade)
+    await store.close()
+
+
+async def _journal_page(url: str) -> dict[str, object]:
+    async with Client(url) as client:
+        result = await client.call_tool("GetIntegrationChanges", {})
+    assert not result.is_error and result.structured_content is not None, result.content
+    return result.structured_content
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
+async def test_http_start_migrates_a_file_behind_before_serving_and_loads_the_database_on_first_use(
+        tmp_path: Path) -> None:
+    database = tmp_path / "state.sqlite3"
+    url = f"sqlite+aiosqlite:///{database}"
+    await _at_version(url, KNOWN_VERSIONS[-2])
+    env = {"REVCENT_API_KEY": "rc-key", "INTEGRATIONS_STATE_URL": url, "INTEGRATIONS_STATE_KEY": "k" * 40}
+    with serve_process(env=env) as served:
+        with closing(sqlite3.connect(database)) as conn:
+            version = conn.execute("select version_num from alembic_version").fetchone()[0]
+        assert version == KNOWN_VERSIONS[-1]  # migrated before the port opened, by another process:
+        migrating = f"state database: migrating schema {KNOWN_VERSIONS[-2]} -> {KNOWN_VERSIONS[-1]}"
+        assert served.log().count(migrating) == 1 and "Running upgrade" not in served.log()  # logged as the server's
+        assert _loaded(served.proc.pid) == set()  # the server has none of the database stack yet
+        assert (await _journal_page(served.url))["total"] == 0  # the first use loads it
+        assert _loaded(served.proc.pid) == {"sqlalchemy", "greenlet"}  # the file is at head: no Alembic
+        async with httpx2.AsyncClient() as http:
+            assert (await http.get(served.base + "/readyz")).status_code == 200
+    with serve_process(env=env) as again:  # a file at this code's version: no child, nothing loaded
+        assert _loaded(again.proc.pid) == set()
+        assert (await _journal_page(again.url))["total"] == 0
+
+
+Replica = tuple[subprocess.Popen[bytes], str, IO[bytes]]
+
+
+@contextmanager
+def _started_together(count: int, env: dict[str, str]) -> Iterator[list[Replica]]:
+    """`count` HTTP servers started at once (replicas racing to migrate): (process, MCP URL, output) each, once all
+    listen."""
+    with ExitStack() as stack:
+        started = []
+        for _ in range(count):
+            port, output = free_port(), stack.enter_context(tempfile.TemporaryFile())
+            proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port)], stdout=output,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**env))
+            stack.callback(proc.wait, 10)
+            stack.callback(proc.terminate)
+            started.append((proc, port, output))
+        for proc, port, output in started:
+            _wait_until_listening(proc, port, output)
+        yield [(proc, f"http://127.0.0.1:{port}/mcp", output) for proc, port, output in started]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
+async def test_http_start_on_postgresql_migrates_in_a_child_and_refuses_a_newer_schema(
+        postgres_server: PostgresServer) -> None:  # noqa: F811
+    url = await postgres_server.new_database()
+    env = {"REVCENT_API_KEY": "rc-key", "INTEGRATIONS_STATE_URL": url, "INTEGRATIONS_STATE_KEY": "k" * 40,
+           "INTEGRATIONS_LOG_FORMAT": "json"}
+    with _started_together(3, env) as replicas:  # a new database: one child migrates it, the others find it done
+        lines = []
+        for _, _, output in replicas:
+            output.seek(0)
+            lines += [json.loads(line) for line in output.read().decode().splitlines() if line.startswith("{")]
+        assert [line["message"] for line in lines if "migrating" in line["message"]] == [
+            f"state database: migrating schema None -> {KNOWN_VERSIONS[-1]}"]
+        assert all(_loaded(proc.pid) == set() for proc, _, _ in replicas)
+        (first, _, _), (second, second_url, _) = replicas[:2]
+        assert (await _journal_page(second_url))["total"] == 0
+        assert {"sqlalchemy", "greenlet", "psycopg_binary"} <= _loaded(second.pid)
+        assert "markupsafe" not in _loaded(second.pid)  # migrated by the child: no Alembic here
+        assert _loaded(first.pid) == set()
+    from sqlalchemy import text
+
+    from integrations_mcp.state import StateStore
+
+    store = StateStore(url)
+    async with store.begin() as conn:
+        await conn.execute(text("update alembic_version set version_num = '9999'"))
+    await store.close()
+    done = subprocess.run([*SERVE, "--transport", "http", "--port", str(free_port())], env=clean_env(**env),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "'9999', newer than this integrations-mcp knows" in done.stderr and "Upgrade integrations-mcp" in done.stderr
+
+
+def test_a_database_at_this_codes_version_is_used_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.sqlite3"
+    code = ("import anyio, sys; from integrations_mcp.state import StateStore; "
+            "anyio.run(StateStore(sys.argv[1]).migrate); print('alembic' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True, timeout=120)
+    assert first.stdout.strip() == "True"  # a new file: Alembic creates the schema
+    again = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True, timeout=120)
+    assert again.stdout.strip() == "False"  # at head: one query said so
+
+
+_HTTP_PROBE = """
+import json, os, sys
+from integrations_mcp.server.app import build_server
+from integrations_mcp.server.settings import load_settings
+from integrations_mcp.server.transports import http_app
+settings = load_settings(os.environ, transport="http", host=None, port=None, sandbox=None, read_only=None,
+                         log_level=None)
+http_app(build_server(settings), settings)
+print(json.dumps(sorted({"jwt", "sqlite3", "sqlalchemy", "alembic", "psycopg"} & set(sys.modules))))
+"""
+
+
+def test_an_http_app_with_static_tokens_on_postgresql_imports_no_jwt_or_database_stack() -> None:
+    env = clean_env(REVCENT_API_KEY="rc-key", INTEGRATIONS_AUTH_TOKEN="t" * 40, INTEGRATIONS_STATE_KEY="k" * 40,
+                    INTEGRATIONS_STATE_URL="postgresql://u@127.0.0.1:1/db")
+    done = subprocess.run([sys.executable, "-c", _HTTP_PROBE], env=env, capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

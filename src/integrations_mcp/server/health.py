@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -111,5 +110,7 @@ async def state_problem(state: StateStore, timeout: float = READY_TIMEOUT) -> st
 def _read_sqlite_version(path: Path, timeout: float) -> None:
     """A fresh read-only connection to the file each time (a pooled one would keep answering for a file deleted
     or replaced under it), reading the schema's version: the file is there, is a database, and is migrated."""
+    import sqlite3  # here: a server on PostgreSQL never loads it
+
     with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=timeout)) as conn:
         conn.execute("SELECT version_num FROM alembic_version").fetchone()

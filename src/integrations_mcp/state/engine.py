@@ -1,5 +1,7 @@
-"""The heavy half of the state store, imported by its first use (SQLAlchemy and Alembic cost about as much to
-import as the rest of the server, and tools/list needs neither): the engines, SQLite's settings, migrations."""
+"""The heavy half of the state store, imported by its first use (SQLAlchemy costs about as much to import as the
+rest of the server, and tools/list needs none of it): the engines, SQLite's settings, migrations. Alembic (~9 MB
+resident with Mako and Pygments) is imported only when the schema is behind: a database at this code's version
+is recognised by one query."""
 
 from __future__ import annotations
 
@@ -7,21 +9,16 @@ import logging
 from importlib.resources import as_file, files
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util.exc import CommandError
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from integrations_mcp.state.store import MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
+from integrations_mcp.state.store import KNOWN_VERSIONS, MIGRATION_LOCK, POOL_SIZE, StateError, newer_than_code
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from integrations_mcp.state.store import StateStore
 
 __all__ = ["SQLAlchemyError", "async_engine", "file_engines", "sync_engine", "upgrade"]
@@ -30,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def async_engine(store: StateStore) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine  # here: the start-up child (prepare.py) needs none of it
+
     options: dict = {"poolclass": StaticPool} if store.in_memory else {}
     if store.dialect == "sqlite":
         options["connect_args"] = {"timeout": 30}  # wait for another process's write instead of failing
@@ -62,8 +61,11 @@ def file_engines(store: StateStore) -> tuple[Engine, Engine]:
 def sync_engine(store: StateStore) -> Engine:
     """The same database through a blocking driver (pysqlite / psycopg), migrated on its first connection."""
     driver = "sqlite" if store.dialect == "sqlite" else "postgresql+psycopg"
-    engine = create_engine(make_url(store.url).set(drivername=driver),
-                           **({"connect_args": {"timeout": 30}} if store.dialect == "sqlite" else {}))
+    try:
+        engine = create_engine(make_url(store.url).set(drivername=driver),
+                               **({"connect_args": {"timeout": 30}} if store.dialect == "sqlite" else {}))
+    except (ArgumentError, ImportError) as exc:  # as `async_engine` says it (the start-up child comes here first)
+        raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
     if store.dialect == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the
@@ -91,6 +93,30 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 def upgrade(conn: Connection, shared: bool) -> None:
     if shared:  # two replicas starting together: one migrates, the other waits and finds it done
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    versions = _versions(conn)
+    if versions == [KNOWN_VERSIONS[-1]]:
+        return  # at this code's head: nothing to do, and Alembic stays unimported
+    if len(versions) == 1 and versions[0] not in KNOWN_VERSIONS:
+        raise newer_than_code(versions[0], KNOWN_VERSIONS[-1])
+    _alembic_upgrade(conn)  # behind, new, or anything unusual: Alembic decides (and refuses what it cannot place)
+
+
+def _versions(conn: Connection) -> list[str]:
+    """The rows of Alembic's version table (none when it is missing), as Alembic reads them: the connection's
+    default schema."""
+    if not inspect(conn).has_table("alembic_version"):
+        return []
+    return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _alembic_upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util.exc import CommandError
+
     with as_file(files("integrations_mcp.state").joinpath("migrations")) as folder:
         config = Config()
         config.set_main_option("script_location", str(folder))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from integrations_mcp.errors import ConfigurationError
+from integrations_mcp.configuration_error import ConfigurationError  # not `errors`: no MCP SDK in prepare.py's child
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -212,12 +212,13 @@ class StateStore:
         if path.is_file():
             _owner_only(path, 0o600, "file")
 
-    def check_version(self) -> None:
+    def check_version(self) -> str | None:
         """A cheap start-up check of a SQLite file's schema version (the standard library's sqlite3, no
         SQLAlchemy): refuses a database newer than this code with the message `migrate` would give. A missing
-        file or an unmigrated one is left to the first use, which creates and migrates it."""
+        file or an unmigrated one is left to the first use, which creates and migrates it. The version read
+        (None: not read)."""
         if self.dialect != "sqlite" or self.in_memory or not Path(self.database).is_file():
-            return
+            return None
         self.make_private(create=False)
         import sqlite3
 
@@ -225,9 +226,10 @@ class StateStore:
             with sqlite3.connect(f"{Path(self.database).as_uri()}?mode=ro", uri=True, timeout=30) as conn:
                 row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         except sqlite3.Error:
-            return  # not migrated yet, or locked: the first use migrates (or refuses) with the full message
+            return None  # not migrated yet, or locked: the first use migrates (or refuses) with the full message
         if row is not None and row[0] not in KNOWN_VERSIONS:
             raise newer_than_code(row[0], KNOWN_VERSIONS[-1])
+        return None if row is None else row[0]
 
     async def migrate(self) -> None:
         """Bring the schema to this code's version, once per process. Refuses when the database is newer."""

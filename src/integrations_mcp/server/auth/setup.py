@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.loopback import is_loopback
-from integrations_mcp.server.auth.jwt_tokens import JwksCache, JwtVerifier
 from integrations_mcp.server.auth.tokens import StaticTokenVerifier
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.toolkit.access import READ_SCOPE, SCOPES
@@ -79,7 +78,9 @@ def auth_arguments(settings: Settings) -> dict[str, Any]:
     if settings.auth_tokens:
         verifiers.append(StaticTokenVerifier(settings.auth_tokens))
     oauth = settings.oauth_issuer is not None
-    if oauth:
+    if oauth:  # PyJWT and cryptography's key types (~1.6 MB resident) only with OAuth: static tokens need neither
+        from integrations_mcp.server.auth.jwt_tokens import JwksCache, JwtVerifier
+
         audience = oauth_audience(settings)
         verifiers.append(JwtVerifier(issuer=settings.oauth_issuer, audience=audience,
                                      jwks=JwksCache(settings.oauth_jwks_url or ""),

@@ -1,0 +1,10 @@
+"""`ConfigurationError` on its own (re-exported by `errors`): the state store's start-up child process
+(`state/prepare.py`) raises it without importing the MCP SDK, which `errors`' tool errors derive from."""
+
+from __future__ import annotations
+
+__all__ = ["ConfigurationError"]
+
+
+class ConfigurationError(Exception):
+    """The message names the variable or flag to fix; the CLI prints it on one line and exits with code 2."""
