@@ -94,6 +94,8 @@ class _OnFirstCall:
         return self._built
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy/pickle probing an instance (or one not yet initialised): nothing to build
+            raise AttributeError(name)
         return getattr(self.built(), name)
 
 
