@@ -94,6 +94,8 @@ class _OnFirstCall:
         return self._built
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy/pickle probing an instance (or one not yet initialised): nothing to build
+            raise AttributeError(name)
         return getattr(self.built(), name)
 
 
@@ -111,7 +113,7 @@ def _shipped_entry(fn: Callable[..., Any]) -> dict[str, Any] | None:
     if entries is None:
         try:
             entries = json.loads(schema_file(module).read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (OSError, ValueError):  # not shipped (or unreadable): its tools are derived at start, as before
             entries = {}
         _shipped[module] = entries
     return entries.get(fn.__qualname__)
