@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from integrations_mcp.state import locks as locks_module
 from integrations_mcp.state import store as store_module
 from integrations_mcp.state.journal import ChangeRow, JournalTable
 from integrations_mcp.state.store import StateStore
@@ -108,3 +109,18 @@ async def test_a_row_is_stored_the_same_on_the_event_loops_connection_and_throug
             stored.append(db.execute("SELECT * FROM journal ORDER BY id").fetchall())
             stored.append(db.execute("SELECT typeof(before), typeof(after), typeof(changes) FROM journal").fetchall())
     assert stored[0] == stored[2] and stored[1] == stored[3]
+
+
+async def test_a_url_with_escapes_names_one_file_for_everything(tmp_path: Path) -> None:
+    folder = tmp_path / "my state"
+    folder.mkdir()
+    store = StateStore(f"sqlite+aiosqlite:///{tmp_path}/my%20state/state.sqlite3")
+    table = JournalTable(store)
+    added = await table.add(row("one"))
+    async with locks_module.cross_process_locks(store, ["k"]):
+        pass
+    assert (await table.get(added)).target == "one"  # type: ignore[union-attr]  (read through SQLAlchemy)
+    await store.close()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == (
+        ["state.sqlite3", "state.sqlite3-locks"] if locks_module.OS_LOCKS else ["state.sqlite3"])
+    assert [p.name for p in tmp_path.iterdir()] == ["my state"]

@@ -338,7 +338,9 @@ class StateStore:
         if self._here_db is None:
             import sqlite3
 
-            db = sqlite3.connect(self.database, timeout=0, check_same_thread=False)  # one thread at a time: _here
+            assert self._threaded is not None  # made first: its URL names the file exactly as SQLAlchemy reads it
+            db = sqlite3.connect(self._threaded.url.database or "", timeout=0,
+                                 check_same_thread=False)  # one thread at a time: _here
             try:
                 for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=0"):
                     db.execute(f"PRAGMA {pragma}")
