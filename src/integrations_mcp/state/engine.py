@@ -6,8 +6,9 @@ is recognised by one query."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from importlib.resources import as_file, files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from integrations_mcp.state.store import StateStore
 
-__all__ = ["SQLAlchemyError", "async_engine", "file_engines", "sync_engine", "upgrade"]
+__all__ = ["SQLAlchemyError", "async_engine", "DriverStatement", "file_engine", "sync_engine", "upgrade"]
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,33 @@ def async_engine(store: StateStore) -> AsyncEngine:
     return engine
 
 
-def file_engines(store: StateStore) -> tuple[Engine, Engine]:
-    """A SQLite file through the blocking driver, for `StateStore.run` (no migration: the async engine's first use
-    did it): one connection for the event loop's thread, which never waits for the file's write lock and never
-    checkpoints; and a pool for worker threads, which wait (30 s) like every other connection."""
-    url = make_url(store.url).set(drivername="sqlite")
-    here = create_engine(url, poolclass=StaticPool, connect_args={"timeout": 0, "check_same_thread": False})
-    event.listen(here, "connect", _sqlite_pragmas)
-    event.listen(here, "connect", lambda dbapi, _: dbapi.execute("PRAGMA wal_autocheckpoint=0"))
-    threaded = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})  # one thread at a time
-    event.listen(threaded, "connect", _sqlite_pragmas)
-    return here, threaded
+def file_engine(store: StateStore) -> Engine:
+    """A SQLite file through the blocking driver, for `StateStore.run` in worker threads (no migration: the async
+    engine's first use did it); its connections wait (30 s) like every other one."""
+    engine = create_engine(make_url(store.url).set(drivername="sqlite"),
+                           connect_args={"timeout": 30, "check_same_thread": False})  # one thread at a time (pool)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class DriverStatement:
+    """A Core statement compiled once for SQLite's driver (sqlite3): its SQL, and each call's parameters in its order,
+    converted by each parameter type's own bind processor (JSON: SQLAlchemy's serialisation), so a row is stored
+    exactly as through SQLAlchemy."""
+
+    def __init__(self, statement: Any, keys: Iterable[str]) -> None:
+        from sqlalchemy.dialects import sqlite
+
+        dialect = sqlite.dialect()
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        self._convert = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                         for name in self._names]
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [value if convert is None else convert(value)
+                for convert, value in zip(self._convert, (params[name] for name in self._names), strict=True)]
 
 
 def sync_engine(store: StateStore) -> Engine:

@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING, Any
 from integrations_mcp.state.store import StateStore
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy import Select
     from sqlalchemy.engine import Connection
+
+    from integrations_mcp.state.engine import DriverStatement
 
 __all__ = ["COUNT_CAP", "ChangeFilter", "ChangeRow", "JournalTable"]
 
@@ -23,6 +27,25 @@ PAGE_LEAVES_OUT = ("before", "after")  # a page never shows the images
 COUNT_CAP = 1000
 TOTAL = "total_capped"  # the page's column carrying the capped count
 _EQUALS = ("vendor", "integration", "principal")  # filters by one value, each with its index (vendor|..., at, id)
+
+
+_DRIVER_STATEMENTS: dict[tuple[str, tuple[str, ...]], DriverStatement] = {}  # (what, columns given) -> compiled
+
+
+def _driver_statement(what: str, columns: tuple[str, ...]) -> DriverStatement:
+    """The journal's insert (`add`) or settling update (`settle`) for sqlite3 itself (`StateStore.run`), compiled once
+    per set of columns given."""
+    found = _DRIVER_STATEMENTS.get((what, columns))
+    if found is None:
+        from sqlalchemy import bindparam, insert, update
+
+        from integrations_mcp.state.engine import DriverStatement
+        from integrations_mcp.state.schema import journal
+
+        statement = insert(journal) if what == "add" else \
+            update(journal).where(journal.c.id == bindparam("change_id"))
+        found = _DRIVER_STATEMENTS[(what, columns)] = DriverStatement(statement, columns)
+    return found
 
 
 @dataclass(frozen=True)
@@ -71,12 +94,16 @@ class JournalTable:
 
         def add(conn: Connection) -> int:  # the row as parameters: one statement, compiled once (cached)
             # The new id: SQLite's lastrowid (no result rows to fetch), PostgreSQL's RETURNING.
-            change_id = int(conn.execute(insert(journal), values).inserted_primary_key[0])
-            if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
-                self._purge(conn)
-            return change_id
+            return int(conn.execute(insert(journal), values).inserted_primary_key[0])
 
-        return await self.store.run(add)
+        def here(db: sqlite3.Connection) -> int:
+            statement = _driver_statement("add", tuple(values))
+            return int(db.execute(statement.sql, statement.args(values)).lastrowid)  # type: ignore[arg-type]
+
+        change_id = await self.store.run(add, here)
+        if change_id % PURGE_EVERY == 0:  # retention, without a scheduler: now and then as changes come in
+            await self.store.run(self._purge)
+        return change_id
 
     async def settle(self, change_id: int, **values: Any) -> None:
         from sqlalchemy import bindparam, update
@@ -85,8 +112,14 @@ class JournalTable:
 
         if "detail" in values:
             values["detail"] = values["detail"][:4000]
+        params = {**values, "change_id": change_id}
+
+        def here(db: sqlite3.Connection) -> None:
+            statement = _driver_statement("settle", tuple(values))
+            db.execute(statement.sql, statement.args(params))
+
         statement = update(journal).where(journal.c.id == bindparam("change_id"))
-        await self.store.run(lambda conn: conn.execute(statement, {**values, "change_id": change_id}))
+        await self.store.run(lambda conn: conn.execute(statement, params), here)
 
     async def get(self, change_id: int) -> ChangeRow | None:
         from sqlalchemy import select

@@ -35,6 +35,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import anyio
 
@@ -73,7 +74,7 @@ _usable: dict[str, bool] = {}  # lock file -> whether its kernel and file system
 
 
 def lock_file(store: StateStore) -> str:
-    return f"{store.database}-locks"
+    return f"{unquote(store.database)}-locks"  # beside the file SQLAlchemy opens (it decodes %xx in the URL)
 
 
 def _os_locks_usable(path: str) -> bool:

@@ -26,6 +26,8 @@ import anyio
 from integrations_mcp.configuration_error import ConfigurationError  # not `errors`: no MCP SDK in prepare.py's child
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -171,8 +173,9 @@ class StateStore:
         self.database = match["rest"].partition("/")[2].partition("?")[0]
         self.in_memory = self.dialect == "sqlite" and self.database in ("", ":memory:")
         self._engine: AsyncEngine | None = None  # made by the first use (state.engine)
-        self._file_engines: tuple[Engine, Engine] | None = None  # a SQLite file's blocking engines, for `run`
-        self._here = threading.Lock()  # `run`'s connection on the event loop: one transaction at a time
+        self._threaded: Engine | None = None  # a SQLite file's blocking engine, for `run` in worker threads
+        self._here_db: sqlite3.Connection | None = None  # `run`'s connection on the event loop
+        self._here = threading.Lock()  # one transaction at a time on it
         self._done_here = 0
         self._ready = False
         self._ready_lock = anyio.Lock()
@@ -294,44 +297,67 @@ class StateStore:
                 async with self.engine.begin() as conn:
                     yield conn
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T],
+                  here: Callable[[sqlite3.Connection], T] | None = None) -> T:
         """`work` in one transaction (a blocking SQLAlchemy connection; statements only), on a migrated database.
         On SQLite never cut by a cancellation: it runs to its end (see `begin`).
 
         On a SQLite file, where aiosqlite makes each statement, the commit and the pool's rollback a round trip to
-        its thread: first tried right here, on a connection that never waits (busy timeout 0) and never checkpoints
-        (a commit appends to the write-ahead log, no fsync), so it cannot stall the event loop (a few hundred
-        microseconds, as much CPU as handing it over would take); when the file's write lock is held (another
-        process, another connection of this one) or this connection is busy (another thread's event loop), the
-        whole transaction goes to a worker thread, which waits up to the usual 30 s. Every CHECKPOINT_EVERY
-        transactions here, a worker thread moves the log into the file (a passive checkpoint)."""
+        its thread: `here`, the same transaction written for sqlite3 itself (its statements compiled once by
+        SQLAlchemy: `DriverStatement`), is first tried right here on the event loop, on a connection that never waits
+        (busy timeout 0) and never checkpoints (a commit appends to the write-ahead log, no fsync): it cannot stall
+        the loop, and costs less CPU than handing it over. When the file's write lock is held (another process,
+        another connection of this one), that connection is busy (another thread's event loop), or anything else
+        goes wrong there, `work` runs in a worker thread instead, which waits up to the usual 30 s and reports
+        failures as SQLAlchemy's errors. Every CHECKPOINT_EVERY transactions here, a worker thread moves the log
+        into the file (a passive checkpoint)."""
         await self.migrate()
         if self.dialect != "sqlite" or self.in_memory:
             async with self.begin() as conn:
                 return await conn.run_sync(work)
-        if self._file_engines is None:
-            from integrations_mcp.state.engine import file_engines
+        if self._threaded is None:
+            from integrations_mcp.state.engine import file_engine
 
-            self._file_engines = file_engines(self)
-        here, threaded = self._file_engines
-        if self._here.acquire(blocking=False):
+            self._threaded = file_engine(self)
+        if here is not None and self._here.acquire(blocking=False):
             try:
-                result = self._transaction(here, work)
-            except Exception as exc:
-                if not _busy(exc):
-                    raise
-                busy = True
+                result = self._here_transaction(here)
+            except Exception:  # noqa: BLE001  (the thread's try, through SQLAlchemy, tells what it was)
+                done = False
             else:
-                busy = False
+                done = True
                 self._done_here += 1
                 checkpoint = self._done_here % CHECKPOINT_EVERY == 0
             finally:
                 self._here.release()
-            if not busy:
+            if done:
                 if checkpoint:
-                    await anyio.to_thread.run_sync(_checkpoint, threaded)
+                    await anyio.to_thread.run_sync(_checkpoint, self._threaded)
                 return result
-        return await anyio.to_thread.run_sync(self._transaction, threaded, work)
+        return await anyio.to_thread.run_sync(self._transaction, self._threaded, work)
+
+    def _here_transaction(self, here: Callable[[sqlite3.Connection], T]) -> T:
+        if self._here_db is None:
+            import sqlite3
+
+            assert self._threaded is not None  # made first: its URL names the file exactly as SQLAlchemy reads it
+            db = sqlite3.connect(self._threaded.url.database or "", timeout=0,
+                                 check_same_thread=False)  # one thread at a time: _here
+            try:
+                for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=0"):
+                    db.execute(f"PRAGMA {pragma}")
+            except BaseException:
+                db.close()
+                raise
+            self._here_db = db
+        db = self._here_db
+        try:
+            result = here(db)  # sqlite3 begins before the first write (its default, as SQLAlchemy leaves it)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return result
 
     @staticmethod
     def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -341,14 +367,12 @@ class StateStore:
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
-        if self._file_engines is not None:
-            for engine in self._file_engines:
-                engine.dispose()
-
-
-def _busy(exc: Exception) -> bool:
-    """SQLite's "database is locked" (the file's write lock is held), as SQLAlchemy wraps it."""
-    return getattr(getattr(exc, "orig", None), "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+        if self._threaded is not None:
+            self._threaded.dispose()
+        if self._here_db is not None:
+            with self._here:
+                self._here_db.close()
+                self._here_db = None
 
 
 def _checkpoint(engine: Engine) -> None:
