@@ -286,10 +286,12 @@ async def test_http_start_on_postgresql_migrates_in_a_child_and_refuses_a_newer_
     async with store.begin() as conn:
         await conn.execute(text("update alembic_version set version_num = '9999'"))
     await store.close()
-    done = subprocess.run([*SERVE, "--transport", "http", "--port", str(free_port())], env=clean_env(**env),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert "'9999', newer than this integrations-mcp knows" in done.stderr and "Upgrade integrations-mcp" in done.stderr
+    for transport in (["--transport", "http", "--port", str(free_port())], []):  # HTTP, and stdio on PostgreSQL
+        done = subprocess.run([*SERVE, *transport], env=clean_env(**env), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=120)
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert "'9999', newer than this integrations-mcp knows" in done.stderr
+        assert "Upgrade integrations-mcp" in done.stderr and done.stdout == ""  # stdout stays the protocol's
 
 
 def test_a_database_at_this_codes_version_is_used_without_importing_alembic(tmp_path: Path) -> None:
