@@ -126,9 +126,11 @@ class JournalTable:
 
         from integrations_mcp.state.schema import journal
 
-        async with self.store.begin() as conn:
-            found = (await conn.execute(select(journal).where(journal.c.id == change_id))).mappings().first()
-        return ChangeRow(**found) if found else None
+        def read(conn: Connection) -> ChangeRow | None:
+            found = conn.execute(select(journal).where(journal.c.id == change_id)).mappings().first()
+            return ChangeRow(**found) if found else None
+
+        return await self.store.run(read)
 
     async def find(self, where: ChangeFilter, *, limit: int, before: int | None = None,
                    offset: int = 0) -> tuple[list[ChangeRow], int, bool]:
@@ -136,24 +138,28 @@ class JournalTable:
         (keyset paging), how many match in all, counted up to COUNT_CAP (so `total` may be COUNT_CAP for more), and
         whether there are more rows after this page. One statement (the count rides on each row of the page), and
         one more for `before`'s place."""
-        async with self.store.begin() as conn:
+
+        def read(conn: Connection) -> tuple[list[ChangeRow], int, bool]:
             cursor = None
             if before is not None:
                 # Read first, so that the page's bounds are values: PostgreSQL plans a bound it cannot see (a
                 # subquery) as a third of the table, and then reads every row of the filter and sorts them.
-                cursor = (await conn.execute(self.cursor_query(before))).first()
+                cursor = conn.execute(self.cursor_query(before)).first()
                 if cursor is None:  # no change at or below `before`: nothing is older
                     return [], 0, False
             shape, values = self._shape(where, limit=limit, before=before, offset=offset,
                                         cursor=(cursor[0], cursor[1]) if cursor else None)
             count, page = self._statements(shape)
-            rows = (await conn.execute(page, values)).mappings().all()
+            rows = conn.execute(page, values).mappings().all()
             if rows:
                 total = rows[0][TOTAL]
             else:  # nothing on this page: without `before` nothing matches; after it, the others may
-                total = 0 if before is None and not offset else (await conn.execute(count, values)).scalar_one()
-        return ([ChangeRow(**{k: v for k, v in row.items() if k != TOTAL}) for row in rows[:limit]], int(total),
-                len(rows) > limit)
+                total = 0 if before is None and not offset else conn.execute(count, values).scalar_one()
+            return ([ChangeRow(**{k: v for k, v in row.items() if k != TOTAL}) for row in rows[:limit]], int(total),
+                    len(rows) > limit)
+
+        # One transaction in one hop (a worker thread on a SQLite file), not a round trip per statement and fetch.
+        return await self.store.run(read)
 
     @staticmethod
     def cursor_query(before: int) -> Select[Any]:
