@@ -32,6 +32,8 @@ from integrations_mcp.guardrails.secrets import REDACTED, SCRUB_MIN_CHARS, SHORT
 __all__ = ["CASED_BELOW", "Scrubber", "case_class", "case_classes", "scrubber_for", "variants"]
 
 CASED_BELOW = 0x20000  # no character from here on has a letter case (tests/guardrails/test_scrubber.py checks)
+FEW_HEADS = 64  # up to this many heads (32 secrets or so), a text is first tested for each head by `in`
+FEW_HEADS_TEXT = 64  # ... when it is longer than this (a short one costs the alternation little)
 MAX_NESTED = 100  # a variant's tail up to this long is extended by one nested regex (deep nests recurse in `re`)
 
 
@@ -169,6 +171,9 @@ class Scrubber:
         self.by_key = dict(by_key)
         self.key_lengths = sorted({len(key) for key in by_key}, reverse=True)
         self.finder = re.compile("|".join(map(re.escape, sorted(by_key, key=len, reverse=True)))) if by_key else None
+        # With few heads, whether a longer text holds any is asked of `str.__contains__` first (C's substring search,
+        # about three times faster than the alternation, which tries every head at every place): the same answer.
+        self.few = tuple(by_key) if len(by_key) <= FEW_HEADS else None
         self.tails = [_tail(folded) for folded in self.folded]
         self.word = _word_chars() if any(len(v) < SHORT_SECRET_CHARS for v in self.variants) else frozenset()
 
@@ -176,6 +181,8 @@ class Scrubber:
         if self.finder is None or not text:
             return text
         folded = text.translate(self.table)
+        if self.few is not None and len(folded) > FEW_HEADS_TEXT and not any(key in folded for key in self.few):
+            return text
         found = self.finder.search(folded)
         if found is None:
             return text

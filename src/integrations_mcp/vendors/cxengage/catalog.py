@@ -177,4 +177,9 @@ _ALIASES = {_key(t.name): t.name for t in _TYPES} | {_key(t.title): t.name for t
 
 def normalise_type(value: str) -> str | None:
     """'Zendesk', 'REST API', 'serenova-voice' -> the wire name; None when it is no known type."""
+    return _normalised(value) if len(value) <= 64 else _ALIASES.get(_key(value))
+
+
+@functools.lru_cache(maxsize=1024)  # a record's type is normalised on every read of it, a list's on every row
+def _normalised(value: str) -> str | None:
     return _ALIASES.get(_key(value))

@@ -77,11 +77,14 @@ class CxEngageClient:
         self.http = http
         self._settings = settings
         self._token: tuple[str, float] | None = None
+        self._basic_header: tuple[str, str] | None = None  # (key:secret, its Basic header)
         self.learned = Learned()  # what this process learned of the account's behaviour (learned.py)
 
     def _basic(self) -> str:
         pair = f"{self._settings.api_key.get_secret_value()}:{self._settings.api_secret.get_secret_value()}"
-        return f"{AUTH_BASIC} " + base64.b64encode(pair.encode()).decode()
+        if self._basic_header is None or self._basic_header[0] != pair:  # encoded once, not on every request
+            self._basic_header = (pair, f"{AUTH_BASIC} " + base64.b64encode(pair.encode()).decode())
+        return self._basic_header[1]
 
     async def _authorization(self) -> str:
         if not self._settings.use_token:
