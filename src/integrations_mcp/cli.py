@@ -304,7 +304,7 @@ def _log_to_stderr(level: str, format: str = "text") -> None:
 
 def _prepare_state(server: object, settings: Settings) -> None:
     """Refuse to start on a state database this code cannot use (a StateError names the problem). HTTP, and
-    PostgreSQL under any transport: migrate before serving, in a child process (state/prepare.py), so this one
+    PostgreSQL under any transport: migrate before serving, in a child process (server/prepare_state.py), so this one
     imports SQLAlchemy, the driver and Alembic only when it first uses the database; a SQLite file already at this
     code's version needs no child. stdio on SQLite: only read the schema version with the standard library (a
     database newer than this code is refused here all the same); the first call that needs the state migrates."""
@@ -315,7 +315,7 @@ def _prepare_state(server: object, settings: Settings) -> None:
 
     version = state.check_version()  # SQLite files only (the standard library's sqlite3)
     if (settings.transport == "http" or state.shared) and version != KNOWN_VERSIONS[-1]:
-        from integrations_mcp.state.prepare import prepare_in_child
+        from integrations_mcp.server.prepare_state import prepare_in_child
 
         prepare_in_child(state, settings.log_level, settings.log_format)
 

@@ -1,5 +1,5 @@
 """`ConfigurationError` on its own (re-exported by `errors`): the state store's start-up child process
-(`state/prepare.py`) raises it without importing the MCP SDK, which `errors`' tool errors derive from."""
+(`server/prepare_state.py`) raises it without importing the MCP SDK, which `errors`' tool errors derive from."""
 
 from __future__ import annotations
 

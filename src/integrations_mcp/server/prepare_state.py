@@ -5,7 +5,7 @@ the server waits for it before serving. So the server imports SQLAlchemy, the da
 resident together, about as much as everything else) only when its first call, page or readiness check uses the
 database. The child imports neither the MCP SDK nor pydantic.
 
-Run as `python -m integrations_mcp.state.prepare LEVEL FORMAT` with the URL in INTEGRATIONS_STATE_URL (never on
+Run as `python -m integrations_mcp.server.prepare_state LEVEL FORMAT` with the URL in INTEGRATIONS_STATE_URL (never on
 the command line: it may hold a password); a refusal's message comes back on stdout, logs go to the shared
 stderr."""
 
