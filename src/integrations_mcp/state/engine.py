@@ -22,13 +22,15 @@ if TYPE_CHECKING:
 
     from integrations_mcp.state.store import StateStore
 
-__all__ = ["SQLAlchemyError", "async_engine", "DriverStatement", "file_engine", "sync_engine", "upgrade"]
+__all__ = ["SQLAlchemyError", "async_engine", "DriverStatement", "file_engine", "sqlite_pragmas", "sync_engine",
+           "upgrade"]
 
 log = logging.getLogger(__name__)
 
 
 def async_engine(store: StateStore) -> AsyncEngine:
-    from sqlalchemy.ext.asyncio import create_async_engine  # here: the start-up child (prepare.py) needs none of it
+    # Here: the start-up child (server/prepare_state.py) needs none of the asyncio extension.
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     options: dict = {"poolclass": StaticPool} if store.in_memory else {}
     if store.dialect == "sqlite":
@@ -42,7 +44,7 @@ def async_engine(store: StateStore) -> AsyncEngine:
     except (ArgumentError, ImportError) as exc:
         raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
     if store.dialect == "sqlite" and not store.in_memory:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     return engine
 
 
@@ -51,7 +53,7 @@ def file_engine(store: StateStore) -> Engine:
     engine's first use did it); its connections wait (30 s) like every other one."""
     engine = create_engine(make_url(store.url).set(drivername="sqlite"),
                            connect_args={"timeout": 30, "check_same_thread": False})  # one thread at a time (pool)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
@@ -84,7 +86,7 @@ def sync_engine(store: StateStore) -> Engine:
     except (ArgumentError, ImportError) as exc:  # as `async_engine` says it (the start-up child comes here first)
         raise StateError(f"INTEGRATIONS_STATE_URL cannot be used: {type(exc).__name__}.") from None
     if store.dialect == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         # pysqlite starts transactions lazily: begin one that takes the write lock at once, so a read and the
         # write it decides happen under one lock across processes.
         event.listen(engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
@@ -98,7 +100,7 @@ def sync_engine(store: StateStore) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """Write-ahead log: readers do not block the writer, and a commit is one append (synchronous=NORMAL keeps the
     file consistent after a crash; at worst the last commits before a power loss are lost)."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]

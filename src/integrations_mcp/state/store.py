@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from integrations_mcp.configuration_error import ConfigurationError  # not `errors`: no MCP SDK in prepare.py's child
+from integrations_mcp.configuration_error import ConfigurationError  # not `errors`: no MCP SDK in the start-up child
 
 if TYPE_CHECKING:
     import sqlite3
@@ -341,11 +341,13 @@ class StateStore:
             import sqlite3
 
             assert self._threaded is not None  # made first: its URL names the file exactly as SQLAlchemy reads it
+            from integrations_mcp.state.engine import sqlite_pragmas
+
             db = sqlite3.connect(self._threaded.url.database or "", timeout=0,
                                  check_same_thread=False)  # one thread at a time: _here
             try:
-                for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=0"):
-                    db.execute(f"PRAGMA {pragma}")
+                sqlite_pragmas(db, None)  # as every connection to the file has them
+                db.execute("PRAGMA wal_autocheckpoint=0")
             except BaseException:
                 db.close()
                 raise
