@@ -4,6 +4,7 @@ and `serve` exits with code 2 (no traceback)."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,29 @@ def test_the_sandbox_keeps_its_changes_out_of_the_users_state_file() -> None:
     assert load_settings({}, sandbox=True).state_url == SANDBOX_STATE_URL
     chosen = "sqlite+aiosqlite:////tmp/chosen.sqlite3"
     assert load_settings({"INTEGRATIONS_STATE_URL": chosen}, sandbox=True).state_url == chosen
+
+
+@pytest.mark.parametrize("url", ["https://user:pw@mcp.example.com", "https://mcp.example.com?x=1",
+                                 "https://mcp.example.com/#top", "https://mcp.example.com:99999", "https://",
+                                 "https://:8443/pages"])
+def test_a_public_url_that_would_break_or_expose_its_links_is_refused_at_start(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="INTEGRATIONS_PUBLIC_URL must be") as refused:
+        load_settings({"INTEGRATIONS_TRANSPORT": "http", "INTEGRATIONS_PUBLIC_URL": url})
+    assert "pw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("method", ["oidc", "passkey"])
+def test_sign_in_under_a_path_of_the_public_url_is_refused_at_start(tmp_path: Path, method: str) -> None:
+    """Sign-in's links, cookie paths, redirect URI and script are at the origin's root: behind a proxy that serves
+    the pages under /integrations no one could sign in, so the start says so instead."""
+    env = {"INTEGRATIONS_TRANSPORT": "http", "INTEGRATIONS_PUBLIC_URL": "https://example.com/integrations",
+           "INTEGRATIONS_SIGNIN": method, "INTEGRATIONS_STATE_URL": f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"}
+    if method == "oidc":
+        env |= {"INTEGRATIONS_OAUTH_ISSUER": "https://id.example.com", "INTEGRATIONS_OIDC_CLIENT_ID": "pages",
+                "INTEGRATIONS_OAUTH_JWKS_URL": "https://id.example.com/jwks"}
+    with pytest.raises(ConfigurationError, match="INTEGRATIONS_SIGNIN needs the pages at the root"):
+        load_settings(env)
+    settings = load_settings({**env, "INTEGRATIONS_PUBLIC_URL": "https://integrations.example.com/"})
+    assert settings.signin == (method,) and settings.public_url == "https://integrations.example.com"
+    env.pop("INTEGRATIONS_OIDC_CLIENT_ID", None)
+    assert load_settings({**env, "INTEGRATIONS_SIGNIN": "none"}).public_url == "https://example.com/integrations"

@@ -155,6 +155,12 @@ def _checked(settings: Settings) -> Settings:
                                      "confidential client, INTEGRATIONS_OIDC_CLIENT_SECRET): the client registered at "
                                      "the issuer for the pages, with redirect URI <public URL>/secure-forms/signin/"
                                      "oidc/callback.")
+    if settings.signin and settings.public_url and urlsplit(settings.public_url).path:
+        # The sign-in links, its cookies' paths, the OIDC redirect URI and the passkey script are addressed from the
+        # origin's root (/secure-forms/signin/…): under a path they would miss it, and no one could sign in.
+        raise ConfigurationError(f"INTEGRATIONS_SIGNIN needs the pages at the root of their address, not under the "
+                                 f"path of {settings.public_url}: serve them at an origin of their own (e.g. "
+                                 f"https://mcp.example.com) and set INTEGRATIONS_PUBLIC_URL to it.")
     if "passkey" in settings.signin:
         _passkeys_usable(settings)
     if "oidc" not in settings.signin and (settings.oidc_client_id or settings.oidc_client_secret):
@@ -343,6 +349,16 @@ def _public_url(env: Mapping[str, str]) -> str | None:
     value = env.get("INTEGRATIONS_PUBLIC_URL", "").strip().rstrip("/")
     if value and not value.startswith(("https://", "http://")):
         raise ConfigurationError("INTEGRATIONS_PUBLIC_URL must be an http(s) URL.")
+    if value:
+        parts = urlsplit(value)
+        try:
+            _ = parts.port
+        except ValueError:  # not a port number
+            parts = parts._replace(netloc="")
+        if not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment or "?" in value or "#" in value:
+            # Every page link starts with it: a query or fragment would cut them, a user name would show in them.
+            raise ConfigurationError("INTEGRATIONS_PUBLIC_URL must be a scheme, host, optional port and optional "
+                                     "path (e.g. https://mcp.example.com), without a user, query or fragment.")
     return value or None
 
 
