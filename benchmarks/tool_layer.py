@@ -21,7 +21,11 @@ one run (the machine is shared). Goals (issue 22): in memory <= 1.3x bare for re
 the journal on SQLite, a sandbox read over stdio <= 3x a ping. To compare with older code in the same run:
 `git archive <commit> src | tar -x -C /tmp/before` and `--before /tmp/before/src`: the in-memory part then runs in
 child processes, this source and that one by turns (`--rounds`, who goes first alternating), each against its own
-bare server, with the same emulators; it prints each round's server-CPU ratio per tool and their medians."""
+bare server, with the same emulators; it prints each round's server-CPU ratio per tool and their medians.
+`--records N` adds N CxEngage integrations and N RevCent user integrations to the emulators, and the single-record
+reads then go round them (and the 5 RevCent sites): an answer the server has seen recently is rarer, as with a team
+reading many records (the default reads the same record each call, which the server's caches of clean answers
+favour)."""
 
 from __future__ import annotations
 
@@ -75,18 +79,33 @@ def run_emulators() -> None:
     revcent = RevCentEmulator(api_key=os.environ["REVCENT_API_KEY"], keep_requests=0)
     cxengage = CxEngageEmulator(api_key=os.environ["CXENGAGE_API_KEY"], api_secret=os.environ["CXENGAGE_API_SECRET"],
                                 keep_requests=0)
+    records = int(os.environ.get("TOOL_LAYER_RECORDS") or 0)
+    found: dict[str, list[str]] = {"cx_ids": [], "user_ids": [], "site_ids": []}
+    if records:  # --records: single-record reads go round this many distinct records (each answer new to ours)
+        from integrations_mcp.vendors.revcent.emulator.fixtures import SITE_IDS
+
+        model = cxengage.stored(SANDBOX_TENANT_ID, SANDBOX_INTEGRATION_ID)
+        found["cx_ids"] = [SANDBOX_INTEGRATION_ID] + [
+            cxengage.add_integration(SANDBOX_TENANT_ID, model["type"], f"Bench integration {i:04d}",
+                                     model["properties"], description=f"Tickets from shop {i} ({os.urandom(4).hex()})")
+            for i in range(1, records)]
+        sites = list(SITE_IDS.values())
+        found["user_ids"] = [revcent.add_user_integration(name=f"Bench {i:04d} {os.urandom(3).hex()}",
+                                                          site_id=sites[i % len(sites)], description=f"Shop {i}")
+                             for i in range(records)]
+        found["site_ids"] = sites
     servers = [LoopbackServer(revcent.app).start(), LoopbackServer(cxengage.app).start()]
-    print(json.dumps({"revcent": servers[0].url, "cxengage": servers[1].url, "site": revcent.site_id("tax")}),
-          flush=True)
+    print(json.dumps({"revcent": servers[0].url, "cxengage": servers[1].url, "site": revcent.site_id("tax"),
+                      **found}), flush=True)
     while True:
         time.sleep(3600)
 
 
 @contextmanager
-def emulators(keys: dict[str, str]) -> Iterator[dict[str, str]]:
+def emulators(keys: dict[str, str], records: int = 0) -> Iterator[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR", "PYTHONPATH")}
     proc = subprocess.Popen([sys.executable, __file__, "_emulators"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env={**env, **keys})
+                            env={**env, **keys, "TOOL_LAYER_RECORDS": str(records)})
     try:
         assert proc.stdout is not None
         yield json.loads(proc.stdout.readline())
@@ -146,6 +165,17 @@ def bare_server(http: httpx2.AsyncClient, replay: list[list[dict[str, Any]]]) ->
     return server
 
 
+# --records: the single-record reads that go round distinct records, and where their ids are (the emulators' line).
+ROTATED = {"GetCxEngageIntegration": "cx_ids", "GetUserThirdPartyIntegration": "user_ids",
+           "GetSiteThirdPartyIntegration": "site_ids"}
+
+
+def _for_id(recorded: list[dict[str, Any]], first: str, other: str) -> list[dict[str, Any]]:
+    """The recorded requests for record `first`, made for record `other` (in the URL and the body)."""
+    return [{**r, "url": r["url"].replace(first, other),
+             "body": r["body"].replace(first.encode(), other.encode()) if r["body"] else r["body"]} for r in recorded]
+
+
 SERVED: list[float] = [0.0]  # CPU seconds of the last request the in-memory servers served
 
 
@@ -200,7 +230,10 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int, quie
     async with httpx2.AsyncClient() as http, Client(server) as ours, Client(bare_server(http, replay)) as bare:
         for tool, raw in [*READS, WRITE]:
             arguments = {k: values.get(v, v) for k, v in raw.items()}
-            if "@user" in arguments.values():
+            rotation = ROTATED.get(tool, "")
+            if urls.get(rotation) and tool != WRITE[0]:
+                arguments = {next(iter(raw)): urls[rotation][0]}
+            elif "@user" in arguments.values():
                 listed = await ours.call_tool("GetUserThirdPartyIntegrations", {})
                 items = [v for v in (listed.structured_content or {}).values() if isinstance(v, list)]
                 if not items or not items[0]:
@@ -216,11 +249,17 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int, quie
             if first.is_error:
                 say(f"  {tool:<32} refused: {str(first.content)[:200]}")
                 continue
-            replay[0] = [r for recorder in recorders.values() for r in recorder.sent]
+            recorded = [r for recorder in recorders.values() for r in recorder.sent]
+            # --records: call i reads the i-th record (round the list); bare sends the same requests for that id.
+            ids = urls[rotation] if urls.get(rotation) and not write else [None]
+            replays = [recorded if i is None else _for_id(recorded, ids[0], i) for i in ids]
             times: dict[str, list[tuple[float, float, float]]] = {"bare": [], "ours": []}
             for i in range(calls + 5):  # the first calls warm pools and caches
                 # The bare tool's replayed PUT saves the first description back: ours changes it again each time.
                 given = {**arguments, "description": DESCRIPTIONS[1]} if write else arguments
+                if ids[0] is not None:
+                    given = {next(iter(arguments)): ids[i % len(ids)]}
+                replay[0] = replays[i % len(ids)]
                 b = await measured(bare, "fetch", {})
                 o = await measured(ours, tool, given)
                 if i >= 5:
@@ -229,7 +268,7 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int, quie
             bw, bc, bs = (statistics.median(t[k] for t in times["bare"]) * 1000 for k in (0, 1, 2))
             ow, oc, os_ = (statistics.median(t[k] for t in times["ours"]) * 1000 for k in (0, 1, 2))
             rows[tool + (" (write)" if write else "")] = [bw, bc, bs, ow, oc, os_]
-            say(f"  {tool + (' (write)' if write else ''):<32}{len(replay[0]):>9}{bw:>7.2f}{ow:>7.2f}{ow / bw:>7.2f}"
+            say(f"  {tool + (' (write)' if write else ''):<32}{len(recorded):>9}{bw:>7.2f}{ow:>7.2f}{ow / bw:>7.2f}"
                 f"{bc:>10.2f}{oc:>7.2f}{oc / bc:>7.2f}{bs:>13.2f}{os_:>7.2f}{os_ / bs:>7.2f}")
     return rows
 
@@ -330,10 +369,13 @@ def main() -> None:
     parser.add_argument("--before", metavar="SRC", help="also run the in-memory part with this source folder first "
                         "on PYTHONPATH (e.g. `git archive <commit> src | tar -x -C /tmp/before`, then /tmp/before/src)")
     parser.add_argument("--rounds", type=int, default=3, help="with --before: rounds of both, by turns")
+    parser.add_argument("--records", type=int, default=0, help="single-record reads go round this many distinct "
+                        "CxEngage and RevCent user integrations (added to the emulators) and the 5 RevCent sites, so "
+                        "no answer repeats for a while; 0 (default): the same record each call")
     args = parser.parse_args()
     keys = real_length_keys()
     if args.calls:
-        with emulators(keys) as urls:
+        with emulators(keys, args.records) as urls:
             if args.before:
                 compare(keys, urls, args.calls, args.before, args.rounds)
             else:
