@@ -46,7 +46,7 @@ def test_every_module_declaring_tools_ships_the_schemas_the_sdk_derives_from_its
 def derived_at_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Servers built inside derive every tool at start, as before schemas were shipped (no file is read)."""
     with monkeypatch.context() as patch:
-        patch.setattr(sdk_tools, "_shipped", {module: {} for module in MODULES})
+        patch.setattr(sdk_tools, "_shipped", {module: "" for module in MODULES})
         yield
 
 
