@@ -14,7 +14,6 @@ from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.pipeline.policy import ConfirmationPolicy, hidden_arguments
-from integrations_mcp.secure_forms.handoff import Handoffs
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state.keys import derive
@@ -31,6 +30,7 @@ if TYPE_CHECKING:  # the write path, the forms and the approvals: imported when 
     from integrations_mcp.approvals.store import ApprovalStore
     from integrations_mcp.pages.signin.gate import Gate
     from integrations_mcp.pipeline.write import WriteServices
+    from integrations_mcp.secure_forms.handoff import Handoffs
     from integrations_mcp.secure_forms.server import SecureFormServer
     from integrations_mcp.secure_forms.store import FormRecords, SecureFormStore
 
@@ -65,7 +65,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
             from integrations_mcp.secure_forms.server import SecureFormServer
 
             forms.append(secure_forms or SecureFormServer(
-                form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
+                make_store=lambda: form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
                 public_url=settings.public_url, allowed_hosts=settings.allowed_hosts,
                 localhost_links="passkey" in settings.signin))
             if gate.required:  # approvers sign in on every page: its own pages are served with them
@@ -78,7 +78,13 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     # or serve stays here: the configuration, the sign-in gate, the form and approval pages' routes.
     store = approvals(settings, shared_forms, state, gate)
     writes = Once(lambda: _write_services(settings, state, store, shared_forms, gate))
-    handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
+
+    def make_handoffs() -> Handoffs:  # one for every vendor
+        from integrations_mcp.secure_forms.handoff import Handoffs
+
+        return Handoffs(wait_seconds=settings.form_wait_seconds)
+
+    handoffs = Once(make_handoffs)
     http_clients = HttpClients()
     completions = PromptCompletions()
     specs = []

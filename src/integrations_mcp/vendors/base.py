@@ -78,7 +78,7 @@ class Runtime:
     # One lock per target and the confirm stage, shared by every vendor's writes: made by the first call that asks.
     writes: Callable[[], WriteServices]
     confirmation: ConfirmationPolicy  # which confirmation arguments the write tools' schemas show
-    handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
+    handoffs: Callable[[], Handoffs]  # forms handed to the person through the client (URL elicitation): on first use
     state: StateStore  # the state database (spent forms; the journal goes through `writes`)
     http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
     completions: PromptCompletions  # where the prompts' argument values come from

@@ -26,7 +26,7 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
         from integrations_mcp.vendors.cxengage.client import CxEngageClient
         from integrations_mcp.vendors.cxengage.tools import CxEngageTools
 
-        return CxEngageTools(CxEngageClient(http, settings), forms, runtime.writes(), runtime.handoffs)
+        return CxEngageTools(CxEngageClient(http, settings), forms, runtime.writes(), runtime.handoffs())
 
     tools = Once(make)
     runtime.reverters["cxengage"] = Reverter("CxEngage", lambda *change: tools().revert_edit(*change))

@@ -30,7 +30,7 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
         from integrations_mcp.vendors.revcent.server_forms import ServerForms
         from integrations_mcp.vendors.revcent.tools import RevCentTools
 
-        return RevCentTools(api(), runtime.writes(), runtime.handoffs, via=settings.credentials_via,
+        return RevCentTools(api(), runtime.writes(), runtime.handoffs(), via=settings.credentials_via,
                             server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
                             handles=FormHandles(runtime.key("revcent-form-handles")))
 
