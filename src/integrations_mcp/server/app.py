@@ -68,7 +68,7 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
                 make_store=lambda: form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
                 public_url=settings.public_url, allowed_hosts=settings.allowed_hosts,
                 localhost_links="passkey" in settings.signin))
-            if gate.required:  # approvers sign in on every page: its own pages are served with them
+            if gate is not None and gate.required:  # approvers sign in on every page: its pages are served with them
                 forms[0].gate = gate
                 forms[0].add_pages(gate.routes)
         return forms[0]
@@ -197,13 +197,11 @@ def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
     return lifespan
 
 
-def _gate(settings: Settings, state: StateStore) -> Gate:
-    """The sign-in approvers need on the pages; none unless INTEGRATIONS_SIGNIN names a method (stdio and the
-    sandbox never import the methods)."""
-    from integrations_mcp.pages.signin.gate import Gate
-
+def _gate(settings: Settings, state: StateStore) -> Gate | None:
+    """The sign-in approvers need on the pages; None (no sign-in: a page's default) unless INTEGRATIONS_SIGNIN names
+    a method (stdio and the sandbox never import the methods, nor the gate)."""
     if not settings.signin:
-        return Gate()
+        return None
     from integrations_mcp.server.signin import sign_in_gate
 
     return sign_in_gate(settings, state)
@@ -233,7 +231,7 @@ def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: 
 
 
 def _write_services(settings: Settings, state: StateStore, approval_store: Callable[[], ApprovalStore],
-                    pages: Callable[[], SecureFormServer], gate: Gate) -> WriteServices:
+                    pages: Callable[[], SecureFormServer], gate: Gate | None) -> WriteServices:
     """One lock per target, the confirm stage and the journal, shared by every write of the server."""
     from integrations_mcp.pipeline.confirm import Confirmer
     from integrations_mcp.pipeline.journal import Journal
@@ -246,5 +244,6 @@ def _write_services(settings: Settings, state: StateStore, approval_store: Calla
     # No write holds its lock while the person decides any more (the question is asked with the lock released);
     # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
     locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
-    return WriteServices(locks, Confirmer(settings.confirmation, approval_store(), pages=pages, sign_in=gate.required,
+    return WriteServices(locks, Confirmer(settings.confirmation, approval_store(), pages=pages,
+                                          sign_in=gate is not None and gate.required,
                                           wait_seconds=settings.form_wait_seconds), journal)

@@ -46,8 +46,11 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
     from integrations_mcp.loopback import serve_loopback_on_demand
-    from integrations_mcp.vendors.cxengage.emulator.contract import SANDBOX_API_KEY, SANDBOX_API_SECRET
-    from integrations_mcp.vendors.cxengage.emulator.fixtures import SANDBOX_TENANT_ID
+    from integrations_mcp.vendors.cxengage.emulator.fixtures import (
+        SANDBOX_API_KEY,
+        SANDBOX_API_SECRET,
+        SANDBOX_TENANT_ID,
+    )
 
     def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
         from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator

@@ -53,7 +53,7 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
     from integrations_mcp.loopback import serve_loopback_on_demand
-    from integrations_mcp.vendors.revcent.emulator.contract import SANDBOX_API_KEY
+    from integrations_mcp.vendors.revcent.emulator.fixtures import SANDBOX_API_KEY
 
     def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
         from integrations_mcp.vendors.revcent.emulator import RevCentEmulator
