@@ -79,11 +79,12 @@ async def list_then_call(server):
     listed = {"tools": len(tools), "made": sum(c.made for c in server.http_clients.clients), "emulators": emulators(),
               "http_stack": sorted({"jwt", "integrations_mcp.server.auth.setup", "integrations_mcp.server.transports"}
                                    & set(sys.modules)), "state_stack": state_stack(), "on_first_use": on_first_use(),
-              "models_built": models_built(server)}
+              "models_built": models_built(server), "deferred": deferred()}
     if settings.sandbox:
         result = await server.call_tool("GetSiteThirdPartyIntegrations", {})
         listed["after_call"] = emulators()
         listed["models_after_call"] = models_built(server)
+        listed["deferred_after_call"] = deferred()
         listed["call_ok"] = not result.is_error
         listed["state_after_read"] = state_stack()
         changes = await server.call_tool("GetIntegrationChanges", {})
@@ -95,6 +96,14 @@ async def list_then_call(server):
 def on_first_use():
     return sorted(m for m in sys.modules if m == "h11" or m.startswith("uvicorn.protocols") or (
         m.startswith("integrations_mcp.") and m.rsplit(".", 1)[-1] in ("rules", "plans", "views", "writes", "page")))
+
+
+def deferred():  # made by a tool's first call: each vendor's tools (client, models, records), the write pipeline
+    vendors = [f"integrations_mcp.vendors.{v}.{m}" for v in ("revcent", "cxengage")
+               for m in ("tools", "client", "models", "records")]
+    return sorted(m for m in sys.modules if m in {*vendors, "integrations_mcp.server.journal_tools",
+        "integrations_mcp.server.guide_tool", "integrations_mcp.pipeline.write", "integrations_mcp.pipeline.confirm",
+        "integrations_mcp.approvals.store", "integrations_mcp.state.journal"})
 
 
 def models_built(server):  # the tools whose SDK argument and output models exist (shipped schemas: none at start)
@@ -129,6 +138,8 @@ def test_serving_real_vendors_imports_no_emulator_and_makes_no_client(tmp_path: 
     assert real["on_first_use"] == []
     # The schemas are shipped with the package: no tool's pydantic argument or output model is built to list them.
     assert real["models_built"] == []
+    # Nor the tools objects: each vendor's tools, client, models and records, the write pipeline, the journal.
+    assert real["deferred"] == []
     database = tmp_path / "state.sqlite3"
     keyed = _probe("real", INTEGRATIONS_STATE_KEY="k" * 40, INTEGRATIONS_STATE_URL=f"sqlite+aiosqlite:///{database}")
     assert keyed["state_stack"] == [] and not database.exists()
@@ -145,6 +156,9 @@ def test_the_sandbox_builds_an_emulator_when_the_first_request_reaches_it() -> N
     assert "integrations_mcp.vendors.cxengage.emulator.emulator" not in sandboxed["after_call"]
     assert sandboxed["call_ok"]
     assert sandboxed["models_built"] == [] and sandboxed["models_after_call"] == ["GetSiteThirdPartyIntegrations"]
+    # That call made RevCent's tools (and imported the write path their module names), not CxEngage's.
+    assert sandboxed["deferred"] == [] and "integrations_mcp.vendors.revcent.tools" in sandboxed["deferred_after_call"]
+    assert "integrations_mcp.vendors.cxengage.tools" not in sandboxed["deferred_after_call"]
     assert sandboxed["state_stack"] == [] and sandboxed["on_first_use"] == []
     assert not {"sqlalchemy", "alembic"} & set(sandboxed["state_after_read"])  # a read needs no state
     assert {"sqlalchemy", "alembic"} <= set(sandboxed["state_after_journal"]) and sandboxed["journal_ok"]

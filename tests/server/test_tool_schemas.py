@@ -42,11 +42,31 @@ def test_every_module_declaring_tools_ships_the_schemas_the_sdk_derives_from_its
     assert shipped == {sdk_tools.schema_file(m).relative_to(SRC) for m in MODULES}  # none left behind
 
 
+def test_a_changed_description_title_or_annotation_makes_the_file_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start lists each tool's description, title and annotations from the file without importing its module: the
+    file must follow every change of them (the test above then fails until it is written again)."""
+    from integrations_mcp.server import guide_tool
+    from integrations_mcp.toolkit.annotations import EDITS
+    from integrations_mcp.toolkit.declare import ToolDeclaration
+
+    module, fn = guide_tool.__name__, guide_tool.GuideTools.GetIntegrationGuide
+    shipped = sdk_tools.schema_file(module).read_text(encoding="utf-8")
+    declaration = fn.__integrations_tool__  # type: ignore[attr-defined]
+    assert json.loads(shipped)["GuideTools.GetIntegrationGuide"]["title"] == declaration.title
+    for attribute, value in (("__doc__", f"{fn.__doc__} One more sentence."),
+                             ("__integrations_tool__", ToolDeclaration(declaration.annotations, "Another title")),
+                             ("__integrations_tool__", ToolDeclaration(EDITS, declaration.title))):
+        with monkeypatch.context() as patch:
+            patch.setattr(fn, attribute, value)
+            assert sdk_tools.render(sdk_tools.derive_schemas(module)) != shipped, attribute
+    assert sdk_tools.render(sdk_tools.derive_schemas(module)) == shipped
+
+
 @contextmanager
 def derived_at_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Servers built inside derive every tool at start, as before schemas were shipped (no file is read)."""
     with monkeypatch.context() as patch:
-        patch.setattr(sdk_tools, "_shipped", {module: {} for module in MODULES})
+        patch.setattr(sdk_tools, "_shipped", {module: "" for module in MODULES})
         yield
 
 

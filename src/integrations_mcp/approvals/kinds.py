@@ -8,7 +8,11 @@ from enum import StrEnum
 
 from integrations_mcp.pipeline.changes import FieldChange
 
-__all__ = ["ChangeKind", "kinds_of", "parse_kinds"]
+__all__ = ["DEFAULT_APPROVER_ROLE", "ChangeKind", "kinds_of", "parse_kinds"]
+
+# The role (group, scope) that lets a signed-in person approve others' changes (INTEGRATIONS_APPROVER_ROLE's default):
+# here, not in `pages.signin.policy`, so that reading the settings imports no sign-in (cold start).
+DEFAULT_APPROVER_ROLE = "integrations:approve"
 
 
 class ChangeKind(StrEnum):

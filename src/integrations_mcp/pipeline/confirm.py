@@ -47,17 +47,13 @@ from integrations_mcp.errors import GuardrailError
 from integrations_mcp.guardrails.outputs import clean_text, own_link
 from integrations_mcp.pages.listener import PageServer
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
+from integrations_mcp.pipeline.policy import ConfirmationPolicy
 
 __all__ = ["ANSWER_SCHEMA", "Approved", "ApprovedHow", "AskPerson", "ConfirmCall", "ConfirmationPolicy",
            "ConfirmationRequest", "Confirmer", "Granted", "PageHandoff", "approves", "dry_run_steps", "page_message"]
 
 ANSWER_KEY = "confirm"  # the input request's key on 2026-07-28
 PAGE_KEY = "open_approval_page"  # the URL elicitation's key on 2026-07-28
-
-
-class ConfirmationPolicy(StrEnum):
-    PERSON = "person"
-    MODEL = "model"
 
 
 @dataclass(frozen=True)

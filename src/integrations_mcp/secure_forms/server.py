@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from integrations_mcp.pages.listener import PageServer
-from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
 if TYPE_CHECKING:
     from integrations_mcp.pages.signin.gate import Gate
+    from integrations_mcp.secure_forms.store import FormField, SecureFormStore, StoredForm
 
 __all__ = ["SecureFormServer"]
 
@@ -17,13 +18,27 @@ __all__ = ["SecureFormServer"]
 class SecureFormServer(PageServer):
     """A `SecureFormStore` plus the pages' listener (the approval page is served by the same one)."""
 
-    def __init__(self, store: SecureFormStore | None = None, *, gate: Gate | None = None, **where: Any) -> None:
+    def __init__(self, store: SecureFormStore | None = None, *, gate: Gate | None = None,
+                 make_store: Callable[[], SecureFormStore] | None = None, **where: Any) -> None:
         """`where`: `PageServer`'s base URL, prefix, bind address, port, public URL and allowed hosts. `gate`: the
-        sign-in a person needs on the pages (`pages.signin`), read when the routes are made."""
+        sign-in a person needs on the pages (`pages.signin`), read when the routes are made. Without `store`,
+        `make_store()` (or a store in memory) makes it when it is first used (a start lists tools without it)."""
         super().__init__(**where)
-        self.store = store if store is not None else SecureFormStore()
+        self._store: list[SecureFormStore] = [] if store is None else [store]
+        self._make_store, self._store_lock = make_store, threading.Lock()
         self.gate = gate
         self.add_pages(self._routes)
+
+    @property
+    def store(self) -> SecureFormStore:
+        """The one store of the pages and the tools (made once, also when the page listener's thread asks first)."""
+        if not self._store:
+            with self._store_lock:
+                if not self._store:
+                    from integrations_mcp.secure_forms.store import SecureFormStore
+
+                    self._store.append(self._make_store() if self._make_store else SecureFormStore())
+        return self._store[0]
 
     def _routes(self, prefix: str, public: Callable[[], str | None]) -> list[Any]:
         # The page's module (HTML, CSRF, form posts) is imported when the listener starts, not with the server.
@@ -41,11 +56,12 @@ class SecureFormServer(PageServer):
         return f"{self.base_url}{self.path_prefix}/{page_id}"
 
     async def create_form(self, *, owner: str, subject: str, fields: list[FormField], purpose: dict[str, str],
-                          create_tool: str = StoredForm.create_tool,
+                          create_tool: str | None = None,
                           details: tuple[tuple[str, str], ...] = (), requested_by: str = "") -> tuple[StoredForm, str]:
         """Make sure the page is reachable, create the form and return it with its page's URL. `create_tool`: the
-        tool that makes a fresh form, named in refusals."""
+        tool that makes a fresh form, named in refusals (None: the store's default)."""
         await self.ensure_listening()
-        form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose,
-                                 create_tool=create_tool, details=details, requested_by=requested_by)
+        named = {} if create_tool is None else {"create_tool": create_tool}
+        form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose, details=details,
+                                 requested_by=requested_by, **named)
         return form, self.url_for(form.page_id)

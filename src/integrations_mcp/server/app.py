@@ -6,38 +6,33 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from integrations_mcp import __version__
-from integrations_mcp.approvals.store import ApprovalStore
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.lazy_http import HttpClients
-from integrations_mcp.pages.signin.gate import Gate
-from integrations_mcp.pipeline.confirm import ConfirmationPolicy, Confirmer
-from integrations_mcp.pipeline.journal import Journal
-from integrations_mcp.pipeline.locks import WriteLocks
-from integrations_mcp.pipeline.write import WriteServices
-from integrations_mcp.secure_forms.handoff import Handoffs
-from integrations_mcp.secure_forms.server import SecureFormServer
-from integrations_mcp.secure_forms.store import FormRecords, RecordsOnFirstUse, SecureFormStore
-from integrations_mcp.server.guide_tool import GuideTools
-from integrations_mcp.server.journal_tools import JournalTools
+from integrations_mcp.pipeline.policy import ConfirmationPolicy, hidden_arguments
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
-from integrations_mcp.state.journal import JournalTable
 from integrations_mcp.state.keys import derive
-from integrations_mcp.state.locks import Leases
 from integrations_mcp.state.store import StateStore
-from integrations_mcp.toolkit.calls import hidden_arguments
 from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.identity import connection_lifespan
-from integrations_mcp.toolkit.registration import tool_specs
+from integrations_mcp.toolkit.registration import Once, deferred_tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Reverter, Runtime, Vendor
+
+if TYPE_CHECKING:  # the write path, the forms and the approvals: imported when first made (cold start)
+    import httpx2
+
+    from integrations_mcp.approvals.store import ApprovalStore
+    from integrations_mcp.pages.signin.gate import Gate
+    from integrations_mcp.pipeline.write import WriteServices
+    from integrations_mcp.secure_forms.handoff import Handoffs
+    from integrations_mcp.secure_forms.server import SecureFormServer
+    from integrations_mcp.secure_forms.store import FormRecords, SecureFormStore
 
 __all__ = ["approvals", "build_server", "form_store"]
 
@@ -67,23 +62,29 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
 
     def shared_forms() -> SecureFormServer:
         if not forms:
+            from integrations_mcp.secure_forms.server import SecureFormServer
+
             forms.append(secure_forms or SecureFormServer(
-                form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
+                make_store=lambda: form_store(settings, state), host=settings.forms_host, port=settings.forms_port,
                 public_url=settings.public_url, allowed_hosts=settings.allowed_hosts,
                 localhost_links="passkey" in settings.signin))
-            if gate.required:  # approvers sign in on every page: its own pages are served with them
+            if gate is not None and gate.required:  # approvers sign in on every page: its pages are served with them
                 forms[0].gate = gate
                 forms[0].add_pages(gate.routes)
         return forms[0]
 
-    journal = Journal(JournalTable(state, retention_days=settings.journal_days))
-    # No write holds its lock while the person decides any more (the question is asked with the lock released);
-    # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
-    locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
-    writes = WriteServices(locks, Confirmer(settings.confirmation, approvals(settings, shared_forms, state, gate),
-                                            pages=shared_forms, sign_in=gate.required,
-                                            wait_seconds=settings.form_wait_seconds), journal)
-    handoffs = Handoffs(wait_seconds=settings.form_wait_seconds)
+    # What only a call uses is made by the first call that needs it (once): the write pipeline (locks, the confirm
+    # stage and its approvals, the journal) and each set of tools (`deferred_tool_specs`). What a start must check
+    # or serve stays here: the configuration, the sign-in gate, the form and approval pages' routes.
+    store = approvals(settings, shared_forms, state, gate)
+    writes = Once(lambda: _write_services(settings, state, store, shared_forms, gate))
+
+    def make_handoffs() -> Handoffs:  # one for every vendor
+        from integrations_mcp.secure_forms.handoff import Handoffs
+
+        return Handoffs(wait_seconds=settings.form_wait_seconds)
+
+    handoffs = Once(make_handoffs)
     http_clients = HttpClients()
     completions = PromptCompletions()
     specs = []
@@ -91,16 +92,29 @@ def build_server(settings: Settings, *, transports: dict[str, httpx2.AsyncBaseTr
     for vendor in configured:
         runtime = Runtime(read_only=settings.read_only, timeout_seconds=settings.timeout_seconds,
                           transport=transports.get(vendor.name), secure_forms=shared_forms, writes=writes,
-                          handoffs=handoffs, state=state, reverters=reverters, http_clients=http_clients,
-                          completions=completions,
+                          confirmation=settings.confirmation, handoffs=handoffs, state=state, reverters=reverters,
+                          http_clients=http_clients, completions=completions,
                           key=lambda use: derive(settings.state_key, use) if settings.state_key else None)
         specs += vendor.tools(settings.vendors[vendor.name], runtime)
     if configured:  # nothing to journal or revert until a vendor is configured
-        specs += tool_specs(JournalTools(journal, writes, reverters), read_only=settings.read_only,
-                            hidden=lambda name: hidden_arguments(settings.confirmation, name))
+        def journal_tools() -> Any:
+            from integrations_mcp.server.journal_tools import JournalTools
+
+            return JournalTools(writes().journal, writes(), reverters)
+
+        specs += deferred_tool_specs("integrations_mcp.server.journal_tools", Once(journal_tools),
+                                     read_only=settings.read_only,
+                                     hidden=lambda name: hidden_arguments(settings.confirmation, name))
     guides = read_guides({"common": common_guides(),
                           **{v.name: files(v.guides_package).joinpath("guides") for v in configured}})
-    specs += tool_specs(GuideTools(guides), read_only=settings.read_only)
+
+    def guide_tools() -> Any:
+        from integrations_mcp.server.guide_tool import GuideTools
+
+        return GuideTools(guides)
+
+    specs += deferred_tool_specs("integrations_mcp.server.guide_tool", Once(guide_tools),
+                                 read_only=settings.read_only)
     # The lists never change while the server runs and resources take no subscriptions: with the SDK's default bus
     # the 2026-07-28 era advertised both, unlike the handshake era.
     server = IntegrationsServer("integrations-mcp", version=__version__, instructions=instructions,
@@ -148,6 +162,8 @@ def not_configured(placeholders: tuple[str, ...]) -> str:
 def form_store(settings: Settings, state: StateStore) -> SecureFormStore:
     """The server's own secure forms: in the state database, sealed, when a key is set (replicas share them);
     otherwise in this process's memory only (values typed by a person are never written unencrypted)."""
+    from integrations_mcp.secure_forms.store import RecordsOnFirstUse, SecureFormStore
+
     if settings.state_key is None or state.in_memory:
         return SecureFormStore(max_per_owner=settings.limits.session_forms)
     key = derive(settings.state_key, "secrets")
@@ -181,27 +197,53 @@ def _lifespan(http_clients: HttpClients) -> Callable[[IntegrationsServer], Any]:
     return lifespan
 
 
-def _gate(settings: Settings, state: StateStore) -> Gate:
-    """The sign-in approvers need on the pages; none unless INTEGRATIONS_SIGNIN names a method (stdio and the
-    sandbox never import the methods)."""
+def _gate(settings: Settings, state: StateStore) -> Gate | None:
+    """The sign-in approvers need on the pages; None (no sign-in: a page's default) unless INTEGRATIONS_SIGNIN names
+    a method (stdio and the sandbox never import the methods, nor the gate)."""
     if not settings.signin:
-        return Gate()
+        return None
     from integrations_mcp.server.signin import sign_in_gate
 
     return sign_in_gate(settings, state)
 
 
 def approvals(settings: Settings, pages: Callable[[], SecureFormServer], state: StateStore,
-              gate: Gate | None = None) -> ApprovalStore:
-    """The approvals of this server, with their page served next to the secure form page."""
-    key = derive(settings.state_key, "approvals") if settings.state_key else None
-    store = ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key,
-                          max_pending_per_owner=settings.limits.session_approvals)
+              gate: Gate | None = None) -> Callable[[], ApprovalStore]:
+    """The approvals of this server (the store made when first asked), with their page served next to the secure
+    form page: registered now, since the HTTP transport mounts the pages' routes at start."""
+
+    def make() -> ApprovalStore:
+        from integrations_mcp.approvals.store import ApprovalStore
+
+        key = derive(settings.state_key, "approvals") if settings.state_key else None
+        return ApprovalStore(lifetime_seconds=settings.approval_minutes * 60, state=state, key=key,
+                             max_pending_per_owner=settings.limits.session_approvals)
+
+    store = Once(make)
     if settings.confirmation == ConfirmationPolicy.PERSON and not settings.read_only:
         def routes(prefix: str, public: Callable[[], str | None]) -> list[Any]:
             from integrations_mcp.approvals.page import approval_routes  # when the listener starts, not at start
 
-            return approval_routes(store, prefix, public, gate)
+            return approval_routes(store(), prefix, public, gate)
 
         pages().add_pages(routes)
     return store
+
+
+def _write_services(settings: Settings, state: StateStore, approval_store: Callable[[], ApprovalStore],
+                    pages: Callable[[], SecureFormServer], gate: Gate | None) -> WriteServices:
+    """One lock per target, the confirm stage and the journal, shared by every write of the server."""
+    from integrations_mcp.pipeline.confirm import Confirmer
+    from integrations_mcp.pipeline.journal import Journal
+    from integrations_mcp.pipeline.locks import WriteLocks
+    from integrations_mcp.pipeline.write import WriteServices
+    from integrations_mcp.state.journal import JournalTable
+    from integrations_mcp.state.locks import Leases
+
+    journal = Journal(JournalTable(state, retention_days=settings.journal_days))
+    # No write holds its lock while the person decides any more (the question is asked with the lock released);
+    # the wait keeps its earlier, generous bound (an approval's lifetime + 2 min) until it is measured shorter.
+    locks = WriteLocks(state, Leases(wait=settings.approval_minutes * 60 + 120))
+    return WriteServices(locks, Confirmer(settings.confirmation, approval_store(), pages=pages,
+                                          sign_in=gate is not None and gate.required,
+                                          wait_seconds=settings.form_wait_seconds), journal)

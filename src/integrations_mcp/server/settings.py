@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from integrations_mcp.approvals.kinds import ChangeKind
+from integrations_mcp.approvals.kinds import DEFAULT_APPROVER_ROLE, ChangeKind
 from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.limits import Limits
 from integrations_mcp.loopback import is_loopback
-from integrations_mcp.pages.signin.policy import DEFAULT_APPROVER_ROLE
-from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+from integrations_mcp.pipeline.policy import ConfirmationPolicy
 from integrations_mcp.server.auth.tokens import StaticToken, parse_tokens, single_token, tokens_checked
 from integrations_mcp.server.vendors import VENDORS
 from integrations_mcp.state import default_url

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from mcp.server.mcpserver import Context
 
-from integrations_mcp.pipeline.confirm import ConfirmationPolicy
+from integrations_mcp.pipeline.policy import hidden_arguments
 from integrations_mcp.pipeline.write import WriteCall
 from integrations_mcp.toolkit.identity import principal, session_key
 
@@ -18,11 +18,3 @@ def write_call(ctx: Context, tool: str, vendor: str, *, dry_run: bool, flags: Ma
     given = frozenset(flag for flag, value in (flags or {}).items() if value)
     return WriteCall(ctx=ctx, tool=tool, owner=session_key(ctx), vendor=vendor, dry_run=dry_run, flags=given,
                      token=token, principal=principal(ctx), reverts=reverts)
-
-
-def hidden_arguments(policy: ConfirmationPolicy, name: str) -> bool:
-    """Under `person` the model cannot confirm: no confirm_* flags and no token in the schema, only the id of an
-    approval the person gave on the page. Under `model`: the flags and the token, no approval id."""
-    if policy == ConfirmationPolicy.PERSON:
-        return name.startswith("confirm_") or name == "confirmation_id"
-    return name == "approval_id"

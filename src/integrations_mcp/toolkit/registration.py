@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mcp.server.mcpserver.tools import Tool
 
 from integrations_mcp.toolkit.arguments import ArgumentGuard
 from integrations_mcp.toolkit.declare import declared_tools
-from integrations_mcp.toolkit.sdk_tools import build_tool
+from integrations_mcp.toolkit.sdk_tools import build_tool, deferred_tools
 
-__all__ = ["ToolSpec", "tool_specs"]
+__all__ = ["Once", "ToolSpec", "deferred_tool_specs", "tool_specs"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,33 @@ def tool_specs(tools: object, *, read_only: bool, guard: ArgumentGuard | None = 
     return [ToolSpec(build_tool(fn, declaration, fixed=fixed, hidden=hidden), guard, fixed)
             for fn, declaration in declared_tools(tools)
             if not (read_only and not declaration.annotations.read_only_hint)]
+
+
+def deferred_tool_specs(module: str, tools: Callable[[], object], *, read_only: bool,
+                        guard: ArgumentGuard | None = None, fixed: Mapping[str, Any] | None = None,
+                        hidden: Callable[[str], bool] = lambda name: False) -> list[ToolSpec]:
+    """`tool_specs(tools())`, where `module` declares the tools object's class, made from `module`'s shipped schema
+    file (`sdk_tools`): neither `module` nor the object is imported or made until one of its tools is first called
+    (cold start). `tools` is called then, and should give the same object each time (`Once`). Without the file, the
+    object is made now and its tools built from the code."""
+    fixed = dict(fixed or {})
+    built = deferred_tools(module, lambda name: getattr(tools(), name), fixed=fixed, hidden=hidden)
+    if built is None:
+        return tool_specs(tools(), read_only=read_only, guard=guard, fixed=fixed, hidden=hidden)
+    return [ToolSpec(sdk_tool, guard, fixed) for sdk_tool, declaration in built
+            if not (read_only and not declaration.annotations.read_only_hint)]
+
+
+class Once(Generic[T]):
+    """`make()`'s result, made by the first call and kept (one make, also when threads ask at once)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make, self._lock = make, threading.Lock()
+        self._made: list[T] = []
+
+    def __call__(self) -> T:
+        if not self._made:
+            with self._lock:
+                if not self._made:
+                    self._made.append(self._make())
+        return self._made[0]

@@ -18,8 +18,8 @@ refusals and results are the SDK's own, as before. A tool missing from its file 
 
 from __future__ import annotations
 
-import copy
-import inspect
+import functools
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -28,39 +28,84 @@ from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
+from mcp.types import ToolAnnotations
 
 from integrations_mcp.toolkit.declare import ToolDeclaration, declared_tools
 
-__all__ = ["build_tool", "derive_schemas", "schema_file"]
+__all__ = ["build_tool", "deferred_tools", "derive_schemas", "schema_file"]
 
 SUFFIX = ".schemas.json"
-_shipped: dict[str, dict[str, Any]] = {}  # module name -> its file's entries (read once per process)
+_shipped: dict[str, str] = {}  # module name -> its file's text ("" when it has none), read once per process
 
 
 def build_tool(fn: Callable[..., Any], declaration: ToolDeclaration, *, fixed: Mapping[str, Any],
                hidden: Callable[[str], bool] = lambda name: False) -> Tool:
     """`fixed` arguments are filled in by the server; `hidden` ones keep their defaults. Neither is in the schema,
     and a caller who sends one is refused like any unknown argument."""
-    # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
-    description = " ".join((fn.__doc__ or "").split())
     entry = _shipped_entry(fn)
     if entry is None:
-        sdk_tool, parameters, output = _derive(fn, declaration, description)
+        sdk_tool, parameters, output = _derive(fn, declaration, _description(fn))
         if output is not None:
             sdk_tool.fn_metadata.output_schema = output
-    else:
-        parameters = copy.deepcopy(entry["input"])
-        sdk_tool = Tool.model_construct(
-            fn=fn, name=fn.__name__, title=declaration.title, description=description, parameters=parameters,
-            fn_metadata=_OnFirstCall(fn, entry["context"], copy.deepcopy(entry["output"])),
-            is_async=inspect.iscoroutinefunction(fn), context_kwarg=entry["context"], resolved_params={},
-            resolver_plans={}, annotations=declaration.annotations, icons=None, meta=None)
+        _remove(parameters, fixed, hidden)
+        sdk_tool.parameters = parameters
+        return sdk_tool
+    return _shipped_tool(fn.__name__, entry, declaration, _description(fn), lambda: fn, fn, fixed=fixed,
+                         hidden=hidden)
+
+
+def deferred_tools(module: str, method: Callable[[str], Callable[..., Any]], *, fixed: Mapping[str, Any],
+                   hidden: Callable[[str], bool] = lambda name: False,
+                   ) -> list[tuple[Tool, ToolDeclaration]] | None:
+    """The tools declared in `module`, built from its shipped schema file alone, without importing `module`:
+    `method(name)` gives a tool's function when it is first called (and is asked then, not before). None when
+    `module` ships no schemas (its tools are then built from the code, as `build_tool` does)."""
+    entries = _entries(module, _file_of(module))
+    if not entries:
+        return None
+    built = []
+    for qualname, entry in entries.items():
+        name = qualname.rsplit(".", 1)[-1]
+        declaration = ToolDeclaration(ToolAnnotations.model_validate(entry["annotations"]), entry["title"])
+        resolve = functools.partial(method, name)
+        built.append((_shipped_tool(name, entry, declaration, entry["description"], resolve,
+                                    _calling(resolve, entry["async"]), fixed=fixed, hidden=hidden), declaration))
+    return built
+
+
+def _shipped_tool(name: str, entry: dict[str, Any], declaration: ToolDeclaration, description: str,
+                  resolve: Callable[[], Callable[..., Any]], fn: Callable[..., Any], *, fixed: Mapping[str, Any],
+                  hidden: Callable[[str], bool]) -> Tool:
+    """The SDK's `Tool` from a file entry (a fresh parse: its schemas are this tool's own to trim)."""
+    parameters = entry["input"]
+    _remove(parameters, fixed, hidden)
+    return Tool.model_construct(
+        fn=fn, name=name, title=declaration.title, description=description, parameters=parameters,
+        fn_metadata=_OnFirstCall(resolve, entry["context"], entry["output"]), is_async=entry["async"],
+        context_kwarg=entry["context"], resolved_params={}, resolver_plans={}, annotations=declaration.annotations,
+        icons=None, meta=None)
+
+
+def _remove(parameters: dict[str, Any], fixed: Mapping[str, Any], hidden: Callable[[str], bool]) -> None:
     for name in [*fixed, *filter(hidden, list(parameters["properties"]))]:
         parameters["properties"].pop(name, None)
         if name in parameters.get("required", []):
             parameters["required"].remove(name)
-    sdk_tool.parameters = parameters
-    return sdk_tool
+
+
+def _calling(resolve: Callable[[], Callable[..., Any]], is_async: bool) -> Callable[..., Any]:
+    """What the SDK calls for a tool whose function is resolved by its first call: that function."""
+    if is_async:
+        async def call(**arguments: Any) -> Any:
+            return await resolve()(**arguments)
+
+        return call
+    return lambda **arguments: resolve()(**arguments)
+
+
+def _description(fn: Callable[..., Any]) -> str:
+    # Docstrings are indented; every token of a description is paid for in every conversation, so collapse it.
+    return " ".join((fn.__doc__ or "").split())
 
 
 def _derive(fn: Callable[..., Any], declaration: ToolDeclaration,
@@ -79,16 +124,18 @@ def _derive(fn: Callable[..., Any], declaration: ToolDeclaration,
 class _OnFirstCall:
     """Stands in for the SDK's `FuncMetadata` of a tool built from its shipped schemas: the published output schema
     is here from the start; anything else (validating arguments, calling, converting the result, the output model)
-    builds the SDK's own `FuncMetadata` first, once, as `Tool.from_function` would have at start."""
+    builds the SDK's own `FuncMetadata` first, once, as `Tool.from_function` would have at start, from the function
+    `resolve()` gives (for a deferred tool, that call imports its module and makes its tools object)."""
 
-    def __init__(self, fn: Callable[..., Any], context_kwarg: str | None, output_schema: dict[str, Any] | None):
-        self._fn, self._context_kwarg, self._built = fn, context_kwarg, None
+    def __init__(self, resolve: Callable[[], Callable[..., Any]], context_kwarg: str | None,
+                 output_schema: dict[str, Any] | None):
+        self._resolve, self._context_kwarg, self._built = resolve, context_kwarg, None
         self.output_schema = output_schema
 
     def built(self) -> FuncMetadata:
         if self._built is None:
             skip = [self._context_kwarg] if self._context_kwarg is not None else []
-            built = func_metadata(self._fn, skip_names=skip, structured_output=True)
+            built = func_metadata(self._resolve(), skip_names=skip, structured_output=True)
             built.output_schema = self.output_schema
             self._built = built
         return self._built
@@ -109,14 +156,30 @@ def _shipped_entry(fn: Callable[..., Any]) -> dict[str, Any] | None:
     module = getattr(fn, "__module__", None)
     if module is None or module not in sys.modules:
         return None
-    entries = _shipped.get(module)
-    if entries is None:
+    return _entries(module, schema_file(module)).get(fn.__qualname__)
+
+
+def _entries(module: str, path: Path | None) -> dict[str, Any]:
+    """The module's file's entries, parsed anew on each call (a server changes what it builds from them); the text
+    is read once per process."""
+    text = _shipped.get(module)
+    if text is None:
         try:
-            entries = json.loads(schema_file(module).read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # not shipped (or unreadable): its tools are derived at start, as before
-            entries = {}
-        _shipped[module] = entries
-    return entries.get(fn.__qualname__)
+            text = path.read_text(encoding="utf-8") if path is not None else ""
+        except OSError:  # not shipped (or unreadable): its tools are derived at start, as before
+            text = ""
+        _shipped[module] = text
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
+
+
+def _file_of(module: str) -> Path | None:
+    """Where `module`'s schema file is, found without importing `module` (its package is imported)."""
+    spec = importlib.util.find_spec(module)
+    origin = spec.origin if spec is not None else None
+    return None if origin is None else Path(origin).with_name(Path(origin).stem + SUFFIX)
 
 
 def derive_schemas(module: str) -> dict[str, Any]:
@@ -129,7 +192,10 @@ def derive_schemas(module: str) -> dict[str, Any]:
             sdk_tool, parameters, output = _derive(fn, declaration, "")
             if sdk_tool.resolved_params:
                 raise ValueError(f"{fn.__qualname__}: Resolve(...) parameters are not supported")
-            entries[fn.__qualname__] = {"context": sdk_tool.context_kwarg, "input": parameters, "output": output}
+            entries[fn.__qualname__] = {
+                "title": declaration.title, "description": _description(fn),
+                "annotations": declaration.annotations.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                "async": sdk_tool.is_async, "context": sdk_tool.context_kwarg, "input": parameters, "output": output}
     return entries
 
 

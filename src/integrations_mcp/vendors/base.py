@@ -8,22 +8,24 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx2
-from mcp.server.mcpserver import MCPServer
-
 from integrations_mcp.errors import ConfigurationError
-from integrations_mcp.lazy_http import HttpClients
-from integrations_mcp.pipeline.write import WriteServices
-from integrations_mcp.secure_forms.handoff import Handoffs
-from integrations_mcp.secure_forms.server import SecureFormServer
-from integrations_mcp.state.journal import ChangeRow
-from integrations_mcp.state.store import StateStore
-from integrations_mcp.toolkit.calls import hidden_arguments
-from integrations_mcp.toolkit.completions import PromptCompletions
-from integrations_mcp.toolkit.registration import ToolSpec
+from integrations_mcp.pipeline.policy import ConfirmationPolicy, hidden_arguments
+
+if TYPE_CHECKING:  # the write path's modules are imported by the first call that needs them (cold start)
+    import httpx2
+    from mcp.server.mcpserver import MCPServer
+
+    from integrations_mcp.lazy_http import HttpClients
+    from integrations_mcp.pipeline.write import WriteServices
+    from integrations_mcp.secure_forms.handoff import Handoffs
+    from integrations_mcp.secure_forms.server import SecureFormServer
+    from integrations_mcp.state.journal import ChangeRow
+    from integrations_mcp.state.store import StateStore
+    from integrations_mcp.toolkit.completions import PromptCompletions
+    from integrations_mcp.toolkit.registration import ToolSpec
 
 __all__ = ["SANDBOX_REQUESTS_KEPT", "Fact", "Finding", "Reverter", "Runtime", "Vendor", "env_value", "http_url",
            "is_placeholder"]
@@ -73,8 +75,10 @@ class Runtime:
     timeout_seconds: float
     transport: httpx2.AsyncBaseTransport | None  # the test seam; None means real HTTP
     secure_forms: Callable[[], SecureFormServer]  # the server's own secure form page, made on first use
-    writes: WriteServices  # one lock per target and the confirm stage, shared by every vendor's writes
-    handoffs: Handoffs  # secure forms handed to the person through the client (URL elicitation)
+    # One lock per target and the confirm stage, shared by every vendor's writes: made by the first call that asks.
+    writes: Callable[[], WriteServices]
+    confirmation: ConfirmationPolicy  # which confirmation arguments the write tools' schemas show
+    handoffs: Callable[[], Handoffs]  # forms handed to the person through the client (URL elicitation): on first use
     state: StateStore  # the state database (spent forms; the journal goes through `writes`)
     http_clients: HttpClients  # vendor HTTP clients: made on first use, closed with the server
     completions: PromptCompletions  # where the prompts' argument values come from
@@ -84,7 +88,7 @@ class Runtime:
 
     def hidden(self, name: str) -> bool:
         """Tool arguments the confirmation policy leaves out of the schema."""
-        return hidden_arguments(self.writes.confirmer.policy, name)
+        return hidden_arguments(self.confirmation, name)
 
 
 @dataclass(frozen=True)

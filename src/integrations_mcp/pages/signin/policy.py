@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from integrations_mcp.approvals.kinds import ChangeKind
+from integrations_mcp.approvals.kinds import DEFAULT_APPROVER_ROLE, ChangeKind
 from integrations_mcp.pages.signin import Approver
 
 __all__ = ["DEFAULT_APPROVER_ROLE", "ApproverPolicy", "Decision"]
 
-DEFAULT_APPROVER_ROLE = "integrations:approve"
 
 KIND_WORDS = {ChangeKind.DISABLE: "turning an integration off", ChangeKind.ENABLE: "putting an integration in use",
               ChangeKind.CREDENTIALS: "replacing saved credentials", ChangeKind.OVERWRITE: "replacing saved values",

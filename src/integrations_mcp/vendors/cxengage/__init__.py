@@ -5,13 +5,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
+from integrations_mcp.toolkit.registration import Once, ToolSpec, deferred_tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
-from integrations_mcp.vendors.cxengage.client import CxEngageClient
 from integrations_mcp.vendors.cxengage.completions import add_completions
 from integrations_mcp.vendors.cxengage.prompts import register_prompts
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
-from integrations_mcp.vendors.cxengage.tools import CxEngageTools
 
 __all__ = ["VENDOR"]
 
@@ -22,10 +20,18 @@ def _tools(settings: CxEngageSettings, runtime: Runtime) -> list[ToolSpec]:
     # A tenant pinned by configuration is not a tool argument: the server fills it in.
     fixed = {"tenant_id": settings.tenant_id} if settings.tenant_id else None
     add_completions(runtime.completions)
-    tools = CxEngageTools(CxEngageClient(http, settings), runtime.secure_forms(), runtime.writes, runtime.handoffs)
-    runtime.reverters["cxengage"] = Reverter("CxEngage", tools.revert_edit)
-    return tool_specs(tools, read_only=runtime.read_only, guard=_refuse_secret_arguments, fixed=fixed,
-                      hidden=runtime.hidden)
+    forms = runtime.secure_forms()
+
+    def make() -> Any:  # by the first call of a CxEngage tool (or revert): the tools import the client and models
+        from integrations_mcp.vendors.cxengage.client import CxEngageClient
+        from integrations_mcp.vendors.cxengage.tools import CxEngageTools
+
+        return CxEngageTools(CxEngageClient(http, settings), forms, runtime.writes(), runtime.handoffs())
+
+    tools = Once(make)
+    runtime.reverters["cxengage"] = Reverter("CxEngage", lambda *change: tools().revert_edit(*change))
+    return deferred_tool_specs(f"{__name__}.tools", tools, read_only=runtime.read_only,
+                               guard=_refuse_secret_arguments, fixed=fixed, hidden=runtime.hidden)
 
 
 def _refuse_secret_arguments(arguments: dict[str, Any]) -> None:
@@ -40,8 +46,11 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
     from integrations_mcp.loopback import serve_loopback_on_demand
-    from integrations_mcp.vendors.cxengage.emulator.contract import SANDBOX_API_KEY, SANDBOX_API_SECRET
-    from integrations_mcp.vendors.cxengage.emulator.fixtures import SANDBOX_TENANT_ID
+    from integrations_mcp.vendors.cxengage.emulator.fixtures import (
+        SANDBOX_API_KEY,
+        SANDBOX_API_SECRET,
+        SANDBOX_TENANT_ID,
+    )
 
     def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
         from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator

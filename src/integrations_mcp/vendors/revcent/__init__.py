@@ -5,15 +5,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from integrations_mcp.toolkit.registration import ToolSpec, tool_specs
+from integrations_mcp.toolkit.registration import Once, ToolSpec, deferred_tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
-from integrations_mcp.vendors.revcent.client import RevCentClient
 from integrations_mcp.vendors.revcent.completions import add_completions
-from integrations_mcp.vendors.revcent.form_handles import FormHandles
 from integrations_mcp.vendors.revcent.prompts import register_prompts
-from integrations_mcp.vendors.revcent.server_forms import ServerForms
 from integrations_mcp.vendors.revcent.settings import RevCentSettings
-from integrations_mcp.vendors.revcent.tools import RevCentTools
 
 __all__ = ["VENDOR"]
 
@@ -23,13 +19,26 @@ def _tools(settings: RevCentSettings, runtime: Runtime) -> list[ToolSpec]:
                                       transport=runtime.transport, headers={"accept": "application/json"})
     if settings.credentials_via == "server-form":
         runtime.secure_forms()  # the page this path needs (it listens only once a form is made)
-    api = RevCentClient(http, settings)
+
+    def client() -> Any:  # by the first call of a RevCent tool, revert or completion: the client imports the records
+        from integrations_mcp.vendors.revcent.client import RevCentClient
+
+        return RevCentClient(http, settings)
+
+    def make() -> Any:  # by the first call of a RevCent tool (or revert): the tools import the write path's parts
+        from integrations_mcp.vendors.revcent.form_handles import FormHandles
+        from integrations_mcp.vendors.revcent.server_forms import ServerForms
+        from integrations_mcp.vendors.revcent.tools import RevCentTools
+
+        return RevCentTools(api(), runtime.writes(), runtime.handoffs(), via=settings.credentials_via,
+                            server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
+                            handles=FormHandles(runtime.key("revcent-form-handles")))
+
+    api, tools = Once(client), Once(make)
     add_completions(runtime.completions, api)
-    tools = RevCentTools(api, runtime.writes, runtime.handoffs, via=settings.credentials_via,
-                         server_forms=ServerForms(runtime.secure_forms), state=runtime.state,
-                         handles=FormHandles(runtime.key("revcent-form-handles")))
-    runtime.reverters["revcent"] = Reverter("RevCent", tools.revert_edit)
-    return tool_specs(tools, read_only=runtime.read_only, guard=_refuse_secret_arguments, hidden=runtime.hidden)
+    runtime.reverters["revcent"] = Reverter("RevCent", lambda *change: tools().revert_edit(*change))
+    return deferred_tool_specs(f"{__name__}.tools", tools, read_only=runtime.read_only,
+                               guard=_refuse_secret_arguments, hidden=runtime.hidden)
 
 
 def _refuse_secret_arguments(arguments: dict[str, Any]) -> None:
@@ -44,7 +53,7 @@ def _sandbox(stack: ExitStack) -> tuple[Any, str]:
     from pydantic import SecretStr
 
     from integrations_mcp.loopback import serve_loopback_on_demand
-    from integrations_mcp.vendors.revcent.emulator.contract import SANDBOX_API_KEY
+    from integrations_mcp.vendors.revcent.emulator.fixtures import SANDBOX_API_KEY
 
     def emulator_app() -> Any:  # imported and built by the first request (serve_loopback_on_demand)
         from integrations_mcp.vendors.revcent.emulator import RevCentEmulator

@@ -1,23 +1,10 @@
-"""An in-memory emulator of CxEngage's /v1 REST API for tenant integrations (tokens, list, create, get, update)."""
+"""An in-memory emulator of CxEngage's /v1 REST API for tenant integrations (tokens, list, create, get, update).
 
+Every name is imported when first asked for (PEP 562): --sandbox reads only the sandbox fixtures at start, and builds
+the emulator itself (schemas, app) on the first request."""
+
+from importlib import import_module
 from typing import Any
-
-from integrations_mcp.vendors.cxengage.emulator.contract import (
-    INFERRED,
-    INTEGRATION_TYPES,
-    SANDBOX_API_KEY,
-    SANDBOX_API_SECRET,
-    SECRET_PROPERTIES,
-    ApiError,
-    Contract,
-)
-from integrations_mcp.vendors.cxengage.emulator.fixtures import (
-    SANDBOX_INTEGRATION_ID,
-    SANDBOX_TENANT_ID,
-    SANDBOX_USER_ID,
-    SANDBOX_VIEW_ONLY_INTEGRATION_ID,
-    SANDBOX_VIEW_ONLY_TENANT_ID,
-)
 
 __all__ = [
     "INTEGRATION_TYPES",
@@ -35,11 +22,14 @@ __all__ = [
     "CxEngageEmulator",
 ]
 
+_FROM = {**dict.fromkeys(["INFERRED", "INTEGRATION_TYPES", "SECRET_PROPERTIES", "ApiError", "Contract"], "contract"),
+         **dict.fromkeys(["SANDBOX_API_KEY", "SANDBOX_API_SECRET", "SANDBOX_INTEGRATION_ID", "SANDBOX_TENANT_ID",
+                          "SANDBOX_USER_ID", "SANDBOX_VIEW_ONLY_INTEGRATION_ID", "SANDBOX_VIEW_ONLY_TENANT_ID"],
+                         "fixtures"),
+         "CxEngageEmulator": "emulator"}
+
 
 def __getattr__(name: str) -> Any:
-    # The emulator itself (schemas, app) is imported on first use: --sandbox builds it on the first request only.
-    if name == "CxEngageEmulator":
-        from integrations_mcp.vendors.cxengage.emulator.emulator import CxEngageEmulator
-
-        return CxEngageEmulator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_FROM[name]}"), name)

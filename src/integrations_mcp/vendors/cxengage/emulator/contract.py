@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from integrations_mcp.vendors.cxengage.emulator.fixtures import SANDBOX_API_KEY, SANDBOX_API_SECRET
+
 __all__ = [
     "ACCEPT_STRING_BOOLEANS",
     "ACCEPT_TRAILING_SLASH",
@@ -64,8 +66,6 @@ __all__ = [
     "name_key",
 ]
 
-SANDBOX_API_KEY = "sandbox-cxengage-api-key"
-SANDBOX_API_SECRET = "sandbox-cxengage-api-secret"  # clearly fake; Basic auth: key = username, secret = password [I]
 
 API_PREFIX = "/v1"  # [C] paths are /v1/tenants/<tenantId>/...
 TOKEN_SCHEME = "Token"  # [C] SDK api_utils: `Authorization: Token <t>`, not Bearer (Bearer is refused)

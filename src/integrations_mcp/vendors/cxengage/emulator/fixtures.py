@@ -1,4 +1,5 @@
-"""Clearly fake fixtures: two tenants, the API key's user, and one pre-existing integration on each tenant.
+"""Clearly fake fixtures: the sandbox's API key, two tenants, the key's user, and one pre-existing integration on each
+tenant.
 
 Every fixture id starts with 5a4db0c5 ("sandbox"); hosts use the reserved .invalid TLD; secrets say "fake".
 """
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FIXTURE_INTEGRATIONS", "FIXTURE_TENANTS", "FIXTURE_TIME", "SANDBOX_INTEGRATION_ID",
-           "SANDBOX_TENANT_ID", "SANDBOX_USER_ID", "SANDBOX_VIEW_ONLY_INTEGRATION_ID", "SANDBOX_VIEW_ONLY_TENANT_ID"]
+__all__ = ["FIXTURE_INTEGRATIONS", "FIXTURE_TENANTS", "FIXTURE_TIME", "SANDBOX_API_KEY", "SANDBOX_API_SECRET",
+           "SANDBOX_INTEGRATION_ID", "SANDBOX_TENANT_ID", "SANDBOX_USER_ID", "SANDBOX_VIEW_ONLY_INTEGRATION_ID",
+           "SANDBOX_VIEW_ONLY_TENANT_ID"]
 
+SANDBOX_API_KEY = "sandbox-cxengage-api-key"
+SANDBOX_API_SECRET = "sandbox-cxengage-api-secret"  # clearly fake; Basic auth: key = username, secret = password [I]
 SANDBOX_TENANT_ID = "5a4db0c5-0000-4000-8000-000000000001"  # the key may manage integrations here
 SANDBOX_VIEW_ONLY_TENANT_ID = "5a4db0c5-0000-4000-8000-000000000002"  # the key may read, not write (no MANAGE_*)
 SANDBOX_USER_ID = "5a4db0c5-0000-4000-8000-0000000000aa"  # who the API key acts as: createdBy / updatedBy

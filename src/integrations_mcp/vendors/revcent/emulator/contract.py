@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from integrations_mcp.vendors.revcent.emulator.fixtures import SANDBOX_API_KEY
+
 __all__ = [
     "GUIDE_CONTRACT",
     "INFERRED",
@@ -35,8 +37,6 @@ __all__ = [
     "name_key",
     "new_id",
 ]
-
-SANDBOX_API_KEY = "sandbox-revcent-key"
 
 ID_LENGTH = 20  # every v2 object id is exactly 20 characters
 ID_ALPHABET = string.ascii_letters + string.digits  # [I] observed ids are alphanumeric; the charset is undocumented

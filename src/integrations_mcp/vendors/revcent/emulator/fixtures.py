@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ASSET_CATALOG", "SECRET_OPTION_FIELDS", "SITE_IDS", "site_integrations"]
+__all__ = ["ASSET_CATALOG", "SANDBOX_API_KEY", "SECRET_OPTION_FIELDS", "SITE_IDS", "site_integrations"]
+
+SANDBOX_API_KEY = "sandbox-revcent-key"  # the sandbox account's key (clearly fake)
 
 SITE_IDS: dict[str, str] = {
     "tax": "sandboxSiteTax000001",
