@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"  # the SDK's default streamable_http_path
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
-GC_YOUNG_THRESHOLD = 7000  # allocations between collections of the youngest generation (settle_heap)
 SSE_RETRY_MS = 2000  # how soon a client whose stream dropped reconnects (the priming event's `retry`)
 
 
@@ -121,14 +120,6 @@ def run_http(server: MCPServer, settings: Settings) -> None:
 def settle_heap() -> None:
     """What the start made (modules, schemas, the app: ~200,000 objects that live as long as the process) leaves
     the cyclic garbage collector's generations: each full collection under load walked all of them again (7–10 a
-    run of the team benchmark, ~0.15 s each). Garbage of the start is collected first, so none is kept.
-
-    Then the youngest generation is collected every GC_YOUNG_THRESHOLD allocations instead of CPython's 700: an
-    HTTP request allocates hundreds of short-lived containers, so at 700 a collection ran about every request and
-    under load (hundreds of requests in flight) the older generations' collections walked every in-flight request's
-    objects, ~15 % of the server's CPU. Reference counting still frees everything that is not in a cycle at once;
-    only cyclic garbage waits a little longer (thousands of objects at most)."""
+    run of the team benchmark, ~0.15 s each). Garbage of the start is collected first, so none is kept."""
     gc.collect()
     gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
