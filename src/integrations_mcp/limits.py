@@ -17,6 +17,7 @@ Plain ASGI (no Starlette import): settings.py imports `Limits`, and stdio start-
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -251,13 +252,18 @@ class TokenBuckets:
             self._buckets.popitem(last=False)
 
 
+@functools.cache
+def _handshake_versions() -> frozenset[bytes]:
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS  # when /mcp is first served: stdio never needs it
+
+    return frozenset(v.encode("latin-1") for v in HANDSHAKE_PROTOCOL_VERSIONS)
+
+
 def _stateful(scope: dict) -> bool:
     """A request of the handshake era (no protocol header, or one of its versions): the SDK may open a session for
     it. Later versions are stateless: every call is a POST without a session, and opens none."""
-    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
-
     version = _header(scope, b"mcp-protocol-version")
-    return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
+    return version is None or version in _handshake_versions()
 
 
 class ClientShares:
@@ -311,7 +317,7 @@ class ClientShares:
                 del self._busy[client]
 
     async def _serve(self, client: str, scope: dict, receive: Callable, send: Callable) -> None:
-        opening = scope.get("method") == "POST" and _header(scope, SESSION_HEADER) is None and _stateful(scope)
+        opening = scope.get("method") == "POST" and _stateful(scope) and _header(scope, SESSION_HEADER) is None
         if not opening:
             await self.app(scope, receive, send)
             if scope.get("method") == "DELETE":

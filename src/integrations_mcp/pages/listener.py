@@ -16,6 +16,7 @@ else is served there. The Host allowlist (DNS rebinding) and the POST checks (or
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -65,9 +66,14 @@ def as_localhost(url: str) -> str:
 
 def host_allowed(host: str, allowed: Iterable[str]) -> bool:
     host = host.lower()
-    patterns = {a.lower() for a in allowed}
-    name = _PORT.sub("", host)
-    return host in patterns or f"{name}:*" in patterns
+    patterns = _patterns(allowed if isinstance(allowed, tuple) else tuple(allowed))
+    return host in patterns or f"{_PORT.sub('', host)}:*" in patterns
+
+
+@functools.lru_cache(maxsize=32)
+def _patterns(allowed: tuple[str, ...]) -> frozenset[str]:
+    """An allowlist's patterns, lower-cased once (the guards hold theirs as tuples: one per listener)."""
+    return frozenset(a.lower() for a in allowed)
 
 
 class PageGuard:

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BoundedEventStore", "SessionScopes"]
 
 SESSION_HEADER = b"mcp-session-id"
+VERSION_HEADER = b"mcp-protocol-version"
+_HANDSHAKE_VERSIONS = frozenset(v.encode("latin-1") for v in HANDSHAKE_PROTOCOL_VERSIONS)
 
 
 class _SessionScope:
@@ -81,7 +84,8 @@ class BoundedEventStore(EventStore):
 
 class SessionScopes:
     """Runs each request in its MCP session's event scope, and learns a new session's id from the response that
-    opens it."""
+    opens it. A request of the 2026-07-28 era (a protocol header the handshake era does not know: the SDK's
+    routing) opens no session and stores no event, so it passes straight through."""
 
     def __init__(self, app: ASGIApp, *, store: BoundedEventStore) -> None:
         self.app, self.store = app, store
@@ -90,7 +94,16 @@ class SessionScopes:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session_id = next((v.decode("latin-1") for k, v in scope["headers"] if k == SESSION_HEADER), None)
+        session_id: str | None = None
+        version: bytes | None = None
+        for key, value in scope["headers"]:  # the first of each, as the SDK reads them
+            if key == SESSION_HEADER and session_id is None:
+                session_id = value.decode("latin-1")
+            elif key == VERSION_HEADER and version is None:
+                version = value
+        if version is not None and version not in _HANDSHAKE_VERSIONS:
+            await self.app(scope, receive, send)
+            return
         events = self.store.scope_of(session_id)
 
         async def learn_session(message: Message) -> None:

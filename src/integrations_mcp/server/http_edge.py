@@ -47,10 +47,6 @@ def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
     return origin in patterns or f"{_PORT.sub('', origin)}:*" in patterns
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == name), None)
-
-
 class HostOriginGuard:
     def __init__(self, app: ASGIApp, *, hosts: Iterable[str], origins: Iterable[str]) -> None:
         self.app, self.hosts, self.origins = app, tuple(hosts), tuple(origins)
@@ -59,7 +55,14 @@ class HostOriginGuard:
         if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
-        host, origin = _header(scope, b"host") or "", _header(scope, b"origin")
+        host: str | None = None
+        origin: str | None = None
+        for key, value in scope["headers"]:  # the first of each
+            if key == b"host" and host is None:
+                host = value.decode("latin-1")
+            elif key == b"origin" and origin is None:
+                origin = value.decode("latin-1")
+        host = host or ""
         if not host_allowed(host, self.hosts):
             refusal = PlainTextResponse(
                 f"Host {host[:100]!r} is not accepted by this server (DNS-rebinding protection). If clients reach it "

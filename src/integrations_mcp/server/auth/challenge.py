@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, RequireAuthMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -41,8 +42,16 @@ class ScopeChallenge:
         granted = set(getattr(scope.get("auth"), "scopes", ()) or ())
         return " ".join(s for s in SCOPES if s == READ_SCOPE or s in granted)
 
+    def _let_through(self, scope: Scope) -> bool:
+        """The wrapped RequireAuthMiddleware will pass this request on (its own test: an authenticated user holding
+        every required scope), so no challenge can come back: nothing to watch."""
+        if not isinstance(self.app, RequireAuthMiddleware) or not isinstance(scope.get("user"), AuthenticatedUser):
+            return False
+        granted = getattr(scope.get("auth"), "scopes", None) or ()
+        return all(required in granted for required in self.app.required_scopes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._let_through(scope):
             await self.app(scope, receive, send)
             return
 
