@@ -19,7 +19,9 @@ emulators run in a process of their own, on loopback HTTP, so this process's CPU
 Figures, not assertions: `python benchmarks/tool_layer.py [--calls 200] [--stdio-calls 200]`. Compare the ratios of
 one run (the machine is shared). Goals (issue 22): in memory <= 1.3x bare for reads, CPU <= 2x for the write with
 the journal on SQLite, a sandbox read over stdio <= 3x a ping. To compare with older code in the same run:
-`git archive <commit> src | tar -x -C /tmp/before` and `PYTHONPATH=/tmp/before/src` (spawned processes inherit it)."""
+`git archive <commit> src | tar -x -C /tmp/before` and `--before /tmp/before/src`: the in-memory part then runs in
+child processes, this source and that one by turns (`--rounds`, who goes first alternating), each against its own
+bare server, with the same emulators; it prints each round's server-CPU ratio per tool and their medians."""
 
 from __future__ import annotations
 
@@ -174,7 +176,9 @@ async def measured(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[f
     return wall, cpu, SERVED[0]
 
 
-async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> None:
+async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int, quiet: bool = False
+                    ) -> dict[str, list[float]]:
+    """The in-memory table (printed unless `quiet`); per tool [wall, CPU, server] medians in ms, bare then ours."""
     from mcp import Client
 
     from integrations_mcp.guardrails.outputs import known_secrets
@@ -187,9 +191,11 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
     replay: list[list[dict[str, Any]]] = [[]]
     values = {"@site": urls["site"]}
     count_server_cpu()
-    print(f"in memory, {calls} alternating calls each (bare first); the output filter knows {len(known_secrets())} "
+    rows: dict[str, list[float]] = {}
+    say = (lambda *a: None) if quiet else print
+    say(f"in memory, {calls} alternating calls each (bare first); the output filter knows {len(known_secrets())} "
           "secrets; medians in ms: wall, CPU of this process (client + server), and the server's part of it")
-    print(f"  {'tool':<32}{'requests':>9}{'bare':>7}{'ours':>7}{'ratio':>7}"
+    say(f"  {'tool':<32}{'requests':>9}{'bare':>7}{'ours':>7}{'ratio':>7}"
           f"{'CPU bare':>10}{'ours':>7}{'ratio':>7}{'server bare':>13}{'ours':>7}{'ratio':>7}")
     async with httpx2.AsyncClient() as http, Client(server) as ours, Client(bare_server(http, replay)) as bare:
         for tool, raw in [*READS, WRITE]:
@@ -198,7 +204,7 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
                 listed = await ours.call_tool("GetUserThirdPartyIntegrations", {})
                 items = [v for v in (listed.structured_content or {}).values() if isinstance(v, list)]
                 if not items or not items[0]:
-                    print(f"  {tool:<32} skipped: the emulator lists no user integration")
+                    say(f"  {tool:<32} skipped: the emulator lists no user integration")
                     continue
                 arguments = {"user_third_party_integration_id": items[0][0]["id"]}
             write = tool == WRITE[0]
@@ -208,7 +214,7 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
             for recorder in recorders.values():
                 recorder.on = False
             if first.is_error:
-                print(f"  {tool:<32} refused: {str(first.content)[:200]}")
+                say(f"  {tool:<32} refused: {str(first.content)[:200]}")
                 continue
             replay[0] = [r for recorder in recorders.values() for r in recorder.sent]
             times: dict[str, list[tuple[float, float, float]]] = {"bare": [], "ours": []}
@@ -222,8 +228,44 @@ async def in_memory(keys: dict[str, str], urls: dict[str, str], calls: int) -> N
                     times["ours"].append(o)
             bw, bc, bs = (statistics.median(t[k] for t in times["bare"]) * 1000 for k in (0, 1, 2))
             ow, oc, os_ = (statistics.median(t[k] for t in times["ours"]) * 1000 for k in (0, 1, 2))
-            print(f"  {tool + (' (write)' if write else ''):<32}{len(replay[0]):>9}{bw:>7.2f}{ow:>7.2f}{ow / bw:>7.2f}"
-                  f"{bc:>10.2f}{oc:>7.2f}{oc / bc:>7.2f}{bs:>13.2f}{os_:>7.2f}{os_ / bs:>7.2f}")
+            rows[tool + (" (write)" if write else "")] = [bw, bc, bs, ow, oc, os_]
+            say(f"  {tool + (' (write)' if write else ''):<32}{len(replay[0]):>9}{bw:>7.2f}{ow:>7.2f}{ow / bw:>7.2f}"
+                f"{bc:>10.2f}{oc:>7.2f}{oc / bc:>7.2f}{bs:>13.2f}{os_:>7.2f}{os_ / bs:>7.2f}")
+    return rows
+
+
+def in_memory_child(calls: int) -> None:
+    """The `_in_memory` role (`--before`): the in-memory part with the source on PYTHONPATH, its rows as JSON."""
+    given = json.loads(os.environ["TOOL_LAYER_RUN"])
+    rows = anyio.run(in_memory, given["keys"], given["urls"], calls, True)
+    print(json.dumps(rows), flush=True)
+
+
+def compare(keys: dict[str, str], urls: dict[str, str], calls: int, before: str, rounds: int) -> None:
+    """This source against `before`, each in a child process of its own by turns: server-CPU ratios per round."""
+    sides = {"after": os.environ.get("PYTHONPATH"), "before": os.pathsep.join(
+        filter(None, [before, os.environ.get("PYTHONPATH")]))}
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
+    env["TOOL_LAYER_RUN"] = json.dumps({"keys": keys, "urls": urls})
+    found: dict[str, list[dict[str, list[float]]]] = {"before": [], "after": []}
+    for round_ in range(rounds):
+        for side in (("after", "before") if round_ % 2 else ("before", "after")):
+            path = {"PYTHONPATH": sides[side]} if sides[side] else {}
+            done = subprocess.run([sys.executable, __file__, "_in_memory", str(calls)], env={**env, **path},
+                                  capture_output=True, text=True, check=True)
+            found[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"in memory, before ({before}) and after (this source) by turns, {rounds} rounds of {calls} alternating "
+          "calls each against a bare server in the same process; server CPU per call: ratio ours/bare per round, "
+          "then the medians of ms and ratio")
+    print(f"  {'tool':<32}{'before, each round':>26}{'after, each round':>26}{'bare ms':>9}{'before':>8}{'after':>8}"
+          f"{'ratio before':>14}{'after':>7}")
+    for tool in found["after"][0]:
+        ratios = {side: [r[tool][5] / r[tool][2] for r in found[side] if tool in r] for side in found}
+        bare = statistics.median(r[tool][2] for side in found for r in found[side] if tool in r)
+        ms = {side: statistics.median(r[tool][5] for r in found[side] if tool in r) for side in found}
+        print(f"  {tool:<32}{' '.join(f'{x:.2f}' for x in ratios['before']):>26}"
+              f"{' '.join(f'{x:.2f}' for x in ratios['after']):>26}{bare:>9.2f}{ms['before']:>8.2f}{ms['after']:>8.2f}"
+              f"{statistics.median(ratios['before']):>14.2f}{statistics.median(ratios['after']):>7.2f}")
 
 
 # --- over stdio: a sandbox read against a ping ------------------------------------------------------------------------
@@ -285,11 +327,17 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="calls per tool in memory (0 skips)")
     parser.add_argument("--stdio-calls", type=int, default=200, help="0 skips the stdio part")
     parser.add_argument("--stdio-tool", default="GetCxEngageIntegration")
+    parser.add_argument("--before", metavar="SRC", help="also run the in-memory part with this source folder first "
+                        "on PYTHONPATH (e.g. `git archive <commit> src | tar -x -C /tmp/before`, then /tmp/before/src)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --before: rounds of both, by turns")
     args = parser.parse_args()
     keys = real_length_keys()
     if args.calls:
         with emulators(keys) as urls:
-            anyio.run(in_memory, keys, urls, args.calls)
+            if args.before:
+                compare(keys, urls, args.calls, args.before, args.rounds)
+            else:
+                anyio.run(in_memory, keys, urls, args.calls)
     if args.stdio_calls:
         anyio.run(stdio_ping, args.stdio_calls, args.stdio_tool)
 
@@ -297,5 +345,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_emulators":
         run_emulators()
+    elif len(sys.argv) > 2 and sys.argv[1] == "_in_memory":
+        in_memory_child(int(sys.argv[2]))
     else:
         main()
