@@ -89,11 +89,12 @@ class IntegrationsServer(MCPServer):
                 exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS, keep=links),)
                 raise
         if isinstance(result, CallToolResult):
-            if _answer_chars(result) > INLINE_GUARD_CHARS:
+            structured = _structured_json(result)
+            if _answer_chars(result, structured) > INLINE_GUARD_CHARS:
                 # A large answer (long texts stored at the vendor) is filtered off the event loop.
-                await anyio.to_thread.run_sync(_clean_result, result, links)
+                await anyio.to_thread.run_sync(_clean_result, result, links, structured)
             else:
-                _clean_result(result, links)
+                _clean_result(result, links, structured)
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
@@ -161,20 +162,46 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> Any:
         raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
 
-def _answer_chars(result: CallToolResult) -> int:
-    """How large an answer is: its texts and its structuredContent as JSON (UTF-8 bytes), counted in C, where a walk
+def _structured_json(result: CallToolResult) -> bytes | None:
+    """The structuredContent as JSON (UTF-8), made in C; None when there is none or it cannot be made here."""
+    if result.structured_content is None:
+        return None
+    try:
+        return pydantic_core.to_json(result.structured_content, fallback=str)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _answer_chars(result: CallToolResult, structured: bytes | None) -> int:
+    """How large an answer is: its texts and its structuredContent as JSON (`structured`), counted in C, where a walk
     of every value cost more than the rest of our part of a small read."""
     size = sum(len(c.text) for c in result.content if isinstance(c, TextContent))
     if result.structured_content is None:
         return size
-    try:
-        return size + len(pydantic_core.to_json(result.structured_content, fallback=str))
-    except (ValueError, RecursionError):  # too deep to serialise here: filtered off the event loop, like a large one
+    if structured is None:  # too deep to serialise here: filtered off the event loop, like a large one
         return INLINE_GUARD_CHARS + 1
+    return size + len(structured)
 
 
-def _clean_result(result: CallToolResult, links: set[str]) -> None:
-    result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
-                      if isinstance(c, TextContent) else c for c in result.content]
+def _clean_result(result: CallToolResult, links: set[str], structured: bytes | None = None) -> None:
+    """`structured`: the structuredContent's JSON, which lets the filter recognise a value that passed before."""
+    content = [_clean_content(c, links) for c in result.content]
+    if any(new is not old for new, old in zip(content, result.content, strict=True)):
+        result.content = content
     if result.structured_content is not None:
-        result.structured_content = clean_output(result.structured_content, keep=links)
+        result.structured_content = clean_output(result.structured_content, keep=links, as_json=structured)
+
+
+_TEXT_ONLY = frozenset({"type", "text"})
+
+
+def _clean_content(content: Any, links: set[str]) -> Any:
+    """A text part filtered into a new TextContent of its text alone; one the filter left unchanged that holds nothing
+    but its text is kept (the new one would equal it)."""
+    if not isinstance(content, TextContent):
+        return content
+    text = clean_text(content.text, keep=links)
+    if text == content.text and content.model_fields_set == _TEXT_ONLY and content.annotations is None \
+            and content.meta is None:
+        return content
+    return TextContent(type="text", text=text)
