@@ -8,7 +8,8 @@ Cyrillic), blanks, `://`, userinfo, auth schemes, JSON. Each goes through `clean
 the value's JSON, as the server calls it, and on values whose JSON hides what is not a string),
 `mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with and without
 hex tokens) twice (the second through the caches), under a team key set. Prints how many results came out
-byte-identical; exits 1 on any difference (shown).
+byte-identical; exits 1 on any difference (shown). Also each recorded answer read twice more (the kept texts and the
+filter's memories of the answers): each must be byte-identical to the first.
 
 Run: `git archive main src | tar -x -C /tmp/before` then
 `.venv/bin/python benchmarks/filter_identical.py --before /tmp/before/src [--mixes 6000] [--seed 22]`."""
@@ -138,11 +139,19 @@ async def recorded(secrets: list[str]) -> list[Any]:
              ("GetCxEngageIntegration", {"integration_id": cx.SANDBOX_INTEGRATION_ID})]
     try:
         async with Client(server) as client:
-            for tool, arguments in calls:
-                await client.call_tool(tool, arguments)
+            answers = [await client.call_tool(tool, arguments) for tool, arguments in calls]
+            toolkit_server._clean_result = original
+            # Read again: answers from the kept texts and the filter's memories, as a record read again is served.
+            for _ in range(2):
+                for (tool, arguments), first in zip(calls, answers, strict=True):
+                    again = await client.call_tool(tool, arguments)
+                    REPEATS.append(again.model_dump(mode="json") == first.model_dump(mode="json"))
     finally:
         toolkit_server._clean_result = original
     return seen
+
+
+REPEATS: list[bool] = []  # per answer read again: byte-identical to the first
 
 
 def strings_of(value: Any) -> list[str]:
@@ -234,10 +243,12 @@ def main() -> None:
     print(f"{len(data['strings'])} strings and {len(data['values'])} JSON values ({len(values) // 2} recorded "
           f"answers), {len(after)} results (each function, twice): {len(after) - len(differ)} byte-identical, "
           f"{len(differ)} different")
+    print(f"answers read again (kept texts, the filter's memories): {sum(REPEATS)} of {len(REPEATS)} identical to "
+          "the first")
     for index, b, a in differ[:10]:
         print(f"  result {index}: before {json.dumps(b)[:300]}\n  {'':>{len(str(index)) + 9}}after  "
               f"{json.dumps(a)[:300]}")
-    sys.exit(1 if differ else 0)
+    sys.exit(1 if differ or not all(REPEATS) else 0)
 
 
 if __name__ == "__main__":
