@@ -4,10 +4,12 @@ from `git archive <commit> src`), on the same strings, in two processes.
 The strings: every string of real read answers (both vendors' read tools against the emulators, before the output
 filter: texts, structuredContent keys and values) and random mixes of what the filter looks for: format hints and
 samples, the configured keys with their prefixes, encodings and case changes, look-alikes (full-width, zero-width,
-Cyrillic), blanks, `://`, userinfo, auth schemes, JSON. Each goes through `clean_text`, `clean_output`,
+Cyrillic), blanks, `://`, userinfo, auth schemes, JSON. Each goes through `clean_text`, `clean_output` (also with
+the value's JSON, as the server calls it, and on values whose JSON hides what is not a string),
 `mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with and without
 hex tokens) twice (the second through the caches), under a team key set. Prints how many results came out
-byte-identical; exits 1 on any difference (shown).
+byte-identical; exits 1 on any difference (shown). Also each recorded answer read twice more (the kept texts and the
+filter's memories of the answers): each must be byte-identical to the first.
 
 Run: `git archive main src | tar -x -C /tmp/before` then
 `.venv/bin/python benchmarks/filter_identical.py --before /tmp/before/src [--mixes 6000] [--seed 22]`."""
@@ -124,10 +126,10 @@ async def recorded(secrets: list[str]) -> list[Any]:
     seen: list[Any] = []
     original = toolkit_server._clean_result
 
-    def record(result: Any, links: set[str]) -> None:
+    def record(result: Any, links: set[str], *more: Any) -> None:
         seen.append([c.text for c in result.content if hasattr(c, "text")])
         seen.append(result.structured_content)
-        original(result, links)
+        original(result, links, *more)
 
     toolkit_server._clean_result = record
     calls = [("GetSiteThirdPartyIntegrations", {"limit": 25}),
@@ -137,11 +139,19 @@ async def recorded(secrets: list[str]) -> list[Any]:
              ("GetCxEngageIntegration", {"integration_id": cx.SANDBOX_INTEGRATION_ID})]
     try:
         async with Client(server) as client:
-            for tool, arguments in calls:
-                await client.call_tool(tool, arguments)
+            answers = [await client.call_tool(tool, arguments) for tool, arguments in calls]
+            toolkit_server._clean_result = original
+            # Read again: answers from the kept texts and the filter's memories, as a record read again is served.
+            for _ in range(2):
+                for (tool, arguments), first in zip(calls, answers, strict=True):
+                    again = await client.call_tool(tool, arguments)
+                    REPEATS.append(again.model_dump(mode="json") == first.model_dump(mode="json"))
     finally:
         toolkit_server._clean_result = original
     return seen
+
+
+REPEATS: list[bool] = []  # per answer read again: byte-identical to the first
 
 
 def strings_of(value: Any) -> list[str]:
@@ -154,22 +164,47 @@ def strings_of(value: Any) -> list[str]:
     return []
 
 
+def unscanned(secrets: list[str]) -> list[Any]:
+    """Values with places the filter does not scan (a UUID object, an int key, a tuple) whose JSON is that of a value
+    with strings there (the configured secrets among them): `clean_output`'s JSON memory must not mix them up."""
+    import uuid
+
+    key = secrets[1]  # a UUID, like CxEngage's key
+    values: list[Any] = []
+    for secret in secrets[:4]:
+        values += [{"k": uuid.UUID(key)}, {"k": key}, {7: secret[:12]}, {"7": secret[:12]}, {"t": (secret,)},
+                   {"t": [secret]}, {"s": f"{secret} in a text longer than the short ones remembered, " * 2}]
+    return values
+
+
 def emit(path: str) -> None:
     """The `_emit` role: run every function on the corpus in `path` with the source on PYTHONPATH; results as JSON
-    on stdout."""
+    on stdout. `clean_output` also with the value's JSON (`as_json`, where the source has it; the same call without
+    it where not), as the server calls it for every answer."""
+    import inspect
+
+    import pydantic_core
+
     from integrations_mcp.guardrails import outputs
     from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, secret_kinds
 
     data = json.loads(Path(path).read_text())
     outputs.remember_configured_secrets([], also=data["secrets"])
+    by_json = "as_json" in inspect.signature(outputs.clean_output).parameters
+
+    def clean_as_served(value: Any) -> Any:
+        shape = pydantic_core.to_json(value, fallback=str)
+        return outputs.clean_output(value, as_json=shape) if by_json else outputs.clean_output(value)
+
     out: list[Any] = []
     for _ in range(2):  # the second round through the caches
         for text in data["strings"]:
             out += [outputs.clean_text(text), mask_secret_values(text, entropy=False), mask_secret_values(text),
                     secret_kinds(text), secret_kinds(text, entropy=False, hex_tokens=True)]
         for value in data["values"]:
-            out += [outputs.clean_output(value), list(find_secret_values(value)),
+            out += [outputs.clean_output(value), clean_as_served(value), list(find_secret_values(value)),
                     list(find_secret_values(value, hex_tokens=True, random_keys=frozenset({"consumerkey"})))]
+        out += [repr(clean_as_served(value)) for value in unscanned(data["secrets"])]
     json.dump(out, sys.stdout)
 
 
@@ -208,10 +243,12 @@ def main() -> None:
     print(f"{len(data['strings'])} strings and {len(data['values'])} JSON values ({len(values) // 2} recorded "
           f"answers), {len(after)} results (each function, twice): {len(after) - len(differ)} byte-identical, "
           f"{len(differ)} different")
+    print(f"answers read again (kept texts, the filter's memories): {sum(REPEATS)} of {len(REPEATS)} identical to "
+          "the first")
     for index, b, a in differ[:10]:
         print(f"  result {index}: before {json.dumps(b)[:300]}\n  {'':>{len(str(index)) + 9}}after  "
               f"{json.dumps(a)[:300]}")
-    sys.exit(1 if differ else 0)
+    sys.exit(1 if differ or not all(REPEATS) else 0)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
-"""The short texts the filters let through again without a scan (issue 22): only texts judged free of secrets,
-never more than the bound, and never across a change of the known secrets."""
+"""The texts (and JSON values) the filters let through again without a scan (issue 22): only what was judged free of
+secrets, never more than the bound, and never across a change of the known secrets."""
 
 from __future__ import annotations
+
+import json
+import uuid
+
+import pydantic_core
 
 from integrations_mcp.guardrails import outputs, secret_values
 from integrations_mcp.guardrails.secret_values import mask_secret_values, secret_kinds
@@ -61,3 +66,59 @@ def test_a_text_clean_under_more_rules_is_clean_under_fewer_only() -> None:
     hex_token = "0cc175b9c0f1b6a831c399e269772661"  # clean without the hex rule only
     assert secret_kinds(hex_token, entropy=False) == []
     assert secret_kinds(hex_token, entropy=False, hex_tokens=True) == ["hex token"]  # never taken as clean
+
+
+LONG = "Integration 5a4db0c5 \"Look-ups\" (rest): active; properties {\"endpointPrefix\":\"https://x.example/api/\"}"
+
+
+def test_a_long_text_that_passed_is_masked_once_its_key_is_known() -> None:
+    outputs.forget_configured_secrets()
+    text = f"{LONG}; note {KEY}"
+    try:
+        assert len(text) > outputs.PASSING_MAX_CHARS
+        assert outputs.clean_text(text) == text
+        assert text in outputs._current.passing_long  # let through again without a scan
+        assert outputs.clean_output({"t": text}, as_json=json.dumps({"t": text}).encode()) == {"t": text}
+        outputs.remember_configured_secrets((), also=[KEY])
+        assert KEY not in outputs.clean_text(text)
+        assert KEY not in json.dumps(outputs.clean_output({"t": text}, as_json=json.dumps({"t": text}).encode()))
+    finally:
+        outputs.forget_configured_secrets()
+
+
+def test_a_value_passes_by_its_json_only_if_it_was_read_from_that_json() -> None:
+    """A value whose strings were not all scanned (a UUID object, an int key) is not remembered by its JSON: a value
+    with the same JSON, strings in those places, is scanned."""
+    secret = "7f3c2a91-5be0-4c1e-9d7a-2f6b8e0c4d13"
+    outputs.remember_configured_secrets((), also=[secret])
+    try:
+        for unscanned, scanned in (({"k": uuid.UUID(secret)}, {"k": secret}),
+                                   ({7: "x", "n": [uuid.UUID(secret)]}, {"7": "x", "n": [secret]})):
+            shape = pydantic_core.to_json(unscanned)
+            assert shape == pydantic_core.to_json(scanned)
+            assert outputs.clean_output(unscanned, as_json=shape) == unscanned  # not a string: left as it is
+            assert shape not in outputs._current.passing_json
+            assert secret not in json.dumps(outputs.clean_output(scanned, as_json=shape))
+    finally:
+        outputs.forget_configured_secrets()
+
+
+def test_a_value_with_links_to_keep_is_not_remembered() -> None:
+    link = "https://forms.example/f/abc?token=Zx9Lk2Qw7Pm4Rt8Vn3Bc"
+    value = {"form_url": link}
+    shape = json.dumps(value).encode()
+    assert outputs.clean_output(value, keep={link}, as_json=shape) == value  # the server's own link, whole
+    assert "Zx9Lk2Qw7Pm4Rt8Vn3Bc" not in outputs.clean_output(value, as_json=shape)["form_url"]
+    assert shape not in outputs._current.passing_json
+
+
+def test_the_long_texts_and_values_stay_within_their_bound() -> None:
+    for n in range(3 * outputs.PASSING_LONG_CHARS // len(LONG)):
+        text = f"{LONG} {n}"
+        assert outputs.clean_text(text) == text
+        assert outputs.clean_output({"t": text}, as_json=json.dumps({"t": text}).encode()) == {"t": text}
+        known = outputs._current
+        held = sum(map(len, known.passing_long)) + sum(map(len, known.passing_json))
+        assert held == known.long_chars <= outputs.PASSING_LONG_CHARS
+    too_long = LONG * (outputs.PASSING_LONG_MAX_CHARS // len(LONG) + 1)
+    assert outputs.clean_text(too_long) == too_long and too_long not in outputs._current.passing_long

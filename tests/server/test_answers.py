@@ -4,11 +4,12 @@ integration's schema."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from tests.harness import Session, both_settings, connect, text_of
+from tests.harness import CXENGAGE_SECRET, Session, both_settings, connect, text_of
 from tests.vendors.cxengage.helpers import REST_ID
 from tests.vendors.revcent.helpers import completed_form, create, set_option, static_single_select
 
@@ -92,3 +93,29 @@ async def test_a_connectors_requirements_fit_in_a_few_hundred_tokens(session: Se
     assert not result.is_error and len(text) < 1_200, len(text)
     assert all(f["id"] in text for f in site["third_party_credentials"]["fields"])
     assert all(o["id"] in text and all(f["id"] in text for f in o["fields"]) for o in site["third_party_options"])
+
+
+async def test_a_record_read_again_gets_its_kept_text_and_a_changed_record_a_new_one(session: Session) -> None:
+    """The server keeps the text answers it made by their structuredContent (toolkit/answers.py KeptTexts)."""
+    arguments = {"tenant_id": session.tenant, "integration_id": REST_ID}
+    first = await session.client.call_tool("GetCxEngageIntegration", arguments)
+    again = await session.client.call_tool("GetCxEngageIntegration", arguments)
+    assert text_of(again) == text_of(first) and again.structured_content == first.structured_content
+    assert list(session.server.kept_texts._texts.values()) == [text_of(first)]
+    records = session.cxengage.integrations[session.tenant]
+    records[REST_ID] = dataclasses.replace(records[REST_ID], name="Order look-ups, renamed")
+    renamed = await session.client.call_tool("GetCxEngageIntegration", arguments)
+    assert '"Order look-ups, renamed"' in text_of(renamed) and text_of(renamed) != text_of(first)
+
+
+async def test_an_answer_the_output_filter_changed_is_never_kept(session: Session) -> None:
+    """A configured secret in a vendor's text is masked by the output filter (its look is nothing special, so the
+    view does not mask it): that answer is made afresh each time, never kept."""
+    secret = CXENGAGE_SECRET
+    quoting = session.cxengage.add_integration(session.tenant, "rest", f"Quoting {secret}")
+    arguments = {"tenant_id": session.tenant, "integration_id": quoting}
+    for _ in range(2):
+        result = await session.client.call_tool("GetCxEngageIntegration", arguments)
+        assert secret not in text_of(result) and secret not in json.dumps(result.structured_content)
+        assert "[redacted]" in text_of(result)
+    assert session.server.kept_texts._texts == {}

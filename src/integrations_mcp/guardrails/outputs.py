@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
+import pydantic_core
 from pydantic import SecretStr
 
 from integrations_mcp.guardrails.scrubber import Scrubber
@@ -34,16 +35,41 @@ MAX_ERROR_CHARS = 8000  # a tool error longer than this is cut: a refusal never 
 # and holding only texts the filter let out whole (never a secret it knows).
 PASSING_MAX_CHARS = 64
 PASSING_MAX_TEXTS = 2048
+# Longer texts repeat too: a record read again gives the same answer, its text and its structuredContent (kept as
+# its JSON: `clean_output`'s `as_json`). Kept the same way, bounded by the characters (bytes) they hold in all.
+PASSING_LONG_MAX_CHARS = 4000  # the largest answer the server filters on the event loop (toolkit.server)
+PASSING_LONG_CHARS = 262_144
 
 
 class _Known:
-    """The known secrets, their one-pass `Scrubber` and the short texts that passed under them. Swapped whole, so a
-    thread filtering meanwhile never mixes two sets' parts. The Scrubber is built by the first text filtered under
-    the set (never per text), so a server that only lists its tools never builds one (cold start)."""
+    """The known secrets, their one-pass `Scrubber` and the texts (and JSON values) that passed under them. Swapped
+    whole, so a thread filtering meanwhile never mixes two sets' parts. The Scrubber is built by the first text
+    filtered under the set (never per text), so a server that only lists its tools never builds one (cold start)."""
 
     def __init__(self, secrets: frozenset[str]) -> None:
         self.secrets = secrets
         self.passing: dict[str, None] = {}
+        self.passing_long: dict[str, None] = {}
+        self.passing_json: dict[bytes, None] = {}  # the JSON of whole values that passed (`clean_output`)
+        self.long_chars = 0  # held by the two above (a filter thread may make the count a little off: no lock)
+
+    def passed(self, text: str) -> None:
+        """`text` went through the filter unchanged under these secrets: let it through again without a scan."""
+        if len(text) <= PASSING_MAX_CHARS:
+            if len(self.passing) >= PASSING_MAX_TEXTS:
+                self.passing.clear()
+            self.passing[text] = None
+        elif len(text) <= PASSING_LONG_MAX_CHARS:
+            self.keep_long(self.passing_long, text)
+
+    def keep_long(self, kept: dict[Any, None], item: str | bytes) -> None:
+        """`item` into `kept` (passing_long or passing_json); both emptied when they would hold too much."""
+        if self.long_chars + len(item) > PASSING_LONG_CHARS:
+            self.passing_long.clear()
+            self.passing_json.clear()
+            self.long_chars = 0
+        kept[item] = None
+        self.long_chars += len(item)
 
     @cached_property
     def scrubber(self) -> Scrubber:
@@ -130,22 +156,39 @@ def clean_text(text: str, *, limit: int | None = None, keep: Iterable[str] = ())
 
 def _filtered(text: str, known: _Known | None = None) -> str:
     known = known or _current
-    short = len(text) <= PASSING_MAX_CHARS
-    if short and text in known.passing:
+    size = len(text)
+    if text in (known.passing if size <= PASSING_MAX_CHARS else known.passing_long):
         return text
     cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
-    if short and cleaned == text:
-        if len(known.passing) >= PASSING_MAX_TEXTS:
-            known.passing.clear()
-        known.passing[text] = None
+    if cleaned == text and size <= PASSING_LONG_MAX_CHARS:
+        known.passed(text)
     return cleaned
 
 
-def clean_output(value: Any, *, keep: Iterable[str] = ()) -> Any:
+def clean_output(value: Any, *, keep: Iterable[str] = (), as_json: bytes | None = None) -> Any:
     """A JSON value with every string (keys included) cleaned by `clean_text`, whatever its key; a string that is
-    exactly one of `keep` (the server's own links) is left whole."""
+    exactly one of `keep` (the server's own links) is left whole.
+
+    `as_json`: the value's JSON (`pydantic_core.to_json`), when the caller made it anyway. A value whose JSON passed
+    the filter whole before, under the same secrets and with no links to keep, is let through without a walk (a
+    record read again). Only a value that is exactly its JSON's reading (string keys, JSON scalars) is remembered:
+    a value with the same JSON then holds the same strings in the same places, and each of them passed."""
     links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
-    return _clean(value, links, _current)  # one secret set for the whole value
+    known = _current  # one secret set for the whole value
+    remember = as_json is not None and not links and len(as_json) <= PASSING_LONG_MAX_CHARS
+    if remember and as_json in known.passing_json:
+        return value
+    cleaned = _clean(value, links, known)
+    if remember and cleaned == value and _reads_as(as_json, value):
+        known.keep_long(known.passing_json, as_json)
+    return cleaned
+
+
+def _reads_as(as_json: bytes, value: Any) -> bool:
+    try:
+        return bool(pydantic_core.from_json(as_json) == value)
+    except ValueError:
+        return False
 
 
 def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:

@@ -23,7 +23,7 @@ from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
-from integrations_mcp.toolkit.answers import text_answer
+from integrations_mcp.toolkit.answers import KeptTexts, text_answer
 from integrations_mcp.toolkit.arguments import argument_size
 from integrations_mcp.toolkit.refusals import FramedError, framed_failure, too_large, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
@@ -48,6 +48,7 @@ class IntegrationsServer(MCPServer):
         self.state: StateStore | None = None  # the state database (journal, spent forms), set by server.app
         self.owner_base: str | None = None  # the session binding's base shared by replicas (toolkit.identity)
         self.http_clients = HttpClients()  # the vendors' HTTP clients, made on first use, closed with the server
+        self.kept_texts = KeptTexts()  # text answers made before, by their structuredContent (toolkit/answers.py)
         telemetry.serving(self)  # its tool and prompt names may appear in exported spans
 
     async def list_tools(self) -> list[MCPTool]:
@@ -82,22 +83,48 @@ class IntegrationsServer(MCPServer):
         logs it."""
         with own_links() as links:  # the links the tool makes for the person (outputs.own_link) pass whole
             try:
-                result = await self._call_tool(name, arguments, context)
+                result, converted = await self._call_tool(name, arguments, context)
             except ToolError as exc:
                 # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
                 # field names of a ValidationError cause).
                 exc.args = (clean_text(str(exc), limit=MAX_ERROR_CHARS, keep=links),)
                 raise
-        if isinstance(result, CallToolResult):
-            if _answer_chars(result) > INLINE_GUARD_CHARS:
-                # A large answer (long texts stored at the vendor) is filtered off the event loop.
-                await anyio.to_thread.run_sync(_clean_result, result, links)
-            else:
-                _clean_result(result, links)
+            if not isinstance(result, CallToolResult):
+                return result
+            structured = _structured_json(result)
+            result, made = self._with_text(name, result, structured if converted else None)
+        shown = (result.content, result.structured_content)
+        if _answer_chars(result, structured) > INLINE_GUARD_CHARS:
+            # A large answer (long texts stored at the vendor) is filtered off the event loop.
+            await anyio.to_thread.run_sync(_clean_result, result, links, structured)
+        else:
+            _clean_result(result, links, structured)
+        if made is not None and converted and structured is not None and result.content[0] is shown[0][0] \
+                and (result.structured_content is shown[1] or result.structured_content == shown[1]):
+            self.kept_texts.keep(name, structured, made)  # it passed the filter whole
         return result
 
-    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
-        """Every failure leaves here in the one refusal shape (toolkit/refusals.py)."""
+    def _with_text(self, name: str, result: CallToolResult, structured: bytes | None) -> tuple[CallToolResult,
+                                                                                               str | None]:
+        """A tool's structured result with its text answer (`toolkit.answers`) as its one text part, and that text
+        when it was made now (None: kept from before, or not a structured result). `structured`: the JSON of a
+        structuredContent this server converted (JSON values only, so the same JSON is the same value), or None."""
+        spec = self.tool_specs.get(name)
+        if spec is None or result.structured_content is None or result.is_error:
+            return result, None
+        text = self.kept_texts.get(name, structured)
+        made = None
+        if text is None:
+            text = made = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
+        if result.content:  # converted by the SDK: its text (the JSON again) is replaced
+            return result.model_copy(update={"content": [TextContent(type="text", text=text)]}), made
+        result.content = [TextContent(type="text", text=text)]
+        return result, made
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> tuple[Any, bool]:
+        """The result, and whether its structuredContent was converted here from what the tool returned (not a
+        CallToolResult of the tool's own). Every failure leaves here in the one refusal shape (toolkit/refusals.py)."""
+        converted = False
         spec = self.tool_specs.get(name)
         try:
             if spec is not None and not may_call(spec.tool.annotations):
@@ -121,7 +148,9 @@ class IntegrationsServer(MCPServer):
                     raise FramedError(unknown_arguments(name, [mask_secret_values(listing(unknown))], known))
                 arguments = {**arguments, **spec.fixed}
             if spec is not None and context is not None:
-                result = _converted(spec, name, await spec.tool.run(arguments, context))
+                returned = await spec.tool.run(arguments, context)
+                result = _converted(spec, name, returned)
+                converted = result is not returned
             else:
                 result = await super().call_tool(name, arguments, context)
         except FramedError:
@@ -133,14 +162,7 @@ class IntegrationsServer(MCPServer):
             # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
             cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
             raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
-        if spec is not None and isinstance(result, CallToolResult) and result.structured_content is not None \
-                and not result.is_error:
-            text = text_answer(spec.tool.fn_metadata.output_model, result.structured_content)
-            if result.content:  # converted by the SDK: its text (the JSON again) is replaced
-                result = result.model_copy(update={"content": [TextContent(type="text", text=text)]})
-            else:
-                result.content = [TextContent(type="text", text=text)]
-        return result
+        return result, converted
 
 
 def _converted(spec: ToolSpec, name: str, value: Any) -> Any:
@@ -161,20 +183,46 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> Any:
         raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
 
-def _answer_chars(result: CallToolResult) -> int:
-    """How large an answer is: its texts and its structuredContent as JSON (UTF-8 bytes), counted in C, where a walk
+def _structured_json(result: CallToolResult) -> bytes | None:
+    """The structuredContent as JSON (UTF-8), made in C; None when there is none or it cannot be made here."""
+    if result.structured_content is None:
+        return None
+    try:
+        return pydantic_core.to_json(result.structured_content, fallback=str)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _answer_chars(result: CallToolResult, structured: bytes | None) -> int:
+    """How large an answer is: its texts and its structuredContent as JSON (`structured`), counted in C, where a walk
     of every value cost more than the rest of our part of a small read."""
     size = sum(len(c.text) for c in result.content if isinstance(c, TextContent))
     if result.structured_content is None:
         return size
-    try:
-        return size + len(pydantic_core.to_json(result.structured_content, fallback=str))
-    except (ValueError, RecursionError):  # too deep to serialise here: filtered off the event loop, like a large one
+    if structured is None:  # too deep to serialise here: filtered off the event loop, like a large one
         return INLINE_GUARD_CHARS + 1
+    return size + len(structured)
 
 
-def _clean_result(result: CallToolResult, links: set[str]) -> None:
-    result.content = [TextContent(type="text", text=clean_text(c.text, keep=links))
-                      if isinstance(c, TextContent) else c for c in result.content]
+def _clean_result(result: CallToolResult, links: set[str], structured: bytes | None = None) -> None:
+    """`structured`: the structuredContent's JSON, which lets the filter recognise a value that passed before."""
+    content = [_clean_content(c, links) for c in result.content]
+    if any(new is not old for new, old in zip(content, result.content, strict=True)):
+        result.content = content
     if result.structured_content is not None:
-        result.structured_content = clean_output(result.structured_content, keep=links)
+        result.structured_content = clean_output(result.structured_content, keep=links, as_json=structured)
+
+
+_TEXT_ONLY = frozenset({"type", "text"})
+
+
+def _clean_content(content: Any, links: set[str]) -> Any:
+    """A text part filtered into a new TextContent of its text alone; one the filter left unchanged that holds nothing
+    but its text is kept (the new one would equal it)."""
+    if not isinstance(content, TextContent):
+        return content
+    text = clean_text(content.text, keep=links)
+    if text == content.text and content.model_fields_set == _TEXT_ONLY and content.annotations is None \
+            and content.meta is None:
+        return content
+    return TextContent(type="text", text=text)
