@@ -13,8 +13,8 @@ otherwise a SQLite file: the output says which.
    and the driver then, its start-up migration ran in a child process). Per run: calls a second, p50/p99 per
    call, errors (and the first ones), the server's CPU per call (/proc utime and stime, before and after), the load
    generator's and the emulators' CPU per call (if the generator's is near a core's worth, it sets the pace), and
-   the server's RSS after. `--rounds N` repeats each session count N times, alternating who goes first, and prints
-   the median ratios.
+   the server's RSS after. `--rounds N` repeats each session count N times, rotating the order (with `--before`,
+   each of the three servers runs first, second and last in turn over three rounds), and prints the median ratios.
 2. Per tool over stdio: each tool of ours against the bare server sending exactly the requests that tool sent
    (recorded at the emulators), calls alternating; medians, p90 and ratios.
 
@@ -370,8 +370,9 @@ def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, sessi
         print_memory("RSS after one GetIntegrationChanges (ours' first use of the state database)", targets)
         for sessions in session_counts:
             ratios = []
-            for turn in range(rounds):  # turns alternate who goes first
-                order = list(targets.items()) if turn % 2 == 0 else list(reversed(targets.items()))
+            for turn in range(rounds):  # rotate: over len(targets) rounds each server runs in each place
+                items = list(targets.items())
+                order = items[turn % len(items):] + items[:turn % len(items)]
                 results = {name: load(url, pid, sessions, calls, tool, who, urls.get("pid"))
                            for name, (url, pid, tool, who) in order}
                 ratios.append(print_http_rows(sessions, calls, results, f" (round {turn + 1})" if rounds > 1 else ""))
