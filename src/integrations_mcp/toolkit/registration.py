@@ -46,10 +46,11 @@ def tool_specs(tools: object, *, read_only: bool, guard: ArgumentGuard | None = 
 def deferred_tool_specs(module: str, tools: Callable[[], object], *, read_only: bool,
                         guard: ArgumentGuard | None = None, fixed: Mapping[str, Any] | None = None,
                         hidden: Callable[[str], bool] = lambda name: False) -> list[ToolSpec]:
-    """`tool_specs(tools())`, where `module` declares the tools object's class, made from `module`'s shipped schema
-    file (`sdk_tools`): neither `module` nor the object is imported or made until one of its tools is first called
-    (cold start). `tools` is called then, and should give the same object each time (`Once`). Without the file, the
-    object is made now and its tools built from the code."""
+    """`tool_specs(tools())`, where `module` declares the tools object's class (and no other tools class: every tool
+    of the file is the object's), made from `module`'s shipped schema file (`sdk_tools`): neither `module` nor the
+    object is imported or made until one of its tools is first called (cold start). `tools` is called then, and
+    should give the same object each time (`Once`). Without the file, the object is made now and its tools built
+    from the code."""
     fixed = dict(fixed or {})
     built = deferred_tools(module, lambda name: getattr(tools(), name), fixed=fixed, hidden=hidden)
     if built is None:

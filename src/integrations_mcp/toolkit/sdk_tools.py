@@ -8,12 +8,15 @@ fixes (a pinned tenant) or the confirmation policy hides removed. `FuncMetadata.
 read live, so reassigning it is supported.
 
 Start-up (cold start): deriving 16 tools' pydantic argument and output models and their JSON schemas took ~70-90 ms
-of every start, before tools/list could be answered. The lean schemas depend only on the code, so they are derived
-at development time and shipped next to the module that declares the tools (`tools.py` -> `tools.schemas.json`,
-written by `python -m integrations_mcp.toolkit.sdk_tools`; tests/server/test_tool_schemas.py derives them again and
-fails on any difference). A served tool is built from that file, and the SDK's argument and output models
-(`FuncMetadata`, exactly what `Tool.from_function` makes) are built when the tool is first called: validation,
-refusals and results are the SDK's own, as before. A tool missing from its file is derived at start, as before.
+of every start, before tools/list could be answered. The lean schemas, titles, descriptions and annotations depend
+only on the code, so they are derived at development time and shipped next to the module that declares the tools
+(`tools.py` -> `tools.schemas.json`, written by `python -m integrations_mcp.toolkit.sdk_tools`;
+tests/server/test_tool_schemas.py derives them again and fails on any difference). A served tool is built from that
+file: `deferred_tools` does it without importing the module (its tools object, and what that imports, is made by
+the first call: `registration.deferred_tool_specs`), `build_tool` for a function at hand. The SDK's argument and
+output models (`FuncMetadata`, exactly what `Tool.from_function` makes) are built when the tool is first called:
+validation, refusals and results are the SDK's own, as before. A module without its file is derived at start, as
+before.
 """
 
 from __future__ import annotations
