@@ -192,26 +192,58 @@ def _reads_as(as_json: bytes, value: Any) -> bool:
 
 
 def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
-    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here);
-    # a short text that passed before is let through without a call, and a dict's scalars without a recursion (keys
-    # and values repeat in every item of a list).
-    passing = known.passing
+    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here).
+    # First the strings the filter would change are found (a walk that builds nothing: nearly every answer passes
+    # whole, and is then returned as it is); only when there are some is the value copied with them replaced.
     if isinstance(value, str):
-        if value in keep or (len(value) <= PASSING_MAX_CHARS and value in passing):
+        if value in keep or (len(value) <= PASSING_MAX_CHARS and value in known.passing):
             return value
         return _filtered(value, known)
+    changed_keys: dict[str, str] = {}
+    changed: dict[str, str] = {}
+    _find_changes(value, keep, known, changed_keys, changed)
+    if not changed_keys and not changed:
+        return value
+    return _replaced(value, keep, changed_keys, changed)
+
+
+def _find_changes(value: Any, keep: set[str] | frozenset[str], known: _Known, changed_keys: dict[str, str],
+                  changed: dict[str, str]) -> None:
+    """Into `changed_keys` / `changed`: each key / string value (not one of `keep`) of `value`, at any depth, that the
+    filter changes, with what it becomes. A short text that passed before is let through without a call."""
+    passing = known.passing
     if isinstance(value, dict):
-        cleaned = {}
         for key, item in value.items():
             if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in passing):
-                key = _filtered(key, known)
+                cleaned = _filtered(key, known)
+                if cleaned != key:
+                    changed_keys[key] = cleaned
             if isinstance(item, str):
                 if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
-                    item = _filtered(item, known)
+                    cleaned = _filtered(item, known)
+                    if cleaned != item:
+                        changed[item] = cleaned
             elif isinstance(item, (dict, list)):
-                item = _clean(item, keep, known)
-            cleaned[key] = item
-        return cleaned
+                _find_changes(item, keep, known, changed_keys, changed)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
+                    cleaned = _filtered(item, known)
+                    if cleaned != item:
+                        changed[item] = cleaned
+            elif isinstance(item, (dict, list)):
+                _find_changes(item, keep, known, changed_keys, changed)
+
+
+def _replaced(value: Any, keep: set[str] | frozenset[str], changed_keys: dict[str, str],
+              changed: dict[str, str]) -> Any:
+    """`value` copied (its dicts and lists) with the strings found by `_find_changes` replaced."""
+    if isinstance(value, str):
+        return value if value in keep else changed.get(value, value)
+    if isinstance(value, dict):
+        return {changed_keys.get(key, key) if isinstance(key, str) else key:
+                _replaced(item, keep, changed_keys, changed) for key, item in value.items()}
     if isinstance(value, list):
-        return [_clean(item, keep, known) if isinstance(item, (str, dict, list)) else item for item in value]
+        return [_replaced(item, keep, changed_keys, changed) for item in value]
     return value
