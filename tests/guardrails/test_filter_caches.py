@@ -87,13 +87,14 @@ def test_a_long_text_that_passed_is_masked_once_its_key_is_known() -> None:
 
 
 def test_a_value_passes_by_its_json_only_if_it_was_read_from_that_json() -> None:
-    """A value whose strings were not all scanned (a UUID object, an int key) is not remembered by its JSON: a value
-    with the same JSON, strings in those places, is scanned."""
+    """A value whose strings were not all scanned (a UUID object, an int key, a tuple) is not remembered by its JSON:
+    a value with the same JSON, strings in those places, is scanned."""
     secret = "7f3c2a91-5be0-4c1e-9d7a-2f6b8e0c4d13"
     outputs.remember_configured_secrets((), also=[secret])
     try:
         for unscanned, scanned in (({"k": uuid.UUID(secret)}, {"k": secret}),
-                                   ({7: "x", "n": [uuid.UUID(secret)]}, {"7": "x", "n": [secret]})):
+                                   ({7: "x", "n": [uuid.UUID(secret)]}, {"7": "x", "n": [secret]}),
+                                   ({"k": (secret,)}, {"k": [secret]})):
             shape = pydantic_core.to_json(unscanned)
             assert shape == pydantic_core.to_json(scanned)
             assert outputs.clean_output(unscanned, as_json=shape) == unscanned  # not a string: left as it is

@@ -17,7 +17,6 @@ from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
-import pydantic_core
 from pydantic import SecretStr
 
 from integrations_mcp.guardrails.scrubber import Scrubber
@@ -171,47 +170,89 @@ def clean_output(value: Any, *, keep: Iterable[str] = (), as_json: bytes | None 
 
     `as_json`: the value's JSON (`pydantic_core.to_json`), when the caller made it anyway. A value whose JSON passed
     the filter whole before, under the same secrets and with no links to keep, is let through without a walk (a
-    record read again). Only a value that is exactly its JSON's reading (string keys, JSON scalars) is remembered:
-    a value with the same JSON then holds the same strings in the same places, and each of them passed."""
+    record read again). Only a value made of JSON's own types alone (dicts with string keys, lists, strings, numbers,
+    booleans, None: `_find_changes`) is remembered: every string in its JSON is then one of its strings, which the
+    walk filtered and found clean, so a value with the same JSON holds only strings that passed."""
     links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
     known = _current  # one secret set for the whole value
     remember = as_json is not None and not links and len(as_json) <= PASSING_LONG_MAX_CHARS
     if remember and as_json in known.passing_json:
         return value
-    cleaned = _clean(value, links, known)
-    if remember and cleaned == value and _reads_as(as_json, value):
+    if isinstance(value, str):
+        # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here)
+        cleaned = value if value in links else _filtered(value, known)
+        unchanged, plain = cleaned == value, type(value) is str
+    else:
+        # The strings the filter would change are found first, by a walk that builds nothing: nearly every answer
+        # passes whole and is returned as it is. Only when there are some is the value copied with them replaced.
+        changed_keys: dict[str, str] = {}
+        changed: dict[str, str] = {}
+        plain = _find_changes(value, links, known, changed_keys, changed)
+        unchanged = not changed_keys and not changed
+        cleaned = value if unchanged else _replaced(value, links, changed_keys, changed)
+    if remember and unchanged and plain:
         known.keep_long(known.passing_json, as_json)
     return cleaned
 
 
-def _reads_as(as_json: bytes, value: Any) -> bool:
-    try:
-        return bool(pydantic_core.from_json(as_json) == value)
-    except ValueError:
-        return False
+_JSON_SCALARS = frozenset({type(None), bool, int, float})  # these exact types (no subclass: its own serialisation)
 
 
-def _clean(value: Any, keep: set[str] | frozenset[str], known: _Known) -> Any:
-    # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here);
-    # a short text that passed before is let through without a call, and a dict's scalars without a recursion (keys
-    # and values repeat in every item of a list).
+def _find_changes(value: Any, keep: set[str] | frozenset[str], known: _Known, changed_keys: dict[str, str],
+                  changed: dict[str, str]) -> bool:
+    """Into `changed_keys` / `changed`: each key / string value (not one of `keep`) of `value`, at any depth, that the
+    filter changes, with what it becomes; a short text that passed before is let through without a call. Returns
+    whether `value` is made of JSON's own types alone: exactly dict (with str keys), list, str and `_JSON_SCALARS`."""
     passing = known.passing
-    if isinstance(value, str):
-        if value in keep or (len(value) <= PASSING_MAX_CHARS and value in passing):
-            return value
-        return _filtered(value, known)
     if isinstance(value, dict):
-        cleaned = {}
+        plain = type(value) is dict
         for key, item in value.items():
+            if type(key) is not str:
+                plain = False
             if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in passing):
-                key = _filtered(key, known)
+                cleaned = _filtered(key, known)
+                if cleaned != key:
+                    changed_keys[key] = cleaned
             if isinstance(item, str):
+                if type(item) is not str:
+                    plain = False
                 if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
-                    item = _filtered(item, known)
+                    cleaned = _filtered(item, known)
+                    if cleaned != item:
+                        changed[item] = cleaned
             elif isinstance(item, (dict, list)):
-                item = _clean(item, keep, known)
-            cleaned[key] = item
-        return cleaned
+                if not _find_changes(item, keep, known, changed_keys, changed):
+                    plain = False
+            elif type(item) not in _JSON_SCALARS:
+                plain = False
+        return plain
     if isinstance(value, list):
-        return [_clean(item, keep, known) if isinstance(item, (str, dict, list)) else item for item in value]
+        plain = type(value) is list
+        for item in value:
+            if isinstance(item, str):
+                if type(item) is not str:
+                    plain = False
+                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
+                    cleaned = _filtered(item, known)
+                    if cleaned != item:
+                        changed[item] = cleaned
+            elif isinstance(item, (dict, list)):
+                if not _find_changes(item, keep, known, changed_keys, changed):
+                    plain = False
+            elif type(item) not in _JSON_SCALARS:
+                plain = False
+        return plain
+    return type(value) in _JSON_SCALARS
+
+
+def _replaced(value: Any, keep: set[str] | frozenset[str], changed_keys: dict[str, str],
+              changed: dict[str, str]) -> Any:
+    """`value` copied (its dicts and lists) with the strings found by `_find_changes` replaced."""
+    if isinstance(value, str):
+        return value if value in keep else changed.get(value, value)
+    if isinstance(value, dict):
+        return {changed_keys.get(key, key) if isinstance(key, str) else key:
+                _replaced(item, keep, changed_keys, changed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replaced(item, keep, changed_keys, changed) for item in value]
     return value
