@@ -7,6 +7,7 @@ journal cannot be written before sending, nothing is sent. The stages describe t
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -133,8 +134,10 @@ def journal_safe(*images: dict[str, Any] | None) -> list[dict[str, Any] | None]:
         if image is None:
             safe.append(None)
             continue
+        # clean_output gives back the value itself when nothing in it changes: the row gets a copy of its own, as the
+        # image it came from lives on in the pipeline until the row is written (after the person's approval).
         safe.append({name: REDACTED if any(find_secret_values({name.rsplit(".", 1)[-1]: value})) else
-                     clean_output(value) for name, value in image.items()})
+                     copy.deepcopy(clean_output(value)) for name, value in image.items()})
     return safe
 
 
