@@ -203,46 +203,37 @@ def _find_changes(value: Any, keep: set[str] | frozenset[str], known: _Known, ch
     """Into `changed_keys` / `changed`: each key / string value (not one of `keep`) of `value`, at any depth, that the
     filter changes, with what it becomes; a short text that passed before is let through without a call. Returns
     whether `value` is made of JSON's own types alone: exactly dict (with str keys), list, str and `_JSON_SCALARS`."""
-    passing = known.passing
     if isinstance(value, dict):
         plain = type(value) is dict
         for key, item in value.items():
             if type(key) is not str:
                 plain = False
-            if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in passing):
+            if isinstance(key, str) and not (len(key) <= PASSING_MAX_CHARS and key in known.passing):
                 cleaned = _filtered(key, known)
                 if cleaned != key:
                     changed_keys[key] = cleaned
-            if isinstance(item, str):
-                if type(item) is not str:
-                    plain = False
-                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
-                    cleaned = _filtered(item, known)
-                    if cleaned != item:
-                        changed[item] = cleaned
-            elif isinstance(item, (dict, list)):
-                if not _find_changes(item, keep, known, changed_keys, changed):
-                    plain = False
-            elif type(item) not in _JSON_SCALARS:
-                plain = False
+            plain = _item_changes(item, keep, known, changed_keys, changed) and plain
         return plain
     if isinstance(value, list):
         plain = type(value) is list
         for item in value:
-            if isinstance(item, str):
-                if type(item) is not str:
-                    plain = False
-                if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in passing)):
-                    cleaned = _filtered(item, known)
-                    if cleaned != item:
-                        changed[item] = cleaned
-            elif isinstance(item, (dict, list)):
-                if not _find_changes(item, keep, known, changed_keys, changed):
-                    plain = False
-            elif type(item) not in _JSON_SCALARS:
-                plain = False
+            plain = _item_changes(item, keep, known, changed_keys, changed) and plain
         return plain
     return type(value) in _JSON_SCALARS
+
+
+def _item_changes(item: Any, keep: set[str] | frozenset[str], known: _Known, changed_keys: dict[str, str],
+                  changed: dict[str, str]) -> bool:
+    """`_find_changes` for one value of a dict or item of a list."""
+    if isinstance(item, str):
+        if not (item in keep or (len(item) <= PASSING_MAX_CHARS and item in known.passing)):
+            cleaned = _filtered(item, known)
+            if cleaned != item:
+                changed[item] = cleaned
+        return type(item) is str
+    if isinstance(item, (dict, list)):
+        return _find_changes(item, keep, known, changed_keys, changed)
+    return type(item) in _JSON_SCALARS
 
 
 def _replaced(value: Any, keep: set[str] | frozenset[str], changed_keys: dict[str, str],
