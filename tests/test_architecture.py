@@ -14,7 +14,7 @@ PACKAGE = "integrations_mcp"
 # Lower number = lower layer. A module may import only modules of its own layer or below.
 LAYERS = {
     "integrations_mcp": 0, "errors": 0, "configuration_error": 0, "limits": 0, "loopback": 0, "client_capabilities": 0,
-    "state": 0, "telemetry": 0,
+    "state": 0, "telemetry": 0, "once": 0,
     "guardrails": 1, "pipeline": 1, "approvals": 1, "pages": 1, "secure_forms": 1, "vendor_http": 1, "emulation": 1,
     "guides": 1, "lazy_http": 1,
     "toolkit": 2,

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from integrations_mcp.toolkit.registration import Once
+from integrations_mcp.once import Once
 from integrations_mcp.vendors.cxengage.emulator import CxEngageEmulator
 from tests.harness import both_settings, connect, revcent_emulator
 from tests.vendors.cxengage.helpers import ZENDESK

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from integrations_mcp.once import Once
 from integrations_mcp.pages.listener import PageServer
 
 if TYPE_CHECKING:
@@ -24,21 +24,14 @@ class SecureFormServer(PageServer):
         sign-in a person needs on the pages (`pages.signin`), read when the routes are made. Without `store`,
         `make_store()` (or a store in memory) makes it when it is first used (a start lists tools without it)."""
         super().__init__(**where)
-        self._store: list[SecureFormStore] = [] if store is None else [store]
-        self._make_store, self._store_lock = make_store, threading.Lock()
+        self._store = Once(make_store or _memory_store) if store is None else Once(lambda: store)
         self.gate = gate
         self.add_pages(self._routes)
 
     @property
     def store(self) -> SecureFormStore:
         """The one store of the pages and the tools (made once, also when the page listener's thread asks first)."""
-        if not self._store:
-            with self._store_lock:
-                if not self._store:
-                    from integrations_mcp.secure_forms.store import SecureFormStore
-
-                    self._store.append(self._make_store() if self._make_store else SecureFormStore())
-        return self._store[0]
+        return self._store()
 
     def _routes(self, prefix: str, public: Callable[[], str | None]) -> list[Any]:
         # The page's module (HTML, CSRF, form posts) is imported when the listener starts, not with the server.
@@ -65,3 +58,9 @@ class SecureFormServer(PageServer):
         form = self.store.create(owner=owner, subject=subject, fields=fields, purpose=purpose, details=details,
                                  requested_by=requested_by, **named)
         return form, self.url_for(form.page_id)
+
+
+def _memory_store() -> SecureFormStore:
+    from integrations_mcp.secure_forms.store import SecureFormStore
+
+    return SecureFormStore()

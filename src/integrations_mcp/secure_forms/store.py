@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations_mcp.errors import GuardrailError
 from integrations_mcp.limits import Limits, OwnerQuota, quota_refusal
+from integrations_mcp.once import Once
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -217,16 +218,14 @@ class RecordsOnFirstUse:
     the server and tools/list do not need)."""
 
     def __init__(self, make: Callable[[], FormRecords]) -> None:
-        self._make, self._made, self._lock = make, None, threading.Lock()
+        self._records = Once(make)
 
     def __repr__(self) -> str:
-        return f"RecordsOnFirstUse(made={self._made is not None})"
+        return f"RecordsOnFirstUse(made={self._records.made})"
 
     @contextmanager
     def transaction(self) -> Iterator[FormTransaction]:
-        with self._lock:
-            made = self._made = self._made or self._make()
-        with made.transaction() as tx:
+        with self._records().transaction() as tx:
             yield tx
 
 

@@ -13,6 +13,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.guardrails.outputs import remember_configured_secrets
 from integrations_mcp.guides import common_guides, read_guides, register_guides
 from integrations_mcp.lazy_http import HttpClients
+from integrations_mcp.once import Once
 from integrations_mcp.pipeline.policy import ConfirmationPolicy, hidden_arguments
 from integrations_mcp.server.settings import Settings
 from integrations_mcp.server.vendors import VENDORS
@@ -20,7 +21,7 @@ from integrations_mcp.state.keys import derive
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.completions import PromptCompletions
 from integrations_mcp.toolkit.identity import connection_lifespan
-from integrations_mcp.toolkit.registration import Once, deferred_tool_specs
+from integrations_mcp.toolkit.registration import deferred_tool_specs
 from integrations_mcp.toolkit.server import IntegrationsServer
 from integrations_mcp.vendors.base import Reverter, Runtime, Vendor
 

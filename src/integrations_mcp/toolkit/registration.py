@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
 
@@ -13,9 +12,7 @@ from integrations_mcp.toolkit.arguments import ArgumentGuard
 from integrations_mcp.toolkit.declare import declared_tools
 from integrations_mcp.toolkit.sdk_tools import build_tool, deferred_tools
 
-__all__ = ["Once", "ToolSpec", "deferred_tool_specs", "tool_specs"]
-
-T = TypeVar("T")
+__all__ = ["ToolSpec", "deferred_tool_specs", "tool_specs"]
 
 
 @dataclass(frozen=True)
@@ -58,17 +55,3 @@ def deferred_tool_specs(module: str, tools: Callable[[], object], *, read_only: 
     return [ToolSpec(sdk_tool, guard, fixed) for sdk_tool, declaration in built
             if not (read_only and not declaration.annotations.read_only_hint)]
 
-
-class Once(Generic[T]):
-    """`make()`'s result, made by the first call and kept (one make, also when threads ask at once)."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make, self._lock = make, threading.Lock()
-        self._made: list[T] = []
-
-    def __call__(self) -> T:
-        if not self._made:
-            with self._lock:
-                if not self._made:
-                    self._made.append(self._make())
-        return self._made[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from integrations_mcp.toolkit.registration import Once, ToolSpec, deferred_tool_specs
+from integrations_mcp.once import Once
+from integrations_mcp.toolkit.registration import ToolSpec, deferred_tool_specs
 from integrations_mcp.vendors.base import SANDBOX_REQUESTS_KEPT, Reverter, Runtime, Vendor
 from integrations_mcp.vendors.revcent.completions import add_completions
 from integrations_mcp.vendors.revcent.prompts import register_prompts
