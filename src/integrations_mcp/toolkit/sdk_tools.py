@@ -63,7 +63,7 @@ def deferred_tools(module: str, method: Callable[[str], Callable[..., Any]], *, 
     """The tools declared in `module`, built from its shipped schema file alone, without importing `module`:
     `method(name)` gives a tool's function when it is first called (and is asked then, not before). None when
     `module` ships no schemas (its tools are then built from the code, as `build_tool` does)."""
-    entries = _entries(module, _file_of(module))
+    entries = _entries(module, schema_file(module))
     if not entries:
         return None
     built = []
@@ -150,8 +150,10 @@ class _OnFirstCall:
 
 
 def schema_file(module: str) -> Path:
-    """The shipped schemas of the tools declared in `module`: next to its source."""
-    source = Path(sys.modules[module].__file__ or "")
+    """The shipped schemas of the tools declared in `module`: next to its source, found without importing `module`
+    (its package is imported)."""
+    spec = importlib.util.find_spec(module)
+    source = Path((spec.origin if spec is not None else None) or "")
     return source.with_name(source.stem + SUFFIX)
 
 
@@ -162,13 +164,13 @@ def _shipped_entry(fn: Callable[..., Any]) -> dict[str, Any] | None:
     return _entries(module, schema_file(module)).get(fn.__qualname__)
 
 
-def _entries(module: str, path: Path | None) -> dict[str, Any]:
+def _entries(module: str, path: Path) -> dict[str, Any]:
     """The module's file's entries, parsed anew on each call (a server changes what it builds from them); the text
     is read once per process."""
     text = _shipped.get(module)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8") if path is not None else ""
+            text = path.read_text(encoding="utf-8")
         except OSError:  # not shipped (or unreadable): its tools are derived at start, as before
             text = ""
         _shipped[module] = text
@@ -176,13 +178,6 @@ def _entries(module: str, path: Path | None) -> dict[str, Any]:
         return json.loads(text) if text else {}
     except ValueError:
         return {}
-
-
-def _file_of(module: str) -> Path | None:
-    """Where `module`'s schema file is, found without importing `module` (its package is imported)."""
-    spec = importlib.util.find_spec(module)
-    origin = spec.origin if spec is not None else None
-    return None if origin is None else Path(origin).with_name(Path(origin).stem + SUFFIX)
 
 
 def derive_schemas(module: str) -> dict[str, Any]:
