@@ -30,7 +30,7 @@ import anyio
 from integrations_mcp.errors import GuardrailError
 
 __all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota", "TokenBuckets", "check_pending",
-           "client_of", "quota_refusal"]
+           "client_of", "handshake_era", "quota_refusal"]
 
 MiB = 1024 * 1024
 QUEUE_SECONDS = 5.0  # a request past the in-flight limit gets its 503 when no request finished for this long
@@ -259,11 +259,15 @@ def _handshake_versions() -> frozenset[bytes]:
     return frozenset(v.encode("latin-1") for v in HANDSHAKE_PROTOCOL_VERSIONS)
 
 
-def _stateful(scope: dict) -> bool:
-    """A request of the handshake era (no protocol header, or one of its versions): the SDK may open a session for
-    it. Later versions are stateless: every call is a POST without a session, and opens none."""
-    version = _header(scope, b"mcp-protocol-version")
+def handshake_era(version: bytes | None) -> bool:
+    """A request whose first `Mcp-Protocol-Version` header is `version` is of the handshake era (no header, or one of
+    its versions): the SDK routes it as such, and may open a session for it. Any other value goes to the SDK's
+    2026-07-28 entry, which is stateless: every call is a POST without a session, and opens none."""
     return version is None or version in _handshake_versions()
+
+
+def _stateful(scope: dict) -> bool:
+    return handshake_era(_header(scope, b"mcp-protocol-version"))
 
 
 class ClientShares:

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.types import JSONRPCMessage
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from integrations_mcp.limits import handshake_era
 
 __all__ = ["BoundedEventStore", "SessionScopes"]
 
 SESSION_HEADER = b"mcp-session-id"
 VERSION_HEADER = b"mcp-protocol-version"
-_HANDSHAKE_VERSIONS = frozenset(v.encode("latin-1") for v in HANDSHAKE_PROTOCOL_VERSIONS)
 
 
 class _SessionScope:
@@ -101,7 +101,7 @@ class SessionScopes:
                 session_id = value.decode("latin-1")
             elif key == VERSION_HEADER and version is None:
                 version = value
-        if version is not None and version not in _HANDSHAKE_VERSIONS:
+        if not handshake_era(version):
             await self.app(scope, receive, send)
             return
         events = self.store.scope_of(session_id)
