@@ -97,31 +97,19 @@ def corpus(seed: int, mixes: int) -> dict[str, Any]:
 async def recorded(secrets: list[str]) -> list[Any]:
     """Every read tool's result before the output filter (texts and structuredContent), in memory against the
     emulators, the filter knowing `secrets`."""
-    import httpx2
+    from emulated import emulated_server
     from mcp import Client
-    from pydantic import SecretStr
 
     from integrations_mcp.guardrails import outputs
-    from integrations_mcp.secure_forms.server import SecureFormServer
-    from integrations_mcp.server.app import build_server
-    from integrations_mcp.server.settings import Settings
     from integrations_mcp.toolkit import server as toolkit_server
     from integrations_mcp.vendors.cxengage import emulator as cx
-    from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
     from integrations_mcp.vendors.revcent import emulator as rc
-    from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
     revcent, cxengage = rc.RevCentEmulator(), cx.CxEngageEmulator()
     for n in range(60):
         cxengage.add_integration(cx.SANDBOX_TENANT_ID, ("rest", "zendesk", "salesforce")[n % 3], f"Integration {n}",
                                  description=f"Look-ups for team {n % 7}; token: {secrets[n % len(secrets)][:12]}")
-    settings = Settings(vendors={
-        "revcent": RevCentSettings(SecretStr(rc.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        "cxengage": CxEngageSettings(SecretStr(cx.SANDBOX_API_KEY), SecretStr(cx.SANDBOX_API_SECRET),
-                                     "http://cxengage.test", tenant_id=cx.SANDBOX_TENANT_ID)})
-    server = build_server(settings, transports={"revcent": httpx2.ASGITransport(app=revcent.app),
-                                                "cxengage": httpx2.ASGITransport(app=cxengage.app)},
-                          secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
+    server = emulated_server(revcent, cxengage)
     outputs.remember_configured_secrets([], also=secrets)
     seen: list[Any] = []
     original = toolkit_server._clean_result

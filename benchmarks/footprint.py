@@ -11,35 +11,14 @@ import statistics
 import time
 
 import anyio
-import httpx2
+from emulated import emulated_server  # this folder (run as a script)
 from mcp import Client
-from pydantic import SecretStr
-
-from integrations_mcp.secure_forms.server import SecureFormServer
-from integrations_mcp.server.app import build_server
-from integrations_mcp.server.settings import Settings
-from integrations_mcp.vendors.cxengage import emulator as cxengage
-from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
-from integrations_mcp.vendors.revcent import emulator as revcent
-from integrations_mcp.vendors.revcent.settings import RevCentSettings
 
 CALLS = 200
 
 
-def _settings(vendors: set[str]) -> Settings:
-    every = {
-        "revcent": RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        "cxengage": CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                     "http://cxengage.test", tenant_id=cxengage.SANDBOX_TENANT_ID),
-    }
-    return Settings(vendors={name: value for name, value in every.items() if name in vendors})
-
-
 async def measure(vendors: set[str]) -> dict[str, float]:
-    transports = {"revcent": httpx2.ASGITransport(app=revcent.RevCentEmulator().app),
-                  "cxengage": httpx2.ASGITransport(app=cxengage.CxEngageEmulator().app)}
-    server = build_server(_settings(vendors), transports=transports,
-                          secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
+    server = emulated_server(vendors=vendors)
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
         listing = json.dumps([t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools])

@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import Client
-from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reference lives in the tests
 
+from emulated import emulated_server  # noqa: E402  (this folder: run as a script)
 from tests.guardrails.test_scrubber import reference  # noqa: E402
 
 from integrations_mcp.guardrails import outputs  # noqa: E402
@@ -36,13 +35,8 @@ from integrations_mcp.guardrails.scrubber import Scrubber  # noqa: E402
 from integrations_mcp.guardrails.secret_values import mask_secret_values  # noqa: E402
 from integrations_mcp.guardrails.secrets import REDACTED  # noqa: E402
 from integrations_mcp.guardrails.text import visible  # noqa: E402
-from integrations_mcp.secure_forms.server import SecureFormServer  # noqa: E402
-from integrations_mcp.server.app import build_server  # noqa: E402
-from integrations_mcp.server.settings import Settings  # noqa: E402
 from integrations_mcp.vendors.cxengage import emulator as cxengage  # noqa: E402
-from integrations_mcp.vendors.cxengage.settings import CxEngageSettings  # noqa: E402
 from integrations_mcp.vendors.revcent import emulator as revcent  # noqa: E402
-from integrations_mcp.vendors.revcent.settings import RevCentSettings  # noqa: E402
 
 SANDBOX = [revcent.SANDBOX_API_KEY, cxengage.SANDBOX_API_KEY, cxengage.SANDBOX_API_SECRET]
 
@@ -65,13 +59,7 @@ async def record_calls() -> list[tuple[str, list[str]]]:
     seen: list[str] = []
 
     rc, cx = revcent.RevCentEmulator(), cxengage.CxEngageEmulator()
-    settings = Settings(vendors={
-        "revcent": RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        "cxengage": CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                     "http://cxengage.test", tenant_id=cxengage.SANDBOX_TENANT_ID)})
-    server = build_server(settings, transports={"revcent": httpx2.ASGITransport(app=rc.app),
-                                                "cxengage": httpx2.ASGITransport(app=cx.app)},
-                          secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
+    server = emulated_server(rc, cx)
     tax = rc.site_id("tax")
     calls: list[tuple[str, dict[str, Any]]] = [
         ("GetSiteThirdPartyIntegrations", {"limit": 25}),

@@ -16,21 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import Client
-from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from emulated import emulated_server  # noqa: E402
 from tokenizer import count_tokens, fastmcp_baseline_tools  # noqa: E402
-
-from integrations_mcp.secure_forms.server import SecureFormServer  # noqa: E402
-from integrations_mcp.server.app import build_server  # noqa: E402
-from integrations_mcp.server.settings import Settings  # noqa: E402
-from integrations_mcp.vendors.cxengage import emulator as cxengage  # noqa: E402
-from integrations_mcp.vendors.cxengage.settings import CxEngageSettings  # noqa: E402
-from integrations_mcp.vendors.revcent import emulator as revcent  # noqa: E402
-from integrations_mcp.vendors.revcent.settings import RevCentSettings  # noqa: E402
 
 SEED_TOOLS = ("CreateUserThirdPartyIntegration", "EditUserThirdPartyIntegration", "GetUserThirdPartyIntegration")
 _SECTION = re.compile(r"^## ", re.MULTILINE)
@@ -46,23 +37,13 @@ def whole(tool: dict[str, Any]) -> str:
     return json.dumps(tool)
 
 
-def _settings() -> Settings:
-    return Settings(vendors={
-        "revcent": RevCentSettings(SecretStr(revcent.SANDBOX_API_KEY), "http://revcent.test/v2"),
-        "cxengage": CxEngageSettings(SecretStr(cxengage.SANDBOX_API_KEY), SecretStr(cxengage.SANDBOX_API_SECRET),
-                                     "http://cxengage.test", tenant_id=cxengage.SANDBOX_TENANT_ID)})
-
-
 def _text(result: Any) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
 
 
 async def our_server() -> tuple[list[dict[str, Any]], dict[str, str], list[tuple[str, str, str]]]:
     """Our tools/list, every guide (uri -> text), and (call, text content, structuredContent JSON) of typical reads."""
-    transports = {"revcent": httpx2.ASGITransport(app=revcent.RevCentEmulator().app),
-                  "cxengage": httpx2.ASGITransport(app=cxengage.CxEngageEmulator().app)}
-    server = build_server(_settings(), transports=transports,
-                          secure_forms=SecureFormServer(base_url="http://127.0.0.1:1"))
+    server = emulated_server()
     async with Client(server) as client:
         tools = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in (await client.list_tools()).tools]
         guides = {}
