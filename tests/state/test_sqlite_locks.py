@@ -15,7 +15,10 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -59,6 +62,20 @@ def open_fds() -> int:
 async def leases_left(store: StateStore) -> int:
     async with store.begin() as conn:
         return (await conn.execute(select(func.count()).select_from(write_locks))).scalar_one()
+
+
+@asynccontextmanager
+async def two_stdio_servers_and_an_integration(tmp_path: Path, name: str) -> AsyncIterator[tuple[Any, Any, Any, str]]:
+    """Two stdio servers on one SQLite state file against one RevCent emulator, and a user integration created by the
+    first: (emulator, a, b, its id)."""
+    emu = revcent_emulator()
+    with serve_loopback(emu.app) as vendor:
+        env = {"REVCENT_API_KEY": SANDBOX_API_KEY, "REVCENT_BASE_URL": vendor.url + "/v2",
+               "INTEGRATIONS_STATE_URL": file_url(tmp_path), "INTEGRATIONS_CONFIRMATION": "model"}
+        async with serve_stdio(env=env) as a, serve_stdio(env=env) as b:
+            created = await a.client.call_tool("CreateUserThirdPartyIntegration", {
+                "name": name, "site_third_party_integration": emu.site_id("tax")})
+            yield emu, a, b, created.structured_content["user_third_party_integration_id"]
 
 
 async def free(store: StateStore, key: str = KEY) -> bool:
@@ -306,75 +323,61 @@ async def test_two_stdio_servers_on_one_sqlite_file_serialise_their_edits(tmp_pa
     parallel edits of one integration. The second is planned against the first one's write, so it replaces a saved
     value and needs confirming; unserialised, both would be planned against the empty option and both written, the
     first silently lost."""
-    emu = revcent_emulator()
-    option, field, values = static_single_select(emu)
-    with serve_loopback(emu.app) as vendor:
-        env = {"REVCENT_API_KEY": SANDBOX_API_KEY, "REVCENT_BASE_URL": vendor.url + "/v2",
-               "INTEGRATIONS_STATE_URL": file_url(tmp_path), "INTEGRATIONS_CONFIRMATION": "model"}
-        async with serve_stdio(env=env) as a, serve_stdio(env=env) as b:
-            created = await a.client.call_tool("CreateUserThirdPartyIntegration", {
-                "name": "Par", "site_third_party_integration": emu.site_id("tax")})
-            uid = created.structured_content["user_third_party_integration_id"]
-            # Each edit's vendor call takes a second: without the lock the two would overlap.
-            emu.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", delay=1.0,
-                              times=2)
-            outcomes: list[tuple[str, bool, str]] = []
+    async with two_stdio_servers_and_an_integration(tmp_path, "Par") as (emu, a, b, uid):
+        option, field, values = static_single_select(emu)
+        # Each edit's vendor call takes a second: without the lock the two would overlap.
+        emu.faults.inject(path_prefix=f"/v2/user_third_party_integrations/{uid}", method="POST", delay=1.0,
+                          times=2)
+        outcomes: list[tuple[str, bool, str]] = []
 
-            async def edit(name: str, server: object, value: str) -> None:
-                result = await server.client.call_tool("EditUserThirdPartyIntegration", {  # type: ignore[attr-defined]
-                    "user_third_party_integration_id": uid,
-                    "third_party_options": [{"id": option, "fields": [{"id": field, "value": [value]}]}]})
-                outcomes.append((name, not result.is_error, text_of(result)))
+        async def edit(name: str, server: object, value: str) -> None:
+            result = await server.client.call_tool("EditUserThirdPartyIntegration", {  # type: ignore[attr-defined]
+                "user_third_party_integration_id": uid,
+                "third_party_options": [{"id": option, "fields": [{"id": field, "value": [value]}]}]})
+            outcomes.append((name, not result.is_error, text_of(result)))
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(edit, "a", a, values[0])
-                tg.start_soon(edit, "b", b, values[1])
-            assert sorted(done for _, done, _ in outcomes) == [False, True], outcomes
-            first = next(name for name, done, _ in outcomes if done)
-            second_text = next(text for _, done, text in outcomes if not done)
-            assert "confirm_overwrite" in second_text and values[0 if first == "a" else 1] in second_text
-            assert len(emu.writes()) == 2  # the create and one edit: the second never reached the vendor
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(edit, "a", a, values[0])
+            tg.start_soon(edit, "b", b, values[1])
+        assert sorted(done for _, done, _ in outcomes) == [False, True], outcomes
+        first = next(name for name, done, _ in outcomes if done)
+        second_text = next(text for _, done, text in outcomes if not done)
+        assert "confirm_overwrite" in second_text and values[0 if first == "a" else 1] in second_text
+        assert len(emu.writes()) == 2  # the create and one edit: the second never reached the vendor
 
-            changes = await b.client.call_tool("GetIntegrationChanges", {"integration_id": uid})
-            rows = changes.structured_content["results"]
-            assert [r["outcome"] for r in rows] == ["refused", "written and verified", "written and verified"]
+        changes = await b.client.call_tool("GetIntegrationChanges", {"integration_id": uid})
+        rows = changes.structured_content["results"]
+        assert [r["outcome"] for r in rows] == ["refused", "written and verified", "written and verified"]
 
 
 @pytest.mark.slow
 async def test_a_cancelled_edit_frees_its_lock_for_another_stdio_server(tmp_path: Path) -> None:
     """A client gives up on an edit whose vendor call hangs (notifications/cancelled): its server lets go of the
     integration's lock at once, and another server's edit of it goes through; both are in the journal."""
-    emu = revcent_emulator()
-    option, field, values = static_single_select(emu)
-    with serve_loopback(emu.app) as vendor:
-        env = {"REVCENT_API_KEY": SANDBOX_API_KEY, "REVCENT_BASE_URL": vendor.url + "/v2",
-               "INTEGRATIONS_STATE_URL": file_url(tmp_path), "INTEGRATIONS_CONFIRMATION": "model"}
-        async with serve_stdio(env=env) as a, serve_stdio(env=env) as b:
-            created = await a.client.call_tool("CreateUserThirdPartyIntegration", {
-                "name": "Gone", "site_third_party_integration": emu.site_id("tax")})
-            uid = created.structured_content["user_third_party_integration_id"]
-            path = f"/v2/user_third_party_integrations/{uid}"
-            emu.faults.inject(path_prefix=path, method="POST", delay=3600, times=1)  # a's edit: never answered
+    async with two_stdio_servers_and_an_integration(tmp_path, "Gone") as (emu, a, b, uid):
+        option, field, values = static_single_select(emu)
+        path = f"/v2/user_third_party_integrations/{uid}"
+        emu.faults.inject(path_prefix=path, method="POST", delay=3600, times=1)  # a's edit: never answered
 
-            def edit(value: str) -> dict[str, object]:
-                return {"user_third_party_integration_id": uid,
-                        "third_party_options": [{"id": option, "fields": [{"id": field, "value": [value]}]}]}
+        def edit(value: str) -> dict[str, object]:
+            return {"user_third_party_integration_id": uid,
+                    "third_party_options": [{"id": option, "fields": [{"id": field, "value": [value]}]}]}
 
-            given_up = anyio.CancelScope()
+        given_up = anyio.CancelScope()
 
-            async def first() -> None:
-                with given_up:
-                    await a.client.call_tool("EditUserThirdPartyIntegration", edit(values[0]))
+        async def first() -> None:
+            with given_up:
+                await a.client.call_tool("EditUserThirdPartyIntegration", edit(values[0]))
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(first)
-                while not any(r.method == "POST" and r.path == path for r in emu.writes()):
-                    await anyio.sleep(0.02)  # a holds the lock, its vendor call hanging
-                given_up.cancel()
-            with anyio.fail_after(120):  # (a hang guard: a kept lock would hold b for the hour a's call hangs)
-                second = await b.client.call_tool("EditUserThirdPartyIntegration", edit(values[1]))
-            assert not second.is_error, text_of(second)
-            changes = await b.client.call_tool("GetIntegrationChanges", {"integration_id": uid})
-            rows = changes.structured_content["results"]
-            assert [r["outcome"] for r in rows] == ["written and verified", "may have happened",
-                                                    "written and verified"]
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first)
+            while not any(r.method == "POST" and r.path == path for r in emu.writes()):
+                await anyio.sleep(0.02)  # a holds the lock, its vendor call hanging
+            given_up.cancel()
+        with anyio.fail_after(120):  # (a hang guard: a kept lock would hold b for the hour a's call hangs)
+            second = await b.client.call_tool("EditUserThirdPartyIntegration", edit(values[1]))
+        assert not second.is_error, text_of(second)
+        changes = await b.client.call_tool("GetIntegrationChanges", {"integration_id": uid})
+        rows = changes.structured_content["results"]
+        assert [r["outcome"] for r in rows] == ["written and verified", "may have happened",
+                                                "written and verified"]
