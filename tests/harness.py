@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +285,7 @@ async def connect(settings: Settings | None = None, *, revcent: RevCentEmulator 
 # --- the server as a subprocess -------------------------------------------------------------------------------------
 
 SERVE = [sys.executable, "-m", "integrations_mcp", "serve"]
+CONSOLE_SERVE = [str(Path(sys.executable).with_name("integrations-mcp")), "serve"]  # the installed script
 STARTUP_SECONDS = 30  # importing mcp alone takes ~1.5 s; CI machines are shared
 
 
@@ -347,13 +348,16 @@ class Served:
 
 
 @contextmanager
-def serve_process(*args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[Served]:
+def serve_process(*args: str, env: dict[str, str] | None = None, port: int | None = None,
+                  command: Sequence[str] = SERVE, cwd: Path | None = None) -> Iterator[Served]:
     """`integrations-mcp serve --transport http *args` on `port` (default: a free one), once it accepts
-    connections; its output is kept to search (for secrets, say)."""
+    connections; its output is kept to search (for secrets, say). `command`: how `serve` is started (default
+    `python -m integrations_mcp serve`; `CONSOLE_SERVE` as an installed client starts it)."""
     port = port or free_port()
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([*SERVE, "--transport", "http", "--port", str(port), *args], stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})))
+        proc = subprocess.Popen([*command, "--transport", "http", "--port", str(port), *args], stdout=output,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=clean_env(**(env or {})),
+                                cwd=cwd)
         try:
             _wait_until_listening(proc, port, output)
             yield Served(f"http://127.0.0.1:{port}/mcp", port, output, proc)

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from integrations_mcp.loopback import serve_loopback_on_demand
 from integrations_mcp.state.store import KNOWN_VERSIONS
 from tests.harness import (
+    CONSOLE_SERVE,
     SERVE,
     _wait_until_listening,
     clean_env,
@@ -250,6 +251,23 @@ async def test_http_start_migrates_a_file_behind_before_serving_and_loads_the_da
         assert _loaded(again.proc.pid) == set()
         assert (await _journal_page(again.url))["total"] == 0
 
+
+
+@pytest.mark.slow
+async def test_the_migration_child_imports_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    """A server started in a folder an agent can write (a project folder), with a package planted there under the name
+    of one the migration child imports: the child never runs it (it would hold the server's whole environment)."""
+    database, folder, planted = tmp_path / "state.sqlite3", tmp_path / "project", tmp_path / "ran"
+    (folder / "alembic").mkdir(parents=True)
+    (folder / "alembic" / "__init__.py").write_text(f"open({str(planted)!r}, 'w').close()\n")
+    url = f"sqlite+aiosqlite:///{database}"
+    await _at_version(url, KNOWN_VERSIONS[-2])
+    env = {"REVCENT_API_KEY": "rc-key", "INTEGRATIONS_STATE_URL": url, "INTEGRATIONS_STATE_KEY": "k" * 40}
+    with serve_process(env=env, command=CONSOLE_SERVE, cwd=folder) as served:
+        assert (await _journal_page(served.url))["total"] == 0
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("select version_num from alembic_version").fetchone()[0] == KNOWN_VERSIONS[-1]
+    assert not planted.exists()
 
 Replica = tuple[subprocess.Popen[bytes], str, IO[bytes]]
 

@@ -25,7 +25,9 @@ REFUSED = 2  # the child's exit code when the database cannot be used (its reaso
 
 def prepare_in_child(store: StateStore, log_level: str, log_format: str) -> None:
     """Migrate `store`'s database in a child process; raise its StateError here when it refuses."""
-    done = subprocess.run([sys.executable, "-m", __name__, log_level, log_format], stdout=subprocess.PIPE,
+    # -P: the working directory is not put on the child's import path (`-m` would), so a file planted there (an
+    # agent's sandboxed shell may write the project folder) is never imported by a process holding every key.
+    done = subprocess.run([sys.executable, "-P", "-m", __name__, log_level, log_format], stdout=subprocess.PIPE,
                           stdin=subprocess.DEVNULL, env={**os.environ, "INTEGRATIONS_STATE_URL": store.url},
                           text=True, encoding="utf-8", errors="replace", check=False)
     if done.returncode == REFUSED and done.stdout.strip():
