@@ -82,10 +82,10 @@ class IntegrationSummary(DeferredModel):
     @classmethod
     def of(cls, row: ListRow) -> IntegrationSummary:
         """A list row as the model sees it: bounded, and any secret-looking text in it masked."""
-        description = _bounded(mask_secret_values(row.description, REDACTED)) if row.description else row.description
-        return cls(id=row.id, name=_bounded(mask_secret_values(row.name, REDACTED)),
-                   type=_bounded(mask_secret_values(row.type, REDACTED), 60),
-                   active=row.active, description=description)
+        description = row["description"]
+        return cls(id=row["id"], name=_bounded(mask_secret_values(row["name"], REDACTED)),
+                   type=_bounded(mask_secret_values(row["type"], REDACTED), 60), active=row["active"],
+                   description=_bounded(mask_secret_values(description, REDACTED)) if description else description)
 
 
 def _bounded(text: str, limit: int = ROW_TEXT_CHARS) -> str:

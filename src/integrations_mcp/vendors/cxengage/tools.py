@@ -93,8 +93,8 @@ class CxEngageTools:
         wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
         needle = name.strip().casefold() if name else None
         rows = [row for row in listing.rows
-                if (wanted is None or (normalise_type(row.type) or row.type).casefold() == wanted)
-                and (not needle or needle in row.name.casefold())]
+                if (wanted is None or (normalise_type(row["type"]) or row["type"]).casefold() == wanted)
+                and (not needle or needle in row["name"].casefold())]
         shown = rows[(page - 1) * limit:page * limit]
         results = [IntegrationSummary.of(row) for row in shown]
         more = page * limit < len(rows)
