@@ -92,9 +92,13 @@ class CxEngageTools:
         listing = await self.api.list_all(tenant_id)
         wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
         needle = name.strip().casefold() if name else None
-        rows = [row for row in listing.rows
-                if (wanted is None or (normalise_type(row["type"]) or row["type"]).casefold() == wanted)
-                and (not needle or needle in row["name"].casefold())]
+        rows = listing.rows
+        if wanted is not None:  # each spelling of a type normalised once, not once per row
+            types = {kind for kind in {row["type"] for row in rows}
+                     if (normalise_type(kind) or kind).casefold() == wanted}
+            rows = [row for row in rows if row["type"] in types]
+        if needle:
+            rows = [row for row in rows if needle in row["name"].casefold()]
         more = page * limit < len(rows)
         return IntegrationList.model_validate({
             "tenant_id": tenant_id, "count": len(rows), "page": page, "limit": limit,
