@@ -22,7 +22,8 @@ SEED = Path("/work/shared/seeds/cxengage-create-integration.txt")
 # Literals that are ours or HTTP's, not CxEngage's: operation names in error messages, HTTP methods and headers.
 OWN = {"GetIntegrations", "GetIntegration", "CreateIntegration", "UpdateIntegration", "CreateToken", "GET", "POST",
        "PUT", "authorization", "CxEngage", "error", "before", "boolean",
-       "allow", "ignore"}  # pydantic's words for a shape's other keys (records.list_answer)
+       "allow", "ignore",  # pydantic's words for a shape's other keys (records.list_answer)
+       "left_to_right"}  # and for how records._Boolean tries its two checks
 
 
 def fact_constants() -> dict[str, object]:

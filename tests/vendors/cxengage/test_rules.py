@@ -23,7 +23,7 @@ from integrations_mcp.vendors.cxengage.plans import (
     plan_create,
     plan_edit,
 )
-from integrations_mcp.vendors.cxengage.records import IntegrationRecord, IntegrationRow
+from integrations_mcp.vendors.cxengage.records import IntegrationRecord, list_rows
 from integrations_mcp.vendors.cxengage.views import readiness
 
 TENANT = "5a4db0c5-0000-4000-8000-000000000001"
@@ -46,8 +46,8 @@ def desk(*, active: bool = False, **properties: Any) -> IntegrationRecord:
                              properties={**DESK_PROPERTIES, **properties})
 
 
-ROWS = [IntegrationRow(id=DESK_ID, name=" Desk ", active=False),
-        IntegrationRow(id="5a4db0c5-0000-4000-8000-0000000000ee", name="Orders", active=False)]
+ROWS = list_rows().validate_python([{"id": DESK_ID, "name": " Desk ", "active": False},
+                                    {"id": "5a4db0c5-0000-4000-8000-0000000000ee", "name": "Orders", "active": False}])
 COMPLETE, NO_PASSWORD = readiness(ZENDESK, DESK_PROPERTIES), readiness(ZENDESK, {**DESK_PROPERTIES, "password": ""})
 NO_USERNAME = readiness(ZENDESK, {**DESK_PROPERTIES, "username": ""})
 CHANGE = FieldChange(field="description", saved=None, proposed="New words")
@@ -259,7 +259,7 @@ def test_a_port_is_a_whole_number_in_range(value: object, ok: bool) -> None:
 @pytest.mark.parametrize("look_alike", ["Desk\u00a0main", "Ｄｅｓｋ main", "Desk\u200b main", " desk   MAIN ",
                                         "Desk\u202e main"])
 def test_names_that_look_the_same_are_the_same(look_alike: str) -> None:
-    rows = [IntegrationRow(id=DESK_ID, name="Desk main", type="zendesk", active=False)]
+    rows = list_rows().validate_python([{"id": DESK_ID, "name": "Desk main", "type": "zendesk", "active": False}])
     with pytest.raises(GuardrailError, match="already exists"):
         rules.require_unique_name(rows, look_alike)
 

@@ -109,14 +109,18 @@ async def test_malformed_and_error_answers_become_tool_errors(cx: Session, statu
     assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 1  # and the server is fine afterwards
 
 
-@pytest.mark.parametrize(("bad", "needle"), [({"active": "maybe"}, 'at "active"'), ({"name": 7}, 'at "name"'),
-                                              ({"id": "not-a-uuid"}, 'at "id"'), ({"description": []}, "description")])
+@pytest.mark.parametrize(("bad", "needle"), [
+    ({"active": "maybe"}, 'at "active"'), ({"active": 1}, 'at "active"'), ({"active": None}, 'at "active"'),
+    ({"active": "ｔｒｕｅ"}, 'at "active"'), ({"name": 7}, 'at "name"'), ({"id": "not-a-uuid"}, 'at "id"'),
+    ({"id": "00000fb0-0000-4000-8000-000000000fb0\n"}, 'at "id"'),
+    ({"id": " 00000fb0-0000-4000-8000-000000000fb0"}, 'at "id"'),
+    ({"id": "０0000fb0-0000-4000-8000-000000000fb0"}, 'at "id"'), ({"description": []}, "description")])
 async def test_one_malformed_row_anywhere_in_a_long_list_fails_the_whole_list(cx: Session, bad: dict,
                                                                              needle: str) -> None:
     """Every row of the list is checked (one validation for the whole list), not only the rows of the page: a row
     of another shape is named as a single read would name it, and nothing of the list is shown as data."""
-    rows = [{"id": f"{n:08x}-0000-4000-8000-{n:012x}", "name": f"Row {n}", "type": "rest",
-             "active": ("TRUE", "false", True)[n % 3]} for n in range(1, 301)]
+    rows = [{"id": f"{n:08X}-0000-4000-8000-{n:012x}", "name": f"Row {n}", "type": "rest",
+             "active": ("TRUE", " false\t", True)[n % 3]} for n in range(1, 301)]
     rows[250] = {**rows[250], **bad}
     cx.cxengage.faults.inject(path_prefix=collection_path(), method="GET", status=200,
                               body=json.dumps({"result": rows}).encode())
@@ -127,7 +131,9 @@ async def test_one_malformed_row_anywhere_in_a_long_list_fails_the_whole_list(cx
                               body=json.dumps({"result": rows}).encode())
     listed = await cx.ok("GetCxEngageIntegrations", name="Row 1", limit=200)
     assert listed["count"] == 111  # Row 1, Row 10-19, Row 100-199
-    assert all(r["active"] is (int(r["name"][4:]) % 3 != 1) for r in listed["results"])  # "TRUE", "false", true
+    assert all(r["active"] is (int(r["name"][4:]) % 3 != 1) for r in listed["results"])  # "TRUE", " false", true
+    assert all(r["id"] == f"{int(r['name'][4:]):08x}-0000-4000-8000-{int(r['name'][4:]):012x}"
+               for r in listed["results"])  # in lowercase, as every id
 
 
 async def test_a_malformed_record_becomes_a_tool_error(cx: Session) -> None:

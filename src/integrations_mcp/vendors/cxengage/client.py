@@ -172,16 +172,16 @@ class CxEngageClient:
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
             return Listing(rows, False, f"CxEngage's answer carries paging keys ({', '.join(paging)}) but no total: "
                                         "the list may be incomplete.")
-        seen, page = {row.id for row in rows}, 1
+        seen, page = {row["id"] for row in rows}, 1
         while len(seen) < total and page < MAX_LIST_PAGES:
             page += 1
             more = _rows(operation, await self._request(operation, "GET", path, whole=True, parse=_read_list,
                                                         params={LIST_PAGE_PARAM: str(page)}))
-            new = [row for row in more if row.id not in seen]
+            new = [row for row in more if row["id"] not in seen]
             if not new:
                 break
             rows += new
-            seen.update(row.id for row in new)
+            seen.update(row["id"] for row in new)
         if len(seen) < total:
             return Listing(rows, False, f"CxEngage reports {total} integrations but answered {len(seen)} (its pages "
                                         "could not be read further): the list may be incomplete.")
@@ -210,7 +210,7 @@ def _is_record(value: Any) -> bool:
 
 
 class _CheckedList(dict[str, Any]):
-    """A list answer whose rows are ListRows already (`_read_list`)."""
+    """A list answer whose rows are checked already (`_read_list`)."""
 
 
 def _read_list(content: bytes) -> Any:
@@ -221,7 +221,7 @@ def _read_list(content: bytes) -> Any:
         answer = list_answer().validate_json(content)
     except ValidationError:
         return json.loads(content)
-    return _CheckedList({**answer, RESULT_KEY: [ListRow(**entry) for entry in answer[RESULT_KEY]]})
+    return _CheckedList(answer)
 
 
 def _rows(operation: str, data: dict[str, Any]) -> list[ListRow]:
@@ -231,7 +231,7 @@ def _rows(operation: str, data: dict[str, Any]) -> list[ListRow]:
     if not isinstance(result, list) or not all(_is_record(item) for item in result):
         raise VendorUnavailable(VENDOR, operation, "the answer was not a list of integrations.")
     try:
-        return [ListRow(**entry) for entry in list_rows().validate_python(result)]
+        return list_rows().validate_python(result)
     except ValidationError:  # the first row that fails, named as one read alone would be
         for item in result:
             vendor_record(IntegrationRow, item, VENDOR, operation, hint=SHAPE_HINT)

@@ -204,9 +204,9 @@ def require_unique_name(existing: Iterable[ListRow], name: str, exclude_id: str 
     """Names are unique in a tenant; names that look the same are the same (guardrails.text.name_key)."""
     wanted = name_key(name)
     for row in existing:
-        if row.id != exclude_id and name_key(row.name) == wanted:
-            raise GuardrailError(f"Refused: an integration named {row.name!r} already exists in this "
-                                 f"tenant (id {row.id}). Choose another name. Nothing was sent.")
+        if row["id"] != exclude_id and name_key(row["name"]) == wanted:
+            raise GuardrailError(f"Refused: an integration named {row['name']!r} already exists in this "
+                                 f"tenant (id {row['id']}). Choose another name. Nothing was sent.")
 
 
 def require_complete(spec: TypeSpec, after: Readiness) -> None:

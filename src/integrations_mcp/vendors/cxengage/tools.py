@@ -38,12 +38,12 @@ from integrations_mcp.vendors.cxengage.models import (
     MAX_LIST_LIMIT,
     IntegrationId,
     IntegrationList,
-    IntegrationSummary,
     IntegrationView,
     Properties,
     SecureFormCreated,
     TenantId,
     WriteResult,
+    summary,
 )
 
 if TYPE_CHECKING:
@@ -92,15 +92,18 @@ class CxEngageTools:
         listing = await self.api.list_all(tenant_id)
         wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
         needle = name.strip().casefold() if name else None
-        rows = [row for row in listing.rows
-                if (wanted is None or (normalise_type(row.type) or row.type).casefold() == wanted)
-                and (not needle or needle in row.name.casefold())]
-        shown = rows[(page - 1) * limit:page * limit]
-        results = [IntegrationSummary.of(row) for row in shown]
+        rows = listing.rows
+        if wanted is not None:  # each spelling of a type normalised once, not once per row
+            types = {kind for kind in {row["type"] for row in rows}
+                     if (normalise_type(kind) or kind).casefold() == wanted}
+            rows = [row for row in rows if row["type"] in types]
+        if needle:
+            rows = [row for row in rows if needle in row["name"].casefold()]
         more = page * limit < len(rows)
-        return IntegrationList(tenant_id=tenant_id, count=len(rows), page=page, limit=limit, results=results,
-                               next_page=page + 1 if more else None, complete=listing.complete,
-                               note=listing.note or None)
+        return IntegrationList.model_validate({
+            "tenant_id": tenant_id, "count": len(rows), "page": page, "limit": limit,
+            "results": [summary(row) for row in rows[(page - 1) * limit:page * limit]],
+            "next_page": page + 1 if more else None, "complete": listing.complete, "note": listing.note or None})
 
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:

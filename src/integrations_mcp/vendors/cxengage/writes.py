@@ -124,7 +124,7 @@ class CreateIntegration(_Write):
         spent with the lost call, are not compared."""
         wanted = name_key(plan.name)
         rows = await self.api.list_integrations(self.tenant_id)
-        return next((Sent(row.id, plan.body) for row in rows if name_key(row.name) == wanted), None)
+        return next((Sent(row["id"], plan.body) for row in rows if name_key(row["name"]) == wanted), None)
 
     async def plan(self) -> CreatePlan:
         return plan_create(rules.resolve_type(self.args.type), self.args, self.form(self.args.secure_form_id))

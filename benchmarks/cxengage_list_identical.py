@@ -1,0 +1,133 @@
+"""Identical output check for GetCxEngageIntegrations: today's source against another's (`--before SRC`, from
+`git archive <commit> src`), in two processes, through a real MCP client session (tests/harness.py).
+
+The answers: a tenant of 120 integrations (every type, upper-case type spellings, secret-looking and long names and
+descriptions, active and not) under every setting of the CxEngage emulator's `Contract` (the default and each
+INFERRED one), each with 15 argument sets (pages, limits, type and name filters, blanks); then injected list answers
+of 0, 1, 60 and 300 rows (upper-case ids, string booleans with blanks, unknown types), unpaged and with paging keys;
+then a malformed row (past the first page) of each kind, in a list of 300. Ids are drawn from a seeded generator, so
+both processes see the same tenant. Compares every answer's isError, texts and structuredContent byte for byte;
+prints how many are identical and the first difference; exits 1 on any.
+
+Run: `git archive main src | tar -x -C /tmp/before` then
+`.venv/bin/python benchmarks/cxengage_list_identical.py --before /tmp/before/src`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+NAMES = ["Desk", "sk_live_" + "a1B2c3D4e5F6g7H8i9J0kLmN", "AKIAIOSFODNN7EXAMPLE", "x" * 250, "Ünïcode ｆｕｌｌ",
+         "ghp_" + "A" * 36, "name\u200bwith zero width", "  spaces  ",
+         "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijkLMNOPQ", "password=hunter2hunter2"]
+DESCRIPTIONS = [None, "", "plain", "d" * 300, "token: 0123456789abcdef0123456789abcdef",
+                "xoxb-1234567890-abcdefghijklmnop"]
+CALLS: list[dict[str, Any]] = [
+    {}, {"page": 2}, {"page": 9}, {"limit": 200}, {"limit": 1, "page": 37}, {"type": "Zendesk"},
+    {"type": "rest api"}, {"type": "REST"}, {"type": "plivo"}, {"name": "desk"}, {"name": "SK_LIVE"},
+    {"name": "x", "type": "twilio", "page": 2}, {"name": "  "}, {"type": " "}, {"name": "ｆｕｌｌ"}]
+MALFORMED: list[dict[str, Any]] = [
+    {"active": "maybe"}, {"active": 1}, {"active": None}, {"active": "ｔｒｕｅ"}, {"name": 7}, {"id": "not-a-uuid"},
+    {"id": "00000fb0-0000-4000-8000-000000000fb0\n"}, {"id": " 00000fb0-0000-4000-8000-000000000fb0"}, {"id": 7},
+    {"description": []}, {"type": {}}, {"id": None}]
+
+
+def answers() -> None:
+    """The `_answers` role: every answer as one JSON line, with the source on PYTHONPATH."""
+    ids = random.Random(11)
+    uuid.uuid4 = lambda: uuid.UUID(int=ids.getrandbits(128), version=4)  # the emulator's ids, the same each run
+    from tests.harness import connect, cxengage_settings
+
+    from integrations_mcp.vendors.cxengage.emulator import SANDBOX_TENANT_ID, CxEngageEmulator
+    from integrations_mcp.vendors.cxengage.emulator.contract import INFERRED, INTEGRATION_TYPES, Contract
+
+    tenant, types, draw = SANDBOX_TENANT_ID, sorted(INTEGRATION_TYPES), random.Random(7)
+    path = f"/v1/tenants/{tenant}/integrations"
+
+    def injected(n: int) -> list[dict[str, Any]]:
+        return [{"id": f"{k:08X}-0000-4000-8000-{k:012X}", "name": f"Row {k}", "tenantId": tenant,
+                 "type": draw.choice(["rest", "Zendesk", "REST API", "odd"]),
+                 "active": draw.choice([True, False, "TRUE", " false ", "true"]),
+                 "description": draw.choice(DESCRIPTIONS), "properties": {"password": f"s3cr3t-{k}"}}
+                for k in range(1, n + 1)]
+
+    def say(*parts: Any) -> None:
+        print(json.dumps(parts, sort_keys=True, ensure_ascii=False), flush=True)
+
+    async def run() -> None:
+        for label, contract in [("default", Contract())] + [(f"{k}={v}", Contract(**{k: v}))
+                                                           for k, values in INFERRED.items() for v in values]:
+            emu = CxEngageEmulator(contract=contract)
+            for i in range(120):
+                kind = types[i % len(types)]
+                emu.add_integration(tenant, kind.upper() if i % 3 == 0 and kind.isalpha() else kind,
+                                    f"{NAMES[i % len(NAMES)]} {i}", active=bool(i % 2),
+                                    description=DESCRIPTIONS[i % len(DESCRIPTIONS)])
+            async with connect(cxengage_settings(), cxengage=emu) as cx:
+                for arguments in CALLS:
+                    r = await cx.call("GetCxEngageIntegrations", arguments)
+                    say(label, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+        emu = CxEngageEmulator()
+        async with connect(cxengage_settings(), cxengage=emu) as cx:
+            for n in (0, 1, 60, 300):
+                for extra in ({}, {"total": n, "page": 1}):
+                    body = json.dumps({"result": injected(n), **extra}).encode()
+                    for arguments in CALLS:
+                        emu.faults.inject(path_prefix=path, method="GET", status=200, body=body, times=1)
+                        r = await cx.call("GetCxEngageIntegrations", arguments)
+                        say(n, extra, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+            for bad in MALFORMED:
+                rows = injected(300)
+                rows[250] = {**rows[250], **bad}
+                for extra in ({}, {"total": 300}):
+                    emu.faults.inject(path_prefix=path, method="GET", status=200, times=3,
+                                      body=json.dumps({"result": rows, **extra}).encode())
+                    r = await cx.call("GetCxEngageIntegrations", {})
+                    emu.faults.clear()
+                    say("malformed", bad, extra, r.is_error, [c.text for c in r.content], r.structured_content)
+
+    anyio.run(run)
+
+
+def collect(pythonpath: str | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    done = subprocess.run([sys.executable, __file__, "_answers"], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["_answers"]:
+        answers()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", required=True, help="the other source folder (its src)")
+    args = parser.parse_args()
+    before, after = collect(os.pathsep.join(filter(None, [args.before, os.environ.get("PYTHONPATH")]))), collect(
+        os.environ.get("PYTHONPATH"))
+    same = sum(a == b for a, b in zip(before, after, strict=False))
+    errors = sum(json.loads(line)[-3] is True for line in after)
+    print(f"{len(after)} answers ({errors} of them errors), {same} byte-identical to {args.before}'s "
+          f"({len(before)} answers)")
+    for a, b in zip(before, after, strict=False):
+        if a != b:
+            print(f"first difference:\n  before {a[:600]}\n  after  {b[:600]}")
+            break
+    sys.exit(0 if same == len(after) == len(before) else 1)
+
+
+if __name__ == "__main__":
+    main()
