@@ -30,7 +30,7 @@ import anyio
 from integrations_mcp.errors import GuardrailError
 
 __all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota", "TokenBuckets", "check_pending",
-           "client_of", "handshake_era", "quota_refusal"]
+           "client_of", "first_headers", "handshake_era", "quota_refusal"]
 
 MiB = 1024 * 1024
 QUEUE_SECONDS = 5.0  # a request past the in-flight limit gets its 503 when no request finished for this long
@@ -67,8 +67,22 @@ async def _answer(send: Callable, status: int, text: str, retry_after: float | N
     await send({"type": "http.response.body", "body": body})
 
 
+_FIRST_HEADERS = "integrations_mcp.first_headers"  # the scope key under which `first_headers` keeps its dict
+
+
+def first_headers(scope: dict) -> dict[bytes, bytes]:
+    """The first value of each request header, by name (the one the SDK and Starlette read), made once per request:
+    the layers of the edge look their headers up instead of each scanning the list again. Kept in the scope with
+    the list it was made from, so a layer that replaces the list (ForwardedHeaders) gets a new one."""
+    headers = scope.get("headers", ())
+    kept = scope.get(_FIRST_HEADERS)
+    if kept is None or kept[0] is not headers:
+        kept = scope[_FIRST_HEADERS] = (headers, dict(reversed(tuple(headers))))
+    return kept[1]
+
+
 def _header(scope: dict, name: bytes) -> bytes | None:
-    return next((v for k, v in scope.get("headers", ()) if k == name), None)
+    return first_headers(scope).get(name)
 
 
 def _is_event_stream(scope: dict) -> bool:
