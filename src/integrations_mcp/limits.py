@@ -102,9 +102,11 @@ class InFlightLimit:
     bounded either way. The cap stays under the SDK client's 30 s timeout, so a client is answered, not timed out."""
 
     def __init__(self, app: Callable, *, limit: int, queue_seconds: float = QUEUE_SECONDS,
-                 max_wait_seconds: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_wait_seconds: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 on_idle: Callable[[], None] | None = None) -> None:
         self.app, self.limit, self.queue_seconds, self.max_wait_seconds = app, limit, queue_seconds, max_wait_seconds
         self._clock = clock
+        self.on_idle = on_idle  # called when the last request in flight finishes
         self.in_flight = 0
         self._turns: deque[anyio.Event] = deque()  # the waiting requests, in arrival order
         self._finished_at = clock()  # when a request last finished: the queue's progress
@@ -135,6 +137,8 @@ class InFlightLimit:
             self._turns.popleft().set()
         else:
             self.in_flight -= 1
+            if not self.in_flight and self.on_idle is not None:
+                self.on_idle()
 
     async def _wait_for_slot(self) -> bool:
         if len(self._turns) >= self.limit:  # the queue is bounded too: past it, overload is answered at once

@@ -138,6 +138,24 @@ async def test_a_request_waits_at_most_max_wait_seconds_even_while_others_finish
     assert (limit.in_flight, limit.waiting) == (0, 0)
 
 
+async def test_on_idle_is_called_when_the_last_request_in_flight_finishes() -> None:
+    release, idle = anyio.Event(), []
+
+    async def held(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/held":
+            await release.wait()
+        await ok_app(scope, receive, send)
+
+    limit = InFlightLimit(held, limit=4, on_idle=lambda: idle.append(limit.in_flight))
+    async with anyio.create_task_group() as group:
+        group.start_soon(call, limit, request("/held"))
+        await anyio.wait_all_tasks_blocked()
+        await call(limit, request())  # finishes while /held is still in flight: not idle
+        assert idle == []
+        release.set()
+    assert idle == [0]
+
+
 async def test_a_waiting_request_that_goes_away_gives_up_its_place_or_its_slot() -> None:
     release = anyio.Event()
 
