@@ -15,9 +15,10 @@ otherwise a SQLite file: the output says which.
    generator's and the emulators' CPU per call (if the generator's is near a core's worth, it sets the pace), and
    the server's RSS after. `--rounds N` repeats each session count N times, rotating the order (with `--before`,
    each of the three servers runs first, second and last in turn over three rounds), and prints the median ratios
-   with their range over the rounds. With two or more CPUs the HTTP servers run on a CPU of their own and everything
-   else (this process, PostgreSQL, the emulators, the load generator) on the others, the same for every server
-   (`--no-pin` to let them share): the first line of the output says which.
+   with their range over the rounds (with `--before`, also ours against before directly, round by round). With two
+   or more CPUs the HTTP servers run on a CPU of their own and everything else (this process, PostgreSQL, the
+   emulators, the load generator) on the others, the same for every server (`--no-pin` to let them share): the
+   first line of the output says which.
 2. Per tool over stdio: each tool of ours against the bare server sending exactly the requests that tool sent
    (recorded at the emulators), calls alternating; medians, p90 and ratios.
 
@@ -403,6 +404,11 @@ def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, sessi
                     print(f"  median of {rounds} rounds, {name} / bare (range): " + ", ".join(
                         f"{label} {spread([r[name][key] for r in ratios])}"
                         for key, label in (("rate", "throughput"), ("p99", "p99"), ("cpu", "CPU per call"))))
+            if before:  # after against before directly, round by round (they run side by side in each round)
+                after, prior = "ours, team config", "ours, before"
+                print(f"  {'median' if rounds > 1 else 'one round'}, {after} / before (range): " + ", ".join(
+                    f"{label} {spread([r[after][key] / r[prior][key] for r in ratios])}"
+                    for key, label in (("rate", "throughput"), ("p99", "p99"), ("cpu", "CPU per call"))))
 
 
 def spread(values: list[float]) -> str:
