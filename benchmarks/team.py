@@ -14,12 +14,16 @@ otherwise a SQLite file: the output says which.
    call, errors (and the first ones), the server's CPU per call (/proc utime and stime, before and after), the load
    generator's and the emulators' CPU per call (if the generator's is near a core's worth, it sets the pace), and
    the server's RSS after. `--rounds N` repeats each session count N times, rotating the order (with `--before`,
-   each of the three servers runs first, second and last in turn over three rounds), and prints the median ratios.
+   each of the three servers runs first, second and last in turn over three rounds), and prints the median ratios
+   with their range over the rounds (with `--before`, also ours against before directly, round by round). With two
+   or more CPUs the HTTP servers run on a CPU of their own and everything else (this process, PostgreSQL, the
+   emulators, the load generator) on the others, the same for every server (`--no-pin` to let them share): the
+   first line of the output says which.
 2. Per tool over stdio: each tool of ours against the bare server sending exactly the requests that tool sent
    (recorded at the emulators), calls alternating; medians, p90 and ratios.
 
 Figures, not assertions: `python benchmarks/team.py [--sessions 50 200 500] [--calls 5] [--stdio-calls 30]
-[--rounds 1]`.
+[--rounds 1] [--no-pin]`.
 The machine is shared: compare the ratios of one run. Goals (issue 22): 0 errors at 200 and 500 sessions,
 throughput >= 0.9x bare, p99 <= 1.5x bare, CPU per call <= 1.3x bare for reads."""
 
@@ -57,6 +61,7 @@ BARE = [sys.executable, str(HERE / "bare_server.py")]
 TENANT = SANDBOX_TENANT_ID
 LOAD_CLIENT = "wire"  # or "sdk" (--client): the SDK's Client in every session
 READ_TOOL = "GetCxEngageIntegrations"
+SERVER_CPUS: set[int] = set()  # --pin: the CPU(s) of the measured servers; everything else runs on the others
 TOKEN_NAMES = [("lead", "integrations:read integrations:write"), ("ops", "integrations:read integrations:write"),
                ("payments", "integrations:read integrations:write"), ("voice", "integrations:read integrations:write"),
                ("audit", "integrations:read"), ("support", "integrations:read")]
@@ -93,10 +98,28 @@ def run_emulators() -> None:
         time.sleep(3600)
 
 
+def pin_cpus(pin: bool) -> str:
+    """With `pin` and at least two CPUs: the measured HTTP servers (ours, bare, before) get the last CPU of this
+    process's set, and this process, whatever it starts (PostgreSQL, the emulators, the load generator) and the
+    stdio servers get the others, so that the server under test does not share its CPU with the load it is
+    measured under, and each server gets the same treatment. Returns what the output says about it."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not pin or len(allowed) < 2:
+        return f"not pinned ({len(allowed) or os.cpu_count()} CPU(s){'' if pin else ', --no-pin'})"
+    SERVER_CPUS.add(allowed[-1])
+    os.sched_setaffinity(0, allowed[:-1])
+    return f"HTTP servers pinned to CPU {allowed[-1]}, everything else to CPU(s) {','.join(map(str, allowed[:-1]))}"
+
+
+def _on_server_cpus() -> None:  # in the child, before exec: threads the server starts inherit it
+    os.sched_setaffinity(0, SERVER_CPUS)
+
+
 @contextmanager
 def process(command: list[str], env: dict[str, str], port: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                preexec_fn=_on_server_cpus if SERVER_CPUS else None)
         try:
             if port is not None:
                 _wait_until_listening(proc, port, output)
@@ -378,9 +401,18 @@ def http_table(keys: dict[str, str], urls: dict[str, Any], state_url: str, sessi
                 ratios.append(print_http_rows(sessions, calls, results, f" (round {turn + 1})" if rounds > 1 else ""))
             if rounds > 1:
                 for name in ratios[0]:
-                    medians = {k: statistics.median(r[name][k] for r in ratios) for k in ratios[0][name]}
-                    print(f"  median of {rounds} rounds, {name} / bare: throughput {medians['rate']:.2f}, p99 "
-                          f"{medians['p99']:.2f}, CPU per call {medians['cpu']:.2f}")
+                    print(f"  median of {rounds} rounds, {name} / bare (range): " + ", ".join(
+                        f"{label} {spread([r[name][key] for r in ratios])}"
+                        for key, label in (("rate", "throughput"), ("p99", "p99"), ("cpu", "CPU per call"))))
+            if before:  # after against before directly, round by round (they run side by side in each round)
+                after, prior = "ours, team config", "ours, before"
+                print(f"  {'median' if rounds > 1 else 'one round'}, {after} / before (range): " + ", ".join(
+                    f"{label} {spread([r[after][key] / r[prior][key] for r in ratios])}"
+                    for key, label in (("rate", "throughput"), ("p99", "p99"), ("cpu", "CPU per call"))))
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def print_memory(title: str, targets: dict[str, tuple[str, int, str, list[str]]]) -> None:
@@ -523,14 +555,17 @@ def main() -> None:
                         "fixtures for the HTTP load (40: ours answers a full default page, bare the whole list)")
     parser.add_argument("--rounds", type=int, default=1, help="load runs per session count (alternating who goes "
                         "first), with the median ratios")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="let every process run on any CPU "
+                        "(default: the HTTP servers on a CPU of their own, when there are two or more)")
     args = parser.parse_args()
     global LOAD_CLIENT
     LOAD_CLIENT = args.client
     keys = real_length_keys()
+    pinning = pin_cpus(args.pin)  # before PostgreSQL and the emulators start: they inherit this process's CPUs
     with ExitStack() as stack:
         state_url, state_kind = stack.enter_context(state_database(stack))
         print(f"team configuration: both vendors (keys of real length), INTEGRATIONS_STATE_KEY, {len(TOKEN_NAMES)} "
-              f"bearer tokens; state: {state_kind}; server CPUs: {os.cpu_count()}")
+              f"bearer tokens; state: {state_kind}; CPUs: {os.cpu_count()}, {pinning}")
         urls = stack.enter_context(emulators(keys, args.integrations))
         print(f"HTTP: load generator and emulators in processes of their own; tool: ours {READ_TOOL}, bare one GET "
               f"of the same endpoint; CxEngage integrations added to the fixtures: {args.integrations}")

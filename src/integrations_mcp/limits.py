@@ -30,7 +30,7 @@ import anyio
 from integrations_mcp.errors import GuardrailError
 
 __all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota", "TokenBuckets", "check_pending",
-           "client_of", "handshake_era", "quota_refusal"]
+           "client_of", "first_headers", "handshake_era", "quota_refusal"]
 
 MiB = 1024 * 1024
 QUEUE_SECONDS = 5.0  # a request past the in-flight limit gets its 503 when no request finished for this long
@@ -67,8 +67,22 @@ async def _answer(send: Callable, status: int, text: str, retry_after: float | N
     await send({"type": "http.response.body", "body": body})
 
 
+_FIRST_HEADERS = "integrations_mcp.first_headers"  # the scope key under which `first_headers` keeps its dict
+
+
+def first_headers(scope: dict) -> dict[bytes, bytes]:
+    """The first value of each request header, by name (the one the SDK and Starlette read), made once per request:
+    the layers of the edge look their headers up instead of each scanning the list again. Kept in the scope with
+    the list it was made from, so a layer that replaces the list (ForwardedHeaders) gets a new one."""
+    headers = scope.get("headers", ())
+    kept = scope.get(_FIRST_HEADERS)
+    if kept is None or kept[0] is not headers:
+        kept = scope[_FIRST_HEADERS] = (headers, dict(reversed(tuple(headers))))
+    return kept[1]
+
+
 def _header(scope: dict, name: bytes) -> bytes | None:
-    return next((v for k, v in scope.get("headers", ()) if k == name), None)
+    return first_headers(scope).get(name)
 
 
 def _is_event_stream(scope: dict) -> bool:
@@ -88,9 +102,11 @@ class InFlightLimit:
     bounded either way. The cap stays under the SDK client's 30 s timeout, so a client is answered, not timed out."""
 
     def __init__(self, app: Callable, *, limit: int, queue_seconds: float = QUEUE_SECONDS,
-                 max_wait_seconds: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_wait_seconds: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic,
+                 on_idle: Callable[[], None] | None = None) -> None:
         self.app, self.limit, self.queue_seconds, self.max_wait_seconds = app, limit, queue_seconds, max_wait_seconds
         self._clock = clock
+        self.on_idle = on_idle  # called when the last request in flight finishes
         self.in_flight = 0
         self._turns: deque[anyio.Event] = deque()  # the waiting requests, in arrival order
         self._finished_at = clock()  # when a request last finished: the queue's progress
@@ -121,6 +137,8 @@ class InFlightLimit:
             self._turns.popleft().set()
         else:
             self.in_flight -= 1
+            if not self.in_flight and self.on_idle is not None:
+                self.on_idle()
 
     async def _wait_for_slot(self) -> bool:
         if len(self._turns) >= self.limit:  # the queue is bounded too: past it, overload is answered at once

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit, TokenBuckets
+from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit, TokenBuckets, first_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -138,6 +138,24 @@ async def test_a_request_waits_at_most_max_wait_seconds_even_while_others_finish
     assert (limit.in_flight, limit.waiting) == (0, 0)
 
 
+async def test_on_idle_is_called_when_the_last_request_in_flight_finishes() -> None:
+    release, idle = anyio.Event(), []
+
+    async def held(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/held":
+            await release.wait()
+        await ok_app(scope, receive, send)
+
+    limit = InFlightLimit(held, limit=4, on_idle=lambda: idle.append(limit.in_flight))
+    async with anyio.create_task_group() as group:
+        group.start_soon(call, limit, request("/held"))
+        await anyio.wait_all_tasks_blocked()
+        await call(limit, request())  # finishes while /held is still in flight: not idle
+        assert idle == []
+        release.set()
+    assert idle == [0]
+
+
 async def test_a_waiting_request_that_goes_away_gives_up_its_place_or_its_slot() -> None:
     release = anyio.Event()
 
@@ -183,6 +201,16 @@ async def test_a_body_that_stalls_is_answered_408_and_one_too_long_413() -> None
     assert declared["status"] == 413
     assert (await call(BodyLimit(reads_body, limit=100), request(content_length="2"),
                        [{"type": "http.request", "body": b"{}", "more_body": False}]))["status"] == 200
+
+
+def test_each_header_is_its_first_value_read_again_when_a_layer_replaces_the_list() -> None:
+    scope = request(host="a.example", content_length="2")
+    scope["headers"].append((b"host", b"b.example"))  # a second Host: the first one counts, as the SDK reads it
+    assert first_headers(scope)[b"host"] == b"a.example" and first_headers(scope)[b"content-length"] == b"2"
+    assert first_headers(scope) is first_headers(scope)  # made once per request
+    forwarded = {**scope, "headers": [(b"host", b"c.example")]}  # as ForwardedHeaders does for a trusted proxy
+    assert first_headers(forwarded) == {b"host": b"c.example"}
+    assert first_headers(scope)[b"host"] == b"a.example"
 
 
 async def test_only_handshake_era_posts_without_a_session_count_as_openings() -> None:

@@ -19,7 +19,7 @@ from mcp.server.streamable_http import EventCallback, EventId, EventMessage, Eve
 from mcp.types import JSONRPCMessage
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from integrations_mcp.limits import handshake_era
+from integrations_mcp.limits import first_headers, handshake_era
 
 __all__ = ["BoundedEventStore", "SessionScopes"]
 
@@ -94,16 +94,12 @@ class SessionScopes:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session_id: str | None = None
-        version: bytes | None = None
-        for key, value in scope["headers"]:  # the first of each, as the SDK reads them
-            if key == SESSION_HEADER and session_id is None:
-                session_id = value.decode("latin-1")
-            elif key == VERSION_HEADER and version is None:
-                version = value
-        if not handshake_era(version):
+        headers = first_headers(scope)  # the first of each, as the SDK reads them
+        if not handshake_era(headers.get(VERSION_HEADER)):
             await self.app(scope, receive, send)
             return
+        session = headers.get(SESSION_HEADER)
+        session_id = None if session is None else session.decode("latin-1")
         events = self.store.scope_of(session_id)
 
         async def learn_session(message: Message) -> None:

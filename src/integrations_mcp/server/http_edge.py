@@ -12,6 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from integrations_mcp.limits import first_headers
 from integrations_mcp.pages.listener import host_allowed
 from integrations_mcp.pages.origin import origin_of
 from integrations_mcp.server.settings import Settings
@@ -48,22 +49,31 @@ def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
 
 
 class HostOriginGuard:
+    KEPT_VERDICTS = 256  # Host values whose verdict is kept (a client sends the same one on every request)
+
     def __init__(self, app: ASGIApp, *, hosts: Iterable[str], origins: Iterable[str]) -> None:
         self.app, self.hosts, self.origins = app, tuple(hosts), tuple(origins)
+        self._verdicts: dict[str, bool] = {}
+
+    def _host_allowed(self, host: str) -> bool:
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = host_allowed(host, self.hosts)
+            if len(self._verdicts) >= self.KEPT_VERDICTS:  # made-up names cannot grow it
+                self._verdicts.clear()
+            self._verdicts[host] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
-        host: str | None = None
-        origin: str | None = None
-        for key, value in scope["headers"]:  # the first of each
-            if key == b"host" and host is None:
-                host = value.decode("latin-1")
-            elif key == b"origin" and origin is None:
-                origin = value.decode("latin-1")
-        host = host or ""
-        if not host_allowed(host, self.hosts):
+        headers = first_headers(scope)  # the first of each
+        host = headers.get(b"host", b"").decode("latin-1")
+        origin = headers.get(b"origin")
+        if origin is not None:
+            origin = origin.decode("latin-1")
+        if not self._host_allowed(host):
             refusal = PlainTextResponse(
                 f"Host {host[:100]!r} is not accepted by this server (DNS-rebinding protection). If clients reach it "
                 "under this name (a reverse proxy, a port mapping), add it to INTEGRATIONS_ALLOWED_HOSTS (comma "
@@ -101,7 +111,7 @@ class ForwardedHeaders:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if not any(k in self.FORWARDED for k, _ in scope["headers"]):  # nothing to drop or to believe
+        if self.FORWARDED.isdisjoint(first_headers(scope)):  # nothing to drop or to believe
             await self.app(scope, receive, send)
             return
         client = scope.get("client") or ("", 0)

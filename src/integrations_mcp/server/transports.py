@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import Callable
 
 from mcp.server.mcpserver import MCPServer
@@ -48,9 +49,10 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
                                      allowed_origins=allowed_origins(settings))
 
 
-def http_app(server: MCPServer, settings: Settings) -> Starlette:
+def http_app(server: MCPServer, settings: Settings, on_idle: Callable[[], None] | None = None) -> Starlette:
     """The MCP endpoint at /mcp (behind the SDK's bearer auth when configured: `build_server` gave the server its
-    verifier), /healthz, the protected-resource metadata, and the server's own form/approval pages."""
+    verifier), /healthz, the protected-resource metadata, and the server's own form/approval pages. `on_idle`: called
+    whenever the last request in flight finishes (`run_http`: `HeapSettler`)."""
     security = transport_security(settings)
     sdk_wire.install()  # a kept tools/list answer is sent as the JSON text made once (toolkit/tool_list.py)
     events = BoundedEventStore()
@@ -84,7 +86,7 @@ def http_app(server: MCPServer, settings: Settings) -> Starlette:
     app.add_middleware(SessionScopes, store=events)
     app.add_middleware(HostOriginGuard, hosts=security.allowed_hosts, origins=security.allowed_origins)
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes, chunk_timeout=limits.header_timeout)
-    app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
+    app.add_middleware(InFlightLimit, limit=limits.max_in_flight, on_idle=on_idle)
     app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     return app
 
@@ -105,7 +107,7 @@ def run_http(server: MCPServer, settings: Settings) -> None:
     if settings.forms_port or settings.forms_host != "127.0.0.1":
         log.warning("INTEGRATIONS_FORMS_HOST/INTEGRATIONS_FORMS_PORT are for stdio: over HTTP the form and approval "
                     "pages are served on the MCP listener (linked at INTEGRATIONS_PUBLIC_URL when set).")
-    app = http_app(server, settings)
+    app = http_app(server, settings, on_idle=HeapSettler())
     log.info("MCP endpoint: http://%s:%d/mcp (%s)", settings.host, settings.port,
              "authentication required" if settings.auth_enabled else "no authentication")
     try:
@@ -123,3 +125,19 @@ def settle_heap() -> None:
     run of the team benchmark, ~0.15 s each). Garbage of the start is collected first, so none is kept."""
     gc.collect()
     gc.freeze()
+
+
+class HeapSettler:
+    """What the parts made on first use add later (a vendor's modules on its first call; SQLAlchemy and the driver on
+    the state database's first use, ~50,000 objects with PostgreSQL) is settled like the start's: the next time no
+    request is in flight (InFlightLimit's `on_idle`), if modules were imported since the last time (one look at
+    sys.modules), so that full collections under load walk only what requests made. Settling while idle: a request's
+    objects frozen mid-flight would never be collected if they later became cyclic garbage."""
+
+    def __init__(self) -> None:
+        self._modules = len(sys.modules)
+
+    def __call__(self) -> None:
+        if len(sys.modules) != self._modules:
+            settle_heap()
+            self._modules = len(sys.modules)
