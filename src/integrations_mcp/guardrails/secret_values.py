@@ -242,6 +242,9 @@ def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
     if _known_clean(text, entropy, hex_tokens):
         return []
+    if not entropy and not hex_tokens and _holds_no_hint(text):
+        _note_clean(text, entropy, hex_tokens)
+        return []
     kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
                    | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
     if not kinds:
@@ -254,6 +257,9 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     secret disguised by invisible or full-width characters is masked in the canonical form of the text, which is
     then what is returned."""
     if _known_clean(text, entropy, False):
+        return text
+    if not entropy and _holds_no_hint(text):
+        _note_clean(text, entropy, False)
         return text
     hidden = _hidden_kinds(text, entropy=entropy)
     if hidden:
@@ -321,6 +327,32 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     return kinds
 
 
+def _holds_no_hint(text: str) -> bool:
+    """Whether an ASCII `text` surely holds nothing `_findings` (without the entropy and hex rules) or `_hidden_kinds`
+    would find, by searching it with its blanks removed once for every format's hint, where the two searched the text
+    and that one each: a hint without blanks in the text is in it without blanks too, and the few hints with a blank
+    (`-----BEGIN `) are looked for in the text. Then the gated one-character hints, the schemes' words and `://`,
+    as `_findings` does. False (the full scan decides) for any other text, or as soon as one is there."""
+    if len(text) < 8:
+        return True  # neither scans a text this short
+    if not text.isascii():
+        return False  # its canonical form may differ (`canonical_chars`)
+    triggers = _triggers(False)
+    compact = "".join(text.split())
+    if triggers.any is not None and triggers.any.search(compact) is not None \
+            or any(hint in text for hint in triggers.blank_hints):
+        return False
+    if triggers.folded:
+        lowered = compact.lower()
+        if any(hint in lowered for hint, _ in triggers.folded):
+            return False
+    for scanned, singles in ((text, triggers.single), (compact, _triggers(True).single)):
+        for hint, rule in singles:
+            if hint in scanned and (rule.gate_pattern is None or rule.gate_pattern.search(scanned)):
+                return False
+    return not _has_auth_word(text.lower()) and "://" not in text
+
+
 def _prefixed_findings(text: str) -> Iterator[Finding]:
     yield from _format_findings(text, prefixed_only=True)
 
@@ -341,6 +373,7 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
+        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)  # `_holds_no_hint`
 
     def __call__(self, text: str) -> list[Format]:
         rules: list[Format] = []
