@@ -242,11 +242,9 @@ def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
     if _known_clean(text, entropy, hex_tokens):
         return []
-    if not entropy and not hex_tokens and _holds_no_hint(text):
-        _note_clean(text, entropy, hex_tokens)
-        return []
-    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-                   | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    hinted = not _holds_no_hint(text)
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, hinted=hinted)}
+                   | (_hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens) if hinted else set()))
     if not kinds:
         _note_clean(text, entropy, hex_tokens)
     return kinds
@@ -258,13 +256,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     then what is returned."""
     if _known_clean(text, entropy, False):
         return text
-    if not entropy and _holds_no_hint(text):
-        _note_clean(text, entropy, False)
-        return text
-    hidden = _hidden_kinds(text, entropy=entropy)
+    hinted = not _holds_no_hint(text)
+    hidden = _hidden_kinds(text, entropy=entropy) if hinted else set()
     if hidden:
         text = canonical_chars(text)
-    findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
+    findings = sorted(_findings(text, entropy=entropy, hinted=hinted), key=lambda f: (f.start, -f.end))
     if not hidden and not findings:
         _note_clean(text, entropy, False)
         return text
@@ -328,11 +324,12 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
 
 
 def _holds_no_hint(text: str) -> bool:
-    """Whether an ASCII `text` surely holds nothing `_findings` (without the entropy and hex rules) or `_hidden_kinds`
-    would find, by searching it with its blanks removed once for every format's hint, where the two searched the text
-    and that one each: a hint without blanks in the text is in it without blanks too, and the few hints with a blank
-    (`-----BEGIN `) are looked for in the text. Then the gated one-character hints, the schemes' words and `://`,
-    as `_findings` does. False (the full scan decides) for any other text, or as soon as one is there."""
+    """Whether `text` surely holds nothing `_hidden_kinds` or `_findings` would find but by the entropy and hex rules
+    (no format, scheme word or URL), found by searching an ASCII text with its blanks removed once for every
+    format's hint, where the two searched the text and that one each: a hint without blanks in the text is in it
+    without blanks too, and the few hints with a blank (`-----BEGIN `) are looked for in the text. Then the gated
+    one-character hints, the schemes' words and `://`, as `_findings` does. False (the full scans decide) for any
+    other text, or as soon as one is there."""
     if len(text) < 8:
         return True  # neither scans a text this short
     if not text.isascii():
@@ -427,18 +424,22 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
                 yield Finding(rule.kind, start, match.end())
 
 
-def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> Iterator[Finding]:
+def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False, hinted: bool = True) -> Iterator[Finding]:
+    """`hinted=False`: the text holds no format's hint, scheme word or URL (`_holds_no_hint`): only the entropy and
+    hex rules can find anything."""
     if len(text) < 8:
         return
-    yield from _format_findings(text)
-    # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
-    # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
-    auth = not text.isascii() or _has_auth_word(text.lower())
-    for match in _AUTH_SCHEME.finditer(text) if auth else ():
-        if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
-            yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
-    for match in _urls(text):
-        yield from _url_findings(match.group(0), match.start())
+    if hinted:
+        yield from _format_findings(text)
+        # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII
+        # letters and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
+        auth = not text.isascii() or _has_auth_word(text.lower())
+        for match in _AUTH_SCHEME.finditer(text) if auth else ():
+            if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
+                yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"),
+                              match.end("value"))
+        for match in _urls(text):
+            yield from _url_findings(match.group(0), match.start())
     if entropy:
         for match in _AWS_SECRET.finditer(text):
             if looks_random(match.group(0)):
