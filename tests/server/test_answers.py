@@ -144,7 +144,10 @@ async def test_every_answer_is_its_output_models_answer_of_the_structured_conten
         result = await session.call(tool, arguments)
         assert not result.is_error, (tool, text_of(result))
         model = session.server.tool_specs[tool].tool.fn_metadata.output_model
-        assert text_of(result) == model.model_validate(result.structured_content).answer(), tool
+        sent = model.model_validate(result.structured_content)
+        assert text_of(result) == sent.answer(), tool
+        # The structuredContent is the model's dump (toolkit/server.py _converted).
+        assert result.structured_content == sent.model_dump(mode="json", by_alias=True), tool
         return result.structured_content
 
     await answer("GetSiteThirdPartyIntegrations")

@@ -242,8 +242,8 @@ def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
     if _known_clean(text, entropy, hex_tokens):
         return []
-    hinted = not _holds_no_hint(text)
-    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, hinted=hinted)}
+    hinted = not _no_format_hint(text)
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, formats=hinted)}
                    | (_hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens) if hinted else set()))
     if not kinds:
         _note_clean(text, entropy, hex_tokens)
@@ -256,11 +256,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     then what is returned."""
     if _known_clean(text, entropy, False):
         return text
-    hinted = not _holds_no_hint(text)
+    hinted = not _no_format_hint(text)
     hidden = _hidden_kinds(text, entropy=entropy) if hinted else set()
     if hidden:
         text = canonical_chars(text)
-    findings = sorted(_findings(text, entropy=entropy, hinted=hinted), key=lambda f: (f.start, -f.end))
+    findings = sorted(_findings(text, entropy=entropy, formats=hinted), key=lambda f: (f.start, -f.end))
     if not hidden and not findings:
         _note_clean(text, entropy, False)
         return text
@@ -323,13 +323,13 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     return kinds
 
 
-def _holds_no_hint(text: str) -> bool:
-    """Whether `text` surely holds nothing `_hidden_kinds` or `_findings` would find but by the entropy and hex rules
-    (no format, scheme word or URL), found by searching an ASCII text with its blanks removed once for every
-    format's hint, where the two searched the text and that one each: a hint without blanks in the text is in it
-    without blanks too, and the few hints with a blank (`-----BEGIN `) are looked for in the text. Then the gated
-    one-character hints, the schemes' words and `://`, as `_findings` does. False (the full scans decide) for any
-    other text, or as soon as one is there."""
+def _no_format_hint(text: str) -> bool:
+    """Whether `text` surely holds no known format (`KNOWN_FORMATS`), neither as it is (`_format_findings`) nor with
+    its blanks removed (`_hidden_kinds`, which finds nothing else), found by searching an ASCII text with its blanks
+    removed once for every format's hint, where the two searched the text and that one each: a hint without blanks
+    in the text is in it without blanks too, and the few hints with a blank (`-----BEGIN `) are looked for in the
+    text; then the gated one-character hints. False (the full scans decide) for any other text, or when one is
+    there."""
     if len(text) < 8:
         return True  # neither scans a text this short
     if not text.isascii():
@@ -347,7 +347,7 @@ def _holds_no_hint(text: str) -> bool:
         for hint, rule in singles:
             if hint in scanned and (rule.gate_pattern is None or rule.gate_pattern.search(scanned)):
                 return False
-    return not _has_auth_word(text.lower()) and "://" not in text
+    return True
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
@@ -370,7 +370,7 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
-        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)  # `_holds_no_hint`
+        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)  # `_no_format_hint`
 
     def __call__(self, text: str) -> list[Format]:
         rules: list[Format] = []
@@ -424,22 +424,20 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
                 yield Finding(rule.kind, start, match.end())
 
 
-def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False, hinted: bool = True) -> Iterator[Finding]:
-    """`hinted=False`: the text holds no format's hint, scheme word or URL (`_holds_no_hint`): only the entropy and
-    hex rules can find anything."""
+def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False, formats: bool = True) -> Iterator[Finding]:
+    """`formats=False`: the text holds no known format (`_no_format_hint`), which are then not looked for."""
     if len(text) < 8:
         return
-    if hinted:
+    if formats:
         yield from _format_findings(text)
-        # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII
-        # letters and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
-        auth = not text.isascii() or _has_auth_word(text.lower())
-        for match in _AUTH_SCHEME.finditer(text) if auth else ():
-            if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
-                yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"),
-                              match.end("value"))
-        for match in _urls(text):
-            yield from _url_findings(match.group(0), match.start())
+    # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
+    # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
+    auth = not text.isascii() or _has_auth_word(text.lower())
+    for match in _AUTH_SCHEME.finditer(text) if auth else ():
+        if _auth_value_is_secret(match["scheme"].lower(), match["value"]):
+            yield Finding(f"{match['scheme'].capitalize()} credentials", match.start("value"), match.end("value"))
+    for match in _urls(text):
+        yield from _url_findings(match.group(0), match.start())
     if entropy:
         for match in _AWS_SECRET.finditer(text):
             if looks_random(match.group(0)):
