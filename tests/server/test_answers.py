@@ -8,6 +8,7 @@ import dataclasses
 import json
 from typing import Any, Literal
 
+import pydantic_core
 import pytest
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -139,6 +140,7 @@ async def test_every_answer_is_its_output_models_answer_of_the_structured_conten
     is a model with an answer, records with saved options and masked values among them."""
     rc = session.revcent
     option_id, field_id, values = static_single_select(rc)
+    shapes: set[tuple[str, bytes]] = set()
 
     async def answer(tool: str, **arguments: Any) -> dict[str, Any]:
         result = await session.call(tool, arguments)
@@ -148,6 +150,7 @@ async def test_every_answer_is_its_output_models_answer_of_the_structured_conten
         assert text_of(result) == sent.answer(), tool
         # The structuredContent is the model's dump (toolkit/server.py _converted).
         assert result.structured_content == sent.model_dump(mode="json", by_alias=True), tool
+        shapes.add((tool, pydantic_core.to_json(result.structured_content, fallback=str)))
         return result.structured_content
 
     await answer("GetSiteThirdPartyIntegrations")
@@ -181,6 +184,10 @@ async def test_every_answer_is_its_output_models_answer_of_the_structured_conten
     await answer("GetIntegrationGuide", guide="revcent/lifecycle")
     await answer("GetIntegrationChanges")
     await answer("GetIntegrationChanges", change_id=1)
+    # The JSON the server made of each answer it kept (by the model's serializer where json_exact) is the answer's.
+    kept = set(session.server.kept_texts._texts)
+    assert {"GetUserThirdPartyIntegration", "GetSiteThirdPartyIntegration"} <= {tool for tool, _ in kept}
+    assert kept <= shapes
 
 
 def test_a_model_is_json_exact_when_validating_its_dump_gives_its_values_back() -> None:

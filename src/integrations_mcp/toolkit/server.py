@@ -23,7 +23,7 @@ from integrations_mcp.lazy_http import HttpClients
 from integrations_mcp.secure_forms.server import SecureFormServer
 from integrations_mcp.state.store import StateStore
 from integrations_mcp.toolkit.access import READ_SCOPE, WRITE_SCOPE, may_call
-from integrations_mcp.toolkit.answers import KeptTexts, text_answer
+from integrations_mcp.toolkit.answers import KeptTexts, json_exact, text_answer
 from integrations_mcp.toolkit.arguments import argument_size
 from integrations_mcp.toolkit.refusals import FramedError, framed_failure, too_large, unknown_arguments
 from integrations_mcp.toolkit.registration import ToolSpec
@@ -91,7 +91,7 @@ class IntegrationsServer(MCPServer):
                 raise
             if not isinstance(result, CallToolResult):
                 return result
-            structured = _structured_json(result)
+            structured = _structured_json(result, dumped)
             result, made = self._with_text(name, result, structured if converted else None, dumped)
         shown = (result.content, result.structured_content)
         if _answer_chars(result, structured) > INLINE_GUARD_CHARS:
@@ -186,11 +186,16 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | 
         raise UnexpectedToolError(f"Error executing tool {name}") from exc
 
 
-def _structured_json(result: CallToolResult) -> bytes | None:
-    """The structuredContent as JSON (UTF-8), made in C; None when there is none or it cannot be made here."""
+def _structured_json(result: CallToolResult, dumped: BaseModel | None = None) -> bytes | None:
+    """The structuredContent as JSON (UTF-8), made in C; None when there is none or it cannot be made here.
+    `dumped`: the model instance it is the dump of (`_converted`): when its model is `json_exact` (strings, numbers,
+    booleans and lists of them, as they are, with no serializer of its own), the model's serializer writes the same
+    JSON with the types known, in half the time of a `to_json` of the dict, which finds each value's type."""
     if result.structured_content is None:
         return None
     try:
+        if dumped is not None and json_exact(type(dumped)):
+            return dumped.__pydantic_serializer__.to_json(dumped, by_alias=True)
         return pydantic_core.to_json(result.structured_content, fallback=str)
     except (ValueError, RecursionError):
         return None
