@@ -143,5 +143,8 @@ def test_a_value_is_filtered_by_the_strings_written_in_its_json() -> None:
             cleaned = outputs.clean_output(hidden, as_json=shape)
             assert KEY not in json.dumps(cleaned) and REDACTED in json.dumps(cleaned)
             assert shape not in outputs._current.passing_json
+        hidden = {"a": [KEY, "caf\u00e9"]}
+        shape = json.dumps(hidden, ensure_ascii=False).encode("latin-1")  # not UTF-8: left to the walk
+        assert KEY not in json.dumps(outputs.clean_output(hidden, as_json=shape))
     finally:
         outputs.forget_configured_secrets()
