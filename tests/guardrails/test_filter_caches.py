@@ -123,3 +123,28 @@ def test_the_long_texts_and_values_stay_within_their_bound() -> None:
         assert held == known.long_chars <= outputs.PASSING_LONG_CHARS
     too_long = LONG * (outputs.PASSING_LONG_MAX_CHARS // len(LONG) + 1)
     assert outputs.clean_text(too_long) == too_long and too_long not in outputs._current.passing_long
+
+
+def test_a_value_is_filtered_by_the_strings_written_in_its_json() -> None:
+    """With no backslash in its JSON, a value's strings (keys, nested items, a str subclass) are read from it: all
+    clean, the value itself is returned and its JSON remembered; one holding a secret, the walk replaces it. Escaped
+    strings (a quote) are left to the walk."""
+
+    class Text(str):
+        pass
+
+    outputs.remember_configured_secrets((), also=[KEY])
+    try:
+        clean = {"a": {"b": ["plain words", Text("more words")]}, "n": 1}
+        shape = pydantic_core.to_json(clean)
+        assert outputs.clean_output(clean, as_json=shape) is clean and shape in outputs._current.passing_json
+        for hidden in ({"a": {"b": ["x", KEY]}}, {KEY: 1}, {"a": [Text(f"see {KEY}")]}, {"q": f'say "{KEY}"'}):
+            shape = pydantic_core.to_json(hidden)
+            cleaned = outputs.clean_output(hidden, as_json=shape)
+            assert KEY not in json.dumps(cleaned) and REDACTED in json.dumps(cleaned)
+            assert shape not in outputs._current.passing_json
+        hidden = {"a": [KEY, "caf\u00e9"]}
+        shape = json.dumps(hidden, ensure_ascii=False).encode("latin-1")  # not UTF-8: left to the walk
+        assert KEY not in json.dumps(outputs.clean_output(hidden, as_json=shape))
+    finally:
+        outputs.forget_configured_secrets()

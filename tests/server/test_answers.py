@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any, Literal
 
+import pydantic_core
 import pytest
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from integrations_mcp.toolkit.answers import json_exact
 from tests.harness import CXENGAGE_SECRET, Session, both_settings, connect, text_of
-from tests.vendors.cxengage.helpers import REST_ID
-from tests.vendors.revcent.helpers import completed_form, create, set_option, static_single_select
+from tests.vendors.cxengage.helpers import REST_ID, ZENDESK
+from tests.vendors.revcent.helpers import (
+    completed_form,
+    create,
+    credential_values,
+    revcent_form_id,
+    set_option,
+    static_single_select,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -119,3 +130,99 @@ async def test_an_answer_the_output_filter_changed_is_never_kept(session: Sessio
         assert secret not in text_of(result) and secret not in json.dumps(result.structured_content)
         assert "[redacted]" in text_of(result)
     assert session.server.kept_texts._texts == {}
+
+
+
+async def test_every_answer_is_its_output_models_answer_of_the_structured_content(session: Session) -> None:
+    """The text of a structured result is the output model's answer() of the structuredContent sent. The server makes
+    it from the instance the tool returned when validating the dump would give that instance back
+    (toolkit/answers.py json_exact), otherwise from the dump: the same text either way, for every tool whose result
+    is a model with an answer, records with saved options and masked values among them."""
+    rc = session.revcent
+    option_id, field_id, values = static_single_select(rc)
+    shapes: set[tuple[str, bytes]] = set()
+
+    async def answer(tool: str, **arguments: Any) -> dict[str, Any]:
+        result = await session.call(tool, arguments)
+        assert not result.is_error, (tool, text_of(result))
+        model = session.server.tool_specs[tool].tool.fn_metadata.output_model
+        sent = model.model_validate(result.structured_content)
+        assert text_of(result) == sent.answer(), tool
+        # The structuredContent is the model's dump (toolkit/server.py _converted).
+        assert result.structured_content == sent.model_dump(mode="json", by_alias=True), tool
+        shapes.add((tool, pydantic_core.to_json(result.structured_content, fallback=str)))
+        return result.structured_content
+
+    await answer("GetSiteThirdPartyIntegrations")
+    await answer("GetSiteThirdPartyIntegration", site_third_party_integration_id=rc.site_id("tax"))
+    form = await answer("CreateSecureForm", site_third_party_integration_id=rc.site_id("tax"))
+    rc.complete_secure_form(revcent_form_id(form), credential_values(rc, "tax"))
+    await answer("GetSecureForm", secure_form_id=form["secure_form_id"])
+    uid = (await answer("CreateUserThirdPartyIntegration", name="Tax main", secure_form_id=form["secure_form_id"],
+                        site_third_party_integration=rc.site_id("tax")))["user_third_party_integration_id"]
+    await answer("EditUserThirdPartyIntegration", user_third_party_integration_id=uid,
+                 third_party_options=[{"id": option_id, "fields": [{"id": field_id, "value": [values[0]]}]}])
+    await answer("EditUserThirdPartyIntegration", user_third_party_integration_id=uid, dry_run=True,
+                 description="Renamed shop")
+    await answer("GetUserThirdPartyIntegrations")
+    await answer("GetUserThirdPartyIntegration", user_third_party_integration_id=uid)
+    masked = rc.add_user_integration(
+        name="Shop ghp_16C7e42F292c6912E7710c838347Ae178B4a", site_id=rc.site_id("tax"),
+        description="Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", enabled=True,
+        options_saved=[{"id": option_id, "fields": [{"id": field_id, "value": [values[1]]}]}])
+    shown = await answer("GetUserThirdPartyIntegration", user_third_party_integration_id=masked)
+    assert "ghp_" not in json.dumps(shown) and "[redacted]" in shown["integration"]["name"]
+
+    await answer("GetCxEngageIntegrations")
+    await answer("GetCxEngageIntegration", integration_id=REST_ID)
+    secrets = await answer("CreateCxEngageSecureForm", type="zendesk")
+    session.fill(secrets["secure_form_id"], {"password": "zd-typed-pw"})
+    created = await answer("CreateCxEngageIntegration", name="Desk", type="zendesk", properties=dict(ZENDESK),
+                           secure_form_id=secrets["secure_form_id"])
+    await answer("GetCxEngageIntegration", integration_id=created["integration_id"])
+    await answer("EditCxEngageIntegration", integration_id=REST_ID, description="New words")
+    await answer("GetIntegrationGuide", guide="revcent/lifecycle")
+    await answer("GetIntegrationChanges")
+    await answer("GetIntegrationChanges", change_id=1)
+    # The JSON the server made of each answer it kept (by the model's serializer where json_exact) is the answer's.
+    kept = set(session.server.kept_texts._texts)
+    assert {"GetUserThirdPartyIntegration", "GetSiteThirdPartyIntegration"} <= {tool for tool, _ in kept}
+    assert kept <= shapes
+
+
+def test_a_model_is_json_exact_when_validating_its_dump_gives_its_values_back() -> None:
+    class Row(BaseModel):
+        id: str
+        size: int | None = None
+        kind: Literal["a", "b"] = "a"
+        on: bool = False
+
+    class Page(BaseModel):
+        rows: list[Row]
+        asset: bool = Field(False, validation_alias=AliasChoices("asset", "remote_asset"))
+
+    assert json_exact(Row) and json_exact(Page)
+
+    class Loose(BaseModel):
+        value: Any
+
+    class Ratio(BaseModel):
+        value: float  # NaN is dumped as null
+
+    class Mapping(BaseModel):
+        value: dict[str, str]
+
+    class Renamed(BaseModel):
+        value: str = Field(serialization_alias="shown")
+
+    class Hidden(BaseModel):
+        value: str = Field("", exclude=True)
+
+    class Extra(BaseModel):
+        model_config = ConfigDict(extra="allow")
+
+    class Holding(BaseModel):
+        inner: Loose
+
+    for model in (Loose, Ratio, Mapping, Renamed, Hidden, Extra, Holding):
+        assert not json_exact(model), model.__name__

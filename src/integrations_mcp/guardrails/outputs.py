@@ -168,15 +168,21 @@ def clean_output(value: Any, *, keep: Iterable[str] = (), as_json: bytes | None 
     """A JSON value with every string (keys included) cleaned by `clean_text`, whatever its key; a string that is
     exactly one of `keep` (the server's own links) is left whole.
 
-    `as_json`: the value's JSON (`pydantic_core.to_json`), when the caller made it anyway. A value whose JSON passed
-    the filter whole before, under the same secrets and with no links to keep, is let through without a walk (a
-    record read again). Only a value made of JSON's own types alone (dicts with string keys, lists, strings, numbers,
-    booleans, None: `_find_changes`) is remembered: every string in its JSON is then one of its strings, which the
-    walk filtered and found clean, so a value with the same JSON holds only strings that passed."""
+    `as_json`: the value's JSON (`pydantic_core.to_json`), when the caller made it anyway. With no links to keep, the
+    strings written in it are filtered instead of walking the value (`_json_passes`: they include every string of the
+    value); when they all pass, the value is returned as it is, and otherwise the walk finds what to replace. A value
+    whose JSON passed whole before, under the same secrets, is let through without either (a record read again). A
+    JSON is remembered when all its strings passed, or when the walk found every string of a value made of JSON's own
+    types alone (dicts with string keys, lists, strings, numbers, booleans, None: `_find_changes`) clean: every string
+    in its JSON is then one of its strings. Either way, a value with the same JSON holds only strings that passed."""
     links = keep if isinstance(keep, (set, frozenset)) else frozenset(keep)
     known = _current  # one secret set for the whole value
     remember = as_json is not None and not links and len(as_json) <= PASSING_LONG_MAX_CHARS
     if remember and as_json in known.passing_json:
+        return value
+    if as_json is not None and not links and not isinstance(value, str) and _json_passes(as_json, known):
+        if remember:
+            known.keep_long(known.passing_json, as_json)
         return value
     if isinstance(value, str):
         # `_filtered` is `clean_text` without links to keep or a limit (a string equal to a link is kept whole here)
@@ -193,6 +199,25 @@ def clean_output(value: Any, *, keep: Iterable[str] = (), as_json: bytes | None 
     if remember and unchanged and plain:
         known.keep_long(known.passing_json, as_json)
     return cleaned
+
+
+def _json_passes(as_json: bytes, known: _Known) -> bool:
+    """Whether every string literal of `as_json` (a value's JSON as pydantic writes it: `to_json`, or the serializer of
+    the model it is the dump of), keys included, passes the filter
+    unchanged. Every string the walk (`_find_changes`) would filter is one of them: pydantic writes a dict, a list and
+    a string (and their subclasses) as JSON's own, and anything else it writes as text too (a tuple as a list, an
+    object by `str`), which only adds strings. Without a backslash no string is escaped, so the text between two
+    quotes is the string itself, found by one `split` in C instead of a walk in Python. False (the walk decides) when
+    there is a backslash or some string would change."""
+    if b"\\" in as_json:
+        return False
+    try:
+        written = as_json.decode()
+    except UnicodeDecodeError:  # not what pydantic writes: the walk decides
+        return False
+    # A short text that passed before is let through without a call (`passing` holds no longer ones).
+    return all(_filtered(text, known) == text
+               for text in set(written.split('"')[1::2]).difference(known.passing))
 
 
 _JSON_SCALARS = frozenset({type(None), bool, int, float})  # these exact types (no subclass: its own serialisation)

@@ -242,8 +242,9 @@ def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
     if _known_clean(text, entropy, hex_tokens):
         return []
-    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-                   | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens))
+    hinted = not _no_format_hint(text)
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, formats=hinted)}
+                   | (_hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens) if hinted else set()))
     if not kinds:
         _note_clean(text, entropy, hex_tokens)
     return kinds
@@ -255,10 +256,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     then what is returned."""
     if _known_clean(text, entropy, False):
         return text
-    hidden = _hidden_kinds(text, entropy=entropy)
+    hinted = not _no_format_hint(text)
+    hidden = _hidden_kinds(text, entropy=entropy) if hinted else set()
     if hidden:
         text = canonical_chars(text)
-    findings = sorted(_findings(text, entropy=entropy), key=lambda f: (f.start, -f.end))
+    findings = sorted(_findings(text, entropy=entropy, formats=hinted), key=lambda f: (f.start, -f.end))
     if not hidden and not findings:
         _note_clean(text, entropy, False)
         return text
@@ -321,6 +323,33 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     return kinds
 
 
+def _no_format_hint(text: str) -> bool:
+    """Whether `text` surely holds no known format (`KNOWN_FORMATS`), neither as it is (`_format_findings`) nor with
+    its blanks removed (`_hidden_kinds`, which finds nothing else), found by searching an ASCII text with its blanks
+    removed once for every format's hint, where the two searched the text and that one each: a hint without blanks
+    in the text is in it without blanks too, and the few hints with a blank (`-----BEGIN `) are looked for in the
+    text; then the gated one-character hints. False (the full scans decide) for any other text, or when one is
+    there."""
+    if len(text) < 8:
+        return True  # neither scans a text this short
+    if not text.isascii():
+        return False  # its canonical form may differ (`canonical_chars`)
+    triggers = _triggers(False)
+    compact = "".join(text.split())
+    if triggers.any is not None and triggers.any.search(compact) is not None \
+            or any(hint in text for hint in triggers.blank_hints):
+        return False
+    if triggers.folded:
+        lowered = compact.lower()
+        if any(hint in lowered for hint, _ in triggers.folded):
+            return False
+    for scanned, singles in ((text, triggers.single), (compact, _triggers(True).single)):
+        for hint, rule in singles:
+            if hint in scanned and (rule.gate_pattern is None or rule.gate_pattern.search(scanned)):
+                return False
+    return True
+
+
 def _prefixed_findings(text: str) -> Iterator[Finding]:
     yield from _format_findings(text, prefixed_only=True)
 
@@ -341,6 +370,7 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
+        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)  # `_no_format_hint`
 
     def __call__(self, text: str) -> list[Format]:
         rules: list[Format] = []
@@ -394,10 +424,12 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
                 yield Finding(rule.kind, start, match.end())
 
 
-def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False) -> Iterator[Finding]:
+def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False, formats: bool = True) -> Iterator[Finding]:
+    """`formats=False`: the text holds no known format (`_no_format_hint`), which are then not looked for."""
     if len(text) < 8:
         return
-    yield from _format_findings(text)
+    if formats:
+        yield from _format_findings(text)
     # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
     # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
     auth = not text.isascii() or _has_auth_word(text.lower())

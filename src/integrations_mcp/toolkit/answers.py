@@ -8,24 +8,74 @@ the texts it made by the answer's JSON (`KeptTexts`), so a record read again is 
 
 from __future__ import annotations
 
+import functools
 import json
+import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel
+from pydantic.fields import FieldInfo
 
 from integrations_mcp.pipeline.changes import FieldChange, render_changes
 
-__all__ = ["KeptTexts", "compact_json", "text_answer", "write_answer"]
+__all__ = ["KeptTexts", "compact_json", "json_exact", "text_answer", "write_answer"]
 
 KEPT_MAX_BYTES = 4000  # neither the JSON nor the text of a kept answer is longer
 KEPT_BYTES = 262_144  # the JSON and texts kept, in all (emptied when full)
 
 
-def text_answer(output_model: type | None, structured: Mapping[str, Any]) -> str:
+def text_answer(output_model: type | None, structured: Mapping[str, Any], dumped: BaseModel | None = None) -> str:
+    """`dumped`: the instance of `output_model` that `structured` is the dump of (mode "json", by alias), when the
+    server made it: if its model is `json_exact`, validating the dump would give back its values, so its own answer()
+    is the same text, made without that validation."""
     if isinstance(output_model, type) and issubclass(output_model, BaseModel) and hasattr(output_model, "answer"):
+        if type(dumped) is output_model and json_exact(output_model):
+            return dumped.answer()
         return output_model.model_validate(structured).answer()
     return compact_json(structured)
+
+
+_EXACT_TYPES = (str, int, bool, type(None))
+
+
+@functools.cache
+def json_exact(model: type[BaseModel]) -> bool:
+    """Whether dumping an instance of `model` (mode "json", by alias) and validating the dump gives back the instance's
+    values: every field is a string, integer, boolean, None, a literal of these, a list or union of them or another
+    such model, is dumped under a key it is also read by and is not excluded; the model keeps no extra fields and has
+    no serializer or computed field. Not such: Any and dicts (a float NaN is dumped as null), floats, dates. Validators
+    are taken to keep a value they made (tests/server/test_answers.py compares the two texts for every tool)."""
+    return _exact_model(model, frozenset())
+
+
+def _exact_model(model: type[BaseModel], seen: frozenset[type]) -> bool:
+    decorators = model.__pydantic_decorators__
+    if model in seen or model.model_computed_fields or decorators.field_serializers or decorators.model_serializers \
+            or model.model_config.get("extra") == "allow":
+        return False
+    return all(_exact_field(name, field) and _exact_type(field.annotation, seen | {model})
+               for name, field in model.model_fields.items())
+
+
+def _exact_field(name: str, field: FieldInfo) -> bool:
+    alias = field.validation_alias
+    read_by = {alias} if isinstance(alias, str) else {a for a in alias.choices if isinstance(a, str)} \
+        if isinstance(alias, AliasChoices) else {field.alias or name} if alias is None else set()
+    return not field.exclude and (field.serialization_alias or name) in read_by
+
+
+def _exact_type(annotation: Any, seen: frozenset[type]) -> bool:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _exact_type(args[0], seen)
+    if origin in (Union, types.UnionType, list):
+        return all(_exact_type(arg, seen) for arg in args)
+    if origin is Literal:
+        return all(type(arg) in _EXACT_TYPES for arg in args)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _exact_model(annotation, seen)
+    return annotation in _EXACT_TYPES
 
 
 class KeptTexts:

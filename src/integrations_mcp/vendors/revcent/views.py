@@ -4,7 +4,9 @@ be enabled (of the record, or of the state a proposed edit would leave). Pure fu
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from integrations_mcp.guardrails.secret_values import mask_secret_values
 from integrations_mcp.guardrails.secrets import (
@@ -55,14 +57,23 @@ def saved_values(options: list[SavedOption]) -> SavedValues:
 def view(record: UserIntegration) -> UserIntegrationView:
     """The record as the model may see it: readiness from the real values; option fields that hold a secret (by
     their id) redacted, secret-looking values masked in the name, description and option values."""
-    saved = [option.model_copy(update={"fields": [
-        f.model_copy(update={"value": [REDACTED if is_secret_option(option.id, f.id) and v else
-                                       mask_secret_values(v, REDACTED, entropy=False) for v in f.value]})
-        for f in option.fields]}) for option in record.third_party_options_saved]
-    shown = record.model_copy(update={"name": mask_secret_values(record.name, REDACTED),
-                                      "description": mask_secret_values(record.description, REDACTED),
-                                      "third_party_options_saved": saved})
+    shown = _changed(record, name=mask_secret_values(record.name, REDACTED),
+                     description=mask_secret_values(record.description, REDACTED),
+                     third_party_options_saved=[_changed(option, fields=[_changed(f, value=[
+                         REDACTED if is_secret_option(option.id, f.id) and v else
+                         mask_secret_values(v, REDACTED, entropy=False) for v in f.value]) for f in option.fields])
+                         for option in record.third_party_options_saved])
     return UserIntegrationView(integration=shown, readiness=readiness(record))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _changed(model: M, **values: Any) -> M:
+    """`model` with `values`: a copy when one differs, else the model itself (nothing to copy)."""
+    if all(getattr(model, name) == value for name, value in values.items()):
+        return model
+    return model.model_copy(update=values)
 
 
 def missing_credentials(site: SiteIntegration, credentials_saved: list[str]) -> list[str]:
