@@ -341,7 +341,8 @@ def _no_format_hint(text: str) -> bool:
         return False
     if triggers.folded:
         lowered = compact.lower()
-        if any(hint in lowered for hint, _ in triggers.folded):
+        if any(hint in lowered for hint, _ in triggers.folded) \
+                or any(hint in text.lower() for hint in triggers.folded_blank_hints):
             return False
     for scanned, singles in ((text, triggers.single), (compact, _triggers(True).single)):
         for hint, rule in singles:
@@ -370,7 +371,9 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
-        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)  # `_no_format_hint`
+        # `_no_format_hint`: the hints with a blank, which the text without blanks cannot hold.
+        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)
+        self.folded_blank_hints = tuple(h for h, _ in self.folded if "".join(h.split()) != h)
 
     def __call__(self, text: str) -> list[Format]:
         rules: list[Format] = []

@@ -31,7 +31,11 @@ from integrations_mcp.toolkit.tool_list import ToolListCache
 
 __all__ = ["IntegrationsServer"]
 
-INLINE_GUARD_CHARS = 4_000  # arguments (and answers) larger than this are scanned in a worker thread
+INLINE_GUARD_CHARS = 4_000  # arguments larger than this are scanned in a worker thread
+# Answers larger than this are filtered in a worker thread. The filter holds the GIL either way, so a thread lets
+# the event loop in only every switch interval (5 ms): below that much work (~30 K characters filtered cold, a
+# 100-row CxEngage page) the hop costs and the loop waits just as long.
+INLINE_ANSWER_CHARS = 32_000
 
 
 class IntegrationsServer(MCPServer):
@@ -94,7 +98,7 @@ class IntegrationsServer(MCPServer):
             structured = _structured_json(result, dumped)
             result, made = self._with_text(name, result, structured if converted else None, dumped)
         shown = (result.content, result.structured_content)
-        if _answer_chars(result, structured) > INLINE_GUARD_CHARS:
+        if _answer_chars(result, structured) > INLINE_ANSWER_CHARS:
             # A large answer (long texts stored at the vendor) is filtered off the event loop.
             await anyio.to_thread.run_sync(_clean_result, result, links, structured)
         else:
@@ -208,7 +212,7 @@ def _answer_chars(result: CallToolResult, structured: bytes | None) -> int:
     if result.structured_content is None:
         return size
     if structured is None:  # too deep to serialise here: filtered off the event loop, like a large one
-        return INLINE_GUARD_CHARS + 1
+        return INLINE_ANSWER_CHARS + 1
     return size + len(structured)
 
 
