@@ -59,9 +59,16 @@ def _exact_model(model: type[BaseModel], seen: frozenset[type]) -> bool:
 
 
 def _exact_field(name: str, field: FieldInfo) -> bool:
+    """Not excluded, and dumped under a key it is also read by."""
     alias = field.validation_alias
-    read_by = {alias} if isinstance(alias, str) else {a for a in alias.choices if isinstance(a, str)} \
-        if isinstance(alias, AliasChoices) else {field.alias or name} if alias is None else set()
+    if alias is None:
+        read_by = {field.alias or name}
+    elif isinstance(alias, str):
+        read_by = {alias}
+    elif isinstance(alias, AliasChoices):
+        read_by = {a for a in alias.choices if isinstance(a, str)}
+    else:  # an AliasPath: read from inside another key
+        read_by = set()
     return not field.exclude and (field.serialization_alias or name) in read_by
 
 

@@ -59,11 +59,16 @@ def view(record: UserIntegration) -> UserIntegrationView:
     their id) redacted, secret-looking values masked in the name, description and option values."""
     shown = _changed(record, name=mask_secret_values(record.name, REDACTED),
                      description=mask_secret_values(record.description, REDACTED),
-                     third_party_options_saved=[_changed(option, fields=[_changed(f, value=[
-                         REDACTED if is_secret_option(option.id, f.id) and v else
-                         mask_secret_values(v, REDACTED, entropy=False) for v in f.value]) for f in option.fields])
-                         for option in record.third_party_options_saved])
+                     third_party_options_saved=[_shown(option) for option in record.third_party_options_saved])
     return UserIntegrationView(integration=shown, readiness=readiness(record))
+
+
+def _shown(option: SavedOption) -> SavedOption:
+    """A saved option as the model may see it: a secret field's values (by its id) redacted, others masked where they
+    look like a secret."""
+    return _changed(option, fields=[_changed(f, value=[
+        REDACTED if is_secret_option(option.id, f.id) and v else mask_secret_values(v, REDACTED, entropy=False)
+        for v in f.value]) for f in option.fields])
 
 
 M = TypeVar("M", bound=BaseModel)
