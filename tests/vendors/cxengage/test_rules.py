@@ -269,3 +269,57 @@ def test_a_value_of_only_spaces_or_invisible_characters_is_refused(blank: str) -
     with pytest.raises(GuardrailError, match="username is blank"):
         rules.check_properties(ZENDESK, {"username": blank})
     assert readiness(ZENDESK, {"endpointPrefix": "https://x.invalid/", "username": blank}).missing_required
+
+
+# --- the argument guard's read-by-id path (rules.ids_only) ---------------------------------------------------------
+
+UUID_CHARACTERS = frozenset("0123456789abcdef-")
+EDGE_UUIDS = ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+              "12345678-1234-1234-1234-123456789012", "acca0000-acca-acca-acca-accaaccaacca",
+              "deadbeef-dead-beef-dead-beefdeadbeef", "5a4db0c5-0000-4000-8000-000000000101"]
+
+
+def test_no_scan_of_the_guard_can_find_anything_in_a_lowercase_uuid() -> None:
+    """The premises of `ids_only`, checked against the scans themselves: every format's hint, every auth scheme's
+    word and `://` hold a character no lowercase UUID has (so no UUID sets off a format, whatever its digits), the id
+    names are no secret's and are spared the look-alike test."""
+    from integrations_mcp.guardrails import secret_values
+
+    for rule in secret_values.KNOWN_FORMATS:
+        for hint in rule.hints:
+            assert not set(hint.lower() if rule.flags & re.IGNORECASE else hint) <= UUID_CHARACTERS, (rule.kind, hint)
+    for word in [*secret_values._AUTH_WORDS, "://"]:
+        assert not set(word) <= UUID_CHARACTERS, word
+    for name in ("tenant_id", "integration_id"):
+        assert not rules.SECRET_KEYS(name) and secret_values.names_random(name)
+
+
+def test_the_scans_find_nothing_in_reads_by_id() -> None:
+    """What `ids_only` lets skip the scans, the scans pass: random and edge-case lowercase UUIDs, alone and in pairs."""
+    import uuid
+
+    ids = EDGE_UUIDS + [str(uuid.uuid4()) for _ in range(500)]
+    for one in ids:
+        for arguments in ({"integration_id": one}, {"tenant_id": one}, {"tenant_id": ids[-1], "integration_id": one}):
+            assert rules.ids_only(arguments)
+            assert rules.secret_arguments(arguments) == []
+    assert rules.ids_only({})
+
+
+@pytest.mark.parametrize("arguments", [
+    {"integration_id": "5A4DB0C5-0000-4000-8000-000000000101"},  # upper case: the scans decide
+    {"integration_id": "5a4db0c5-0000-4000-8000-000000000101\n"},
+    {"integration_id": " 5a4db0c5-0000-4000-8000-000000000101"},
+    {"integration_id": "5a4db0c5-0000-4000-8000-00000000010"},
+    {"integration_id": 5},
+    {"integration_id": ["5a4db0c5-0000-4000-8000-000000000101"]},
+    {"integrationId": "5a4db0c5-0000-4000-8000-000000000101"},
+    {"integration_id": "5a4db0c5-0000-4000-8000-000000000101", "page": 1},
+])
+def test_anything_else_goes_through_the_scans(arguments: dict[str, Any]) -> None:
+    assert not rules.ids_only(arguments)
+
+
+def test_a_secret_beside_an_id_is_still_refused() -> None:
+    with pytest.raises(GuardrailError, match="secret values in the arguments"):
+        rules.refuse_secret_arguments({"integration_id": EDGE_UUIDS[-1], "description": "Bearer " + "a1B2" * 10})

@@ -73,19 +73,39 @@ MAX_PROPERTY_CHARS = 10_000  # one property value, as JSON: no CxEngage setting 
 # --- every tool -------------------------------------------------------------------------------------------------
 
 
+# A read by id: the arguments are nothing but these ids, as lowercase UUIDs (how CxEngage writes them). The scans of
+# `refuse_secret_arguments` find nothing in such arguments, whatever the UUID: the names are no secret's, ids are
+# spared the look-alike test, and no known format's hint, auth scheme's word or `://` is made of lowercase hex digits
+# and dashes alone (tests/vendors/cxengage/test_rules.py checks each premise). Such a call skips them: on a read of a
+# record the server has not seen, the scans of its new id were most of the guard's cost.
+_ID_ARGUMENTS = frozenset({"tenant_id", "integration_id"})
+_LOWER_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def ids_only(arguments: dict[str, Any]) -> bool:
+    """Whether `arguments` hold only tenant and integration ids, each a lowercase UUID (no arguments at all too)."""
+    return all(name in _ID_ARGUMENTS and type(value) is str and _LOWER_UUID.fullmatch(value) is not None
+               for name, value in arguments.items())
+
+
 def refuse_secret_arguments(arguments: dict[str, Any]) -> None:
     """Argument guard: a non-empty secret property (by name, any depth, look-alike spellings too), or a value that
     is a secret by its look (a token, a key, a password in a URL), anywhere in the arguments refuses the whole call."""
+    paths = [] if ids_only(arguments) else secret_arguments(arguments)
+    if paths:
+        raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
+                             + SECURE_WAY)
+
+
+def secret_arguments(arguments: dict[str, Any]) -> list[str]:
+    """Where `arguments` hold a secret: paths and kinds, never the value."""
     paths = secret_paths(arguments, SECRET_KEYS, has_value=is_set, random_keys=RANDOM_BY_DESIGN,
                          hex_in=("properties",))  # where credentials belong: a bare hex token is one (Twilio's)
     # Id-named values (interactionFieldId, platformTypeId, accountSid, ...) are spared the look-alike test above, as
     # ids can look random; but an id is never a token: one that looks like a secret is refused too.
-    paths += [f"{where}.{name} (looks like a secret, not an id)" for where in ("properties", "destination")
-              if isinstance(arguments.get(where), dict)
-              for name, value in arguments[where].items() if names_random(name) and id_looks_secret(value)]
-    if paths:
-        raise GuardrailError(f"Refused: secret values in the arguments ({listing(paths)}). Nothing was sent. "
-                             + SECURE_WAY)
+    return paths + [f"{where}.{name} (looks like a secret, not an id)" for where in ("properties", "destination")
+                    if isinstance(arguments.get(where), dict)
+                    for name, value in arguments[where].items() if names_random(name) and id_looks_secret(value)]
 
 
 def resolve_type(value: str) -> TypeSpec:
