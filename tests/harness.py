@@ -270,6 +270,7 @@ async def connect(settings: Settings | None = None, *, revcent: RevCentEmulator 
     settings = settings or both_settings()
     revcent = revcent or revcent_emulator()
     cxengage = cxengage or CxEngageEmulator()
+    made = server is None  # a server made here is closed here (its state store's connections too)
     server = server or make_server(settings, revcent=revcent, cxengage=cxengage, forms=forms)
     cx = settings.vendors.get("cxengage")
     tenant = SANDBOX_TENANT_ID if cx is not None and not cx.tenant_id else None  # a pinned tenant is not an argument
@@ -280,6 +281,8 @@ async def connect(settings: Settings | None = None, *, revcent: RevCentEmulator 
     finally:
         if server.secure_forms is not None:
             server.secure_forms.close()
+        if made and server.state is not None:
+            await server.state.close()
 
 
 # --- the server as a subprocess -------------------------------------------------------------------------------------
