@@ -14,6 +14,7 @@ import select
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,13 +94,18 @@ def _header_timeout_protocol() -> type:
         def _arm(self) -> None:
             if self._header_deadline is not None:
                 self._header_deadline.cancel()
-            waiting_after = self.cycle  # a new request head replaces it
+            # The request answered last (a new request head replaces it), held weakly: the deadline must not keep
+            # a finished request (its scope, headers, body) alive while the next one is served.
+            waiting_after = None if self.cycle is None else weakref.ref(self.cycle)
             self._header_deadline = asyncio.get_running_loop().call_later(
                 self.header_timeout, self._headers_too_slow, waiting_after)
 
-        def _headers_too_slow(self, waiting_after: object) -> None:
+        def _headers_too_slow(self, waiting_after: weakref.ref | None) -> None:
+            armed_after = None if waiting_after is None else waiting_after()
+            if waiting_after is not None and armed_after is None:  # that request is gone: a new one replaced it
+                return
             idle = self.cycle is None or self.cycle.response_complete
-            if self.cycle is waiting_after and idle and not self.transport.is_closing():
+            if self.cycle is armed_after and idle and not self.transport.is_closing():
                 self.transport.close()
 
         def on_response_complete(self) -> None:

@@ -70,6 +70,10 @@ async def test_static_tokens_verify_to_their_principal_only() -> None:
     for wrong in (TOKEN_A[:-1], TOKEN_A + "a", "", "Bearer " + TOKEN_A):
         assert await verifier.verify_token(wrong) is None
     assert TOKEN_A not in repr(verifier)
+    # Each principal's verdict is made once and handed out again; a later call still gets its own principal's.
+    assert await verifier.verify_token(TOKEN_A) is alice and await verifier.verify_token(TOKEN_B) is ci
+    assert (await verifier.verify_token(TOKEN_A)).client_id == "alice"
+    assert await verifier.verify_token(TOKEN_A[:-1]) is None
 
 
 # --- the JWT verifier ------------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ session's open secure forms and pending approvals are capped with a clear tool r
 
 from __future__ import annotations
 
+import gc
 import re
 import socket
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,6 +85,43 @@ def test_a_trickled_second_request_head_is_closed() -> None:
                 closed = True
                 break
         assert closed, "a trickled request head kept the connection"
+
+
+def test_the_header_deadline_does_not_keep_a_finished_request_alive() -> None:
+    """The deadline armed after a response holds that request weakly: once the connection's next request has begun,
+    the finished one (its scope, and whatever the layers put in it) can be freed at once, not after the next
+    response."""
+    first: list[weakref.ref] = []
+
+    class Kept:
+        """Put in the first request's scope."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        if not first:
+            scope["kept"] = kept = Kept()
+            first.append(weakref.ref(kept))
+            body = b"first"
+        else:
+            gc.collect()
+            body = b"freed" if first[0]() is None else b"alive"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    server = LoopbackServer(app, header_timeout=30).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), 10) as sock:
+            answers = []
+            for _ in range(2):
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                answer = b""
+                while not answer.endswith((b"first", b"freed", b"alive")):
+                    answer += sock.recv(4096)
+                answers.append(answer[-5:])
+    finally:
+        server.stop()
+    assert answers == [b"first", b"freed"]
 
 
 def test_the_page_listener_closes_half_open_connections_and_serves_others() -> None:

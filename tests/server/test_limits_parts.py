@@ -138,6 +138,41 @@ async def test_a_request_waits_at_most_max_wait_seconds_even_while_others_finish
     assert (limit.in_flight, limit.waiting) == (0, 0)
 
 
+async def test_when_nothing_finishes_every_waiting_request_gets_its_503_and_the_queue_empties() -> None:
+    """One timer serves the queue: when it fires, every request whose wait ran out is answered, not only the
+    first; one that came later is answered at its own deadline."""
+    release = anyio.Event()
+
+    async def stuck(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await ok_app(scope, receive, send)
+
+    limit = InFlightLimit(stuck, limit=4, queue_seconds=0.4, max_wait_seconds=30)
+    answers: dict[int, int] = {}
+
+    async def one(n: int) -> None:
+        answers[n] = (await call(limit, request()))["status"]
+
+    start = anyio.current_time()
+    async with anyio.create_task_group() as group:
+        for n in range(4):  # the four slots, held
+            group.start_soon(one, n)
+        await anyio.wait_all_tasks_blocked()
+        for n in (4, 5, 6):  # their deadline: about 0.4 s
+            group.start_soon(one, n)
+        await anyio.sleep_until(start + 0.2)
+        group.start_soon(one, 7)  # came 0.2 s later: about 0.6 s
+        await anyio.wait_all_tasks_blocked()
+        assert limit.waiting == 4 and answers == {}
+        await anyio.sleep_until(start + 0.5)
+        assert answers == {4: 503, 5: 503, 6: 503} and limit.waiting == 1
+        await anyio.sleep_until(start + 0.75)
+        assert answers[7] == 503 and limit.waiting == 0
+        release.set()
+    assert [answers[n] for n in range(4)] == [200] * 4 and (limit.in_flight, limit.waiting) == (0, 0)
+    assert (await call(limit, request()))["status"] == 200
+
+
 async def test_on_idle_is_called_when_the_last_request_in_flight_finishes() -> None:
     release, idle = anyio.Event(), []
 

@@ -86,11 +86,16 @@ def _check_secret(secret: str, where: str) -> None:
 
 class StaticTokenVerifier:
     """The SDK's `TokenVerifier` for static tokens. Every configured token is compared (constant time, on SHA-256
-    digests so the length of a guess tells nothing), so the time taken does not say which one matched."""
+    digests so the length of a guess tells nothing), so the time taken does not say which one matched.
+
+    A static token's verdict never changes (no expiry, no revocation short of a restart), so each token's
+    `AccessToken` is made on its first match and handed out again (the SDK and the tools only read it): at most one
+    per configured token, nothing kept for a guess."""
 
     def __init__(self, tokens: Iterable[StaticToken]) -> None:
         self._tokens = tuple(tokens)
         self._digests = tuple((token, token.digest) for token in self._tokens)  # made once, not per request
+        self._granted: dict[str, AccessToken] = {}  # a configured token's name -> its AccessToken
 
     def __repr__(self) -> str:
         return f"StaticTokenVerifier(principals={[t.name for t in self._tokens]})"
@@ -103,5 +108,9 @@ class StaticTokenVerifier:
                 found = candidate
         if found is None:
             return None
-        return AccessToken(token=token, client_id=found.name, scopes=list(found.scopes),
-                           claims={"iss": "integrations-mcp:static-token"})
+        granted = self._granted.get(found.name)
+        if granted is None:
+            granted = self._granted[found.name] = AccessToken(token=token, client_id=found.name,
+                                                              scopes=list(found.scopes),
+                                                              claims={"iss": "integrations-mcp:static-token"})
+        return granted
