@@ -70,3 +70,34 @@ def test_a_text_without_a_formats_hint_holds_no_format() -> None:
                     == list(secret_values._findings(text, **rules, formats=False)), text
                 assert not secret_values._hidden_kinds(text, **rules), text
     assert passed > 1_000  # the shortcut lets through the texts without a hint
+
+
+def test_blanks_are_removed_as_split_removes_them() -> None:
+    """`without_blanks` deletes an ASCII text's blanks with `bytes.translate`: the characters `str.split()` cuts at."""
+    rng = random.Random(6)
+    alphabet = [chr(c) for c in range(0x80)] + ["\x85", "\u00a0", "\u2028", "\u3000", "é"]
+    for text in ["", *alphabet, *texts(10_000, 7), *("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+                                                     for _ in range(30_000))]:
+        assert secret_values.without_blanks(text) == "".join(text.split()), repr(text)
+
+
+def test_plain_string_arguments_get_the_paths_the_walks_find() -> None:
+    """`secret_paths` on arguments that are all plain strings without JSON skips the walks: an argument that forces
+    them (a list holding nothing secret) changes nothing, under every guard's options."""
+    from integrations_mcp.guardrails.secrets import SecretKeys, secret_paths
+
+    keys = SecretKeys.of(("api_key", "password", "token"), fragments=("secret",))
+    rng = random.Random(8)
+    names = ["integration_id", "user_third_party_integration_id", "description", "name", "api_key", "apiKey",
+             "client_secret", "password", "site_third_party_integration", "properties", "ＡＰＩ_ＫＥＹ", "token"]
+    values = [*(f.sample for f in KNOWN_FORMATS), "", " ", "AKIAIOSFODNN7EXAMPLE", "sandboxSiteTax000001",
+              "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1Qa5Yc0Hf", "9f86d081884c7d659a2feaa0c55ad015", "https://u:p@example.com/",
+              ' {"password": "x"}', "[1, 2]", "Bearer abcDEF123456789", "plain words", "sk_live_ 4eC39HqLyjWD arjtT1"]
+    options = [{}, {"has_value": lambda _: True, "no_entropy": ("description",),
+                    "random_keys": ("site_third_party_integration",)}, {"hex_in": ("properties", "api_key")}]
+    for _ in range(3_000):
+        arguments = {rng.choice(names): rng.choice(values) + rng.choice(["", "", " x", "\n"])
+                     for _ in range(rng.randint(0, 4))}
+        for given in options:
+            walked = secret_paths({**arguments, "zz_walk": ["x"]}, keys, **given)
+            assert secret_paths(arguments, keys, **given) == walked, (arguments, given)

@@ -314,7 +314,7 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[
     if seen != text:
         kinds |= {f.kind for f in _findings(seen, entropy=entropy, hex_tokens=hex_tokens)} \
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-    compact = "".join(seen.split())  # every blank removed (str.isspace, the same characters as the regex `\s`)
+    compact = without_blanks(seen)  # every blank removed (str.isspace, the same characters as the regex `\s`)
     if compact != seen:
         # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
         joined = {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)}
@@ -335,7 +335,7 @@ def _no_format_hint(text: str) -> bool:
     if not text.isascii():
         return False  # its canonical form may differ (`canonical_chars`)
     triggers = _triggers(False)
-    compact = "".join(text.split())
+    compact = without_blanks(text)
     if triggers.any is not None and triggers.any.search(compact) is not None \
             or any(hint in text for hint in triggers.blank_hints):
         return False
@@ -349,6 +349,18 @@ def _no_format_hint(text: str) -> bool:
             if hint in scanned and (rule.gate_pattern is None or rule.gate_pattern.search(scanned)):
                 return False
     return True
+
+
+# The ASCII characters `str.split()` cuts at (`str.isspace`: blanks, line breaks and the four separators \x1c-\x1f).
+_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())
+
+
+def without_blanks(text: str) -> str:
+    """`"".join(text.split())`; an ASCII text's blanks are deleted by one `bytes.translate`, in a fifth of the time
+    (`split` first makes a list of the words)."""
+    if text.isascii():
+        return text.encode("ascii").translate(None, _ASCII_SPACES).decode("ascii")
+    return "".join(text.split())
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
