@@ -50,26 +50,42 @@ def test_ascii_blank_is_what_canonical_leaves_empty() -> None:
         assert is_blank(text) == (not canonical(text)), repr(text)
 
 
-def test_a_text_without_a_formats_hint_holds_no_format() -> None:
-    """`_no_format_hint` searches the text without its blanks once for every hint: in what it lets through, the
-    formats are found neither in the text nor in it without blanks (a key split by spaces or lines, a private key's
-    header, the gated `.`/`:` formats), so the scans find the same without looking for them."""
+def test_the_formats_hinted_are_those_the_scans_try() -> None:
+    """`_format_hints` searches an ASCII text without its blanks once for every hint longer than a character, and
+    for the one-character ones (`.`, `:`) and their gates only when none is there: the formats it gives are those
+    the scans try on the text (`_format_findings`) and on it without blanks (`_hidden_kinds`), in the same order, so
+    the scans given them find the same under all four rule sets. Texts: keys split by spaces or lines, a private
+    key's header, the gated formats among UUIDs and colons (a CxEngage list), look-alikes (a full-width colon)."""
+    from integrations_mcp.guardrails.secret_values import _findings, _format_hints, _hidden_kinds, _triggers
+
     rng = random.Random(5)
     samples = [f.sample for f in KNOWN_FORMATS]
     split = ["".join(c + rng.choice(["", "", " ", "\n", "\t"]) for c in sample) for sample in samples * 20]
     pieces = PIECES + ["xoxb-", "HOOKS.SLACK.COM", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "110201543:", "plain words",
-                       "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1", "9f86d081884c7d659a2feaa0c55ad015", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY"]
-    passed = 0
+                       "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1", "9f86d081884c7d659a2feaa0c55ad015", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
+                       "5a4db0c5-0000-4000-8000-000000000101: ", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "1234567",
+                       "110201543\uff1a", "\uff11", "\u200b", "sk_live_ 4eC39Hq", "-----BEGIN RSA PRIVATE KEY-----"]
+    plain = [":", ".", " ", "\n", "9", "a", "1234567", "110201543:", "5a4db0c5-0000-4000-8000-000000000101: ",
+             "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "\uff1a", "plain words"]
+    counts = {"none": 0, "one-character hints only": 0, "longer hints": 0}
     for text in [*samples, *split, *(
-            "".join(rng.choice(pieces + split[:40]) for _ in range(rng.randint(0, 8))) for _ in range(30_000))]:
-        if secret_values._no_format_hint(text):
-            passed += 1
-            for entropy, hex_tokens in ((False, False), (True, False), (True, True), (False, True)):
-                rules = {"entropy": entropy, "hex_tokens": hex_tokens}
-                assert list(secret_values._findings(text, **rules)) \
-                    == list(secret_values._findings(text, **rules, formats=False)), text
-                assert not secret_values._hidden_kinds(text, **rules), text
-    assert passed > 1_000  # the shortcut lets through the texts without a hint
+            "".join(rng.choice(pieces + split[:40]) for _ in range(rng.randint(0, 8))) for _ in range(30_000)), *(
+            "".join(rng.choice(plain) for _ in range(rng.randint(0, 8))) for _ in range(5_000))]:
+        hints = _format_hints(text)
+        if hints is None:
+            assert not text.isascii(), text
+            continue
+        compact = "".join(text.split())
+        expected = ([], []) if len(text) < 8 else (
+            _triggers(False)(text), _triggers(True)(compact) if compact != text else [])
+        assert hints == expected, text
+        counts["none" if not hints.rules and not hints.compact_rules else "one-character hints only"
+               if all(len(h) == 1 for f in hints.rules + hints.compact_rules for h in f.hints) else "longer hints"] += 1
+        for entropy, hex_tokens in ((False, False), (True, False), (True, True), (False, True)):
+            rules = {"entropy": entropy, "hex_tokens": hex_tokens}
+            assert list(_findings(text, **rules)) == list(_findings(text, **rules, hints=hints)), text
+            assert _hidden_kinds(text, **rules) == _hidden_kinds(text, **rules, hints=hints), text
+    assert min(counts.values()) > 1_000, counts  # every way through is taken
 
 
 def test_blanks_are_removed_as_split_removes_them() -> None:
