@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -329,8 +329,11 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False, hints: 
 class _Hints(NamedTuple):
     """The formats an ASCII text may hold (`_format_hints`)."""
 
-    rules: list[Format]  # those `_format_findings` would try on the text
-    compact_rules: list[Format]  # the prefixed ones it would try on the text without its blanks (`_hidden_kinds`)
+    rules: Sequence[Format]  # those `_format_findings` would try on the text
+    compact_rules: Sequence[Format]  # the prefixed ones it would try on the text without its blanks (`_hidden_kinds`)
+
+
+_NO_HINTS = _Hints((), ())  # nearly every text (one object, made once)
 
 
 def _format_hints(text: str) -> _Hints | None:
@@ -341,7 +344,7 @@ def _format_hints(text: str) -> _Hints | None:
     otherwise only the one-character hints (`.`, `:`) can be there: the formats of those found (and their gates).
     None for a text that is not ASCII: its canonical form may differ (`canonical_chars`), the scans decide."""
     if len(text) < 8:
-        return _Hints([], [])  # neither scan looks at a text this short
+        return _NO_HINTS  # neither scan looks at a text this short
     if not text.isascii():
         return None
     triggers, prefixed = _triggers(False), _triggers(True)
@@ -354,7 +357,8 @@ def _format_hints(text: str) -> _Hints | None:
             or any(hint in text.lower() for hint in triggers.folded_blank_hints)
     if longer:
         return _Hints(triggers(text), prefixed(compact) if compact != text else [])
-    return _Hints(triggers.singles(text), prefixed.singles(compact) if compact != text else [])
+    rules, compact_rules = triggers.singles(text), prefixed.singles(compact) if compact != text else ()
+    return _Hints(rules, compact_rules) if rules or compact_rules else _NO_HINTS
 
 
 # The ASCII characters `str.split()` cuts at (`str.isspace`: blanks, line breaks and the four separators \x1c-\x1f).
@@ -396,7 +400,7 @@ class _Triggers:
     def singles(self, text: str) -> list[Format]:
         """The formats of the one-character hints in `text` whose gate is there too."""
         rules: list[Format] = []
-        for hint, rule in self.single:
+        for hint, rule in self.single:  # (none for the prefixed formats today)
             if hint in text and rule not in rules and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
                 rules.append(rule)
         return rules
@@ -460,7 +464,8 @@ def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False,
     """`hints`: the text's `_format_hints`, the formats tried (None: looked for here)."""
     if len(text) < 8:
         return
-    yield from _rules_findings(_triggers(False)(text) if hints is None else hints.rules, text)
+    if hints is None or hints.rules:
+        yield from _rules_findings(_triggers(False)(text) if hints is None else hints.rules, text)
     # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
     # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
     auth = not text.isascii() or _has_auth_word(text.lower())
