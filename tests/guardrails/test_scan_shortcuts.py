@@ -50,6 +50,25 @@ def test_ascii_blank_is_what_canonical_leaves_empty() -> None:
         assert is_blank(text) == (not canonical(text)), repr(text)
 
 
+def test_a_gate_is_in_every_match_of_its_format() -> None:
+    """A format with a `gate` is tried only on a text where the gate is found: every match holds a place where it
+    is (the Telegram token's 8 digits, colon and 35 token characters; the Discord token's middle part)."""
+    rng = random.Random(9)
+    gated = [f for f in KNOWN_FORMATS if f.gate]
+    pieces = ["1", "12345678", "110201543", "0123456789", "99999999999", ":", ": ", ".", "a", "-", "_", " ", "\uff11",
+              "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs", "awX", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "ZnCjm1XVW7vRze4b7Cq",
+              *(f.sample for f in gated)]
+    found = 0
+    for text in [*(f.sample for f in gated), *("".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+                                               for _ in range(40_000))]:
+        for rule in gated:
+            for match in rule.pattern.finditer(text):
+                found += 1
+                gate = rule.gate_pattern.search(text, match.start())
+                assert gate is not None and gate.start() < match.end(), (rule.kind, text)
+    assert found > 1_000
+
+
 def test_the_formats_hinted_are_those_the_scans_try() -> None:
     """`_format_hints` searches an ASCII text without its blanks once for every hint longer than a character, and
     for the one-character ones (`.`, `:`) and their gates only when none is there: the formats it gives are those

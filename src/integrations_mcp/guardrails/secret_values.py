@@ -150,11 +150,12 @@ KNOWN_FORMATS: tuple[Format, ...] = (
        "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-    # Gated on a digit before the colon (every match holds one): the colon alone is in nearly every text. Written
-    # digit first (`(?<![0-9])[0-9]{8,10}` as a digit not after a digit, then 7-9 more), so `re` skips to each
-    # digit instead of trying the lookbehind at every place.
+    # Gated on what every match holds around its colon (8 digits before, 35 token characters after): the colon alone
+    # is in nearly every text, and a digit before it in every row of a list of UUIDs (`<uuid>: name`). Written digit
+    # first (`(?<![0-9])[0-9]{8,10}` as a digit not after a digit, then 7-9 more), so `re` skips to each digit
+    # instead of trying the lookbehind at every place.
     _f("Telegram Bot Token", r"[0-9](?<![0-9][0-9])[0-9]{7,9}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]:)"),
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}"),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
