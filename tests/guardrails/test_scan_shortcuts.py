@@ -72,7 +72,7 @@ def test_a_gate_is_in_every_match_of_its_format() -> None:
 def test_the_formats_hinted_are_those_the_scans_try() -> None:
     """`_format_hints` searches an ASCII text without its blanks once for every hint longer than a character, and
     for the one-character ones (`.`, `:`) and their gates only when none is there: the formats it gives are those
-    the scans try on the text (`_format_findings`) and on it without blanks (`_hidden_kinds`), in the same order, so
+    the scans try on the text (`_findings`) and on it without blanks (`_hidden_kinds`), in the same order, so
     the scans given them find the same under all four rule sets. Texts: keys split by spaces or lines, a private
     key's header, the gated formats among UUIDs and colons (a CxEngage list), look-alikes (a full-width colon)."""
     from integrations_mcp.guardrails.secret_values import _findings, _format_hints, _hidden_kinds, _triggers

@@ -330,7 +330,7 @@ def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False, hints: 
 class _Hints(NamedTuple):
     """The formats an ASCII text may hold (`_format_hints`)."""
 
-    rules: Sequence[Format]  # those `_format_findings` would try on the text
+    rules: Sequence[Format]  # those `_findings` would try on the text
     compact_rules: Sequence[Format]  # the prefixed ones it would try on the text without its blanks (`_hidden_kinds`)
 
 
@@ -357,7 +357,7 @@ def _format_hints(text: str) -> _Hints | None:
         longer = any(hint in lowered for hint, _ in triggers.folded) \
             or any(hint in text.lower() for hint in triggers.folded_blank_hints)
     if longer:
-        return _Hints(triggers(text), prefixed(compact) if compact != text else [])
+        return _Hints(triggers(text), prefixed(compact) if compact != text else ())
     rules, compact_rules = triggers.singles(text), prefixed.singles(compact) if compact != text else ()
     return _Hints(rules, compact_rules) if rules or compact_rules else _NO_HINTS
 
@@ -375,7 +375,7 @@ def without_blanks(text: str) -> str:
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
-    yield from _format_findings(text, prefixed_only=True)
+    return _rules_findings(_triggers(True)(text), text)
 
 
 class _Triggers:
@@ -439,10 +439,6 @@ def literal_alternation(words: Iterable[str]) -> str:
 def _triggers(prefixed_only: bool) -> _Triggers:
     """Built on first use (start-up does not compile them)."""
     return _Triggers(tuple(f for f in KNOWN_FORMATS if f.prefixed or not prefixed_only))
-
-
-def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Finding]:
-    return _rules_findings(_triggers(prefixed_only)(text), text)
 
 
 def _rules_findings(rules: Iterable[Format], text: str) -> Iterator[Finding]:
