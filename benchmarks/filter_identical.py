@@ -4,11 +4,12 @@ from `git archive <commit> src`), on the same strings, in two processes.
 The strings: every string of real read answers (both vendors' read tools against the emulators, before the output
 filter: texts, structuredContent keys and values) and random mixes of what the filter looks for: format hints and
 samples, the configured keys with their prefixes, encodings and case changes, look-alikes (full-width, zero-width,
-Cyrillic), blanks, `://`, userinfo, auth schemes, JSON. Each goes through `clean_text`, `clean_output` (also with
-the value's JSON, as the server calls it, and on values whose JSON hides what is not a string),
-`mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with and without
-hex tokens) twice (the second through the caches), under a team key set. Prints how many results came out
-byte-identical; exits 1 on any difference (shown). Also each recorded answer read twice more (the kept texts and the
+Cyrillic), blanks, `://`, userinfo, auth schemes, JSON; and mixes whose only format hints are `:` and `.` (rows like
+a CxEngage list's, the gated formats whole, split by blanks or with look-alikes). Each goes through `clean_text`,
+`clean_output` (also with the value's JSON, as the server calls it, and on values whose JSON hides what is not a
+string), `mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with
+and without hex tokens) twice (the second through the caches), under a team key set. Prints how many results came
+out byte-identical; exits 1 on any difference (shown). Also each recorded answer read twice more (the kept texts and the
 filter's memories of the answers): each must be byte-identical to the first.
 
 Run: `git archive main src | tar -x -C /tmp/before` then
@@ -24,6 +25,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +39,14 @@ WORDS = ["integration", "token", "Bearer", "basic", "Basic", "password", "secret
          "12345678:", "Tickets from the web shop", "sandboxSiteTax000001", "5a4db0c5-0000-4000-8000-000000000101"]
 BLANKS = [" ", "  ", "\n", "\t", "\u00a0", "\u2800", "\u200b", "\u3000", ""]
 LOOK = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "A": "\uff21", "1": "\uff11"}
+# Mixes whose only format hints are one character (`:`, `.`: the gated Telegram and Discord formats), like a CxEngage
+# list's rows (a UUID ending in a digit, then `:`): no longer hint sends them past the gates.
+GATED = ["110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"]
+PLAIN = [":", ".", ": ", "9", "1234567", "12345678:", "0123456789:", "110201543:",
+         "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "ZnCjm1XVW7vRze4b7Cq4se7kKWs",
+         "Bench integration 0001 (rest, active)",
+         "- 5a4db0c5-0000-4000-8000-000000000101: Sandbox order lookup (fake) (rest, active)"]
+WIDE = {":": "\uff1a", ".": "\uff0e", "1": "\uff11", "0": "\u0660", "A": "\uff21"}  # canonical_chars: `:`, `.`, ...
 
 
 def team_secrets(rng: random.Random) -> list[str]:
@@ -85,12 +95,28 @@ def piece(rng: random.Random, keys: list[str], formats: list[str]) -> str:
     return rng.choice(WORDS)
 
 
+def plain_piece(rng: random.Random) -> str:
+    kind = rng.randrange(5)
+    if kind == 0:  # a list row: a UUID ending in a digit, then a colon
+        row = str(uuid.UUID(bytes=rng.randbytes(16)))[:-1] + str(rng.randrange(10))
+        return f"- {row}: Integration {rng.randrange(1000)} (rest, active)"
+    if kind == 1:  # a gated format whole, or with a blank inside (a token split by spaces or lines)
+        text = rng.choice(GATED)
+        at = rng.randrange(len(text) + 1)
+        return text if rng.random() < 0.5 else text[:at] + rng.choice(BLANKS) + text[at:]
+    if kind == 2:  # a gated format with look-alike characters that canonical_chars changes back
+        return "".join(WIDE.get(c, c) if rng.random() < 0.1 else c for c in rng.choice(GATED))
+    return rng.choice(PLAIN)
+
+
 def corpus(seed: int, mixes: int) -> dict[str, Any]:
     rng = random.Random(seed)
     keys = team_secrets(rng)
     formats = samples()
     strings = [rng.choice(BLANKS).join(piece(rng, keys, formats) for _ in range(rng.randint(1, 8)))
                for _ in range(mixes)]
+    strings += [rng.choice(["", " ", "\n", "\n", "\t"]).join(plain_piece(rng) for _ in range(rng.randint(1, 12)))
+                for _ in range(mixes // 3)]
     return {"secrets": keys, "strings": strings}
 
 
@@ -155,8 +181,6 @@ def strings_of(value: Any) -> list[str]:
 def unscanned(secrets: list[str]) -> list[Any]:
     """Values with places the filter does not scan (a UUID object, an int key, a tuple) whose JSON is that of a value
     with strings there (the configured secrets among them): `clean_output`'s JSON memory must not mix them up."""
-    import uuid
-
     key = secrets[1]  # a UUID, like CxEngage's key
     values: list[Any] = []
     for secret in secrets[:4]:

@@ -1,4 +1,5 @@
-"""A vendor client's URL joined to its base by concatenation (issue 22) is the URL httpx2's own merge makes."""
+"""A vendor client's URL joined to its base by concatenation, or made from the parsed base URL with a longer path
+(issue 22), is the URL httpx2's own merge makes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from integrations_mcp.lazy_http import LazyHttpClient
 
 pytestmark = pytest.mark.anyio
 
-BASES = ["http://127.0.0.1:5555/v1/", "https://api.revcent.com/v2", "https://h.example/", "http://h:80/a%20b/"]
+BASES = ["http://127.0.0.1:5555/v1/", "https://api.revcent.com/v2", "https://h.example/", "http://h:80/a%20b/",
+         "http://u:p%40w@[::1]:8080/v2/", "http://h.example/base?x=1"]
+PARTS = ("scheme", "userinfo", "host", "port", "raw_path", "path", "query", "fragment")
 
 
 async def test_the_url_sent_is_the_url_httpx2_would_merge() -> None:
@@ -32,9 +35,11 @@ async def test_the_url_sent_is_the_url_httpx2_would_merge() -> None:
         merged = httpx2.AsyncClient(base_url=base)
         try:
             for path in paths:
-                await client.request("GET", path, params={"page": "2"})
-                expected = merged.build_request("GET", path, params={"page": "2"}).url
-                assert sent[-1] == expected and sent[-1].raw_path == expected.raw_path, (base, path)
+                for params in ({"page": "2"}, None):
+                    await client.request("GET", path, params=params)
+                    expected = merged.build_request("GET", path, params=params).url
+                    assert sent[-1] == expected, (base, path)
+                    assert [getattr(sent[-1], part) for part in PARTS] == [getattr(expected, part) for part in PARTS]
         finally:
             await client.aclose()
             await merged.aclose()

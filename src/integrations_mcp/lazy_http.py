@@ -29,25 +29,53 @@ class LazyHttpClient:
         self._options = {"limits": VENDOR_CONNECTIONS, **options}
         self._client: httpx2.AsyncClient | None = None
         self._base: str | None = None  # the client's base URL (httpx2 ends it with "/")
+        self._join = False  # whether `_joined` makes the URLs httpx2 parses from `_base` + a plain path
 
     @property
     def made(self) -> bool:
         return self._client is not None
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+    async def request(self, method: str, url: str | httpx2.URL, **kwargs: Any) -> httpx2.Response:
         if self._client is None:
             self._client = httpx2.AsyncClient(**self._options)
-            self._base = str(self._client.base_url) if self._client.base_url.is_absolute_url else None
-        if self._base is not None and _PLAIN_PATH.fullmatch(url):
+            base = self._client.base_url
+            self._base = str(base) if base.is_absolute_url else None
+            self._join = self._base is not None and _joins_as_parsed(base, self._base)
+        if self._base is not None and isinstance(url, str) and _PLAIN_PATH.fullmatch(url):
             # The URL httpx2 would make of the base URL and this relative path, made here: its merge parses and
-            # rebuilds the URL in Python (tens of microseconds a request, more than the rest of our part of a read).
-            url = self._base + url
+            # rebuilds the URL in Python (tens of microseconds a request, more than the rest of our part of a read),
+            # and so does its parse of the joined text (`_joined`: the parsed base with a longer path instead).
+            url = (self._join and _joined(self._client.base_url, url)) or self._base + url
         return await self._client.request(method, url, **kwargs)
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+
+
+_PROBE_PATH = "aZ09_~-/x"  # every kind of character _PLAIN_PATH takes
+
+
+def _joined(base: httpx2.URL, path: str) -> httpx2.URL | None:
+    """`base` followed by `path` (a `_PLAIN_PATH`: nothing to encode or normalise) as an httpx2 URL, made from the
+    parts httpx2 parsed of `base`, its path made longer: httpx2 reads a URL given as text anew for every request. None
+    when httpx2's URL is not made of such parts (another version): the text is given then."""
+    try:
+        url = httpx2.URL(base)
+        parts = base._uri_reference
+        url._uri_reference = parts._replace(path=parts.path + path)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return url
+
+
+def _joins_as_parsed(base: httpx2.URL, text: str) -> bool:
+    """Whether `_joined` gives, part for part, the URL httpx2 parses of the text: checked once per client, so a
+    version of httpx2 made otherwise, or a base URL with a query, gets the text as before."""
+    joined = _joined(base, _PROBE_PATH)
+    parsed = httpx2.URL(text + _PROBE_PATH)
+    return joined is not None and joined._uri_reference == parsed._uri_reference and str(joined) == str(parsed)
 
 
 # What a vendor client sends through: the server's lazy client, or a plain one (e.g. `integrations-mcp check`).

@@ -50,23 +50,90 @@ def test_ascii_blank_is_what_canonical_leaves_empty() -> None:
         assert is_blank(text) == (not canonical(text)), repr(text)
 
 
-def test_a_text_without_a_formats_hint_holds_no_format() -> None:
-    """`_no_format_hint` searches the text without its blanks once for every hint: in what it lets through, the
-    formats are found neither in the text nor in it without blanks (a key split by spaces or lines, a private key's
-    header, the gated `.`/`:` formats), so the scans find the same without looking for them."""
+def test_a_gate_is_in_every_match_of_its_format() -> None:
+    """A format with a `gate` is tried only on a text where the gate is found: every match holds a place where it
+    is (the Telegram token's 8 digits, colon and 35 token characters; the Discord token's middle part)."""
+    rng = random.Random(9)
+    gated = [f for f in KNOWN_FORMATS if f.gate]
+    pieces = ["1", "12345678", "110201543", "0123456789", "99999999999", ":", ": ", ".", "a", "-", "_", " ", "\uff11",
+              "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs", "awX", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "ZnCjm1XVW7vRze4b7Cq",
+              *(f.sample for f in gated)]
+    found = 0
+    for text in [*(f.sample for f in gated), *("".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+                                               for _ in range(40_000))]:
+        for rule in gated:
+            for match in rule.pattern.finditer(text):
+                found += 1
+                gate = rule.gate_pattern.search(text, match.start())
+                assert gate is not None and gate.start() < match.end(), (rule.kind, text)
+    assert found > 1_000
+
+
+def test_the_formats_hinted_are_those_the_scans_try() -> None:
+    """`_format_hints` searches an ASCII text without its blanks once for every hint longer than a character, and
+    for the one-character ones (`.`, `:`) and their gates only when none is there: the formats it gives are those
+    the scans try on the text (`_findings`) and on it without blanks (`_hidden_kinds`), in the same order, so
+    the scans given them find the same under all four rule sets. Texts: keys split by spaces or lines, a private
+    key's header, the gated formats among UUIDs and colons (a CxEngage list), look-alikes (a full-width colon)."""
+    from integrations_mcp.guardrails.secret_values import _findings, _format_hints, _hidden_kinds, _triggers
+
     rng = random.Random(5)
     samples = [f.sample for f in KNOWN_FORMATS]
     split = ["".join(c + rng.choice(["", "", " ", "\n", "\t"]) for c in sample) for sample in samples * 20]
     pieces = PIECES + ["xoxb-", "HOOKS.SLACK.COM", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "110201543:", "plain words",
-                       "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1", "9f86d081884c7d659a2feaa0c55ad015", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY"]
-    passed = 0
+                       "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1", "9f86d081884c7d659a2feaa0c55ad015", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
+                       "5a4db0c5-0000-4000-8000-000000000101: ", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "1234567",
+                       "110201543\uff1a", "\uff11", "\u200b", "sk_live_ 4eC39Hq", "-----BEGIN RSA PRIVATE KEY-----"]
+    plain = [":", ".", " ", "\n", "9", "a", "1234567", "110201543:", "5a4db0c5-0000-4000-8000-000000000101: ",
+             "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", "MTk4NjIyNDgzNDcxOTI1MjQ4", ".Cl2FMQ.", "\uff1a", "plain words"]
+    counts = {"none": 0, "one-character hints only": 0, "longer hints": 0}
     for text in [*samples, *split, *(
-            "".join(rng.choice(pieces + split[:40]) for _ in range(rng.randint(0, 8))) for _ in range(30_000))]:
-        if secret_values._no_format_hint(text):
-            passed += 1
-            for entropy, hex_tokens in ((False, False), (True, False), (True, True), (False, True)):
-                rules = {"entropy": entropy, "hex_tokens": hex_tokens}
-                assert list(secret_values._findings(text, **rules)) \
-                    == list(secret_values._findings(text, **rules, formats=False)), text
-                assert not secret_values._hidden_kinds(text, **rules), text
-    assert passed > 1_000  # the shortcut lets through the texts without a hint
+            "".join(rng.choice(pieces + split[:40]) for _ in range(rng.randint(0, 8))) for _ in range(30_000)), *(
+            "".join(rng.choice(plain) for _ in range(rng.randint(0, 8))) for _ in range(5_000))]:
+        hints = _format_hints(text)
+        if hints is None:
+            assert not text.isascii(), text
+            continue
+        compact = "".join(text.split())
+        expected = ([], []) if len(text) < 8 else (
+            _triggers(False)(text), _triggers(True)(compact) if compact != text else [])
+        assert (list(hints.rules), list(hints.compact_rules)) == expected, text
+        tried = (*hints.rules, *hints.compact_rules)
+        counts["none" if not tried else "one-character hints only" if all(len(h) == 1 for f in tried for h in f.hints)
+               else "longer hints"] += 1
+        for entropy, hex_tokens in ((False, False), (True, False), (True, True), (False, True)):
+            rules = {"entropy": entropy, "hex_tokens": hex_tokens}
+            assert list(_findings(text, **rules)) == list(_findings(text, **rules, hints=hints)), text
+            assert _hidden_kinds(text, **rules) == _hidden_kinds(text, **rules, hints=hints), text
+    assert min(counts.values()) > 1_000, counts  # every way through is taken
+
+
+def test_blanks_are_removed_as_split_removes_them() -> None:
+    """`without_blanks` deletes an ASCII text's blanks with `bytes.translate`: the characters `str.split()` cuts at."""
+    rng = random.Random(6)
+    alphabet = [chr(c) for c in range(0x80)] + ["\x85", "\u00a0", "\u2028", "\u3000", "é"]
+    for text in ["", *alphabet, *texts(10_000, 7), *("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+                                                     for _ in range(30_000))]:
+        assert secret_values.without_blanks(text) == "".join(text.split()), repr(text)
+
+
+def test_plain_string_arguments_get_the_paths_the_walks_find() -> None:
+    """`secret_paths` on arguments that are all plain strings without JSON skips the walks: an argument that forces
+    them (a list holding nothing secret) changes nothing, under every guard's options."""
+    from integrations_mcp.guardrails.secrets import SecretKeys, secret_paths
+
+    keys = SecretKeys.of(("api_key", "password", "token"), fragments=("secret",))
+    rng = random.Random(8)
+    names = ["integration_id", "user_third_party_integration_id", "description", "name", "api_key", "apiKey",
+             "client_secret", "password", "site_third_party_integration", "properties", "ＡＰＩ_ＫＥＹ", "token"]
+    values = [*(f.sample for f in KNOWN_FORMATS), "", " ", "AKIAIOSFODNN7EXAMPLE", "sandboxSiteTax000001",
+              "Xq7Lm2Pz9Rt4Vw8Ks3Nb6Jd1Qa5Yc0Hf", "9f86d081884c7d659a2feaa0c55ad015", "https://u:p@example.com/",
+              ' {"password": "x"}', "[1, 2]", "Bearer abcDEF123456789", "plain words", "sk_live_ 4eC39HqLyjWD arjtT1"]
+    options = [{}, {"has_value": lambda _: True, "no_entropy": ("description",),
+                    "random_keys": ("site_third_party_integration",)}, {"hex_in": ("properties", "api_key")}]
+    for _ in range(3_000):
+        arguments = {rng.choice(names): rng.choice(values) + rng.choice(["", "", " x", "\n"])
+                     for _ in range(rng.randint(0, 4))}
+        for given in options:
+            walked = secret_paths({**arguments, "zz_walk": ["x"]}, keys, **given)
+            assert secret_paths(arguments, keys, **given) == walked, (arguments, given)

@@ -24,9 +24,9 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from integrations_mcp.guardrails.text import canonical_chars, fold_key
@@ -150,10 +150,12 @@ KNOWN_FORMATS: tuple[Format, ...] = (
        "sq0csp-" + "a1B2c3D4e5" * 4 + "xyz"),
     _f("Stripe Access Key", r"[rs]k_live_[0-9a-zA-Z]{24,247}", "k_live_", _DS + "stripe.py; Stripe docs: API keys",
        "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
-    # Gated on a digit before the colon (every match holds one): the colon alone is in nearly every text. Written
-    # colon first, so the search skips to each colon instead of trying every digit.
-    _f("Telegram Bot Token", r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]:)"),
+    # Gated on what every match holds around its colon (8 digits before, 35 token characters after): the colon alone
+    # is in nearly every text, and a digit before it in every row of a list of UUIDs (`<uuid>: name`). Written digit
+    # first (`(?<![0-9])[0-9]{8,10}` as a digit not after a digit, then 7-9 more), so `re` skips to each digit
+    # instead of trying the lookbehind at every place.
+    _f("Telegram Bot Token", r"[0-9](?<![0-9][0-9])[0-9]{7,9}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}"),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
@@ -242,9 +244,9 @@ def secret_kinds(text: str, *, entropy: bool = True, hex_tokens: bool = False) -
     64-digit hex token counts too (a Twilio auth token is 32 hex); elsewhere such a token is a hash or a record id."""
     if _known_clean(text, entropy, hex_tokens):
         return []
-    hinted = not _no_format_hint(text)
-    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, formats=hinted)}
-                   | (_hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens) if hinted else set()))
+    hints = _format_hints(text)
+    kinds = sorted({f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens, hints=hints)}
+                   | _hidden_kinds(text, entropy=entropy, hex_tokens=hex_tokens, hints=hints))
     if not kinds:
         _note_clean(text, entropy, hex_tokens)
     return kinds
@@ -256,11 +258,11 @@ def mask_secret_values(text: str, mask: str = "[redacted]", *, entropy: bool = T
     then what is returned."""
     if _known_clean(text, entropy, False):
         return text
-    hinted = not _no_format_hint(text)
-    hidden = _hidden_kinds(text, entropy=entropy) if hinted else set()
+    hints = _format_hints(text)
+    hidden = _hidden_kinds(text, entropy=entropy, hints=hints)
     if hidden:
-        text = canonical_chars(text)
-    findings = sorted(_findings(text, entropy=entropy, formats=hinted), key=lambda f: (f.start, -f.end))
+        text = canonical_chars(text)  # (an ASCII text, the only one with `hints`, is its own canonical form)
+    findings = sorted(_findings(text, entropy=entropy, hints=hints), key=lambda f: (f.start, -f.end))
     if not hidden and not findings:
         _note_clean(text, entropy, False)
         return text
@@ -304,55 +306,76 @@ def names_random(key: object, random_keys: frozenset[str] = frozenset()) -> bool
     return k.endswith(("id", "ids")) or k in random_keys
 
 
-def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False) -> set[str]:
+def _hidden_kinds(text: str, *, entropy: bool, hex_tokens: bool = False, hints: _Hints | None = None) -> set[str]:
     """Kinds found only once the text is canonical (a zero-width or full-width character inside a key) or only with
-    its blanks removed (a key split by spaces or line breaks; formats with a distinctive prefix only)."""
-    if len(text) < 8:
+    its blanks removed (a key split by spaces or line breaks; formats with a distinctive prefix only). `hints`: the
+    text's `_format_hints` (None: looked for here)."""
+    if len(text) < 8 or hints is not None and not hints.compact_rules:
         return set()
     kinds: set[str] = set()
     seen = canonical_chars(text)
     if seen != text:
         kinds |= {f.kind for f in _findings(seen, entropy=entropy, hex_tokens=hex_tokens)} \
             - {f.kind for f in _findings(text, entropy=entropy, hex_tokens=hex_tokens)}
-    compact = "".join(seen.split())  # every blank removed (str.isspace, the same characters as the regex `\s`)
+    compact = without_blanks(seen)  # every blank removed (str.isspace, the same characters as the regex `\s`)
     if compact != seen:
+        rules = _triggers(True)(compact) if hints is None else hints.compact_rules
         # A digit in the joined match: words of prose joined after a prefix (`use sk_live_ keys for ...`) are not.
-        joined = {f.kind for f in _prefixed_findings(compact) if _DIGIT.search(compact, f.start, f.end)}
+        joined = {f.kind for f in _rules_findings(rules, compact) if _DIGIT.search(compact, f.start, f.end)}
         if joined:  # nearly never: the text with its blanks is scanned only then
             kinds |= joined - {f.kind for f in _prefixed_findings(seen)}
     return kinds
 
 
-def _no_format_hint(text: str) -> bool:
-    """Whether `text` surely holds no known format (`KNOWN_FORMATS`), neither as it is (`_format_findings`) nor with
-    its blanks removed (`_hidden_kinds`, which finds nothing else), found by searching an ASCII text with its blanks
-    removed once for every format's hint, where the two searched the text and that one each: a hint without blanks
-    in the text is in it without blanks too, and the few hints with a blank (`-----BEGIN `) are looked for in the
-    text; then the gated one-character hints. False (the full scans decide) for any other text, or when one is
-    there."""
+class _Hints(NamedTuple):
+    """The formats an ASCII text may hold (`_format_hints`)."""
+
+    rules: Sequence[Format]  # those `_findings` would try on the text
+    compact_rules: Sequence[Format]  # the prefixed ones it would try on the text without its blanks (`_hidden_kinds`)
+
+
+_NO_HINTS = _Hints((), ())  # nearly every text (one object, made once)
+
+
+def _format_hints(text: str) -> _Hints | None:
+    """The formats worth trying on `text` (`_Hints`): the same as the scans find for themselves, found by searching
+    an ASCII text with its blanks removed once for every format's hint longer than a character, where they searched
+    the text and that one each. A hint without blanks in the text is in it without blanks too; the few hints with a
+    blank (`-----BEGIN `) are looked for in the text. Only when one is there are both searched as the scans search;
+    otherwise only the one-character hints (`.`, `:`) can be there: the formats of those found (and their gates).
+    None for a text that is not ASCII: its canonical form may differ (`canonical_chars`), the scans decide."""
     if len(text) < 8:
-        return True  # neither scans a text this short
+        return _NO_HINTS  # neither scan looks at a text this short
     if not text.isascii():
-        return False  # its canonical form may differ (`canonical_chars`)
-    triggers = _triggers(False)
-    compact = "".join(text.split())
-    if triggers.any is not None and triggers.any.search(compact) is not None \
-            or any(hint in text for hint in triggers.blank_hints):
-        return False
-    if triggers.folded:
+        return None
+    triggers, prefixed = _triggers(False), _triggers(True)
+    compact = without_blanks(text)
+    longer = triggers.any is not None and triggers.any.search(compact) is not None \
+        or any(hint in text for hint in triggers.blank_hints)
+    if not longer and triggers.folded:
         lowered = compact.lower()
-        if any(hint in lowered for hint, _ in triggers.folded) \
-                or any(hint in text.lower() for hint in triggers.folded_blank_hints):
-            return False
-    for scanned, singles in ((text, triggers.single), (compact, _triggers(True).single)):
-        for hint, rule in singles:
-            if hint in scanned and (rule.gate_pattern is None or rule.gate_pattern.search(scanned)):
-                return False
-    return True
+        longer = any(hint in lowered for hint, _ in triggers.folded) \
+            or any(hint in text.lower() for hint in triggers.folded_blank_hints)
+    if longer:
+        return _Hints(triggers(text), prefixed(compact) if compact != text else ())
+    rules, compact_rules = triggers.singles(text), prefixed.singles(compact) if compact != text else ()
+    return _Hints(rules, compact_rules) if rules or compact_rules else _NO_HINTS
+
+
+# The ASCII characters `str.split()` cuts at (`str.isspace`: blanks, line breaks and the four separators \x1c-\x1f).
+_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())
+
+
+def without_blanks(text: str) -> str:
+    """`"".join(text.split())`; an ASCII text's blanks are deleted by one `bytes.translate`, in a fifth of the time
+    (`split` first makes a list of the words)."""
+    if text.isascii():
+        return text.encode("ascii").translate(None, _ASCII_SPACES).decode("ascii")
+    return "".join(text.split())
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
-    yield from _format_findings(text, prefixed_only=True)
+    return _rules_findings(_triggers(True)(text), text)
 
 
 class _Triggers:
@@ -375,11 +398,16 @@ class _Triggers:
         self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)
         self.folded_blank_hints = tuple(h for h, _ in self.folded if "".join(h.split()) != h)
 
-    def __call__(self, text: str) -> list[Format]:
+    def singles(self, text: str) -> list[Format]:
+        """The formats of the one-character hints in `text` whose gate is there too."""
         rules: list[Format] = []
-        for hint, rule in self.single:
+        for hint, rule in self.single:  # (none for the prefixed formats today)
             if hint in text and rule not in rules and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
                 rules.append(rule)
+        return rules
+
+    def __call__(self, text: str) -> list[Format]:
+        rules = self.singles(text)
         if self.folded:
             lowered = text.lower()
             for hint, rule in self.folded:
@@ -413,8 +441,9 @@ def _triggers(prefixed_only: bool) -> _Triggers:
     return _Triggers(tuple(f for f in KNOWN_FORMATS if f.prefixed or not prefixed_only))
 
 
-def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Finding]:
-    for rule in _triggers(prefixed_only)(text):
+def _rules_findings(rules: Iterable[Format], text: str) -> Iterator[Finding]:
+    """The matches of each of `rules` in `text`."""
+    for rule in rules:
         for match in rule.pattern.finditer(text):
             start = match.start()
             if rule.back:
@@ -427,12 +456,13 @@ def _format_findings(text: str, *, prefixed_only: bool = False) -> Iterator[Find
                 yield Finding(rule.kind, start, match.end())
 
 
-def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False, formats: bool = True) -> Iterator[Finding]:
-    """`formats=False`: the text holds no known format (`_no_format_hint`), which are then not looked for."""
+def _findings(text: str, *, entropy: bool = True, hex_tokens: bool = False,
+              hints: _Hints | None = None) -> Iterator[Finding]:
+    """`hints`: the text's `_format_hints`, the formats tried (None: looked for here)."""
     if len(text) < 8:
         return
-    if formats:
-        yield from _format_findings(text)
+    if hints is None or hints.rules:
+        yield from _rules_findings(_triggers(False)(text) if hints is None else hints.rules, text)
     # An ASCII text without a scheme's word cannot match (IGNORECASE matches an ASCII letter only with ASCII letters
     # and the Kelvin sign, long s and dotted/dotless i, none of them ASCII).
     auth = not text.isascii() or _has_auth_word(text.lower())

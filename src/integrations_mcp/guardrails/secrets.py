@@ -13,7 +13,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
+from integrations_mcp.guardrails.secret_values import (
+    find_secret_values,
+    mask_secret_values,
+    names_random,
+    secret_kinds,
+)
 from integrations_mcp.guardrails.text import fold_key
 
 __all__ = ["COMMON_SECRET_FRAGMENTS", "COMMON_SECRET_NAMES", "REDACTED", "SecretKeys", "find_keys", "listing",
@@ -50,11 +55,20 @@ def secret_paths(arguments: dict[str, Any], keys: SecretKeys, *, has_value: Any 
     like one (`secret_values`). Paths and kinds only, never the value. Top-level arguments in `no_entropy` are
     checked for known formats only; in those of `hex_in` (where credentials belong) bare hex tokens count too."""
     filled = has_value or (lambda v: v not in ("", None))
+    skip, folded, hexed = frozenset(no_entropy), _folded_keys(tuple(random_keys)), frozenset(hex_in)
+    if all(type(value) is str and value.lstrip()[:1] not in ("{", "[") for value in arguments.values()):
+        # Only plain strings that hold no JSON (a read's one id): what the walks below find, without walking.
+        paths = [str(name) for name, value in arguments.items() if keys(name) and filled(value)]
+        for name, value in arguments.items():
+            kinds = secret_kinds(value, hex_tokens=name in hexed,
+                                 entropy=name not in skip and not names_random(name, folded))
+            if kinds:
+                paths.append(f"{name} ({', '.join(kinds)})")
+        return [mask_secret_values(p) for p in dict.fromkeys(paths)]
     paths = [path for path, value in find_keys(arguments, keys) if filled(value)]
     for where, parsed in _json_inside(arguments):  # escapes (`\u0073k_live_...`) are undone once parsed
         paths += [path for path, value in find_keys(parsed, keys, path=where) if filled(value)]
         paths += [f"{path} ({kind})" for path, kind in find_secret_values(parsed, path=where, entropy=False)]
-    skip, folded, hexed = frozenset(no_entropy), _folded_keys(tuple(random_keys)), frozenset(hex_in)
     for name, value in arguments.items():
         for path, kind in find_secret_values(value, path=name, random_keys=folded, hex_tokens=name in hexed,
                                               entropy=name not in skip and not names_random(name, folded)):

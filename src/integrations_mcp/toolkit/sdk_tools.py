@@ -146,7 +146,9 @@ class _OnFirstCall:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # copy/pickle probing an instance (or one not yet initialised): nothing to build
             raise AttributeError(name)
-        return getattr(self.built(), name)
+        value = getattr(self.built(), name)
+        self.__dict__[name] = value  # the built metadata is not changed after `built`: the next call reads it here
+        return value
 
 
 def schema_file(module: str) -> Path:

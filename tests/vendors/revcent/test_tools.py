@@ -98,6 +98,28 @@ async def test_readiness_before_and_after_credentials(client: Client, revcent: R
     assert r["can_enable"] is False and r["blockers"]
 
 
+async def test_readiness_follows_a_site_changed_at_revcent(client: Client, revcent: RevCentEmulator) -> None:
+    """Readiness is kept by the site integration's content (views._kept_readiness), never by its id alone: a select
+    choice RevCent adds or a field it makes required shows on the next read, of the same integration or another."""
+    site_id = revcent.site_id("tax")
+    first = revcent.add_user_integration(name="Kept one", site_id=site_id)
+    second = revcent.add_user_integration(name="Kept two", site_id=site_id)
+    read = {"user_third_party_integration_id": first}
+    before = (await ok(client, "GetUserThirdPartyIntegration", read))["readiness"]
+    assert (await ok(client, "GetUserThirdPartyIntegration", read))["readiness"] == before
+    option = next(o for o in revcent.site_integrations[site_id]["third_party_options"] if not o["required"])
+    field = next(f for f in option["fields"] if f["field_type"] == "select")
+    field["select_settings"]["options"].append("maybe")
+    option["required"] = field["required"] = True
+    for uid in (first, second):
+        read = {"user_third_party_integration_id": uid}
+        after = (await ok(client, "GetUserThirdPartyIntegration", read))["readiness"]
+        choice = next(c for c in after["choices"] if (c["option_id"], c["field_id"]) == (option["id"], field["id"]))
+        assert "maybe" in [v["value"] for v in choice["values"]]
+        assert any(m["option_id"] == option["id"] for m in after["missing_options"]), after
+        assert after != before
+
+
 async def test_lists_user_integrations(client: Client, revcent: RevCentEmulator) -> None:
     uid = await create(client, revcent)
     page = await ok(client, "GetUserThirdPartyIntegrations", {})

@@ -60,7 +60,7 @@ def view(record: UserIntegration) -> UserIntegrationView:
     shown = _changed(record, name=mask_secret_values(record.name, REDACTED),
                      description=mask_secret_values(record.description, REDACTED),
                      third_party_options_saved=[_shown(option) for option in record.third_party_options_saved])
-    return UserIntegrationView(integration=shown, readiness=readiness(record))
+    return UserIntegrationView(integration=shown, readiness=_kept_readiness(record))
 
 
 def _shown(option: SavedOption) -> SavedOption:
@@ -148,6 +148,41 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
         unseen_secrets=unseen_secrets(site, values), choices=select_choices(site), can_enable=not blockers,
         blockers=blockers,
     )
+
+
+# Readiness of records read (`view`), kept by everything it is a function of: the site integration's content (its JSON;
+# many integrations share one site, and a site changed at RevCent is a new key, never served stale), the saved values
+# and the credentials saved. Bounded by the characters of the keys (emptied when full); a kept Readiness is shared by
+# the views made of it, which only read it.
+KEPT_READINESS_BYTES = 1_048_576
+KEPT_KEY_MAX_BYTES = 65_536  # a larger key (a site with thousands of asset choices) is not kept
+_ReadinessKey = tuple[bytes, tuple[tuple[tuple[str, str], tuple[str, ...]], ...], tuple[str, ...]]
+_kept: dict[_ReadinessKey, Readiness] = {}
+_kept_bytes = [0]
+
+
+def _kept_readiness(record: UserIntegration) -> Readiness:
+    """`readiness(record)`, made once per key (see `_kept`)."""
+    site = record.site_third_party_integration
+    values = saved_values(record.third_party_options_saved)
+    try:
+        site_json = site.__pydantic_serializer__.to_json(site)
+    except ValueError:  # not JSON (a lone surrogate): made anew
+        return readiness(record, values=values)
+    saved = tuple((k, tuple(v)) for k, v in values.items())
+    key = (site_json, saved, tuple(record.third_party_credentials_saved))
+    kept = _kept.get(key)
+    if kept is None:
+        kept = readiness(record, values=values)
+        size = len(site_json) + sum(len(v) for _, field in saved for v in field) \
+            + sum(map(len, record.third_party_credentials_saved))
+        if size <= KEPT_KEY_MAX_BYTES:
+            if _kept_bytes[0] + size > KEPT_READINESS_BYTES:
+                _kept.clear()
+                _kept_bytes[0] = 0
+            _kept[key] = kept
+            _kept_bytes[0] += size
+    return kept
 
 
 def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
