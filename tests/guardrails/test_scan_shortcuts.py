@@ -137,3 +137,13 @@ def test_plain_string_arguments_get_the_paths_the_walks_find() -> None:
         for given in options:
             walked = secret_paths({**arguments, "zz_walk": ["x"]}, keys, **given)
             assert secret_paths(arguments, keys, **given) == walked, (arguments, given)
+
+
+def test_the_hints_looked_for_one_by_one_are_found_where_the_trie_finds_one() -> None:
+    """`_format_hints` looks for each blank-free hint with `in`; `_Triggers` searches their trie: the same answer."""
+    triggers = secret_values._triggers(False)
+    assert set(triggers.plain_hints) | set(triggers.blank_hints) == {h for f in triggers.rest for h in f.hints}
+    for text in [*texts(30_000, 9), *(f.sample for f in KNOWN_FORMATS)]:
+        compact = secret_values.without_blanks(text)
+        found = any(hint in compact for hint in triggers.plain_hints)
+        assert found == (triggers.any.search(compact) is not None), text

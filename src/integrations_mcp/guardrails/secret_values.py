@@ -350,7 +350,7 @@ def _format_hints(text: str) -> _Hints | None:
         return None
     triggers, prefixed = _triggers(False), _triggers(True)
     compact = without_blanks(text)
-    longer = triggers.any is not None and triggers.any.search(compact) is not None \
+    longer = any(hint in compact for hint in triggers.plain_hints) \
         or any(hint in text for hint in triggers.blank_hints)
     if not longer and triggers.folded:
         lowered = compact.lower()
@@ -394,8 +394,11 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
-        # `_no_format_hint`: the hints with a blank, which the text without blanks cannot hold.
+        # `_format_hints`: the hints with a blank, which the text without blanks cannot hold, and the others, each
+        # looked for by `in` (C's substring search: a third of the instructions of the trie's search on a page of
+        # text, which tries every hint's first character at every place; the same answer).
         self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)
+        self.plain_hints = tuple(sorted(hints - set(self.blank_hints)))
         self.folded_blank_hints = tuple(h for h, _ in self.folded if "".join(h.split()) != h)
 
     def singles(self, text: str) -> list[Format]:
