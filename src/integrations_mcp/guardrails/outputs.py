@@ -36,7 +36,8 @@ PASSING_MAX_CHARS = 64
 PASSING_MAX_TEXTS = 2048
 # Longer texts repeat too: a record read again gives the same answer, its text and its structuredContent (kept as
 # its JSON: `clean_output`'s `as_json`). Kept the same way, bounded by the characters (bytes) they hold in all.
-PASSING_LONG_MAX_CHARS = 4000  # the largest answer the server filters on the event loop (toolkit.server)
+# The longest text (or JSON) kept: a record's answer fits; a list's page is longer and filtered on every call.
+PASSING_LONG_MAX_CHARS = 4000
 PASSING_LONG_CHARS = 262_144
 
 
