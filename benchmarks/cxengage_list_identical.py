@@ -5,8 +5,10 @@ The answers: a tenant of 120 integrations (every type, upper-case type spellings
 descriptions, active and not) under every setting of the CxEngage emulator's `Contract` (the default and each
 INFERRED one), each with 15 argument sets (pages, limits, type and name filters, blanks); then injected list answers
 of 0, 1, 60 and 300 rows (upper-case ids, string booleans with blanks, unknown types), unpaged and with paging keys;
-then a malformed row (past the first page) of each kind, in a list of 300. Ids are drawn from a seeded generator, so
-both processes see the same tenant. Compares every answer's isError, texts and structuredContent byte for byte;
+then the last list read again after each of a rename, a deactivation and a new integration at CxEngage (a list answer
+is read again only when its bytes change), and the same bytes answered for two tenants; then a malformed row (past
+the first page) of each kind, in a list of 300. Ids are drawn from a seeded generator, so both processes see the same
+tenant. Compares every answer's isError, texts and structuredContent byte for byte;
 prints how many are identical and the first difference; exits 1 on any.
 
 Run: `git archive main src | tar -x -C /tmp/before` then
@@ -88,6 +90,24 @@ def answers() -> None:
                         emu.faults.inject(path_prefix=path, method="GET", status=200, body=body, times=1)
                         r = await cx.call("GetCxEngageIntegrations", arguments)
                         say(n, extra, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+            # The same tenant's list read again after each change at CxEngage (a rename to a name that looks like a
+            # secret, a deactivation, a new integration): a list answer is read again only when its bytes change.
+            ids_ = [row["id"] for row in emu.list_integrations(tenant)]
+            changes = [("rename", lambda: emu.update_integration(tenant, ids_[0], {"name": NAMES[1] + " renamed"})),
+                       ("deactivate", lambda: emu.update_integration(tenant, ids_[-1], {"active": False})),
+                       ("add", lambda: emu.add_integration(tenant, "zendesk", "Desk added", active=True))]
+            for label, change in [("unchanged", lambda: None), *changes]:
+                change()
+                for arguments in ({}, {"name": "desk"}, {"limit": 1, "page": 1}):
+                    r = await cx.call("GetCxEngageIntegrations", arguments)
+                    say("changed", label, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+            # The same bytes from two tenants: each answer names its own tenant.
+            other, same = emu.add_tenant(), json.dumps({"result": injected(3)}).encode()
+            for where in (tenant, other, tenant):
+                emu.faults.inject(path_prefix=f"/v1/tenants/{where}/integrations", method="GET", status=200,
+                                  body=same, times=1)
+                r = await cx.call("GetCxEngageIntegrations", {"tenant_id": where})
+                say("same bytes", where, r.is_error, [c.text for c in r.content], r.structured_content)
             for bad in MALFORMED:
                 rows = injected(300)
                 rows[250] = {**rows[250], **bad}

@@ -142,6 +142,40 @@ async def test_list_shows_summaries_without_properties(cx: Session) -> None:
     assert cx.writes() == []
 
 
+async def test_list_read_again_follows_every_change_tenant_and_argument(cx: Session) -> None:
+    """A list answer byte for byte the same as one read before is not parsed again, and the page made of it for the
+    same arguments is made once (client.Listing): every change at CxEngage, another tenant with the same bytes and
+    every argument still give their own answer."""
+    emu, other = cx.cxengage, cx.cxengage.add_tenant()
+    desk = emu.add_integration(T, "zendesk", "Desk", ZENDESK, description="Tickets")
+
+    async def names(**arguments: Any) -> list[tuple[str, bool]]:
+        listed = await cx.ok("GetCxEngageIntegrations", **arguments)
+        return [(r["name"], r["active"]) for r in listed["results"]]
+
+    assert await names() == await names() == [(REST_NAME, True), ("Desk", False)]
+    assert await names(name="desk") == [("Desk", False)] and await names(type="rest") == [(REST_NAME, True)]
+    assert await names(limit=1, page=2) == [("Desk", False)] and await names(limit=1) == [(REST_NAME, True)]
+    emu.update_integration(T, desk, {"name": "Dusk"})  # an answer of the same length
+    assert await names(limit=1, page=2) == [("Dusk", False)]
+    emu.update_integration(T, desk, {"name": "sk_live_" + "a1B2c3D4e5F6g7H8i9J0kLmN", "active": True})
+    assert await names(limit=1, page=2) == [("[redacted]", True)]
+    emu.add_integration(T, "rest", "Later", {"endpointPrefix": "https://x.example.invalid/"})
+    assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 3
+    # The same bytes from two tenants: each answer is its own tenant's.
+    same = json.dumps({"result": [{"id": REST_ID, "name": "Same", "type": "rest", "active": True}]}).encode()
+    for tenant in (T, other, T):
+        emu.faults.inject(path_prefix=collection_path(tenant), method="GET", status=200, body=same, times=1)
+        assert (await cx.ok("GetCxEngageIntegrations", tenant_id=tenant))["tenant_id"] == tenant
+    # A malformed row after answers that were kept is refused as before; the list reads again after it.
+    bad = json.dumps({"result": [{"id": REST_ID, "name": "Same", "type": "rest", "active": "maybe"}]}).encode()
+    emu.faults.inject(path_prefix=collection_path(T), method="GET", status=200, body=bad, times=3)
+    assert (await cx.call("GetCxEngageIntegrations")).is_error
+    emu.faults.clear()
+    assert (await cx.ok("GetCxEngageIntegrations"))["count"] == 3
+    assert cx.writes() == []
+
+
 async def test_get_redacts_the_secrets_the_vendor_echoes(cx: Session) -> None:
     assert cx.cxengage.stored(T, REST_ID)["properties"]["token"] == REST_TOKEN  # the emulator does echo it
     result = await cx.call("GetCxEngageIntegration", integration_id=REST_ID)

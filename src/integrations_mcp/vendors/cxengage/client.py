@@ -7,7 +7,7 @@ import base64
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -56,15 +56,49 @@ SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: 
               "cxengage.booleans); `integrations-mcp check --vendor cxengage` shows which. Nothing was changed by "
               "reading it.")
 MAX_LIST_PAGES = 200  # a paged list is read at most this many pages deep (fact cxengage.no_paging)
+# List answers kept with what was read of them (`_KeptLists`): at most this many, of at most this many bytes in all.
+KEPT_LISTS = 4
+KEPT_LIST_BYTES = 8_000_000
+KEPT_PAGES = 32  # pages made of one kept listing (`Listing.pages`; emptied when full)
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A tenant's integrations as read, and whether the answer may leave some out (fact cxengage.no_paging)."""
+    """A tenant's integrations as read, and whether the answer may leave some out (fact cxengage.no_paging).
+    `pages`: what a tool made of this listing, by its arguments (a page of GetCxEngageIntegrations is a function of
+    the listing and the arguments alone). A listing read from one answer is kept with that answer's bytes
+    (`_KeptLists`) and read again as the same object, pages included, while CxEngage sends the same bytes. Nothing
+    changes `rows` or its rows."""
 
     rows: list[ListRow]
     complete: bool = True
     note: str = ""
+    pages: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+class _KeptLists:
+    """The last list answers read whole in one request (no paging keys), each kept by its exact bytes with the
+    `Listing` read from them: an answer byte for byte the same as one kept is the same listing, its every row already
+    checked, so it is not parsed and checked again (a team reading one tenant's list gets the same bytes until the
+    list changes). A function of the bytes alone: any other answer is read as before. Bounded (KEPT_LISTS answers,
+    KEPT_LIST_BYTES in all; the oldest go first)."""
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[bytes, Listing]] = []
+
+    def get(self, content: bytes) -> Listing | None:
+        for kept, listing in self._kept:
+            if kept == content:  # the lengths first, then the bytes
+                return listing
+        return None
+
+    def keep(self, content: bytes, listing: Listing) -> None:
+        if len(content) > KEPT_LIST_BYTES:
+            return
+        kept = [(c, i) for c, i in self._kept if c != content][-(KEPT_LISTS - 1):]
+        while kept and sum(len(c) for c, _ in kept) + len(content) > KEPT_LIST_BYTES:
+            kept.pop(0)
+        self._kept = [*kept, (content, listing)]
 STATUS_HINTS = {
     401: "Check CXENGAGE_API_KEY and CXENGAGE_API_SECRET.",
     403: "The API key's role is not allowed on this tenant (creating integrations needs MANAGE_ALL_PROVIDERS).",
@@ -79,6 +113,7 @@ class CxEngageClient:
         self._token: tuple[str, float] | None = None
         self._basic_header: tuple[str, str] | None = None  # (key:secret, its Basic header)
         self.learned = Learned()  # what this process learned of the account's behaviour (learned.py)
+        self._lists = _KeptLists()
 
     def _basic(self) -> str:
         pair = f"{self._settings.api_key.get_secret_value()}:{self._settings.api_secret.get_secret_value()}"
@@ -143,6 +178,11 @@ class CxEngageClient:
         raise VendorError(VENDOR, operation, message or response.reason_phrase or "error", status=response.status_code,
                           error_code=scrub_text(code, secrets) if code else code, hint=hint)
 
+    def _read_list(self, content: bytes) -> Any:
+        """A list answer: the listing kept with the same bytes (`_KeptList`), else read and checked (`_read_list`)."""
+        listing = self._lists.get(content)
+        return _read_list(content) if listing is None else _KeptList(listing)
+
     async def read_raw(self, operation: str, path: str) -> Any:
         """A read's whole answer as CxEngage sent it (for `integrations-mcp check`); errors as for every call."""
         return await self._send(operation, "GET", path, body=None, authorization=await self._authorization())
@@ -163,16 +203,21 @@ class CxEngageClient:
         paging keys beside it, the following pages are read while a total says rows are missing, and whatever
         cannot be read is said (`complete` False), never shown as the whole list."""
         operation, path = "GetIntegrations", INTEGRATIONS_PATH.format(tenant=tenant_id)
-        data = await self._request(operation, "GET", path, whole=True, parse=_read_list)
+        data = await self._request(operation, "GET", path, whole=True, parse=self._read_list)
+        if isinstance(data, _KeptList):
+            return data.listing
         rows = _rows(operation, data)
         paging = sorted(k for k in data if k.lower() in LIST_PAGE_KEYS)
         if not paging:
-            return Listing(rows)
+            listing = Listing(rows)
+            if isinstance(data, _CheckedList) and data.content is not None:
+                self._lists.keep(data.content, listing)
+            return listing
         total = data.get(LIST_TOTAL_KEY)
         if not isinstance(total, int) or isinstance(total, bool) or total < 0:
             return Listing(rows, False, f"CxEngage's answer carries paging keys ({', '.join(paging)}) but no total: "
                                         "the list may be incomplete.")
-        seen, page = {row["id"] for row in rows}, 1
+        rows, seen, page = list(rows), {row["id"] for row in rows}, 1
         while len(seen) < total and page < MAX_LIST_PAGES:
             page += 1
             more = _rows(operation, await self._request(operation, "GET", path, whole=True, parse=_read_list,
@@ -210,7 +255,17 @@ def _is_record(value: Any) -> bool:
 
 
 class _CheckedList(dict[str, Any]):
-    """A list answer whose rows are checked already (`_read_list`)."""
+    """A list answer whose rows are checked already (`_read_list`), with the bytes it was read from."""
+
+    content: bytes | None = None
+
+
+class _KeptList(dict[str, Any]):
+    """A list answer byte for byte the same as one kept (`_KeptLists`): `listing` is what was read of it."""
+
+    def __init__(self, listing: Listing) -> None:
+        super().__init__({RESULT_KEY: listing.rows})
+        self.listing = listing
 
 
 def _read_list(content: bytes) -> Any:
@@ -221,7 +276,9 @@ def _read_list(content: bytes) -> Any:
         answer = list_answer().validate_json(content)
     except ValidationError:
         return parse_json(content)
-    return _CheckedList(answer)
+    checked = _CheckedList(answer)
+    checked.content = content
+    return checked
 
 
 def _rows(operation: str, data: dict[str, Any]) -> list[ListRow]:

@@ -32,7 +32,7 @@ from integrations_mcp.toolkit.calls import write_call
 from integrations_mcp.toolkit.declare import tool
 from integrations_mcp.toolkit.identity import principal, session_key
 from integrations_mcp.vendors.cxengage.catalog import TYPES, PropertySpec, normalise_type
-from integrations_mcp.vendors.cxengage.client import CxEngageClient
+from integrations_mcp.vendors.cxengage.client import KEPT_PAGES, CxEngageClient, Listing
 from integrations_mcp.vendors.cxengage.models import (
     LIST_LIMIT,
     MAX_LIST_LIMIT,
@@ -90,20 +90,15 @@ class CxEngageTools:
         """A tenant's integrations, a page at a time. No delete: deactivate. How: GetIntegrationGuide
         cxengage/lifecycle"""
         listing = await self.api.list_all(tenant_id)
-        wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
-        needle = name.strip().casefold() if name else None
-        rows = listing.rows
-        if wanted is not None:  # each spelling of a type normalised once, not once per row
-            types = {kind for kind in {row["type"] for row in rows}
-                     if (normalise_type(kind) or kind).casefold() == wanted}
-            rows = [row for row in rows if row["type"] in types]
-        if needle:
-            rows = [row for row in rows if needle in row["name"].casefold()]
-        more = page * limit < len(rows)
-        return IntegrationList.model_validate({
-            "tenant_id": tenant_id, "count": len(rows), "page": page, "limit": limit,
-            "results": [summary(row) for row in rows[(page - 1) * limit:page * limit]],
-            "next_page": page + 1 if more else None, "complete": listing.complete, "note": listing.note or None})
+        # The same listing (CxEngage's same answer: client.Listing) with the same arguments is the same page.
+        key = (tenant_id, type, name, page, limit)
+        made = listing.pages.get(key)
+        if made is None:
+            made = _page(listing, tenant_id, type, name, page, limit)
+            if len(listing.pages) >= KEPT_PAGES:
+                listing.pages.clear()
+            listing.pages[key] = made
+        return made
 
     @tool(READ_ONLY, title="Get a CxEngage integration with readiness")
     async def GetCxEngageIntegration(self, tenant_id: TenantId, integration_id: IntegrationId) -> IntegrationView:
@@ -227,6 +222,24 @@ class CxEngageTools:
                           token=confirmation_id or approval_id)
         stages = EditIntegration(self.api, self.forms.store, call.owner, args)
         return await run_write(stages, call, self.writes)
+
+
+def _page(listing: Listing, tenant_id: str, type: str | None, name: str | None, page: int,
+          limit: int) -> IntegrationList:
+    wanted = (normalise_type(type) or type.strip()).casefold() if type and type.strip() else None
+    needle = name.strip().casefold() if name else None
+    rows = listing.rows
+    if wanted is not None:  # each spelling of a type normalised once, not once per row
+        types = {kind for kind in {row["type"] for row in rows}
+                 if (normalise_type(kind) or kind).casefold() == wanted}
+        rows = [row for row in rows if row["type"] in types]
+    if needle:
+        rows = [row for row in rows if needle in row["name"].casefold()]
+    more = page * limit < len(rows)
+    return IntegrationList.model_validate({
+        "tenant_id": tenant_id, "count": len(rows), "page": page, "limit": limit,
+        "results": [summary(row) for row in rows[(page - 1) * limit:page * limit]],
+        "next_page": page + 1 if more else None, "complete": listing.complete, "note": listing.note or None})
 
 
 def _form_fields(secrets: tuple[PropertySpec, ...], *, replacing: bool) -> list[FormField]:
