@@ -206,7 +206,7 @@ class BodyLimit:
     def __init__(self, app: Callable, *, limit: int, chunk_timeout: float = Limits.header_timeout) -> None:
         self.app, self.limit, self.chunk_timeout = app, limit, chunk_timeout
 
-    def _refusal(self) -> str:
+    def refusal(self) -> str:
         return (f"Request body too large: at most {self.limit} bytes (INTEGRATIONS_MAX_BODY_BYTES). Send smaller "
                 "arguments; a credential never goes in a request anyway (use a secure form).\n")
 
@@ -216,44 +216,53 @@ class BodyLimit:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.strip().isdigit() or int(declared) > self.limit):
-            await _answer(send, 413, self._refusal())
+            await _answer(send, 413, self.refusal())
             return
-        received, started, refused, body_done = 0, False, False, False
+        body = _CountedBody(self, receive, send)
+        await self.app(scope, body.receive, body.send)
 
-        async def refuse(status: int, text: str) -> dict:
-            nonlocal refused
-            refused = True
-            if not started:
-                await _answer(send, status, text)
+
+class _CountedBody:
+    """One request's body as `BodyLimit` lets it through: its bytes counted, each part awaited with the stall
+    deadline (none once the body is complete: an SSE stream then only waits for the client to go away), and, once
+    refused, nothing more received or sent. (An object a request rather than closures: fewer objects to collect.)"""
+
+    __slots__ = ("body_done", "limits", "received", "refused", "started", "_receive", "_send")
+
+    def __init__(self, limits: BodyLimit, receive: Callable, send: Callable) -> None:
+        self.limits, self._receive, self._send = limits, receive, send
+        self.received, self.started, self.refused, self.body_done = 0, False, False, False
+
+    async def _refuse(self, status: int, text: str) -> dict:
+        self.refused = True
+        if not self.started:
+            await _answer(self._send, status, text)
+        return {"type": "http.disconnect"}
+
+    async def receive(self) -> dict:
+        if self.refused:
             return {"type": "http.disconnect"}
+        if self.body_done:
+            return await self._receive()
+        limits = self.limits
+        message: dict | None = None
+        with anyio.move_on_after(limits.chunk_timeout):
+            message = await self._receive()
+        if message is None:
+            return await self._refuse(408, f"The request body stalled (no data for {limits.chunk_timeout:g} s).\n")
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.body_done = not message.get("more_body", False)
+            if self.received > limits.limit:
+                return await self._refuse(413, limits.refusal())
+        return message
 
-        async def counted_receive() -> dict:
-            nonlocal received, body_done
-            if refused:
-                return {"type": "http.disconnect"}
-            if body_done:  # waiting for the client to go away (an SSE stream): no deadline
-                return await receive()
-            message: dict | None = None
-            with anyio.move_on_after(self.chunk_timeout):
-                message = await receive()
-            if message is None:
-                return await refuse(408, f"The request body stalled (no data for {self.chunk_timeout:g} s).\n")
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                body_done = not message.get("more_body", False)
-                if received > self.limit:
-                    return await refuse(413, self._refusal())
-            return message
-
-        async def tracked_send(message: dict) -> None:
-            nonlocal started
-            if refused:
-                return
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        await self.app(scope, counted_receive, tracked_send)
+    async def send(self, message: dict) -> None:
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 # --- per client ----------------------------------------------------------------------------------------------------
