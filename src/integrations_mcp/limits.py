@@ -326,8 +326,10 @@ def handshake_era(version: bytes | None) -> bool:
     return version is None or version in _handshake_versions()
 
 
-def _stateful(scope: dict) -> bool:
-    return handshake_era(_header(scope, b"mcp-protocol-version"))
+def _opens_session(scope: dict) -> bool:
+    """A POST of the handshake era without a session id: the SDK may open a session for it."""
+    return (scope.get("method") == "POST" and handshake_era(_header(scope, b"mcp-protocol-version"))
+            and _header(scope, SESSION_HEADER) is None)
 
 
 class ClientShares:
@@ -374,15 +376,17 @@ class ClientShares:
             return
         self._busy[client] = self._busy.get(client, 0) + 1
         try:
-            await self._serve(client, scope, receive, send)
+            if _opens_session(scope) or scope.get("method") == "DELETE":
+                await self._serve(client, scope, receive, send)
+            else:  # nearly every request: a call in a session, or of the stateless era
+                await self.app(scope, receive, send)
         finally:
             self._busy[client] -= 1
             if not self._busy[client]:
                 del self._busy[client]
 
     async def _serve(self, client: str, scope: dict, receive: Callable, send: Callable) -> None:
-        opening = scope.get("method") == "POST" and _stateful(scope) and _header(scope, SESSION_HEADER) is None
-        if not opening:
+        if not _opens_session(scope):
             await self.app(scope, receive, send)
             if scope.get("method") == "DELETE":
                 self.open_sessions(client)  # prunes the deleted one
