@@ -237,10 +237,7 @@ async def test_stalled_bodies_get_408_and_the_others_are_served() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.sendall(head)
             answer = b""
-            while not answer.endswith(b"s).\n"):
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
+            while chunk := sock.recv(4096):  # the header deadline closes the connection once it is answered
                 answer += chunk
             return answer
 
