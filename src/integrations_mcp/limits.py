@@ -26,8 +26,6 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import anyio
-
 from integrations_mcp.errors import GuardrailError
 
 __all__ = ["BodyLimit", "ClientShares", "InFlightLimit", "Limits", "OwnerQuota", "TokenBuckets", "check_pending",
@@ -205,8 +203,9 @@ class BodyLimit:
 
     def __init__(self, app: Callable, *, limit: int, chunk_timeout: float = Limits.header_timeout) -> None:
         self.app, self.limit, self.chunk_timeout = app, limit, chunk_timeout
+        self.stalls = _Stalls(chunk_timeout)
 
-    def _refusal(self) -> str:
+    def refusal(self) -> str:
         return (f"Request body too large: at most {self.limit} bytes (INTEGRATIONS_MAX_BODY_BYTES). Send smaller "
                 "arguments; a credential never goes in a request anyway (use a secure form).\n")
 
@@ -216,44 +215,121 @@ class BodyLimit:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.strip().isdigit() or int(declared) > self.limit):
-            await _answer(send, 413, self._refusal())
+            await _answer(send, 413, self.refusal())
             return
-        received, started, refused, body_done = 0, False, False, False
+        body = _CountedBody(self, receive, send)
+        await self.app(scope, body.receive, body.send)
 
-        async def refuse(status: int, text: str) -> dict:
-            nonlocal refused
-            refused = True
-            if not started:
-                await _answer(send, status, text)
-            return {"type": "http.disconnect"}
 
-        async def counted_receive() -> dict:
-            nonlocal received, body_done
-            if refused:
-                return {"type": "http.disconnect"}
-            if body_done:  # waiting for the client to go away (an SSE stream): no deadline
-                return await receive()
-            message: dict | None = None
-            with anyio.move_on_after(self.chunk_timeout):
-                message = await receive()
-            if message is None:
-                return await refuse(408, f"The request body stalled (no data for {self.chunk_timeout:g} s).\n")
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                body_done = not message.get("more_body", False)
-                if received > self.limit:
-                    return await refuse(413, self._refusal())
-            return message
+class _Wait:
+    """A body read waiting for its next part: its task, when its deadline passes, and whether it did."""
 
-        async def tracked_send(message: dict) -> None:
-            nonlocal started
-            if refused:
+    __slots__ = ("deadline", "expired", "task")
+
+    def __init__(self, task: asyncio.Task, deadline: float) -> None:
+        self.task, self.deadline, self.expired = task, deadline, False
+
+
+class _Stalls:
+    """The stall deadline of every body read of a `BodyLimit`, with one timer: each read's deadline is `timeout`
+    after it began, so the one that began first is always the next to expire, and the timer is set for it. When it
+    fires, each read past its deadline is marked expired and its task cancelled (asyncio's own cancellation, which
+    the read catches at once: it is awaiting the server's receive, under no cancel scope of the app), then the timer
+    is set for the next one.
+
+    Instead of a cancel scope and a timer for each read (as `anyio.move_on_after`, or `asyncio.timeout`), which cost
+    more than every other check of the edge together, for bodies that nearly always arrive with their request. The
+    read tells its cancellation from anyone else's as `asyncio.timeout` does: it is the deadline's only when the read
+    expired and no other cancellation is pending (`Task.uncancel`); any other is raised on, untouched."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._waiting: OrderedDict[_Wait, None] = OrderedDict()  # in the order they began: of their deadlines
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the timer's (an app served again by another loop)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def begin(self) -> _Wait:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a body is read outside an asyncio task")
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._timer = loop, None
+            self._waiting.clear()
+        wait = _Wait(task, loop.time() + self.timeout)
+        self._waiting[wait] = None
+        if self._timer is None:
+            self._timer = loop.call_at(wait.deadline, self._expire)
+        return wait
+
+    def end(self, wait: _Wait) -> None:
+        self._waiting.pop(wait, None)
+
+    def _expire(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._waiting:
+            first = next(iter(self._waiting))
+            if first.deadline > now:
+                self._timer = loop.call_at(first.deadline, self._expire)
                 return
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+            del self._waiting[first]
+            first.expired = True
+            first.task.cancel()
 
-        await self.app(scope, counted_receive, tracked_send)
+
+class _CountedBody:
+    """One request's body as `BodyLimit` lets it through: its bytes counted, each part awaited with the stall
+    deadline (none once the body is complete: an SSE stream then only waits for the client to go away), and, once
+    refused, nothing more received or sent. (An object a request rather than closures: fewer objects to collect.)"""
+
+    __slots__ = ("body_done", "limits", "received", "refused", "started", "_receive", "_send")
+
+    def __init__(self, limits: BodyLimit, receive: Callable, send: Callable) -> None:
+        self.limits, self._receive, self._send = limits, receive, send
+        self.received, self.started, self.refused, self.body_done = 0, False, False, False
+
+    async def _refuse(self, status: int, text: str) -> dict:
+        self.refused = True
+        if not self.started:
+            await _answer(self._send, status, text)
+        return {"type": "http.disconnect"}
+
+    async def receive(self) -> dict:
+        if self.refused:
+            return {"type": "http.disconnect"}
+        if self.body_done:
+            return await self._receive()
+        limits = self.limits
+        wait = limits.stalls.begin()
+        try:
+            message = await self._receive()
+        except asyncio.CancelledError:
+            if not wait.expired or wait.task.uncancel():  # not the deadline's, or someone else's as well
+                raise
+            return await self._refuse(408, f"The request body stalled (no data for {limits.chunk_timeout:g} s).\n")
+        finally:
+            limits.stalls.end(wait)
+        if wait.expired:  # the part came, and the receive swallowed the deadline's cancellation: it is void
+            wait.task.uncancel()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.body_done = not message.get("more_body", False)
+            if self.received > limits.limit:
+                return await self._refuse(413, limits.refusal())
+        return message
+
+    async def send(self, message: dict) -> None:
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 # --- per client ----------------------------------------------------------------------------------------------------
@@ -317,8 +393,10 @@ def handshake_era(version: bytes | None) -> bool:
     return version is None or version in _handshake_versions()
 
 
-def _stateful(scope: dict) -> bool:
-    return handshake_era(_header(scope, b"mcp-protocol-version"))
+def _opens_session(scope: dict) -> bool:
+    """A POST of the handshake era without a session id: the SDK may open a session for it."""
+    return (scope.get("method") == "POST" and handshake_era(_header(scope, b"mcp-protocol-version"))
+            and _header(scope, SESSION_HEADER) is None)
 
 
 class ClientShares:
@@ -365,15 +443,17 @@ class ClientShares:
             return
         self._busy[client] = self._busy.get(client, 0) + 1
         try:
-            await self._serve(client, scope, receive, send)
+            if _opens_session(scope) or scope.get("method") == "DELETE":
+                await self._serve(client, scope, receive, send)
+            else:  # nearly every request: a call in a session, or of the stateless era
+                await self.app(scope, receive, send)
         finally:
             self._busy[client] -= 1
             if not self._busy[client]:
                 del self._busy[client]
 
     async def _serve(self, client: str, scope: dict, receive: Callable, send: Callable) -> None:
-        opening = scope.get("method") == "POST" and _stateful(scope) and _header(scope, SESSION_HEADER) is None
-        if not opening:
+        if not _opens_session(scope):
             await self.app(scope, receive, send)
             if scope.get("method") == "DELETE":
                 self.open_sessions(client)  # prunes the deleted one

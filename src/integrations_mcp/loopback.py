@@ -82,23 +82,35 @@ def _header_timeout_protocol() -> type:
     class HeaderTimeoutProtocol(H11Protocol):
         """Closes a connection whose next request head is not complete within `header_timeout` seconds: counted from
         the connection's start, and again from the end of each response (the keep-alive timeout alone is cancelled by
-        the first byte of the next request, so a trickle would keep it forever)."""
+        the first byte of the next request, so a trickle would keep it forever).
+
+        One timer per connection, moved lazily: each response only moves the deadline on, and the timer, when it
+        fires before the deadline, is set again for it (a timer a response would cost a heap push and a cancelled
+        entry in the event loop's heap, at every request)."""
 
         header_timeout: float = HEADER_TIMEOUT_SECONDS
         _header_deadline: asyncio.TimerHandle | None = None
+        _deadline_at: float = 0.0  # the loop's time at which the head must be complete
+        _waiting_after: weakref.ref | None = None  # the request answered last when the deadline was set
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._arm()
 
         def _arm(self) -> None:
-            if self._header_deadline is not None:
-                self._header_deadline.cancel()
             # The request answered last (a new request head replaces it), held weakly: the deadline must not keep
             # a finished request (its scope, headers, body) alive while the next one is served.
-            waiting_after = None if self.cycle is None else weakref.ref(self.cycle)
-            self._header_deadline = asyncio.get_running_loop().call_later(
-                self.header_timeout, self._headers_too_slow, waiting_after)
+            self._waiting_after = None if self.cycle is None else weakref.ref(self.cycle)
+            self._deadline_at = self.loop.time() + self.header_timeout
+            if self._header_deadline is None:
+                self._header_deadline = self.loop.call_at(self._deadline_at, self._deadline_reached)
+
+        def _deadline_reached(self) -> None:
+            self._header_deadline = None
+            if self.loop.time() < self._deadline_at:  # moved on by a response since the timer was set
+                self._header_deadline = self.loop.call_at(self._deadline_at, self._deadline_reached)
+            else:
+                self._headers_too_slow(self._waiting_after)
 
         def _headers_too_slow(self, waiting_after: weakref.ref | None) -> None:
             armed_after = None if waiting_after is None else waiting_after()
@@ -116,6 +128,7 @@ def _header_timeout_protocol() -> type:
         def connection_lost(self, exc: Exception | None) -> None:
             if self._header_deadline is not None:
                 self._header_deadline.cancel()
+                self._header_deadline = None
             super().connection_lost(exc)
 
     return HeaderTimeoutProtocol

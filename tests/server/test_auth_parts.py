@@ -188,3 +188,67 @@ def test_a_connection_that_sends_no_request_is_closed() -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- the bearer header lookup ----------------------------------------------------------------------------------------
+
+def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {"type": "http", "method": "POST", "path": "/mcp", "headers": headers}
+
+
+def _verdict(result: Any) -> Any:
+    if result is None:
+        return None
+    credentials, user = result
+    return credentials.scopes, user.access_token, user.display_name
+
+
+async def test_the_bearer_header_lookup_answers_as_the_sdks_backend() -> None:
+    """`HeaderBearerBackend` reads the Authorization header from the request's first headers; the SDK's backend
+    scans every header. Every header list here (case of the name and of `Bearer`, several Authorization headers,
+    other headers around, no token, tokens of another principal or none, a resource check) gets the same verdict
+    from both: nothing authenticated, or the same scopes and the same principal's token."""
+    from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
+    from pydantic import AnyHttpUrl
+    from starlette.requests import HTTPConnection
+
+    from integrations_mcp.server.auth.bearer import HeaderBearerBackend
+
+    verifier = StaticTokenVerifier(parse_tokens(f"alice {TOKEN_A}\nci {TOKEN_B} integrations:read\n", "file"))
+    values = [f"Bearer {TOKEN_A}", f"bearer {TOKEN_B}", f"BEARER {TOKEN_A}", f"Bearer  {TOKEN_A}", f"Bearer {TOKEN_A} ",
+              f"Basic {TOKEN_A}", f"Bearer{TOKEN_A}", "Bearer ", "Bearer", "", TOKEN_A, f"Bearer {TOKEN_A[:-1]}"]
+    lists: list[list[tuple[bytes, bytes]]] = [[], [(b"host", b"127.0.0.1")]]
+    for value in values:
+        raw, other = value.encode("latin-1"), f"Bearer {TOKEN_B}".encode()
+        lists += [[(b"authorization", raw)], [(b"host", b"x"), (b"authorization", raw), (b"accept", b"*/*")],
+                  [(b"Authorization", raw)], [(b"authorization", raw), (b"authorization", other)],
+                  [(b"Authorization", raw), (b"authorization", other)],
+                  [(b"authorization", b"Bearer " + b"\xe9" * 30), (b"authorization", raw)]]
+    checked = 0
+    for resource in (None, AnyHttpUrl("https://mcp.example.test/mcp")):
+        sdk, ours = (cls(verifier, resource_server_url=resource) for cls in (BearerAuthBackend, HeaderBearerBackend))
+        for headers in lists:
+            expected = _verdict(await sdk.authenticate(HTTPConnection(_scope(headers))))
+            assert _verdict(await ours.authenticate(HTTPConnection(_scope(headers)))) == expected, headers
+            checked += expected is not None
+    # Found without the resource check (which refuses them all): 4 lists for each of the 3 valid values, and the
+    # lowercase second header of a list whose first name is not lowercase, for the other 9.
+    assert checked == 21
+
+
+def test_the_http_app_authenticates_with_the_header_lookup() -> None:
+    """With auth on, the SDK's authentication middleware of /mcp uses `HeaderBearerBackend` (same verifier); the
+    whole path through real clients is test_http_auth.py."""
+    from starlette.middleware.authentication import AuthenticationMiddleware
+
+    from integrations_mcp.server.app import build_server
+    from integrations_mcp.server.auth.bearer import HeaderBearerBackend
+    from integrations_mcp.server.transports import http_app
+
+    settings = load_settings({"CXENGAGE_API_KEY": "k" * 36, "CXENGAGE_API_SECRET": "s" * 43,
+                              "CXENGAGE_TENANT_ID": "0b1c4c6e-7a8f-4d0e-9e3b-2f6a1c5d8e90",
+                              "INTEGRATIONS_AUTH_TOKEN": TOKEN_A,
+                              "INTEGRATIONS_STATE_URL": "sqlite+aiosqlite:///:memory:"}, transport="http")
+    app = http_app(build_server(settings), settings)
+    backends = [m.kwargs["backend"] for m in app.user_middleware if m.cls is AuthenticationMiddleware]
+    assert [type(b) for b in backends] == [HeaderBearerBackend]

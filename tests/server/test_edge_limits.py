@@ -226,6 +226,39 @@ async def test_a_huge_streamed_body_is_refused_early_and_costs_little_memory() -
         assert await read_call(served.url)
 
 
+async def test_stalled_bodies_get_408_and_the_others_are_served() -> None:
+    """Over a real socket, bodies that stop coming get 408 once the deadline passes (INTEGRATIONS_HEADER_TIMEOUT, one
+    timer for every body read: limits.py:_Stalls), while a client that keeps sending is served; the server then
+    serves as before."""
+    head = (b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, "
+            b"text/event-stream\r\nContent-Length: 100\r\n\r\n{")
+
+    def stalled_answer(port: int) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(head)
+            answer = b""
+            while chunk := sock.recv(4096):  # the header deadline closes the connection once it is answered
+                answer += chunk
+            return answer
+
+    with serve({"INTEGRATIONS_HEADER_TIMEOUT": "1"}) as served:
+        assert await read_call(served.url)
+        answers: list[bytes] = []
+
+        async def one() -> None:
+            answers.append(await anyio.to_thread.run_sync(stalled_answer, served.port))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(one)
+            await anyio.sleep(0.3)
+            assert await read_call(served.url)  # served while the stalled bodies wait
+        assert len(answers) == 3
+        for answer in answers:
+            assert answer.startswith(b"HTTP/1.1 408") and b"The request body stalled (no data for 1 s)." in answer
+        assert await read_call(served.url)
+
+
 # --- settings --------------------------------------------------------------------------------------------------------
 
 def test_limits_are_settings_with_clear_errors() -> None:

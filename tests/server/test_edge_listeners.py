@@ -87,6 +87,26 @@ def test_a_trickled_second_request_head_is_closed() -> None:
         assert closed, "a trickled request head kept the connection"
 
 
+def test_the_header_deadline_moves_on_with_each_response() -> None:
+    """The deadline is one timer per connection that each response moves on: a connection still answering
+    requests when its first deadline passes stays open, and is closed once idle for the deadline after its last
+    response."""
+    with listener(header_timeout=1.0) as server, socket.create_connection(("127.0.0.1", server.port), 10) as sock:
+        answers = []
+        for pause in (0.0, 0.6, 0.6):  # the third request comes after the first deadline, within the second
+            time.sleep(pause)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"hello"):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            answers.append(answer[:12] + answer[-5:])
+        assert answers == [b"HTTP/1.1 200hello"] * 3
+        assert closed_within(sock, 5)
+
+
 def test_the_header_deadline_does_not_keep_a_finished_request_alive() -> None:
     """The deadline armed after a response holds that request weakly: once the connection's next request has begun,
     the finished one (its scope, and whatever the layers put in it) can be freed at once, not after the next

@@ -4,6 +4,7 @@ which requests count as opening an MCP session."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import anyio
@@ -310,3 +311,87 @@ async def test_a_session_is_counted_once_while_its_opening_request_winds_down() 
         finish.set()
     assert [a["status"] for a in answers] == [200, 200]
     assert shares.open_sessions("address:10.0.0.1") == 2
+
+
+
+async def _sent(app: Any, parts: list[tuple[float, dict[str, Any]]]) -> int | None:
+    """Run one request whose body parts come each after its delay (then nothing more); the status sent, if any."""
+    incoming = list(parts)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not incoming:
+            await anyio.sleep_forever()
+        delay, message = incoming.pop(0)
+        await anyio.sleep(delay)
+        return message
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(request(), receive, send)
+    return next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
+
+
+OPEN_PART = {"type": "http.request", "body": b"{", "more_body": True}
+LAST_PART = {"type": "http.request", "body": b"}", "more_body": False}
+
+
+async def test_only_the_stalled_body_among_many_is_answered_408_and_its_request_goes_on() -> None:
+    """One timer serves the stall deadline of every body read: of thirty requests at once, those whose second part
+    comes within the deadline are served; the one whose second part never comes gets its 408, and its app, which
+    sees the client go away, carries on without a cancellation left over (its next await is not cancelled)."""
+    carried_on: list[int] = []
+
+    async def reads_body(scope: Any, receive: Any, send: Any) -> None:
+        while (message := await receive())["type"] == "http.request" and message.get("more_body"):
+            pass
+        if message["type"] == "http.disconnect":
+            await anyio.sleep(0.01)
+            carried_on.append(asyncio.current_task().cancelling())
+            return
+        await ok_app(scope, receive, send)
+
+    limit = BodyLimit(reads_body, limit=100, chunk_timeout=0.3)
+    statuses: dict[int, int | None] = {}
+
+    async def one(n: int) -> None:
+        parts = [(0, OPEN_PART)] if n == 7 else [(0, OPEN_PART), (0.01 * (n % 10), LAST_PART)]
+        statuses[n] = await _sent(limit, parts)
+
+    async with anyio.create_task_group() as group:
+        for n in range(30):
+            group.start_soon(one, n)
+    assert statuses.pop(7) == 408 and set(statuses.values()) == {200}
+    assert carried_on == [0] and limit.stalls.waiting == 0
+
+
+async def test_the_apps_own_cancellation_passes_through_the_stall_deadline() -> None:
+    """A body read cancelled by the app's own cancel scope is cancelled for the app, not answered 408; when the
+    app's deadline and the stall deadline come together, either may win, but no cancellation is swallowed or left
+    behind."""
+    outcomes: list[tuple[bool, int]] = []
+
+    def app_with_deadline(seconds: float) -> Any:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            message: dict[str, Any] = {}
+            with anyio.move_on_after(seconds) as own:
+                message = await receive()
+                while message["type"] == "http.request" and message.get("more_body"):
+                    message = await receive()
+            outcomes.append((own.cancelled_caught, asyncio.current_task().cancelling()))
+            if message.get("type") == "http.request" and not message.get("more_body"):
+                await ok_app(scope, receive, send)  # the whole body came (not in these requests)
+        return app
+
+    own_first = BodyLimit(app_with_deadline(0.05), limit=100, chunk_timeout=5)
+    with anyio.fail_after(3):  # the stall deadline (5 s) is not what ends it
+        assert await _sent(own_first, [(0, OPEN_PART)]) is None
+    assert outcomes == [(True, 0)] and own_first.stalls.waiting == 0
+    for _ in range(10):
+        outcomes.clear()
+        together = BodyLimit(app_with_deadline(0.1), limit=100, chunk_timeout=0.1)
+        status = await _sent(together, [(0, OPEN_PART)])
+        assert len(outcomes) == 1 and outcomes[0][1] == 0  # no cancellation left over
+        assert status == (None if outcomes[0][0] else 408)
+        assert together.stalls.waiting == 0

@@ -18,6 +18,7 @@ from integrations_mcp.errors import ConfigurationError
 from integrations_mcp.limits import BodyLimit, ClientShares, InFlightLimit
 from integrations_mcp.loopback import bind_tcp
 from integrations_mcp.pages.listener import PageGuard
+from integrations_mcp.server.auth.bearer import use_header_lookup
 from integrations_mcp.server.auth.challenge import registration_hint_route, with_scope_challenge
 from integrations_mcp.server.auth.setup import base_url, check_exposure, is_loopback, metadata_routes
 from integrations_mcp.server.event_store import BoundedEventStore, SessionScopes
@@ -60,6 +61,7 @@ def http_app(server: MCPServer, settings: Settings, on_idle: Callable[[], None] 
     app = server.streamable_http_app(host=settings.host, transport_security=security, event_store=events,
                                      retry_interval=SSE_RETRY_MS, max_request_body_size=limits.max_body_bytes)
     if settings.auth_enabled:
+        use_header_lookup(app)
         with_scope_challenge(app.router.routes, MCP_PATH)
         if settings.oauth_issuer is None:  # static tokens only: a client trying OAuth learns it needs the header
             app.router.routes.append(registration_hint_route())
