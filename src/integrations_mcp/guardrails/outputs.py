@@ -11,6 +11,7 @@ are redacted by name earlier, where the vendor's field names are known (`views.p
 from __future__ import annotations
 
 import dataclasses
+import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +21,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from integrations_mcp.guardrails.scrubber import Scrubber
-from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secret_values import (
+    LiteralCheck,
+    filter_literals,
+    mask_secret_values,
+    one_char_formats_quiet,
+)
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.guardrails.text import visible
 
@@ -74,6 +80,60 @@ class _Known:
     @cached_property
     def scrubber(self) -> Scrubber:
         return Scrubber(self.secrets)
+
+    @cached_property
+    def quiet(self) -> _Quiet | None:
+        """The one-pass check for ASCII texts (None when the scrubber has no literal set: every text is filtered)."""
+        heads = self.scrubber.ascii_literals()
+        if heads is None:
+            return None
+        kept, lowered = filter_literals()
+        return _Quiet(kept, {**lowered, **dict.fromkeys(heads)})  # a head found is one (no check)
+
+
+# ASCII: the blanks `str.split` cuts at (deleted), and upper case to lower case (`bytes.translate`'s).
+_ASCII_BLANKS = bytes(code for code in range(128) if chr(code).isspace())
+_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
+
+
+class _Quiet:
+    """Whether an ASCII text holds nothing the filter looks for, so that it passes unchanged, in one pass of C over
+    the text without its blanks (`bytes.translate`) and one over that lower-cased: Aho-Corasick searches for the
+    literals the value scan needs (`secret_values.filter_literals`: its hints, case kept; the case-insensitive hints
+    and the auth words, lower-cased) and those the scrubber needs (`Scrubber.ascii_literals`, lower-cased); a literal
+    found whose check fails is a false alarm (`en-US` is not the Mailchimp hint `-us`, `token.` is no auth scheme);
+    then the one-character hints' formats (`secret_values.one_char_formats_quiet`). A function of the text and the
+    key set (the `_Known` it belongs to). Every search of the filter finds one of these literals or a
+    one-character hint's gate, so a text with none finds nothing: `_filtered` returns it as it is. The literals
+    were searched one `in` each before: ~60 instructions a character for the value scan's 30 hints alone."""
+
+    def __init__(self, kept: dict[str, LiteralCheck], lowered: dict[str, LiteralCheck]) -> None:
+        import ahocorasick_rs  # imported on first use: a server that only lists its tools never loads it
+
+        self.kept, self.kept_checks = self._finder(ahocorasick_rs, kept)
+        self.lowered, self.lowered_checks = self._finder(ahocorasick_rs, lowered)
+
+    @staticmethod
+    def _finder(library: Any, literals: dict[str, LiteralCheck]) -> tuple[Any, list[LiteralCheck]]:
+        ordered = sorted(literals)
+        return library.BytesAhoCorasick([literal.encode() for literal in ordered]), [literals[k] for k in ordered]
+
+    def __call__(self, text: str, raw: bytes) -> bool:
+        """`raw`: the ASCII `text` encoded."""
+        compact = raw.translate(None, _ASCII_BLANKS)
+        return _none_found(self.kept, self.kept_checks, compact, text) \
+            and _none_found(self.lowered, self.lowered_checks, compact.translate(_LOWER), text) \
+            and one_char_formats_quiet(text)
+
+
+def _none_found(finder: Any, checks: list[LiteralCheck], haystack: bytes, text: str) -> bool:
+    """No literal in `haystack` whose check holds of `text` (every occurrence, overlapping: a false alarm must not
+    hide a literal it overlaps)."""
+    for index, _, _ in finder.find_matches_as_indexes(haystack, overlapping=True):
+        check = checks[index]
+        if check is None or check(text):
+            return False
+    return True
 
 
 _current = _Known(frozenset())
@@ -159,7 +219,11 @@ def _filtered(text: str, known: _Known | None = None) -> str:
     size = len(text)
     if text in (known.passing if size <= PASSING_MAX_CHARS else known.passing_long):
         return text
-    cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    quiet = known.quiet
+    if quiet is not None and text.isascii() and quiet(text, text.encode("ascii")):
+        cleaned = text  # nothing the filter looks for is in it
+    else:
+        cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
     if cleaned == text and size <= PASSING_LONG_MAX_CHARS:
         known.passed(text)
     return cleaned

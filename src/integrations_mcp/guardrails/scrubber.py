@@ -177,6 +177,17 @@ class Scrubber:
         self.tails = [_tail(folded) for folded in self.folded]
         self.word = _word_chars() if any(len(v) < SHORT_SECRET_CHARS for v in self.variants) else frozenset()
 
+    def ascii_literals(self) -> frozenset[str] | None:
+        """What an ASCII text must hold, without its blanks and lower-cased, for this scrubber to change it: its
+        heads and short variants (what `__call__` searches the folded text for) so reduced, those with a character
+        no folded ASCII text holds left out. Folding an ASCII character gives an ASCII one of its case pair, so a
+        head in the folded text is in the lower-cased one. None when that does not hold of the fold table (classes
+        merged) or a head is blanks only: then there is no such set."""
+        if any(code < 0x80 and rep.lower() != chr(code).lower() for code, rep in self.table.items()):
+            return None
+        found = {"".join(key.split()).lower() for key in self.by_key if key.isascii()}
+        return None if "" in found else frozenset(found)
+
     def __call__(self, text: str) -> str:
         if self.finder is None or not text:
             return text

@@ -31,8 +31,8 @@ from urllib.parse import unquote
 
 from integrations_mcp.guardrails.text import canonical_chars, fold_key
 
-__all__ = ["KNOWN_FORMATS", "Finding", "Format", "find_secret_values", "looks_random", "mask_secret_values",
-           "names_random", "secret_kinds"]
+__all__ = ["KNOWN_FORMATS", "Finding", "Format", "filter_literals", "find_secret_values", "looks_random",
+           "mask_secret_values", "names_random", "one_char_formats_quiet", "secret_kinds", "LiteralCheck"]
 
 
 @dataclass(frozen=True)
@@ -372,6 +372,64 @@ def without_blanks(text: str) -> str:
     if text.isascii():
         return text.encode("ascii").translate(None, _ASCII_SPACES).decode("ascii")
     return "".join(text.split())
+
+
+# A literal's check (`filter_literals`): None when finding the literal is finding what the scan looks for, else what
+# must hold of the text too (the literal was reduced: a blank or the case of the text dropped).
+LiteralCheck = Callable[[str], bool] | None
+
+
+def filter_literals() -> tuple[dict[str, LiteralCheck], dict[str, LiteralCheck]]:
+    """What `mask_secret_values(text, entropy=False)` looks for in an ASCII text, besides the formats of one-character
+    hints (`one_char_formats_quiet`), as literals of the text without its blanks: (case kept, lower-cased), each with
+    its check. The scan finds nothing where none is found whose check holds (`outputs._Quiet`).
+    - case kept: every other format's hint (`_format_hints` looks for them there, exactly; one with a blank without it,
+      checked in the text) and `://` (the URL rule's, checked in the text);
+    - lower-cased: the case-insensitive formats' hints (looked for there, exactly) and the auth schemes' words
+      (checked as `_findings` does: followed by a blank, `:` or `=`).
+    Removing blanks and lower-casing keep an occurrence, so each literal is there when its search finds it."""
+    triggers = _triggers(False)
+    kept: dict[str, list[LiteralCheck]] = {"://": [_has_url_marker]}
+    for hint in {h for f in triggers.rest for h in f.hints}:
+        joined = "".join(hint.split())
+        kept.setdefault(joined, []).append(None if joined == hint else functools.partial(_holds, hint))
+    lowered: dict[str, list[LiteralCheck]] = {word: [_has_lowered_auth_word] for word in _AUTH_WORDS}
+    for hint, _ in triggers.folded:
+        joined = "".join(hint.split())
+        lowered.setdefault(joined, []).append(None if joined == hint else functools.partial(_holds_lowered, hint))
+    return {k: _any_check(v) for k, v in kept.items()}, {k: _any_check(v) for k, v in lowered.items()}
+
+
+def _any_check(checks: list[LiteralCheck]) -> LiteralCheck:
+    if None in checks:
+        return None
+    return checks[0] if len(checks) == 1 else lambda text: any(check(text) for check in checks)  # type: ignore[misc]
+
+
+def _holds(literal: str, text: str) -> bool:
+    return literal in text
+
+
+def _holds_lowered(literal: str, text: str) -> bool:
+    return literal in text.lower()
+
+
+def _has_url_marker(text: str) -> bool:
+    return "://" in text  # what `_urls` starts from
+
+
+def _has_lowered_auth_word(text: str) -> bool:
+    return _has_auth_word(text.lower())
+
+
+def one_char_formats_quiet(text: str) -> bool:
+    """No format of a one-character hint (`.`, `:`) is worth trying on `text` or on it without blanks: the hint or
+    its gate is not there (`_Triggers.singles`). A gate is a positive pattern (no anchor, no negative look-around): a
+    text holding one where it matches matches too, so this holds of the parts of a text it holds of."""
+    if _triggers(False).singles(text):
+        return False
+    prefixed = _triggers(True)
+    return not prefixed.single or not prefixed.singles(without_blanks(text))
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
