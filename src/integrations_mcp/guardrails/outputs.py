@@ -6,6 +6,9 @@ variants: `secrets.scrub`) and what looks like one by its value (`secret_values`
 Bearer/Basic values, URL passwords and tokens; not the entropy rule, which would hide the vendors' random ids), and
 removes invisible and text-direction characters, which make text read differently from how it is stored. Fields
 are redacted by name earlier, where the vendor's field names are known (`views.py` of each vendor).
+
+An ASCII text holding none of the literals those searches need (`_Quiet`: one Aho-Corasick pass over it without
+blanks, one over that lower-cased, then the one-character hints' gates) cannot change, and is returned as it is.
 """
 
 from __future__ import annotations

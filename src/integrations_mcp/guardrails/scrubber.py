@@ -11,7 +11,8 @@ How: a `Scrubber` is built once per set of secrets. It folds letter case with a 
 IGNORECASE classes (a folded match is exactly an IGNORECASE match: `K` and the Kelvin sign, `s` and long s), finds
 every place where a variant's first SCRUB_MIN_CHARS characters, or a whole shorter variant, stand with one search of
 the folded text, extends each to its longest prefix, and picks what to mask with the order above. Texts without any
-of it (nearly all) cost one `translate` and one search.
+of it (nearly all) cost one `translate` and one search. The output filter asks an ASCII text for the heads lower-cased
+first (`ascii_literals`, in its one-pass check): a text without any is not folded at all.
 """
 
 from __future__ import annotations
