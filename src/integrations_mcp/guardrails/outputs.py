@@ -14,7 +14,6 @@ blanks, one over that lower-cased, then the one-character hints' gates) cannot c
 from __future__ import annotations
 
 import dataclasses
-import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,7 +24,10 @@ from pydantic import SecretStr
 
 from integrations_mcp.guardrails.scrubber import Scrubber
 from integrations_mcp.guardrails.secret_values import (
+    ASCII_BLANKS,
+    ASCII_LOWER,
     LiteralCheck,
+    LiteralSearch,
     filter_literals,
     mask_secret_values,
     one_char_formats_quiet,
@@ -94,49 +96,25 @@ class _Known:
         return _Quiet(kept, {**lowered, **dict.fromkeys(heads)})  # a head found is one (no check)
 
 
-# ASCII: the blanks `str.split` cuts at (deleted), and upper case to lower case (`bytes.translate`'s).
-_ASCII_BLANKS = bytes(code for code in range(128) if chr(code).isspace())
-_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
-
-
 class _Quiet:
     """Whether an ASCII text holds nothing the filter looks for, so that it passes unchanged, in one pass of C over
-    the text without its blanks (`bytes.translate`) and one over that lower-cased: Aho-Corasick searches for the
-    literals the value scan needs (`secret_values.filter_literals`: its hints, case kept; the case-insensitive hints
-    and the auth words, lower-cased) and those the scrubber needs (`Scrubber.ascii_literals`, lower-cased); a literal
-    found whose check fails is a false alarm (`en-US` is not the Mailchimp hint `-us`, `token.` is no auth scheme);
-    then the one-character hints' formats (`secret_values.one_char_formats_quiet`). A function of the text and the
-    key set (the `_Known` it belongs to). Every search of the filter finds one of these literals or a
-    one-character hint's gate, so a text with none finds nothing: `_filtered` returns it as it is. The literals
-    were searched one `in` each before: ~60 instructions a character for the value scan's 30 hints alone."""
+    the text without its blanks (`bytes.translate`) and one over that lower-cased: Aho-Corasick searches
+    (`secret_values.LiteralSearch`) for the literals the value scan needs (`secret_values.filter_literals`: its hints,
+    case kept; the case-insensitive hints and the auth words, lower-cased) and those the scrubber needs
+    (`Scrubber.ascii_literals`, lower-cased); a literal found whose check fails is a false alarm (`en-US` is not the
+    Mailchimp hint `-us`, `token.` is no auth scheme); then the one-character hints' formats
+    (`secret_values.one_char_formats_quiet`). A function of the text and the key set (the `_Known` it belongs to).
+    Every search of the filter finds one of these literals or a one-character hint's gate, so a text with none finds
+    nothing: `_filtered` returns it as it is."""
 
     def __init__(self, kept: dict[str, LiteralCheck], lowered: dict[str, LiteralCheck]) -> None:
-        import ahocorasick_rs  # imported on first use: a server that only lists its tools never loads it
-
-        self.kept, self.kept_checks = self._finder(ahocorasick_rs, kept)
-        self.lowered, self.lowered_checks = self._finder(ahocorasick_rs, lowered)
-
-    @staticmethod
-    def _finder(library: Any, literals: dict[str, LiteralCheck]) -> tuple[Any, list[LiteralCheck]]:
-        ordered = sorted(literals)
-        return library.BytesAhoCorasick([literal.encode() for literal in ordered]), [literals[k] for k in ordered]
+        self.kept, self.lowered = LiteralSearch(kept), LiteralSearch(lowered)
 
     def __call__(self, text: str, raw: bytes) -> bool:
         """`raw`: the ASCII `text` encoded."""
-        compact = raw.translate(None, _ASCII_BLANKS)
-        return _none_found(self.kept, self.kept_checks, compact, text) \
-            and _none_found(self.lowered, self.lowered_checks, compact.translate(_LOWER), text) \
+        compact = raw.translate(None, ASCII_BLANKS)
+        return not self.kept.found(compact, text) and not self.lowered.found(compact.translate(ASCII_LOWER), text) \
             and one_char_formats_quiet(text)
-
-
-def _none_found(finder: Any, checks: list[LiteralCheck], haystack: bytes, text: str) -> bool:
-    """No literal in `haystack` whose check holds of `text` (every occurrence, overlapping: a false alarm must not
-    hide a literal it overlaps)."""
-    for index, _, _ in finder.find_matches_as_indexes(haystack, overlapping=True):
-        check = checks[index]
-        if check is None or check(text):
-            return False
-    return True
 
 
 _current = _Known(frozenset())
