@@ -4,8 +4,10 @@ from `git archive <commit> src`), on the same strings, in two processes.
 The strings: every string of real read answers (both vendors' read tools against the emulators, before the output
 filter: texts, structuredContent keys and values) and random mixes of what the filter looks for: format hints and
 samples, the configured keys with their prefixes, encodings and case changes, look-alikes (full-width, zero-width,
-Cyrillic), blanks, `://`, userinfo, auth schemes, JSON; and mixes whose only format hints are `:` and `.` (rows like
-a CxEngage list's, the gated formats whole, split by blanks or with look-alikes). Each goes through `clean_text`,
+Cyrillic), blanks, `://`, userinfo, auth schemes, JSON; mixes whose only format hints are `:` and `.` (rows like
+a CxEngage list's, the gated formats whole, split by blanks or with look-alikes); and mixes of what the output
+filter's one-pass check finds only lower-cased or without blanks (hints in another case, scheme words alone, `://`
+joined by removing blanks, keys' heads in another case or split). Each goes through `clean_text`,
 `clean_output` (also with the value's JSON, as the server calls it, and on values whose JSON hides what is not a
 string), `mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with
 and without hex tokens) twice (the second through the caches), under a team key set. Prints how many results came
@@ -47,6 +49,23 @@ PLAIN = [":", ".", ": ", "9", "1234567", "12345678:", "0123456789:", "110201543:
          "Bench integration 0001 (rest, active)",
          "- 5a4db0c5-0000-4000-8000-000000000101: Sandbox order lookup (fake) (rest, active)"]
 WIDE = {":": "\uff1a", ".": "\uff0e", "1": "\uff11", "0": "\u0660", "A": "\uff21"}  # canonical_chars: `:`, `.`, ...
+# What the output filter's one-pass check finds only once the text is lower-cased or without blanks (`outputs._Quiet`):
+# a hint in another case (`en-US` is not `-us`), a scheme word with no blank, `:` or `=` after it, `://` or
+# `-----BEGIN ` made by removing blanks, a key's head in another case or split by a blank.
+ALARMS = ["en-US", "es-US", "XOXB-", "Xox", "HOOKS.SLACK.COM", "Hooks. slack .com", "GL", "Gl", "EYJ", "akia", "Asia",
+          "API token.", "tokens", "TOKEN", "Bearer", "basic", "digest-", ": //", ":/ /", "-----BEGIN", "-----BEGIN\n",
+          "-----begin ", "sk_live", "K_LIVE_", "ghp", "GHP_"]
+
+
+def alarm_piece(rng: random.Random, keys: list[str]) -> str:
+    kind = rng.randrange(4)
+    if kind == 0:
+        return rng.choice(ALARMS)
+    if kind == 1:  # a key's head in another case, or split by a blank
+        head = rng.choice(keys)[:rng.choice([8, 9, 12])]
+        at = rng.randrange(len(head) + 1)
+        return rng.choice([head.swapcase(), head.lower(), head.upper(), head[:at] + rng.choice(BLANKS) + head[at:]])
+    return rng.choice(PLAIN + ["Tax company", "(select, required)", "can_enable=false;", "Example Tax Co (sandbox)."])
 
 
 def team_secrets(rng: random.Random) -> list[str]:
@@ -116,6 +135,8 @@ def corpus(seed: int, mixes: int) -> dict[str, Any]:
     strings = [rng.choice(BLANKS).join(piece(rng, keys, formats) for _ in range(rng.randint(1, 8)))
                for _ in range(mixes)]
     strings += [rng.choice(["", " ", "\n", "\n", "\t"]).join(plain_piece(rng) for _ in range(rng.randint(1, 12)))
+                for _ in range(mixes // 3)]
+    strings += [rng.choice(["", " ", " ", "\n", "\t"]).join(alarm_piece(rng, keys) for _ in range(rng.randint(1, 10)))
                 for _ in range(mixes // 3)]
     return {"secrets": keys, "strings": strings}
 

@@ -139,11 +139,27 @@ def test_plain_string_arguments_get_the_paths_the_walks_find() -> None:
             assert secret_paths(arguments, keys, **given) == walked, (arguments, given)
 
 
-def test_the_hints_looked_for_one_by_one_are_found_where_the_trie_finds_one() -> None:
-    """`_format_hints` looks for each blank-free hint with `in`; `_Triggers` searches their trie: the same answer."""
+def test_the_hints_searched_in_one_pass_are_those_looked_for_one_by_one() -> None:
+    """`_format_hints` searches every hint longer than a character in one pass (`_Triggers.hint_searches`): the same
+    answer as each looked for with `in` (a hint without blanks in the text without blanks, one with a blank in the
+    text, the case-insensitive ones in them lower-cased); and the trie finds one where `in` finds one."""
     triggers = secret_values._triggers(False)
-    assert set(triggers.plain_hints) | set(triggers.blank_hints) == {h for f in triggers.rest for h in f.hints}
-    for text in [*texts(30_000, 9), *(f.sample for f in KNOWN_FORMATS)]:
+    hints = {h for f in triggers.rest for h in f.hints}
+    kept, lowered = triggers.hint_searches
+    rng = random.Random(10)
+    spaced = [h[:i] + b + h[i:] for h in [*hints, "xox", "hooks.slack.com"] for i in range(len(h) + 1)
+              for b in (" ", "\n", "")]
+    cased = [h.upper() for h in hints] + ["XoX", "HOOKS.slack.COM", "-US", "en-US", "token."]
+    extra = ["".join(rng.choice(spaced + cased + PIECES) for _ in range(rng.randint(1, 6))) for _ in range(20_000)]
+    for text in [*texts(30_000, 9), *extra, *(f.sample for f in KNOWN_FORMATS)]:
+        if not text.isascii():
+            continue
         compact = secret_values.without_blanks(text)
-        found = any(hint in compact for hint in triggers.plain_hints)
-        assert found == (triggers.any.search(compact) is not None), text
+        plain = any(hint in compact for hint in hints if "".join(hint.split()) == hint)
+        one_by_one = plain or any(hint in text for hint in hints if "".join(hint.split()) != hint) \
+            or any(hint in compact.lower() or hint in text.lower() for hint, _ in triggers.folded)
+        raw = compact.encode()
+        assert (kept.found(raw, text) or lowered.found(raw.translate(secret_values.ASCII_LOWER), text)) \
+            == one_by_one, text
+        assert plain == (triggers.any.search(compact) is not None), text
+

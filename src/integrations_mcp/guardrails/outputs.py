@@ -6,6 +6,9 @@ variants: `secrets.scrub`) and what looks like one by its value (`secret_values`
 Bearer/Basic values, URL passwords and tokens; not the entropy rule, which would hide the vendors' random ids), and
 removes invisible and text-direction characters, which make text read differently from how it is stored. Fields
 are redacted by name earlier, where the vendor's field names are known (`views.py` of each vendor).
+
+An ASCII text holding none of the literals those searches need (`_Quiet`: one Aho-Corasick pass over it without
+blanks, one over that lower-cased, then the one-character hints' gates) cannot change, and is returned as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from typing import Any
 from pydantic import SecretStr
 
 from integrations_mcp.guardrails.scrubber import Scrubber
-from integrations_mcp.guardrails.secret_values import mask_secret_values
+from integrations_mcp.guardrails.secret_values import (
+    ASCII_BLANKS,
+    ASCII_LOWER,
+    LiteralCheck,
+    LiteralSearch,
+    filter_literals,
+    mask_secret_values,
+    one_char_formats_quiet,
+)
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.guardrails.text import visible
 
@@ -74,6 +85,36 @@ class _Known:
     @cached_property
     def scrubber(self) -> Scrubber:
         return Scrubber(self.secrets)
+
+    @cached_property
+    def quiet(self) -> _Quiet | None:
+        """The one-pass check for ASCII texts (None when the scrubber has no literal set: every text is filtered)."""
+        heads = self.scrubber.ascii_literals()
+        if heads is None:
+            return None
+        kept, lowered = filter_literals()
+        return _Quiet(kept, {**lowered, **dict.fromkeys(heads)})  # a head found is one (no check)
+
+
+class _Quiet:
+    """Whether an ASCII text holds nothing the filter looks for, so that it passes unchanged, in one pass of C over
+    the text without its blanks (`bytes.translate`) and one over that lower-cased: Aho-Corasick searches
+    (`secret_values.LiteralSearch`) for the literals the value scan needs (`secret_values.filter_literals`: its hints,
+    case kept; the case-insensitive hints and the auth words, lower-cased) and those the scrubber needs
+    (`Scrubber.ascii_literals`, lower-cased); a literal found whose check fails is a false alarm (`en-US` is not the
+    Mailchimp hint `-us`, `token.` is no auth scheme); then the one-character hints' formats
+    (`secret_values.one_char_formats_quiet`). A function of the text and the key set (the `_Known` it belongs to).
+    Every search of the filter finds one of these literals or a one-character hint's gate, so a text with none finds
+    nothing: `_filtered` returns it as it is."""
+
+    def __init__(self, kept: dict[str, LiteralCheck], lowered: dict[str, LiteralCheck]) -> None:
+        self.kept, self.lowered = LiteralSearch(kept), LiteralSearch(lowered)
+
+    def __call__(self, text: str, raw: bytes) -> bool:
+        """`raw`: the ASCII `text` encoded."""
+        compact = raw.translate(None, ASCII_BLANKS)
+        return not self.kept.found(compact, text) and not self.lowered.found(compact.translate(ASCII_LOWER), text) \
+            and one_char_formats_quiet(text)
 
 
 _current = _Known(frozenset())
@@ -159,7 +200,11 @@ def _filtered(text: str, known: _Known | None = None) -> str:
     size = len(text)
     if text in (known.passing if size <= PASSING_MAX_CHARS else known.passing_long):
         return text
-    cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
+    quiet = known.quiet
+    if quiet is not None and text.isascii() and quiet(text, text.encode("ascii")):
+        cleaned = text  # nothing the filter looks for is in it
+    else:
+        cleaned = known.scrubber(mask_secret_values(visible(text), REDACTED, entropy=False))
     if cleaned == text and size <= PASSING_LONG_MAX_CHARS:
         known.passed(text)
     return cleaned

@@ -11,7 +11,8 @@ How: a `Scrubber` is built once per set of secrets. It folds letter case with a 
 IGNORECASE classes (a folded match is exactly an IGNORECASE match: `K` and the Kelvin sign, `s` and long s), finds
 every place where a variant's first SCRUB_MIN_CHARS characters, or a whole shorter variant, stand with one search of
 the folded text, extends each to its longest prefix, and picks what to mask with the order above. Texts without any
-of it (nearly all) cost one `translate` and one search.
+of it (nearly all) cost one `translate` and one search. The output filter asks an ASCII text for the heads lower-cased
+first (`ascii_literals`, in its one-pass check): a text without any is not folded at all.
 """
 
 from __future__ import annotations
@@ -176,6 +177,17 @@ class Scrubber:
         self.few = tuple(by_key) if len(by_key) <= FEW_HEADS else None
         self.tails = [_tail(folded) for folded in self.folded]
         self.word = _word_chars() if any(len(v) < SHORT_SECRET_CHARS for v in self.variants) else frozenset()
+
+    def ascii_literals(self) -> frozenset[str] | None:
+        """What an ASCII text must hold, without its blanks and lower-cased, for this scrubber to change it: its
+        heads and short variants (what `__call__` searches the folded text for) so reduced, those with a character
+        no folded ASCII text holds left out. Folding an ASCII character gives an ASCII one of its case pair, so a
+        head in the folded text is in the lower-cased one. None when that does not hold of the fold table (classes
+        merged) or a head is blanks only: then there is no such set."""
+        if any(code < 0x80 and rep.lower() != chr(code).lower() for code, rep in self.table.items()):
+            return None
+        found = {"".join(key.split()).lower() for key in self.by_key if key.isascii()}
+        return None if "" in found else frozenset(found)
 
     def __call__(self, text: str) -> str:
         if self.finder is None or not text:

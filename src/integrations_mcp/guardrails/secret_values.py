@@ -23,6 +23,7 @@ import functools
 import json
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ from urllib.parse import unquote
 
 from integrations_mcp.guardrails.text import canonical_chars, fold_key
 
-__all__ = ["KNOWN_FORMATS", "Finding", "Format", "find_secret_values", "looks_random", "mask_secret_values",
-           "names_random", "secret_kinds"]
+__all__ = ["KNOWN_FORMATS", "Finding", "Format", "filter_literals", "find_secret_values", "looks_random",
+           "mask_secret_values", "names_random", "one_char_formats_quiet", "secret_kinds", "LiteralCheck",
+           "LiteralSearch", "ASCII_BLANKS", "ASCII_LOWER"]
 
 
 @dataclass(frozen=True)
@@ -339,9 +341,10 @@ _NO_HINTS = _Hints((), ())  # nearly every text (one object, made once)
 
 def _format_hints(text: str) -> _Hints | None:
     """The formats worth trying on `text` (`_Hints`): the same as the scans find for themselves, found by searching
-    an ASCII text with its blanks removed once for every format's hint longer than a character, where they searched
-    the text and that one each. A hint without blanks in the text is in it without blanks too; the few hints with a
-    blank (`-----BEGIN `) are looked for in the text. Only when one is there are both searched as the scans search;
+    an ASCII text with its blanks removed once for every format's hint longer than a character (`_hint_literals`, one
+    Aho-Corasick pass case kept and one lower-cased), where they searched the text and that one each. A hint without
+    blanks in the text is in it without blanks too; the few hints with a blank (`-----BEGIN `) are checked in the
+    text. Only when one is there are both searched as the scans search;
     otherwise only the one-character hints (`.`, `:`) can be there: the formats of those found (and their gates).
     None for a text that is not ASCII: its canonical form may differ (`canonical_chars`), the scans decide."""
     if len(text) < 8:
@@ -349,29 +352,110 @@ def _format_hints(text: str) -> _Hints | None:
     if not text.isascii():
         return None
     triggers, prefixed = _triggers(False), _triggers(True)
-    compact = without_blanks(text)
-    longer = any(hint in compact for hint in triggers.plain_hints) \
-        or any(hint in text for hint in triggers.blank_hints)
-    if not longer and triggers.folded:
-        lowered = compact.lower()
-        longer = any(hint in lowered for hint, _ in triggers.folded) \
-            or any(hint in text.lower() for hint in triggers.folded_blank_hints)
-    if longer:
+    raw = text.encode("ascii").translate(None, ASCII_BLANKS)
+    compact = raw.decode("ascii")
+    kept, lowered = triggers.hint_searches
+    if kept.found(raw, text) or lowered.found(raw.translate(ASCII_LOWER), text):
         return _Hints(triggers(text), prefixed(compact) if compact != text else ())
     rules, compact_rules = triggers.singles(text), prefixed.singles(compact) if compact != text else ()
     return _Hints(rules, compact_rules) if rules or compact_rules else _NO_HINTS
 
 
-# The ASCII characters `str.split()` cuts at (`str.isspace`: blanks, line breaks and the four separators \x1c-\x1f).
-_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())
+# The ASCII characters `str.split()` cuts at (`str.isspace`: blanks, line breaks and the four separators \x1c-\x1f),
+# for `bytes.translate` to delete; and its table from ASCII upper case to lower case (`str.lower` of ASCII text).
+ASCII_BLANKS = bytes(code for code in range(128) if chr(code).isspace())
+ASCII_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
 
 
 def without_blanks(text: str) -> str:
     """`"".join(text.split())`; an ASCII text's blanks are deleted by one `bytes.translate`, in a fifth of the time
     (`split` first makes a list of the words)."""
     if text.isascii():
-        return text.encode("ascii").translate(None, _ASCII_SPACES).decode("ascii")
+        return text.encode("ascii").translate(None, ASCII_BLANKS).decode("ascii")
     return "".join(text.split())
+
+
+# A literal's check (`filter_literals`): None when finding the literal is finding what the scan looks for, else what
+# must hold of the text too (the literal was reduced: a blank or the case of the text dropped).
+LiteralCheck = Callable[[str], bool] | None
+
+
+def filter_literals() -> tuple[dict[str, LiteralCheck], dict[str, LiteralCheck]]:
+    """What `mask_secret_values(text, entropy=False)` looks for in an ASCII text, besides the formats of one-character
+    hints (`one_char_formats_quiet`), as literals of the text without its blanks: (case kept, lower-cased), each with
+    its check. The scan finds nothing where none is found whose check holds (`outputs._Quiet`): the hints longer than
+    a character (`_hint_literals`), `://` (the URL rule's, checked in the text) and the auth schemes' words, lower-cased
+    (checked as `_findings` does: followed by a blank, `:` or `=`)."""
+    kept, lowered = _hint_literals(_triggers(False))
+    return {**kept, "://": _has_url_marker}, {**lowered, **dict.fromkeys(_AUTH_WORDS, _has_lowered_auth_word)}
+
+
+def _hint_literals(triggers: _Triggers) -> tuple[dict[str, LiteralCheck], dict[str, LiteralCheck]]:
+    """The hints `_format_hints` looks for before the one-character ones, as literals of the text without blanks:
+    case kept, and lower-cased for the case-insensitive formats. A hint with a blank is that literal without it,
+    checked in the text (lower-cased); removing blanks and lower-casing keep an occurrence."""
+    kept: dict[str, list[LiteralCheck]] = {}
+    for hint in {h for f in triggers.rest for h in f.hints}:
+        joined = "".join(hint.split())
+        kept.setdefault(joined, []).append(None if joined == hint else functools.partial(_holds, hint))
+    lowered: dict[str, list[LiteralCheck]] = {}
+    for hint, _ in triggers.folded:
+        joined = "".join(hint.split())
+        lowered.setdefault(joined, []).append(None if joined == hint else functools.partial(_holds_lowered, hint))
+    return {k: _any_check(v) for k, v in kept.items()}, {k: _any_check(v) for k, v in lowered.items()}
+
+
+class LiteralSearch:
+    """Whether a text holds one of a set of literals whose check holds (`LiteralCheck`), asked of a reduced form of
+    it (`haystack`, bytes): one Aho-Corasick pass in C for all of them (`ahocorasick-rs`), where one `in` each cost
+    ~60 instructions a character for the 30 hints. Every occurrence is looked at, overlapping: a false alarm must not
+    hide a literal it overlaps."""
+
+    def __init__(self, literals: dict[str, LiteralCheck]) -> None:
+        import ahocorasick_rs  # imported on first use: a server that only lists its tools never loads it
+
+        ordered = sorted(literals)
+        self.finder = ahocorasick_rs.BytesAhoCorasick([literal.encode() for literal in ordered])
+        self.checks = [literals[literal] for literal in ordered]
+
+    def found(self, haystack: bytes, text: str) -> bool:
+        for index, _, _ in self.finder.find_matches_as_indexes(haystack, overlapping=True):
+            check = self.checks[index]
+            if check is None or check(text):
+                return True
+        return False
+
+
+def _any_check(checks: list[LiteralCheck]) -> LiteralCheck:
+    if None in checks:
+        return None
+    return checks[0] if len(checks) == 1 else lambda text: any(check(text) for check in checks)  # type: ignore[misc]
+
+
+def _holds(literal: str, text: str) -> bool:
+    return literal in text
+
+
+def _holds_lowered(literal: str, text: str) -> bool:
+    return literal in text.lower()
+
+
+def _has_url_marker(text: str) -> bool:
+    return "://" in text  # what `_urls` starts from
+
+
+def _has_lowered_auth_word(text: str) -> bool:
+    return _has_auth_word(text.lower())
+
+
+def one_char_formats_quiet(text: str) -> bool:
+    """No format of a one-character hint (`.`, `:`) is worth trying on `text` or on it without blanks: the hint or
+    its gate is not there (`_Triggers.singles`). A gate is a positive pattern (no anchor, no negative look-around): a
+    text holding one where it matches matches too, so this holds of the parts of a text it holds of."""
+    if _triggers(False).singles(text):
+        return False
+    prefixed = _triggers(True)
+    return not prefixed.single or not prefixed.singles(without_blanks(text))
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
@@ -394,12 +478,12 @@ class _Triggers:
         self.folded = tuple((h, f) for f in folded for h in f.folded_hints or ())
         hints = {h for f in self.rest for h in f.hints}
         self.any = re.compile(literal_alternation(hints)) if hints else None
-        # `_format_hints`: the hints with a blank, which the text without blanks cannot hold, and the others, each
-        # looked for by `in` (C's substring search: a third of the instructions of the trie's search on a page of
-        # text, which tries every hint's first character at every place; the same answer).
-        self.blank_hints = tuple(h for h in hints if "".join(h.split()) != h)
-        self.plain_hints = tuple(sorted(hints - set(self.blank_hints)))
-        self.folded_blank_hints = tuple(h for h, _ in self.folded if "".join(h.split()) != h)
+
+    @functools.cached_property
+    def hint_searches(self) -> tuple[LiteralSearch, LiteralSearch]:
+        """`_format_hints`' search for every hint longer than a character: (case kept, lower-cased)."""
+        kept, lowered = _hint_literals(self)
+        return LiteralSearch(kept), LiteralSearch(lowered)
 
     def singles(self, text: str) -> list[Format]:
         """The formats of the one-character hints in `text` whose gate is there too."""
