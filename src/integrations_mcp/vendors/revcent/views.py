@@ -16,6 +16,7 @@ from integrations_mcp.guardrails.secrets import (
     SecretKeys,
 )
 from integrations_mcp.guardrails.text import is_blank
+from integrations_mcp.vendors.revcent import kept_sites
 from integrations_mcp.vendors.revcent.facts import SECRET_MASK_PATTERN
 from integrations_mcp.vendors.revcent.models import (
     Choice,
@@ -166,7 +167,7 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
     site = record.site_third_party_integration
     values = saved_values(record.third_party_options_saved)
     try:
-        site_json = site.__pydantic_serializer__.to_json(site)
+        site_json = kept_sites.site_json(site)  # made once per site read (kept_sites.py)
     except ValueError:  # not JSON (a lone surrogate): made anew
         return readiness(record, values=values)
     saved = tuple((k, tuple(v)) for k, v in values.items())

@@ -1,0 +1,72 @@
+"""Site integrations read inside user integrations, kept by the JSON RevCent sent for them.
+
+Many user integrations share one site integration (its credential spec and option schema: most of a read's answer),
+and validating it again on every read was ~75 K instructions of a first read's ~3.7 M. `kept_site(raw)` gives the
+model validated from `raw`, the same instance for the same JSON: the key is `pydantic_core.to_json(raw)`, every value
+with its type (1, 1.0 and true differ; NaN and the infinities are written as themselves, not as null), so a site
+changed at RevCent is a new key and never read stale. `site_json(site)` is the model's own JSON, made once for a kept
+instance (`views` keys readiness by it). Kept instances are shared by the records read: no code changes a record or a
+site in place (they are copied with `model_copy`). Bounded by the keys' bytes, emptied when full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic_core
+from pydantic import ValidationError
+
+from integrations_mcp.vendors.revcent.records import SiteIntegration
+
+__all__ = ["KEPT_SITES_BYTES", "kept_site", "site_json"]
+
+KEPT_SITES_BYTES = 1_048_576
+KEPT_SITE_MAX_BYTES = 65_536  # a larger site (thousands of asset choices) is validated each time
+
+
+class _Kept:
+    __slots__ = ("json", "site")
+
+    def __init__(self, site: SiteIntegration) -> None:
+        self.site = site
+        self.json: bytes | None = None  # the model's JSON, once asked for
+
+
+_by_raw: dict[bytes, _Kept] = {}
+_by_id: dict[int, _Kept] = {}  # id(site) -> its entry, which holds the site (so the id is not reused meanwhile)
+_kept_bytes = [0]
+
+
+def kept_site(raw: Any) -> SiteIntegration | None:
+    """The site integration validated from `raw` (a JSON object as RevCent sent it), kept by its JSON; None when
+    `raw` is not a valid one (the caller validates it where it stands, for its own error) or has no JSON."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        key = pydantic_core.to_json(raw, inf_nan_mode="constants")
+    except (ValueError, RecursionError):  # a lone surrogate (read by json.loads), nesting too deep
+        return None
+    kept = _by_raw.get(key)
+    if kept is not None:
+        return kept.site
+    try:
+        site = SiteIntegration.model_validate(raw)
+    except ValidationError:
+        return None
+    if len(key) <= KEPT_SITE_MAX_BYTES:
+        if _kept_bytes[0] + len(key) > KEPT_SITES_BYTES:
+            _by_raw.clear()
+            _by_id.clear()
+            _kept_bytes[0] = 0
+        _by_raw[key] = _by_id[id(site)] = _Kept(site)
+        _kept_bytes[0] += len(key)
+    return site
+
+
+def site_json(site: SiteIntegration) -> bytes:
+    """`site`'s JSON by its serializer (ValueError when it has none: a lone surrogate), made once for a kept site."""
+    kept = _by_id.get(id(site))
+    if kept is None or kept.site is not site:
+        return site.__pydantic_serializer__.to_json(site)
+    if kept.json is None:
+        kept.json = site.__pydantic_serializer__.to_json(site)
+    return kept.json
