@@ -87,7 +87,7 @@ class IntegrationsServer(MCPServer):
         logs it."""
         with own_links() as links:  # the links the tool makes for the person (outputs.own_link) pass whole
             try:
-                result, converted, dumped = await self._call_tool(name, arguments, context)
+                result, converted, dumped, structured = await self._call_tool(name, arguments, context)
             except ToolError as exc:
                 # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
                 # field names of a ValidationError cause).
@@ -95,7 +95,8 @@ class IntegrationsServer(MCPServer):
                 raise
             if not isinstance(result, CallToolResult):
                 return result
-            structured = _structured_json(result, dumped)
+            if structured is None:
+                structured = _structured_json(result, dumped)
             result, made = self._with_text(name, result, structured if converted else None, dumped)
         shown = (result.content, result.structured_content)
         if _answer_chars(result, structured) > INLINE_ANSWER_CHARS:
@@ -127,11 +128,12 @@ class IntegrationsServer(MCPServer):
         return result, made
 
     async def _call_tool(self, name: str, arguments: dict[str, Any],
-                         context: Context | None) -> tuple[Any, bool, BaseModel | None]:
+                         context: Context | None) -> tuple[Any, bool, BaseModel | None, bytes | None]:
         """The result; whether its structuredContent was converted here from what the tool returned (not a
-        CallToolResult of the tool's own); the model instance it was dumped from, when it was (`_converted`). Every
-        failure leaves here in the one refusal shape (toolkit/refusals.py)."""
-        converted, dumped = False, None
+        CallToolResult of the tool's own); the model instance it was dumped from, when it was, and the JSON it was
+        read from, when it was (`_converted`). Every failure leaves here in the one refusal shape
+        (toolkit/refusals.py)."""
+        converted, dumped, structured = False, None, None
         spec = self.tool_specs.get(name)
         try:
             if spec is not None and not may_call(spec.tool.annotations):
@@ -156,7 +158,7 @@ class IntegrationsServer(MCPServer):
                 arguments = {**arguments, **spec.fixed}
             if spec is not None and context is not None:
                 returned = await spec.tool.run(arguments, context)
-                result, dumped = _converted(spec, name, returned)
+                result, dumped, structured = _converted(spec, name, returned)
                 converted = result is not returned
             else:
                 result = await super().call_tool(name, arguments, context)
@@ -169,25 +171,38 @@ class IntegrationsServer(MCPServer):
             # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
             cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
             raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
-        return result, converted, dumped
+        return result, converted, dumped, structured
 
 
-def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | None]:
+def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | None, bytes | None]:
     """What the SDK's `FuncMetadata.convert_result` makes of a tool's return value, without the pretty-printed JSON
     text it first makes of a model (the answer's text replaces it): a model instance of the declared output model is
     what validating it returns (pydantic does not revalidate instances), dumped as the SDK dumps it (and returned
-    second). Anything else goes through the SDK's conversion. A failure is a crash, as inside `Tool.run`."""
+    second). Anything else goes through the SDK's conversion. A failure is a crash, as inside `Tool.run`.
+
+    A `json_exact` model's dump is read from its JSON (returned third), which the server needs anyway (its kept
+    texts, the output filter): that JSON holds only strings, numbers, booleans, null, lists and objects written as
+    the dump has them, so reading it gives the same dict (keys in the same order) for less than a second dump."""
     meta = spec.tool.fn_metadata
     model = meta.output_model if meta.output_schema is not None else None
     try:
         if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, model) \
                 and not meta.wrap_output and model.model_config.get("revalidate_instances", "never") == "never":
-            return CallToolResult(content=[], structured_content=value.model_dump(mode="json", by_alias=True)), value
-        return meta.convert_result(value), None
+            text = _model_json(value) if json_exact(model) else None
+            dump = value.model_dump(mode="json", by_alias=True) if text is None else pydantic_core.from_json(text)
+            return CallToolResult(content=[], structured_content=dump), value, text
+        return meta.convert_result(value), None, None
     except MCPError:
         raise
     except Exception as exc:
         raise UnexpectedToolError(f"Error executing tool {name}") from exc
+
+
+def _model_json(value: BaseModel) -> bytes | None:
+    try:
+        return value.__pydantic_serializer__.to_json(value, by_alias=True)
+    except (ValueError, RecursionError):  # a lone surrogate: dumped, and not written as JSON here (as before)
+        return None
 
 
 def _structured_json(result: CallToolResult, dumped: BaseModel | None = None) -> bytes | None:
