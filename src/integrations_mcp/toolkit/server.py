@@ -199,8 +199,10 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | 
 
 
 def _model_json(value: BaseModel) -> bytes | None:
+    """The JSON of a json_exact model by its serializer (by alias), or by its own `structured_json()` (answers.py)."""
+    made = getattr(value, "structured_json", None)
     try:
-        return value.__pydantic_serializer__.to_json(value, by_alias=True)
+        return made() if callable(made) else value.__pydantic_serializer__.to_json(value, by_alias=True)
     except (ValueError, RecursionError):  # a lone surrogate: dumped, and not written as JSON here (as before)
         return None
 

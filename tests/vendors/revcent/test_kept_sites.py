@@ -77,3 +77,25 @@ def test_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     kept = [kept_site(_with(("description",), f"Site {i}")) for i in range(20)]
     assert all(site is not None for site in kept)
     assert kept_sites._kept_bytes[0] <= 2000 and len(kept_sites._by_raw) == len(kept_sites._by_id) < 20
+
+
+def _record(i: int, site: Any, **more: Any) -> UserIntegration:
+    return UserIntegration.model_validate({"id": f"U{i:019d}", "name": f"Shop \"{i}\" ünï", "description": "d\n" * i,
+                                           "enabled": i % 2 == 0, "site_third_party_integration": site, **more})
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_views_json_made_of_kept_parts_is_its_serializers(kept: bool) -> None:
+    """views.view_json (UserIntegrationView.structured_json): byte for byte the serializer's, for views of kept sites
+    and readiness and of sites read without kept_site, copies of a view with another integration or readiness too."""
+    from integrations_mcp.vendors.revcent.views import view
+
+    site = kept_site(copy.deepcopy(SITE)) if kept else SiteIntegration.model_validate(SITE)
+    saved = [{"id": "company", "fields": [{"id": "company_id", "value": ["a"]}]},
+             {"id": "other", "fields": [{"id": "webhook_secret", "value": ["s3cr3t-value-0123456789"]}]}]
+    views = [view(_record(i, site, third_party_options_saved=saved[: i % 3],
+                          third_party_credentials_saved=["creds"] * (i % 2))) for i in range(6)]
+    views += [views[1].model_copy(update={"integration": views[2].integration}),
+              views[3].model_copy(update={"readiness": views[4].readiness.model_copy(update={"can_enable": True})})]
+    for shown in views:
+        assert shown.structured_json() == shown.__pydantic_serializer__.to_json(shown, by_alias=True)

@@ -63,10 +63,11 @@ def kept_site(raw: Any) -> SiteIntegration | None:
 
 
 def site_json(site: SiteIntegration) -> bytes:
-    """`site`'s JSON by its serializer (ValueError when it has none: a lone surrogate), made once for a kept site."""
+    """`site`'s JSON by its serializer, by alias (ValueError when it has none: a lone surrogate), made once for a kept
+    site."""
     kept = _by_id.get(id(site))
     if kept is None or kept.site is not site:
-        return site.__pydantic_serializer__.to_json(site)
+        return site.__pydantic_serializer__.to_json(site, by_alias=True)
     if kept.json is None:
-        kept.json = site.__pydantic_serializer__.to_json(site)
+        kept.json = site.__pydantic_serializer__.to_json(site, by_alias=True)
     return kept.json

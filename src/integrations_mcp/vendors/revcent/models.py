@@ -149,6 +149,12 @@ class UserIntegrationView(DeferredModel):
             lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
         return "\n".join(lines + self.readiness.lines())
 
+    def structured_json(self) -> bytes:
+        """This view's JSON as its serializer writes it, made of kept parts (views.view_json; toolkit/answers.py)."""
+        from integrations_mcp.vendors.revcent.views import view_json
+
+        return view_json(self)
+
 
 class SavedIntegration(DeferredModel):
     """What a write result shows of the integration read back: its saved state, not the site's schema again."""

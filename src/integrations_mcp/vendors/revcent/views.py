@@ -30,7 +30,7 @@ from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegratio
 
 __all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "looks_masked",
            "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values", "select_choices",
-           "stale_values", "unseen_secrets", "view"]
+           "readiness_json", "stale_values", "unseen_secrets", "view", "view_json"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -154,11 +154,12 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
 # Readiness of records read (`view`), kept by everything it is a function of: the site integration's content (its JSON;
 # many integrations share one site, and a site changed at RevCent is a new key, never served stale), the saved values
 # and the credentials saved. Bounded by the characters of the keys (emptied when full); a kept Readiness is shared by
-# the views made of it, which only read it.
+# the views made of it, which only read it (so its JSON, made once, stays its JSON: `readiness_json`).
 KEPT_READINESS_BYTES = 1_048_576
 KEPT_KEY_MAX_BYTES = 65_536  # a larger key (a site with thousands of asset choices) is not kept
 _ReadinessKey = tuple[bytes, tuple[tuple[tuple[str, str], tuple[str, ...]], ...], tuple[str, ...]]
 _kept: dict[_ReadinessKey, Readiness] = {}
+_kept_json: dict[int, tuple[Readiness, bytes | None]] = {}  # id(kept Readiness) -> it and its JSON, once made
 _kept_bytes = [0]
 
 
@@ -180,10 +181,44 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
         if size <= KEPT_KEY_MAX_BYTES:
             if _kept_bytes[0] + size > KEPT_READINESS_BYTES:
                 _kept.clear()
+                _kept_json.clear()
                 _kept_bytes[0] = 0
             _kept[key] = kept
+            _kept_json[id(kept)] = (kept, None)
             _kept_bytes[0] += size
     return kept
+
+
+def readiness_json(ready: Readiness) -> bytes:
+    """`ready`'s JSON by its serializer, made once for a kept Readiness."""
+    kept, made = _kept_json.get(id(ready), (None, None))
+    if kept is not ready:
+        return ready.__pydantic_serializer__.to_json(ready, by_alias=True)
+    if made is None:
+        made = ready.__pydantic_serializer__.to_json(ready, by_alias=True)
+        _kept_json[id(ready)] = (ready, made)
+    return made
+
+
+# `view_json` writes a view as its serializer does, from its parts: the integration's own fields, then its site and
+# its readiness (each one's JSON made once when kept). That needs the site to be the integration's last field and the
+# view's fields to be the integration and its readiness (checked here; otherwise the serializer writes it all).
+_SITE_FIELD = "site_third_party_integration"
+_IN_PARTS = list(UserIntegration.model_fields)[-1] == _SITE_FIELD \
+    and list(UserIntegrationView.model_fields) == ["integration", "readiness"]
+
+
+def view_json(shown: UserIntegrationView) -> bytes:
+    """`shown`'s JSON, byte for byte its serializer's (by alias), the kept parts written once (`kept_sites.site_json`,
+    `readiness_json`): a first read of an integration of a known site writes only what is its own. ValueError as the
+    serializer's (a lone surrogate)."""
+    if not _IN_PARTS:
+        return shown.__pydantic_serializer__.to_json(shown, by_alias=True)
+    record = shown.integration
+    own = record.__pydantic_serializer__.to_json(record, by_alias=True, exclude={_SITE_FIELD})
+    return b"".join((b'{"integration":', own[:-1], b',"', _SITE_FIELD.encode(), b'":',
+                     kept_sites.site_json(record.site_third_party_integration), b'},"readiness":',
+                     readiness_json(shown.readiness), b"}"))
 
 
 def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
