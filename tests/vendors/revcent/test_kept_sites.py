@@ -99,3 +99,18 @@ def test_a_views_json_made_of_kept_parts_is_its_serializers(kept: bool) -> None:
               views[3].model_copy(update={"readiness": views[4].readiness.model_copy(update={"can_enable": True})})]
     for shown in views:
         assert shown.structured_json() == shown.__pydantic_serializer__.to_json(shown, by_alias=True)
+
+
+def test_a_kept_readinesss_lines_are_its_lines_made_once() -> None:
+    from integrations_mcp.vendors.revcent.views import readiness_lines, view
+
+    site = kept_site(copy.deepcopy(SITE))
+    shown = view(_record(1, site))
+    again = view(_record(2, site))
+    assert again.readiness is shown.readiness  # kept: shared
+    first = readiness_lines(shown.readiness)
+    assert first == shown.readiness.lines() and first is not readiness_lines(shown.readiness)
+    first.append("changed by a caller")
+    assert readiness_lines(again.readiness) == shown.readiness.lines()
+    other = shown.readiness.model_copy(update={"can_enable": True})
+    assert readiness_lines(other) == other.lines() != shown.readiness.lines()

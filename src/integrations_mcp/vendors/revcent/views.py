@@ -30,7 +30,7 @@ from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegratio
 
 __all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "looks_masked",
            "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values", "select_choices",
-           "readiness_json", "stale_values", "unseen_secrets", "view", "view_json"]
+           "readiness_json", "readiness_lines", "stale_values", "unseen_secrets", "view", "view_json"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -154,12 +154,26 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
 # Readiness of records read (`view`), kept by everything it is a function of: the site integration's content (its JSON;
 # many integrations share one site, and a site changed at RevCent is a new key, never served stale), the saved values
 # and the credentials saved. Bounded by the characters of the keys (emptied when full); a kept Readiness is shared by
-# the views made of it, which only read it (so its JSON, made once, stays its JSON: `readiness_json`).
+# the views made of it, which only read it (so its JSON and its lines, made once, stay its own: `readiness_json`,
+# `readiness_lines`).
 KEPT_READINESS_BYTES = 1_048_576
 KEPT_KEY_MAX_BYTES = 65_536  # a larger key (a site with thousands of asset choices) is not kept
 _ReadinessKey = tuple[bytes, tuple[tuple[tuple[str, str], tuple[str, ...]], ...], tuple[str, ...]]
 _kept: dict[_ReadinessKey, Readiness] = {}
-_kept_json: dict[int, tuple[Readiness, bytes | None]] = {}  # id(kept Readiness) -> it and its JSON, once made
+
+
+class _Made:
+    """What is made of a kept Readiness, once."""
+
+    __slots__ = ("json", "lines", "readiness")
+
+    def __init__(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+        self.json: bytes | None = None
+        self.lines: list[str] | None = None
+
+
+_made: dict[int, _Made] = {}  # id(kept Readiness) -> what is made of it (the entry holds it: the id is not reused)
 _kept_bytes = [0]
 
 
@@ -181,23 +195,32 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
         if size <= KEPT_KEY_MAX_BYTES:
             if _kept_bytes[0] + size > KEPT_READINESS_BYTES:
                 _kept.clear()
-                _kept_json.clear()
+                _made.clear()
                 _kept_bytes[0] = 0
             _kept[key] = kept
-            _kept_json[id(kept)] = (kept, None)
+            _made[id(kept)] = _Made(kept)
             _kept_bytes[0] += size
     return kept
 
 
 def readiness_json(ready: Readiness) -> bytes:
     """`ready`'s JSON by its serializer, made once for a kept Readiness."""
-    kept, made = _kept_json.get(id(ready), (None, None))
-    if kept is not ready:
+    made = _made.get(id(ready))
+    if made is None or made.readiness is not ready:
         return ready.__pydantic_serializer__.to_json(ready, by_alias=True)
-    if made is None:
-        made = ready.__pydantic_serializer__.to_json(ready, by_alias=True)
-        _kept_json[id(ready)] = (ready, made)
-    return made
+    if made.json is None:
+        made.json = ready.__pydantic_serializer__.to_json(ready, by_alias=True)
+    return made.json
+
+
+def readiness_lines(ready: Readiness) -> list[str]:
+    """`ready.lines()`, made once for a kept Readiness (a new list each time)."""
+    made = _made.get(id(ready))
+    if made is None or made.readiness is not ready:
+        return ready.lines()
+    if made.lines is None:
+        made.lines = ready.lines()
+    return list(made.lines)
 
 
 # `view_json` writes a view as its serializer does, from its parts: the integration's own fields, then its site and
