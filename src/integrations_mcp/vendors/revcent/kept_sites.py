@@ -13,26 +13,46 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic_core
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from integrations_mcp.vendors.revcent.records import SiteIntegration
 
-__all__ = ["KEPT_SITES_BYTES", "kept_site", "site_json"]
+__all__ = ["KEPT_SITES_BYTES", "Made", "json_made_once", "kept_site", "made_for", "site_json"]
 
 KEPT_SITES_BYTES = 1_048_576
 KEPT_SITE_MAX_BYTES = 65_536  # a larger site (thousands of asset choices) is validated each time
 
 
-class _Kept:
-    __slots__ = ("json", "site")
+class Made:
+    """What is made of a kept model (its JSON, its lines), once asked for. Found by the model's id in a table of
+    these, each holding its model (so the id is not reused while it is there)."""
 
-    def __init__(self, site: SiteIntegration) -> None:
-        self.site = site
-        self.json: bytes | None = None  # the model's JSON, once asked for
+    __slots__ = ("json", "lines", "model")
+
+    def __init__(self, model: BaseModel) -> None:
+        self.model = model
+        self.json: bytes | None = None
+        self.lines: list[str] | None = None
 
 
-_by_raw: dict[bytes, _Kept] = {}
-_by_id: dict[int, _Kept] = {}  # id(site) -> its entry, which holds the site (so the id is not reused meanwhile)
+def made_for(table: dict[int, Made], model: BaseModel) -> Made | None:
+    made = table.get(id(model))
+    return made if made is not None and made.model is model else None
+
+
+def json_made_once(table: dict[int, Made], model: BaseModel) -> bytes:
+    """`model`'s JSON by its serializer, by alias (ValueError when it has none: a lone surrogate), made once when
+    `model` is kept in `table`."""
+    made = made_for(table, model)
+    if made is None:
+        return model.__pydantic_serializer__.to_json(model, by_alias=True)
+    if made.json is None:
+        made.json = model.__pydantic_serializer__.to_json(model, by_alias=True)
+    return made.json
+
+
+_by_raw: dict[bytes, SiteIntegration] = {}
+_by_id: dict[int, Made] = {}  # id(kept site) -> what is made of it
 _kept_bytes = [0]
 
 
@@ -47,7 +67,7 @@ def kept_site(raw: Any) -> SiteIntegration | None:
         return None
     kept = _by_raw.get(key)
     if kept is not None:
-        return kept.site
+        return kept
     try:
         site = SiteIntegration.model_validate(raw)
     except ValidationError:
@@ -57,17 +77,12 @@ def kept_site(raw: Any) -> SiteIntegration | None:
             _by_raw.clear()
             _by_id.clear()
             _kept_bytes[0] = 0
-        _by_raw[key] = _by_id[id(site)] = _Kept(site)
+        _by_raw[key] = site
+        _by_id[id(site)] = Made(site)
         _kept_bytes[0] += len(key)
     return site
 
 
 def site_json(site: SiteIntegration) -> bytes:
-    """`site`'s JSON by its serializer, by alias (ValueError when it has none: a lone surrogate), made once for a kept
-    site."""
-    kept = _by_id.get(id(site))
-    if kept is None or kept.site is not site:
-        return site.__pydantic_serializer__.to_json(site, by_alias=True)
-    if kept.json is None:
-        kept.json = site.__pydantic_serializer__.to_json(site, by_alias=True)
-    return kept.json
+    """`site`'s JSON (`json_made_once`), made once for a kept site."""
+    return json_made_once(_by_id, site)

@@ -160,20 +160,7 @@ KEPT_READINESS_BYTES = 1_048_576
 KEPT_KEY_MAX_BYTES = 65_536  # a larger key (a site with thousands of asset choices) is not kept
 _ReadinessKey = tuple[bytes, tuple[tuple[tuple[str, str], tuple[str, ...]], ...], tuple[str, ...]]
 _kept: dict[_ReadinessKey, Readiness] = {}
-
-
-class _Made:
-    """What is made of a kept Readiness, once."""
-
-    __slots__ = ("json", "lines", "readiness")
-
-    def __init__(self, readiness: Readiness) -> None:
-        self.readiness = readiness
-        self.json: bytes | None = None
-        self.lines: list[str] | None = None
-
-
-_made: dict[int, _Made] = {}  # id(kept Readiness) -> what is made of it (the entry holds it: the id is not reused)
+_made: dict[int, kept_sites.Made] = {}  # id(kept Readiness) -> what is made of it
 _kept_bytes = [0]
 
 
@@ -198,25 +185,20 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
                 _made.clear()
                 _kept_bytes[0] = 0
             _kept[key] = kept
-            _made[id(kept)] = _Made(kept)
+            _made[id(kept)] = kept_sites.Made(kept)
             _kept_bytes[0] += size
     return kept
 
 
 def readiness_json(ready: Readiness) -> bytes:
     """`ready`'s JSON by its serializer, made once for a kept Readiness."""
-    made = _made.get(id(ready))
-    if made is None or made.readiness is not ready:
-        return ready.__pydantic_serializer__.to_json(ready, by_alias=True)
-    if made.json is None:
-        made.json = ready.__pydantic_serializer__.to_json(ready, by_alias=True)
-    return made.json
+    return kept_sites.json_made_once(_made, ready)
 
 
 def readiness_lines(ready: Readiness) -> list[str]:
     """`ready.lines()`, made once for a kept Readiness (a new list each time)."""
-    made = _made.get(id(ready))
-    if made is None or made.readiness is not ready:
+    made = kept_sites.made_for(_made, ready)
+    if made is None:
         return ready.lines()
     if made.lines is None:
         made.lines = ready.lines()
