@@ -200,9 +200,9 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | 
 
 def _model_json(value: BaseModel) -> bytes | None:
     """The JSON of a json_exact model by its serializer (by alias), or by its own `structured_json()` (answers.py)."""
-    made = getattr(value, "structured_json", None)
+    made = getattr(type(value), "structured_json", None)  # on the class: a model's own __getattr__ raises, slowly
     try:
-        return made() if callable(made) else value.__pydantic_serializer__.to_json(value, by_alias=True)
+        return made(value) if callable(made) else value.__pydantic_serializer__.to_json(value, by_alias=True)
     except (ValueError, RecursionError):  # a lone surrogate: dumped, and not written as JSON here (as before)
         return None
 
