@@ -7,7 +7,7 @@ the texts it made by the answer's JSON (`KeptTexts`), so a record read again is 
 
 A `json_exact` output model may also give its JSON with a `structured_json()` method: byte for byte what its
 serializer writes (by alias), made another way (a RevCent view writes the parts it shares with other reads once:
-vendors/revcent/views.py `view_json`); the server reads structuredContent from that JSON (toolkit/server.py).
+vendors/revcent/views.py `view_json`); the server uses that JSON (kept texts, output filter: toolkit/server.py).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ class IntegrationsServer(MCPServer):
         logs it."""
         with own_links() as links:  # the links the tool makes for the person (outputs.own_link) pass whole
             try:
-                result, converted, dumped, structured = await self._call_tool(name, arguments, context)
+                result, converted, dumped = await self._call_tool(name, arguments, context)
             except ToolError as exc:
                 # The SDK sends and logs str(exc): clean it in place, keeping its type and cause (the SDK logs only
                 # field names of a ValidationError cause).
@@ -95,8 +95,7 @@ class IntegrationsServer(MCPServer):
                 raise
             if not isinstance(result, CallToolResult):
                 return result
-            if structured is None:
-                structured = _structured_json(result, dumped)
+            structured = _structured_json(result, dumped)
             result, made = self._with_text(name, result, structured if converted else None, dumped)
         shown = (result.content, result.structured_content)
         if _answer_chars(result, structured) > INLINE_ANSWER_CHARS:
@@ -128,12 +127,11 @@ class IntegrationsServer(MCPServer):
         return result, made
 
     async def _call_tool(self, name: str, arguments: dict[str, Any],
-                         context: Context | None) -> tuple[Any, bool, BaseModel | None, bytes | None]:
+                         context: Context | None) -> tuple[Any, bool, BaseModel | None]:
         """The result; whether its structuredContent was converted here from what the tool returned (not a
-        CallToolResult of the tool's own); the model instance it was dumped from, when it was, and the JSON it was
-        read from, when it was (`_converted`). Every failure leaves here in the one refusal shape
-        (toolkit/refusals.py)."""
-        converted, dumped, structured = False, None, None
+        CallToolResult of the tool's own); the model instance it was dumped from, when it was (`_converted`). Every
+        failure leaves here in the one refusal shape (toolkit/refusals.py)."""
+        converted, dumped = False, None
         spec = self.tool_specs.get(name)
         try:
             if spec is not None and not may_call(spec.tool.annotations):
@@ -158,7 +156,7 @@ class IntegrationsServer(MCPServer):
                 arguments = {**arguments, **spec.fixed}
             if spec is not None and context is not None:
                 returned = await spec.tool.run(arguments, context)
-                result, dumped, structured = _converted(spec, name, returned)
+                result, dumped = _converted(spec, name, returned)
                 converted = result is not returned
             else:
                 result = await super().call_tool(name, arguments, context)
@@ -171,40 +169,25 @@ class IntegrationsServer(MCPServer):
             # A validation error stays the cause: the SDK then logs only the names of the fields, not the values.
             cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
             raise FramedError(framed_failure(name, exc, schema, self.tool_specs)) from cause
-        return result, converted, dumped, structured
+        return result, converted, dumped
 
 
-def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | None, bytes | None]:
+def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | None]:
     """What the SDK's `FuncMetadata.convert_result` makes of a tool's return value, without the pretty-printed JSON
     text it first makes of a model (the answer's text replaces it): a model instance of the declared output model is
     what validating it returns (pydantic does not revalidate instances), dumped as the SDK dumps it (and returned
-    second). Anything else goes through the SDK's conversion. A failure is a crash, as inside `Tool.run`.
-
-    A `json_exact` model's dump is read from its JSON (returned third), which the server needs anyway (its kept
-    texts, the output filter): that JSON holds only strings, numbers, booleans, null, lists and objects written as
-    the dump has them, so reading it gives the same dict (keys in the same order) for less than a second dump."""
+    second). Anything else goes through the SDK's conversion. A failure is a crash, as inside `Tool.run`."""
     meta = spec.tool.fn_metadata
     model = meta.output_model if meta.output_schema is not None else None
     try:
         if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, model) \
                 and not meta.wrap_output and model.model_config.get("revalidate_instances", "never") == "never":
-            text = _model_json(value) if json_exact(model) else None
-            dump = value.model_dump(mode="json", by_alias=True) if text is None else pydantic_core.from_json(text)
-            return CallToolResult(content=[], structured_content=dump), value, text
-        return meta.convert_result(value), None, None
+            return CallToolResult(content=[], structured_content=value.model_dump(mode="json", by_alias=True)), value
+        return meta.convert_result(value), None
     except MCPError:
         raise
     except Exception as exc:
         raise UnexpectedToolError(f"Error executing tool {name}") from exc
-
-
-def _model_json(value: BaseModel) -> bytes | None:
-    """The JSON of a json_exact model by its serializer (by alias), or by its own `structured_json()` (answers.py)."""
-    made = getattr(type(value), "structured_json", None)  # on the class: a model's own __getattr__ raises, slowly
-    try:
-        return made(value) if callable(made) else value.__pydantic_serializer__.to_json(value, by_alias=True)
-    except (ValueError, RecursionError):  # a lone surrogate: dumped, and not written as JSON here (as before)
-        return None
 
 
 def _structured_json(result: CallToolResult, dumped: BaseModel | None = None) -> bytes | None:
@@ -216,7 +199,10 @@ def _structured_json(result: CallToolResult, dumped: BaseModel | None = None) ->
         return None
     try:
         if dumped is not None and json_exact(type(dumped)):
-            return dumped.__pydantic_serializer__.to_json(dumped, by_alias=True)
+            # A model may write its JSON itself, byte for byte its serializer's (toolkit/answers.py): looked up on the
+            # class (on an instance without it, pydantic's __getattr__ raises, slowly).
+            made = getattr(type(dumped), "structured_json", None)
+            return made(dumped) if callable(made) else dumped.__pydantic_serializer__.to_json(dumped, by_alias=True)
         return pydantic_core.to_json(result.structured_content, fallback=str)
     except (ValueError, RecursionError):
         return None
