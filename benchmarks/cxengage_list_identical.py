@@ -16,11 +16,8 @@ Run: `git archive main src | tar -x -C /tmp/before` then
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -30,6 +27,8 @@ import anyio
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+import identical  # noqa: E402  (the identical checks' common part)
 
 NAMES = ["Desk", "sk_live_" + "a1B2c3D4e5F6g7H8i9J0kLmN", "AKIAIOSFODNN7EXAMPLE", "x" * 250, "Ünïcode ｆｕｌｌ",
          "ghp_" + "A" * 36, "name\u200bwith zero width", "  spaces  ",
@@ -121,33 +120,5 @@ def answers() -> None:
     anyio.run(run)
 
 
-def collect(pythonpath: str | None) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if k in ("HOME", "PATH", "LANG", "TMPDIR")}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    done = subprocess.run([sys.executable, __file__, "_answers"], env=env, capture_output=True, text=True, check=True)
-    return done.stdout.splitlines()
-
-
-def main() -> None:
-    if sys.argv[1:2] == ["_answers"]:
-        answers()
-        return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", required=True, help="the other source folder (its src)")
-    args = parser.parse_args()
-    before, after = collect(os.pathsep.join(filter(None, [args.before, os.environ.get("PYTHONPATH")]))), collect(
-        os.environ.get("PYTHONPATH"))
-    same = sum(a == b for a, b in zip(before, after, strict=False))
-    errors = sum(json.loads(line)[-3] is True for line in after)
-    print(f"{len(after)} answers ({errors} of them errors), {same} byte-identical to {args.before}'s "
-          f"({len(before)} answers)")
-    for a, b in zip(before, after, strict=False):
-        if a != b:
-            print(f"first difference:\n  before {a[:600]}\n  after  {b[:600]}")
-            break
-    sys.exit(0 if same == len(after) == len(before) else 1)
-
-
 if __name__ == "__main__":
-    main()
+    identical.main(__file__, __doc__, answers)

@@ -4,6 +4,10 @@
 the SDK's pretty-printed copy of the same JSON. An output model gives its text with an `answer()` method; any other
 result is sent as compact JSON. `answer()` depends on the model's fields only (no clock, no state): the server keeps
 the texts it made by the answer's JSON (`KeptTexts`), so a record read again is not validated and worded again.
+
+A `json_exact` output model may also give its JSON with a `structured_json()` method: byte for byte what its
+serializer writes (by alias), made another way (a RevCent view writes the parts it shares with other reads once:
+vendors/revcent/views.py `view_json`); the server uses that JSON (kept texts, output filter: toolkit/server.py).
 """
 
 from __future__ import annotations

@@ -199,7 +199,10 @@ def _structured_json(result: CallToolResult, dumped: BaseModel | None = None) ->
         return None
     try:
         if dumped is not None and json_exact(type(dumped)):
-            return dumped.__pydantic_serializer__.to_json(dumped, by_alias=True)
+            # A model may write its JSON itself, byte for byte its serializer's (toolkit/answers.py): looked up on the
+            # class (on an instance without it, pydantic's __getattr__ raises, slowly).
+            made = getattr(type(dumped), "structured_json", None)
+            return made(dumped) if callable(made) else dumped.__pydantic_serializer__.to_json(dumped, by_alias=True)
         return pydantic_core.to_json(result.structured_content, fallback=str)
     except (ValueError, RecursionError):
         return None

@@ -120,6 +120,26 @@ async def test_readiness_follows_a_site_changed_at_revcent(client: Client, revce
         assert after != before
 
 
+async def test_a_site_changed_at_revcent_shows_on_the_next_read(client: Client, revcent: RevCentEmulator) -> None:
+    """The site integration inside a read is validated once per content (kept_sites.kept_site), never kept by its id:
+    a name, a label or an option's description RevCent changes (nothing readiness reads) shows on the next read, in
+    structuredContent and in the text."""
+    site_id = revcent.site_id("tax")
+    uid = revcent.add_user_integration(name="Kept site", site_id=site_id)
+    read = {"user_third_party_integration_id": uid}
+    before = await client.call_tool("GetUserThirdPartyIntegration", read)
+    assert not before.is_error
+    site = revcent.site_integrations[site_id]
+    site["name"] += " renamed"
+    site["third_party_options"][0]["name"] = "Renamed option"
+    site["third_party_options"][0]["description"] = "Described anew."
+    after = await client.call_tool("GetUserThirdPartyIntegration", read)
+    shown = after.structured_content["integration"]["site_third_party_integration"]
+    assert shown["name"] == site["name"] and shown["third_party_options"][0]["description"] == "Described anew."
+    text = after.content[0].text
+    assert site["name"] in text and '"Renamed option"' in text and text != before.content[0].text
+
+
 async def test_lists_user_integrations(client: Client, revcent: RevCentEmulator) -> None:
     uid = await create(client, revcent)
     page = await ok(client, "GetUserThirdPartyIntegrations", {})

@@ -36,6 +36,7 @@ from integrations_mcp.vendors.revcent.facts import (
     PAGE_SIZE_MAX,
     ROW_KEYS,
     SECURE_FORM_FIELD,
+    SITE_KEY,
     SITE_LIST_PATH,
     SITE_PATH,
     USER_LIST_PATH,
@@ -44,6 +45,7 @@ from integrations_mcp.vendors.revcent.facts import (
     Operation,
     OptionsEdit,
 )
+from integrations_mcp.vendors.revcent.kept_sites import kept_site
 from integrations_mcp.vendors.revcent.records import (
     Created,
     NewSecureForm,
@@ -221,7 +223,8 @@ class RevCentClient:
     async def get_user_integration(self, integration_id: str) -> UserIntegration:
         operation = Operation.GET_USER
         data = await self._request(operation, METHOD_READ, USER_PATH.format(id=integration_id))
-        return self._read(UserIntegration, data, operation)
+        site = kept_site(data.get(SITE_KEY))  # validated once per content (kept_sites.py); invalid: validated below
+        return self._read(UserIntegration, data if site is None else {**data, SITE_KEY: site}, operation)
 
     async def edit_user_integration(self, integration_id: str, body: dict[str, Any]) -> None:
         # The answer only echoes the id; the write is verified by reading the record back.

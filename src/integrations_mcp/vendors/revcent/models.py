@@ -138,6 +138,8 @@ class UserIntegrationView(DeferredModel):
     readiness: Readiness
 
     def answer(self) -> str:
+        from integrations_mcp.vendors.revcent.views import readiness_lines  # (views imports this module)
+
         record, site = self.integration, self.integration.site_third_party_integration
         lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
                  f"{site.integration_type}, native {site.id} \"{site.name}\"."]
@@ -147,7 +149,13 @@ class UserIntegrationView(DeferredModel):
         for option in site.third_party_options:
             fields = ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
             lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
-        return "\n".join(lines + self.readiness.lines())
+        return "\n".join(lines + readiness_lines(self.readiness))  # made once for a kept Readiness
+
+    def structured_json(self) -> bytes:
+        """This view's JSON as its serializer writes it, made of kept parts (views.view_json; toolkit/answers.py)."""
+        from integrations_mcp.vendors.revcent.views import view_json
+
+        return view_json(self)
 
 
 class SavedIntegration(DeferredModel):

@@ -16,6 +16,7 @@ from integrations_mcp.guardrails.secrets import (
     SecretKeys,
 )
 from integrations_mcp.guardrails.text import is_blank
+from integrations_mcp.vendors.revcent import kept_sites
 from integrations_mcp.vendors.revcent.facts import SECRET_MASK_PATTERN
 from integrations_mcp.vendors.revcent.models import (
     Choice,
@@ -29,7 +30,7 @@ from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegratio
 
 __all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "looks_masked",
            "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values", "select_choices",
-           "stale_values", "unseen_secrets", "view"]
+           "readiness_json", "readiness_lines", "stale_values", "unseen_secrets", "view", "view_json"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -153,11 +154,13 @@ def readiness(record: UserIntegration, *, values: SavedValues | None = None,
 # Readiness of records read (`view`), kept by everything it is a function of: the site integration's content (its JSON;
 # many integrations share one site, and a site changed at RevCent is a new key, never served stale), the saved values
 # and the credentials saved. Bounded by the characters of the keys (emptied when full); a kept Readiness is shared by
-# the views made of it, which only read it.
+# the views made of it, which only read it (so its JSON and its lines, made once, stay its own: `readiness_json`,
+# `readiness_lines`).
 KEPT_READINESS_BYTES = 1_048_576
 KEPT_KEY_MAX_BYTES = 65_536  # a larger key (a site with thousands of asset choices) is not kept
 _ReadinessKey = tuple[bytes, tuple[tuple[tuple[str, str], tuple[str, ...]], ...], tuple[str, ...]]
 _kept: dict[_ReadinessKey, Readiness] = {}
+_made: dict[int, kept_sites.Made] = {}  # id(kept Readiness) -> what is made of it
 _kept_bytes = [0]
 
 
@@ -166,7 +169,7 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
     site = record.site_third_party_integration
     values = saved_values(record.third_party_options_saved)
     try:
-        site_json = site.__pydantic_serializer__.to_json(site)
+        site_json = kept_sites.site_json(site)  # made once per site read (kept_sites.py)
     except ValueError:  # not JSON (a lone surrogate): made anew
         return readiness(record, values=values)
     saved = tuple((k, tuple(v)) for k, v in values.items())
@@ -179,10 +182,48 @@ def _kept_readiness(record: UserIntegration) -> Readiness:
         if size <= KEPT_KEY_MAX_BYTES:
             if _kept_bytes[0] + size > KEPT_READINESS_BYTES:
                 _kept.clear()
+                _made.clear()
                 _kept_bytes[0] = 0
             _kept[key] = kept
+            _made[id(kept)] = kept_sites.Made(kept)
             _kept_bytes[0] += size
     return kept
+
+
+def readiness_json(ready: Readiness) -> bytes:
+    """`ready`'s JSON by its serializer, made once for a kept Readiness."""
+    return kept_sites.json_made_once(_made, ready)
+
+
+def readiness_lines(ready: Readiness) -> list[str]:
+    """`ready.lines()`, made once for a kept Readiness (a new list each time)."""
+    made = kept_sites.made_for(_made, ready)
+    if made is None:
+        return ready.lines()
+    if made.lines is None:
+        made.lines = ready.lines()
+    return list(made.lines)
+
+
+# `view_json` writes a view as its serializer does, from its parts: the integration's own fields, then its site and
+# its readiness (each one's JSON made once when kept). That needs the site to be the integration's last field and the
+# view's fields to be the integration and its readiness (checked here; otherwise the serializer writes it all).
+_SITE_FIELD = "site_third_party_integration"
+_IN_PARTS = list(UserIntegration.model_fields)[-1] == _SITE_FIELD \
+    and list(UserIntegrationView.model_fields) == ["integration", "readiness"]
+
+
+def view_json(shown: UserIntegrationView) -> bytes:
+    """`shown`'s JSON, byte for byte its serializer's (by alias), the kept parts written once (`kept_sites.site_json`,
+    `readiness_json`): a first read of an integration of a known site writes only what is its own. ValueError as the
+    serializer's (a lone surrogate)."""
+    if not _IN_PARTS:
+        return shown.__pydantic_serializer__.to_json(shown, by_alias=True)
+    record = shown.integration
+    own = record.__pydantic_serializer__.to_json(record, by_alias=True, exclude={_SITE_FIELD})
+    return b"".join((b'{"integration":', own[:-1], b',"', _SITE_FIELD.encode(), b'":',
+                     kept_sites.site_json(record.site_third_party_integration), b'},"readiness":',
+                     readiness_json(shown.readiness), b"}"))
 
 
 def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
