@@ -41,13 +41,18 @@ _INVISIBLE = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _INVI
 _BLANK = re.compile(r"[\s\u2800\x00-\x1f\x7f-\x9f]+")
 _WIDE_BLANK = re.compile("[\u3164\uffa0\u2800]")  # default-ignorable, yet drawn as wide as a letter
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # UTF-8 encodes none (not even two in a row: a str never pairs them)
 _NOT_ASCII_ALNUM = re.compile("[^0-9A-Za-z]+")  # what fold_key drops: all but ASCII letters and digits
 
 
 def visible(text: str) -> str:
     """`text` without invisible characters (format characters and default-ignorables: zero-width space and
-    joiners, bidi controls, soft hyphen, BOM, variation selectors, Hangul fillers)."""
-    return text if text.isascii() else _INVISIBLE.sub("", text)  # none of them is ASCII
+    joiners, bidi controls, soft hyphen, BOM, variation selectors, Hangul fillers), and with each lone surrogate
+    (a vendor's `\\ud800` escape, read by json.loads) replaced by U+FFFD: UTF-8 cannot carry one, so the SDK could
+    not send an answer holding it, and over stdio the server's writer would stop."""
+    if text.isascii():
+        return text  # none of them is ASCII
+    return _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
 
 
 def canonical_chars(text: str) -> str:
