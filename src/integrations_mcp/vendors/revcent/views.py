@@ -17,7 +17,7 @@ from integrations_mcp.guardrails.secrets import (
 )
 from integrations_mcp.guardrails.text import is_blank
 from integrations_mcp.vendors.revcent import kept_sites
-from integrations_mcp.vendors.revcent.facts import SECRET_MASK_PATTERN
+from integrations_mcp.vendors.revcent.facts import SECRET_MASK_PATTERN, SITE_KEY
 from integrations_mcp.vendors.revcent.models import (
     Choice,
     MissingOption,
@@ -208,8 +208,7 @@ def readiness_lines(ready: Readiness) -> list[str]:
 # `view_json` writes a view as its serializer does, from its parts: the integration's own fields, then its site and
 # its readiness (each one's JSON made once when kept). That needs the site to be the integration's last field and the
 # view's fields to be the integration and its readiness (checked here; otherwise the serializer writes it all).
-_SITE_FIELD = "site_third_party_integration"
-_IN_PARTS = list(UserIntegration.model_fields)[-1] == _SITE_FIELD \
+_IN_PARTS = list(UserIntegration.model_fields)[-1] == SITE_KEY \
     and list(UserIntegrationView.model_fields) == ["integration", "readiness"]
 
 
@@ -220,8 +219,8 @@ def view_json(shown: UserIntegrationView) -> bytes:
     if not _IN_PARTS:
         return shown.__pydantic_serializer__.to_json(shown, by_alias=True)
     record = shown.integration
-    own = record.__pydantic_serializer__.to_json(record, by_alias=True, exclude={_SITE_FIELD})
-    return b"".join((b'{"integration":', own[:-1], b',"', _SITE_FIELD.encode(), b'":',
+    own = record.__pydantic_serializer__.to_json(record, by_alias=True, exclude={SITE_KEY})
+    return b"".join((b'{"integration":', own[:-1], b',"', SITE_KEY.encode(), b'":',
                      kept_sites.site_json(record.site_third_party_integration), b'},"readiness":',
                      readiness_json(shown.readiness), b"}"))
 
