@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import string
+from typing import Any
 
 import httpx2
 import pytest
@@ -43,3 +44,55 @@ async def test_the_url_sent_is_the_url_httpx2_would_merge() -> None:
         finally:
             await client.aclose()
             await merged.aclose()
+
+
+HEADERS: list[Any] = [
+    None, {}, {"x-api-key": "k3y"}, {"authorization": "Basic YWJj"}, {"X-Api-Key": "K", "x-trace": "t"},
+    {"x-api-key": "a", "X-API-KEY": "b"},  # two names the same but for case: the merge keeps both
+    {"Accept": "text/plain"}, {"ACCEPT-encoding": "identity"}, {"user-agent": "me"},  # the client's own
+    {"host": "elsewhere.example"}, {"Content-Type": "text/plain"}, {"content-length": "0"}, {"cookie": "a=b"},
+    {"transfer-encoding": "chunked"}, {"x-key": "ké"}, {"x-kéy": "v"}, {"x-key": b"bytes"},
+    [("x-api-key", "a"), ("x-api-key", "b")], httpx2.Headers({"x-api-key": "h"}), {"x-key": ""},
+]
+
+
+def _sent(request: httpx2.Request) -> tuple[Any, ...]:
+    return (request.method, str(request.url), request.headers.raw, request.headers.encoding, request.content,
+            request.extensions)
+
+
+async def test_the_request_sent_is_the_request_httpx2_would_build() -> None:
+    """A GET's own headers set on the request built with the client's (`LazyHttpClient._set_after`) give the very
+    request httpx2's merge builds: the same headers in the same order, for the headers that take that way and for
+    every other (merged by httpx2), with and without cookies in the client's jar, with a body and without."""
+    sent: list[httpx2.Request] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request)
+        return httpx2.Response(200, headers={"set-cookie": "s=1; Path=/"} if "cookie" in request.url.path else {})
+
+    options = {"base_url": "http://127.0.0.1:5555/v1/", "headers": {"accept": "application/json"}, "timeout": 7.0}
+    for cookies in (False, True):
+        ours = LazyHttpClient(transport=httpx2.MockTransport(answer), **options)
+        theirs = httpx2.AsyncClient(transport=httpx2.MockTransport(answer), **options)
+        try:
+            if cookies:  # a cookie in each jar: its header comes after the request's own
+                for client in (ours, theirs):
+                    await client.request("GET", "set/cookie")
+            for method in ("GET", "POST", "get"):
+                for headers in HEADERS:
+                    for extra in ({}, {"params": {"page": "2"}}, {"json": None}, {"json": {"a": 1}},
+                                  {"content": b"x"}):
+                        if method != "POST" and "content" in extra:
+                            continue
+                        got: list[Any] = []
+                        for client in (ours, theirs):
+                            try:
+                                await client.request(method, "tenants/t/integrations", headers=headers, **extra)
+                                got.append(_sent(sent[-1]))
+                            except (TypeError, UnicodeEncodeError) as exc:
+                                got.append(repr(exc))
+                        assert got[0] == got[1], (cookies, method, headers, extra)
+        finally:
+            await ours.aclose()
+            await theirs.aclose()

@@ -17,6 +17,7 @@ status); a tool name a client made up is recorded as `unknown`, so a caller cann
 from __future__ import annotations
 
 import functools
+import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from opentelemetry import trace
+from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.trace import SpanKind, StatusCode
 
 if TYPE_CHECKING:
@@ -90,9 +92,33 @@ def _span(name: str, **options: Any) -> AbstractContextManager[trace.Span]:
     """A span made current, or nothing while no tracer provider is set (`server.telemetry.configure`,
     `opentelemetry-instrument`): every span is then a no-op that still costs a context switch, and the current span
     stays the one around it, whose ids a no-op child would have carried anyway."""
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+    if not _tracing():
         return nullcontext(trace.INVALID_SPAN)
     return _tracer.start_as_current_span(name, record_exception=False, set_status_on_exception=False, **options)
+
+
+_UNREAD = object()
+try:  # how `os.environ` keeps its variables (os._Environ: a dict of encoded names), to look one up without its cost
+    _ENVIRON, _PROVIDER_VARIABLE = type(os.environ), os.environ.encodekey(OTEL_PYTHON_TRACER_PROVIDER)
+    os.environ._data  # noqa: B018
+except AttributeError:  # another Python: every question goes to get_tracer_provider
+    _ENVIRON, _PROVIDER_VARIABLE = None, None
+
+
+def _tracing() -> bool:
+    """Whether a tracer provider is set, as `not isinstance(trace.get_tracer_provider(), ProxyTracerProvider)`
+    answers it, asked per vendor call, so a provider set later is seen. Its usual answer read without its cost (~12 K
+    instructions: while none is set it asks `OTEL_PYTHON_TRACER_PROVIDER in os.environ`, a KeyError raised and caught
+    twice): the API's global, and the variable looked up in os.environ's own dict. When the variable is set, or either
+    cannot be read so, get_tracer_provider answers (and loads the provider the variable names, as it does)."""
+    provider = getattr(trace, "_TRACER_PROVIDER", _UNREAD)
+    if provider is None:
+        environ = os.environ
+        if type(environ) is _ENVIRON and _PROVIDER_VARIABLE not in environ._data:  # type: ignore[attr-defined]
+            return False
+    elif provider is not _UNREAD:
+        return not isinstance(provider, trace.ProxyTracerProvider)
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def use_meter(meter: Meter | None) -> None:
@@ -229,7 +255,14 @@ def vendor_calls(send: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T
     duration by status (the HTTP status, or timeout / unreachable / transport_error)."""
 
     @functools.wraps(send)
-    async def traced(http: Any, vendor: str, operation: str, method: str, path: str, **request: Any) -> T:
+    def traced(http: Any, vendor: str, operation: str, method: str, path: str, **request: Any) -> Awaitable[T]:
+        if _instruments is None and not _tracing():
+            # No span, no metric: nothing `recorded` does would be kept, so the call is `send`'s own coroutine, not
+            # one awaiting it (every frame between a request and its caller is resumed at each wait for the network).
+            return send(http, vendor, operation, method, path, **request)
+        return recorded(http, vendor, operation, method, path, **request)
+
+    async def recorded(http: Any, vendor: str, operation: str, method: str, path: str, **request: Any) -> T:
         attributes = {"integrations.vendor": vendor.lower(), "integrations.vendor.operation": operation,
                       "http.request.method": method}
         started = time.perf_counter()

@@ -59,21 +59,11 @@ def _backoff(exc: Exception) -> bool | float:
     return isinstance(exc, _RETRY_ERRORS)
 
 
-async def _request(http: httpx2.AsyncClient, method: str, path: str, request: dict[str, Any]) -> httpx2.Response:
-    if method != "GET":
-        return await http.request(method, path, **request)
-    # The first attempt outside stamina (its retry context costs more than the rest of our part of a read): stamina
-    # is entered only when it must decide, and its first attempt then replays this one's failure, so it sees, waits
-    # and retries exactly as if it had made that attempt itself.
-    first: Exception
-    try:
-        response = await http.request(method, path, **request)
-    except _RETRY_ERRORS as exc:
-        first = exc
-    else:
-        if response.status_code not in _RETRY_STATUS or READ_ATTEMPTS < 2:
-            return response
-        first = _RetryableAnswer(response)
+async def _retried(http: HttpRequester, method: str, path: str, request: dict[str, Any],
+                   first: Exception) -> httpx2.Response:
+    """A read whose first attempt (made by `send`, outside stamina: its retry context costs more than the rest of our
+    part of a read) failed as `first`: stamina is entered only now, and its first attempt replays that failure, so it
+    sees, waits and retries exactly as if it had made that attempt itself."""
     import stamina  # on the first read that fails: tools/list does not need it (with tenacity, ~15 ms of a start)
 
     try:
@@ -109,7 +99,20 @@ async def send(http: HttpRequester, vendor: str, operation: str, method: str, pa
     the vendor cannot be reached. `parse` reads the body (a ValueError: not JSON): a caller that checks a large
     answer's shape may read and check it in one pass, and give json.loads' reading otherwise (`parse_json`)."""
     try:
-        response = await _request(http, method, path, request)
+        # The first attempt here, in this frame (every frame between a request and its caller is resumed at each
+        # wait for the network); a read's failure that may be retried goes on in `_retried`; a write is never retried.
+        first: Exception | None = None
+        try:
+            response = await http.request(method, path, **request)
+        except _RETRY_ERRORS as exc:
+            if method != "GET":
+                raise
+            first = exc
+        else:
+            if method == "GET" and response.status_code in _RETRY_STATUS and READ_ATTEMPTS >= 2:
+                first = _RetryableAnswer(response)
+        if first is not None:  # retried outside the except clause, as before: no error raised later has it as context
+            response = await _retried(http, method, path, request, first)
     except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:  # the request never left
         raise VendorUnavailable(vendor, operation, f"could not connect to {vendor} ({type(exc).__name__}); nothing "
                                 "was sent.", hint=f"Check {url_setting} and the network, then try again.",

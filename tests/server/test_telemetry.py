@@ -9,6 +9,7 @@ the in-memory exporter and reader beside the Prometheus reader /metrics serves."
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -245,3 +246,40 @@ def test_the_collectors_credentials_are_masked_wherever_they_would_appear() -> N
                                  "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "api-key=trace-canary-key-1234"})
     line = clean_text(f"export failed: sent Bearer {token} and trace-canary-key-1234 for tenant 7")
     assert token not in line and "trace-canary-key-1234" not in line and "tenant 7" in line
+
+
+TRACING_SCENARIOS = {
+    "none set": "",
+    "variable set later (the SDK's provider, loaded on the question)":
+        "os.environ['OTEL_PYTHON_TRACER_PROVIDER'] = 'sdk_tracer_provider'",
+    "variable naming the API's no-op provider": "os.environ['OTEL_PYTHON_TRACER_PROVIDER'] = 'default_tracer_provider'",
+    "variable set, then removed":
+        "os.environ['OTEL_PYTHON_TRACER_PROVIDER'] = 'x'; del os.environ['OTEL_PYTHON_TRACER_PROVIDER']",
+    "provider set": "from opentelemetry.sdk.trace import TracerProvider; trace.set_tracer_provider(TracerProvider())",
+    "a proxy set as the provider": "trace.set_tracer_provider(trace.ProxyTracerProvider())",
+    "os.environ replaced": "os.environ = dict(os.environ, OTEL_PYTHON_TRACER_PROVIDER='sdk_tracer_provider')",
+}
+
+
+@pytest.mark.parametrize("change", TRACING_SCENARIOS.values(), ids=TRACING_SCENARIOS.keys())
+def test_tracing_is_answered_as_get_tracer_provider_answers(change: str) -> None:
+    """`telemetry._tracing` (asked per vendor call and span) reads the API's global and os.environ's own dict: the
+    same answer as `get_tracer_provider()` not being a proxy, before and after each change, in a process of its own
+    (a provider is set once a process)."""
+    import subprocess
+    import sys
+
+    code = "\n".join([
+        "import os", "from opentelemetry import trace", "from integrations_mcp import telemetry",
+        "def expected():",
+        "    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)",
+        "before = telemetry._tracing()",
+        "assert before is False and expected() is False, before",
+        change,
+        "got = telemetry._tracing()",  # asked first: what it loads, get_tracer_provider would load the same
+        "assert got is expected(), (got, expected())",
+        "print(got)",
+    ])
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_PYTHON_TRACER_PROVIDER"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr

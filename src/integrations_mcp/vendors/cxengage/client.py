@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -45,11 +45,15 @@ from integrations_mcp.vendors.cxengage.records import (
 )
 from integrations_mcp.vendors.cxengage.settings import CxEngageSettings
 
+if TYPE_CHECKING:
+    import httpx2
+
 __all__ = ["CxEngageClient", "Listing"]
 
 R = TypeVar("R", bound=IntegrationRef)
 
 VENDOR = "CxEngage"
+URL_SETTING = "CXENGAGE_REGION / CXENGAGE_BASE_URL"  # the settings to check when CxEngage cannot be reached
 # fact cxengage.basic_auth [I]: an account that takes tokens only refuses Basic with a 401.
 BASIC_REFUSED_HINT = "If the account takes tokens only, set CXENGAGE_AUTH=token (fact cxengage.basic_auth)."
 SHAPE_HINT = ("Its answer is not of the documented shape (docs/vendor-facts.md: cxengage.record, cxengage.ids, "
@@ -141,8 +145,13 @@ class CxEngageClient:
         scrub = list(scrub)
         renewable = self._settings.use_token and self._token is not None
         try:
-            data = await self._send(operation, method, path, body=body, authorization=await self._authorization(),
-                                    scrub=scrub, params=params, parse=parse)
+            # `_send`'s work in this frame (every frame between a request and its caller is resumed at each wait for
+            # the network), and Basic's header without a coroutine for it (`_authorization` gives the same).
+            authorization = await self._authorization() if self._settings.use_token else self._basic()
+            response, data = await send(self.http, VENDOR, operation, method, path, url_setting=URL_SETTING,
+                                        json=body, headers={"authorization": authorization}, params=params,
+                                        parse=parse)
+            data = self._answer(operation, response, data, scrub)
         except VendorError as exc:
             if not (renewable and exc.status == 401):
                 raise
@@ -158,9 +167,12 @@ class CxEngageClient:
     async def _send(self, operation: str, method: str, path: str, *, body: dict[str, Any] | None,
                     authorization: str, scrub: Iterable[str] = (), params: dict[str, str] | None = None,
                     parse: Callable[[bytes], Any] = parse_json) -> Any:
-        response, data = await send(self.http, VENDOR, operation, method, path,
-                                    url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL", json=body,
+        response, data = await send(self.http, VENDOR, operation, method, path, url_setting=URL_SETTING, json=body,
                                     headers={"authorization": authorization}, params=params, parse=parse)
+        return self._answer(operation, response, data, scrub)
+
+    def _answer(self, operation: str, response: httpx2.Response, data: Any, scrub: Iterable[str]) -> Any:
+        """The JSON body of a success, else the VendorError (or VendorUnavailable) it stands for."""
         if response.status_code in SUCCESS_STATUSES and data is not None:
             return data
         if response.status_code < 400:
@@ -190,8 +202,7 @@ class CxEngageClient:
     async def probe(self, operation: str, path: str) -> tuple[int, Any]:
         """A read's status and JSON body, errors included (for `integrations-mcp check`: how CxEngage answers an
         error). Nothing of it is shown but its shape."""
-        response, data = await send(self.http, VENDOR, operation, "GET", path,
-                                    url_setting="CXENGAGE_REGION / CXENGAGE_BASE_URL",
+        response, data = await send(self.http, VENDOR, operation, "GET", path, url_setting=URL_SETTING,
                                     headers={"authorization": await self._authorization()})
         return response.status_code, data
 
