@@ -184,7 +184,15 @@ def tool_calls(call_tool: Callable[..., Awaitable[T]]) -> Callable[..., Awaitabl
     rule; set on the SDK's `tools/call` span as well."""
 
     @functools.wraps(call_tool)
-    async def counted(server: Any, name: str, arguments: dict[str, Any], context: Any = None) -> T:
+    def counted(server: Any, name: str, arguments: dict[str, Any], context: Any = None) -> Awaitable[T]:
+        if _instruments is None and not trace.get_current_span().is_recording():
+            # Nothing to count, and no span to name the outcome on (a span that is not recording now never will
+            # be): the call is call_tool's own coroutine, not one awaiting it (every frame between a request and
+            # its caller is resumed at each wait for the network).
+            return call_tool(server, name, arguments, context)
+        return recorded(server, name, arguments, context)
+
+    async def recorded(server: Any, name: str, arguments: dict[str, Any], context: Any = None) -> T:
         tool = name if name in server.tool_specs else "unknown"
         started = time.perf_counter()
         try:

@@ -283,3 +283,50 @@ def test_tracing_is_answered_as_get_tracer_provider_answers(change: str) -> None
     env = {k: v for k, v in os.environ.items() if k != "OTEL_PYTHON_TRACER_PROVIDER"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_calls_outcome_is_set_on_a_recording_span_with_no_provider_set() -> None:
+    """`tool_calls` hands back call_tool's own coroutine only when nothing would be recorded: no meter and a current
+    span that is not recording. A recording span of a provider that is not the global one (an application embedding
+    the server) still gets the outcome; the result and a failure pass through either way. In a process of its own."""
+    import subprocess
+    import sys
+
+    code = """
+import asyncio
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from integrations_mcp import telemetry
+
+class Server:
+    tool_specs = {"T": None}
+
+@telemetry.tool_calls
+async def call_tool(server, name, arguments, context=None):
+    await asyncio.sleep(0)
+    if arguments.get("fail"):
+        raise ValueError("no")
+    return "done"
+
+async def main():
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    with TracerProvider().get_tracer("embedding").start_as_current_span("outer") as span:
+        assert await call_tool(Server(), "T", {}) == "done"
+    assert span.attributes["integrations.tool"] == "T" and span.attributes["integrations.outcome"] == "ok"
+    with TracerProvider().get_tracer("embedding").start_as_current_span("outer") as span:
+        try:
+            await call_tool(Server(), "T", {"fail": True})
+        except ValueError:
+            pass
+    assert span.attributes["integrations.outcome"] == "server_error", span.attributes
+    assert await call_tool(Server(), "T", {}) == "done"
+    try:
+        await call_tool(Server(), "T", {"fail": True})
+    except ValueError:
+        print("ok")
+
+asyncio.run(main())
+"""
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_PYTHON_TRACER_PROVIDER"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
