@@ -43,6 +43,7 @@ from integrations_mcp.vendors.cxengage.models import (
     SecureFormCreated,
     TenantId,
     WriteResult,
+    keep_page,
     summary,
 )
 
@@ -94,7 +95,7 @@ class CxEngageTools:
         key = (tenant_id, type, name, page, limit)
         made = listing.pages.get(key)
         if made is None:
-            made = _page(listing, tenant_id, type, name, page, limit)
+            made = keep_page(_page(listing, tenant_id, type, name, page, limit))
             if len(listing.pages) >= KEPT_PAGES:
                 listing.pages.clear()
             listing.pages[key] = made

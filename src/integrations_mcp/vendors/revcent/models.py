@@ -138,7 +138,7 @@ class UserIntegrationView(DeferredModel):
     readiness: Readiness
 
     def answer(self) -> str:
-        from integrations_mcp.vendors.revcent.views import readiness_lines  # (views imports this module)
+        from integrations_mcp.vendors.revcent.views import option_lines, readiness_lines  # (views imports this)
 
         record, site = self.integration, self.integration.site_third_party_integration
         lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
@@ -146,9 +146,7 @@ class UserIntegrationView(DeferredModel):
         lines.append(f"Credentials saved: {', '.join(record.third_party_credentials_saved) or 'none'}.")
         saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
         lines.append(f"Saved options: {'; '.join(saved) or 'none'}.")
-        for option in site.third_party_options:
-            fields = ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
-            lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
+        lines += option_lines(site)  # made once for a kept site
         return "\n".join(lines + readiness_lines(self.readiness))  # made once for a kept Readiness
 
     def structured_json(self) -> bytes:
