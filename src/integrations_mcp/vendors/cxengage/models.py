@@ -171,16 +171,17 @@ class _Made:
 
 
 # Pages of GetCxEngageIntegrations kept on their listing (client.Listing.pages, tools.py): what is made of each, made
-# once (a kept page is shared by the calls that read it and never changed). Bounded by what is made (emptied when
-# full; a page no longer kept is made anew).
+# once (a kept page is shared by the calls that read it and never changed). Bounded by what is made and by pages
+# (emptied when full; a page no longer kept is made anew).
 KEPT_MADE_BYTES = 4_000_000
+KEPT_MADE_PAGES = 256
 _made: dict[int, _Made] = {}
 _made_bytes = [0]
 
 
 def keep_page(page: IntegrationList) -> IntegrationList:
     """`page`, kept on a listing: what is made of it from now on is made once."""
-    if _made_bytes[0] > KEPT_MADE_BYTES:
+    if _made_bytes[0] > KEPT_MADE_BYTES or len(_made) >= KEPT_MADE_PAGES:
         _made.clear()
         _made_bytes[0] = 0
     _made[id(page)] = _Made(page)

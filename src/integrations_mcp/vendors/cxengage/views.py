@@ -95,11 +95,12 @@ def _shown_properties(properties: dict[str, Any]) -> dict[str, Any]:
         kept = marshal.dumps(shown, 2)
     except ValueError:  # (JSON values only: not expected)
         return shown
-    if _kept_properties_bytes[0] + len(kept) > KEPT_PROPERTIES_BYTES:
+    size = len(key) + len(kept) + 64  # (a small answer still counts its entry)
+    if _kept_properties_bytes[0] + size > KEPT_PROPERTIES_BYTES:
         _kept_properties.clear()
         _kept_properties_bytes[0] = 0
     _kept_properties[key] = kept
-    _kept_properties_bytes[0] += len(kept)
+    _kept_properties_bytes[0] += size
     return shown
 
 
