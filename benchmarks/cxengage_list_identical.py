@@ -8,7 +8,8 @@ of 0, 1, 60 and 300 rows (upper-case ids, string booleans with blanks, unknown t
 then the last list read again after each of a rename, a deactivation and a new integration at CxEngage (a list answer
 is read again only when its bytes change), and the same bytes answered for two tenants; then a malformed row (past
 the first page) of each kind, in a list of 300. Ids are drawn from a seeded generator, so both processes see the same
-tenant. Compares every answer's isError, texts and structuredContent byte for byte;
+tenant. Every argument set is read twice (the second answer is made of the page kept on the listing). Compares
+every answer's isError, texts and structuredContent byte for byte;
 prints how many are identical and the first difference; exits 1 on any.
 
 Run: `git archive main src | tar -x -C /tmp/before` then
@@ -78,17 +79,20 @@ def answers() -> None:
                                     description=DESCRIPTIONS[i % len(DESCRIPTIONS)])
             async with connect(cxengage_settings(), cxengage=emu) as cx:
                 for arguments in CALLS:
-                    r = await cx.call("GetCxEngageIntegrations", arguments)
-                    say(label, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+                    for read in ("first", "again"):  # again: the page kept on the listing (its JSON, dump, text)
+                        r = await cx.call("GetCxEngageIntegrations", arguments)
+                        say(label, read, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
         emu = CxEngageEmulator()
         async with connect(cxengage_settings(), cxengage=emu) as cx:
             for n in (0, 1, 60, 300):
                 for extra in ({}, {"total": n, "page": 1}):
                     body = json.dumps({"result": injected(n), **extra}).encode()
                     for arguments in CALLS:
-                        emu.faults.inject(path_prefix=path, method="GET", status=200, body=body, times=1)
-                        r = await cx.call("GetCxEngageIntegrations", arguments)
-                        say(n, extra, arguments, r.is_error, [c.text for c in r.content], r.structured_content)
+                        for read in ("first", "again"):
+                            emu.faults.inject(path_prefix=path, method="GET", status=200, body=body, times=1)
+                            r = await cx.call("GetCxEngageIntegrations", arguments)
+                            say(n, extra, read, arguments, r.is_error, [c.text for c in r.content],
+                                r.structured_content)
             # The same tenant's list read again after each change at CxEngage (a rename to a name that looks like a
             # secret, a deactivation, a new integration): a list answer is read again only when its bytes change.
             ids_ = [row["id"] for row in emu.list_integrations(tenant)]

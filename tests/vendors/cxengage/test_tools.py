@@ -176,6 +176,51 @@ async def test_list_read_again_follows_every_change_tenant_and_argument(cx: Sess
     assert cx.writes() == []
 
 
+def test_a_kept_page_gives_each_caller_its_own_dump() -> None:
+    """What is made of a page kept on a listing (its JSON, text and dump) is made once; each dump is a copy with new
+    containers, equal to pydantic's own, so a caller changing one changes no other answer."""
+    from integrations_mcp.vendors.cxengage.models import IntegrationList, keep_page
+
+    rows = [{"id": REST_ID, "name": f"Row {i}", "type": "rest", "active": bool(i % 2), "description": None}
+            for i in range(3)]
+    page = keep_page(IntegrationList.model_validate({"tenant_id": T, "count": 3, "results": rows}))
+    plain = IntegrationList.model_validate(page.model_dump())  # not kept: pydantic's own, as before
+    first = page.model_dump(mode="json", by_alias=True)
+    assert first == plain.model_dump(mode="json", by_alias=True) and page.model_dump() == plain.model_dump()
+    first["results"][0]["name"] = "changed"
+    first["results"].append({})
+    first["count"] = 0
+    again = page.model_dump(mode="json", by_alias=True)
+    assert again == plain.model_dump(mode="json", by_alias=True) and again["results"] is not first["results"]
+    assert page.structured_json() is page.structured_json() == plain.__pydantic_serializer__.to_json(plain)
+    assert page.answer() is page.answer() == plain.answer()
+
+
+async def test_properties_read_again_are_shown_with_their_own_types_and_secrets(cx: Session) -> None:
+    """Properties as shown are kept by their content (views._shown_properties): the same properties read again, or
+    under another record, are shown the same; 1, 1.0 and true stay apart; a secret is redacted each time."""
+    base = cx.cxengage.stored(T, REST_ID)
+
+    async def shown(properties: str, record_id: str = REST_ID) -> tuple[dict[str, Any], str]:
+        text = json.dumps({"result": {**base, "id": record_id, "properties": None}})
+        body = text.replace('"properties": null', f'"properties": {properties}').encode()
+        cx.cxengage.faults.inject(path_prefix=item_path(record_id), method="GET", status=200, body=body, times=1)
+        result = await cx.call("GetCxEngageIntegration", integration_id=record_id)
+        return result.structured_content["integration"]["properties"], result.content[0].text
+
+    other = "00000000-0000-4000-8000-0000000000f1"
+    for record_id in (REST_ID, other, REST_ID, other):
+        properties, text = await shown('{"a": 1, "b": [true, null]}', record_id)
+        assert properties == {"a": 1, "b": [True, None]} and '{"a":1,"b":[true,null]}' in text
+    one, one_float, true = [await shown(p) for p in ('{"a": 1}', '{"a": 1.0}', '{"a": true}')]
+    assert [type(x[0]["a"]) for x in (one, one_float, true)] == [int, float, bool]
+    assert '{"a":1}' in one[1] and '{"a":1.0}' in one_float[1] and '{"a":true}' in true[1]
+    for record_id in (REST_ID, other, REST_ID):
+        properties, text = await shown('{"token": "abc-secret-1", "nested": {"apiKey": "abc-secret-2"}}', record_id)
+        assert properties == {"token": "[redacted]", "nested": {"apiKey": "[redacted]"}}
+        assert "abc-secret" not in text
+
+
 async def test_get_redacts_the_secrets_the_vendor_echoes(cx: Session) -> None:
     assert cx.cxengage.stored(T, REST_ID)["properties"]["token"] == REST_TOKEN  # the emulator does echo it
     result = await cx.call("GetCxEngageIntegration", integration_id=REST_ID)

@@ -104,6 +104,38 @@ class IntegrationList(DeferredModel):
     results: list[IntegrationSummary]
 
     def answer(self) -> str:
+        made = _made_for(self)
+        if made is None:
+            return self._answer()
+        if made.text is None:
+            made.text = self._answer()
+            made.count(len(made.text))
+        return made.text
+
+    def structured_json(self) -> bytes:
+        """This page's JSON as its serializer writes it (by alias), made once for a kept page (toolkit/answers.py)."""
+        made = _made_for(self)
+        if made is None:
+            return self.__pydantic_serializer__.to_json(self, by_alias=True)
+        if made.json is None:
+            made.json = self.__pydantic_serializer__.to_json(self, by_alias=True)
+            made.count(len(made.json))
+        return made.json
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:  # type: ignore[override]
+        """As pydantic's; the JSON dump (the SDK's structuredContent: `toolkit/server._converted`) of a kept page is
+        made once and copied: a new dict, new rows, the same values (strings, numbers, booleans, None: every field
+        of this model and of IntegrationSummary), so no call shares a container with another."""
+        made = _made_for(self)
+        if made is None or options != _JSON_DUMP or not _PLAIN:
+            return super().model_dump(**options)
+        if made.dump is None:
+            made.dump = super().model_dump(**options)
+            made.count(len(made.dump[_RESULTS]) * 64)
+        dump = made.dump
+        return {**dump, _RESULTS: [dict(row) for row in dump[_RESULTS]]}
+
+    def _answer(self) -> str:
         rows = [f"- {r.id}: {r.name} ({r.type}, {'active' if r.active else 'inactive'})" for r in self.results]
         first = (self.page - 1) * self.limit + 1
         head = (f"{self.count} integrations in tenant {self.tenant_id}"
@@ -111,6 +143,54 @@ class IntegrationList(DeferredModel):
         tail = [f"More: call again with page={self.next_page}."] if self.next_page else []
         warning = [f"Warning: {self.note}"] if self.note else []
         return "\n".join([*warning, head, *rows, *tail])
+
+
+_JSON_DUMP = {"mode": "json", "by_alias": True}  # how the server dumps a tool's result (toolkit/server._converted)
+_RESULTS = "results"
+# The fields IntegrationList.model_dump's copy knows to hold plain values (strings, numbers, booleans, None) and its
+# rows: another field turns the copy off (every dump is pydantic's).
+_PLAIN = set(IntegrationList.model_fields) == {"tenant_id", "count", "page", "limit", "next_page", "complete", "note",
+                                               _RESULTS} \
+    and set(IntegrationSummary.model_fields) == {"id", "name", "type", "active", "description"}
+
+
+class _Made:
+    """What is made of a kept page (its JSON, its dump, its text), once asked for. Found by the page's id in `_made`,
+    holding its page (so the id is not reused while it is there)."""
+
+    __slots__ = ("dump", "json", "page", "text")
+
+    def __init__(self, page: IntegrationList) -> None:
+        self.page = page
+        self.json: bytes | None = None
+        self.dump: dict[str, Any] | None = None
+        self.text: str | None = None
+
+    def count(self, size: int) -> None:
+        _made_bytes[0] += size
+
+
+# Pages of GetCxEngageIntegrations kept on their listing (client.Listing.pages, tools.py): what is made of each, made
+# once (a kept page is shared by the calls that read it and never changed). Bounded by what is made and by pages
+# (emptied when full; a page no longer kept is made anew).
+KEPT_MADE_BYTES = 4_000_000
+KEPT_MADE_PAGES = 256
+_made: dict[int, _Made] = {}
+_made_bytes = [0]
+
+
+def keep_page(page: IntegrationList) -> IntegrationList:
+    """`page`, kept on a listing: what is made of it from now on is made once."""
+    if _made_bytes[0] > KEPT_MADE_BYTES or len(_made) >= KEPT_MADE_PAGES:
+        _made.clear()
+        _made_bytes[0] = 0
+    _made[id(page)] = _Made(page)
+    return page
+
+
+def _made_for(page: IntegrationList) -> _Made | None:
+    made = _made.get(id(page))
+    return made if made is not None and made.page is page else None
 
 
 class SecureFormCreated(DeferredModel):

@@ -132,9 +132,11 @@ class IntegrationRecord(IntegrationRow):
         properties = data.get(PROPERTIES_KEY) if spec is not None else None
         if spec is None or not isinstance(properties, dict):
             return data
-        read = dict(properties)
+        read = None  # a copy only once a value is read as a boolean (otherwise the answer is taken as it is)
         for prop in spec.properties:
-            value = read.get(prop.name)
+            value = properties.get(prop.name)
             if prop.kind == "boolean" and isinstance(value, str) and value.strip().lower() in BOOLEAN_STRINGS:
+                if read is None:
+                    read = dict(properties)
                 read[prop.name] = read_bool(value)
-        return {**data, PROPERTIES_KEY: read}
+        return data if read is None else {**data, PROPERTIES_KEY: read}

@@ -3,8 +3,12 @@ property diffs that never show a secret. Pure functions; the refusals are in `ru
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 from collections.abc import Mapping
 from typing import Any
+
+import pydantic_core
 
 from integrations_mcp.guardrails.secret_values import find_secret_values, mask_secret_values, names_random
 from integrations_mcp.guardrails.secrets import REDACTED, find_keys, redact
@@ -63,6 +67,43 @@ def redact_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     return _mask_ids(redact(dict(properties), SECRET_KEYS, random_keys=_RANDOM))
 
 
+# Properties as a read shows them (`redact_properties`), kept by a digest of the properties as CxEngage sent them:
+# their JSON, every value with its type (1, 1.0 and true differ; NaN as itself), digested so that no secret is kept.
+# Integrations of one kind often share their settings, and a record read again has the same. Each read gets its own
+# copy (`marshal`, version 2: every value with its type, every dict and list new). Bounded (emptied when full);
+# properties that are not JSON (a lone surrogate) or large are redacted each time.
+KEPT_PROPERTIES_BYTES = 1_048_576
+KEPT_PROPERTIES_MAX_BYTES = 16_384
+_kept_properties: dict[bytes, bytes] = {}
+_kept_properties_bytes = [0]
+
+
+def _shown_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    """`redact_properties(properties)`, made once per content (see `_kept_properties`)."""
+    try:
+        raw = pydantic_core.to_json(properties, inf_nan_mode="constants")
+    except (ValueError, RecursionError):  # a lone surrogate (read by json.loads), nesting too deep
+        return redact_properties(properties)
+    if len(raw) > KEPT_PROPERTIES_MAX_BYTES:
+        return redact_properties(properties)
+    key = hashlib.sha256(raw).digest()
+    kept = _kept_properties.get(key)
+    if kept is not None:
+        return marshal.loads(kept)  # type: ignore[no-any-return]
+    shown = redact_properties(properties)
+    try:
+        kept = marshal.dumps(shown, 2)
+    except ValueError:  # (JSON values only: not expected)
+        return shown
+    size = len(key) + len(kept) + 64  # (a small answer still counts its entry)
+    if _kept_properties_bytes[0] + size > KEPT_PROPERTIES_BYTES:
+        _kept_properties.clear()
+        _kept_properties_bytes[0] = 0
+    _kept_properties[key] = kept
+    _kept_properties_bytes[0] += size
+    return shown
+
+
 def redacted_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return _mask_ids(redact(dict(body), SECRET_KEYS, random_keys=_RANDOM))
 
@@ -97,7 +138,7 @@ def view(record: IntegrationRecord, learned: Learned | None = None, tenant_id: s
     shown = Integration(id=record.id, tenant_id=record.tenant_id, name=_masked(record.name),
                         type=_masked(record.type), active=record.active,
                         description=_masked(record.description or "") or record.description,
-                        properties=redact_properties(record.properties), created=_masked(record.created),
+                        properties=_shown_properties(record.properties), created=_masked(record.created),
                         updated=_masked(record.updated))
     spec = TYPES.get(normalise_type(record.type) or "")
     notes: list[str] = []

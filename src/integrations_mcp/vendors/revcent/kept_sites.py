@@ -10,6 +10,7 @@ site in place (they are copied with `model_copy`). Bounded by the keys' bytes, e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pydantic_core
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from integrations_mcp.vendors.revcent.records import SiteIntegration
 
-__all__ = ["KEPT_SITES_BYTES", "Made", "json_made_once", "kept_site", "made_for", "site_json"]
+__all__ = ["KEPT_SITES_BYTES", "Made", "json_made_once", "kept_site", "made_for", "site_json", "site_lines"]
 
 KEPT_SITES_BYTES = 1_048_576
 KEPT_SITE_MAX_BYTES = 65_536  # a larger site (thousands of asset choices) is validated each time
@@ -86,3 +87,14 @@ def kept_site(raw: Any) -> SiteIntegration | None:
 def site_json(site: SiteIntegration) -> bytes:
     """`site`'s JSON (`json_made_once`), made once for a kept site."""
     return json_made_once(_by_id, site)
+
+
+def site_lines(site: SiteIntegration, make: Callable[[SiteIntegration], list[str]]) -> list[str]:
+    """`make(site)` (lines of an answer that depend on the site alone), made once for a kept site (a new list each
+    time). `make` is the one function of its kind (a kept site's lines are made by it only)."""
+    made = made_for(_by_id, site)
+    if made is None:
+        return make(site)
+    if made.lines is None:
+        made.lines = make(site)
+    return list(made.lines)

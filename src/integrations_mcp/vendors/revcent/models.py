@@ -3,7 +3,9 @@ records, some of which are outputs as they are, are in `records.py`."""
 
 from __future__ import annotations
 
+import functools
 import time
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
@@ -133,29 +135,33 @@ class Readiness(DeferredModel):
         return lines
 
 
+@functools.cache
+def _views() -> ModuleType:
+    """views.py (which imports this module), imported by the first answer that needs it, then kept: a from-import
+    inside a method costs ~2.7 µs on every call."""
+    from integrations_mcp.vendors.revcent import views
+
+    return views
+
+
 class UserIntegrationView(DeferredModel):
     integration: UserIntegration
     readiness: Readiness
 
     def answer(self) -> str:
-        from integrations_mcp.vendors.revcent.views import readiness_lines  # (views imports this module)
-
+        views = _views()
         record, site = self.integration, self.integration.site_third_party_integration
         lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
                  f"{site.integration_type}, native {site.id} \"{site.name}\"."]
         lines.append(f"Credentials saved: {', '.join(record.third_party_credentials_saved) or 'none'}.")
         saved = [f"{o.id}.{f.id} = {', '.join(f.value)}" for o in record.third_party_options_saved for f in o.fields]
         lines.append(f"Saved options: {'; '.join(saved) or 'none'}.")
-        for option in site.third_party_options:
-            fields = ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
-            lines.append(f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: {fields}")
-        return "\n".join(lines + readiness_lines(self.readiness))  # made once for a kept Readiness
+        lines += views.option_lines(site)  # made once for a kept site
+        return "\n".join(lines + views.readiness_lines(self.readiness))  # made once for a kept Readiness
 
     def structured_json(self) -> bytes:
         """This view's JSON as its serializer writes it, made of kept parts (views.view_json; toolkit/answers.py)."""
-        from integrations_mcp.vendors.revcent.views import view_json
-
-        return view_json(self)
+        return _views().view_json(self)
 
 
 class SavedIntegration(DeferredModel):

@@ -37,11 +37,14 @@ __all__ = ["Created", "CredentialField", "CredentialSpec", "IntegrationType", "N
 IntegrationType = Annotated[str, Field(description="ai, ai_voice, offline_payment, tax or shipping.")]
 
 
+_ID = re.compile(ID_PATTERN)  # compiled once: every id read or given is checked (re.fullmatch looks it up each time)
+
+
 def id_problem(value: str) -> str | None:
     """Why `value` is not a RevCent id ([C] 20 characters; [I] revcent.id_charset: letters, digits, `_`, `-`), or
     None. Ids in that alphabet can still be a known key format (an AWS key id is 20 letters and digits): refused
     too, so a secret can ride in an id neither into RevCent's URL paths nor out of its answers."""
-    if not re.fullmatch(ID_PATTERN, value):
+    if not _ID.fullmatch(value):
         return "a RevCent id is 20 letters, digits, '_' or '-'"
     if mask_secret_values(value, entropy=False) != value:
         return "it has the form of a known secret (a key or token), not of an id"

@@ -30,7 +30,7 @@ from integrations_mcp.vendors.revcent.records import SavedOption, SiteIntegratio
 
 __all__ = ["CREDENTIAL_KEYS", "SavedValues", "is_secret_option", "journal_image", "looks_masked",
            "missing_credentials", "missing_options", "non_empty", "readiness", "saved_values", "select_choices",
-           "readiness_json", "readiness_lines", "stale_values", "unseen_secrets", "view", "view_json"]
+           "option_lines", "readiness_json", "readiness_lines", "stale_values", "unseen_secrets", "view", "view_json"]
 
 SavedValues = dict[tuple[str, str], list[str]]  # (option id, field id) -> values
 
@@ -223,6 +223,17 @@ def view_json(shown: UserIntegrationView) -> bytes:
     return b"".join((b'{"integration":', own[:-1], b',"', SITE_KEY.encode(), b'":',
                      kept_sites.site_json(record.site_third_party_integration), b'},"readiness":',
                      readiness_json(shown.readiness), b"}"))
+
+
+def option_lines(site: SiteIntegration) -> list[str]:
+    """The answer's line for each of the site's options, made once for a kept site."""
+    return kept_sites.site_lines(site, _option_lines)
+
+
+def _option_lines(site: SiteIntegration) -> list[str]:
+    return [f"Option {option.id} \"{option.name}\"{' (required)' if option.required else ''}: "
+            + ", ".join(f"{f.id} ({f.field_type}{', required' if f.required else ''})" for f in option.fields)
+            for option in site.third_party_options]
 
 
 def stale_values(site: SiteIntegration, values: SavedValues) -> list[str]:
