@@ -8,9 +8,10 @@ Cyrillic), blanks, `://`, userinfo, auth schemes, JSON; mixes whose only format 
 a CxEngage list's, the gated formats whole, split by blanks or with look-alikes); and mixes of what the output
 filter's one-pass check finds only lower-cased or without blanks (hints in another case, scheme words alone, `://`
 joined by removing blanks, keys' heads in another case or split). Each goes through `clean_text`,
-`clean_output` (also with the value's JSON, as the server calls it, and on values whose JSON hides what is not a
-string), `mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with
-and without hex tokens) twice (the second through the caches), under a team key set. Prints how many results came
+`clean_output` (also with the value's JSON, as the server calls it, on values whose JSON hides what is not a
+string, and on values holding many of these strings, nested, all but one at most let through whole),
+`mask_secret_values` (with and without the entropy rule), `secret_kinds` and `find_secret_values` (with and without
+hex tokens) twice (the second through the caches), under a team key set. Prints how many results came
 out byte-identical; exits 1 on any difference (shown). Also each recorded answer read twice more (the kept texts and the
 filter's memories of the answers): each must be byte-identical to the first.
 
@@ -199,6 +200,23 @@ def strings_of(value: Any) -> list[str]:
     return []
 
 
+def packed(rng: random.Random, clean: list[str], dirty: list[str]) -> dict[str, Any]:
+    """Strings of the corpus in one value, nested (lists in dicts in lists), keys among them: all of them `clean`
+    (the filter lets them through) but at most one, at any place, from `dirty`: the output filter's one pass over a
+    value's JSON must tell which string it found something in, and miss none."""
+    places = 12 + rng.randint(0, 6)
+    odd = rng.randrange(places) if dirty and rng.random() < 0.8 else -1
+    strings = iter([rng.choice(dirty) if i == odd else rng.choice(clean) for i in range(places)])
+    pick = lambda: next(strings)  # noqa: E731
+    return {pick(): [pick(), {"k": pick(), pick(): [pick(), 7, None, [pick(), True]]}], "n": 1.5,
+            "t": [pick() for _ in range(places - 12)], pick(): {pick(): pick()}, "u": [pick(), pick(), pick()]}
+
+
+def json_plain(text: str) -> bool:
+    """Written in JSON as it is: ASCII, no quote, backslash or control character (nothing escaped)."""
+    return text.isascii() and '"' not in text and "\\" not in text and all(ord(c) >= 32 for c in text)
+
+
 def unscanned(secrets: list[str]) -> list[Any]:
     """Values with places the filter does not scan (a UUID object, an int key, a tuple) whose JSON is that of a value
     with strings there (the configured secrets among them): `clean_output`'s JSON memory must not mix them up."""
@@ -266,6 +284,22 @@ def main() -> None:
     data["strings"] += [s for value in values for s in strings_of(value)]
     data["values"] = [v for v in values if isinstance(v, dict)] + [json.loads(json.dumps({"k": s, s[:40]: [s]}))
                                                                      for s in data["strings"][:2000]]
+    # Many strings in one value, all but one at most let through whole: most written as they are (the one-pass
+    # check of an ASCII JSON), some escaped.
+    from integrations_mcp.guardrails import outputs
+
+    outputs.remember_configured_secrets([], also=data["secrets"])
+    rng = random.Random(args.seed + 1)
+    sorts: dict[bool, list[str]] = {True: [], False: []}
+    for text in data["strings"]:
+        sorts[outputs.clean_text(text) == text].append(text)
+    plain = {whole: [s for s in texts if json_plain(s)] for whole, texts in sorts.items()}
+    quiet = outputs._current.quiet  # the clean ones the one-pass check lets through alone, with no false alarm
+    silent = [s for s in plain[True] if quiet is None or quiet(s, s.encode())]
+    data["values"] += [packed(rng, silent, plain[False]) for _ in range(2000)] + \
+        [packed(rng, plain[True], plain[False]) for _ in range(1000)] + \
+        [packed(rng, sorts[True], sorts[False]) for _ in range(500)]
+    outputs.forget_configured_secrets()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(data, file)
     try:

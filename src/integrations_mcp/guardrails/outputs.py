@@ -25,12 +25,13 @@ from pydantic import SecretStr
 from integrations_mcp.guardrails.scrubber import Scrubber
 from integrations_mcp.guardrails.secret_values import (
     ASCII_BLANKS,
-    ASCII_LOWER,
+    Format,
     LiteralCheck,
-    LiteralSearch,
     filter_literals,
+    gate_marks,
     mask_secret_values,
     one_char_formats_quiet,
+    one_char_gate_starts,
 )
 from integrations_mcp.guardrails.secrets import REDACTED
 from integrations_mcp.guardrails.text import visible
@@ -98,23 +99,81 @@ class _Known:
 
 class _Quiet:
     """Whether an ASCII text holds nothing the filter looks for, so that it passes unchanged, in one pass of C over
-    the text without its blanks (`bytes.translate`) and one over that lower-cased: Aho-Corasick searches
-    (`secret_values.LiteralSearch`) for the literals the value scan needs (`secret_values.filter_literals`: its hints,
-    case kept; the case-insensitive hints and the auth words, lower-cased) and those the scrubber needs
-    (`Scrubber.ascii_literals`, lower-cased); a literal found whose check fails is a false alarm (`en-US` is not the
-    Mailchimp hint `-us`, `token.` is no auth scheme); then the one-character hints' formats
+    the text without its blanks (`bytes.translate`), lower-cased: one Aho-Corasick search (`ahocorasick-rs`) for the
+    literals the value scan needs (`secret_values.filter_literals`: its hints, case kept, each found lower-cased and
+    then compared with the text without blanks as it is; the case-insensitive hints and the auth words,
+    lower-cased) and those the scrubber needs (`Scrubber.ascii_literals`, lower-cased); a literal found whose check
+    fails is a false alarm (`en-US` is not the Mailchimp hint `-us`, `token.` is no auth scheme), and every
+    occurrence is looked at (overlapping), so one hides no other; then the one-character hints' formats
     (`secret_values.one_char_formats_quiet`). A function of the text and the key set (the `_Known` it belongs to).
     Every search of the filter finds one of these literals or a one-character hint's gate, so a text with none finds
     nothing: `_filtered` returns it as it is."""
 
     def __init__(self, kept: dict[str, LiteralCheck], lowered: dict[str, LiteralCheck]) -> None:
-        self.kept, self.lowered = LiteralSearch(kept), LiteralSearch(lowered)
+        import ahocorasick_rs  # imported on first use: a server that only lists its tools never loads it
+
+        # lower-cased literal -> what it means: (the literal as the text without blanks holds it, or None when
+        # lower-cased; its check), or a gate mark (`secret_values.gate_marks`): (None, None, the formats it marks)
+        meanings: dict[bytes, list[tuple[bytes | None, LiteralCheck, tuple[Format, ...]]]] = {}
+        for literal, check in kept.items():
+            meanings.setdefault(literal.encode().lower(), []).append((literal.encode(), check, ()))
+        for literal, check in lowered.items():
+            meanings.setdefault(literal.encode(), []).append((None, check, ()))
+        marks = gate_marks()
+        for mark, rules in marks.items():
+            meanings.setdefault(mark.encode().lower(), []).append((None, None, tuple(rules)))
+        ordered = sorted(meanings)
+        self.finder = ahocorasick_rs.BytesAhoCorasick(ordered)
+        self.meanings = [meanings[literal] for literal in ordered]
+        self.marked = tuple({rule: None for rules in marks.values() for rule in rules})  # formats with gate marks
+
+    def _found(self, text: str, raw: bytes) -> tuple[list[tuple[int, int, bytes | None, LiteralCheck]], bytes,
+                                                       tuple[Format, ...]]:
+        """The literals found in `raw` (ASCII `text` encoded) without blanks, lower-cased, whose case matches where
+        it is kept: (start, end, the literal or None, its check), in that reduced text; that text; the formats
+        none of whose gate marks is there."""
+        compact = raw.translate(None, ASCII_BLANKS)
+        found: list[tuple[int, int, bytes | None, LiteralCheck]] = []
+        marked: list[Format] = []
+        for index, start, end in self.finder.find_matches_as_indexes(compact.lower(), overlapping=True):
+            for exact, check, rules in self.meanings[index]:
+                if rules:
+                    marked += rules
+                elif exact is None or compact[start:end] == exact:
+                    found.append((start, end, exact, check))
+        return found, compact, tuple(rule for rule in self.marked if rule not in marked)
 
     def __call__(self, text: str, raw: bytes) -> bool:
         """`raw`: the ASCII `text` encoded."""
-        compact = raw.translate(None, ASCII_BLANKS)
-        return not self.kept.found(compact, text) and not self.lowered.found(compact.translate(ASCII_LOWER), text) \
-            and one_char_formats_quiet(text)
+        found, _, unmarked = self._found(text, raw)
+        if any(check is None or check(text) for _, _, _, check in found):
+            return False
+        return one_char_formats_quiet(text, unmarked)
+
+    def strings_to_filter(self, text: str, raw: bytes) -> set[int] | None:
+        """For `text`, a value's JSON as pydantic writes it, ASCII and without a backslash (`raw` encoded), where
+        each string of the value therefore stands as it is between two quotes: the places (0 for the first string
+        written, keys included) of the strings this check may not let through on their own, found in one pass over
+        the whole JSON; None when that cannot be told (`one_char_gate_starts`). A string is quiet when no literal
+        found (`__call__`) and no one-character hint's gate match starts inside it: the text without blanks between
+        the string's two quotes is the string's without blanks, and a gate is a positive pattern, so a match inside
+        the string (its look-behind seeing only the string) is one in the JSON, found by trying every place. Every
+        literal found counts, its check not asked (the string's own filtering asks it), and one reaching over a
+        quote marks the string it starts in."""
+        found, compact, unmarked = self._found(text, raw)
+        gates = one_char_gate_starts(text, unmarked)
+        if gates is None:
+            return None
+        literals = [start for start, _, _, _ in found]
+        flagged: set[int] = set()
+        for written, starts in ((raw, gates), (compact, literals)):
+            at = quotes = 0
+            for start in sorted(starts):
+                quotes += written.count(b'"', at, start)  # the quotes before it, counted once
+                at = start
+                if quotes % 2:
+                    flagged.add(quotes // 2)
+        return flagged
 
 
 _current = _Known(frozenset())
@@ -253,14 +312,22 @@ def _json_passes(as_json: bytes, known: _Known) -> bool:
     unchanged. Every string the walk (`_find_changes`) would filter is one of them: pydantic writes a dict, a list and
     a string (and their subclasses) as JSON's own, and anything else it writes as text too (a tuple as a list, an
     object by `str`), which only adds strings. Without a backslash no string is escaped, so the text between two
-    quotes is the string itself, found by one `split` in C instead of a walk in Python. False (the walk decides) when
-    there is a backslash or some string would change."""
+    quotes is the string itself, found by one `split` in C instead of a walk in Python. An ASCII JSON is first
+    checked whole, in one pass (`_Quiet.strings_to_filter`): only the strings it marks are split out and filtered.
+    False (the walk decides) when there is a backslash or some string would change."""
     if b"\\" in as_json:
         return False
     try:
         written = as_json.decode()
     except UnicodeDecodeError:  # not what pydantic writes: the walk decides
         return False
+    quiet = known.quiet
+    marked = quiet.strings_to_filter(written, as_json) if quiet is not None and as_json.isascii() else None
+    if marked is not None:
+        if not marked:
+            return True
+        strings = written.split('"')[1::2]
+        return all(_filtered(strings[place], known) == strings[place] for place in sorted(marked))
     # A short text that passed before is let through without a call (`passing` holds no longer ones).
     return all(_filtered(text, known) == text
                for text in set(written.split('"')[1::2]).difference(known.passing))

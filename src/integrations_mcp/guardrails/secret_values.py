@@ -33,11 +33,11 @@ from urllib.parse import unquote
 from integrations_mcp.guardrails.text import canonical_chars, fold_key
 
 __all__ = ["KNOWN_FORMATS", "Finding", "Format", "filter_literals", "find_secret_values", "looks_random",
-           "mask_secret_values", "names_random", "one_char_formats_quiet", "secret_kinds", "LiteralCheck",
-           "LiteralSearch", "ASCII_BLANKS", "ASCII_LOWER"]
+           "mask_secret_values", "names_random", "one_char_formats_quiet", "one_char_gate_starts", "gate_marks",
+           "secret_kinds", "LiteralCheck", "LiteralSearch", "ASCII_BLANKS", "ASCII_LOWER"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each format is one object: compared (`in`) by identity, not field by field
 class Format:
     """A known key or token format: `pattern` is tried only on a text holding one of the `hints` (all literal)."""
 
@@ -55,6 +55,9 @@ class Format:
     flags: int = 0
     # A format whose hint is common (`:`) is tried only where this regex, which every match satisfies, finds a place.
     gate: str = ""
+    # Literals, each of characters side by side (so the text without blanks holds it too), one of which every match
+    # of the gate holds: a caller that searched for them all and found none need not try the gate (`outputs._Quiet`).
+    marks: tuple[str, ...] = ()
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -90,9 +93,9 @@ def _jwt_valid(token: str) -> bool:
 
 def _f(kind: str, pattern: str, hints: str | tuple[str, ...], source: str, sample: str, *, flags: int = 0,
        prefixed: bool = True, valid: Callable[[str], bool] | None = None, back: int = 0, start: str = "",
-       gate: str = "") -> Format:
+       gate: str = "", marks: tuple[str, ...] = ()) -> Format:
     return Format(kind, pattern, (hints,) if isinstance(hints, str) else hints, source, sample, prefixed, valid, back,
-                  start, flags, gate)
+                  start, flags, gate, marks)
 
 
 _DS = "detect-secrets plugins/"
@@ -157,7 +160,8 @@ KNOWN_FORMATS: tuple[Format, ...] = (
     # first (`(?<![0-9])[0-9]{8,10}` as a digit not after a digit, then 7-9 more), so `re` skips to each digit
     # instead of trying the lookbehind at every place.
     _f("Telegram Bot Token", r"[0-9](?<![0-9][0-9])[0-9]{7,9}:[0-9A-Za-z_-]{35}", ":", _DS + "telegram_token.py",
-       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}"),
+       "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX", prefixed=False, gate=r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}",
+       marks=tuple(f"{digit}:" for digit in string.digits)),
 )
 
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>bearer|basic|token|digest)(?:[ \t]{0,8}[:=])?[ \t]{1,8}"
@@ -448,14 +452,44 @@ def _has_lowered_auth_word(text: str) -> bool:
     return _has_auth_word(text.lower())
 
 
-def one_char_formats_quiet(text: str) -> bool:
+def one_char_formats_quiet(text: str, unmarked: tuple[Format, ...] = ()) -> bool:
     """No format of a one-character hint (`.`, `:`) is worth trying on `text` or on it without blanks: the hint or
     its gate is not there (`_Triggers.singles`). A gate is a positive pattern (no anchor, no negative look-around): a
-    text holding one where it matches matches too, so this holds of the parts of a text it holds of."""
-    if _triggers(False).singles(text):
+    text holding one where it matches matches too, so this holds of the parts of a text it holds of. `unmarked`:
+    formats none of whose gate marks (`Format.marks`) the caller found in the text without blanks (their gates
+    cannot match)."""
+    if _triggers(False).singles(text, unmarked):
         return False
     prefixed = _triggers(True)
     return not prefixed.single or not prefixed.singles(without_blanks(text))
+
+
+def gate_marks() -> dict[str, list[Format]]:
+    """Each gate mark (`Format.marks`) of the formats of one-character hints, with the formats it marks."""
+    marks: dict[str, list[Format]] = {}
+    for _, rule in _triggers(False).single:
+        for mark in rule.marks:
+            if rule not in marks.setdefault(mark, []):
+                marks[mark].append(rule)
+    return marks
+
+
+def one_char_gate_starts(text: str, unmarked: tuple[Format, ...] = ()) -> list[int] | None:
+    """Where in `text` a format of a one-character hint is worth trying (`one_char_formats_quiet` asks whether there
+    is any such place): every place where its gate (the hint itself, for a format without one) matches, each place
+    tried (a match does not hide one starting inside it); `unmarked` as there. None when a format of the text
+    without blanks has a one-character hint (none has today)."""
+    if _triggers(True).single:
+        return None
+    starts: list[int] = []
+    for hint, rule in _triggers(False).single:
+        if hint in text and rule not in unmarked:
+            pattern = rule.gate_pattern or re.compile(re.escape(hint))
+            at = 0
+            while (match := pattern.search(text, at)) is not None:
+                starts.append(match.start())
+                at = match.start() + 1
+    return starts
 
 
 def _prefixed_findings(text: str) -> Iterator[Finding]:
@@ -485,11 +519,13 @@ class _Triggers:
         kept, lowered = _hint_literals(self)
         return LiteralSearch(kept), LiteralSearch(lowered)
 
-    def singles(self, text: str) -> list[Format]:
-        """The formats of the one-character hints in `text` whose gate is there too."""
+    def singles(self, text: str, unmarked: tuple[Format, ...] = ()) -> list[Format]:
+        """The formats of the one-character hints in `text` whose gate is there too (`unmarked`: formats whose gate
+        is known not to be there: `one_char_formats_quiet`)."""
         rules: list[Format] = []
         for hint, rule in self.single:  # (none for the prefixed formats today)
-            if hint in text and rule not in rules and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
+            if hint in text and rule not in rules and rule not in unmarked \
+                    and (rule.gate_pattern is None or rule.gate_pattern.search(text)):
                 rules.append(rule)
         return rules
 

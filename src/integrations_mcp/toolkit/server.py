@@ -7,10 +7,11 @@ from typing import Any
 
 import anyio.to_thread
 import pydantic_core
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from mcp.types import INVALID_PARAMS, CallToolRequestParams, CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
@@ -80,6 +81,13 @@ class IntegrationsServer(MCPServer):
             return await super().get_prompt(name, arguments, context)
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, f"Prompt {name}: {clean_text(str(exc), limit=1000)}") from None
+
+    async def _handle_call_tool(self, ctx: ServerRequestContext[Any], params: CallToolRequestParams) -> Any:
+        """The SDK's `tools/call` handler; a result whose structuredContent this server dumped from a model
+        (`_Dumped`) goes to the SDK as its wire dict (`_wire`), so the SDK's check of the result against the protocol
+        version's shape, which it makes of a dict as of a model, is the only walk of it (a model is dumped first)."""
+        result = await super()._handle_call_tool(ctx, params)
+        return _wire(result) if type(result) is _Dumped else result
 
     @telemetry.tool_calls  # calls per tool and outcome, refusals by rule
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
@@ -172,6 +180,31 @@ class IntegrationsServer(MCPServer):
         return result, converted, dumped
 
 
+class _Dumped(CallToolResult):
+    """A result whose structuredContent is a model's dump in JSON mode (`_converted`): JSON's own values only (dicts,
+    lists, strings, numbers, booleans, None), before and after the output filter (it replaces strings)."""
+
+
+def _wire(result: _Dumped) -> dict[str, Any] | CallToolResult:
+    """What the SDK's `model_dump(by_alias=True, mode="json", exclude_none=True)` makes of `result`, for the shape
+    this server sends (text parts of their text alone, no _meta), made without walking the structuredContent: a dump
+    in JSON mode of JSON's own values is those values (the SDK's check then copies them into the wire form); any
+    other shape is left to the SDK (the result itself)."""
+    content = []
+    for part in result.content:
+        if type(part) is not TextContent or part.annotations is not None or part.meta is not None:
+            return result
+        content.append({"type": "text", "text": part.text})
+    if result.meta is not None or result.result_type is None:
+        return result
+    wire: dict[str, Any] = {"content": content}
+    if result.structured_content is not None:
+        wire["structuredContent"] = result.structured_content
+    wire["isError"] = result.is_error
+    wire["resultType"] = result.result_type
+    return wire
+
+
 def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | None]:
     """What the SDK's `FuncMetadata.convert_result` makes of a tool's return value, without the pretty-printed JSON
     text it first makes of a model (the answer's text replaces it): a model instance of the declared output model is
@@ -182,7 +215,7 @@ def _converted(spec: ToolSpec, name: str, value: Any) -> tuple[Any, BaseModel | 
     try:
         if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, model) \
                 and not meta.wrap_output and model.model_config.get("revalidate_instances", "never") == "never":
-            return CallToolResult(content=[], structured_content=value.model_dump(mode="json", by_alias=True)), value
+            return _Dumped(content=[], structured_content=value.model_dump(mode="json", by_alias=True)), value
         return meta.convert_result(value), None
     except MCPError:
         raise
