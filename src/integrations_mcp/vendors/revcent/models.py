@@ -3,13 +3,14 @@ records, some of which are outputs as they are, are in `records.py`."""
 
 from __future__ import annotations
 
-import functools
+import importlib
 import time
 from types import ModuleType
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
 
+from integrations_mcp.once import Once
 from integrations_mcp.pipeline.changes import CHANGES_DESCRIPTION, VERIFIED_DESCRIPTION, FieldChange
 from integrations_mcp.toolkit.answers import write_answer
 from integrations_mcp.toolkit.declare import DeferredModel
@@ -135,13 +136,9 @@ class Readiness(DeferredModel):
         return lines
 
 
-@functools.cache
-def _views() -> ModuleType:
-    """views.py (which imports this module), imported by the first answer that needs it, then kept: a from-import
-    inside a method costs ~2.7 µs on every call."""
-    from integrations_mcp.vendors.revcent import views
-
-    return views
+# views.py (it imports this module), imported by the first answer or read that needs it (cold start) and kept: a
+# from-import inside a function costs ~2.7 µs on every call. tools.py reads through it too.
+views_module: Once[ModuleType] = Once(lambda: importlib.import_module("integrations_mcp.vendors.revcent.views"))
 
 
 class UserIntegrationView(DeferredModel):
@@ -149,7 +146,7 @@ class UserIntegrationView(DeferredModel):
     readiness: Readiness
 
     def answer(self) -> str:
-        views = _views()
+        views = views_module()
         record, site = self.integration, self.integration.site_third_party_integration
         lines = [f"Integration {record.id} \"{record.name}\": {'enabled' if record.enabled else 'disabled'}; "
                  f"{site.integration_type}, native {site.id} \"{site.name}\"."]
@@ -161,7 +158,7 @@ class UserIntegrationView(DeferredModel):
 
     def structured_json(self) -> bytes:
         """This view's JSON as its serializer writes it, made of kept parts (views.view_json; toolkit/answers.py)."""
-        return _views().view_json(self)
+        return views_module().view_json(self)
 
 
 class SavedIntegration(DeferredModel):

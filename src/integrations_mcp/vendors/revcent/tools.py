@@ -6,9 +6,7 @@ server starting up and listing its tools needs only the signatures (cold start).
 
 from __future__ import annotations
 
-import functools
 import time
-from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -50,6 +48,7 @@ from integrations_mcp.vendors.revcent.models import (
     UserIntegrationPage,
     UserIntegrationView,
     WriteResult,
+    views_module,
 )
 from integrations_mcp.vendors.revcent.records import SecureFormRecord, SiteIntegration
 from integrations_mcp.vendors.revcent.server_forms import ServerForms
@@ -73,15 +72,6 @@ HANDED_OVER_NEXT = {
                      "pass secure_form_id to Create/EditUserThirdPartyIntegration.",
     Outcome.DECLINED: "The user declined to open the form; nothing was saved. Ask them how they want to go on.",
 }
-
-
-@functools.cache
-def _views() -> ModuleType:
-    """views.py, imported by the first read that needs it (cold start), then kept: a from-import inside a function
-    costs ~2.7 µs on every call (CPython looks for the module's `__path__` and makes an AttributeError)."""
-    from integrations_mcp.vendors.revcent import views
-
-    return views
 
 
 class RevCentTools:
@@ -157,7 +147,7 @@ class RevCentTools:
     async def GetUserThirdPartyIntegration(self, user_third_party_integration_id: RevCentId) -> UserIntegrationView:
         """An integration, its options with the account's assets, and readiness (what is missing,
         choices, can_enable)."""
-        return _views().view(await self.api.get_user_integration(user_third_party_integration_id))
+        return views_module().view(await self.api.get_user_integration(user_third_party_integration_id))
 
     @tool(CREATES, title="Create a RevCent secure form for credentials")
     async def CreateSecureForm(self, site_third_party_integration_id: RevCentId,
